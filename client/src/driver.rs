@@ -1,0 +1,306 @@
+//! The driver loop: performs the core job's actions with reqwest, an injected sink and clock.
+//!
+//! It holds no protocol logic: every decision (what to send, how long to wait, what a status means,
+//! whether a broken stream may be restarted) is the job's. The loop only does I/O, measures time,
+//! hashes the bytes it streams, and reports back.
+
+use std::future::Future;
+use std::task::Poll;
+
+use futures::StreamExt;
+use mesbackup_core::credentials::{check_transport, Credentials};
+use mesbackup_core::job::{
+    Action, CommitFailure, Job, JobEvent, JobSpec, Mode, Outcome, ReceiveFailure, ReceivedBody, TransportError,
+    TransportPhase,
+};
+use mesbackup_core::package_shape::ShapeProbe;
+use mesbackup_core::polling::PollPolicy;
+use mesbackup_core::url::EnvUrl;
+use mesbackup_core::{Error, ErrorKind};
+use sha2::{Digest, Sha256};
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::{random_seed, Clock};
+use crate::http::{head_of, transport_error, Http, HttpConfig};
+use crate::sink::{PackageSink, SinkFactory};
+
+#[derive(Debug, Clone, Default)]
+pub struct ClientOptions {
+    pub policy: PollPolicy,
+    pub restart_budget: u32,
+    pub http: HttpConfig,
+    /// Send credentials over plain http:// to a non-loopback host.
+    pub allow_insecure_http: bool,
+}
+
+/// A configured connection to one MES environment.
+#[derive(Debug, Clone)]
+pub struct MesClient {
+    env: EnvUrl,
+    http: Http,
+    options: ClientOptions,
+}
+
+impl MesClient {
+    pub fn new(env: EnvUrl, credentials: Credentials, options: ClientOptions) -> Result<MesClient, Error> {
+        check_transport(&env, &credentials, options.allow_insecure_http)?;
+        options.policy.validate()?;
+        let http = Http::new(&credentials, &options.http)?;
+        Ok(MesClient { env, http, options })
+    }
+
+    pub fn env(&self) -> &EnvUrl {
+        &self.env
+    }
+
+    /// A job spec with this client's policy and restart budget.
+    pub fn spec(&self, mode: Mode, database: Option<&str>, guid: Option<&str>) -> JobSpec {
+        JobSpec {
+            database: database.map(str::to_owned),
+            guid: guid.map(str::to_owned),
+            policy: self.options.policy.clone(),
+            restart_budget: self.options.restart_budget,
+            jitter_seed: random_seed(),
+            ..JobSpec::new(mode, self.env.clone())
+        }
+    }
+
+    /// Runs one job to its end. Never panics on server behaviour; every failure is an `Outcome::Failed`.
+    pub async fn run<F, C, E>(
+        &self,
+        spec: JobSpec,
+        sinks: &F,
+        clock: &C,
+        cancel: &CancellationToken,
+        on_event: &E,
+    ) -> Outcome
+    where
+        F: SinkFactory + ?Sized,
+        C: Clock + ?Sized,
+        E: Fn(&JobEvent) + ?Sized,
+    {
+        let mut job = match Job::new(spec, clock.now_ms()) {
+            Ok(job) => job,
+            Err(e) => return Outcome::Failed(e),
+        };
+        run_job(&self.http, &mut job, sinks, clock, cancel, on_event).await
+    }
+}
+
+enum Race<T> {
+    Done(T),
+    TimedOut,
+    Cancelled,
+}
+
+/// Runs `fut` until it completes, `until_ms` passes, or `cancel` fires (checked first).
+async fn race<T, C: Clock + ?Sized>(
+    fut: impl Future<Output = T>,
+    clock: &C,
+    until_ms: Option<u64>,
+    cancel: &CancellationToken,
+) -> Race<T> {
+    let timer = async {
+        match until_ms {
+            Some(u) => clock.sleep_until(u).await,
+            None => futures::future::pending::<()>().await,
+        }
+    };
+    let cancelled = cancel.cancelled();
+    futures::pin_mut!(fut, timer, cancelled);
+    futures::future::poll_fn(|cx| {
+        if cancelled.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Race::Cancelled);
+        }
+        if let Poll::Ready(v) = fut.as_mut().poll(cx) {
+            return Poll::Ready(Race::Done(v));
+        }
+        if timer.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Race::TimedOut);
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+/// Drives `job` until it finishes and returns its outcome.
+pub async fn run_job<F, C, E>(
+    http: &Http,
+    job: &mut Job,
+    sinks: &F,
+    clock: &C,
+    cancel: &CancellationToken,
+    on_event: &E,
+) -> Outcome
+where
+    F: SinkFactory + ?Sized,
+    C: Clock + ?Sized,
+    E: Fn(&JobEvent) + ?Sized,
+{
+    let mut response: Option<reqwest::Response> = None;
+    let mut sink: Option<F::Sink> = None;
+    loop {
+        while let Some(event) = job.poll_event() {
+            on_event(&event);
+        }
+        let Some(action) = job.poll_action() else {
+            if let Some(outcome) = job.outcome() {
+                return outcome.clone();
+            }
+            return Outcome::Failed(Error::new(ErrorKind::UnexpectedResponse, "internal error: the job stalled"));
+        };
+        match action {
+            Action::Send(request) => {
+                response = None;
+                let until = clock.now_ms().saturating_add(request.timeout_ms);
+                match race(http.send(&request), clock, Some(until), cancel).await {
+                    Race::Done(Ok(r)) => {
+                        let head = head_of(&r);
+                        response = Some(r);
+                        job.handle_response(head, clock.now_ms());
+                    }
+                    Race::Done(Err(e)) => job.handle_transport_error(e, clock.now_ms()),
+                    Race::TimedOut => job.handle_transport_error(
+                        TransportError {
+                            phase: TransportPhase::Response,
+                            detail: format!("no answer within {} s", request.timeout_ms / 1000),
+                        },
+                        clock.now_ms(),
+                    ),
+                    Race::Cancelled => job.cancel(clock.now_ms()),
+                }
+            }
+            Action::ReadBody { limit } => {
+                let Some(r) = response.take() else {
+                    job.handle_body(b"", clock.now_ms());
+                    continue;
+                };
+                let until = clock.now_ms().saturating_add(job.spec().policy.request_timeout_ms);
+                match race(read_limited(r, limit), clock, Some(until), cancel).await {
+                    Race::Done(Ok(body)) => job.handle_body(&body, clock.now_ms()),
+                    Race::Done(Err(e)) => job.handle_transport_error(e, clock.now_ms()),
+                    Race::TimedOut => job.handle_transport_error(
+                        TransportError { phase: TransportPhase::Body, detail: "the answer's body did not arrive".into() },
+                        clock.now_ms(),
+                    ),
+                    Race::Cancelled => job.cancel(clock.now_ms()),
+                }
+            }
+            Action::Receive { file_name, expected_len, stall_timeout_ms } => {
+                let Some(r) = response.take() else {
+                    let e = TransportError { phase: TransportPhase::Body, detail: "no response to read".into() };
+                    job.handle_body_end(Err(ReceiveFailure::Transport(e)), clock.now_ms());
+                    continue;
+                };
+                let mut s = match race(sinks.open(&file_name, expected_len), clock, None, cancel).await {
+                    Race::Done(Ok(s)) => s,
+                    Race::Done(Err(e)) => {
+                        job.handle_body_end(Err(ReceiveFailure::Sink(e)), clock.now_ms());
+                        continue;
+                    }
+                    Race::TimedOut | Race::Cancelled => {
+                        job.cancel(clock.now_ms());
+                        continue;
+                    }
+                };
+                match receive(r, &mut s, job, clock, cancel, stall_timeout_ms, on_event).await {
+                    Some(result) => job.handle_body_end(result, clock.now_ms()),
+                    None => job.cancel(clock.now_ms()),
+                }
+                sink = Some(s);
+            }
+            Action::Commit { file_name, overwrite, sidecar } => {
+                let result = match sink.as_mut() {
+                    Some(s) => s.commit(&file_name, overwrite, &sidecar).await,
+                    None => Err(CommitFailure::Sink(Error::io("internal error: no open sink"))),
+                };
+                job.handle_commit(result, clock.now_ms());
+            }
+            Action::Discard { keep_as } => {
+                if let Some(mut s) = sink.take() {
+                    s.discard(keep_as.as_deref()).await;
+                }
+            }
+            Action::Sleep { until_ms } => match race(clock.sleep_until(until_ms), clock, None, cancel).await {
+                Race::Done(()) | Race::TimedOut => job.handle_timeout(clock.now_ms().max(until_ms)),
+                Race::Cancelled => job.cancel(clock.now_ms()),
+            },
+        }
+    }
+}
+
+async fn read_limited(response: reqwest::Response, limit: usize) -> Result<Vec<u8>, TransportError> {
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| transport_error(&e, TransportPhase::Body))?;
+        let room = limit.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= limit {
+            break;
+        }
+    }
+    Ok(body)
+}
+
+/// Streams the body into the sink, hashing and probing as it goes. `None` means cancelled.
+async fn receive<S, C, E>(
+    response: reqwest::Response,
+    sink: &mut S,
+    job: &mut Job,
+    clock: &C,
+    cancel: &CancellationToken,
+    stall_timeout_ms: u64,
+    on_event: &E,
+) -> Option<Result<ReceivedBody, ReceiveFailure>>
+where
+    S: PackageSink + ?Sized,
+    C: Clock + ?Sized,
+    E: Fn(&JobEvent) + ?Sized,
+{
+    let mut stream = response.bytes_stream();
+    let mut sha = Sha256::new();
+    let mut probe = ShapeProbe::new();
+    let mut bytes: u64 = 0;
+    loop {
+        let until = clock.now_ms().saturating_add(stall_timeout_ms);
+        let chunk = match race(stream.next(), clock, Some(until), cancel).await {
+            Race::Done(Some(Ok(chunk))) => chunk,
+            Race::Done(Some(Err(e))) => {
+                return Some(Err(ReceiveFailure::Transport(transport_error(&e, TransportPhase::Body))))
+            }
+            Race::Done(None) => break,
+            Race::TimedOut => {
+                let detail = format!("nothing received for {} s", stall_timeout_ms / 1000);
+                return Some(Err(ReceiveFailure::Transport(TransportError { phase: TransportPhase::Stall, detail })));
+            }
+            Race::Cancelled => return None,
+        };
+        sha.update(&chunk);
+        probe.update(&chunk);
+        match race(sink.write(&chunk), clock, None, cancel).await {
+            Race::Done(Ok(())) => {}
+            Race::Done(Err(e)) => return Some(Err(ReceiveFailure::Sink(e))),
+            Race::TimedOut | Race::Cancelled => return None,
+        }
+        bytes += chunk.len() as u64;
+        job.handle_progress(bytes, clock.now_ms());
+        while let Some(event) = job.poll_event() {
+            on_event(&event);
+        }
+    }
+    match sink.finish().await {
+        Ok(_) => Some(Ok(ReceivedBody { size: bytes, sha256: hex(&sha.finalize()), shape: probe.verdict() })),
+        Err(e) => Some(Err(ReceiveFailure::Sink(e))),
+    }
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}

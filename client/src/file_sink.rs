@@ -1,0 +1,357 @@
+//! The native file sink: stream into a hidden temporary file in the target folder, make it durable,
+//! then give it its final name atomically, never replacing an existing file unless asked.
+//!
+//! Memory stays flat whatever the package size: two 1 MiB buffers, one filling while the other is
+//! written on tokio's blocking pool. A temporary file is removed on every failure path, including a
+//! dropped future (task cancelled, panic), by `Drop`.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use mesbackup_core::content_disposition::is_safe_file_name;
+use mesbackup_core::job::CommitFailure;
+use mesbackup_core::sidecar::{sidecar_file_name, Sidecar};
+use mesbackup_core::Error;
+
+use crate::sink::{PackageSink, SinkFactory};
+
+const BUFFER: usize = 1 << 20;
+/// Temporary files end with this, so a later run can recognise (and clean up) its own leftovers.
+pub const PARTIAL_SUFFIX: &str = ".mesbackup-partial";
+
+/// Opens file sinks in one folder.
+#[derive(Debug, Clone)]
+pub struct FileSinkFactory {
+    dir: PathBuf,
+}
+
+impl FileSinkFactory {
+    pub fn new(dir: impl Into<PathBuf>) -> FileSinkFactory {
+        FileSinkFactory { dir: dir.into() }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+fn io_error(what: &str, path: &Path, e: &io::Error) -> Error {
+    Error::io(format!("{what} {}: {e}", path.display()))
+}
+
+#[async_trait]
+impl SinkFactory for FileSinkFactory {
+    type Sink = FileSink;
+
+    async fn open(&self, file_name: &str, _expected_len: Option<u64>) -> Result<FileSink, Error> {
+        if !is_safe_file_name(file_name) {
+            return Err(Error::invalid_argument(format!("unsafe file name {file_name:?}")));
+        }
+        let dir = self.dir.clone();
+        let name = file_name.to_owned();
+        let (file, temp) = tokio::task::spawn_blocking(move || -> Result<(File, PathBuf), Error> {
+            let meta = fs::metadata(&dir).map_err(|e| io_error("cannot use the output folder", &dir, &e))?;
+            if !meta.is_dir() {
+                return Err(Error::io(format!("{} is not a folder", dir.display())));
+            }
+            for attempt in 0..16u32 {
+                let tag = crate::clock::random_seed() as u32;
+                let temp = dir.join(format!(".{name}.{tag:08x}{PARTIAL_SUFFIX}"));
+                match OpenOptions::new().write(true).create_new(true).open(&temp) {
+                    Ok(f) => return Ok((f, temp)),
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 15 => continue,
+                    Err(e) => return Err(io_error("cannot create a file in", &dir, &e)),
+                }
+            }
+            unreachable!()
+        })
+        .await
+        .map_err(|e| Error::io(format!("file task failed: {e}")))??;
+        Ok(FileSink {
+            dir: self.dir.clone(),
+            temp: Some(temp),
+            file: Some(file),
+            buffer: Vec::with_capacity(BUFFER),
+            spare: Some(Vec::with_capacity(BUFFER)),
+            in_flight: None,
+            written: 0,
+        })
+    }
+}
+
+type WriteTask = tokio::task::JoinHandle<(File, Vec<u8>, io::Result<()>)>;
+
+pub struct FileSink {
+    dir: PathBuf,
+    /// The temporary path while the bytes have no final name; `None` once committed or discarded.
+    temp: Option<PathBuf>,
+    file: Option<File>,
+    buffer: Vec<u8>,
+    spare: Option<Vec<u8>>,
+    in_flight: Option<WriteTask>,
+    written: u64,
+}
+
+impl FileSink {
+    fn temp_path(&self) -> &Path {
+        self.temp.as_deref().unwrap_or(Path::new("?"))
+    }
+
+    /// Waits for the buffer being written, getting the file and the spare buffer back.
+    async fn settle(&mut self) -> Result<(), Error> {
+        if let Some(task) = self.in_flight.take() {
+            let (file, mut spare, result) =
+                task.await.map_err(|e| Error::io(format!("file task failed: {e}")))?;
+            self.file = Some(file);
+            spare.clear();
+            self.spare = Some(spare);
+            result.map_err(|e| io_error("cannot write", self.temp_path(), &e))?;
+        }
+        Ok(())
+    }
+
+    /// Hands the full buffer to the blocking pool and continues with the spare one.
+    async fn flush_buffer(&mut self) -> Result<(), Error> {
+        self.settle().await?;
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let mut file = self.file.take().ok_or_else(|| Error::io("internal error: file closed"))?;
+        let spare = self.spare.take().unwrap_or_else(|| Vec::with_capacity(BUFFER));
+        let full = std::mem::replace(&mut self.buffer, spare);
+        self.written += full.len() as u64;
+        self.in_flight = Some(tokio::task::spawn_blocking(move || {
+            let result = file.write_all(&full);
+            (file, full, result)
+        }));
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl PackageSink for FileSink {
+    async fn write(&mut self, mut chunk: &[u8]) -> Result<(), Error> {
+        while !chunk.is_empty() {
+            let room = BUFFER - self.buffer.len();
+            let take = room.min(chunk.len());
+            self.buffer.extend_from_slice(&chunk[..take]);
+            chunk = &chunk[take..];
+            if self.buffer.len() == BUFFER {
+                self.flush_buffer().await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn finish(&mut self) -> Result<u64, Error> {
+        self.flush_buffer().await?;
+        self.settle().await?;
+        let file = self.file.take().ok_or_else(|| Error::io("internal error: file closed"))?;
+        let temp = self.temp_path().to_owned();
+        let file = tokio::task::spawn_blocking(move || file.sync_all().map(|_| file))
+            .await
+            .map_err(|e| Error::io(format!("file task failed: {e}")))?
+            .map_err(|e| io_error("cannot make durable", &temp, &e))?;
+        drop(file);
+        Ok(self.written)
+    }
+
+    async fn commit(&mut self, file_name: &str, overwrite: bool, sidecar: &Sidecar) -> Result<String, CommitFailure> {
+        if !is_safe_file_name(file_name) {
+            return Err(CommitFailure::Sink(Error::invalid_argument(format!("unsafe file name {file_name:?}"))));
+        }
+        let Some(temp) = self.temp.clone() else {
+            return Err(CommitFailure::Sink(Error::io("internal error: nothing to commit")));
+        };
+        let dir = self.dir.clone();
+        let name = file_name.to_owned();
+        let sidecar_json = sidecar.to_json();
+        let result = tokio::task::spawn_blocking(move || commit_blocking(&dir, &temp, &name, overwrite, &sidecar_json))
+            .await
+            .map_err(|e| CommitFailure::Sink(Error::io(format!("file task failed: {e}"))))?;
+        if result.is_ok() {
+            self.temp = None;
+        }
+        result
+    }
+
+    async fn discard(&mut self, keep_as: Option<&str>) {
+        if let Some(task) = self.in_flight.take() {
+            let _ = task.await;
+        }
+        self.file = None;
+        if let Some(temp) = self.temp.take() {
+            let keep = keep_as.filter(|n| is_safe_file_name(n)).map(|n| self.dir.join(n));
+            let kept = match keep {
+                Some(target) if !target.exists() => fs::rename(&temp, &target).is_ok(),
+                _ => false,
+            };
+            if !kept {
+                let _ = fs::remove_file(&temp);
+            }
+        }
+    }
+}
+
+impl Drop for FileSink {
+    fn drop(&mut self) {
+        // A dropped sink that was neither committed nor discarded: a cancelled task or a panic.
+        if let Some(temp) = self.temp.take() {
+            let _ = fs::remove_file(temp);
+        }
+    }
+}
+
+fn commit_blocking(dir: &Path, temp: &Path, name: &str, overwrite: bool, sidecar_json: &str) -> Result<String, CommitFailure> {
+    let target = dir.join(name);
+    if overwrite {
+        fs::rename(temp, &target).map_err(|e| CommitFailure::Sink(io_error("cannot rename to", &target, &e)))?;
+    } else {
+        // A hard link is an atomic "create only if absent"; rename would silently replace.
+        match fs::hard_link(temp, &target) {
+            Ok(()) => {
+                let _ = fs::remove_file(temp);
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(CommitFailure::Exists),
+            Err(_) => {
+                // File systems without hard links: check, then rename (a small race, documented).
+                if target.exists() {
+                    return Err(CommitFailure::Exists);
+                }
+                fs::rename(temp, &target).map_err(|e| CommitFailure::Sink(io_error("cannot rename to", &target, &e)))?;
+            }
+        }
+    }
+    write_sidecar(dir, name, sidecar_json).map_err(CommitFailure::Sink)?;
+    sync_dir(dir);
+    Ok(target.display().to_string())
+}
+
+fn write_sidecar(dir: &Path, package: &str, json: &str) -> Result<(), Error> {
+    let final_path = dir.join(sidecar_file_name(package));
+    let temp = dir.join(format!(".{}.{:08x}{PARTIAL_SUFFIX}", sidecar_file_name(package), crate::clock::random_seed() as u32));
+    let result = (|| {
+        let mut f = File::create(&temp)?;
+        f.write_all(json.as_bytes())?;
+        f.sync_all()?;
+        fs::rename(&temp, &final_path)
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&temp);
+        return Err(io_error("the package was saved, but its sidecar could not be written to", &final_path, &e));
+    }
+    Ok(())
+}
+
+/// Makes the renames themselves durable (POSIX); a no-op where folders cannot be opened.
+fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
+/// Temporary files left by a run that was killed (kill -9, power loss) in `dir`.
+pub fn find_stale_partials(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') && name.ends_with(PARTIAL_SUFFIX) {
+            found.push(entry.path());
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mesbackup_core::sidecar::SIDECAR_FORMAT;
+
+    fn sidecar(name: &str) -> Sidecar {
+        Sidecar {
+            format: SIDECAR_FORMAT.into(),
+            tool: "t".into(),
+            file_name: name.into(),
+            database: None,
+            guid: "g".into(),
+            environment_url: "https://x".into(),
+            size: 3,
+            sha256: "s".into(),
+            started_at: None,
+            ready_at: None,
+            finished_at: None,
+            server_file_name: None,
+        }
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        v.sort();
+        v
+    }
+
+    #[tokio::test]
+    async fn writes_large_data_through_both_buffers() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = FileSinkFactory::new(dir.path());
+        let mut s = f.open("a.zip", None).await.unwrap();
+        let chunk: Vec<u8> = (0..70_001u32).map(|i| (i % 251) as u8).collect();
+        for _ in 0..40 {
+            s.write(&chunk).await.unwrap();
+        }
+        assert_eq!(s.finish().await.unwrap(), 40 * 70_001);
+        s.commit("a.zip", false, &sidecar("a.zip")).await.unwrap();
+        let data = fs::read(dir.path().join("a.zip")).unwrap();
+        assert_eq!(data.len(), 40 * 70_001);
+        assert_eq!(&data[70_001..70_010], &chunk[..9]);
+        assert_eq!(names(dir.path()), vec!["a.zip", "a.zip.mesbackup.json"]);
+    }
+
+    #[tokio::test]
+    async fn never_replaces_an_existing_file_unless_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("a.zip"), b"old").unwrap();
+        let f = FileSinkFactory::new(dir.path());
+        let mut s = f.open("a.zip", None).await.unwrap();
+        s.write(b"new").await.unwrap();
+        s.finish().await.unwrap();
+        assert!(matches!(s.commit("a.zip", false, &sidecar("a.zip")).await, Err(CommitFailure::Exists)));
+        assert_eq!(fs::read(dir.path().join("a.zip")).unwrap(), b"old");
+        s.commit("a.zip", true, &sidecar("a.zip")).await.unwrap();
+        assert_eq!(fs::read(dir.path().join("a.zip")).unwrap(), b"new");
+    }
+
+    #[tokio::test]
+    async fn discard_and_drop_leave_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = FileSinkFactory::new(dir.path());
+        let mut s = f.open("a.zip", None).await.unwrap();
+        s.write(&[1; 3_000_000]).await.unwrap();
+        s.discard(None).await;
+        let s2 = f.open("b.zip", None).await.unwrap();
+        assert_eq!(find_stale_partials(dir.path()).unwrap().len(), 1);
+        drop(s2);
+        assert!(names(dir.path()).is_empty());
+        let mut s3 = f.open("c.zip", None).await.unwrap();
+        s3.write(b"<html>").await.unwrap();
+        s3.finish().await.unwrap();
+        s3.discard(Some("g.not-a-package.html")).await;
+        assert_eq!(names(dir.path()), vec!["g.not-a-package.html"]);
+    }
+
+    #[tokio::test]
+    async fn refuses_unsafe_names_and_missing_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(FileSinkFactory::new(dir.path()).open("../x.zip", None).await.is_err());
+        let err = FileSinkFactory::new(dir.path().join("nope")).open("x.zip", None).await.err().unwrap();
+        assert_eq!(err.kind, mesbackup_core::ErrorKind::Io);
+    }
+}

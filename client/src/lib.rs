@@ -1,0 +1,17 @@
+//! mesbackup-client: the async driver that runs `mesbackup_core::job::Job` against a real MES.
+//!
+//! Written once for native targets and wasm32: the HTTP layer is reqwest (hyper natively, `fetch` in
+//! WebAssembly), while the byte sink ([`sink::SinkFactory`]), the clock ([`clock::Clock`]) and
+//! cancellation are injected by the front end. The native file sink lives in [`file_sink`].
+
+pub mod clock;
+pub mod driver;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod file_sink;
+pub mod http;
+pub mod sink;
+pub mod system;
+
+pub use driver::{run_job, MesClient};
+pub use mesbackup_core as core;
+pub use tokio_util::sync::CancellationToken;

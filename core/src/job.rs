@@ -1,0 +1,901 @@
+//! The backup job as a sans-IO state machine (in the style of quinn-proto's `Connection`).
+//!
+//! A driver owns the sockets, the clock and the sink. It repeatedly:
+//! 1. drains [`Job::poll_event`] (what front ends show) and takes the next [`Job::poll_action`];
+//! 2. performs it (send a request, read a small body, stream a body into a sink, commit, sleep);
+//! 3. reports what happened through a `handle_*` method, with the current time.
+//!
+//! The job never sleeps, reads a clock or touches a socket, so a four-hour backup can be simulated in
+//! microseconds and every front end behaves the same. It encodes the rules that protect data:
+//! - **one-shot download**: after a 200 the GUID is spent. If the stream breaks, the only way to get
+//!   that backup is a new POST, and only within the restart budget the caller granted;
+//! - **no silent second backup**: a POST that may have reached the server is never re-sent;
+//! - **never lose a finished package**: a name clash on commit picks another name, it never
+//!   overwrites unless asked, and a complete download is not thrown away by a late cancel.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+use crate::content_disposition::is_safe_file_name;
+use crate::error::{Error, ErrorKind};
+use crate::httpdate::format_rfc3339_millis;
+use crate::naming::validate_database_name;
+use crate::package_shape::Shape;
+use crate::polling::{Jitter, PollPolicy};
+use crate::response::{
+    classify_fetch, classify_ready, classify_start, FetchAnswer, ReadyDownload, ResponseHead, StartAnswer,
+    SMALL_BODY_LIMIT,
+};
+use crate::sidecar::{sidecar_file_name, tool_id, Sidecar, SIDECAR_FORMAT};
+use crate::url::EnvUrl;
+
+/// Progress events are throttled to this interval so every front end shows the same cadence.
+pub const PROGRESS_INTERVAL_MS: u64 = 250;
+/// Name clashes resolved by picking another name before giving up.
+const MAX_COMMIT_ATTEMPTS: u32 = 5;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// POST, wait, download.
+    Backup,
+    /// POST only; the outcome is the GUID.
+    StartOnly,
+    /// Wait for and download a job started earlier.
+    Download,
+    /// Exactly one GET: the package if ready, otherwise "still pending".
+    DownloadIfReady,
+}
+
+/// What the caller asked for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobSpec {
+    pub mode: Mode,
+    pub env: EnvUrl,
+    /// Needed to start (and restart) a backup; optional when downloading a known GUID.
+    pub database: Option<String>,
+    pub guid: Option<String>,
+    #[serde(default)]
+    pub policy: PollPolicy,
+    /// New POSTs allowed after a lost one-shot download. 0: never start a backup the caller did not ask for.
+    #[serde(default)]
+    pub restart_budget: u32,
+    /// Save under this name (e.g. an installer package name) instead of the server's.
+    #[serde(default)]
+    pub file_name: Option<String>,
+    #[serde(default)]
+    pub overwrite: bool,
+    /// Seed of the jitter sequence; drivers take it from the OS, tests fix it.
+    #[serde(default)]
+    pub jitter_seed: u64,
+}
+
+impl JobSpec {
+    pub fn new(mode: Mode, env: EnvUrl) -> JobSpec {
+        JobSpec {
+            mode,
+            env,
+            database: None,
+            guid: None,
+            policy: PollPolicy::default(),
+            restart_budget: 0,
+            file_name: None,
+            overwrite: false,
+            jitter_seed: 0,
+        }
+    }
+
+    pub fn backup(env: EnvUrl, database: &str) -> JobSpec {
+        JobSpec { database: Some(database.to_owned()), ..JobSpec::new(Mode::Backup, env) }
+    }
+
+    pub fn download(env: EnvUrl, guid: &str) -> JobSpec {
+        JobSpec { guid: Some(guid.to_owned()), ..JobSpec::new(Mode::Download, env) }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    Post,
+    Get,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    pub method: Method,
+    pub url: String,
+    /// Deadline for the status line and headers.
+    pub timeout_ms: u64,
+}
+
+/// What the driver must do next.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    /// Send this request; report `handle_response` or `handle_transport_error`.
+    Send(Request),
+    /// Read at most `limit` bytes of the current response's body; report `handle_body`.
+    ReadBody { limit: usize },
+    /// Open a temporary sink for `file_name` and stream the current body into it, reporting
+    /// `handle_progress` along the way and `handle_body_end` at the end. If no byte arrives for
+    /// `stall_timeout_ms`, abandon the stream and report a stall.
+    Receive { file_name: String, expected_len: Option<u64>, stall_timeout_ms: u64 },
+    /// Give the complete temporary file its final name (never replacing an existing file unless
+    /// `overwrite`) and write `sidecar` beside it; report `handle_commit`.
+    Commit { file_name: String, overwrite: bool, sidecar: Sidecar },
+    /// Drop the temporary file (or keep it under `keep_as` for diagnosis). Nothing to report.
+    Discard { keep_as: Option<String> },
+    /// Wait until this time, then report `handle_timeout`.
+    Sleep { until_ms: u64 },
+}
+
+/// Where a transport failure happened; it decides whether a request may be repeated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransportPhase {
+    /// Before the request left (DNS, connect, TLS handshake): the server saw nothing.
+    Connect,
+    /// After the request may have been sent, before a complete status line and headers arrived.
+    Response,
+    /// While reading a body.
+    Body,
+    /// A body stopped arriving for longer than the stall timeout.
+    Stall,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransportError {
+    pub phase: TransportPhase,
+    /// Short, secret-free description from the HTTP library.
+    pub detail: String,
+}
+
+/// What a sink reports once a body has been streamed into it completely.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceivedBody {
+    pub size: u64,
+    pub sha256: String,
+    pub shape: Shape,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "failure", rename_all = "snake_case")]
+pub enum ReceiveFailure {
+    Transport(TransportError),
+    /// Writing to the sink failed (disk full, permissions, a closed WritableStream).
+    Sink(Error),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "failure", rename_all = "snake_case")]
+pub enum CommitFailure {
+    /// A file with that name exists and `overwrite` was false.
+    Exists,
+    Sink(Error),
+}
+
+/// A package saved under its final name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedPackage {
+    pub guid: String,
+    pub database: Option<String>,
+    pub file_name: String,
+    /// Where the sink put it (a path for file sinks; the name for stream sinks).
+    pub location: String,
+    pub sidecar_file_name: String,
+    pub size: u64,
+    pub sha256: String,
+    pub started_at_ms: Option<u64>,
+    pub ready_at_ms: Option<u64>,
+    pub finished_at_ms: u64,
+    /// Things the administrator should know (fallback name used, name clash resolved, restarts).
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    Saved(SavedPackage),
+    /// StartOnly: the backup runs on the server under this GUID.
+    Started { guid: String, database: String },
+    /// DownloadIfReady: not ready yet; nothing was downloaded.
+    Pending { guid: String },
+    Failed(Error),
+}
+
+/// What front ends show. Stable, serialised as the CLI's `--json` events (`"event": "<name>"`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum JobEvent {
+    Started { database: String, guid: String, at_ms: u64 },
+    Pending { guid: String, polls: u32, waited_ms: u64, next_poll_in_ms: u64 },
+    Retrying { guid: Option<String>, reason: String, failures: u32, delay_ms: u64 },
+    Ready { guid: String, file_name: String, size: Option<u64> },
+    Progress { guid: String, bytes: u64, total: Option<u64> },
+    Warning { guid: Option<String>, message: String },
+    Restarting { lost_guid: String, restarts_used: u32, restart_budget: u32, reason: String },
+    Saved { package: SavedPackage },
+    Failed { error: Error },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+enum Next {
+    Post,
+    Get,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+enum State {
+    PostInFlight,
+    PostBody { head: ResponseHead },
+    GetInFlight,
+    GetBody { head: ResponseHead },
+    Waiting { until_ms: u64, next: Next },
+    Receiving { ready: ReadyDownload, file_name: String, bytes: u64, last_progress_ms: u64 },
+    Committing { received: ReceivedBody, file_name: String, attempt: u32 },
+    Finished { outcome: Outcome },
+}
+
+/// Coarse phase, for front ends (spinners, progress bars).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Starting,
+    Waiting,
+    Downloading,
+    Saving,
+    Finished,
+}
+
+/// Start, ready and finish times (Unix ms) of the backup: the window to re-run data processing over.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupWindow {
+    pub started_at_ms: Option<u64>,
+    pub ready_at_ms: Option<u64>,
+    pub finished_at_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    spec: JobSpec,
+    state: State,
+    actions: VecDeque<Action>,
+    events: VecDeque<JobEvent>,
+    guid: Option<String>,
+    jitter: Jitter,
+    waiting_since_ms: u64,
+    deadline_ms: u64,
+    polls: u32,
+    failures: u32,
+    restarts_used: u32,
+    /// A GET of this GUID failed before its answer arrived: the server may have answered 200 and
+    /// deleted the file, so a later 400 means "lost", not "never existed".
+    maybe_consumed: bool,
+    window: BackupWindow,
+    notes: Vec<String>,
+}
+
+impl Job {
+    /// Checks the spec and queues the first request.
+    pub fn new(spec: JobSpec, now_ms: u64) -> Result<Job, Error> {
+        spec.policy.validate()?;
+        if let Some(db) = &spec.database {
+            validate_database_name(db)?;
+        }
+        if let Some(name) = &spec.file_name {
+            if !is_safe_file_name(name) {
+                return Err(Error::invalid_argument(format!(
+                    "{} is not a safe file name: use a plain name without folders, control characters or \
+                     characters Windows forbids",
+                    crate::error::quote_untrusted(name, 100)
+                )));
+            }
+        }
+        let needs_guid = matches!(spec.mode, Mode::Download | Mode::DownloadIfReady);
+        if needs_guid && spec.guid.is_none() {
+            return Err(Error::invalid_argument("a download needs the GUID of a backup started earlier"));
+        }
+        if !needs_guid && spec.database.is_none() {
+            return Err(Error::invalid_argument("starting a backup needs a database name"));
+        }
+        let mut job = Job {
+            jitter: Jitter::new(spec.jitter_seed),
+            guid: spec.guid.clone(),
+            spec,
+            state: State::PostInFlight,
+            actions: VecDeque::new(),
+            events: VecDeque::new(),
+            waiting_since_ms: now_ms,
+            deadline_ms: 0,
+            polls: 0,
+            failures: 0,
+            restarts_used: 0,
+            maybe_consumed: false,
+            window: BackupWindow::default(),
+            notes: Vec::new(),
+        };
+        if needs_guid {
+            job.begin_waiting(now_ms);
+            job.send(Next::Get);
+        } else {
+            job.send(Next::Post);
+        }
+        Ok(job)
+    }
+
+    // ---- getters -------------------------------------------------------------------------------
+
+    pub fn spec(&self) -> &JobSpec {
+        &self.spec
+    }
+
+    pub fn guid(&self) -> Option<&str> {
+        self.guid.as_deref()
+    }
+
+    pub fn window(&self) -> BackupWindow {
+        self.window
+    }
+
+    pub fn restarts_used(&self) -> u32 {
+        self.restarts_used
+    }
+
+    pub fn phase(&self) -> Phase {
+        match self.state {
+            State::PostInFlight | State::PostBody { .. } => Phase::Starting,
+            State::GetInFlight | State::GetBody { .. } | State::Waiting { .. } => Phase::Waiting,
+            State::Receiving { .. } => Phase::Downloading,
+            State::Committing { .. } => Phase::Saving,
+            State::Finished { .. } => Phase::Finished,
+        }
+    }
+
+    pub fn outcome(&self) -> Option<&Outcome> {
+        match &self.state {
+            State::Finished { outcome } => Some(outcome),
+            _ => None,
+        }
+    }
+
+    pub fn is_finished(&self) -> bool {
+        matches!(self.state, State::Finished { .. }) && self.actions.is_empty()
+    }
+
+    /// A spec that resumes this job from its GUID in another process (after a timeout or Ctrl-C).
+    pub fn resume_spec(&self) -> Option<JobSpec> {
+        let guid = self.guid.clone()?;
+        Some(JobSpec { mode: Mode::Download, guid: Some(guid), ..self.spec.clone() })
+    }
+
+    // ---- polls ---------------------------------------------------------------------------------
+
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    pub fn poll_event(&mut self) -> Option<JobEvent> {
+        self.events.pop_front()
+    }
+
+    /// When the job next needs `handle_timeout`, if it is waiting.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        match self.state {
+            State::Waiting { until_ms, .. } => Some(until_ms),
+            _ => None,
+        }
+    }
+
+    // ---- events from the driver ----------------------------------------------------------------
+
+    /// Status line and headers of the response to the last `Send`.
+    pub fn handle_response(&mut self, head: ResponseHead, now_ms: u64) {
+        match self.state {
+            State::PostInFlight => {
+                self.state = State::PostBody { head };
+                self.actions.push_back(Action::ReadBody { limit: SMALL_BODY_LIMIT });
+            }
+            State::GetInFlight if head.status == 200 => self.begin_receiving(&head, now_ms),
+            State::GetInFlight => {
+                self.state = State::GetBody { head };
+                self.actions.push_back(Action::ReadBody { limit: SMALL_BODY_LIMIT });
+            }
+            _ => debug_assert!(false, "handle_response in state {:?}", self.state),
+        }
+    }
+
+    /// The (bounded) body requested by `ReadBody`.
+    pub fn handle_body(&mut self, body: &[u8], now_ms: u64) {
+        match std::mem::replace(&mut self.state, State::PostInFlight) {
+            State::PostBody { head } => {
+                let database = self.spec.database.clone().unwrap_or_default();
+                match classify_start(&head, body, &database, now_ms) {
+                    StartAnswer::Started { guid } => self.on_started(guid, database, now_ms),
+                    StartAnswer::RetryLater { after_ms, reason } => self.retry(Next::Post, reason, after_ms, now_ms),
+                    StartAnswer::Failed(e) => self.fail(e),
+                }
+            }
+            State::GetBody { head } => {
+                let guid = self.guid.clone().unwrap_or_default();
+                match classify_fetch(&head, body, &guid, now_ms) {
+                    FetchAnswer::Pending { retry_after_ms } => self.on_pending(retry_after_ms, now_ms),
+                    FetchAnswer::RetryLater { after_ms, reason } => self.retry(Next::Get, reason, after_ms, now_ms),
+                    FetchAnswer::Failed(e) if e.kind == ErrorKind::BackupNotFound && self.maybe_consumed => {
+                        self.lose_download(
+                            "an earlier request for it failed before its answer arrived, and the server now \
+                             reports it gone: it was most likely sent then and deleted"
+                                .into(),
+                            now_ms,
+                            false,
+                        )
+                    }
+                    FetchAnswer::Ready(_) => unreachable!("a 200 is received, not classified from a body"),
+                    FetchAnswer::Failed(e) => self.fail(e),
+                }
+            }
+            other => {
+                self.state = other;
+                debug_assert!(false, "handle_body in state {:?}", self.state);
+            }
+        }
+    }
+
+    /// A request or small-body read failed without a usable answer.
+    pub fn handle_transport_error(&mut self, error: TransportError, now_ms: u64) {
+        match self.state {
+            State::PostInFlight | State::PostBody { .. } => {
+                let nothing_sent = error.phase == TransportPhase::Connect;
+                if nothing_sent {
+                    self.retry(Next::Post, format!("cannot reach the MES ({})", error.detail), None, now_ms);
+                } else {
+                    // The server may have started a backup: re-sending could start a second one.
+                    self.fail(Error::network(format!(
+                        "The backup request was sent but no answer came back ({}). A backup may have been \
+                         started on the server; it was not re-sent, to avoid starting a second one. Check the \
+                         Environment Manager, then start again if needed.",
+                        error.detail
+                    )));
+                }
+            }
+            State::GetInFlight | State::GetBody { .. } => {
+                if matches!(self.state, State::GetInFlight) && error.phase != TransportPhase::Connect {
+                    self.maybe_consumed = true;
+                }
+                self.retry(Next::Get, format!("connection problem ({})", error.detail), None, now_ms);
+            }
+            _ => debug_assert!(false, "handle_transport_error in state {:?}", self.state),
+        }
+    }
+
+    /// Bytes received so far by the sink during `Receive`.
+    pub fn handle_progress(&mut self, bytes: u64, now_ms: u64) {
+        if let State::Receiving { bytes: b, last_progress_ms, ready, .. } = &mut self.state {
+            *b = bytes;
+            if now_ms.saturating_sub(*last_progress_ms) >= PROGRESS_INTERVAL_MS {
+                *last_progress_ms = now_ms;
+                let event = JobEvent::Progress {
+                    guid: self.guid.clone().unwrap_or_default(),
+                    bytes,
+                    total: ready.content_length,
+                };
+                self.events.push_back(event);
+            }
+        }
+    }
+
+    /// The body of a `Receive` ended: completely (with the sink's summary) or not.
+    pub fn handle_body_end(&mut self, result: Result<ReceivedBody, ReceiveFailure>, now_ms: u64) {
+        let State::Receiving { ready, file_name, bytes, .. } = std::mem::replace(&mut self.state, State::PostInFlight)
+        else {
+            debug_assert!(false, "handle_body_end outside Receiving");
+            return;
+        };
+        let guid = self.guid.clone().unwrap_or_default();
+        match result {
+            Ok(received) => {
+                self.events.push_back(JobEvent::Progress {
+                    guid: guid.clone(),
+                    bytes: received.size,
+                    total: ready.content_length,
+                });
+                if let Some(expected) = ready.content_length.filter(|&n| n != received.size) {
+                    let why = format!("the stream ended after {} of {expected} bytes", received.size);
+                    return self.lose_download(why, now_ms, true);
+                }
+                match &received.shape {
+                    Shape::Zip => {
+                        self.state = State::Committing { received, file_name: file_name.clone(), attempt: 0 };
+                        self.queue_commit(file_name, now_ms);
+                    }
+                    Shape::TruncatedZip => {
+                        let why = format!(
+                            "the stream ended cleanly after {} bytes but the zip is incomplete (no end record)",
+                            received.size
+                        );
+                        self.lose_download(why, now_ms, true)
+                    }
+                    Shape::NotZip { looks_like } => {
+                        let keep_as = diagnostic_name(&guid, looks_like);
+                        self.actions.push_back(Action::Discard { keep_as: Some(keep_as.clone()) });
+                        self.fail(Error::new(
+                            ErrorKind::UnexpectedResponse,
+                            format!(
+                                "The server answered 200 for backup {guid} but sent {looks_like} ({} bytes) \
+                                 instead of a zip package; it was kept as {keep_as} for diagnosis, not as a \
+                                 package. This is usually a proxy or gateway error page. Try downloading {guid} \
+                                 once more; if the MES then answers 400, the backup is gone: start a new one.",
+                                received.size
+                            ),
+                        ));
+                    }
+                }
+            }
+            Err(ReceiveFailure::Transport(e)) => {
+                let why = match e.phase {
+                    TransportPhase::Stall => format!("no data arrived for too long after {bytes} bytes ({})", e.detail),
+                    _ => format!("the stream broke after {bytes} bytes ({})", e.detail),
+                };
+                self.lose_download(why, now_ms, true)
+            }
+            Err(ReceiveFailure::Sink(e)) => {
+                self.actions.push_back(Action::Discard { keep_as: None });
+                self.fail(Error::new(
+                    ErrorKind::Io,
+                    format!(
+                        "Saving backup {guid} failed after {bytes} bytes: {}. The server deletes the file once a \
+                         download has started, so this backup is gone: fix the problem (free space, permissions) \
+                         and start a new backup.",
+                        e.message
+                    ),
+                ));
+            }
+        }
+    }
+
+    /// The result of a `Commit`.
+    pub fn handle_commit(&mut self, result: Result<String, CommitFailure>, now_ms: u64) {
+        let State::Committing { received, file_name, attempt } = std::mem::replace(&mut self.state, State::PostInFlight)
+        else {
+            debug_assert!(false, "handle_commit outside Committing");
+            return;
+        };
+        let guid = self.guid.clone().unwrap_or_default();
+        match result {
+            Ok(location) => {
+                self.window.finished_at_ms = Some(now_ms);
+                let package = SavedPackage {
+                    guid,
+                    database: self.spec.database.clone(),
+                    sidecar_file_name: sidecar_file_name(&file_name),
+                    file_name,
+                    location,
+                    size: received.size,
+                    sha256: received.sha256,
+                    started_at_ms: self.window.started_at_ms,
+                    ready_at_ms: self.window.ready_at_ms,
+                    finished_at_ms: now_ms,
+                    notes: self.notes.clone(),
+                };
+                self.events.push_back(JobEvent::Saved { package: package.clone() });
+                self.state = State::Finished { outcome: Outcome::Saved(package) };
+            }
+            Err(CommitFailure::Exists) if attempt + 1 < MAX_COMMIT_ATTEMPTS => {
+                let other = alternative_name(&file_name, &guid, attempt + 1);
+                let note = format!(
+                    "A file named {file_name} already exists; this backup was saved as {other} so that nothing is \
+                     overwritten. Rename it when ready, or allow overwriting."
+                );
+                self.events.push_back(JobEvent::Warning { guid: Some(guid), message: note.clone() });
+                self.notes.push(note);
+                self.state = State::Committing { received, file_name: other.clone(), attempt: attempt + 1 };
+                self.queue_commit(other, now_ms);
+            }
+            Err(failure) => {
+                let why = match failure {
+                    CommitFailure::Exists => format!("{file_name} and its alternatives already exist"),
+                    CommitFailure::Sink(e) => e.message,
+                };
+                self.actions.push_back(Action::Discard { keep_as: None });
+                self.fail(Error::new(
+                    ErrorKind::Io,
+                    format!(
+                        "Backup {guid} was downloaded completely but could not be saved under its name: {why}. \
+                         The server has deleted its copy: fix the folder and start a new backup."
+                    ),
+                ));
+            }
+        }
+    }
+
+    /// Time has passed; wakes the job when its `Sleep` is over.
+    pub fn handle_timeout(&mut self, now_ms: u64) {
+        if let State::Waiting { until_ms, next } = self.state {
+            if now_ms >= until_ms {
+                self.send(next);
+            } else {
+                self.actions.push_back(Action::Sleep { until_ms });
+            }
+        }
+    }
+
+    /// The caller gave up (Ctrl-C, AbortSignal, task cancelled).
+    pub fn cancel(&mut self, _now_ms: u64) {
+        let guid = self.guid.clone();
+        let message = match &self.state {
+            State::Finished { .. } => return,
+            // The package is complete: finishing the rename is safer than throwing it away.
+            State::Committing { .. } => return,
+            State::PostInFlight | State::PostBody { .. } => {
+                "Cancelled while starting the backup. If the request reached the MES, a backup may be running \
+                 on the server; its GUID is unknown."
+                    .to_owned()
+            }
+            State::Receiving { bytes, .. } => format!(
+                "Cancelled during the download of backup {} after {bytes} bytes. The server deletes the file once \
+                 a download has started, so this backup is gone: start a new backup.",
+                guid.as_deref().unwrap_or("?")
+            ),
+            State::GetInFlight | State::GetBody { .. } | State::Waiting { .. } => format!(
+                "Cancelled while waiting. The backup continues on the server: resume it later with its GUID {} \
+                 (for example `mesbackup download {}`).",
+                guid.as_deref().unwrap_or("?"),
+                guid.as_deref().unwrap_or("?")
+            ),
+        };
+        let receiving = matches!(self.state, State::Receiving { .. });
+        self.actions.clear();
+        if receiving {
+            self.actions.push_back(Action::Discard { keep_as: None });
+        }
+        self.fail(Error::new(ErrorKind::Cancelled, message));
+    }
+
+    // ---- transitions ---------------------------------------------------------------------------
+
+    fn send(&mut self, next: Next) {
+        let (state, method, url) = match next {
+            Next::Post => {
+                let db = self.spec.database.as_deref().unwrap_or_default();
+                (State::PostInFlight, Method::Post, self.spec.env.backup_start_url(db))
+            }
+            Next::Get => {
+                let guid = self.guid.as_deref().unwrap_or_default();
+                (State::GetInFlight, Method::Get, self.spec.env.backup_fetch_url(guid))
+            }
+        };
+        self.state = state;
+        self.actions.push_back(Action::Send(Request { method, url, timeout_ms: self.spec.policy.request_timeout_ms }));
+    }
+
+    fn sleep(&mut self, until_ms: u64, next: Next) {
+        self.state = State::Waiting { until_ms, next };
+        self.actions.push_back(Action::Sleep { until_ms });
+    }
+
+    fn begin_waiting(&mut self, now_ms: u64) {
+        self.waiting_since_ms = now_ms;
+        self.deadline_ms = now_ms.saturating_add(self.spec.policy.timeout_ms);
+        self.polls = 0;
+        self.failures = 0;
+        self.maybe_consumed = false;
+    }
+
+    fn on_started(&mut self, guid: String, database: String, now_ms: u64) {
+        self.guid = Some(guid.clone());
+        self.window.started_at_ms = Some(now_ms);
+        self.events.push_back(JobEvent::Started { database: database.clone(), guid: guid.clone(), at_ms: now_ms });
+        if self.spec.mode == Mode::StartOnly {
+            self.state = State::Finished { outcome: Outcome::Started { guid, database } };
+            return;
+        }
+        self.begin_waiting(now_ms);
+        // A backup is never ready the instant it is accepted: the first GET waits the minimum delay.
+        let delay = self.spec.policy.pending_delay(0, self.jitter.next_u64(), None);
+        self.sleep(now_ms.saturating_add(delay).min(self.deadline_ms), Next::Get);
+    }
+
+    fn on_pending(&mut self, retry_after_ms: Option<u64>, now_ms: u64) {
+        self.polls += 1;
+        self.failures = 0;
+        let guid = self.guid.clone().unwrap_or_default();
+        if self.spec.mode == Mode::DownloadIfReady {
+            self.state = State::Finished { outcome: Outcome::Pending { guid } };
+            return;
+        }
+        let waited = now_ms.saturating_sub(self.waiting_since_ms);
+        if now_ms >= self.deadline_ms {
+            return self.fail(self.timeout_error(waited));
+        }
+        let delay = self.spec.policy.pending_delay(waited, self.jitter.next_u64(), retry_after_ms);
+        let until = now_ms.saturating_add(delay).min(self.deadline_ms);
+        self.events.push_back(JobEvent::Pending {
+            guid,
+            polls: self.polls,
+            waited_ms: waited,
+            next_poll_in_ms: until - now_ms,
+        });
+        self.sleep(until, Next::Get);
+    }
+
+    fn timeout_error(&self, waited_ms: u64) -> Error {
+        let guid = self.guid.as_deref().unwrap_or("?");
+        Error::new(
+            ErrorKind::Timeout,
+            format!(
+                "Backup {guid} was still being prepared after {}. It continues on the server: resume with its GUID \
+                 (for example `mesbackup download {guid}`), or allow a longer timeout.",
+                human_duration(waited_ms)
+            ),
+        )
+        .with_guid(self.guid.as_deref())
+    }
+
+    fn retry(&mut self, next: Next, reason: String, after_ms: Option<u64>, now_ms: u64) {
+        self.failures += 1;
+        let policy = &self.spec.policy;
+        let out_of_time = next == Next::Get && now_ms >= self.deadline_ms;
+        if self.failures > policy.max_consecutive_failures || out_of_time || self.spec.mode == Mode::DownloadIfReady {
+            let kind = if reason.starts_with("connection") || reason.starts_with("cannot reach") {
+                ErrorKind::Network
+            } else {
+                ErrorKind::ServerError
+            };
+            let resume = match (&self.guid, next) {
+                (Some(g), Next::Get) => format!(" The backup may still be on the server: resume with its GUID {g}."),
+                _ => String::new(),
+            };
+            let lost = if self.maybe_consumed {
+                " A request failed after it may have been answered, so the one-shot file may already be gone."
+            } else {
+                ""
+            };
+            return self.fail(Error::new(
+                kind,
+                format!("Giving up after {} attempts: {reason}.{resume}{lost}", self.failures),
+            ));
+        }
+        let mut delay = policy.failure_delay(self.failures, self.jitter.next_u64(), after_ms);
+        if next == Next::Get {
+            delay = delay.min(self.deadline_ms.saturating_sub(now_ms));
+        }
+        self.events.push_back(JobEvent::Retrying {
+            guid: self.guid.clone(),
+            reason,
+            failures: self.failures,
+            delay_ms: delay,
+        });
+        self.sleep(now_ms.saturating_add(delay), next);
+    }
+
+    fn begin_receiving(&mut self, head: &ResponseHead, now_ms: u64) {
+        let guid = self.guid.clone().unwrap_or_default();
+        let fallback = match &self.spec.database {
+            Some(db) => format!("{db}.zip"),
+            None => format!("{guid}.zip"),
+        };
+        let ready = classify_ready(head, &fallback);
+        if let Some(note) = &ready.name_note {
+            if self.spec.file_name.is_none() {
+                self.notes.push(note.clone());
+                self.events.push_back(JobEvent::Warning { guid: Some(guid.clone()), message: note.clone() });
+            }
+        }
+        let file_name = self.spec.file_name.clone().unwrap_or_else(|| ready.file_name.clone());
+        self.window.ready_at_ms = Some(now_ms);
+        self.events.push_back(JobEvent::Ready { guid, file_name: file_name.clone(), size: ready.content_length });
+        self.actions.push_back(Action::Receive {
+            file_name: file_name.clone(),
+            expected_len: ready.content_length,
+            stall_timeout_ms: self.spec.policy.stall_timeout_ms,
+        });
+        self.state = State::Receiving { ready, file_name, bytes: 0, last_progress_ms: now_ms };
+    }
+
+    fn queue_commit(&mut self, file_name: String, now_ms: u64) {
+        let State::Committing { received, .. } = &self.state else { return };
+        let ts = |ms: Option<u64>| ms.map(format_rfc3339_millis);
+        let sidecar = Sidecar {
+            format: SIDECAR_FORMAT.into(),
+            tool: tool_id(),
+            file_name: file_name.clone(),
+            database: self.spec.database.clone(),
+            guid: self.guid.clone().unwrap_or_default(),
+            environment_url: self.spec.env.as_str().to_owned(),
+            size: received.size,
+            sha256: received.sha256.clone(),
+            started_at: ts(self.window.started_at_ms),
+            ready_at: ts(self.window.ready_at_ms),
+            finished_at: ts(Some(now_ms)),
+            server_file_name: None,
+        };
+        self.actions.push_back(Action::Commit { file_name, overwrite: self.spec.overwrite, sidecar });
+    }
+
+    /// The one-shot download is gone. Restart within the budget, or fail with `download_lost`.
+    fn lose_download(&mut self, why: String, now_ms: u64, discard: bool) {
+        if discard {
+            self.actions.push_back(Action::Discard { keep_as: None });
+        }
+        let lost = self.guid.clone().unwrap_or_default();
+        let can_restart = self.restarts_used < self.spec.restart_budget && self.spec.database.is_some();
+        if can_restart {
+            self.restarts_used += 1;
+            let reason = format!("backup {lost} was lost: {why}");
+            self.notes.push(format!("Restarted after a lost download: {reason}."));
+            self.events.push_back(JobEvent::Restarting {
+                lost_guid: lost,
+                restarts_used: self.restarts_used,
+                restart_budget: self.spec.restart_budget,
+                reason,
+            });
+            self.guid = None;
+            self.window = BackupWindow::default();
+            let _ = now_ms;
+            self.send(Next::Post);
+            return;
+        }
+        let hint = if self.spec.database.is_some() {
+            "Start a new backup (or allow automatic restarts with a restart budget)."
+        } else {
+            "Start a new backup of the same database."
+        };
+        self.fail(
+            Error::new(
+                ErrorKind::DownloadLost,
+                format!(
+                    "The download of backup {lost} did not complete: {why}. The server deletes the file as soon \
+                     as a download stream closes, so this backup is gone; nothing was saved under a package name. \
+                     {hint}"
+                ),
+            )
+            .with_guid(Some(&lost)),
+        );
+    }
+
+    fn fail(&mut self, error: Error) {
+        let error = error.with_guid(self.guid.as_deref());
+        self.events.push_back(JobEvent::Failed { error: error.clone() });
+        self.state = State::Finished { outcome: Outcome::Failed(error) };
+    }
+}
+
+/// `MESCDM.zip` -> `MESCDM.0f8fad5b.zip` (then `-2`, `-3`…): distinct, still a `.zip`, and traceable
+/// to its GUID.
+fn alternative_name(file_name: &str, guid: &str, attempt: u32) -> String {
+    let short: String = guid.chars().filter(|c| c.is_ascii_hexdigit()).take(8).collect();
+    let tag = if attempt <= 1 { short } else { format!("{short}-{attempt}") };
+    match file_name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => format!("{stem}.{tag}.{ext}"),
+        _ => format!("{file_name}.{tag}"),
+    }
+}
+
+/// A name that can never be mistaken for a package (nor picked up by the installer).
+fn diagnostic_name(guid: &str, looks_like: &str) -> String {
+    let ext = if looks_like.contains("HTML") {
+        "html"
+    } else if looks_like.contains("JSON") {
+        "json"
+    } else if looks_like.contains("text") || looks_like.contains("XML") {
+        "txt"
+    } else {
+        "bin"
+    };
+    format!("{guid}.not-a-package.{ext}")
+}
+
+fn human_duration(ms: u64) -> String {
+    let s = ms / 1000;
+    match s {
+        0 => format!("{ms} ms"),
+        1..=119 => format!("{s} s"),
+        120..=7199 => format!("{} min", s / 60),
+        _ => format!("{:.1} h", s as f64 / 3600.0),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,381 @@
+//! State-machine tests: no server, no clock, only events in and actions out.
+
+use super::*;
+
+const G1: &str = "00000000-0000-4000-8000-000000000001";
+const G2: &str = "00000000-0000-4000-8000-000000000002";
+
+fn env() -> EnvUrl {
+    EnvUrl::parse("https://mes.example/mes/").unwrap()
+}
+
+fn fast_policy() -> PollPolicy {
+    PollPolicy { min_delay_ms: 10, max_delay_ms: 1_000, timeout_ms: 60_000, ..PollPolicy::default() }
+}
+
+fn backup_job(budget: u32) -> Job {
+    let spec = JobSpec { policy: fast_policy(), restart_budget: budget, ..JobSpec::backup(env(), "MESCDM") };
+    Job::new(spec, 0).unwrap()
+}
+
+fn zip_body(size: u64) -> ReceivedBody {
+    ReceivedBody { size, sha256: "ab".repeat(32), shape: Shape::Zip }
+}
+
+fn expect_send(job: &mut Job, method: Method) -> String {
+    match job.poll_action() {
+        Some(Action::Send(r)) => {
+            assert_eq!(r.method, method);
+            r.url
+        }
+        other => panic!("expected {method:?}, got {other:?}"),
+    }
+}
+
+fn expect_read_body(job: &mut Job) {
+    assert!(matches!(job.poll_action(), Some(Action::ReadBody { .. })));
+}
+
+fn expect_sleep(job: &mut Job) -> u64 {
+    match job.poll_action() {
+        Some(Action::Sleep { until_ms }) => until_ms,
+        other => panic!("expected sleep, got {other:?}"),
+    }
+}
+
+/// POST answered 202 with `guid`; returns the time the first GET is due.
+fn accept(job: &mut Job, guid: &str, now: u64) -> u64 {
+    expect_send(job, Method::Post);
+    job.handle_response(ResponseHead::new(202), now);
+    expect_read_body(job);
+    job.handle_body(guid.as_bytes(), now);
+    expect_sleep(job)
+}
+
+fn answer_get(job: &mut Job, status: u16, now: u64) {
+    expect_send(job, Method::Get);
+    job.handle_response(ResponseHead::new(status), now);
+    if status != 200 {
+        expect_read_body(job);
+        job.handle_body(b"", now);
+    }
+}
+
+fn failed_kind(job: &Job) -> Option<ErrorKind> {
+    match job.outcome() {
+        Some(Outcome::Failed(e)) => Some(e.kind),
+        _ => None,
+    }
+}
+
+#[test]
+fn happy_path_post_poll_receive_commit() {
+    let mut job = backup_job(0);
+    let t = accept(&mut job, G1, 100);
+    assert_eq!(job.guid(), Some(G1));
+    job.handle_timeout(t);
+    answer_get(&mut job, 202, t);
+    let t2 = expect_sleep(&mut job);
+    assert!(t2 > t);
+    job.handle_timeout(t2);
+    expect_send(&mut job, Method::Get);
+    let head = ResponseHead::new(200)
+        .with_header("Content-Disposition", "attachment; filename=\"MESCDM_2026.zip\"")
+        .with_header("Content-Length", "1000");
+    job.handle_response(head, t2 + 1);
+    match job.poll_action() {
+        Some(Action::Receive { file_name, expected_len, .. }) => {
+            assert_eq!(file_name, "MESCDM_2026.zip");
+            assert_eq!(expected_len, Some(1000));
+        }
+        other => panic!("{other:?}"),
+    }
+    job.handle_progress(500, t2 + 2);
+    job.handle_body_end(Ok(zip_body(1000)), t2 + 3);
+    let sidecar = match job.poll_action() {
+        Some(Action::Commit { file_name, overwrite: false, sidecar }) => {
+            assert_eq!(file_name, "MESCDM_2026.zip");
+            sidecar
+        }
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(sidecar.guid, G1);
+    assert_eq!(sidecar.environment_url, "https://mes.example/mes");
+    assert!(sidecar.started_at.is_some() && sidecar.ready_at.is_some());
+    job.handle_commit(Ok("/out/MESCDM_2026.zip".into()), t2 + 4);
+    assert!(job.is_finished());
+    match job.outcome() {
+        Some(Outcome::Saved(p)) => {
+            assert_eq!(p.size, 1000);
+            assert_eq!(p.started_at_ms, Some(100));
+            assert_eq!(p.ready_at_ms, Some(t2 + 1));
+            assert_eq!(p.finished_at_ms, t2 + 4);
+        }
+        other => panic!("{other:?}"),
+    }
+    let events: Vec<JobEvent> = std::iter::from_fn(|| job.poll_event()).collect();
+    assert!(matches!(events.first(), Some(JobEvent::Started { .. })));
+    assert!(matches!(events.last(), Some(JobEvent::Saved { .. })));
+}
+
+#[test]
+fn urls_are_joined_under_the_prefix() {
+    let mut job = backup_job(0);
+    assert_eq!(expect_send(&mut job, Method::Post), "https://mes.example/mes/environment/clickhouse/backup/MESCDM");
+}
+
+#[test]
+fn lost_stream_without_budget_fails_and_discards() {
+    let mut job = backup_job(0);
+    let t = accept(&mut job, G1, 0);
+    job.handle_timeout(t);
+    answer_get(&mut job, 200, t);
+    assert!(matches!(job.poll_action(), Some(Action::Receive { .. })));
+    job.handle_body_end(
+        Err(ReceiveFailure::Transport(TransportError { phase: TransportPhase::Body, detail: "reset".into() })),
+        t + 5,
+    );
+    assert_eq!(job.poll_action(), Some(Action::Discard { keep_as: None }));
+    assert_eq!(failed_kind(&job), Some(ErrorKind::DownloadLost));
+    match job.outcome() {
+        Some(Outcome::Failed(e)) => assert_eq!(e.guid.as_deref(), Some(G1)),
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn lost_stream_within_budget_posts_again_once() {
+    let mut job = backup_job(1);
+    let t = accept(&mut job, G1, 0);
+    job.handle_timeout(t);
+    answer_get(&mut job, 200, t);
+    job.poll_action();
+    job.handle_body_end(Err(ReceiveFailure::Transport(TransportError { phase: TransportPhase::Stall, detail: "x".into() })), t);
+    assert_eq!(job.poll_action(), Some(Action::Discard { keep_as: None }));
+    // A new POST: a new backup, because the first one is gone.
+    let t = accept(&mut job, G2, t + 1);
+    assert_eq!(job.guid(), Some(G2));
+    job.handle_timeout(t);
+    answer_get(&mut job, 200, t);
+    job.poll_action();
+    job.handle_body_end(Err(ReceiveFailure::Transport(TransportError { phase: TransportPhase::Body, detail: "x".into() })), t);
+    job.poll_action();
+    // Budget spent: no third POST.
+    assert_eq!(failed_kind(&job), Some(ErrorKind::DownloadLost));
+    assert_eq!(job.poll_action(), None);
+    assert_eq!(job.restarts_used(), 1);
+}
+
+#[test]
+fn post_sent_without_answer_is_never_retried() {
+    let mut job = backup_job(5);
+    expect_send(&mut job, Method::Post);
+    job.handle_transport_error(TransportError { phase: TransportPhase::Response, detail: "reset".into() }, 0);
+    assert_eq!(failed_kind(&job), Some(ErrorKind::Network));
+    assert_eq!(job.poll_action(), None);
+}
+
+#[test]
+fn post_not_sent_is_retried_then_gives_up() {
+    let mut job = backup_job(0);
+    let max = job.spec().policy.max_consecutive_failures;
+    let mut now = 0;
+    for _ in 0..max {
+        expect_send(&mut job, Method::Post);
+        job.handle_transport_error(TransportError { phase: TransportPhase::Connect, detail: "refused".into() }, now);
+        now = expect_sleep(&mut job);
+        job.handle_timeout(now);
+    }
+    expect_send(&mut job, Method::Post);
+    job.handle_transport_error(TransportError { phase: TransportPhase::Connect, detail: "refused".into() }, now);
+    assert_eq!(failed_kind(&job), Some(ErrorKind::Network));
+}
+
+#[test]
+fn busy_post_is_retried() {
+    let mut job = backup_job(0);
+    expect_send(&mut job, Method::Post);
+    job.handle_response(ResponseHead::new(503).with_header("Retry-After", "2"), 0);
+    expect_read_body(&mut job);
+    job.handle_body(b"", 0);
+    assert!(expect_sleep(&mut job) >= 2_000.min(fast_policy().max_delay_ms));
+}
+
+#[test]
+fn deadline_gives_timeout_with_guid() {
+    let mut job = backup_job(0);
+    let mut t = accept(&mut job, G1, 0);
+    let mut gets = 0;
+    loop {
+        job.handle_timeout(t);
+        answer_get(&mut job, 204, t);
+        gets += 1;
+        if let Some(Outcome::Failed(e)) = job.outcome() {
+            assert_eq!(e.kind, ErrorKind::Timeout);
+            assert_eq!(e.guid.as_deref(), Some(G1));
+            assert!(e.message.contains(G1));
+            break;
+        }
+        t = expect_sleep(&mut job);
+        assert!(t <= 60_000, "never sleeps past the deadline");
+    }
+    assert!(gets > 5 && gets < 200, "{gets}");
+}
+
+#[test]
+fn get_400_after_a_failed_get_is_a_lost_download() {
+    let mut job = backup_job(0);
+    let t = accept(&mut job, G1, 0);
+    job.handle_timeout(t);
+    expect_send(&mut job, Method::Get);
+    job.handle_transport_error(TransportError { phase: TransportPhase::Response, detail: "reset".into() }, t);
+    let t = expect_sleep(&mut job);
+    job.handle_timeout(t);
+    answer_get(&mut job, 400, t);
+    assert_eq!(failed_kind(&job), Some(ErrorKind::DownloadLost));
+}
+
+#[test]
+fn plain_get_400_is_backup_not_found() {
+    let spec = JobSpec { policy: fast_policy(), ..JobSpec::download(env(), G1) };
+    let mut job = Job::new(spec, 0).unwrap();
+    answer_get(&mut job, 400, 0);
+    assert_eq!(failed_kind(&job), Some(ErrorKind::BackupNotFound));
+}
+
+#[test]
+fn download_if_ready_sends_exactly_one_get() {
+    let spec = JobSpec { policy: fast_policy(), ..JobSpec::new(Mode::DownloadIfReady, env()) };
+    let spec = JobSpec { guid: Some(G1.into()), ..spec };
+    let mut job = Job::new(spec.clone(), 0).unwrap();
+    answer_get(&mut job, 202, 0);
+    assert_eq!(job.outcome(), Some(&Outcome::Pending { guid: G1.into() }));
+    assert_eq!(job.poll_action(), None);
+
+    let mut job = Job::new(spec, 0).unwrap();
+    expect_send(&mut job, Method::Get);
+    job.handle_transport_error(TransportError { phase: TransportPhase::Connect, detail: "refused".into() }, 0);
+    assert_eq!(failed_kind(&job), Some(ErrorKind::Network));
+    assert_eq!(job.poll_action(), None);
+}
+
+#[test]
+fn not_a_zip_is_kept_under_a_diagnostic_name() {
+    let mut job = backup_job(3);
+    let t = accept(&mut job, G1, 0);
+    job.handle_timeout(t);
+    answer_get(&mut job, 200, t);
+    job.poll_action();
+    job.handle_body_end(
+        Ok(ReceivedBody { size: 50, sha256: String::new(), shape: Shape::NotZip { looks_like: "an HTML page".into() } }),
+        t,
+    );
+    assert_eq!(job.poll_action(), Some(Action::Discard { keep_as: Some(format!("{G1}.not-a-package.html")) }));
+    assert_eq!(failed_kind(&job), Some(ErrorKind::UnexpectedResponse));
+}
+
+#[test]
+fn short_body_against_content_length_is_lost() {
+    let mut job = backup_job(0);
+    let t = accept(&mut job, G1, 0);
+    job.handle_timeout(t);
+    expect_send(&mut job, Method::Get);
+    job.handle_response(ResponseHead::new(200).with_header("content-length", "100"), t);
+    job.poll_action();
+    job.handle_body_end(Ok(zip_body(99)), t);
+    assert_eq!(failed_kind(&job), Some(ErrorKind::DownloadLost));
+}
+
+#[test]
+fn name_clash_picks_another_name_and_never_overwrites() {
+    let mut job = backup_job(0);
+    let t = accept(&mut job, G1, 0);
+    job.handle_timeout(t);
+    answer_get(&mut job, 200, t);
+    job.poll_action();
+    job.handle_body_end(Ok(zip_body(10)), t);
+    assert!(matches!(job.poll_action(), Some(Action::Commit { .. })));
+    job.handle_commit(Err(CommitFailure::Exists), t);
+    match job.poll_action() {
+        Some(Action::Commit { file_name, overwrite: false, sidecar }) => {
+            assert_eq!(file_name, "MESCDM.00000000.zip");
+            assert_eq!(sidecar.file_name, file_name);
+        }
+        other => panic!("{other:?}"),
+    }
+    job.handle_commit(Ok("x".into()), t);
+    match job.outcome() {
+        Some(Outcome::Saved(p)) => assert!(p.notes.iter().any(|n| n.contains("already exists")), "{:?}", p.notes),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn cancel_while_waiting_keeps_guid_and_while_receiving_discards() {
+    let mut job = backup_job(0);
+    let t = accept(&mut job, G1, 0);
+    job.cancel(t);
+    assert_eq!(failed_kind(&job), Some(ErrorKind::Cancelled));
+    match job.outcome() {
+        Some(Outcome::Failed(e)) => assert!(e.message.contains(G1) && e.guid.as_deref() == Some(G1)),
+        _ => unreachable!(),
+    }
+    assert_eq!(job.poll_action(), None);
+
+    let mut job = backup_job(0);
+    let t = accept(&mut job, G1, 0);
+    job.handle_timeout(t);
+    answer_get(&mut job, 200, t);
+    job.poll_action();
+    job.cancel(t);
+    assert_eq!(job.poll_action(), Some(Action::Discard { keep_as: None }));
+    assert_eq!(failed_kind(&job), Some(ErrorKind::Cancelled));
+}
+
+#[test]
+fn cancel_during_commit_does_not_throw_a_package_away() {
+    let mut job = backup_job(0);
+    let t = accept(&mut job, G1, 0);
+    job.handle_timeout(t);
+    answer_get(&mut job, 200, t);
+    job.poll_action();
+    job.handle_body_end(Ok(zip_body(10)), t);
+    job.cancel(t);
+    assert!(matches!(job.poll_action(), Some(Action::Commit { .. })));
+}
+
+#[test]
+fn start_only_finishes_with_the_guid() {
+    let spec = JobSpec { database: Some("MES".into()), ..JobSpec::new(Mode::StartOnly, env()) };
+    let mut job = Job::new(spec, 0).unwrap();
+    expect_send(&mut job, Method::Post);
+    job.handle_response(ResponseHead::new(202), 0);
+    expect_read_body(&mut job);
+    job.handle_body(format!("\"{G1}\"").as_bytes(), 0);
+    assert_eq!(job.outcome(), Some(&Outcome::Started { guid: G1.into(), database: "MES".into() }));
+    assert!(job.is_finished());
+}
+
+#[test]
+fn job_round_trips_through_serde_mid_wait() {
+    let mut job = backup_job(1);
+    let t = accept(&mut job, G1, 0);
+    let saved = serde_json::to_string(&job).unwrap();
+    let mut restored: Job = serde_json::from_str(&saved).unwrap();
+    assert_eq!(restored, job);
+    restored.handle_timeout(t);
+    assert!(matches!(restored.poll_action(), Some(Action::Send(Request { method: Method::Get, .. }))));
+    let resume = job.resume_spec().unwrap();
+    assert_eq!(resume.mode, Mode::Download);
+    assert_eq!(resume.guid.as_deref(), Some(G1));
+}
+
+#[test]
+fn bad_specs_are_rejected() {
+    assert!(Job::new(JobSpec::new(Mode::Download, env()), 0).is_err());
+    assert!(Job::new(JobSpec::new(Mode::Backup, env()), 0).is_err());
+    let spec = JobSpec { file_name: Some("../x.zip".into()), ..JobSpec::backup(env(), "MES") };
+    assert_eq!(Job::new(spec, 0).unwrap_err().kind, ErrorKind::InvalidArgument);
+    let spec = JobSpec::backup(env(), "MES/../x");
+    assert_eq!(Job::new(spec, 0).unwrap_err().kind, ErrorKind::InvalidArgument);
+}

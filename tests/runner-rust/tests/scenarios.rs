@@ -1,0 +1,150 @@
+//! Runs every scenario file through `mesbackup-client` (the library every native front end uses)
+//! against an in-process `mock-mes`. One test per file, named after it.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use mesbackup_client::clock::TokioClock;
+use mesbackup_client::driver::ClientOptions;
+use mesbackup_client::file_sink::FileSinkFactory;
+use mesbackup_client::system::backup_system;
+use mesbackup_client::{CancellationToken, MesClient};
+use mesbackup_core::credentials::Credentials;
+use mesbackup_core::job::{Mode, Outcome};
+use mesbackup_core::polling::PollPolicy;
+use mesbackup_core::url::EnvUrl;
+use scenario_runner::{check_requests, check_step, load_all, peak_rss, resolve_guid, scenarios_dir, Scenario, Step, StepResult};
+
+fn main() {
+    let mut args = Arguments::from_args();
+    // Memory is measured per step as the process's peak: steps must not overlap.
+    args.test_threads = Some(1);
+    let scenarios = load_all(&scenarios_dir()).expect("scenario files load");
+    assert!(!scenarios.is_empty(), "no scenario files found");
+    let trials = scenarios
+        .into_iter()
+        .map(|s| {
+            let name = s.name.clone();
+            let s = Arc::new(s);
+            Trial::test(name, move || run_scenario(&s))
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit();
+}
+
+fn run_scenario(scenario: &Scenario) -> Result<(), Failed> {
+    let mock = mock_mes::MockMes::start_in_background("127.0.0.1:0".parse().unwrap());
+    mock.set_scenario(scenario.server.clone()).map_err(|e| format!("mock rejected the scenario: {e}"))?;
+    let prefix = scenario.server.get("path_prefix").and_then(|v| v.as_str()).unwrap_or("").to_owned();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let mut problems = Vec::new();
+    let mut previous_guid: Option<String> = None;
+    let out = tempfile::tempdir().unwrap();
+    for (i, step) in scenario.steps.iter().enumerate() {
+        let env = format!("{}{}{}", mock.base_url(), prefix, step.env_suffix);
+        let result = rt.block_on(run_step(step, &env, previous_guid.as_deref(), out.path()));
+        for p in check_step(step, &result, out.path()) {
+            problems.push(format!("step {i} ({}): {p}", step.op));
+        }
+        if result.guid.is_some() {
+            previous_guid = result.guid.clone();
+        }
+    }
+    if let Some(expect) = &scenario.expect_requests {
+        let log: Vec<serde_json::Value> = mock.log().into_iter().map(|e| serde_json::to_value(e).unwrap()).collect();
+        problems.extend(check_requests(expect, &log));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{}\n  {}", scenario.description, problems.join("\n  ")).into())
+    }
+}
+
+fn credentials(step: &Step) -> Credentials {
+    match (&step.auth.token, &step.auth.user, &step.auth.pat) {
+        (Some(t), _, _) => Credentials::bearer(t).expect("scenario token"),
+        (None, Some(u), Some(p)) => Credentials::basic(u, p).expect("scenario user"),
+        _ => Credentials::None,
+    }
+}
+
+fn policy(step: &Step) -> PollPolicy {
+    let o = &step.options;
+    let d = PollPolicy::default();
+    let min = o.min_poll_ms.unwrap_or(10);
+    PollPolicy {
+        min_delay_ms: min,
+        max_delay_ms: o.max_poll_ms.unwrap_or(200).max(min),
+        retry_base_ms: min,
+        timeout_ms: o.timeout_ms.unwrap_or(30_000),
+        stall_timeout_ms: o.stall_timeout_ms.unwrap_or(10_000),
+        request_timeout_ms: 10_000,
+        ..d
+    }
+}
+
+async fn run_step(step: &Step, env: &str, previous_guid: Option<&str>, out: &Path) -> StepResult {
+    let env = match EnvUrl::parse(env) {
+        Ok(e) => e,
+        Err(e) => return failed(e),
+    };
+    let options = ClientOptions {
+        policy: policy(step),
+        restart_budget: step.options.restart_budget.unwrap_or(0),
+        ..ClientOptions::default()
+    };
+    let client = match MesClient::new(env, credentials(step), options) {
+        Ok(c) => c,
+        Err(e) => return failed(e),
+    };
+    let sinks = FileSinkFactory::new(out);
+    let clock = TokioClock;
+    let cancel = CancellationToken::new();
+    let guid = resolve_guid(step.guid.as_deref(), previous_guid);
+
+    let rss_before = peak_rss::reset().then(peak_rss::read_kib).flatten();
+    let mut result = if step.op == "backup_system" {
+        let system = step.system.as_deref().unwrap_or("MES");
+        match backup_system(&client, system, &sinks, &clock, &cancel, |_| None, &|_: &str, _: &_| {}).await {
+            Err(e) => failed(e),
+            // The first failure decides the step's outcome; all four must succeed for "ok".
+            Ok(outcomes) => outcomes
+                .into_iter()
+                .map(|(_, o)| to_result(o))
+                .find(|r| r.outcome != "ok")
+                .unwrap_or(StepResult { outcome: "ok".into(), ..StepResult::default() }),
+        }
+    } else {
+        let mode = match step.op.as_str() {
+            "backup" => Mode::Backup,
+            "start" => Mode::StartOnly,
+            "download" => Mode::Download,
+            "download_if_ready" => Mode::DownloadIfReady,
+            other => return StepResult { outcome: format!("unknown op {other}"), ..StepResult::default() },
+        };
+        let mut spec = client.spec(mode, step.database.as_deref(), guid.as_deref());
+        spec.jitter_seed = 42;
+        spec.file_name = step.options.file_name.clone();
+        spec.overwrite = step.options.overwrite;
+        to_result(client.run(spec, &sinks, &clock, &cancel, &|_| {}).await)
+    };
+    if let (Some(before), Some(after)) = (rss_before, peak_rss::read_kib()) {
+        result.rss_growth_mib = Some(after.saturating_sub(before) / 1024);
+    }
+    result
+}
+
+fn failed(e: mesbackup_core::Error) -> StepResult {
+    StepResult { outcome: e.kind.code().into(), guid: e.guid.clone(), message: Some(e.message), rss_growth_mib: None }
+}
+
+fn to_result(outcome: Outcome) -> StepResult {
+    match outcome {
+        Outcome::Saved(p) => StepResult { outcome: "ok".into(), guid: Some(p.guid), ..StepResult::default() },
+        Outcome::Started { guid, .. } => StepResult { outcome: "ok".into(), guid: Some(guid), ..StepResult::default() },
+        Outcome::Pending { guid } => StepResult { outcome: "pending".into(), guid: Some(guid), ..StepResult::default() },
+        Outcome::Failed(e) => failed(e),
+    }
+}
