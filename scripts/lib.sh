@@ -1,0 +1,26 @@
+# Shared helpers for scripts/suites/*.sh (sourced, not run).
+# Each ensure_* installs something only when it is missing, so repeated runs stay cheap.
+
+ensure_rust_target() { # ensure_rust_target wasm32-unknown-unknown
+  rustup target list --installed 2>/dev/null | grep -qx "$1" || rustup target add "$1"
+}
+
+ensure_apt() { # ensure_apt pkg... : installs Debian packages that are not installed yet
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+ensure_cargo_bin() { # ensure_cargo_bin wasm-bindgen wasm-bindgen-cli 0.2.130
+  local bin="$1" crate="$2" version="$3"
+  if command -v "$bin" >/dev/null 2>&1 && "$bin" --version 2>/dev/null | grep -q "$version"; then return 0; fi
+  cargo install "$crate" --version "$version"
+}
+
+ensure_venv() { # ensure_venv DIR pip-args... : a virtual environment with those packages
+  local dir="$1"; shift
+  [ -x "$dir/bin/python" ] || python3 -m venv "$dir"
+  "$dir/bin/python" -m pip install -q --disable-pip-version-check "$@"
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Rust: core unit and property tests, client, mock-mes, the scenario runner; core builds for wasm32
+# and depends on no I/O or async runtime crate; the polling simulation meets its targets.
+set -euo pipefail
+source "$(dirname "$0")/../lib.sh"
+ensure_rust_target wasm32-unknown-unknown
+
+echo "--- core builds for wasm32-unknown-unknown"
+cargo build -q -p mesbackup-core --target wasm32-unknown-unknown
+
+echo "--- core depends on no I/O or runtime crate"
+deps=$(cargo tree -q -p mesbackup-core -e normal --prefix none | sed 's/ .*//' | sort -u)
+for banned in tokio async-std mio reqwest hyper socket2 getrandom futures; do
+  if echo "$deps" | grep -qx "$banned"; then echo "core depends on $banned"; exit 1; fi
+done
+if grep -rnE 'std::(fs|net|process|thread)|SystemTime::now|Instant::now' core/src; then
+  echo "core must not do I/O or read a clock"; exit 1
+fi
+
+echo "--- cargo test (core, client, mock-mes, scenarios)"
+cargo test -p mesbackup-core -p mesbackup-client -p mock-mes -p scenario-runner
+
+echo "--- polling simulation"
+cargo run -q --release -p mesbackup-bench --bin polling-sim
