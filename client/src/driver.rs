@@ -7,6 +7,8 @@
 use std::future::Future;
 use std::task::Poll;
 
+use std::pin::Pin;
+
 use futures::StreamExt;
 use mesbackup_core::credentials::{check_transport, Credentials};
 use mesbackup_core::job::{
@@ -86,6 +88,12 @@ impl MesClient {
         run_job(&self.http, &mut job, sinks, clock, cancel, on_event).await
     }
 }
+
+/// The clock's sleep future, as async_trait boxes it (Send natively, not in WebAssembly).
+#[cfg(not(target_arch = "wasm32"))]
+type Sleep<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+#[cfg(target_arch = "wasm32")]
+type Sleep<'a> = Pin<Box<dyn Future<Output = ()> + 'a>>;
 
 enum Race<T> {
     Done(T),
@@ -262,15 +270,38 @@ where
     let mut sha = Sha256::new();
     let mut probe = ShapeProbe::new();
     let mut bytes: u64 = 0;
+    // One stall timer, re-armed only when it fires: arming a timer per chunk costs more than the
+    // chunk itself on some platforms (WebAssembly's setTimeout).
+    let mut last_data_ms = clock.now_ms();
+    let mut stall: Sleep<'_> = clock.sleep_until(last_data_ms.saturating_add(stall_timeout_ms));
+    let cancelled = cancel.cancelled();
+    futures::pin_mut!(cancelled);
     loop {
-        let until = clock.now_ms().saturating_add(stall_timeout_ms);
-        let chunk = match race(stream.next(), clock, Some(until), cancel).await {
+        let next = futures::future::poll_fn(|cx| {
+            if cancelled.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Race::Cancelled);
+            }
+            if let Poll::Ready(item) = stream.poll_next_unpin(cx) {
+                return Poll::Ready(Race::Done(item));
+            }
+            if stall.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Race::TimedOut);
+            }
+            Poll::Pending
+        })
+        .await;
+        let chunk = match next {
             Race::Done(Some(Ok(chunk))) => chunk,
             Race::Done(Some(Err(e))) => {
                 return Some(Err(ReceiveFailure::Transport(transport_error(&e, TransportPhase::Body))))
             }
             Race::Done(None) => break,
             Race::TimedOut => {
+                let now = clock.now_ms();
+                if now.saturating_sub(last_data_ms) < stall_timeout_ms {
+                    stall = clock.sleep_until(last_data_ms.saturating_add(stall_timeout_ms));
+                    continue;
+                }
                 let detail = format!("nothing received for {} s", stall_timeout_ms / 1000);
                 return Some(Err(ReceiveFailure::Transport(TransportError { phase: TransportPhase::Stall, detail })));
             }
@@ -284,7 +315,8 @@ where
             Race::TimedOut | Race::Cancelled => return None,
         }
         bytes += chunk.len() as u64;
-        job.handle_progress(bytes, clock.now_ms());
+        last_data_ms = clock.now_ms();
+        job.handle_progress(bytes, last_data_ms);
         while let Some(event) = job.poll_event() {
             on_event(&event);
         }

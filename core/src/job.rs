@@ -701,11 +701,13 @@ impl Job {
         self.polls += 1;
         self.failures = 0;
         let guid = self.guid.clone().unwrap_or_default();
+        let waited = now_ms.saturating_sub(self.waiting_since_ms);
         if self.spec.mode == Mode::DownloadIfReady {
+            // Front ends show it like any pending answer; there is no next poll.
+            self.events.push_back(JobEvent::Pending { guid: guid.clone(), polls: self.polls, waited_ms: waited, next_poll_in_ms: 0 });
             self.state = State::Finished { outcome: Outcome::Pending { guid } };
             return;
         }
-        let waited = now_ms.saturating_sub(self.waiting_since_ms);
         if now_ms >= self.deadline_ms {
             return self.fail(self.timeout_error(waited));
         }

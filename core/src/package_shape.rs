@@ -48,11 +48,13 @@ impl ShapeProbe {
             self.tail.clear();
             self.tail.extend_from_slice(&chunk[chunk.len() - TAIL_KEEP..]);
         } else {
-            self.tail.extend_from_slice(chunk);
-            if self.tail.len() > TAIL_KEEP {
+            // Let the window grow to twice its size before compacting: one 64 KiB move per
+            // ~64 KiB of input instead of one per (often small) network chunk.
+            if self.tail.len() + chunk.len() > 2 * TAIL_KEEP {
                 let excess = self.tail.len() - TAIL_KEEP;
                 self.tail.drain(..excess);
             }
+            self.tail.extend_from_slice(chunk);
         }
     }
 
@@ -78,7 +80,7 @@ impl ShapeProbe {
     /// Finds the end record (searching back over a possible comment) and checks that the central
     /// directory it describes ends exactly where the record starts.
     fn end_record_is_consistent(&self) -> bool {
-        let tail = &self.tail;
+        let tail = &self.tail[self.tail.len().saturating_sub(TAIL_KEEP)..];
         if tail.len() < EOCD_LEN {
             return false;
         }
@@ -183,7 +185,7 @@ mod tests {
             p.update(&filler[..12_345]);
             p.update(&filler);
         }
-        assert!(p.tail.len() <= TAIL_KEEP && p.head.len() <= HEAD_KEEP);
+        assert!(p.tail.len() <= 2 * TAIL_KEEP && p.head.len() <= HEAD_KEEP);
         assert_eq!(p.verdict(), Shape::TruncatedZip);
     }
 }
