@@ -8,9 +8,13 @@ pub mod clock;
 pub mod driver;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod file_sink;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod folder;
 pub mod http;
 pub mod sink;
 pub mod system;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm_clock;
 
 pub use driver::{run_job, MesClient};
 pub use mesbackup_core as core;

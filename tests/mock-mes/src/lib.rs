@@ -141,6 +141,12 @@ impl MockMes {
         Ok(())
     }
 
+    /// Serves the files of `dir` under `/panel/` (same origin as the API), e.g. the browser panel.
+    /// Can be set once.
+    pub fn set_static_dir(&self, dir: std::path::PathBuf) -> Result<(), String> {
+        self.app.static_dir.set(dir).map_err(|_| "the static folder is already set".to_owned())
+    }
+
     /// Same as `GET /_mock/log`.
     pub fn log(&self) -> Vec<LogEntry> {
         self.app.log()

@@ -8,9 +8,10 @@ use std::process::ExitCode;
 use mock_mes::{MockMes, Payload};
 
 const USAGE: &str = "usage:
-  mock-mes [--listen 127.0.0.1:0] [--scenario FILE.json]
+  mock-mes [--listen 127.0.0.1:0] [--scenario FILE.json] [--static DIR]
       serve; prints the base URL (http://127.0.0.1:PORT) as the first line of stdout.
       --scenario preloads the file's \"server\" object (or the whole file if it has none).
+      --static serves the files of DIR under /panel/ (a browser page next to the API).
   mock-mes payload --database MESCDM [--size 65536] [--seed 1]
       write the package a ready job of that database serves to stdout.";
 
@@ -83,8 +84,10 @@ fn payload(args: &[String]) -> Result<(), String> {
 fn serve(args: &[String]) -> Result<(), String> {
     let mut listen: SocketAddr = "127.0.0.1:0".parse().expect("literal");
     let mut scenario = None;
-    for (name, value) in options(args, &["--listen", "--scenario"])? {
+    let mut static_dir = None;
+    for (name, value) in options(args, &["--listen", "--scenario", "--static"])? {
         match name.as_str() {
+            "--static" => static_dir = Some(std::path::PathBuf::from(value)),
             "--listen" => {
                 listen = value
                     .parse()
@@ -115,6 +118,9 @@ fn serve(args: &[String]) -> Result<(), String> {
             .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
         if let Some(s) = scenario {
             mock.set_scenario(s)?;
+        }
+        if let Some(dir) = static_dir {
+            mock.set_static_dir(dir)?;
         }
         let mut stdout = std::io::stdout();
         writeln!(stdout, "{}", mock.base_url())

@@ -38,6 +38,9 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/_mock/scenario", put(put_scenario))
         .route("/_mock/log", get(get_log))
+        .route("/panel", get(static_file))
+        .route("/panel/", get(static_file))
+        .route("/panel/{*path}", get(static_file))
         .fallback(api)
         .with_state(app)
 }
@@ -53,6 +56,37 @@ async fn put_scenario(State(app): State<Arc<App>>, body: Bytes) -> Response {
         }
         Err(e) => text(StatusCode::BAD_REQUEST, e),
     }
+}
+
+/// `--static DIR`: a file of DIR under `/panel/` (`/panel/` itself is `index.html`).
+async fn static_file(State(app): State<Arc<App>>, req: Request) -> Response {
+    let Some(dir) = app.static_dir.get() else {
+        return text(StatusCode::NOT_FOUND, "no static folder (mock-mes --static DIR)".into());
+    };
+    let path = req.uri().path();
+    let rel = path.strip_prefix("/panel").unwrap_or(path).trim_start_matches('/');
+    let rel = if rel.is_empty() { "index.html" } else { rel };
+    if rel.split('/').any(|p| p.is_empty() || p == "." || p == ".." || p.contains('\\')) {
+        return text(StatusCode::NOT_FOUND, "not found".into());
+    }
+    // Small files, read in place (the mock has no tokio "fs" feature).
+    let Ok(body) = std::fs::read(dir.join(rel)) else {
+        return text(StatusCode::NOT_FOUND, "not found".into());
+    };
+    let kind = match rel.rsplit('.').next().unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "wasm" => "application/wasm",
+        "css" => "text/css; charset=utf-8",
+        "json" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        _ => "application/octet-stream",
+    };
+    let mut resp = Response::new(Body::from(body));
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
 }
 
 async fn get_log(State(app): State<Arc<App>>) -> Response {
@@ -118,6 +152,7 @@ async fn api(State(app): State<Arc<App>>, req: Request) -> Response {
     let host = HostKind::of(&req);
     let who = auth::authenticate(req.headers());
     let conn = req.extensions().get::<Arc<ConnShared>>().cloned();
+    let cors = req.headers().contains_key(header::ORIGIN);
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
     let query = req.uri().query().map(str::to_owned);
@@ -159,7 +194,7 @@ async fn api(State(app): State<Arc<App>>, req: Request) -> Response {
             let mut resp = Response::new(Body::from(body));
             *resp.status_mut() = status;
             *resp.headers_mut() = headers;
-            resp
+            with_cors(resp, cors)
         }
         Answer::Package {
             headers,
@@ -176,9 +211,23 @@ async fn api(State(app): State<Arc<App>>, req: Request) -> Response {
             let body = DownloadBody::new(app.clone(), at, conn, &payload, plan).into_body();
             let mut resp = Response::new(body);
             *resp.headers_mut() = headers;
-            resp
+            with_cors(resp, cors)
         }
     }
+}
+
+/// A browser request (it has `Origin`) may read the answer from any origin, headers included: the
+/// cross-host redirect takes a page's download to the other host name.
+fn with_cors(mut resp: Response, cors: bool) -> Response {
+    if cors {
+        let h = resp.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+        h.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("Content-Disposition, Retry-After, Content-Length"),
+        );
+    }
+    resp
 }
 
 #[allow(clippy::too_many_arguments)]

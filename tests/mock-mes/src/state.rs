@@ -15,6 +15,8 @@ pub struct App {
     state: Mutex<State>,
     /// The port the server listens on (for the `localhost:PORT` redirect target).
     pub port: u16,
+    /// `--static DIR`: files served under `/panel/` (the browser panel next to the API).
+    pub static_dir: std::sync::OnceLock<std::path::PathBuf>,
 }
 
 impl App {
@@ -22,6 +24,7 @@ impl App {
         App {
             state: Mutex::new(State::new(Arc::new(scenario), 0)),
             port,
+            static_dir: std::sync::OnceLock::new(),
         }
     }
 

@@ -1,0 +1,229 @@
+//! Connection options, credentials and durations: from arguments and the environment to a
+//! `MesClient`. Secrets come only from the environment, a file or a no-echo prompt.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::Args;
+use mesbackup_client::driver::ClientOptions;
+use mesbackup_client::http::HttpConfig;
+use mesbackup_client::MesClient;
+use mesbackup_core::credentials::Credentials;
+use mesbackup_core::polling::PollPolicy;
+use mesbackup_core::url::EnvUrl;
+use mesbackup_core::Error;
+
+#[derive(Args, Clone, Debug)]
+pub struct ConnOpts {
+    /// The MES environment URL (e.g. https://mes.example.com).
+    #[arg(long = "env", value_name = "URL", env = "MES_URL")]
+    pub env: Option<String>,
+    /// Read the bearer token from this file (first line; keep it readable only by you).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Send no credentials at all (only for a test server).
+    #[arg(long)]
+    pub no_auth: bool,
+    /// Also trust the CA certificate(s) in this PEM file (an in-house CA in front of the MES).
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// Allow credentials over plain http:// to another machine (they travel in clear text).
+    #[arg(long)]
+    pub allow_insecure_http: bool,
+    /// How long a backup may take to be prepared before giving up (it continues on the server).
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_duration)]
+    pub timeout: u64,
+    /// Longest wait between two status checks of a pending backup.
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
+    pub max_poll_delay: u64,
+    /// Shortest wait between two status checks (for tests).
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration, hide = true)]
+    pub min_poll_delay: u64,
+    /// First wait after a transient failure, doubling each time (for tests).
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration, hide = true)]
+    pub retry_delay: u64,
+    /// Time allowed for the status line and headers of one answer (for tests).
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_duration, hide = true)]
+    pub request_timeout: u64,
+    /// A download that receives nothing for this long is abandoned (and then lost: one-shot).
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_duration)]
+    pub stall_timeout: u64,
+    /// New backups allowed after a lost one-shot download (0: never start a backup you did not ask for).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub restart_budget: u32,
+}
+
+/// `30s`, `5m`, `4h`, `250ms`, `1d`, or combined `1h30m`, to milliseconds.
+pub fn parse_duration(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let hint = "use a number with a unit, e.g. 250ms, 30s, 5m, 4h, 1d or 1h30m";
+    if t.is_empty() {
+        return Err(format!("empty duration; {hint}"));
+    }
+    let mut total: u64 = 0;
+    let mut rest = t;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return Err(format!("{t:?} is not a duration; {hint}"));
+        }
+        let n: u64 = rest[..digits].parse().map_err(|_| format!("{t:?} is too large"))?;
+        rest = &rest[digits..];
+        let unit_len = rest.bytes().take_while(|b| b.is_ascii_alphabetic()).count();
+        let factor = match &rest[..unit_len] {
+            "ms" => 1,
+            "s" => 1_000,
+            "m" | "min" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            "" => return Err(format!("{t:?} has no unit; {hint}")),
+            other => return Err(format!("unknown unit {other:?} in {t:?}; {hint}")),
+        };
+        rest = &rest[unit_len..];
+        total = total.saturating_add(n.saturating_mul(factor));
+    }
+    if total == 0 {
+        return Err(format!("{t:?} is zero; {hint}"));
+    }
+    Ok(total)
+}
+
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// Credentials from, in order: --no-auth, --token-file, MES_TOKEN, MES_USER + MES_PAT, a prompt.
+pub fn credentials(opts: &ConnOpts, env_url: &str, ui: &crate::output::Ui) -> Result<Credentials, Error> {
+    if opts.no_auth {
+        return Ok(Credentials::None);
+    }
+    if let Some(path) = &opts.token_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::invalid_argument(format!("cannot read the token file {}: {e}", path.display())))?;
+        warn_if_shared(path, ui);
+        let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+        return Credentials::bearer(first)
+            .map_err(|e| Error::invalid_argument(format!("token file {}: {}", path.display(), e.message)));
+    }
+    let token = env_var("MES_TOKEN");
+    let user = env_var("MES_USER");
+    let pat = env_var("MES_PAT");
+    match (token, user, pat) {
+        (Some(_), Some(_), _) => Err(Error::invalid_argument(
+            "both MES_TOKEN and MES_USER are set: use either a bearer token (MES_TOKEN) or a user and personal \
+             access token (MES_USER and MES_PAT), and unset the other",
+        )),
+        (Some(t), None, _) => Credentials::bearer(&t)
+            .map_err(|e| Error::invalid_argument(format!("MES_TOKEN: {}", e.message))),
+        (None, Some(u), Some(p)) => Credentials::basic(&u, &p),
+        (None, Some(u), None) if std::io::stdin().is_terminal() => {
+            let pat = prompt_secret(&format!("Personal access token for {u} at {env_url}: "))?;
+            Credentials::basic(&u, &pat)
+        }
+        (None, Some(_), None) => Err(Error::invalid_argument(
+            "MES_USER is set but MES_PAT is not: set MES_PAT to the user's personal access token",
+        )),
+        (None, None, Some(_)) => Err(Error::invalid_argument(
+            "MES_PAT is set but MES_USER is not: set MES_USER to the user the token belongs to",
+        )),
+        (None, None, None) if std::io::stdin().is_terminal() => {
+            eprint!("MES user for a personal access token (leave empty to paste a bearer token instead): ");
+            let _ = std::io::stderr().flush();
+            let mut user = String::new();
+            std::io::stdin()
+                .read_line(&mut user)
+                .map_err(|e| Error::invalid_argument(format!("cannot read the user name: {e}")))?;
+            let user = user.trim();
+            if user.is_empty() {
+                let token = prompt_secret(&format!("Bearer token for {env_url}: "))?;
+                Credentials::bearer(&token)
+            } else {
+                let pat = prompt_secret(&format!("Personal access token for {user} at {env_url}: "))?;
+                Credentials::basic(user, &pat)
+            }
+        }
+        (None, None, None) => Err(Error::invalid_argument(
+            "no credentials: set MES_TOKEN (a bearer token), or MES_USER and MES_PAT (a personal access token), \
+             or pass --token-file FILE; run on a terminal to be prompted instead",
+        )),
+    }
+}
+
+fn prompt_secret(prompt: &str) -> Result<String, Error> {
+    rpassword::prompt_password(prompt).map_err(|e| Error::invalid_argument(format!("cannot read the secret: {e}")))
+}
+
+fn warn_if_shared(path: &std::path::Path, ui: &crate::output::Ui) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            if meta.permissions().mode() & 0o077 != 0 {
+                ui.warning(
+                    None,
+                    &format!(
+                        "the token file {} is readable by other users; restrict it with `chmod 600 {}`",
+                        path.display(),
+                        path.display()
+                    ),
+                );
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, ui);
+}
+
+/// The environment URL, credentials and client for a command that talks to the MES.
+pub fn connect(opts: &ConnOpts, ui: &crate::output::Ui) -> Result<(MesClient, Credentials), Error> {
+    let Some(raw) = opts.env.as_deref() else {
+        return Err(Error::invalid_argument(
+            "no MES address: pass --env https://mes.example.com or set MES_URL",
+        ));
+    };
+    let env = EnvUrl::parse(raw)?;
+    let credentials = credentials(opts, env.as_str(), ui)?;
+    ui.add_secrets(credentials.secrets());
+    let ca_cert_pem = match &opts.ca_cert {
+        Some(path) => Some(std::fs::read(path).map_err(|e| {
+            Error::invalid_argument(format!("cannot read the CA certificate file {}: {e}", path.display()))
+        })?),
+        None => None,
+    };
+    let policy = PollPolicy {
+        min_delay_ms: opts.min_poll_delay,
+        max_delay_ms: opts.max_poll_delay.max(opts.min_poll_delay),
+        retry_base_ms: opts.retry_delay,
+        timeout_ms: opts.timeout,
+        stall_timeout_ms: opts.stall_timeout,
+        request_timeout_ms: opts.request_timeout,
+        ..PollPolicy::default()
+    };
+    let options = ClientOptions {
+        policy,
+        restart_budget: opts.restart_budget,
+        http: HttpConfig { ca_cert_pem, connect_timeout_ms: Some(30_000) },
+        allow_insecure_http: opts.allow_insecure_http,
+    };
+    let client = MesClient::new(env, credentials.clone(), options)?;
+    Ok((client, credentials))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("250ms"), Ok(250));
+        assert_eq!(parse_duration("30s"), Ok(30_000));
+        assert_eq!(parse_duration("5m"), Ok(300_000));
+        assert_eq!(parse_duration("4h"), Ok(14_400_000));
+        assert_eq!(parse_duration("1h30m"), Ok(5_400_000));
+        assert_eq!(parse_duration("1d"), Ok(86_400_000));
+        assert!(parse_duration("30").is_err());
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("5x").is_err());
+        assert!(parse_duration("").is_err());
+    }
+}

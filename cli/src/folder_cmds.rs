@@ -1,0 +1,216 @@
+//! `names`, `check-folder`, `stage` and `prune`: thin wrappers over core naming and client folder ops.
+
+use std::path::{Path, PathBuf};
+
+use indicatif::HumanBytes;
+use mesbackup_client::folder::{self, StageMode};
+use mesbackup_core::naming::{database_name, installer_package_name, validate_system, DatabaseKind, FolderReport};
+use mesbackup_core::Error;
+use serde_json::json;
+
+use crate::output::Ui;
+use crate::{exit_code_of, EXIT_INCOMPLETE};
+
+pub fn names(ui: &Ui, system: &str, version: &str) -> Result<u8, Error> {
+    validate_system(system)?;
+    let mut rows = Vec::new();
+    for kind in DatabaseKind::ALL {
+        let generic = installer_package_name(kind, version, None)?;
+        let specific = installer_package_name(kind, version, Some(system))?;
+        rows.push((kind, database_name(system, kind), generic, specific));
+    }
+    if ui.is_json() {
+        let packages: Vec<_> = rows
+            .iter()
+            .map(|(k, db, g, s)| json!({"kind": k, "database": db, "generic": g, "system_specific": s}))
+            .collect();
+        ui.emit(json!({"event": "names", "system": system, "version": version, "packages": packages}));
+        return Ok(0);
+    }
+    let w = rows.iter().map(|r| r.2.len()).max().unwrap_or(0);
+    ui.result(&format!("{:<8} {:<8} {:<w$}  SYSTEM-SPECIFIC (preferred by the installer)", "KIND", "DATABASE", "GENERIC"));
+    for (k, db, g, s) in &rows {
+        ui.result(&format!("{:<8} {:<8} {g:<w$}  {s}", k.to_string(), db));
+    }
+    Ok(0)
+}
+
+fn print_report(ui: &Ui, dir: &Path, report: &FolderReport) {
+    ui.result(&format!(
+        "Custom packages folder {} for system {} version {}:",
+        dir.display(),
+        report.system,
+        report.version
+    ));
+    for k in &report.kinds {
+        match &k.chosen {
+            Some(file) => {
+                let which = if k.system_specific { "system-specific" } else { "generic" };
+                ui.result(&format!("  {:<7} restores from {file} ({which})", k.kind.to_string()));
+                if let Some(shadowed) = &k.also_present_but_shadowed {
+                    ui.result(&format!("          {shadowed} is present too but ignored (the system-specific name wins)"));
+                }
+            }
+            None => ui.result(&format!(
+                "  {:<7} MISSING: the installer would create this database empty. Expected {} or {}",
+                k.kind.to_string(),
+                k.expected_names[0],
+                k.expected_names[1]
+            )),
+        }
+    }
+    for n in &report.near_misses {
+        let fix = n.expected.as_deref().map(|e| format!(" -> rename to {e}")).unwrap_or_default();
+        ui.result(&format!("  ignored  {} [{}]: {}{fix}", n.file, n.reason.code(), n.message));
+    }
+    for i in &report.ignored {
+        ui.result(&format!("  skipped  {}: {}", i.file, i.message));
+    }
+    if report.complete() && report.near_misses.is_empty() {
+        ui.result("All four databases would be restored.");
+    } else if report.complete() {
+        ui.result("All four databases would be restored, but some files look like packages and would be ignored.");
+    } else {
+        ui.result(&format!(
+            "{} of 4 databases would NOT be restored: place correctly named packages (see `mesbackup names`) or use `mesbackup stage`.",
+            report.missing.len()
+        ));
+    }
+}
+
+pub fn folder_report_event(ui: &Ui, dir: &Path, report: &FolderReport) {
+    ui.emit(json!({
+        "event": "folder_report",
+        "folder": dir.display().to_string(),
+        "complete": report.complete(),
+        "report": report,
+    }));
+}
+
+pub fn check_folder(ui: &Ui, dir: &Path, system: &str, version: &str) -> Result<u8, Error> {
+    let report = folder::check_folder(dir, system, version)?;
+    if ui.is_json() {
+        folder_report_event(ui, dir, &report);
+    } else {
+        print_report(ui, dir, &report);
+    }
+    Ok(if report.complete() && report.near_misses.is_empty() { 0 } else { EXIT_INCOMPLETE })
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn stage(
+    ui: &Ui,
+    packages: &[PathBuf],
+    into: &Path,
+    system: &str,
+    version: &str,
+    system_specific: bool,
+    move_: bool,
+    force: bool,
+) -> Result<u8, Error> {
+    let mode = if move_ { StageMode::Move } else { StageMode::Copy };
+    let mut code = 0;
+    for p in packages {
+        match folder::stage_package(p, into, system, version, system_specific, mode, force) {
+            Ok(s) => {
+                if ui.is_json() {
+                    ui.emit(json!({
+                        "event": "staged",
+                        "source": s.source.display().to_string(),
+                        "target": s.target.display().to_string(),
+                        "file_name": s.file_name,
+                        "kind": s.kind,
+                        "size": s.size,
+                        "sha256": s.sha256,
+                        "mode": if move_ { "move" } else { "copy" },
+                        "replaced": s.replaced,
+                        "sidecar": s.sidecar.as_ref().map(|p| p.display().to_string()),
+                    }));
+                } else {
+                    let verb = if move_ { "moved" } else { "copied" };
+                    let replaced = if s.replaced { " (replaced the existing file)" } else { "" };
+                    ui.result(&format!(
+                        "{verb} {} -> {} ({}){replaced}",
+                        s.source.display(),
+                        s.target.display(),
+                        HumanBytes(s.size)
+                    ));
+                }
+            }
+            Err(e) => {
+                ui.error(None, &Error::new(e.kind, format!("{}: {}", p.display(), e.message)));
+                if code == 0 {
+                    code = exit_code_of(e.kind);
+                }
+            }
+        }
+    }
+    if code == 0 && !ui.is_json() {
+        if let Ok(report) = folder::check_folder(into, system, version) {
+            if !report.complete() {
+                ui.info(&format!(
+                    "note: the folder still lacks {} package(s); `mesbackup check-folder {} --system {system} --version {version}` shows which",
+                    report.missing.len(),
+                    into.display()
+                ));
+            }
+        }
+    }
+    Ok(code)
+}
+
+pub fn prune(ui: &Ui, dir: &Path, keep: usize, yes: bool) -> Result<u8, Error> {
+    let plan = folder::plan_prune(dir, keep)?;
+    let deleted = if yes { Some(folder::execute_prune(&plan)?) } else { None };
+    if ui.is_json() {
+        let entries: Vec<_> = plan
+            .entries
+            .iter()
+            .map(|e| {
+                json!({
+                    "package": e.package.display().to_string(),
+                    "sidecar": e.sidecar.display().to_string(),
+                    "database": e.database,
+                    "finished_at": e.finished_at,
+                    "size": e.size,
+                    "keep": e.keep,
+                })
+            })
+            .collect();
+        ui.emit(json!({
+            "event": "prune",
+            "folder": dir.display().to_string(),
+            "keep": keep,
+            "applied": yes,
+            "entries": entries,
+            "deleted": deleted.as_ref().map(|d| d.iter().map(|p| p.display().to_string()).collect::<Vec<_>>()),
+        }));
+        return Ok(0);
+    }
+    let doomed: Vec<_> = plan.to_delete().collect();
+    if doomed.is_empty() {
+        ui.result(&format!("Nothing to prune: no database has more than {keep} backup(s) in {}.", dir.display()));
+        return Ok(0);
+    }
+    let total: u64 = doomed.iter().map(|e| e.size).sum();
+    for e in &doomed {
+        let verb = if yes { "deleted" } else { "would delete" };
+        ui.result(&format!(
+            "{verb} {} ({}, {}, finished {})",
+            e.package.display(),
+            e.database.as_deref().unwrap_or("unknown database"),
+            HumanBytes(e.size),
+            e.finished_at.as_deref().unwrap_or("?")
+        ));
+    }
+    if yes {
+        ui.info(&format!("Freed {} ({} backup(s)).", HumanBytes(total), doomed.len()));
+    } else {
+        ui.info(&format!(
+            "Dry run: {} backup(s), {}. Run again with --yes to delete them.",
+            doomed.len(),
+            HumanBytes(total)
+        ));
+    }
+    Ok(0)
+}

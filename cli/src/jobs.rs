@@ -1,0 +1,349 @@
+//! `backup`, `start` and `download`: run core jobs through the client driver and report them.
+
+use std::path::{Path, PathBuf};
+
+use futures::future::join_all;
+use indicatif::HumanBytes;
+use mesbackup_client::clock::TokioClock;
+use mesbackup_client::file_sink::FileSinkFactory;
+use mesbackup_client::folder::remove_stale_partials;
+use mesbackup_client::system::backup_system;
+use mesbackup_client::{CancellationToken, MesClient};
+use mesbackup_core::httpdate::format_rfc3339_millis;
+use mesbackup_core::job::{JobEvent, Mode, Outcome, SavedPackage};
+use mesbackup_core::naming::{installer_package_name, parse_database_name, system_databases, validate_database_name};
+use mesbackup_core::Error;
+use serde_json::{json, Value};
+
+use crate::config::{connect, ConnOpts};
+use crate::output::Ui;
+use crate::{exit_code_of, EXIT_PENDING};
+
+pub struct Targets {
+    pub databases: Vec<String>,
+    pub system: Option<String>,
+}
+
+pub struct Save {
+    pub out: PathBuf,
+    pub file_name: Option<String>,
+    pub overwrite: bool,
+}
+
+pub struct Naming {
+    pub installer_names: bool,
+    pub version: Option<String>,
+    pub system_specific: bool,
+}
+
+pub struct JobResult {
+    pub key: String,
+    pub database: Option<String>,
+    pub outcome: Outcome,
+}
+
+/// The databases to back up, in order, validated.
+fn resolve(targets: &Targets) -> Result<Vec<String>, Error> {
+    match &targets.system {
+        Some(system) => Ok(system_databases(system)?.into_iter().map(|(_, db)| db).collect()),
+        None => {
+            let mut out: Vec<String> = Vec::new();
+            for db in &targets.databases {
+                validate_database_name(db)?;
+                if out.contains(db) {
+                    return Err(Error::invalid_argument(format!("{db} is listed twice")));
+                }
+                out.push(db.clone());
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// The installer name of each database (core's naming), when asked for.
+fn installer_names(databases: &[String], system: Option<&str>, naming: &Naming) -> Result<Vec<Option<String>>, Error> {
+    if !naming.installer_names {
+        return Ok(vec![None; databases.len()]);
+    }
+    let version = naming.version.as_deref().unwrap_or_default();
+    databases
+        .iter()
+        .map(|db| {
+            let (db_system, kind) = parse_database_name(db, system)?;
+            let prefix = naming.system_specific.then_some(db_system.as_str());
+            installer_package_name(kind, version, prefix).map(Some)
+        })
+        .collect()
+}
+
+/// Creates the output folder and removes this tool's stale temporary files from it, saying that the
+/// one-shot downloads they belonged to were lost.
+pub fn prepare_out(ui: &Ui, out: &Path) -> Result<(), Error> {
+    std::fs::create_dir_all(out)
+        .map_err(|e| Error::io(format!("cannot create the output folder {}: {e}", out.display())))?;
+    for p in remove_stale_partials(out)? {
+        let target = p.target_name.clone().unwrap_or_else(|| "?".into());
+        let message = if p.is_sidecar {
+            format!("removed {}, an unfinished sidecar of {target} left by an interrupted run", p.file_name)
+        } else {
+            format!(
+                "removed {} ({}), left by an interrupted run (killed or powered off) while downloading {target}. \
+                 That one-shot download was lost: the server deleted the backup when the stream closed. Start a new \
+                 backup of that database.",
+                p.file_name,
+                HumanBytes(p.size)
+            )
+        };
+        if ui.is_json() {
+            ui.emit(json!({
+                "event": "stale_partial_removed",
+                "file": p.file_name,
+                "path": p.path.display().to_string(),
+                "target_name": p.target_name,
+                "size": p.size,
+                "lost_download": !p.is_sidecar,
+                "message": message,
+            }));
+        } else {
+            ui.info(&format!("warning: {message}"));
+        }
+    }
+    Ok(())
+}
+
+/// Ctrl-C cancels every job (they print their GUIDs); a second Ctrl-C quits at once.
+fn cancel_on_ctrl_c(cancel: &CancellationToken, json: bool) {
+    let cancel = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+        if !json {
+            eprintln!("\nCancelling… (press Ctrl-C again to quit at once)");
+        }
+        cancel.cancel();
+        if tokio::signal::ctrl_c().await.is_ok() {
+            std::process::exit(130);
+        }
+    });
+}
+
+async fn run_specs(
+    ui: &Ui,
+    client: &MesClient,
+    sinks: &FileSinkFactory,
+    cancel: &CancellationToken,
+    jobs: Vec<(String, Option<String>, mesbackup_core::job::JobSpec)>,
+) -> Vec<JobResult> {
+    let clock = TokioClock;
+    for (key, _, _) in &jobs {
+        ui.job_line(key, "starting…");
+    }
+    let futures = jobs.into_iter().map(|(key, database, spec)| {
+        let clock = &clock;
+        async move {
+            let forward = |e: &JobEvent| ui.job_event(&key, database.as_deref(), e);
+            let outcome = client.run(spec, sinks, clock, cancel, &forward).await;
+            JobResult { key, database, outcome }
+        }
+    });
+    join_all(futures).await
+}
+
+pub async fn backup(ui: &Ui, conn: &ConnOpts, targets: Targets, save: &Save, naming: Naming) -> Result<u8, Error> {
+    let databases = resolve(&targets)?;
+    let names = installer_names(&databases, targets.system.as_deref(), &naming)?;
+    if save.file_name.is_some() && (databases.len() != 1 || naming.installer_names) {
+        return Err(Error::invalid_argument(
+            "--file-name names a single package: use it with one database and without --installer-names",
+        ));
+    }
+    let (client, _) = connect(conn, ui)?;
+    prepare_out(ui, &save.out)?;
+    let sinks = FileSinkFactory::new(&save.out);
+    let cancel = CancellationToken::new();
+    cancel_on_ctrl_c(&cancel, ui.is_json());
+
+    let results = match (&targets.system, save.overwrite) {
+        (Some(system), false) => {
+            for db in &databases {
+                ui.job_line(db, "starting…");
+            }
+            let name_of = |db: &str| databases.iter().position(|d| d == db).and_then(|i| names[i].clone());
+            let on_event = |db: &str, e: &JobEvent| ui.job_event(db, Some(db), e);
+            backup_system(&client, system, &sinks, &TokioClock, &cancel, name_of, &on_event)
+                .await?
+                .into_iter()
+                .map(|(db, outcome)| JobResult { key: db.clone(), database: Some(db), outcome })
+                .collect()
+        }
+        _ => {
+            let specs = databases
+                .iter()
+                .zip(&names)
+                .map(|(db, name)| {
+                    let mut spec = client.spec(Mode::Backup, Some(db), None);
+                    spec.file_name = name.clone().or_else(|| save.file_name.clone());
+                    spec.overwrite = save.overwrite;
+                    (db.clone(), Some(db.clone()), spec)
+                })
+                .collect();
+            run_specs(ui, &client, &sinks, &cancel, specs).await
+        }
+    };
+    Ok(report(ui, &results, true))
+}
+
+pub async fn start(ui: &Ui, conn: &ConnOpts, targets: Targets) -> Result<u8, Error> {
+    let databases = resolve(&targets)?;
+    let (client, _) = connect(conn, ui)?;
+    let cancel = CancellationToken::new();
+    cancel_on_ctrl_c(&cancel, ui.is_json());
+    // Start-only jobs never open a sink; the factory is only there to satisfy the driver.
+    let sinks = FileSinkFactory::new(".");
+    let specs = databases
+        .iter()
+        .map(|db| (db.clone(), Some(db.clone()), client.spec(Mode::StartOnly, Some(db), None)))
+        .collect();
+    let results = run_specs(ui, &client, &sinks, &cancel, specs).await;
+    Ok(report(ui, &results, false))
+}
+
+pub async fn download(ui: &Ui, conn: &ConnOpts, guids: Vec<String>, save: &Save, no_wait: bool) -> Result<u8, Error> {
+    if save.file_name.is_some() && guids.len() != 1 {
+        return Err(Error::invalid_argument("--file-name names a single package: use it with one GUID"));
+    }
+    let (client, _) = connect(conn, ui)?;
+    prepare_out(ui, &save.out)?;
+    let sinks = FileSinkFactory::new(&save.out);
+    let cancel = CancellationToken::new();
+    cancel_on_ctrl_c(&cancel, ui.is_json());
+    let mode = if no_wait { Mode::DownloadIfReady } else { Mode::Download };
+    let specs = guids
+        .iter()
+        .map(|guid| {
+            let mut spec = client.spec(mode, None, Some(guid.trim()));
+            spec.file_name = save.file_name.clone();
+            spec.overwrite = save.overwrite;
+            (guid.trim().to_owned(), None, spec)
+        })
+        .collect();
+    let results = run_specs(ui, &client, &sinks, &cancel, specs).await;
+    Ok(report(ui, &results, true))
+}
+
+/// Earliest start and latest finish over the saved packages, RFC 3339.
+pub fn window_of<'a>(saved: impl Iterator<Item = &'a SavedPackage>) -> Option<(String, String)> {
+    let mut start: Option<u64> = None;
+    let mut finish: Option<u64> = None;
+    for p in saved {
+        if let Some(s) = p.started_at_ms {
+            start = Some(start.map_or(s, |v| v.min(s)));
+        }
+        finish = Some(finish.map_or(p.finished_at_ms, |v| v.max(p.finished_at_ms)));
+    }
+    Some((format_rfc3339_millis(start?), format_rfc3339_millis(finish?)))
+}
+
+/// Prints results (human table or `summary` event) and returns the exit code: the first failure's
+/// kind in argument order, else 75 if any backup is still pending, else 0.
+pub fn report(ui: &Ui, results: &[JobResult], show_window: bool) -> u8 {
+    let mut code = 0u8;
+    let mut pending = false;
+    for r in results {
+        if let Outcome::Failed(e) = &r.outcome {
+            if code == 0 {
+                code = exit_code_of(e.kind);
+            }
+        }
+        pending |= matches!(r.outcome, Outcome::Pending { .. });
+    }
+    if code == 0 && pending {
+        code = EXIT_PENDING;
+    }
+    let saved: Vec<&SavedPackage> = results
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            Outcome::Saved(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    let window = if show_window { window_of(saved.iter().copied()) } else { None };
+
+    if ui.is_json() {
+        let items: Vec<Value> = results.iter().map(result_json).collect();
+        let window_json = window.as_ref().map(|(s, f)| json!({"started_at": s, "finished_at": f}));
+        ui.emit(json!({
+            "event": "summary",
+            "ok": code == 0,
+            "exit_code": code,
+            "results": items,
+            "backup_window": window_json,
+        }));
+        return code;
+    }
+
+    let started: Vec<(&str, &str)> = results
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            Outcome::Started { guid, database } => Some((database.as_str(), guid.as_str())),
+            _ => None,
+        })
+        .collect();
+    for (db, guid) in &started {
+        if results.len() == 1 {
+            ui.result(guid);
+        } else {
+            ui.result(&format!("{db}\t{guid}"));
+        }
+        ui.info(&format!("{db}: backup {guid} started; download it with `mesbackup download {guid}`"));
+    }
+    if !saved.is_empty() {
+        let w = saved.iter().map(|p| p.location.chars().count()).max().unwrap_or(4).max(4);
+        ui.result(&format!("{:<w$}  {:>10}  SHA-256", "FILE", "SIZE"));
+        for p in &saved {
+            ui.result(&format!("{:<w$}  {:>10}  {}", p.location, HumanBytes(p.size).to_string(), p.sha256));
+        }
+        for p in &saved {
+            for note in &p.notes {
+                ui.info(&format!("note: {}: {note}", p.file_name));
+            }
+        }
+    }
+    if let Some((s, f)) = &window {
+        ui.info(&format!(
+            "Backup window: {s} to {f}. After a restore, re-run MES data processing over this window to reconcile \
+             messages that were in flight."
+        ));
+    }
+    for r in results {
+        match &r.outcome {
+            Outcome::Pending { guid } => ui.info(&format!(
+                "{}: backup {guid} is still being prepared; nothing was downloaded. Try again later (exit code {EXIT_PENDING}).",
+                r.key
+            )),
+            Outcome::Failed(e) => {
+                let who = r.database.as_deref().or(Some(r.key.as_str())).filter(|k| Some(*k) != e.guid.as_deref());
+                ui.error(who, e);
+            }
+            _ => {}
+        }
+    }
+    code
+}
+
+fn result_json(r: &JobResult) -> Value {
+    match &r.outcome {
+        Outcome::Saved(p) => json!({
+            "database": p.database.clone().or(r.database.clone()),
+            "guid": p.guid,
+            "outcome": "saved",
+            "file": p.location,
+            "size": p.size,
+            "sha256": p.sha256,
+        }),
+        Outcome::Started { guid, database } => json!({"database": database, "guid": guid, "outcome": "started"}),
+        Outcome::Pending { guid } => json!({"database": r.database, "guid": guid, "outcome": "pending"}),
+        Outcome::Failed(e) => json!({"database": r.database, "guid": e.guid, "outcome": "failed", "error": e}),
+    }
+}

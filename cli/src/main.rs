@@ -1,0 +1,320 @@
+//! `mesbackup`: back up the ClickHouse databases of a Critical Manufacturing MES through its Web API.
+//!
+//! A thin layer over `mesbackup-client` (the driver) and `mesbackup-core` (every protocol, polling and
+//! naming decision): this crate parses arguments, gathers credentials, shows progress and maps
+//! outcomes to exit codes.
+
+mod config;
+mod demo;
+mod folder_cmds;
+mod jobs;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use mesbackup_core::{Error, ErrorKind};
+
+use crate::config::{parse_duration, ConnOpts};
+use crate::output::Ui;
+
+/// Exit status when `download --no-wait` finds the backup still being prepared (EX_TEMPFAIL).
+pub const EXIT_PENDING: u8 = 75;
+/// Exit status when `check-folder` finds that the installer would not restore all four databases.
+pub const EXIT_INCOMPLETE: u8 = 20;
+/// Exit status for an internal error (a bug): never used for a server or user problem.
+pub const EXIT_INTERNAL: u8 = 1;
+
+const AFTER_HELP: &str = "\
+Credentials (never as a command-line value, which every user could read in `ps`):
+  MES_TOKEN=<bearer token>            a session token copied from the MES GUI
+  MES_USER=<user> MES_PAT=<token>     a personal access token (HTTP Basic), for automation
+  --token-file FILE                   a file holding the bearer token
+  otherwise, on a terminal, a prompt that does not echo.
+The MES address: --env URL or MES_URL. Credentials over plain http:// are refused unless
+--allow-insecure-http (http://localhost and 127.0.0.1 are allowed).
+
+Exit codes (stable; the same kinds appear as \"kind\" in --json errors):
+    0  success
+    1  internal error (a bug: please report it)
+    2  invalid_argument      a bad option, URL, database name or version
+    3  unauthorized          the token or PAT was rejected (401)
+    4  forbidden             the user lacks the SysAdministrators role (403)
+    5  invalid_database      the MES does not know that database (POST 400)
+    6  backup_not_found      unknown GUID, or already downloaded (GET 400)
+    7  server_error          the MES reported a failure (5xx)
+    8  unexpected_response   an answer that is not a backup (e.g. an HTML error page)
+    9  timeout               still being prepared at the deadline: resume with its GUID
+   10  download_lost         the one-shot download broke; the server deleted the file
+   11  integrity             a package is damaged or does not match its sidecar
+   12  io                    local file problem (disk full, permission, name taken)
+   13  network               the MES could not be reached
+   20  check-folder: the installer would not restore all four databases
+   75  download --no-wait: the backup is still being prepared (try again later)
+  130  cancelled (Ctrl-C): the GUID is printed so the job can be resumed
+
+Start with `mesbackup demo`: a complete backup against a built-in mock MES, no setup needed.";
+
+#[derive(Parser)]
+#[command(
+    name = "mesbackup",
+    version,
+    about = "Back up the ClickHouse databases of a Critical Manufacturing MES through its Web API",
+    long_about = "Back up the ClickHouse databases of a Critical Manufacturing MES through its asynchronous Web API: \
+                  start the backup, wait for it, download the one-shot package safely (temporary file, SHA-256, \
+                  atomic rename, sidecar with the backup window), and stage it under the names the MES installer \
+                  looks for.",
+    after_help = AFTER_HELP,
+    propagate_version = false
+)]
+struct Cli {
+    /// Write NDJSON events to stdout (one object per line with an "event" field; schema:
+    /// cli/events.schema.json) instead of human output.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Plain lines instead of progress bars, even on a terminal.
+    #[arg(long, global = true)]
+    no_progress: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Back up databases: start, wait, download each package into --out, print where it landed.
+    #[command(after_help = "Examples:
+  MES_URL=https://mes.example.com MES_USER=admin MES_PAT=... mesbackup backup --system MES --out /backups
+  mesbackup backup MESCDM MESODS --out /backups
+  mesbackup backup --system MES --installer-names --version 11.3.0 --system-specific --out /packages")]
+    Backup(BackupArgs),
+    /// Start backups only and print their GUIDs (download them later with `download`).
+    #[command(after_help = "Example:
+  guid=$(mesbackup start MESCDM) && ... && mesbackup download \"$guid\" --out /backups")]
+    Start(StartArgs),
+    /// Wait for and download backups started earlier, by GUID.
+    #[command(after_help = "Every GET of a finished backup is its one-shot download: there is no separate status
+request. With --no-wait exactly one GET is sent: exit code 75 if the backup is still being prepared,
+otherwise the package is saved.")]
+    Download(DownloadArgs),
+    /// Print the four installer package names of a system and version.
+    Names(NamesArgs),
+    /// Predict which package the MES installer would restore from a custom packages folder.
+    #[command(name = "check-folder")]
+    CheckFolder(CheckFolderArgs),
+    /// Copy (or move) packages into the installer's custom packages folder under the right names.
+    Stage(StageArgs),
+    /// Delete old backups by their sidecar times, keeping the newest N per database (dry run unless --yes).
+    Prune(PruneArgs),
+    /// Run the whole flow against a built-in mock MES on this machine: no setup, no network.
+    Demo(DemoArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions {
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Args)]
+struct BackupArgs {
+    /// Databases to back up (e.g. MES MESCDM). Or use --system.
+    #[arg(required_unless_present = "system", conflicts_with = "system")]
+    databases: Vec<String>,
+    /// Back up all four databases of this system concurrently (S, SCDM, SODS, SDWH).
+    #[arg(long, value_name = "SYSTEM")]
+    system: Option<String>,
+    #[command(flatten)]
+    save: SaveOpts,
+    /// Save under the installer package names (needs --version).
+    #[arg(long, requires = "mes_version")]
+    installer_names: bool,
+    /// The MES version for --installer-names (e.g. 11.3.0).
+    #[arg(long = "version", value_name = "VERSION", id = "mes_version")]
+    mes_version: Option<String>,
+    /// With --installer-names: the system-specific names (<System>.Cmf.ClickHouse.FullBackup…), which the
+    /// installer prefers. Needs --system, or database names the system can be read from.
+    #[arg(long, requires = "installer_names")]
+    system_specific: bool,
+    #[command(flatten)]
+    conn: ConnOpts,
+}
+
+#[derive(Args)]
+struct SaveOpts {
+    /// Folder to save packages into (created if missing).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    out: PathBuf,
+    /// Save a single package under this name instead of the server's.
+    #[arg(long, value_name = "NAME")]
+    file_name: Option<String>,
+    /// Replace an existing file of the same name (otherwise another name is chosen).
+    #[arg(long)]
+    overwrite: bool,
+}
+
+#[derive(Args)]
+struct StartArgs {
+    #[arg(required_unless_present = "system", conflicts_with = "system")]
+    databases: Vec<String>,
+    /// Start all four databases of this system.
+    #[arg(long, value_name = "SYSTEM")]
+    system: Option<String>,
+    #[command(flatten)]
+    conn: ConnOpts,
+}
+
+#[derive(Args)]
+struct DownloadArgs {
+    /// GUIDs printed by `start` (or by a cancelled or timed-out `backup`).
+    #[arg(required = true)]
+    guids: Vec<String>,
+    /// Send exactly one GET: exit 75 if still being prepared, else save the package.
+    #[arg(long)]
+    no_wait: bool,
+    #[command(flatten)]
+    save: SaveOpts,
+    #[command(flatten)]
+    conn: ConnOpts,
+}
+
+#[derive(Args)]
+struct NamesArgs {
+    #[arg(long, value_name = "SYSTEM")]
+    system: String,
+    #[arg(long = "version", value_name = "VERSION", id = "mes_version")]
+    mes_version: String,
+}
+
+#[derive(Args)]
+#[command(after_help = "Exit code 0 when all four databases would be restored and no file is a near miss; 20 otherwise.")]
+struct CheckFolderArgs {
+    /// The MES custom installation packages folder.
+    dir: PathBuf,
+    #[arg(long, value_name = "SYSTEM")]
+    system: String,
+    #[arg(long = "version", value_name = "VERSION", id = "mes_version")]
+    mes_version: String,
+}
+
+#[derive(Args)]
+struct StageArgs {
+    /// Packages saved by `backup` (their sidecars tell which database they hold).
+    #[arg(required = true)]
+    packages: Vec<PathBuf>,
+    /// The MES custom installation packages folder.
+    #[arg(long, value_name = "DIR")]
+    into: PathBuf,
+    #[arg(long, value_name = "SYSTEM")]
+    system: String,
+    #[arg(long = "version", value_name = "VERSION", id = "mes_version")]
+    mes_version: String,
+    /// Use the system-specific names, which the installer prefers.
+    #[arg(long)]
+    system_specific: bool,
+    /// Move instead of copy.
+    #[arg(long = "move")]
+    move_: bool,
+    /// Replace a file of the same name.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Args)]
+struct PruneArgs {
+    /// Folder of backups saved by mesbackup (only files with a sidecar are considered).
+    dir: PathBuf,
+    /// Backups to keep per database, newest first (by the sidecar's finish time).
+    #[arg(long, value_name = "N")]
+    keep: usize,
+    /// Actually delete (otherwise only print what would be deleted).
+    #[arg(long)]
+    yes: bool,
+}
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// A new or empty folder for the demo packages (default: ./mesbackup-demo-<timestamp>).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Size of each demo package, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 4)]
+    size_mib: u64,
+    /// How long the mock MES takes to prepare each backup.
+    #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = parse_duration)]
+    pending: u64,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let ui = Ui::new(cli.json, cli.no_progress);
+    let code = match run(cli.command, &ui) {
+        Ok(code) => code,
+        Err(e) => {
+            ui.error(None, &e);
+            exit_code_of(e.kind)
+        }
+    };
+    ExitCode::from(code)
+}
+
+pub fn exit_code_of(kind: ErrorKind) -> u8 {
+    u8::try_from(kind.exit_code()).unwrap_or(EXIT_INTERNAL)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io(format!("cannot start the async runtime: {e}")))
+}
+
+fn run(command: Command, ui: &Ui) -> Result<u8, Error> {
+    match command {
+        Command::Backup(a) => {
+            let naming = jobs::Naming {
+                installer_names: a.installer_names,
+                version: a.mes_version,
+                system_specific: a.system_specific,
+            };
+            let targets = jobs::Targets { databases: a.databases, system: a.system };
+            let rt = runtime()?;
+            rt.block_on(jobs::backup(ui, &a.conn, targets, &a.save.into(), naming))
+        }
+        Command::Start(a) => {
+            let rt = runtime()?;
+            rt.block_on(jobs::start(ui, &a.conn, jobs::Targets { databases: a.databases, system: a.system }))
+        }
+        Command::Download(a) => {
+            let rt = runtime()?;
+            rt.block_on(jobs::download(ui, &a.conn, a.guids, &a.save.into(), a.no_wait))
+        }
+        Command::Names(a) => folder_cmds::names(ui, &a.system, &a.mes_version),
+        Command::CheckFolder(a) => folder_cmds::check_folder(ui, &a.dir, &a.system, &a.mes_version),
+        Command::Stage(a) => folder_cmds::stage(
+            ui,
+            &a.packages,
+            &a.into,
+            &a.system,
+            &a.mes_version,
+            a.system_specific,
+            a.move_,
+            a.force,
+        ),
+        Command::Prune(a) => folder_cmds::prune(ui, &a.dir, a.keep, a.yes),
+        Command::Demo(a) => {
+            let rt = runtime()?;
+            rt.block_on(demo::run(ui, a))
+        }
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "mesbackup", &mut std::io::stdout());
+            Ok(0)
+        }
+    }
+}
+
+impl From<SaveOpts> for jobs::Save {
+    fn from(s: SaveOpts) -> jobs::Save {
+        jobs::Save { out: s.out, file_name: s.file_name, overwrite: s.overwrite }
+    }
+}

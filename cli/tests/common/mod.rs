@@ -1,0 +1,139 @@
+//! Helpers shared by the CLI's integration tests: run the real binary, read its NDJSON, measure its
+//! peak memory, validate events against cli/events.schema.json.
+#![allow(dead_code)]
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_mesbackup");
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub events: Vec<serde_json::Value>,
+    /// Peak resident memory of the child, KiB (from wait4's rusage).
+    pub max_rss_kib: u64,
+}
+
+/// A command for the binary with no MES_* variables inherited.
+pub fn command() -> Command {
+    let mut c = Command::new(BIN);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("MES_") {
+            c.env_remove(k);
+        }
+    }
+    c.env("NO_COLOR", "1").stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    c
+}
+
+/// Runs to completion, reaping the child with wait4 to get its peak RSS.
+pub fn run(mut cmd: Command) -> Run {
+    let json = cmd.get_args().any(|a| a == "--json");
+    let mut child = cmd.spawn().expect("spawn mesbackup");
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let (code, max_rss_kib) = wait4(child.id() as libc::pid_t);
+    let stdout = t_out.join().unwrap();
+    let stderr = t_err.join().unwrap();
+    let events = if json { parse_events(&stdout) } else { Vec::new() };
+    Run { code, stdout, stderr, events, max_rss_kib }
+}
+
+pub fn wait4(pid: libc::pid_t) -> (i32, u64) {
+    let mut status: libc::c_int = 0;
+    // SAFETY: rusage is plain old data; wait4 fills it.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if r == pid {
+            break;
+        }
+        if r == -1 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+            continue;
+        }
+        panic!("wait4 failed: {}", std::io::Error::last_os_error());
+    }
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        128 + libc::WTERMSIG(status)
+    };
+    (code, usage.ru_maxrss as u64)
+}
+
+/// Every stdout line must be a JSON object with an "event" field.
+pub fn parse_events(stdout: &str) -> Vec<serde_json::Value> {
+    stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let v: serde_json::Value =
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("--json line is not JSON ({e}): {l}"));
+            assert!(v.get("event").and_then(|e| e.as_str()).is_some(), "no \"event\" field: {l}");
+            v
+        })
+        .collect()
+}
+
+pub fn schema_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("events.schema.json")
+}
+
+/// Validates events against the published schema with Python's `jsonschema` (the interpreter is
+/// `MESBACKUP_PYTHON`, set by scripts/suites/20-cli.sh to a venv that has it, else `python3`).
+pub fn validate_events(events: &[serde_json::Value]) -> Result<(), String> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let python = std::env::var("MESBACKUP_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/validate_events.py");
+    let mut child = Command::new(&python)
+        .arg(&script)
+        .arg(schema_path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run {python} to validate the JSON events: {e}"))?;
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        for e in events {
+            writeln!(stdin, "{e}").unwrap();
+        }
+    }
+    let out = child.wait_with_output().unwrap();
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "events do not validate against cli/events.schema.json (python: {python}; run scripts/suites/20-cli.sh, which \
+             installs jsonschema):\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+/// Fails if any of `secrets` appears in the run's output.
+pub fn assert_no_secret(run: &Run, secrets: &[&str]) -> Result<(), String> {
+    for s in secrets {
+        if run.stdout.contains(s) || run.stderr.contains(s) {
+            return Err(format!("secret {s:?} leaked into the output:\nstdout: {}\nstderr: {}", run.stdout, run.stderr));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# CLI: the client's folder operations, the CLI's unit tests, every scenario file through the real
+# `mesbackup` binary, the CLI behaviour tests (secrets, folders, Ctrl-C, kill -9, demo), and every
+# --json output validated against cli/events.schema.json (Python jsonschema in a venv).
+set -euo pipefail
+source "$(dirname "$0")/../lib.sh"
+root="${MESBACKUP_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}"
+cd "$root"
+
+echo "--- python jsonschema for the event schema checks"
+ensure_venv "$root/target/venv-cli" jsonschema
+export MESBACKUP_PYTHON="$root/target/venv-cli/bin/python"
+"$MESBACKUP_PYTHON" -c 'import json, sys, jsonschema; jsonschema.Draft202012Validator.check_schema(json.load(open(sys.argv[1])))' \
+  cli/events.schema.json
+
+echo "--- cargo test: client folder operations"
+cargo test -q -p mesbackup-client --lib folder
+
+echo "--- cargo test: CLI (unit, scenarios through the binary, behaviour)"
+cargo test -p mesbackup-cli
+
+echo "--- bench/cli.sh parses (run it by hand: it is too slow for the suite)"
+bash -n bench/cli.sh
