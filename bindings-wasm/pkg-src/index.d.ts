@@ -1,0 +1,156 @@
+// Types of the npm package `mesbackup` (ESM). See README.md for examples.
+
+/** Canonical error kinds, shared by every mesbackup front end. */
+export type ErrorKind =
+  | 'invalid_argument' | 'unauthorized' | 'forbidden' | 'invalid_database' | 'backup_not_found'
+  | 'server_error' | 'unexpected_response' | 'timeout' | 'download_lost' | 'integrity' | 'io'
+  | 'network' | 'cancelled';
+
+/** What every rejection of this package is: an Error with the canonical kind and the GUID, if any. */
+export interface MesBackupError extends Error {
+  kind: ErrorKind;
+  /** The backup's GUID when one was known (e.g. `timeout`: resume with `download(guid)`). */
+  guid: string | null;
+}
+
+export type Credentials =
+  | { token: string; user?: never; pat?: never }
+  | { user: string; pat: string; token?: never }
+  | { noAuth: true; token?: never; user?: never; pat?: never };
+
+export type ClientOptions = Credentials & {
+  /** The MES environment's API address, e.g. https://mes.example.com/api (path prefix allowed). */
+  envUrl: string;
+  /** Shortest / longest wait between two polls of a pending backup (default 1 s / 30 min). */
+  pollMinMs?: number;
+  pollMaxMs?: number;
+  /** First wait after a transient failure (503, connection refused); doubles each time. */
+  retryBaseMs?: number;
+  maxConsecutiveFailures?: number;
+  /** Overall deadline for the backup to become ready (default 24 h); then `timeout` with the GUID. */
+  timeoutMs?: number;
+  /** A download receiving nothing this long is lost (default 120 s). */
+  stallTimeoutMs?: number;
+  /** Deadline for one response's status and headers (default 120 s). */
+  requestTimeoutMs?: number;
+  /** New backups (POSTs) allowed after a one-shot download broke (default 0). */
+  restartBudget?: number;
+  /** Send credentials over plain http:// to a host other than this machine. */
+  allowInsecureHttp?: boolean;
+};
+
+/** Where a package's bytes go. The driver hashes and names; a sink only stores. */
+export interface PackageSink {
+  write(chunk: Uint8Array): void | Promise<void>;
+  /** All bytes are in: flush, make durable; the byte count. */
+  finish(): number | Promise<number>;
+  /** Give the bytes their final name (never replacing an existing file unless `overwrite`) and
+   * store the sidecar JSON; where the package is now, or null when the name is taken. */
+  commit(fileName: string, overwrite: boolean, sidecarJson: string): string | null | Promise<string | null>;
+  /** Drop the temporary bytes (or keep them under `keepAs`, for diagnosis). */
+  discard(keepAs: string | null): void | Promise<void>;
+}
+export interface SinkFactory {
+  open(fileName: string, expectedLength: number | null): PackageSink | Promise<PackageSink>;
+}
+export type SinkLike =
+  | SinkFactory
+  | WritableStream<Uint8Array>
+  | ((fileName: string, expectedLength: number | null) => WritableStream<Uint8Array> | Promise<WritableStream<Uint8Array>>)
+  | FileSystemDirectoryHandle;
+
+export interface SavedPackage {
+  outcome: 'saved';
+  guid: string;
+  database: string | null;
+  fileName: string;
+  /** A path (fileSink), or the name (stream sinks). */
+  location: string;
+  sidecarFileName: string;
+  size: number;
+  sha256: string;
+  startedAtMs: number | null;
+  readyAtMs: number | null;
+  finishedAtMs: number;
+  notes: string[];
+}
+export interface Started { outcome: 'started'; guid: string; database: string }
+export interface Pending { outcome: 'pending'; guid: string }
+
+export type JobEvent =
+  | { event: 'started'; database: string; guid: string; atMs: number }
+  | { event: 'pending'; guid: string; polls: number; waitedMs: number; nextPollInMs: number; database?: string }
+  | { event: 'retrying'; guid: string | null; reason: string; failures: number; delayMs: number; database?: string }
+  | { event: 'ready'; guid: string; fileName: string; size: number | null; database?: string }
+  | { event: 'progress'; guid: string; bytes: number; total: number | null; database?: string }
+  | { event: 'warning'; guid: string | null; message: string; database?: string }
+  | { event: 'restarting'; lostGuid: string; restartsUsed: number; restartBudget: number; reason: string; database?: string }
+  | { event: 'saved'; package: Omit<SavedPackage, 'outcome'>; database?: string }
+  | { event: 'failed'; error: { kind: ErrorKind; message: string; guid: string | null }; database?: string };
+
+export interface RunOptions {
+  sink: SinkLike;
+  /** Every job event (started, pending, ready, progress, saved, ...). */
+  onEvent?: (event: JobEvent) => void;
+  /** Progress events only (at most every 250 ms). */
+  onProgress?: (event: Extract<JobEvent, { event: 'progress' }>) => void;
+  /** Cancels: the promise rejects with kind `cancelled`; nothing partial is left behind. */
+  signal?: AbortSignal;
+  /** Save under this name (e.g. an installer package name) instead of the server's. */
+  fileName?: string;
+  overwrite?: boolean;
+}
+
+export interface SystemOptions extends Omit<RunOptions, 'fileName'> {
+  /** MES version: save each package under its installer name. */
+  version?: string;
+  /** With `version`: `<System>.Cmf…` names (default true) or generic `Cmf…` names. */
+  systemPrefix?: boolean;
+  /** Explicit names, database -> file name. */
+  fileNames?: Record<string, string>;
+}
+
+export type SystemResult =
+  | { database: string; ok: true; result: SavedPackage }
+  | { database: string; ok: false; error: MesBackupError };
+
+export class Client {
+  constructor(options: ClientOptions);
+  readonly envUrl: string;
+  backup(database: string, options: RunOptions): Promise<SavedPackage>;
+  backupSystem(system: string, options: SystemOptions): Promise<SystemResult[]>;
+  start(database: string, options?: Pick<RunOptions, 'signal' | 'onEvent'>): Promise<Started>;
+  download(guid: string, options: RunOptions): Promise<SavedPackage>;
+  downloadIfReady(guid: string, options: RunOptions): Promise<SavedPackage | Pending>;
+}
+
+export type DatabaseKind = 'Online' | 'CDM' | 'ODS' | 'DWH';
+export type PackageNameCheck =
+  | { ok: true; system: string | null; kind: DatabaseKind; version: string; fileName: string }
+  | {
+      ok: false;
+      reason: 'not_a_package' | 'wrong_case' | 'unknown_kind' | 'missing_version' | 'bad_version' | 'extra_suffix'
+        | 'wrong_extension' | 'renamed' | 'bad_system_prefix';
+      message: string;
+      /** The exact name the installer would accept, when it can be inferred. */
+      expected: string | null;
+    };
+
+export function installerPackageName(kind: DatabaseKind, version: string, system?: string | null): string;
+export function installerNameForDatabase(database: string, version: string, options?: { systemPrefix?: boolean }): string;
+export function installerNames(system: string, version: string, systemPrefix?: boolean): Record<string, string>;
+/** What the MES installer makes of a file name, and why not. */
+export function checkPackageName(fileName: string): PackageNameCheck;
+export function parseDatabaseName(name: string, system?: string | null): { system: string; kind: DatabaseKind };
+export function systemDatabases(system: string): { kind: DatabaseKind; database: string }[];
+export function errorKinds(): ErrorKind[];
+export function toolVersion(): string;
+
+export function writableSink(
+  target: WritableStream<Uint8Array> | ((fileName: string, expectedLength: number | null) => WritableStream<Uint8Array> | Promise<WritableStream<Uint8Array>>),
+  options?: { onSidecar?: (fileName: string, json: string) => void | Promise<void> },
+): SinkFactory;
+export function directorySink(dir: FileSystemDirectoryHandle, options?: { sidecar?: boolean }): SinkFactory;
+export function downloadSink(options?: { document?: Document; sidecar?: boolean }): SinkFactory;
+/** Loads the WebAssembly module; done automatically when the package is imported. */
+export function init(moduleOrPath?: unknown): Promise<void>;

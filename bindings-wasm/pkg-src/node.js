@@ -1,0 +1,139 @@
+// Node-only helpers: `fileSink(dir)` saves packages into a folder with the same guarantees as the
+// native file sink (client/src/file_sink.rs): a hidden temporary file, fsync, then an atomic
+// "create only if absent" (hard link; rename where links are unsupported), never replacing an
+// existing file unless asked, the temporary file removed on every failure.
+import { open, link, unlink, rename, stat, mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { writableSink } from './sinks.js';
+
+export const PARTIAL_SUFFIX = '.mesbackup-partial';
+const BUFFER = 1 << 20;
+const tag = () => randomBytes(4).toString('hex');
+
+function assertPlainName(name) {
+  if (!name || name === '.' || name === '..' || /[/\\\0]/.test(name)) throw Object.assign(new Error(`unsafe file name ${JSON.stringify(name)}`), { kind: 'invalid_argument' });
+}
+
+async function createTemp(dir, name) {
+  for (let attempt = 0; ; attempt++) {
+    const path = join(dir, `.${name}.${tag()}${PARTIAL_SUFFIX}`);
+    try { return { path, fh: await open(path, 'wx') }; } catch (e) {
+      if (e.code === 'EEXIST' && attempt < 15) continue;
+      throw Object.assign(new Error(`cannot create a file in ${dir}: ${e.message}`), { kind: 'io' });
+    }
+  }
+}
+
+async function syncDir(dir) {
+  try { const d = await open(dir, 'r'); try { await d.sync(); } finally { await d.close(); } } catch { /* not supported */ }
+}
+
+/** Commits `temp` as `target` without replacing an existing file. false = the name is taken. */
+async function linkNoClobber(temp, target) {
+  try { await link(temp, target); } catch (e) {
+    if (e.code === 'EEXIST') return false;
+    // File systems without hard links: check, then rename (a small race, as in the native sink).
+    try { await stat(target); return false; } catch { /* free */ }
+    await rename(temp, target);
+    return true;
+  }
+  await unlink(temp).catch(() => {});
+  return true;
+}
+
+class FileSink {
+  #dir; #temp; #fh; #buf = Buffer.allocUnsafe(BUFFER); #used = 0; #written = 0;
+  constructor(dir, temp, fh) { this.#dir = dir; this.#temp = temp; this.#fh = fh; }
+
+  write(chunk) {
+    let off = 0;
+    let pending;
+    while (off < chunk.byteLength) {
+      const n = Math.min(BUFFER - this.#used, chunk.byteLength - off);
+      this.#buf.set(chunk.subarray(off, off + n), this.#used);
+      this.#used += n; off += n;
+      if (this.#used === BUFFER) {
+        if (off < chunk.byteLength) return this.#writeRest(chunk, off);
+        pending = this.#flush();
+      }
+    }
+    return pending; // undefined (nothing to wait for) or a promise
+  }
+
+  async #writeRest(chunk, off) { await this.#flush(); return this.write(chunk.subarray(off)); }
+
+  async #flush() {
+    if (this.#used === 0) return;
+    const n = this.#used;
+    this.#used = 0;
+    let done = 0;
+    while (done < n) {
+      const { bytesWritten } = await this.#fh.write(this.#buf, done, n - done);
+      done += bytesWritten;
+    }
+    this.#written += n;
+  }
+
+  async finish() {
+    await this.#flush();
+    await this.#fh.sync();
+    await this.#fh.close();
+    this.#fh = null;
+    return this.#written;
+  }
+
+  async commit(name, overwrite, sidecarJson) {
+    assertPlainName(name);
+    const target = join(this.#dir, name);
+    if (overwrite) await rename(this.#temp, target);
+    else if (!(await linkNoClobber(this.#temp, target))) return null;
+    this.#temp = null;
+    const sidecar = join(this.#dir, `${name}.mesbackup.json`);
+    const { path, fh } = await createTemp(this.#dir, `${name}.mesbackup.json`);
+    try {
+      await fh.writeFile(sidecarJson);
+      await fh.sync();
+      await fh.close();
+      await rename(path, sidecar);
+    } catch (e) {
+      await fh.close().catch(() => {});
+      await unlink(path).catch(() => {});
+      throw Object.assign(new Error(`the package was saved, but its sidecar could not be written to ${sidecar}: ${e.message}`), { kind: 'io' });
+    }
+    await syncDir(this.#dir);
+    return target;
+  }
+
+  async discard(keepAs) {
+    if (this.#fh) { await this.#fh.close().catch(() => {}); this.#fh = null; }
+    const temp = this.#temp;
+    this.#temp = null;
+    if (!temp) return;
+    if (keepAs && !/[/\\\0]/.test(keepAs) && keepAs !== '..') {
+      if (await linkNoClobber(temp, join(this.#dir, keepAs)).catch(() => false)) return;
+    }
+    await unlink(temp).catch(() => {});
+  }
+}
+
+/** Saves each package in folder `dir` (created when `create: true`). */
+export function fileSink(dir, { create = false } = {}) {
+  return {
+    async open(fileName) {
+      assertPlainName(fileName);
+      if (create) await mkdir(dir, { recursive: true });
+      let st;
+      try { st = await stat(dir); } catch (e) { throw Object.assign(new Error(`cannot use the output folder ${dir}: ${e.message}`), { kind: 'io' }); }
+      if (!st.isDirectory()) throw Object.assign(new Error(`${dir} is not a folder`), { kind: 'io' });
+      const { path, fh } = await createTemp(dir, fileName);
+      return new FileSink(dir, path, fh);
+    },
+  };
+}
+
+/** A Node Writable (e.g. process.stdout, an upload stream) as a sink, through Writable.toWeb. */
+export function nodeWritableSink(writable, options) {
+  return writableSink(Writable.toWeb(writable), options);
+}

@@ -1,0 +1,153 @@
+// The panel and the package in real headless Chromium (Debian's /usr/bin/chromium via puppeteer-core),
+// against mock-mes serving the panel under /panel/ and the API on the same origin. Packages are saved
+// through the panel's File System Access sink into the origin private file system (?dest=opfs), then
+// read back and compared with the scenario files' expectations; the mock's log is checked as well.
+// Needs bindings-wasm/build.sh to have assembled bindings-wasm/dist/extension.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, mkdirSync, existsSync } from 'node:fs';
+import { resolve, join } from 'node:path';
+import puppeteer from 'puppeteer-core';
+import { startMock, root } from './mock.mjs';
+
+const panelDir = process.env.MESBACKUP_PANEL ?? resolve(root, 'bindings-wasm/dist/extension');
+const chromium = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const artifacts = resolve(root, 'tests/artifacts');
+const scenario = (name) => JSON.parse(readFileSync(resolve(root, 'tests/scenarios', `${name}.json`), 'utf8'));
+
+let mock, browser, page;
+before(async () => {
+  assert.ok(existsSync(join(panelDir, 'panel.html')), `${panelDir} is missing: run bindings-wasm/build.sh`);
+  mock = await startMock(['--static', panelDir]);
+  browser = await puppeteer.launch({
+    executablePath: chromium,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+      '--disable-extensions', '--no-first-run', '--no-default-browser-check', '--disable-features=Translate'],
+  });
+  page = await browser.newPage();
+  await page.setViewport({ width: 1100, height: 760, deviceScaleFactor: 1 });
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+});
+after(async () => { await browser?.close(); mock?.stop(); });
+
+async function openPanel() {
+  await page.goto(`${mock.base}/panel/panel.html?dest=opfs&fast=1`, { waitUntil: 'load' });
+  await page.waitForFunction(() => document.body.dataset.ready === '1');
+  await page.evaluate(async () => {
+    const dir = await navigator.storage.getDirectory();
+    for await (const name of dir.keys()) await dir.removeEntry(name, { recursive: true });
+  });
+}
+
+async function setField(selector, value) {
+  await page.$eval(selector, (el, v) => { el.value = v; el.dispatchEvent(new Event('change')); }, value);
+}
+
+/** Clicks a button of the panel and waits until the run is over. */
+async function runPanel(button, { whileRunning } = {}) {
+  const done = await page.evaluate(() => Number(document.body.dataset.done ?? 0));
+  await page.click(button);
+  if (whileRunning) await whileRunning();
+  await page.waitForFunction((n) => Number(document.body.dataset.done ?? 0) > n, { timeout: 60_000 }, done);
+  return page.$$eval('#rows tbody tr', (trs) => trs.map((tr) => ({ db: tr.dataset.db, status: tr.dataset.status, fileName: tr.dataset.fileName ?? null, text: tr.textContent })));
+}
+
+async function opfsListing() {
+  return page.evaluate(async () => {
+    const hex = (b) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, '0')).join('');
+    const out = {};
+    const dir = await navigator.storage.getDirectory();
+    for await (const [name, h] of dir.entries()) {
+      const f = await h.getFile();
+      out[name] = { size: f.size, sha256: hex(await crypto.subtle.digest('SHA-256', await f.arrayBuffer())) };
+    }
+    return out;
+  });
+}
+
+function checkFiles(expected, listing) {
+  assert.deepEqual(Object.keys(listing).sort(), Object.keys(expected).sort(), 'files in the destination folder');
+  for (const [name, fe] of Object.entries(expected)) {
+    if (fe.size != null) assert.equal(listing[name].size, fe.size, `${name} size`);
+    if (fe.sha256 != null) assert.equal(listing[name].sha256, fe.sha256, `${name} sha256`);
+  }
+}
+
+function checkLog(expect, log) {
+  const summary = JSON.stringify(log.map((r) => `${r.method} ${r.status} ${r.host} ${r.auth}`));
+  if (expect.exact) {
+    assert.equal(log.length, expect.exact.length, `request count ${summary}`);
+    expect.exact.forEach((want, i) => {
+      for (const [k, v] of Object.entries(want)) assert.deepEqual(log[i][k] ?? null, v, `request #${i} ${k} ${summary}`);
+    });
+  }
+  for (const [key, want] of Object.entries(expect.counts ?? {})) {
+    assert.equal(log.filter((r) => `${r.method} ${r.status}` === key).length, want, `${key} ${summary}`);
+  }
+}
+
+/** Runs a one-database scenario file through the panel and checks what the Node runner checks. */
+async function panelScenario(name, { token } = {}) {
+  const s = scenario(name);
+  const step = s.steps[0];
+  await mock.setScenario(s.server);
+  await openPanel();
+  await setField('#token', token ?? step.auth.token);
+  await page.select('#database', step.database);
+  const rows = await runPanel('#one');
+  const status = rows[0].status;
+  if (step.expect.outcome === 'ok') assert.equal(status, 'saved', rows[0].text);
+  else assert.equal(status, `failed:${step.expect.outcome}`, rows[0].text);
+  if (step.expect.files) checkFiles(step.expect.files, await opfsListing());
+  else if (step.expect.outcome !== 'ok') assert.deepEqual(await opfsListing(), {}, 'nothing left behind');
+  if (s.expect_requests) checkLog(s.expect_requests, await mock.log());
+  return rows;
+}
+
+test('happy path (Bearer, pending twice, then ready)', () => panelScenario('happy-path-bearer'));
+test('401 with a wrong token', () => panelScenario('unauthorized-401'));
+test('pending as 204 then ready', () => panelScenario('pending-as-204'));
+test('truncated stream is download_lost, nothing saved', () => panelScenario('truncated-stream'));
+test('cross-host redirect: no Authorization to the other host', () => panelScenario('cross-host-redirect'));
+
+test('cancellation mid-download leaves nothing behind', async () => {
+  await mock.setScenario({ payload: { size: 4 * 1048576, seed: 3 }, download: { drip: { chunk: 65536, interval_ms: 60 } } });
+  await openPanel();
+  await setField('#token', 'admin-token');
+  await page.select('#database', 'MESCDM');
+  const rows = await runPanel('#one', {
+    whileRunning: async () => {
+      await page.waitForFunction(() => /MiB/.test(document.querySelector('#rows tbody tr .pct')?.textContent ?? ''), { timeout: 20_000 });
+      await page.click('#cancel');
+    },
+  });
+  assert.equal(rows[0].status, 'failed:cancelled', rows[0].text);
+  assert.deepEqual(await opfsListing(), {}, 'no partial package in the folder');
+  const log = await mock.log();
+  const get200 = log.find((r) => r.method === 'GET' && r.status === 200);
+  assert.ok(get200 && get200.body_complete === false, 'the download was cut short');
+});
+
+test('all four databases under installer names, screenshot', async () => {
+  const s = scenario('four-databases-at-once');
+  await mock.setScenario(s.server);
+  await openPanel();
+  await setField('#token', 'admin-token');
+  await setField('#version', '11.3.0');
+  const rows = await runPanel('#all');
+  assert.deepEqual(rows.map((r) => r.status), ['saved', 'saved', 'saved', 'saved'], JSON.stringify(rows));
+  const listing = await opfsListing();
+  const kinds = { MES: 'Online', MESCDM: 'CDM', MESODS: 'ODS', MESDWH: 'DWH' };
+  const expected = {};
+  for (const [file, fe] of Object.entries(s.steps[0].expect.files)) {
+    const db = file.split('.')[0];
+    const name = `MES.Cmf.ClickHouse.FullBackup.${kinds[db]}.11.3.0.zip`;
+    expected[file.endsWith('.json') ? `${name}.mesbackup.json` : name] = fe;
+  }
+  checkFiles(expected, listing);
+  checkLog(s.expect_requests, await mock.log());
+  await new Promise((r) => setTimeout(r, 400)); // let the progress bars finish their transition
+  mkdirSync(artifacts, { recursive: true });
+  await page.screenshot({ path: join(artifacts, 'wasm-panel.png'), fullPage: true });
+});
