@@ -1,0 +1,130 @@
+function Get-MesCliArgumentList {
+    <#
+    .SYNOPSIS
+    The one place that builds the mesbackup command line.
+
+    .DESCRIPTION
+    Every public command describes what it wants with these parameters and gets back the argument
+    list for the CLI. By design this function has no parameter that could carry a secret: credentials
+    and the environment URL reach the CLI only through the child process's environment
+    (Set-MesCliEnvironment). scripts/suites/50-powershell.sh checks that statically.
+    #>
+    [CmdletBinding()]
+    [OutputType([string[]])]
+    param(
+        [Parameter(Mandatory)]
+        [ValidateSet('backup', 'start', 'download', 'names', 'check-folder', 'stage')]
+        [string]$Command,
+
+        # Positional operands: database names (backup, start), GUIDs (download),
+        # a folder (check-folder) or package paths (stage).
+        [string[]]$Operand,
+
+        [string]$System,
+        [string]$Version,
+        [switch]$SystemSpecific,
+        [switch]$InstallerNames,
+        [string]$OutDirectory,
+        [string]$FileName,
+        [switch]$Overwrite,
+        [string]$Into,
+        [switch]$Move,
+        [switch]$Force,
+        [switch]$NoWait,
+        [Nullable[TimeSpan]]$Timeout,
+        [Nullable[TimeSpan]]$MaxPollDelay,
+        [Nullable[TimeSpan]]$StallTimeout,
+        [Nullable[int]]$RestartBudget,
+        [string]$CaCertificate,
+        [switch]$AllowInsecureHttp
+    )
+    $list = New-Object -TypeName 'System.Collections.Generic.List[string]'
+    $list.Add($Command)
+    $list.Add('--json')
+
+    if ($System) {
+        $list.Add('--system')
+        $list.Add($System)
+    }
+    if ($Version) {
+        $list.Add('--version')
+        $list.Add($Version)
+    }
+    if ($SystemSpecific) {
+        $list.Add('--system-specific')
+    }
+    if ($InstallerNames) {
+        $list.Add('--installer-names')
+    }
+    if ($OutDirectory) {
+        $list.Add('--out')
+        $list.Add($OutDirectory)
+    }
+    if ($FileName) {
+        $list.Add('--file-name')
+        $list.Add($FileName)
+    }
+    if ($Overwrite) {
+        $list.Add('--overwrite')
+    }
+    if ($Into) {
+        $list.Add('--into')
+        $list.Add($Into)
+    }
+    if ($Move) {
+        $list.Add('--move')
+    }
+    if ($Force) {
+        $list.Add('--force')
+    }
+    if ($NoWait) {
+        $list.Add('--no-wait')
+    }
+    if ($null -ne $Timeout) {
+        $list.Add('--timeout')
+        $list.Add((ConvertTo-MesCliDuration -Duration $Timeout.Value))
+    }
+    if ($null -ne $MaxPollDelay) {
+        $list.Add('--max-poll-delay')
+        $list.Add((ConvertTo-MesCliDuration -Duration $MaxPollDelay.Value))
+    }
+    if ($null -ne $StallTimeout) {
+        $list.Add('--stall-timeout')
+        $list.Add((ConvertTo-MesCliDuration -Duration $StallTimeout.Value))
+    }
+    if ($null -ne $RestartBudget) {
+        $list.Add('--restart-budget')
+        $list.Add([string]$RestartBudget.Value)
+    }
+    if ($CaCertificate) {
+        $list.Add('--ca-cert')
+        $list.Add($CaCertificate)
+    }
+    if ($AllowInsecureHttp) {
+        $list.Add('--allow-insecure-http')
+    }
+
+    if ($Operand -and $Operand.Count -gt 0) {
+        # Operands after `--`, so that a database name or path starting with '-' is never an option.
+        $list.Add('--')
+        foreach ($item in $Operand) {
+            $list.Add($item)
+        }
+    }
+    return , $list.ToArray()
+}
+
+function ConvertTo-MesCliDuration {
+    <#
+    .SYNOPSIS
+    A TimeSpan as the CLI's duration syntax (whole milliseconds, e.g. "1500ms").
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory)]
+        [TimeSpan]$Duration
+    )
+    $ms = [long][Math]::Ceiling($Duration.TotalMilliseconds)
+    return ('{0}ms' -f $ms)
+}

@@ -1,0 +1,58 @@
+function Invoke-MesCliCommand {
+    <#
+    .SYNOPSIS
+    Runs a CLI command that needs no MES connection (names, check-folder, stage) and returns its events.
+
+    .DESCRIPTION
+    The child gets no credentials: Invoke-MesCli without -EnvironmentUrl removes MES_TOKEN, MES_USER
+    and MES_PAT from its environment. `failed` events and a non-zero exit become ErrorRecords of the
+    calling command: terminating when -Terminating or the kind is terminating, else non-terminating.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)]
+        [System.Management.Automation.PSCmdlet]$Cmdlet,
+
+        [Parameter(Mandatory)]
+        [string]$CliPath,
+
+        [Parameter(Mandatory)]
+        [string[]]$ArgumentList,
+
+        [switch]$Terminating,
+
+        # Each `failed` event is about one item (a package being staged): always non-terminating.
+        [switch]$PerItem,
+
+        # Exit codes that are answers rather than failures (check-folder: 20 = incomplete).
+        [int[]]$SuccessExitCode = @(0),
+
+        [string]$Activity = 'mesbackup'
+    )
+    $state = @{}
+    $failures = 0
+    $events = @(Invoke-MesCli -CliPath $CliPath -ArgumentList $ArgumentList -State $state -Activity $Activity)
+    foreach ($ev in $events) {
+        if ((Get-MesEventValue $ev 'event') -eq 'failed') {
+            $failures = $failures + 1
+            $kind = [string](Get-MesEventValue $ev 'error.kind')
+            $record = New-MesErrorRecord -Kind $kind -Message ([string](Get-MesEventValue $ev 'error.message')) -Guid ([string](Get-MesEventValue $ev 'error.guid')) -RecommendedAction (Get-MesRecommendedAction -Kind $kind)
+            if ($PerItem) {
+                $Cmdlet.WriteError($record)
+            }
+            elseif ($Terminating -or (Test-MesTerminatingKind -Kind $kind)) {
+                $Cmdlet.ThrowTerminatingError($record)
+            }
+            else {
+                $Cmdlet.WriteError($record)
+            }
+        }
+    }
+    if ($SuccessExitCode -notcontains $state.ExitCode -and $failures -eq 0) {
+        $kind = Get-MesErrorKindFromExitCode -ExitCode $state.ExitCode
+        $detail = ($state.StdErr -split "`r?`n" | Where-Object -FilterScript { $_ } | Select-Object -Last 5) -join ' '
+        $record = New-MesErrorRecord -Kind $kind -Message ('mesbackup ended with exit code {0} ({1}): {2}' -f $state.ExitCode, $kind, $detail)
+        $Cmdlet.ThrowTerminatingError($record)
+    }
+    return , $events
+}

@@ -1,0 +1,231 @@
+function Backup-MesClickHouseDatabase {
+    <#
+    .SYNOPSIS
+    Backs up MES ClickHouse databases: starts each backup, waits for it, and downloads the package.
+
+    .DESCRIPTION
+    Start-MesClickHouseBackup and Save-MesClickHouseBackup in one command, for one or more databases,
+    or for all four databases of a system with -System (run concurrently). Each package is saved into
+    -Path, under the name the server proposes (reduced to a safe file name) or, with -InstallerName,
+    under the name the MES installer looks for (Cmf.ClickHouse.FullBackup.<Kind>.<Version>.zip, or
+    <System>.Cmf.ClickHouse.FullBackup.<Kind>.<Version>.zip with -SystemSpecific). A JSON sidecar
+    beside each package records the GUID, SHA-256 and the backup window.
+
+    Run the ClickHouse backups after the SQL Server backups of the same environment, once the Work
+    Queue Lag counter (System/Database/Kafka) shows 0 messages.
+
+    A failure of one database is a non-terminating error (its kind is the FullyQualifiedErrorId, its
+    GUID the TargetObject), so the others are still saved; credential and argument errors stop the
+    command.
+
+    .PARAMETER Database
+    The database names, for example MESCDM. Accepts pipeline input.
+
+    .PARAMETER System
+    Back up all four databases of this system (for example MES: MES, MESCDM, MESODS, MESDWH).
+
+    .PARAMETER Path
+    The folder to save the packages into. Default: the current folder.
+
+    .PARAMETER InstallerName
+    Save under the installer's package names; needs -Version.
+
+    .PARAMETER Version
+    The MES version for installer names, for example 11.3.0.
+
+    .PARAMETER SystemSpecific
+    With -InstallerName: use the <System>.-prefixed names, which the installer prefers.
+
+    .PARAMETER Timeout
+    How long to wait for each backup to become ready: a TimeSpan of at least 100 ms, for example
+    (New-TimeSpan -Hours 4); a plain number would be ticks and is refused. Default: the CLI's (24 hours).
+
+    .PARAMETER MaxPollDelay
+    The longest pause between two status requests.
+
+    .PARAMETER StallTimeout
+    A download that receives nothing for this long is abandoned (and so lost: the MES deletes the
+    one-shot file). Default: the CLI's (two minutes).
+
+    .PARAMETER FileName
+    Save the package under this name instead of the server's; only with a single backup.
+
+    .PARAMETER Force
+    Replace an existing file of the same name. Without it an existing file is never overwritten:
+    the package gets another name (said in its Notes).
+
+    .PARAMETER RestartBudget
+    How many new backups may be started after a one-shot download is lost mid-transfer. Default 0:
+    never start a backup you did not ask for.
+
+    .PARAMETER EnvironmentUrl
+    The MES base URL. Defaults to $env:MES_URL.
+
+    .PARAMETER Credential
+    The MES user name and a personal access token (PAT) as the password.
+
+    .PARAMETER Token
+    A bearer token as a SecureString.
+
+    .PARAMETER CaCertificate
+    A PEM file with the certificate authority to trust for the MES's TLS certificate.
+
+    .PARAMETER AllowInsecureHttp
+    Allow credentials over plain http://.
+
+    .PARAMETER CliPath
+    The mesbackup binary, or the folder that holds it.
+
+    .EXAMPLE
+    PS> Backup-MesClickHouseDatabase -System MES -Path D:\Backups -EnvironmentUrl https://mes.example.com/ -Credential (Get-Credential)
+
+    Backs up the four databases of system MES into D:\Backups.
+
+    .EXAMPLE
+    PS> $env:MES_URL = 'https://mes.example.com/'
+    PS> Backup-MesClickHouseDatabase -Database MESCDM -Token (Read-Host -AsSecureString) | Format-List
+
+    Backs up one database and shows every property of the saved package.
+
+    .EXAMPLE
+    PS> Backup-MesClickHouseDatabase -System MES -InstallerName -Version 11.3.0 -SystemSpecific -Path \\installer\CustomPackages -WhatIf
+
+    Shows what would be backed up, and under which kind of names, without starting anything.
+
+    .EXAMPLE
+    PS> Backup-MesClickHouseDatabase -System MES -Path D:\Backups -Timeout (New-TimeSpan -Hours 4) -RestartBudget 1 -Verbose
+
+    A nightly run: waits up to four hours, allows one new backup if a download breaks, and shows the
+    CLI's events.
+
+    .INPUTS
+    System.String
+
+    .OUTPUTS
+    MesBackup.Package
+
+    .LINK
+    Copy-MesClickHouseBackupToInstaller
+
+    .LINK
+    about_MesBackup
+    #>
+    [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'Medium', DefaultParameterSetName = 'Database')]
+    [OutputType('MesBackup.Package')]
+    param(
+        [Parameter(Mandatory, Position = 0, ValueFromPipeline, ValueFromPipelineByPropertyName, ParameterSetName = 'Database')]
+        [ValidateNotNullOrEmpty()]
+        [string[]]$Database,
+
+        [Parameter(Mandatory, ParameterSetName = 'System')]
+        [ValidateNotNullOrEmpty()]
+        [string]$System,
+
+        [ValidateNotNullOrEmpty()]
+        [string]$Path,
+
+        [switch]$InstallerName,
+
+        [ValidatePattern('^\d+(\.\d+){1,3}$')]
+        [string]$Version,
+
+        [switch]$SystemSpecific,
+
+        [ValidateScript({ $_ -ge [TimeSpan]::FromMilliseconds(100) })]
+        [TimeSpan]$Timeout,
+
+        [ValidateScript({ $_ -ge [TimeSpan]::FromMilliseconds(100) })]
+        [TimeSpan]$MaxPollDelay,
+
+        [ValidateScript({ $_ -ge [TimeSpan]::FromMilliseconds(100) })]
+        [TimeSpan]$StallTimeout,
+
+        [ValidateNotNullOrEmpty()]
+        [string]$FileName,
+
+        [switch]$Force,
+
+        [ValidateRange(0, 100)]
+        [int]$RestartBudget,
+
+        [string]$EnvironmentUrl,
+
+        [System.Management.Automation.PSCredential]
+        [System.Management.Automation.Credential()]
+        $Credential,
+
+        [System.Security.SecureString]$Token,
+
+        [string]$CaCertificate,
+
+        [switch]$AllowInsecureHttp,
+
+        [string]$CliPath
+    )
+    begin {
+        if ($InstallerName -and -not $Version) {
+            $record = New-MesErrorRecord -Kind 'invalid_argument' -Message '-InstallerName needs -Version (the MES version, for example 11.3.0).'
+            $PSCmdlet.ThrowTerminatingError($record)
+        }
+        if (($SystemSpecific -or $Version) -and -not $InstallerName) {
+            $record = New-MesErrorRecord -Kind 'invalid_argument' -Message '-Version and -SystemSpecific only apply with -InstallerName.'
+            $PSCmdlet.ThrowTerminatingError($record)
+        }
+        $url = Assert-MesConnection -Cmdlet $PSCmdlet -EnvironmentUrl $EnvironmentUrl -Credential $Credential -Token $Token
+        $cli = Resolve-MesCli -Cmdlet $PSCmdlet -CliPath $CliPath
+        $outDirectory = Resolve-MesOutputFolder -Cmdlet $PSCmdlet -Path $Path
+        $databases = New-Object -TypeName 'System.Collections.Generic.List[string]'
+        $action = 'Back up (start, wait, download) into {0}' -f $outDirectory
+        if ($Force) {
+            $action = $action + ', replacing a file of the same name'
+        }
+    }
+    process {
+        if ($PSCmdlet.ParameterSetName -eq 'Database') {
+            foreach ($name in $Database) {
+                if ($PSCmdlet.ShouldProcess(('database {0} on {1}' -f $name, $url), $action)) {
+                    $databases.Add($name)
+                }
+            }
+        }
+    }
+    end {
+        $cliOptions = @{
+            Command           = 'backup'
+            OutDirectory      = $outDirectory
+            FileName          = $FileName
+            Overwrite         = $Force
+            InstallerNames    = $InstallerName
+            Version           = $Version
+            SystemSpecific    = $SystemSpecific
+            CaCertificate     = $CaCertificate
+            AllowInsecureHttp = $AllowInsecureHttp
+        }
+        if ($PSBoundParameters.ContainsKey('Timeout')) {
+            $cliOptions.Timeout = $Timeout
+        }
+        if ($PSBoundParameters.ContainsKey('MaxPollDelay')) {
+            $cliOptions.MaxPollDelay = $MaxPollDelay
+        }
+        if ($PSBoundParameters.ContainsKey('StallTimeout')) {
+            $cliOptions.StallTimeout = $StallTimeout
+        }
+        if ($PSBoundParameters.ContainsKey('RestartBudget')) {
+            $cliOptions.RestartBudget = $RestartBudget
+        }
+        if ($PSCmdlet.ParameterSetName -eq 'System') {
+            if (-not $PSCmdlet.ShouldProcess(('all four databases of system {0} on {1}' -f $System, $url), $action)) {
+                return
+            }
+            $cliOptions.System = $System
+        }
+        else {
+            if ($databases.Count -eq 0) {
+                return
+            }
+            $cliOptions.Operand = $databases.ToArray()
+        }
+        $argumentList = Get-MesCliArgumentList @cliOptions
+        Invoke-MesJob -Cmdlet $PSCmdlet -Mode 'Save' -CliPath $cli -ArgumentList $argumentList -EnvironmentUrl $url -Credential $Credential -Token $Token -Activity 'Back up ClickHouse'
+    }
+}

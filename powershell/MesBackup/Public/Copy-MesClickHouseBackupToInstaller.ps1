@@ -1,0 +1,152 @@
+function Copy-MesClickHouseBackupToInstaller {
+    <#
+    .SYNOPSIS
+    Stages backup packages in the MES installer's custom packages folder under the names it looks for.
+
+    .DESCRIPTION
+    Copies (or, with -Move, moves) each package into -Destination under its installer name for the
+    system and version: Cmf.ClickHouse.FullBackup.<Kind>.<Version>.zip, or
+    <System>.Cmf.ClickHouse.FullBackup.<Kind>.<Version>.zip with -SystemSpecific. The database kind
+    comes from the package's sidecar (written by Backup-/Save-MesClickHouseBackup) or its file name.
+    Each file appears atomically under its final name, with its sidecar beside it, and an existing file
+    is never replaced unless -Force is given.
+
+    Takes MesBackup.Package objects (from Backup-MesClickHouseDatabase or Save-MesClickHouseBackup) or
+    files (Get-ChildItem) from the pipeline. Returns a MesBackup.StagedPackage per package. A package
+    that cannot be staged is a non-terminating error; the others are still staged.
+
+    .PARAMETER Path
+    The package files. Accepts pipeline input, and the Path or FullName property of piped objects.
+
+    .PARAMETER Destination
+    The MES custom installation packages folder.
+
+    .PARAMETER System
+    The MES system name, for example MES.
+
+    .PARAMETER Version
+    The MES version being installed, for example 11.3.0.
+
+    .PARAMETER SystemSpecific
+    Use the <System>.-prefixed names, which the installer prefers to the generic ones.
+
+    .PARAMETER Move
+    Move the packages instead of copying them.
+
+    .PARAMETER Force
+    Replace a file of the same name in -Destination.
+
+    .PARAMETER CliPath
+    The mesbackup binary, or the folder that holds it.
+
+    .EXAMPLE
+    PS> Backup-MesClickHouseDatabase -System MES -Path D:\Backups | Copy-MesClickHouseBackupToInstaller -Destination \\installer\CustomPackages -System MES -Version 11.3.0
+
+    Backs up system MES and stages the four packages for the installer.
+
+    .EXAMPLE
+    PS> Get-ChildItem D:\Backups\2026-11-25\*.zip | Copy-MesClickHouseBackupToInstaller -Destination D:\CustomPackages -System MES -Version 11.3.0 -SystemSpecific -Move -WhatIf
+
+    Shows which packages would be moved, without touching any file.
+
+    .EXAMPLE
+    PS> Copy-MesClickHouseBackupToInstaller -Path .\MESCDM.zip -Destination D:\CustomPackages -System MES -Version 11.3.0 -Force -Confirm
+
+    Replaces the staged CDM package after asking.
+
+    .INPUTS
+    System.String, MesBackup.Package, System.IO.FileInfo
+
+    .OUTPUTS
+    MesBackup.StagedPackage
+
+    .LINK
+    Test-MesClickHouseBackupFolder
+
+    .LINK
+    about_MesBackup
+    #>
+    [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'Medium')]
+    [OutputType('MesBackup.StagedPackage')]
+    param(
+        [Parameter(Mandatory, Position = 0, ValueFromPipeline, ValueFromPipelineByPropertyName)]
+        [Alias('FullName')]
+        [ValidateNotNullOrEmpty()]
+        [string[]]$Path,
+
+        [Parameter(Mandatory, Position = 1)]
+        [Alias('Into')]
+        [ValidateNotNullOrEmpty()]
+        [string]$Destination,
+
+        [Parameter(Mandatory)]
+        [ValidateNotNullOrEmpty()]
+        [string]$System,
+
+        [Parameter(Mandatory)]
+        [ValidateNotNullOrEmpty()]
+        [string]$Version,
+
+        [switch]$SystemSpecific,
+
+        [switch]$Move,
+
+        [switch]$Force,
+
+        [string]$CliPath
+    )
+    begin {
+        $cli = Resolve-MesCli -Cmdlet $PSCmdlet -CliPath $CliPath
+        $target = Resolve-MesOutputFolder -Cmdlet $PSCmdlet -Path $Destination -MustExist
+        $packages = New-Object -TypeName 'System.Collections.Generic.List[string]'
+        $verb = 'Copy'
+        if ($Move) {
+            $verb = 'Move'
+        }
+        $naming = 'generic'
+        if ($SystemSpecific) {
+            $naming = 'system-specific'
+        }
+        $action = '{0} into {1} under its {2} installer name for system {3}, version {4}' -f $verb, $target, $naming, $System, $Version
+        if ($Force) {
+            $action = $action + ', replacing an existing file'
+        }
+    }
+    process {
+        foreach ($item in $Path) {
+            $full = $PSCmdlet.GetUnresolvedProviderPathFromPSPath($item)
+            if (-not (Test-Path -LiteralPath $full -PathType Leaf)) {
+                $record = New-MesErrorRecord -Kind 'invalid_argument' -Message ('No package file at {0}.' -f $full) -TargetObject $item
+                $PSCmdlet.WriteError($record)
+                continue
+            }
+            if ($PSCmdlet.ShouldProcess($full, $action)) {
+                $packages.Add($full)
+            }
+        }
+    }
+    end {
+        if ($packages.Count -eq 0) {
+            return
+        }
+        $argumentList = Get-MesCliArgumentList -Command 'stage' -Operand $packages.ToArray() -Into $target -System $System -Version $Version -SystemSpecific:$SystemSpecific -Move:$Move -Force:$Force
+        $events = Invoke-MesCliCommand -Cmdlet $PSCmdlet -CliPath $cli -ArgumentList $argumentList -PerItem -Activity 'Stage ClickHouse backup'
+        foreach ($ev in $events) {
+            if ((Get-MesEventValue $ev 'event') -ne 'staged') {
+                continue
+            }
+            [pscustomobject]@{
+                PSTypeName  = 'MesBackup.StagedPackage'
+                Kind        = Get-MesEventValue $ev 'kind'
+                FileName    = Get-MesEventValue $ev 'file_name'
+                Path        = Get-MesEventValue $ev 'target'
+                Source      = Get-MesEventValue $ev 'source'
+                Size        = [long](Get-MesEventValue $ev 'size')
+                Sha256      = Get-MesEventValue $ev 'sha256'
+                Mode        = Get-MesEventValue $ev 'mode'
+                Replaced    = [bool](Get-MesEventValue $ev 'replaced')
+                SidecarPath = Get-MesEventValue $ev 'sidecar'
+            }
+        }
+    }
+}

@@ -1,0 +1,193 @@
+function Save-MesClickHouseBackup {
+    <#
+    .SYNOPSIS
+    Waits for backups started earlier and downloads each package once it is ready.
+
+    .DESCRIPTION
+    Takes job GUIDs (or MesBackup.Job objects from Start-MesClickHouseBackup, or anything with a Guid
+    property) and, for each, polls the MES until the backup is ready, then downloads it into -Path.
+    The download is one-shot: the MES deletes the file as soon as it has been sent, so the package is
+    streamed into a temporary file, hashed (SHA-256) as it is written, and given its name only when it
+    is complete. Existing files are never overwritten; a name clash gets another name.
+
+    Returns a MesBackup.Package per saved backup (Database, Guid, Path, Size, Sha256, Started, Ready,
+    Finished, SidecarPath). A failure of one job (for example backup_not_found, timeout,
+    download_lost) is a non-terminating error with the GUID as TargetObject, so the other jobs in the
+    pipeline are still saved.
+
+    With -NoWait, exactly one request is sent per job: a ready backup is saved, a pending one is
+    returned as a MesBackup.Job with Status Pending (nothing is downloaded).
+
+    .PARAMETER Guid
+    The GUIDs of backup jobs. Accepts pipeline input, and the Guid property of piped objects.
+
+    .PARAMETER Path
+    The folder to save the packages into. Default: the current folder.
+
+    .PARAMETER NoWait
+    Check each job once: save it if ready, otherwise return it with Status Pending.
+
+    .PARAMETER Timeout
+    How long to wait for each backup to become ready: a TimeSpan of at least 100 ms, for example
+    (New-TimeSpan -Hours 4); a plain number would be ticks and is refused. Default: the CLI's (24 hours).
+
+    .PARAMETER MaxPollDelay
+    The longest pause between two status requests.
+
+    .PARAMETER StallTimeout
+    A download that receives nothing for this long is abandoned (and so lost: the MES deletes the
+    one-shot file). Default: the CLI's (two minutes).
+
+    .PARAMETER FileName
+    Save the package under this name instead of the server's; only with a single backup.
+
+    .PARAMETER Force
+    Replace an existing file of the same name. Without it an existing file is never overwritten:
+    the package gets another name (said in its Notes).
+
+    .PARAMETER EnvironmentUrl
+    The MES base URL. Accepts the EnvironmentUrl property of piped jobs. Defaults to $env:MES_URL.
+
+    .PARAMETER Credential
+    The MES user name and a personal access token (PAT) as the password.
+
+    .PARAMETER Token
+    A bearer token as a SecureString.
+
+    .PARAMETER CaCertificate
+    A PEM file with the certificate authority to trust for the MES's TLS certificate.
+
+    .PARAMETER AllowInsecureHttp
+    Allow credentials over plain http://.
+
+    .PARAMETER CliPath
+    The mesbackup binary, or the folder that holds it.
+
+    .EXAMPLE
+    PS> Start-MesClickHouseBackup -System MES | Save-MesClickHouseBackup -Path D:\Backups
+
+    Starts the four backups of system MES, then waits for and downloads all of them.
+
+    .EXAMPLE
+    PS> Save-MesClickHouseBackup -Guid 3f2b6c1e-0d4a-4c57-9a51-2f0e8d1b7c44 -Path D:\Backups -Timeout (New-TimeSpan -Hours 4)
+
+    Collects one backup started earlier, waiting up to four hours.
+
+    .EXAMPLE
+    PS> Import-Csv .\jobs.csv | Save-MesClickHouseBackup -NoWait | Where-Object Status -eq 'Pending'
+
+    Saves the jobs that are ready now and lists those still being prepared.
+
+    .EXAMPLE
+    PS> $saved = $jobs | Save-MesClickHouseBackup -ErrorAction SilentlyContinue -ErrorVariable failed
+    PS> $failed | ForEach-Object { '{0}: {1}' -f $_.TargetObject, $_.FullyQualifiedErrorId }
+
+    Saves what can be saved and lists, per GUID, the error kind of each failure.
+
+    .INPUTS
+    System.String, MesBackup.Job
+
+    .OUTPUTS
+    MesBackup.Package, MesBackup.Job
+
+    .LINK
+    Start-MesClickHouseBackup
+
+    .LINK
+    about_MesBackup
+    #>
+    [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'Medium')]
+    [OutputType('MesBackup.Package', 'MesBackup.Job')]
+    param(
+        [Parameter(Mandatory, Position = 0, ValueFromPipeline, ValueFromPipelineByPropertyName)]
+        [ValidatePattern('^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$')]
+        [string[]]$Guid,
+
+        [Parameter(Position = 1)]
+        [ValidateNotNullOrEmpty()]
+        [string]$Path,
+
+        [switch]$NoWait,
+
+        [ValidateScript({ $_ -ge [TimeSpan]::FromMilliseconds(100) })]
+        [TimeSpan]$Timeout,
+
+        [ValidateScript({ $_ -ge [TimeSpan]::FromMilliseconds(100) })]
+        [TimeSpan]$MaxPollDelay,
+
+        [ValidateScript({ $_ -ge [TimeSpan]::FromMilliseconds(100) })]
+        [TimeSpan]$StallTimeout,
+
+        [ValidateNotNullOrEmpty()]
+        [string]$FileName,
+
+        [switch]$Force,
+
+        [Parameter(ValueFromPipelineByPropertyName)]
+        [string]$EnvironmentUrl,
+
+        [System.Management.Automation.PSCredential]
+        [System.Management.Automation.Credential()]
+        $Credential,
+
+        [System.Security.SecureString]$Token,
+
+        [string]$CaCertificate,
+
+        [switch]$AllowInsecureHttp,
+
+        [string]$CliPath
+    )
+    begin {
+        $cli = Resolve-MesCli -Cmdlet $PSCmdlet -CliPath $CliPath
+        $outDirectory = Resolve-MesOutputFolder -Cmdlet $PSCmdlet -Path $Path
+        # Jobs grouped by environment URL (piped jobs carry their own); one CLI run per URL downloads
+        # its jobs concurrently.
+        $byUrl = [ordered]@{}
+    }
+    process {
+        $url = Assert-MesConnection -Cmdlet $PSCmdlet -EnvironmentUrl $EnvironmentUrl -Credential $Credential -Token $Token
+        foreach ($id in $Guid) {
+            $action = 'Wait for and download (one-shot) into {0}' -f $outDirectory
+            if ($NoWait) {
+                $action = 'Download if ready (one-shot) into {0}' -f $outDirectory
+            }
+            if ($Force) {
+                $action = $action + ', replacing a file of the same name'
+            }
+            if ($PSCmdlet.ShouldProcess(('backup job {0} on {1}' -f $id, $url), $action)) {
+                if (-not $byUrl.Contains($url)) {
+                    $byUrl[$url] = New-Object -TypeName 'System.Collections.Generic.List[string]'
+                }
+                if (-not $byUrl[$url].Contains($id)) {
+                    $byUrl[$url].Add($id)
+                }
+            }
+        }
+    }
+    end {
+        foreach ($entry in $byUrl.GetEnumerator()) {
+            $cliOptions = @{
+                Command           = 'download'
+                Operand           = $entry.Value.ToArray()
+                OutDirectory      = $outDirectory
+                FileName          = $FileName
+                Overwrite         = $Force
+                NoWait            = $NoWait
+                CaCertificate     = $CaCertificate
+                AllowInsecureHttp = $AllowInsecureHttp
+            }
+            if ($PSBoundParameters.ContainsKey('Timeout')) {
+                $cliOptions.Timeout = $Timeout
+            }
+            if ($PSBoundParameters.ContainsKey('MaxPollDelay')) {
+                $cliOptions.MaxPollDelay = $MaxPollDelay
+            }
+            if ($PSBoundParameters.ContainsKey('StallTimeout')) {
+                $cliOptions.StallTimeout = $StallTimeout
+            }
+            $argumentList = Get-MesCliArgumentList @cliOptions
+            Invoke-MesJob -Cmdlet $PSCmdlet -Mode 'Save' -CliPath $cli -ArgumentList $argumentList -EnvironmentUrl $entry.Key -Credential $Credential -Token $Token -Activity 'Save ClickHouse backup'
+        }
+    }
+}
