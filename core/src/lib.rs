@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod error;
 pub mod guid;
 pub mod httpdate;
+pub mod inspect;
 pub mod job;
 pub mod naming;
 pub mod package_shape;
@@ -18,5 +19,7 @@ pub mod polling;
 pub mod response;
 pub mod sidecar;
 pub mod url;
+pub mod verify;
+pub mod zipstream;
 
 pub use error::{Error, ErrorKind};
