@@ -9,6 +9,7 @@ mod demo;
 mod folder_cmds;
 mod jobs;
 mod output;
+mod package_cmds;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -106,6 +107,20 @@ otherwise the package is saved.")]
     Stage(StageArgs),
     /// Delete old backups by their sidecar times, keeping the newest N per database (dry run unless --yes).
     Prune(PruneArgs),
+    /// Check packages in one pass: zip CRCs, the ClickHouse manifest's sizes and checksums, each part's
+    /// checksums.txt, and the SHA-256 recorded in the sidecar beside the package, if any.
+    #[command(after_help = "Exit code 0 only when every package verifies; 11 (integrity) when one is damaged or does not
+match its sidecar, naming the file; 12 (io) when one cannot be read.
+Example:
+  mesbackup verify /backups/*.zip")]
+    Verify(VerifyArgs),
+    /// Show what a package holds: databases, tables (engine, parts, rows, bytes), and the storage
+    /// policies and disks the target needs at restore; verifies it in the same pass.
+    #[command(after_help = "Exit code 11 (integrity) when the package fails verification (the contents are still shown).")]
+    Inspect(InspectArgs),
+    /// Print the backup window of a folder of packages: earliest start to latest finish over their
+    /// sidecars, the range to re-run MES data processing over after a restore.
+    Window(WindowArgs),
     /// Run the whole flow against a built-in mock MES on this machine: no setup, no network.
     Demo(DemoArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
@@ -231,6 +246,26 @@ struct PruneArgs {
 }
 
 #[derive(Args)]
+struct VerifyArgs {
+    /// Package files (zip). A sidecar <package>.mesbackup.json beside one supplies its expected SHA-256.
+    #[arg(required = true, value_name = "PACKAGE")]
+    packages: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+struct InspectArgs {
+    /// A package file (zip).
+    #[arg(value_name = "PACKAGE")]
+    package: PathBuf,
+}
+
+#[derive(Args)]
+struct WindowArgs {
+    /// Folder of packages saved by mesbackup (their *.mesbackup.json sidecars are read).
+    dir: PathBuf,
+}
+
+#[derive(Args)]
 pub struct DemoArgs {
     /// A new or empty folder for the demo packages (default: ./mesbackup-demo-<timestamp>).
     #[arg(long, value_name = "DIR")]
@@ -301,6 +336,9 @@ fn run(command: Command, ui: &Ui) -> Result<u8, Error> {
             a.force,
         ),
         Command::Prune(a) => folder_cmds::prune(ui, &a.dir, a.keep, a.yes),
+        Command::Verify(a) => package_cmds::verify(ui, &a.packages),
+        Command::Inspect(a) => package_cmds::inspect(ui, &a.package),
+        Command::Window(a) => package_cmds::window(ui, &a.dir),
         Command::Demo(a) => {
             let rt = runtime()?;
             rt.block_on(demo::run(ui, a))

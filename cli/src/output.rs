@@ -296,6 +296,25 @@ impl Ui {
         }
     }
 
+    /// A bytes progress bar for reading a local file of `total` bytes (bars mode only).
+    pub fn file_bar(&self, key: &str, total: u64) -> Option<ProgressBar> {
+        let b = self.bar(key)?;
+        b.disable_steady_tick();
+        b.set_style(bytes_style(true));
+        b.set_length(total);
+        b.set_position(0);
+        b.reset_elapsed();
+        b.reset_eta();
+        Some(b)
+    }
+
+    /// Forgets a finished bar without leaving a line behind.
+    pub fn drop_bar(&self, key: &str) {
+        if let Some(b) = self.bars.lock().unwrap().remove(key) {
+            b.finish_and_clear();
+        }
+    }
+
     /// Removes finished bars from the screen bookkeeping (before printing a table).
     pub fn clear_bars(&self) {
         self.bars.lock().unwrap().clear();
