@@ -28,6 +28,7 @@ pub struct Save {
     pub out: PathBuf,
     pub file_name: Option<String>,
     pub overwrite: bool,
+    pub sql_backup_finished: Option<String>,
 }
 
 pub struct Naming {
@@ -164,7 +165,8 @@ pub async fn backup(ui: &Ui, conn: &ConnOpts, targets: Targets, save: &Save, nam
     let cancel = CancellationToken::new();
     cancel_on_ctrl_c(&cancel, ui.is_json());
 
-    let results = match (&targets.system, save.overwrite) {
+    // backup_system builds the four specs itself; options it does not know take the general path.
+    let results = match (&targets.system, save.overwrite || save.sql_backup_finished.is_some()) {
         (Some(system), false) => {
             for db in &databases {
                 ui.job_line(db, "starting…");
@@ -185,6 +187,7 @@ pub async fn backup(ui: &Ui, conn: &ConnOpts, targets: Targets, save: &Save, nam
                     let mut spec = client.spec(Mode::Backup, Some(db), None);
                     spec.file_name = name.clone().or_else(|| save.file_name.clone());
                     spec.overwrite = save.overwrite;
+                    spec.sql_backup_finished_at = save.sql_backup_finished.clone();
                     (db.clone(), Some(db.clone()), spec)
                 })
                 .collect();
@@ -225,6 +228,7 @@ pub async fn download(ui: &Ui, conn: &ConnOpts, guids: Vec<String>, save: &Save,
             let mut spec = client.spec(mode, None, Some(guid.trim()));
             spec.file_name = save.file_name.clone();
             spec.overwrite = save.overwrite;
+            spec.sql_backup_finished_at = save.sql_backup_finished.clone();
             (guid.trim().to_owned(), None, spec)
         })
         .collect();

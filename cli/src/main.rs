@@ -164,6 +164,10 @@ struct SaveOpts {
     /// Replace an existing file of the same name (otherwise another name is chosen).
     #[arg(long)]
     overwrite: bool,
+    /// When the SQL Server backups of this environment completed (RFC 3339, e.g. 2026-11-25T09:40:00Z).
+    /// Recorded in each sidecar, so `mesbackup window` gives the range to re-run data processing over.
+    #[arg(long, value_name = "TIME")]
+    sql_backup_finished: Option<String>,
 }
 
 #[derive(Args)]
@@ -353,6 +357,11 @@ fn run(command: Command, ui: &Ui) -> Result<u8, Error> {
 
 impl From<SaveOpts> for jobs::Save {
     fn from(s: SaveOpts) -> jobs::Save {
-        jobs::Save { out: s.out, file_name: s.file_name, overwrite: s.overwrite }
+        jobs::Save {
+            out: s.out,
+            file_name: s.file_name,
+            overwrite: s.overwrite,
+            sql_backup_finished: s.sql_backup_finished,
+        }
     }
 }

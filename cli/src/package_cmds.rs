@@ -227,7 +227,8 @@ pub fn window(ui: &Ui, dir: &Path) -> Result<u8, Error> {
             dir.display()
         )));
     }
-    let window = folder::backup_window(sidecars.values());
+    let full = mesbackup_core::sidecar::backup_window(sidecars.values());
+    let window = full.as_ref().map(|w| (w.started_at.clone(), w.finished_at.clone()));
     if ui.is_json() {
         let packages: Vec<_> = sidecars
             .iter()
@@ -245,6 +246,8 @@ pub fn window(ui: &Ui, dir: &Path) -> Result<u8, Error> {
             "folder": dir.display().to_string(),
             "started_at": window.as_ref().map(|w| &w.0),
             "finished_at": window.as_ref().map(|w| &w.1),
+            "sql_backup_finished_at": full.as_ref().and_then(|w| w.sql_backup_finished_at.clone()),
+            "reprocess_from": full.as_ref().map(|w| w.reprocess_from.clone()),
             "packages": packages,
         }));
         return Ok(0);
@@ -263,6 +266,13 @@ pub fn window(ui: &Ui, dir: &Path) -> Result<u8, Error> {
     match &window {
         Some((s, f)) => {
             ui.result(&format!("Backup window: {s} to {f}"));
+            if let Some(w) = full.as_ref().filter(|w| w.sql_backup_finished_at.is_some()) {
+                ui.result(&format!(
+                    "SQL Server backups finished at {}: re-run data processing from {} to {f}.",
+                    w.sql_backup_finished_at.as_deref().unwrap_or("?"),
+                    w.reprocess_from
+                ));
+            }
             ui.result("  After a restore, re-run MES data processing over this window for messages that were in flight.");
         }
         None => ui.result(

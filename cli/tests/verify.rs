@@ -210,6 +210,36 @@ fn a_package_downloaded_from_the_mock_verifies_and_has_a_window() {
 }
 
 #[test]
+fn the_sql_server_backup_time_sets_where_reprocessing_starts() {
+    let m = MockMes::start_in_background("127.0.0.1:0".parse().unwrap());
+    m.set_scenario(json!({})).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let backup = |extra: &str| {
+        let mut c = command();
+        c.args(["backup", "--system", "MES", "--json", "--env", &m.base_url()]).arg("--out").arg(dir.path());
+        c.args(["--min-poll-delay", "10ms", "--retry-delay", "10ms", "--max-poll-delay", "100ms"]);
+        c.args(["--sql-backup-finished", extra]);
+        c.env("MES_TOKEN", "admin-token");
+        run(c)
+    };
+    let r = backup("yesterday");
+    assert_eq!(r.code, 2, "a time that is not RFC 3339 is refused: {}{}", r.stdout, r.stderr);
+    assert!(m.log().is_empty(), "nothing may be sent when an argument is bad");
+    let r = backup("2026-01-02T03:04:05+01:00");
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let sidecar: Value =
+        serde_json::from_str(&fs::read_to_string(dir.path().join("MESCDM.zip.mesbackup.json")).unwrap()).unwrap();
+    assert_eq!(sidecar["sql_backup_finished_at"], "2026-01-02T02:04:05.000Z");
+
+    let r = mesbackup(&["window", "--json"], &[dir.path()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.events[0]["sql_backup_finished_at"], "2026-01-02T02:04:05.000Z");
+    assert_eq!(r.events[0]["reprocess_from"], "2026-01-02T02:04:05.000Z");
+    let r = mesbackup(&["window"], &[dir.path()]);
+    assert!(r.stdout.contains("re-run data processing from 2026-01-02T02:04:05.000Z"), "{}", r.stdout);
+}
+
+#[test]
 fn inspect_reports_the_fixture_tables() {
     let expected: Value = serde_json::from_str(&fs::read_to_string(fixtures().join("expected.json")).unwrap()).unwrap();
     let db = expected["database"].as_str().unwrap();

@@ -289,6 +289,7 @@ mod tests {
             ready_at: None,
             finished_at: None,
             server_file_name: None,
+            sql_backup_finished_at: None,
         }
     }
 

@@ -13,7 +13,7 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use mesbackup_core::error::quote_untrusted;
-use mesbackup_core::httpdate::{format_rfc3339_millis, parse_rfc3339};
+use mesbackup_core::httpdate::parse_rfc3339;
 use mesbackup_core::naming::{
     check_folder as check_names, installer_package_name, parse_database_name, parse_package_name, DatabaseKind,
     FolderReport,
@@ -174,17 +174,7 @@ pub fn read_sidecars(dir: &Path) -> Result<BTreeMap<String, Sidecar>, Error> {
 /// Earliest start and latest finish over `sidecars` (RFC 3339): the window to re-run MES data
 /// processing over after a restore. `None` when no sidecar records both.
 pub fn backup_window<'a>(sidecars: impl IntoIterator<Item = &'a Sidecar>) -> Option<(String, String)> {
-    let mut start: Option<u64> = None;
-    let mut finish: Option<u64> = None;
-    for s in sidecars {
-        if let Some(t) = s.started_at.as_deref().and_then(parse_rfc3339) {
-            start = Some(start.map_or(t, |v| v.min(t)));
-        }
-        if let Some(t) = s.finished_at.as_deref().and_then(parse_rfc3339) {
-            finish = Some(finish.map_or(t, |v| v.max(t)));
-        }
-    }
-    Some((format_rfc3339_millis(start?), format_rfc3339_millis(finish?)))
+    mesbackup_core::sidecar::backup_window(sidecars).map(|w| (w.started_at, w.finished_at))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -561,6 +551,7 @@ mod tests {
             ready_at: None,
             finished_at: Some(finished.into()),
             server_file_name: None,
+            sql_backup_finished_at: None,
         }
     }
 

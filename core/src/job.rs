@@ -69,6 +69,9 @@ pub struct JobSpec {
     /// Seed of the jitter sequence; drivers take it from the OS, tests fix it.
     #[serde(default)]
     pub jitter_seed: u64,
+    /// When the SQL Server backups completed (RFC 3339), recorded in the sidecar for the backup window.
+    #[serde(default)]
+    pub sql_backup_finished_at: Option<String>,
 }
 
 impl JobSpec {
@@ -83,6 +86,7 @@ impl JobSpec {
             file_name: None,
             overwrite: false,
             jitter_seed: 0,
+            sql_backup_finished_at: None,
         }
     }
 
@@ -280,8 +284,18 @@ pub struct Job {
 
 impl Job {
     /// Checks the spec and queues the first request.
-    pub fn new(spec: JobSpec, now_ms: u64) -> Result<Job, Error> {
+    pub fn new(mut spec: JobSpec, now_ms: u64) -> Result<Job, Error> {
         spec.policy.validate()?;
+        if let Some(t) = &spec.sql_backup_finished_at {
+            let ms = crate::httpdate::parse_rfc3339(t).ok_or_else(|| {
+                Error::invalid_argument(format!(
+                    "the SQL Server backup completion time {} is not an RFC 3339 time: use for example \
+                     2026-11-25T09:40:00Z or 2026-11-25T10:40:00+01:00",
+                    crate::error::quote_untrusted(t, 60)
+                ))
+            })?;
+            spec.sql_backup_finished_at = Some(format_rfc3339_millis(ms));
+        }
         if let Some(db) = &spec.database {
             validate_database_name(db)?;
         }
@@ -812,6 +826,7 @@ impl Job {
             ready_at: ts(self.window.ready_at_ms),
             finished_at: ts(Some(now_ms)),
             server_file_name: None,
+            sql_backup_finished_at: self.spec.sql_backup_finished_at.clone(),
         };
         self.actions.push_back(Action::Commit { file_name, overwrite: self.spec.overwrite, sidecar });
     }

@@ -378,4 +378,27 @@ fn bad_specs_are_rejected() {
     assert_eq!(Job::new(spec, 0).unwrap_err().kind, ErrorKind::InvalidArgument);
     let spec = JobSpec::backup(env(), "MES/../x");
     assert_eq!(Job::new(spec, 0).unwrap_err().kind, ErrorKind::InvalidArgument);
+    let spec = JobSpec { sql_backup_finished_at: Some("yesterday".into()), ..JobSpec::backup(env(), "MES") };
+    assert_eq!(Job::new(spec, 0).unwrap_err().kind, ErrorKind::InvalidArgument);
+}
+
+#[test]
+fn the_sql_backup_time_reaches_the_sidecar_normalised() {
+    let spec = JobSpec {
+        policy: fast_policy(),
+        sql_backup_finished_at: Some("2026-11-25T10:40:00+01:00".into()),
+        ..JobSpec::backup(env(), "MESCDM")
+    };
+    let mut job = Job::new(spec, 0).unwrap();
+    let t = accept(&mut job, G1, 0);
+    job.handle_timeout(t);
+    answer_get(&mut job, 200, t);
+    job.poll_action();
+    job.handle_body_end(Ok(zip_body(10)), t);
+    match job.poll_action() {
+        Some(Action::Commit { sidecar, .. }) => {
+            assert_eq!(sidecar.sql_backup_finished_at.as_deref(), Some("2026-11-25T09:40:00.000Z"))
+        }
+        other => panic!("{other:?}"),
+    }
 }
