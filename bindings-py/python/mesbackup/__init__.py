@@ -1,0 +1,276 @@
+"""mesbackup: back up the ClickHouse databases of a Critical Manufacturing MES.
+
+A thin layer over the Rust crates ``mesbackup-core`` and ``mesbackup-client``: every front end
+(CLI, Python, Node, browser, PowerShell) runs the same job logic and passes the same scenarios.
+
+    >>> import mesbackup
+    >>> client = mesbackup.Client("https://mes.example.com", token="...")   # or MES_URL / MES_TOKEN
+    >>> pkg = client.backup("MESCDM", "/backups", installer_name="11.3.0")
+    >>> pkg.path, pkg.size, pkg.sha256, pkg.started_at
+
+``AsyncClient`` has the same methods as coroutines. Ctrl-C (KeyboardInterrupt) or cancelling the
+asyncio task stops a backup and leaves no partial file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import os
+from typing import Any, Callable, List, Optional, Union
+
+from . import _mesbackup
+from ._errors import (
+    ERROR_CLASSES,
+    BackupNotFound,
+    Cancelled,
+    DownloadLost,
+    Forbidden,
+    Integrity,
+    InvalidArgument,
+    InvalidDatabase,
+    IoError,
+    MesBackupError,
+    NetworkError,
+    ServerError,
+    Timeout,
+    Unauthorized,
+    UnexpectedResponse,
+)
+from ._mesbackup import (
+    ERROR_KINDS,
+    PARTIAL_SUFFIX,
+    SIDECAR_SUFFIX,
+    Client,
+    FolderReport,
+    Job,
+    NameCheck,
+    Package,
+    PackageName,
+    __version__,
+    check_folder,
+    explain_package_name,
+    installer_name_for_database,
+    installer_package_name,
+    parse_package_name,
+    system_databases,
+)
+
+__all__ = [
+    "AsyncClient",
+    "BackupNotFound",
+    "Cancelled",
+    "Client",
+    "DownloadLost",
+    "ERROR_CLASSES",
+    "ERROR_KINDS",
+    "FolderReport",
+    "Forbidden",
+    "Integrity",
+    "InvalidArgument",
+    "InvalidDatabase",
+    "IoError",
+    "Job",
+    "MesBackupError",
+    "NameCheck",
+    "NetworkError",
+    "PARTIAL_SUFFIX",
+    "Package",
+    "PackageName",
+    "ProgressCallback",
+    "SIDECAR_SUFFIX",
+    "ServerError",
+    "Timeout",
+    "Unauthorized",
+    "UnexpectedResponse",
+    "__version__",
+    "check_folder",
+    "explain_package_name",
+    "installer_name_for_database",
+    "installer_package_name",
+    "parse_package_name",
+    "system_databases",
+    "tqdm_progress",
+]
+
+#: ``progress(bytes_done, bytes_total_or_None, phase)``; phase is "starting", "waiting",
+#: "downloading", "saving" or "finished".
+ProgressCallback = Callable[[int, Optional[int], str], object]
+
+PathLike = Union[str, "os.PathLike[str]"]
+#: Durations: seconds (float) or a ``datetime.timedelta``.
+Seconds = Union[float, int, datetime.timedelta]
+
+# How long a cancelled coroutine waits for the job to remove its temporary file.
+_CLEANUP_TIMEOUT_S = 10.0
+
+
+def tqdm_progress(bar: Any) -> ProgressCallback:
+    """A progress callback driving a ``tqdm`` bar (or anything with ``n``, ``total``, ``update``)::
+
+        client.backup("MES", out, progress=mesbackup.tqdm_progress(tqdm(unit="B", unit_scale=True)))
+    """
+
+    def update(done: int, total: Optional[int], phase: str) -> None:
+        if total is not None and bar.total != total:
+            bar.total = total
+        if hasattr(bar, "set_postfix_str"):
+            bar.set_postfix_str(phase, refresh=False)
+        bar.update(done - bar.n)
+
+    return update
+
+
+async def _settle(op: Any) -> None:
+    """After a cancel: wait until the job has ended (and removed any temporary file)."""
+    while True:
+        try:
+            tag, _ = await op.next()
+        except (Exception, asyncio.CancelledError):
+            return
+        if tag == "done":
+            return
+
+
+async def _cancel(op: Any) -> None:
+    op.cancel()
+    try:
+        await asyncio.wait_for(_settle(op), _CLEANUP_TIMEOUT_S)
+    except (Exception, asyncio.CancelledError):
+        pass
+
+
+async def _drive(op: Any, progress: Optional[ProgressCallback]) -> Any:
+    """Awaits an operation's messages; cancelling the awaiting task cancels the job cleanly."""
+    while True:
+        try:
+            tag, value = await op.next()
+        except MesBackupError:
+            raise  # the job ended with this error
+        except BaseException:
+            await _cancel(op)
+            raise
+        if tag == "done":
+            return value
+        if progress is not None:
+            try:
+                progress(*value)
+            except BaseException:
+                await _cancel(op)
+                raise
+
+
+class AsyncClient:
+    """``Client`` for asyncio: the same arguments, every method a coroutine.
+
+    Jobs run on mesbackup's own tokio runtime; the event loop is never blocked. ``asyncio.gather``
+    over several backups runs them concurrently; cancelling a task cancels its transfer and removes
+    its temporary file before the ``CancelledError`` propagates.
+    """
+
+    def __init__(
+        self,
+        env_url: Optional[str] = None,
+        *,
+        token: Optional[str] = None,
+        user: Optional[str] = None,
+        pat: Optional[str] = None,
+        ca_cert: Optional[PathLike] = None,
+        timeout: Optional[Seconds] = None,
+        max_poll_delay: Optional[Seconds] = None,
+        restart_budget: int = 0,
+        min_poll_delay: Optional[Seconds] = None,
+        retry_delay: Optional[Seconds] = None,
+        stall_timeout: Optional[Seconds] = None,
+        request_timeout: Optional[Seconds] = None,
+        connect_timeout: Optional[Seconds] = None,
+        allow_insecure_http: bool = False,
+    ) -> None:
+        self._client = Client(
+            env_url,
+            token=token,
+            user=user,
+            pat=pat,
+            ca_cert=ca_cert,
+            timeout=timeout,
+            max_poll_delay=max_poll_delay,
+            restart_budget=restart_budget,
+            min_poll_delay=min_poll_delay,
+            retry_delay=retry_delay,
+            stall_timeout=stall_timeout,
+            request_timeout=request_timeout,
+            connect_timeout=connect_timeout,
+            allow_insecure_http=allow_insecure_http,
+        )
+
+    @property
+    def env_url(self) -> str:
+        return self._client.env_url
+
+    @property
+    def auth_scheme(self) -> str:
+        return self._client.auth_scheme
+
+    def __repr__(self) -> str:
+        return "Async" + repr(self._client)
+
+    async def backup(
+        self,
+        database: str,
+        out_dir: PathLike,
+        *,
+        installer_name: Optional[str] = None,
+        file_name: Optional[str] = None,
+        overwrite: bool = False,
+        progress: Optional[ProgressCallback] = None,
+    ) -> Package:
+        op = self._client._backup_op(
+            database, out_dir, installer_name=installer_name, file_name=file_name, overwrite=overwrite
+        )
+        result: Package = await _drive(op, progress)
+        return result
+
+    async def backup_system(
+        self,
+        system: str,
+        out_dir: PathLike,
+        *,
+        installer_name: Optional[str] = None,
+        return_exceptions: bool = False,
+        progress: Optional[ProgressCallback] = None,
+    ) -> List[Any]:
+        op = self._client._backup_system_op(
+            system, out_dir, installer_name=installer_name, return_exceptions=return_exceptions
+        )
+        result: List[Any] = await _drive(op, progress)
+        return result
+
+    async def start(self, database: str) -> Job:
+        result: Job = await _drive(self._client._start_op(database), None)
+        return result
+
+    async def download(
+        self,
+        guid: Union[str, Job],
+        out_dir: PathLike,
+        *,
+        file_name: Optional[str] = None,
+        overwrite: bool = False,
+        progress: Optional[ProgressCallback] = None,
+    ) -> Package:
+        op = self._client._download_op(guid, out_dir, file_name=file_name, overwrite=overwrite)
+        result: Package = await _drive(op, progress)
+        return result
+
+    async def download_if_ready(
+        self,
+        guid: Union[str, Job],
+        out_dir: PathLike,
+        *,
+        file_name: Optional[str] = None,
+        overwrite: bool = False,
+        progress: Optional[ProgressCallback] = None,
+    ) -> Optional[Package]:
+        op = self._client._download_op(guid, out_dir, file_name=file_name, overwrite=overwrite, if_ready=True)
+        result: Optional[Package] = await _drive(op, progress)
+        return result

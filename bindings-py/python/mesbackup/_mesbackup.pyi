@@ -1,0 +1,223 @@
+"""Type stubs of the native module ``mesbackup._mesbackup`` (import from ``mesbackup`` instead)."""
+
+import datetime
+import os
+import pathlib
+from typing import Any, Callable, List, Literal, Optional, Tuple, TypedDict, Union, final
+
+_PathLike = Union[str, "os.PathLike[str]"]
+_Seconds = Union[float, int, datetime.timedelta]
+_Progress = Callable[[int, Optional[int], str], object]
+
+ERROR_KINDS: Tuple[str, ...]
+SIDECAR_SUFFIX: str
+PARTIAL_SUFFIX: str
+__version__: str
+
+@final
+class Package:
+    """A backup package saved under its final name, with its JSON sidecar beside it."""
+
+    @property
+    def path(self) -> pathlib.Path: ...
+    @property
+    def file_name(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def guid(self) -> str: ...
+    @property
+    def database(self) -> Optional[str]: ...
+    @property
+    def started_at(self) -> Optional[datetime.datetime]: ...
+    @property
+    def ready_at(self) -> Optional[datetime.datetime]: ...
+    @property
+    def finished_at(self) -> datetime.datetime: ...
+    @property
+    def notes(self) -> List[str]: ...
+    @property
+    def sidecar(self) -> pathlib.Path: ...
+    def __fspath__(self) -> str: ...
+
+@final
+class Job:
+    """A backup started on the server; its GUID downloads it later."""
+
+    @property
+    def guid(self) -> str: ...
+    @property
+    def database(self) -> str: ...
+
+@final
+class PackageName:
+    @property
+    def system(self) -> Optional[str]: ...
+    @property
+    def kind(self) -> Literal["Online", "CDM", "ODS", "DWH"]: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def file_name(self) -> str: ...
+
+@final
+class NameCheck:
+    @property
+    def file_name(self) -> str: ...
+    @property
+    def valid(self) -> bool: ...
+    @property
+    def package(self) -> Optional[PackageName]: ...
+    @property
+    def reason(self) -> Optional[str]: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def expected(self) -> Optional[str]: ...
+    def __bool__(self) -> bool: ...
+
+class KindReport(TypedDict):
+    kind: str
+    chosen: Optional[str]
+    system_specific: bool
+    also_present_but_shadowed: Optional[str]
+    expected_names: List[str]
+
+class IgnoredFile(TypedDict):
+    file: str
+    reason: str
+    message: str
+
+class NearMissFile(TypedDict):
+    file: str
+    reason: str
+    message: str
+    expected: Optional[str]
+
+@final
+class FolderReport:
+    @property
+    def system(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def complete(self) -> bool: ...
+    @property
+    def missing(self) -> List[str]: ...
+    @property
+    def kinds(self) -> List[KindReport]: ...
+    @property
+    def ignored(self) -> List[IgnoredFile]: ...
+    @property
+    def near_misses(self) -> List[NearMissFile]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __bool__(self) -> bool: ...
+
+@final
+class _Operation:
+    def wait(self, progress: Optional[_Progress] = None) -> Any: ...
+    def cancel(self) -> None: ...
+    def next(self) -> Any: ...
+
+class Client:
+    """A connection to one MES environment. Every method blocks (GIL released) until its job ends;
+    Ctrl-C cancels it and leaves no partial file."""
+
+    def __init__(
+        self,
+        env_url: Optional[str] = None,
+        *,
+        token: Optional[str] = None,
+        user: Optional[str] = None,
+        pat: Optional[str] = None,
+        ca_cert: Optional[_PathLike] = None,
+        timeout: Optional[_Seconds] = None,
+        max_poll_delay: Optional[_Seconds] = None,
+        restart_budget: int = 0,
+        min_poll_delay: Optional[_Seconds] = None,
+        retry_delay: Optional[_Seconds] = None,
+        stall_timeout: Optional[_Seconds] = None,
+        request_timeout: Optional[_Seconds] = None,
+        connect_timeout: Optional[_Seconds] = None,
+        allow_insecure_http: bool = False,
+    ) -> None: ...
+    @property
+    def env_url(self) -> str: ...
+    @property
+    def auth_scheme(self) -> Literal["bearer", "basic", "none"]: ...
+    def backup(
+        self,
+        database: str,
+        out_dir: _PathLike,
+        *,
+        installer_name: Optional[str] = None,
+        file_name: Optional[str] = None,
+        overwrite: bool = False,
+        progress: Optional[_Progress] = None,
+    ) -> Package: ...
+    def backup_system(
+        self,
+        system: str,
+        out_dir: _PathLike,
+        *,
+        installer_name: Optional[str] = None,
+        return_exceptions: bool = False,
+        progress: Optional[_Progress] = None,
+    ) -> List[Any]: ...
+    def start(self, database: str) -> Job: ...
+    def download(
+        self,
+        guid: Union[str, Job],
+        out_dir: _PathLike,
+        *,
+        file_name: Optional[str] = None,
+        overwrite: bool = False,
+        progress: Optional[_Progress] = None,
+    ) -> Package: ...
+    def download_if_ready(
+        self,
+        guid: Union[str, Job],
+        out_dir: _PathLike,
+        *,
+        file_name: Optional[str] = None,
+        overwrite: bool = False,
+        progress: Optional[_Progress] = None,
+    ) -> Optional[Package]: ...
+    def _backup_op(
+        self,
+        database: str,
+        out_dir: _PathLike,
+        *,
+        installer_name: Optional[str] = None,
+        file_name: Optional[str] = None,
+        overwrite: bool = False,
+    ) -> _Operation: ...
+    def _start_op(self, database: str) -> _Operation: ...
+    def _download_op(
+        self,
+        guid: Union[str, Job],
+        out_dir: _PathLike,
+        *,
+        file_name: Optional[str] = None,
+        overwrite: bool = False,
+        if_ready: bool = False,
+    ) -> _Operation: ...
+    def _backup_system_op(
+        self,
+        system: str,
+        out_dir: _PathLike,
+        *,
+        installer_name: Optional[str] = None,
+        return_exceptions: bool = False,
+    ) -> _Operation: ...
+
+def installer_package_name(kind: str, version: str, system: Optional[str] = None) -> str: ...
+def installer_name_for_database(
+    database: str, version: str, *, system: Optional[str] = None, generic: bool = False
+) -> str: ...
+def system_databases(system: str) -> List[str]: ...
+def parse_package_name(file_name: str) -> PackageName: ...
+def explain_package_name(file_name: str) -> NameCheck: ...
+def check_folder(folder: _PathLike, system: str, version: str) -> FolderReport: ...

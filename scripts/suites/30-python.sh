@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Python: builds the `mesbackup` wheel (maturin, abi3) into a virtual environment, then runs the pytest
+# suite in bindings-py/tests (every scenario against mock-mes, asyncio, Ctrl-C, errors and secrets,
+# naming helpers, a fresh-venv install of the wheel) and mypy --strict over the example and stubs.
+set -euo pipefail
+source "$(dirname "$0")/../lib.sh"
+root="${MESBACKUP_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}"
+cd "$root"
+target="${CARGO_TARGET_DIR:-$root/target}"
+venv="$target/venv-py"
+
+echo "--- virtual environment ($venv: maturin, pytest, mypy)"
+ensure_venv "$venv" "maturin>=1.16,<2" pytest mypy
+py="$venv/bin/python"
+
+echo "--- mock-mes"
+cargo build -q -p mock-mes --bin mock-mes
+export MOCK_MES="$target/debug/mock-mes"
+
+echo "--- wheel (maturin build --release)"
+rm -rf "$target/wheels-py"
+(cd bindings-py && "$venv/bin/maturin" build --release -q -i "$py" --out "$target/wheels-py")
+wheel="$(ls "$target"/wheels-py/mesbackup-*.whl | head -n 1)"
+"$py" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$wheel"
+export MESBACKUP_WHEEL="$wheel"
+
+echo "--- pytest"
+# Run from the tests folder so `import mesbackup` is the installed wheel, not the source tree.
+(cd bindings-py/tests && "$py" -m pytest -q -p no:cacheprovider .)
+
+echo "--- mypy --strict (example, typed usage)"
+(cd bindings-py && "$py" -m mypy --strict --no-incremental examples/backup_system.py tests/typed_usage.py)
