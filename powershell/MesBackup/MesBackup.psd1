@@ -5,16 +5,19 @@
     Author               = 'mesbackup contributors'
     CompanyName          = 'mesbackup'
     Copyright            = '(c) mesbackup contributors'
-    Description          = 'Back up the ClickHouse databases of a Critical Manufacturing MES through its Web API: start, wait, download (one-shot), name and stage packages for the installer. Wraps the mesbackup CLI and its --json events.'
+    Description          = 'Back up the ClickHouse databases of a Critical Manufacturing MES through its Web API: start, wait, download (one-shot), name and stage packages for the installer, verify and inspect saved packages. Wraps the mesbackup CLI and its --json events.'
     PowerShellVersion    = '5.1'
     CompatiblePSEditions = @('Core', 'Desktop')
     FormatsToProcess     = @('MesBackup.Format.ps1xml')
     FunctionsToExport    = @(
         'Backup-MesClickHouseDatabase',
         'Copy-MesClickHouseBackupToInstaller',
+        'Get-MesClickHouseBackupInfo',
         'Get-MesClickHouseBackupName',
+        'Get-MesClickHouseBackupWindow',
         'Save-MesClickHouseBackup',
         'Start-MesClickHouseBackup',
+        'Test-MesClickHouseBackup',
         'Test-MesClickHouseBackupFolder'
     )
     CmdletsToExport      = @()

@@ -28,9 +28,10 @@ Describe 'manifest' {
         $commands | Should -Be $public
     }
 
-    It 'has no stubs for commands the CLI does not offer yet' {
-        Get-Command -Name 'Test-MesClickHouseBackup' -Module MesBackup -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
-        Get-Command -Name 'Get-MesClickHouseBackupInfo' -Module MesBackup -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    It 'exports the package commands that wrap verify, inspect and window' {
+        foreach ($name in @('Test-MesClickHouseBackup', 'Get-MesClickHouseBackupInfo', 'Get-MesClickHouseBackupWindow')) {
+            Get-Command -Name $name -Module MesBackup | Should -Not -BeNullOrEmpty
+        }
     }
 
     It 'ships the approved verb list of Get-Verb' {
@@ -41,7 +42,7 @@ Describe 'manifest' {
     }
 
     It 'loads the format views' {
-        foreach ($type in @('MesBackup.Package', 'MesBackup.Job', 'MesBackup.PackageName', 'MesBackup.FolderReport', 'MesBackup.StagedPackage')) {
+        foreach ($type in @('MesBackup.Package', 'MesBackup.Job', 'MesBackup.PackageName', 'MesBackup.FolderReport', 'MesBackup.StagedPackage', 'MesBackup.VerifyResult', 'MesBackup.VerifyProblem', 'MesBackup.PackageInfo', 'MesBackup.TableInfo', 'MesBackup.BackupWindow')) {
             Get-FormatData -TypeName $type | Should -Not -BeNullOrEmpty
         }
     }

@@ -9,8 +9,8 @@ MES_URL and credentials in MES_TOKEN or MES_USER + MES_PAT. This runs that shape
 command (the argument lists below mirror what each command passes to the builder) and checks:
   - every option literal in Get-MesCliArgumentList is an option of some CLI command (from --help);
   - the CLI accepts each command line, exits with the code the module expects, and prints the
-    events the module reads (started, saved, summary with results, failed with error, names,
-    folder_report, staged), each valid against cli/events.schema.json;
+    events the module reads (started, saved, summary with results, failed with error and path, names,
+    folder_report, staged, verified, inspected, backup_window), each valid against cli/events.schema.json;
   - credentials work from the environment alone, both kinds at once are refused (which is why the
     module removes the other kind from the child's environment), no credential makes the CLI fail
     instead of prompting when its standard input is a pipe, and no secret appears in any output;
@@ -140,12 +140,56 @@ def main() -> int:
 
         # Backup-MesClickHouseDatabase -Database MESCDM -Path out -Timeout/-MaxPollDelay/-StallTimeout -RestartBudget 0
         mock.scenario({"pending_polls": 1})
-        ev = run(cli, ["backup", "--json", "--out", out, *durations, "--restart-budget", "0", "--", "MESCDM"],
-                 token_env, 0, "Backup-MesClickHouseDatabase -Database", work)
+        ev = run(cli, ["backup", "--json", "--out", out, *durations, "--restart-budget", "0",
+                       "--sql-backup-finished", "2026-11-25T09:40:00.000Z", "--", "MESCDM"],
+                 token_env, 0, "Backup-MesClickHouseDatabase -Database -SqlBackupFinished", work)
         check(names_of(ev)[0] == "started" and "saved" in names_of(ev) and names_of(ev)[-1] == "summary",
               f"Backup -Database: expected started ... saved ... summary, got {names_of(ev)}")
         saved = [e for e in ev if e.get("event") == "saved"]
         check(bool(saved) and Path(saved[0]["package"]["location"]).is_file(), "Backup: saved.package.location is not the file")
+
+        # Test-MesClickHouseBackup: a sound package (with its sidecar), then a damaged one and a missing one
+        package = saved[0]["package"]["location"] if saved else str(Path(out) / "MESCDM.zip")
+        ev = run(cli, ["verify", "--json", "--", package], clean_env(), 0, "Test-MesClickHouseBackup (sound)", work)
+        verified = [e for e in ev if e.get("event") == "verified"]
+        check(len(verified) == 1 and verified[0]["path"] == package and verified[0]["report"]["ok"] is True
+              and verified[0]["report"]["sha256"] == saved[0]["package"]["sha256"],
+              f"verify: expected one ok report for {package} with the saved SHA-256, got {ev}")
+        damaged = Path(work) / "damaged.zip"
+        data = bytearray(Path(package).read_bytes())
+        data[100:107] = b"garbage"
+        damaged.write_bytes(bytes(data))
+        missing = str(Path(work) / "missing-package.zip")
+        ev = run(cli, ["verify", "--json", "--", str(damaged), package, missing], clean_env(), 11,
+                 "Test-MesClickHouseBackup (damaged, sound, missing)", work)
+        reports = {e["path"]: e["report"] for e in ev if e.get("event") == "verified"}
+        fails = {e.get("path"): e["error"]["kind"] for e in ev if e.get("event") == "failed"}
+        check(reports.get(str(damaged), {}).get("ok") is False and bool(reports[str(damaged)]["problems"])
+              and reports.get(package, {}).get("ok") is True,
+              f"verify: expected the damaged package not ok with problems and the sound one ok, got {reports}")
+        check(fails == {str(damaged): "integrity", missing: "io"},
+              f"verify: expected failed integrity (damaged) and io (missing) with their paths, got {fails}")
+
+        # Get-MesClickHouseBackupInfo
+        ev = run(cli, ["inspect", "--json", "--", package], clean_env(), 0, "Get-MesClickHouseBackupInfo", work)
+        inspected = [e for e in ev if e.get("event") == "inspected"]
+        tables = [t for e in inspected for d in e["inspection"]["databases"] for t in d["tables"]]
+        check(len(inspected) == 1 and inspected[0]["verified"] is True and bool(tables)
+              and all({"engine", "parts", "rows", "bytes"} <= set(t) for t in tables),
+              f"inspect: expected one verified inspection with tables (engine, parts, rows, bytes), got {ev}")
+        ev = run(cli, ["inspect", "--json", "--", str(damaged)], clean_env(), 11,
+                 "Get-MesClickHouseBackupInfo (damaged)", work)
+        check([e.get("event") for e in ev] == ["inspected", "failed"] and ev[0]["verified"] is False
+              and ev[1]["error"]["kind"] == "integrity" and ev[1].get("path") == str(damaged),
+              f"inspect of a damaged package: expected inspected (not verified), then failed integrity with the path; got {ev}")
+
+        # Get-MesClickHouseBackupWindow (the sidecar recorded --sql-backup-finished)
+        ev = run(cli, ["window", "--json", "--", out], clean_env(), 0, "Get-MesClickHouseBackupWindow", work)
+        windows = [e for e in ev if e.get("event") == "backup_window"]
+        check(len(windows) == 1 and windows[0].get("sql_backup_finished_at") == "2026-11-25T09:40:00.000Z"
+              and windows[0].get("reprocess_from") == "2026-11-25T09:40:00.000Z"
+              and windows[0].get("started_at") and windows[0].get("finished_at"),
+              f"window: expected started/finished and the recorded SQL Server completion as reprocess_from, got {ev}")
 
         # Backup-MesClickHouseDatabase -System MES -InstallerName -Version 11.3.0 -SystemSpecific -Force
         mock.scenario({})

@@ -13,11 +13,11 @@ function Get-MesCliArgumentList {
     [OutputType([string[]])]
     param(
         [Parameter(Mandatory)]
-        [ValidateSet('backup', 'start', 'download', 'names', 'check-folder', 'stage')]
+        [ValidateSet('backup', 'start', 'download', 'names', 'check-folder', 'stage', 'verify', 'inspect', 'window')]
         [string]$Command,
 
         # Positional operands: database names (backup, start), GUIDs (download),
-        # a folder (check-folder) or package paths (stage).
+        # a folder (check-folder, window) or package paths (stage, verify, inspect).
         [string[]]$Operand,
 
         [string]$System,
@@ -35,6 +35,7 @@ function Get-MesCliArgumentList {
         [Nullable[TimeSpan]]$MaxPollDelay,
         [Nullable[TimeSpan]]$StallTimeout,
         [Nullable[int]]$RestartBudget,
+        [Nullable[datetime]]$SqlBackupFinished,
         [string]$CaCertificate,
         [switch]$AllowInsecureHttp
     )
@@ -96,6 +97,10 @@ function Get-MesCliArgumentList {
         $list.Add('--restart-budget')
         $list.Add([string]$RestartBudget.Value)
     }
+    if ($null -ne $SqlBackupFinished) {
+        $list.Add('--sql-backup-finished')
+        $list.Add((ConvertTo-MesCliTimestamp -Time $SqlBackupFinished.Value))
+    }
     if ($CaCertificate) {
         $list.Add('--ca-cert')
         $list.Add($CaCertificate)
@@ -127,4 +132,44 @@ function ConvertTo-MesCliDuration {
     )
     $ms = [long][Math]::Ceiling($Duration.TotalMilliseconds)
     return ('{0}ms' -f $ms)
+}
+
+function ConvertTo-MesCliTimestamp {
+    <#
+    .SYNOPSIS
+    A DateTime as the CLI's time syntax: RFC 3339 in UTC with milliseconds (2026-11-25T09:40:00.000Z).
+    A DateTime of unspecified kind counts as local time, as PowerShell's own casts do.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory)]
+        [datetime]$Time
+    )
+    $utc = $Time.ToUniversalTime()
+    return $utc.ToString("yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'fff'Z'", [System.Globalization.CultureInfo]::InvariantCulture)
+}
+
+function ConvertFrom-MesCliTimestamp {
+    <#
+    .SYNOPSIS
+    An RFC 3339 time from a CLI event as a local DateTime; $null stays $null. PowerShell 7's
+    ConvertFrom-Json already turns such strings into DateTime, Windows PowerShell 5.1 does not.
+    #>
+    [CmdletBinding()]
+    param(
+        [AllowNull()]
+        [object]$Value
+    )
+    if ($null -eq $Value) {
+        return $null
+    }
+    if ($Value -is [datetime]) {
+        return $Value.ToLocalTime()
+    }
+    if ($Value -is [DateTimeOffset]) {
+        return $Value.LocalDateTime
+    }
+    $parsed = [DateTimeOffset]::Parse([string]$Value, [System.Globalization.CultureInfo]::InvariantCulture)
+    return $parsed.LocalDateTime
 }

@@ -1,12 +1,16 @@
 function Invoke-MesCliCommand {
     <#
     .SYNOPSIS
-    Runs a CLI command that needs no MES connection (names, check-folder, stage) and returns its events.
+    Runs a CLI command that needs no MES connection (names, check-folder, stage, verify, inspect,
+    window) and returns its events.
 
     .DESCRIPTION
     The child gets no credentials: Invoke-MesCli without -EnvironmentUrl removes MES_TOKEN, MES_USER
     and MES_PAT from its environment. `failed` events and a non-zero exit become ErrorRecords of the
     calling command: terminating when -Terminating or the kind is terminating, else non-terminating.
+    A `failed` event about a package (verify, inspect) carries its path, which becomes the
+    TargetObject. Failures of a kind in -IgnoreKind are left to the caller (they are still in the
+    returned events), for example by Test-MesClickHouseBackup -Quiet.
     #>
     [CmdletBinding()]
     param(
@@ -27,6 +31,9 @@ function Invoke-MesCliCommand {
         # Exit codes that are answers rather than failures (check-folder: 20 = incomplete).
         [int[]]$SuccessExitCode = @(0),
 
+        # Kinds of `failed` events not written as ErrorRecords (the caller answers them itself).
+        [string[]]$IgnoreKind = @(),
+
         [string]$Activity = 'mesbackup'
     )
     $state = @{}
@@ -36,7 +43,11 @@ function Invoke-MesCliCommand {
         if ((Get-MesEventValue $ev 'event') -eq 'failed') {
             $failures = $failures + 1
             $kind = [string](Get-MesEventValue $ev 'error.kind')
-            $record = New-MesErrorRecord -Kind $kind -Message ([string](Get-MesEventValue $ev 'error.message')) -Guid ([string](Get-MesEventValue $ev 'error.guid')) -RecommendedAction (Get-MesRecommendedAction -Kind $kind)
+            if ($IgnoreKind -contains $kind) {
+                continue
+            }
+            $target = Get-MesEventValue $ev 'path'
+            $record = New-MesErrorRecord -Kind $kind -Message ([string](Get-MesEventValue $ev 'error.message')) -Guid ([string](Get-MesEventValue $ev 'error.guid')) -TargetObject $target -RecommendedAction (Get-MesRecommendedAction -Kind $kind)
             if ($PerItem) {
                 $Cmdlet.WriteError($record)
             }

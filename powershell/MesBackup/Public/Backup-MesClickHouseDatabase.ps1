@@ -58,6 +58,11 @@ function Backup-MesClickHouseDatabase {
     How many new backups may be started after a one-shot download is lost mid-transfer. Default 0:
     never start a backup you did not ask for.
 
+    .PARAMETER SqlBackupFinished
+    When the SQL Server backups of this environment completed (a DateTime; one without a time zone
+    counts as local time). Passed to the tool in UTC and recorded in each package's sidecar, so that
+    Get-MesClickHouseBackupWindow gives the range to re-run MES data processing over after a restore.
+
     .PARAMETER EnvironmentUrl
     The MES base URL. Defaults to $env:MES_URL.
 
@@ -148,6 +153,8 @@ function Backup-MesClickHouseDatabase {
         [ValidateRange(0, 100)]
         [int]$RestartBudget,
 
+        [datetime]$SqlBackupFinished,
+
         [string]$EnvironmentUrl,
 
         [System.Management.Automation.PSCredential]
@@ -209,6 +216,9 @@ function Backup-MesClickHouseDatabase {
         }
         if ($PSBoundParameters.ContainsKey('StallTimeout')) {
             $cliOptions.StallTimeout = $StallTimeout
+        }
+        if ($PSBoundParameters.ContainsKey('SqlBackupFinished')) {
+            $cliOptions.SqlBackupFinished = $SqlBackupFinished
         }
         if ($PSBoundParameters.ContainsKey('RestartBudget')) {
             $cliOptions.RestartBudget = $RestartBudget

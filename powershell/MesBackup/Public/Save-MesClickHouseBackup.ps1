@@ -45,6 +45,11 @@ function Save-MesClickHouseBackup {
     Replace an existing file of the same name. Without it an existing file is never overwritten:
     the package gets another name (said in its Notes).
 
+    .PARAMETER SqlBackupFinished
+    When the SQL Server backups of this environment completed (a DateTime; one without a time zone
+    counts as local time). Passed to the tool in UTC and recorded in each package's sidecar, so that
+    Get-MesClickHouseBackupWindow gives the range to re-run MES data processing over after a restore.
+
     .PARAMETER EnvironmentUrl
     The MES base URL. Accepts the EnvironmentUrl property of piped jobs. Defaults to $env:MES_URL.
 
@@ -123,6 +128,8 @@ function Save-MesClickHouseBackup {
 
         [switch]$Force,
 
+        [datetime]$SqlBackupFinished,
+
         [Parameter(ValueFromPipelineByPropertyName)]
         [string]$EnvironmentUrl,
 
@@ -185,6 +192,9 @@ function Save-MesClickHouseBackup {
             }
             if ($PSBoundParameters.ContainsKey('StallTimeout')) {
                 $cliOptions.StallTimeout = $StallTimeout
+            }
+            if ($PSBoundParameters.ContainsKey('SqlBackupFinished')) {
+                $cliOptions.SqlBackupFinished = $SqlBackupFinished
             }
             $argumentList = Get-MesCliArgumentList @cliOptions
             Invoke-MesJob -Cmdlet $PSCmdlet -Mode 'Save' -CliPath $cli -ArgumentList $argumentList -EnvironmentUrl $entry.Key -Credential $Credential -Token $Token -Activity 'Save ClickHouse backup'
