@@ -56,16 +56,7 @@ impl SinkFactory for FileSinkFactory {
             if !meta.is_dir() {
                 return Err(Error::io(format!("{} is not a folder", dir.display())));
             }
-            for attempt in 0..16u32 {
-                let tag = crate::clock::random_seed() as u32;
-                let temp = dir.join(format!(".{name}.{tag:08x}{PARTIAL_SUFFIX}"));
-                match OpenOptions::new().write(true).create_new(true).open(&temp) {
-                    Ok(f) => return Ok((f, temp)),
-                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 15 => continue,
-                    Err(e) => return Err(io_error("cannot create a file in", &dir, &e)),
-                }
-            }
-            unreachable!()
+            create_temp(&dir, &name)
         })
         .await
         .map_err(|e| Error::io(format!("file task failed: {e}")))??;
@@ -206,47 +197,73 @@ impl Drop for FileSink {
 
 fn commit_blocking(dir: &Path, temp: &Path, name: &str, overwrite: bool, sidecar_json: &str) -> Result<String, CommitFailure> {
     let target = dir.join(name);
-    if overwrite {
-        fs::rename(temp, &target).map_err(|e| CommitFailure::Sink(io_error("cannot rename to", &target, &e)))?;
-    } else {
-        // A hard link is an atomic "create only if absent"; rename would silently replace.
-        match fs::hard_link(temp, &target) {
-            Ok(()) => {
-                let _ = fs::remove_file(temp);
-            }
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(CommitFailure::Exists),
-            Err(_) => {
-                // File systems without hard links: check, then rename (a small race, documented).
-                if target.exists() {
-                    return Err(CommitFailure::Exists);
-                }
-                fs::rename(temp, &target).map_err(|e| CommitFailure::Sink(io_error("cannot rename to", &target, &e)))?;
-            }
-        }
-    }
+    place(temp, &target, overwrite)?;
     write_sidecar(dir, name, sidecar_json).map_err(CommitFailure::Sink)?;
     sync_dir(dir);
     Ok(target.display().to_string())
 }
 
-fn write_sidecar(dir: &Path, package: &str, json: &str) -> Result<(), Error> {
-    let final_path = dir.join(sidecar_file_name(package));
-    let temp = dir.join(format!(".{}.{:08x}{PARTIAL_SUFFIX}", sidecar_file_name(package), crate::clock::random_seed() as u32));
-    let result = (|| {
-        let mut f = File::create(&temp)?;
-        f.write_all(json.as_bytes())?;
-        f.sync_all()?;
-        fs::rename(&temp, &final_path)
-    })();
+/// Creates a new hidden temporary file for `name` in `dir` (never an existing one).
+pub(crate) fn create_temp(dir: &Path, name: &str) -> Result<(File, PathBuf), Error> {
+    for attempt in 0..16u32 {
+        let tag = crate::clock::random_seed() as u32;
+        let temp = dir.join(format!(".{name}.{tag:08x}{PARTIAL_SUFFIX}"));
+        match OpenOptions::new().write(true).create_new(true).open(&temp) {
+            Ok(f) => return Ok((f, temp)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 15 => continue,
+            Err(e) => return Err(io_error("cannot create a file in", dir, &e)),
+        }
+    }
+    unreachable!("the last attempt returns")
+}
+
+/// Gives the complete file `temp` the name `target`, atomically, never replacing an existing file
+/// unless `overwrite`. Returns whether a file was replaced; `temp` is gone on success.
+pub(crate) fn place(temp: &Path, target: &Path, overwrite: bool) -> Result<bool, CommitFailure> {
+    if overwrite {
+        let existed = target.exists();
+        fs::rename(temp, target).map_err(|e| CommitFailure::Sink(io_error("cannot rename to", target, &e)))?;
+        return Ok(existed);
+    }
+    // A hard link is an atomic "create only if absent"; rename would silently replace.
+    match fs::hard_link(temp, target) {
+        Ok(()) => {
+            let _ = fs::remove_file(temp);
+            Ok(false)
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(CommitFailure::Exists),
+        Err(_) => {
+            // File systems without hard links: check, then rename (a small race, documented).
+            if target.exists() {
+                return Err(CommitFailure::Exists);
+            }
+            fs::rename(temp, target).map_err(|e| CommitFailure::Sink(io_error("cannot rename to", target, &e)))?;
+            Ok(false)
+        }
+    }
+}
+
+/// Writes `text` to `path` through a temporary file, fsync and rename: never half a file.
+pub(crate) fn write_atomically(path: &Path, text: &str) -> Result<(), Error> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let (mut f, temp) = create_temp(dir, &name)?;
+    let result = f.write_all(text.as_bytes()).and_then(|_| f.sync_all()).and_then(|_| fs::rename(&temp, path));
     if let Err(e) = result {
         let _ = fs::remove_file(&temp);
-        return Err(io_error("the package was saved, but its sidecar could not be written to", &final_path, &e));
+        return Err(io_error("cannot write", path, &e));
     }
     Ok(())
 }
 
+fn write_sidecar(dir: &Path, package: &str, json: &str) -> Result<(), Error> {
+    write_atomically(&dir.join(sidecar_file_name(package)), json).map_err(|e| {
+        Error::io(format!("the package was saved, but its sidecar could not be written: {}", e.message))
+    })
+}
+
 /// Makes the renames themselves durable (POSIX); a no-op where folders cannot be opened.
-fn sync_dir(dir: &Path) {
+pub(crate) fn sync_dir(dir: &Path) {
     #[cfg(unix)]
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();

@@ -8,7 +8,7 @@
 //! replacing an existing file unless asked.
 
 use std::collections::{BTreeMap, HashSet};
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -23,7 +23,8 @@ use mesbackup_core::sidecar::{sidecar_file_name, Sidecar, SIDECAR_SUFFIX};
 use mesbackup_core::{Error, ErrorKind};
 use sha2::{Digest, Sha256};
 
-use crate::file_sink::{find_stale_partials, PARTIAL_SUFFIX};
+use crate::file_sink::{self, find_stale_partials, PARTIAL_SUFFIX};
+use mesbackup_core::job::CommitFailure;
 
 fn io_error(what: &str, path: &Path, e: &io::Error) -> Error {
     Error::io(format!("{what} {}: {e}", path.display()))
@@ -226,42 +227,13 @@ pub fn package_kind(path: &Path, system: &str, sidecar: Option<&Sidecar>) -> Res
     )))
 }
 
-fn temp_in(dir: &Path, name: &str) -> Result<(File, PathBuf), Error> {
-    for attempt in 0..16u32 {
-        let tag = crate::clock::random_seed() as u32;
-        let temp = dir.join(format!(".{name}.{tag:08x}{PARTIAL_SUFFIX}"));
-        match OpenOptions::new().write(true).create_new(true).open(&temp) {
-            Ok(f) => return Ok((f, temp)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 15 => continue,
-            Err(e) => return Err(io_error("cannot create a file in", dir, &e)),
-        }
-    }
-    unreachable!()
-}
-
 /// Gives `temp` the name `target`: atomically, and without replacing an existing file unless `force`.
 /// Returns whether a file was replaced. `temp` is gone afterwards on success.
 fn place(temp: &Path, target: &Path, force: bool) -> Result<bool, Error> {
-    if force {
-        let existed = target.exists();
-        fs::rename(temp, target).map_err(|e| io_error("cannot rename to", target, &e))?;
-        return Ok(existed);
-    }
-    match fs::hard_link(temp, target) {
-        Ok(()) => {
-            let _ = fs::remove_file(temp);
-            Ok(false)
-        }
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(exists_error(target)),
-        Err(_) => {
-            // File systems without hard links: check, then rename (a small race).
-            if target.exists() {
-                return Err(exists_error(target));
-            }
-            fs::rename(temp, target).map_err(|e| io_error("cannot rename to", target, &e))?;
-            Ok(false)
-        }
-    }
+    file_sink::place(temp, target, force).map_err(|f| match f {
+        CommitFailure::Exists => exists_error(target),
+        CommitFailure::Sink(e) => e,
+    })
 }
 
 fn exists_error(target: &Path) -> Error {
@@ -274,7 +246,7 @@ fn exists_error(target: &Path) -> Error {
 /// Copies `source` into a temporary file in `dir`, hashing and probing it; returns the temp path.
 fn copy_to_temp(source: &Path, dir: &Path, name: &str) -> Result<(PathBuf, u64, String, Shape), Error> {
     let mut input = File::open(source).map_err(|e| io_error("cannot open", source, &e))?;
-    let (mut out, temp) = temp_in(dir, name)?;
+    let (mut out, temp) = file_sink::create_temp(dir, name)?;
     let result = (|| -> Result<(u64, String, Shape), Error> {
         let mut sha = Sha256::new();
         let mut probe = ShapeProbe::new();
@@ -300,27 +272,6 @@ fn copy_to_temp(source: &Path, dir: &Path, name: &str) -> Result<(PathBuf, u64, 
             Err(e)
         }
     }
-}
-
-fn write_atomically(path: &Path, text: &str) -> Result<(), Error> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let (mut f, temp) = temp_in(dir, &name)?;
-    let result = f.write_all(text.as_bytes()).and_then(|_| f.sync_all()).and_then(|_| fs::rename(&temp, path));
-    if let Err(e) = result {
-        let _ = fs::remove_file(&temp);
-        return Err(io_error("cannot write", path, &e));
-    }
-    Ok(())
-}
-
-fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
 }
 
 /// Copies (or moves) the package `source` into the custom packages folder `into` under the installer
@@ -395,14 +346,14 @@ pub fn stage_package(
         }
         s.file_name = file_name.clone();
         let path = into.join(sidecar_file_name(&file_name));
-        write_atomically(&path, &s.to_json())?;
+        file_sink::write_atomically(&path, &s.to_json())?;
         if mode == StageMode::Move {
             let name = source.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let _ = fs::remove_file(source.with_file_name(sidecar_file_name(&name)));
         }
         sidecar_path = Some(path);
     }
-    sync_dir(into);
+    file_sink::sync_dir(into);
     Ok(StagedPackage { source: source.to_owned(), target, file_name, kind, size, sha256, mode, replaced, sidecar: sidecar_path })
 }
 
