@@ -154,3 +154,123 @@ export function directorySink(dir: FileSystemDirectoryHandle, options?: { sideca
 export function downloadSink(options?: { document?: Document; sidecar?: boolean }): SinkFactory;
 /** Loads the WebAssembly module; done automatically when the package is imported. */
 export function init(moduleOrPath?: unknown): Promise<void>;
+
+// --- Verification (the core's one-pass verifier; streamed, never held whole)
+
+/** One problem found; `kind` is the core's (snake_case), `message` names the file or entry. */
+export interface Problem {
+  kind:
+    | 'crc_mismatch' | 'size_mismatch' | 'checksum_mismatch' | 'missing' | 'unlisted' | 'part_checksum_mismatch'
+    | 'bad_part_checksums' | 'no_manifest' | 'bad_manifest' | 'truncated' | 'sha256_mismatch' | 'unsafe_name'
+    | 'duplicate_entry' | 'corrupt' | 'central_directory_mismatch' | 'unsupported';
+  message: string;
+  /** The file or zip entry concerned, when the kind has one. */
+  file?: string;
+  entry?: string;
+  expected?: string | number;
+  actual?: string | number;
+  against?: string;
+  detail?: string;
+  partChecksums?: string;
+}
+
+export interface ManifestInfo {
+  path: string;
+  version: string | null;
+  timestamp: string | null;
+  uuid: string | null;
+  files: number;
+  bytes: number;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  problems: Problem[];
+  /** Hex SHA-256 of the package. */
+  sha256: string | null;
+  bytes: number;
+  entries: number;
+  backupRoot: string | null;
+  manifest: ManifestInfo | null;
+  filesChecked: number;
+  partFilesChecked: number;
+  partsChecked: number;
+  notes: string[];
+  /** The integrity error message (first problem, naming the file), or null when ok. */
+  error: string | null;
+}
+
+export interface TableInfo {
+  database: string;
+  name: string;
+  kind: string;
+  engine: string | null;
+  engineName: string | null;
+  orderBy: string | null;
+  partitionBy: string | null;
+  primaryKey: string | null;
+  storagePolicy: string | null;
+  disk: string | null;
+  requiredPolicy: string | null;
+  uuid: string | null;
+  parts: number;
+  rows: number;
+  bytes: number;
+}
+
+export interface DatabaseInfo {
+  name: string;
+  engine: string | null;
+  uuid: string | null;
+  tables: TableInfo[];
+  parts: number;
+  rows: number;
+  bytes: number;
+}
+
+export interface Inspection {
+  backupRoot: string | null;
+  timestamp: string | null;
+  uuid: string | null;
+  databases: DatabaseInfo[];
+  storagePolicies: string[];
+  disks: string[];
+  tables: number;
+  parts: number;
+  rows: number;
+  bytes: number;
+  notes: string[];
+}
+
+/** What verify() reads: a Blob/File, a ReadableStream, a Node Readable (async iterable), or bytes. */
+export type VerifySource = Blob | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | Uint8Array | ArrayBuffer;
+
+export interface VerifyOptions {
+  /** The sidecar's SHA-256: a difference is a `sha256_mismatch` problem. */
+  expectedSha256?: string | null;
+  onProgress?: (p: { bytes: number; total: number | null }) => void;
+  signal?: AbortSignal;
+  /** Reject with an `Error` of kind `integrity` (with `.report`) instead of resolving a failed report. */
+  throwOnError?: boolean;
+  /** Total size, for onProgress (known for a Blob). */
+  total?: number;
+}
+
+export interface VerifyResult extends VerifyReport { inspection: Inspection }
+export interface InspectResult extends Inspection { ok: boolean; problems: Problem[] }
+export interface IntegrityError extends MesBackupError { kind: 'integrity'; report: VerifyResult }
+
+/** Streaming verifier: feed() the bytes in order (any chunking), then finish() once. */
+export class Verifier {
+  constructor(options?: { expectedSha256?: string | null });
+  feed(chunk: Uint8Array | ArrayBuffer | ArrayBufferView): void;
+  readonly bytesFed: number;
+  finish(): { report: VerifyReport; inspection: Inspection };
+}
+
+/** Verifies a package; resolves to the report even when it is damaged (unless `throwOnError`). */
+export function verify(source: VerifySource, options?: VerifyOptions): Promise<VerifyResult>;
+/** What a package holds (databases, tables, parts, rows), with `ok`/`problems` of the same pass. */
+export function inspect(source: VerifySource, options?: Omit<VerifyOptions, 'throwOnError'>): Promise<InspectResult>;
+/** The `Error` (kind `integrity`) thrown for a failed report. */
+export function integrityError(report: VerifyResult): IntegrityError;

@@ -123,3 +123,113 @@ export const parseDatabaseName = (name, system) => wasm.parseDatabaseName(name, 
 export const systemDatabases = (system) => wasm.systemDatabases(system);
 export const errorKinds = () => wasm.errorKinds();
 export const toolVersion = () => wasm.toolVersion();
+
+// --- Verification: the core's one-pass verifier (zip structure, CRC-32s, the ClickHouse manifest's
+// checksums, each part's checksums.txt, SHA-256), fed chunk by chunk: a browser-downloaded `File` or
+// a Node file is never held whole in memory.
+
+const invalid = (message) => Object.assign(new TypeError(message), { kind: 'invalid_argument', guid: null });
+
+/** The raw finish() of the wasm verifier as {report, inspection}, camelCase, problems with `message`. */
+function shapeFinished(raw) {
+  const report = camelize(raw.report);
+  report.problems = report.problems.map((p, i) => ({ ...p, message: raw.messages[i] }));
+  report.error = raw.error ?? null;
+  return { report, inspection: camelize(raw.inspection) };
+}
+
+/** Streaming verifier: `feed()` the package's bytes in order (any chunking), then `finish()`. */
+export class Verifier {
+  #inner;
+  /** @param {{expectedSha256?: string | null}} [options] the sidecar's SHA-256, when known. */
+  constructor({ expectedSha256 } = {}) {
+    this.#inner = new wasm.WasmVerifier({ expectedSha256: expectedSha256 ?? undefined });
+  }
+  /** Feeds the next bytes (Uint8Array, ArrayBuffer or any ArrayBufferView). */
+  feed(chunk) {
+    if (!this.#inner) throw invalid('the verifier has already finished');
+    if (chunk instanceof ArrayBuffer) chunk = new Uint8Array(chunk);
+    else if (ArrayBuffer.isView(chunk) && !(chunk instanceof Uint8Array)) chunk = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    else if (!(chunk instanceof Uint8Array)) throw invalid('feed() takes a Uint8Array');
+    this.#inner.feed(chunk);
+  }
+  /** Bytes fed so far. */
+  get bytesFed() { return this.#inner ? this.#inner.bytesFed : 0; }
+  /** Ends the input: {report, inspection} as plain objects. The verifier cannot be fed afterwards. */
+  finish() {
+    if (!this.#inner) throw invalid('the verifier has already finished');
+    const inner = this.#inner;
+    this.#inner = null;
+    try { return shapeFinished(inner.finish()); } finally { inner.free(); }
+  }
+}
+
+/** Byte chunks of a Blob/File, a ReadableStream, an async iterable (Node Readable), or bytes. */
+async function* chunksOf(source) {
+  if (source instanceof Uint8Array || source instanceof ArrayBuffer || ArrayBuffer.isView(source)) { yield source; return; }
+  if (typeof Blob !== 'undefined' && source instanceof Blob) source = source.stream();
+  if (source && typeof source.getReader === 'function') {
+    const reader = source.getReader();
+    let done = false;
+    try {
+      for (;;) {
+        const r = await reader.read();
+        if (r.done) { done = true; return; }
+        yield r.value;
+      }
+    } finally {
+      if (!done) await reader.cancel().catch(() => {});
+      reader.releaseLock?.();
+    }
+  }
+  if (source && typeof source[Symbol.asyncIterator] === 'function') { yield* source; return; }
+  if (typeof source === 'string') throw invalid('a path can only be verified in Node: use verifyFile(path) from "mesbackup/node"');
+  throw invalid('unsupported source: give a Blob/File, a ReadableStream<Uint8Array>, or bytes');
+}
+
+function cancelled(signal) {
+  const reason = signal.reason;
+  const msg = reason instanceof Error && reason.message ? reason.message : 'cancelled';
+  return Object.assign(new Error(`verification cancelled: ${msg}`), { name: 'MesBackupError', kind: 'cancelled', guid: null });
+}
+
+/** Reads `source` through a Verifier; the shared part of verify() and inspect(). */
+async function run(source, { expectedSha256, onProgress, signal, total } = {}) {
+  const v = new Verifier({ expectedSha256 });
+  if (total === undefined && typeof Blob !== 'undefined' && source instanceof Blob) total = source.size;
+  try {
+    for await (const chunk of chunksOf(source)) {
+      if (signal?.aborted) throw cancelled(signal);
+      v.feed(chunk);
+      if (onProgress) { try { onProgress({ bytes: v.bytesFed, total: total ?? null }); } catch { /* a callback's exception must not break verification */ } }
+    }
+    if (signal?.aborted) throw cancelled(signal);
+    return v.finish();
+  } catch (e) {
+    try { v.finish(); } catch { /* frees the wasm side */ }
+    throw e;
+  }
+}
+
+/** The report of verify(): the integrity `Error` of `throwOnError`. */
+export function integrityError(report) {
+  return Object.assign(new Error(report.error ?? 'the package is damaged'), { name: 'MesBackupError', kind: 'integrity', guid: null, report });
+}
+
+/**
+ * Verifies a package: resolves to the report `{ok, problems: [{kind, message, ...}], sha256, ...,
+ * inspection}`. A damaged package does not reject unless `throwOnError: true` (then an `Error` with
+ * kind `integrity`, naming the file, with `.report`).
+ */
+export async function verify(source, options = {}) {
+  const { report, inspection } = await run(source, options);
+  const out = { ...report, inspection };
+  if (options.throwOnError && !out.ok) throw integrityError(out);
+  return out;
+}
+
+/** What a package holds (databases, tables, parts, rows), plus `ok` and `problems` of the same pass. */
+export async function inspect(source, options = {}) {
+  const { report, inspection } = await run(source, options);
+  return { ...inspection, ok: report.ok, problems: report.problems };
+}

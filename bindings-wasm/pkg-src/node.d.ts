@@ -6,3 +6,14 @@ export const PARTIAL_SUFFIX: '.mesbackup-partial';
 export function fileSink(dir: string, options?: { create?: boolean }): SinkFactory;
 /** A Node Writable as a sink (through Writable.toWeb). */
 export function nodeWritableSink(writable: Writable, options?: { onSidecar?: (fileName: string, json: string) => void | Promise<void> }): SinkFactory;
+import type { VerifyOptions, VerifyResult, InspectResult } from './index.js';
+
+/** The `<path>.mesbackup.json` sidecar, parsed; null when absent. */
+export function readSidecar(path: string): Promise<({ sha256: string; size: number; file_name?: string } & Record<string, unknown>) | null>;
+/**
+ * Verifies the package file at `path`, with the sidecar's SHA-256 as expected (unless `expectedSha256`
+ * is given, or `sidecar: false`). `sidecar` in the result is the sidecar's path, or null.
+ */
+export function verifyFile(path: string, options?: Omit<VerifyOptions, 'total'> & { sidecar?: boolean }): Promise<VerifyResult & { path: string; sidecar: string | null }>;
+/** What the package file at `path` holds. */
+export function inspectFile(path: string, options?: Omit<VerifyOptions, 'throwOnError' | 'total'>): Promise<InspectResult>;

@@ -137,3 +137,56 @@ export function fileSink(dir, { create = false } = {}) {
 export function nodeWritableSink(writable, options) {
   return writableSink(Writable.toWeb(writable), options);
 }
+
+// --- Verification of a saved package file (streamed, 1 MiB at a time).
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { verify, inspect, integrityError } from './index.js';
+
+const SIDECAR_SUFFIX = '.mesbackup.json';
+
+/** The `<path>.mesbackup.json` sidecar, parsed; null when there is none. */
+export async function readSidecar(path) {
+  let text;
+  try { text = await readFile(`${path}${SIDECAR_SUFFIX}`, 'utf8'); } catch (e) {
+    if (e.code === 'ENOENT') return null;
+    throw Object.assign(new Error(`cannot read the sidecar of ${path}: ${e.message}`), { kind: 'io', guid: null });
+  }
+  try {
+    const s = JSON.parse(text);
+    if (typeof s?.sha256 !== 'string') throw new Error('no sha256');
+    return s;
+  } catch (e) {
+    throw Object.assign(new Error(`${path}${SIDECAR_SUFFIX} is not a mesbackup sidecar file: ${e.message}`), { kind: 'invalid_argument', guid: null });
+  }
+}
+
+async function fileSource(path) {
+  let st;
+  try { st = await stat(path); } catch (e) { throw Object.assign(new Error(`cannot read ${path}: ${e.message}`), { kind: 'io', guid: null }); }
+  if (!st.isFile()) throw Object.assign(new Error(`${path} is not a file`), { kind: 'io', guid: null });
+  return { stream: createReadStream(path, { highWaterMark: 1 << 20 }), size: st.size };
+}
+
+/**
+ * Verifies the package file at `path`. The sidecar `<path>.mesbackup.json`, when present, gives the
+ * expected SHA-256 (`expectedSha256` overrides it; `sidecar: false` ignores it). The report also has
+ * `path` and `sidecar` (the sidecar's path, or null).
+ */
+export async function verifyFile(path, options = {}) {
+  const side = options.sidecar === false ? null : await readSidecar(path);
+  const expectedSha256 = options.expectedSha256 ?? side?.sha256;
+  const { stream, size } = await fileSource(path);
+  try {
+    const report = await verify(stream, { ...options, expectedSha256, total: size, throwOnError: false });
+    const out = { ...report, path, sidecar: side ? `${path}${SIDECAR_SUFFIX}` : null };
+    if (options.throwOnError && !out.ok) throw integrityError(out);
+    return out;
+  } finally { stream.destroy(); }
+}
+
+/** What the package file at `path` holds (see inspect()). */
+export async function inspectFile(path, options = {}) {
+  const { stream, size } = await fileSource(path);
+  try { return await inspect(stream, { ...options, total: size }); } finally { stream.destroy(); }
+}

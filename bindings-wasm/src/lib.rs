@@ -15,3 +15,5 @@ mod naming;
 mod sink;
 #[cfg(target_arch = "wasm32")]
 mod client;
+#[cfg(target_arch = "wasm32")]
+mod verify;

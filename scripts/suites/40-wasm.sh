@@ -31,6 +31,11 @@ bindings-wasm/tests/node_modules/.bin/tsc -p bindings-wasm/examples/tsconfig.jso
 echo "--- node runner: every scenario"
 node --test --test-reporter=dot bindings-wasm/tests/scenarios.test.mjs
 
+echo "--- node runner: verify/inspect (ClickHouse fixtures, a damaged copy, a mock download + sidecar)"
+node --test --test-reporter=dot bindings-wasm/tests/verify.test.mjs
+wasm_file=bindings-wasm/pkg/wasm/mesbackup_wasm_bg.wasm
+echo ".wasm: $(wc -c < "$wasm_file") bytes, gzip -9 $(gzip -9 -c "$wasm_file" | wc -c) bytes (bench target <= 250 KiB)"
+
 echo "--- npm pack, install the tarball into a fresh folder, back up from Node"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"; [ -n "${mock_pid:-}" ] && kill "$mock_pid" 2>/dev/null || true' EXIT
