@@ -504,6 +504,24 @@ struct JobArgs {
     guid: Option<String>,
     file_name: Option<String>,
     overwrite: bool,
+    /// When the SQL Server backups finished (RFC 3339), recorded in the sidecar.
+    sql_backup_finished_at: Option<String>,
+}
+
+/// `datetime` (timezone-aware) or RFC 3339 `str` -> RFC 3339 string; core validates the text.
+fn rfc3339_arg(py: Python<'_>, name: &str, value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
+    let Some(v) = value.filter(|v| !v.is_none()) else { return Ok(None) };
+    if let Ok(s) = v.extract::<String>() {
+        return Ok(Some(s));
+    }
+    let datetime = py.import("datetime")?.getattr("datetime")?;
+    if v.is_instance(&datetime)? {
+        if v.call_method0("utcoffset")?.is_none() {
+            return Err(arg_err(py, Error::invalid_argument(format!("{name} must be a timezone-aware datetime"))));
+        }
+        return Ok(Some(v.call_method0("isoformat")?.extract()?));
+    }
+    Err(arg_err(py, Error::invalid_argument(format!("{name} must be a datetime, an RFC 3339 str or None"))))
 }
 
 impl Client {
@@ -524,6 +542,7 @@ impl Client {
         let mut spec = self.client.spec(args.mode, args.database.as_deref(), args.guid.as_deref());
         spec.file_name = args.file_name;
         spec.overwrite = args.overwrite;
+        spec.sql_backup_finished_at = args.sql_backup_finished_at;
         // Reject bad arguments now, as a Python exception from the call itself.
         mesbackup_core::job::Job::new(spec.clone(), 0).map_err(|e| to_py_err(py, &e, &self.secrets))?;
         let (op, tx, cancel) = self.operation(false);
@@ -651,7 +670,7 @@ impl Client {
 
     // -- operations (the asyncio API awaits these; the blocking methods below wait on them) --
 
-    #[pyo3(signature = (database, out_dir, *, installer_name=None, file_name=None, overwrite=false))]
+    #[pyo3(signature = (database, out_dir, *, installer_name=None, file_name=None, overwrite=false, sql_backup_finished=None))]
     fn _backup_op(
         &self,
         py: Python<'_>,
@@ -660,7 +679,9 @@ impl Client {
         installer_name: Option<String>,
         file_name: Option<String>,
         overwrite: bool,
+        sql_backup_finished: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Operation> {
+        let sql_backup_finished_at = rfc3339_arg(py, "sql_backup_finished", sql_backup_finished.as_ref())?;
         let file_name = match (installer_name, file_name) {
             (Some(_), Some(_)) => {
                 return Err(arg_err(py, Error::invalid_argument("give installer_name or file_name, not both")))
@@ -668,12 +689,12 @@ impl Client {
             (Some(version), None) => Some(Client::installer_name_for(py, &database, None, &version)?),
             (None, f) => f,
         };
-        let args = JobArgs { mode: Mode::Backup, database: Some(database), guid: None, file_name, overwrite };
+        let args = JobArgs { mode: Mode::Backup, database: Some(database), guid: None, file_name, overwrite, sql_backup_finished_at };
         self.spawn_job(py, args, Some(out_dir))
     }
 
     fn _start_op(&self, py: Python<'_>, database: String) -> PyResult<Operation> {
-        let args = JobArgs { mode: Mode::StartOnly, database: Some(database), guid: None, file_name: None, overwrite: false };
+        let args = JobArgs { mode: Mode::StartOnly, database: Some(database), guid: None, file_name: None, overwrite: false, sql_backup_finished_at: None };
         self.spawn_job(py, args, None)
     }
 
@@ -692,7 +713,7 @@ impl Client {
             Err(_) => guid.extract()?,
         };
         let mode = if if_ready { Mode::DownloadIfReady } else { Mode::Download };
-        let args = JobArgs { mode, database: None, guid: Some(guid), file_name, overwrite };
+        let args = JobArgs { mode, database: None, guid: Some(guid), file_name, overwrite, sql_backup_finished_at: None };
         self.spawn_job(py, args, Some(out_dir))
     }
 
@@ -753,7 +774,7 @@ impl Client {
     // -- the blocking API --
 
     /// Backs up one database into `out_dir` and returns the saved `Package`.
-    #[pyo3(signature = (database, out_dir, *, installer_name=None, file_name=None, overwrite=false, progress=None))]
+    #[pyo3(signature = (database, out_dir, *, installer_name=None, file_name=None, overwrite=false, progress=None, sql_backup_finished=None))]
     fn backup(
         &self,
         py: Python<'_>,
@@ -763,8 +784,9 @@ impl Client {
         file_name: Option<String>,
         overwrite: bool,
         progress: Option<Bound<'_, PyAny>>,
+        sql_backup_finished: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        self._backup_op(py, database, out_dir, installer_name, file_name, overwrite)?.wait(py, progress)
+        self._backup_op(py, database, out_dir, installer_name, file_name, overwrite, sql_backup_finished)?.wait(py, progress)
     }
 
     /// Backs up the four databases of `system` concurrently; returns their packages in the order
@@ -1037,6 +1059,139 @@ fn check_folder(py: Python<'_>, folder: PathBuf, system: &str, version: &str) ->
     report.map(|inner| FolderReport { inner }).map_err(|e| arg_err(py, e))
 }
 
+// ---- package files: verify, inspect, window, stage, prune ------------------------------------
+
+fn to_plain<T: serde::Serialize>(py: Python<'_>, value: &T) -> PyResult<Py<PyAny>> {
+    FolderReport::json(py, value)
+}
+
+/// The file or zip entry a problem names, if any.
+fn problem_file(p: &mesbackup_core::verify::Problem) -> Option<String> {
+    match serde_json::to_value(p) {
+        Ok(serde_json::Value::Object(m)) => {
+            m.get("file").or_else(|| m.get("entry")).and_then(|v| v.as_str()).map(str::to_owned)
+        }
+        _ => None,
+    }
+}
+
+/// One pass over a package on disk (client's `verify_file`, GIL released): plain data for
+/// `mesbackup.verify` / `mesbackup.inspect` to wrap.
+#[pyfunction]
+fn _verify_file(py: Python<'_>, path: PathBuf) -> PyResult<Py<PyAny>> {
+    let result = py.detach(|| mesbackup_client::verify_file::verify_file(&path, &mut |_| {}, &mut |_| {}));
+    let v = result.map_err(|e| arg_err(py, e))?;
+    let failure = v.failure(&path);
+    let problems: Vec<serde_json::Value> = v
+        .report
+        .problems
+        .iter()
+        .map(|p| {
+            let mut detail = serde_json::to_value(p).unwrap_or(serde_json::Value::Null);
+            let kind = detail.get("kind").and_then(|k| k.as_str()).unwrap_or("unknown").to_owned();
+            if let serde_json::Value::Object(m) = &mut detail {
+                m.remove("kind");
+            }
+            serde_json::json!({"kind": kind, "message": p.message(), "file": problem_file(p), "detail": detail})
+        })
+        .collect();
+    let plain = serde_json::json!({
+        "path": path.display().to_string(),
+        "report": v.report,
+        "problems": problems,
+        "inspection": v.inspection,
+        "sidecar_matched": v.has_sidecar && v.report.ok(),
+        "has_sidecar": v.has_sidecar,
+        "size": v.size,
+        "error": failure.map(|e| e.message),
+    });
+    to_plain(py, &plain)
+}
+
+/// The backup window over the sidecars in `folder` (None when unknown).
+#[pyfunction]
+fn _backup_window(py: Python<'_>, folder: PathBuf) -> PyResult<Py<PyAny>> {
+    let result = py.detach(|| {
+        if !folder.is_dir() {
+            return Err(Error::io(format!("{} is not a folder", folder.display())));
+        }
+        let sidecars = mesbackup_client::folder::read_sidecars(&folder)?;
+        let window = mesbackup_core::sidecar::backup_window(sidecars.values());
+        let packages: Vec<serde_json::Value> = sidecars
+            .iter()
+            .map(|(file, s)| {
+                serde_json::json!({"file": file, "database": s.database, "started_at": s.started_at, "finished_at": s.finished_at})
+            })
+            .collect();
+        Ok(window.map(|w| serde_json::json!({"window": w, "packages": packages})))
+    });
+    match result.map_err(|e| arg_err(py, e))? {
+        Some(v) => to_plain(py, &v),
+        None => Ok(py.None()),
+    }
+}
+
+/// Copies (or moves) a package into an installer's custom packages folder (client's `stage_package`).
+#[pyfunction]
+#[pyo3(signature = (package, into, system, version, system_specific, r#move, force))]
+#[allow(clippy::too_many_arguments)]
+fn _stage(
+    py: Python<'_>,
+    package: PathBuf,
+    into: PathBuf,
+    system: String,
+    version: String,
+    system_specific: bool,
+    r#move: bool,
+    force: bool,
+) -> PyResult<Py<PyAny>> {
+    use mesbackup_client::folder::{stage_package, StageMode};
+    let mode = if r#move { StageMode::Move } else { StageMode::Copy };
+    let staged = py
+        .detach(|| stage_package(&package, &into, &system, &version, system_specific, mode, force))
+        .map_err(|e| arg_err(py, e))?;
+    let plain = serde_json::json!({
+        "source": staged.source.display().to_string(),
+        "target": staged.target.display().to_string(),
+        "file_name": staged.file_name,
+        "kind": staged.kind.package_token(),
+        "size": staged.size,
+        "sha256": staged.sha256,
+        "moved": staged.mode == StageMode::Move,
+        "replaced": staged.replaced,
+        "sidecar": staged.sidecar.map(|p| p.display().to_string()),
+    });
+    to_plain(py, &plain)
+}
+
+/// Retention by sidecar times: plan (and, with `execute`, delete) all but the `keep` newest per database.
+#[pyfunction]
+fn _prune(py: Python<'_>, folder: PathBuf, keep: usize, execute: bool) -> PyResult<Py<PyAny>> {
+    use mesbackup_client::folder::{execute_prune, plan_prune};
+    let result = py.detach(|| -> Result<_, Error> {
+        let plan = plan_prune(&folder, keep)?;
+        let deleted = if execute { execute_prune(&plan)? } else { Vec::new() };
+        Ok((plan, deleted))
+    });
+    let (plan, deleted) = result.map_err(|e| arg_err(py, e))?;
+    let entries: Vec<serde_json::Value> = plan
+        .entries
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "package": e.package.display().to_string(),
+                "sidecar": e.sidecar.display().to_string(),
+                "database": e.database,
+                "finished_at": e.finished_at,
+                "size": e.size,
+                "keep": e.keep,
+            })
+        })
+        .collect();
+    let deleted: Vec<String> = deleted.iter().map(|p| p.display().to_string()).collect();
+    to_plain(py, &serde_json::json!({"keep": plan.keep, "entries": entries, "deleted": deleted}))
+}
+
 /// The canonical error kind codes, in `ErrorKind::ALL` order (the exception classes must match).
 fn error_kinds<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
     PyTuple::new(py, ErrorKind::ALL.iter().map(|k| k.code()))
@@ -1052,6 +1207,10 @@ fn _mesbackup(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NameCheck>()?;
     m.add_class::<FolderReport>()?;
     m.add_function(wrap_pyfunction!(check_folder, m)?)?;
+    m.add_function(wrap_pyfunction!(_verify_file, m)?)?;
+    m.add_function(wrap_pyfunction!(_backup_window, m)?)?;
+    m.add_function(wrap_pyfunction!(_stage, m)?)?;
+    m.add_function(wrap_pyfunction!(_prune, m)?)?;
     m.add_function(wrap_pyfunction!(installer_package_name, m)?)?;
     m.add_function(wrap_pyfunction!(installer_name_for_database, m)?)?;
     m.add_function(wrap_pyfunction!(system_databases, m)?)?;

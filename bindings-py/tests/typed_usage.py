@@ -47,3 +47,32 @@ async def async_usage(out: Path) -> List[mesbackup.Package]:
     _ = maybe
     rest = await asyncio.gather(client.backup("MESODS", out), client.download(job, out))
     return [first, *rest]
+
+
+def package_files_usage(pkg: Path, out: Path) -> int:
+    result: mesbackup.VerifyResult = mesbackup.verify(pkg)
+    ok: bool = result.ok and result.sidecar_matched
+    digest: Optional[str] = result.sha256
+    for problem in result.problems:
+        file: Optional[str] = problem.file
+        _ = (problem.kind, problem.message, file)
+    try:
+        mesbackup.verify(str(pkg), raise_on_error=True)
+    except mesbackup.Integrity as e:
+        print(e.path, e.message)
+    info: mesbackup.PackageInfo = mesbackup.inspect(pkg)
+    rows: int = sum(t.rows for t in info.tables if t.engine == "MergeTree")
+    policies: List[str] = info.storage_policies + info.disks
+    window: Optional[mesbackup.BackupWindow] = mesbackup.backup_window(out)
+    if window is not None:
+        since: datetime.datetime = window.reprocess_from
+        sql: Optional[datetime.datetime] = window.sql_backup_finished_at
+        _ = (since, sql, window.started_at, window.finished_at)
+    staged: mesbackup.StagedPackage = mesbackup.stage(pkg, out, "MES", "11.3.0", system_specific=True, force=True)
+    target: Path = staged.path
+    plan: mesbackup.PrunePlan = mesbackup.plan_prune(out, 3)
+    gone: List[Path] = mesbackup.prune(out, 3).deleted
+    client = mesbackup.Client(token="t")
+    client.backup("MESCDM", out, sql_backup_finished=datetime.datetime.now(datetime.timezone.utc))
+    _ = (ok, digest, policies, target, plan.to_delete, gone, result.to_dict(), info.to_dict())
+    return rows + result.files_checked + result.parts_checked + int(info.verified)

@@ -2,62 +2,44 @@
 //! client's sidecar functions. No verification logic lives here: this module reads files, feeds
 //! bytes, prints reports and maps them to exit codes.
 
-use std::fs::File;
-use std::io::{self, Read};
 use std::path::Path;
 
 use indicatif::HumanBytes;
-use mesbackup_client::folder;
+use mesbackup_client::{folder, verify_file};
 use mesbackup_core::inspect::Inspection;
-use mesbackup_core::verify::{Verifier, VerifyOptions, VerifyReport};
-use mesbackup_core::{Error, ErrorKind};
+use mesbackup_core::verify::VerifyReport;
+use mesbackup_core::Error;
 use serde_json::json;
 
 use crate::exit_code_of;
 use crate::output::Ui;
 
-/// Read size of each chunk fed to the verifier.
-const CHUNK: usize = 1 << 20;
 /// Files at least this large get a progress bar on a terminal.
 const BAR_FROM: u64 = 16 << 20;
 
-/// One pass over `path`: the verify report (SHA-256 on, compared with the sidecar's when there is
-/// one) and the inspection. Errors are about reaching the file (io) or reading its sidecar.
+/// One pass over `path` (client's `verify_file`) with a progress bar for large files.
 fn scan(ui: &Ui, path: &Path) -> Result<(VerifyReport, Inspection, bool), Error> {
     let shown = path.display().to_string();
-    let sidecar = folder::read_sidecar(path)?;
-    let has_sidecar = sidecar.is_some();
-    let mut file = File::open(path).map_err(|e| Error::io(format!("cannot open {shown}: {e}")))?;
-    let meta = file.metadata().map_err(|e| Error::io(format!("cannot read {shown}: {e}")))?;
-    if meta.is_dir() {
-        return Err(Error::io(format!("{shown} is a folder, not a package")));
-    }
-    let options = VerifyOptions { sha256: true, expected_sha256: sidecar.map(|s| s.sha256) };
-    let mut verifier = Verifier::with_options(options).map_err(|e| {
-        Error::new(ErrorKind::Integrity, format!("{shown}: its sidecar is damaged: {}", e.message))
-    })?;
     let key = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| shown.clone());
-    let bar = if meta.len() >= BAR_FROM { ui.file_bar(&key, meta.len()) } else { None };
-    let mut buf = vec![0u8; CHUNK];
-    let read_result = loop {
-        match file.read(&mut buf) {
-            Ok(0) => break Ok(()),
-            Ok(n) => {
-                verifier.feed(&buf[..n]);
-                if let Some(b) = &bar {
-                    b.set_position(verifier.bytes_fed());
-                }
+    let bar = std::cell::RefCell::new(None);
+    let result = verify_file::verify_file(
+        path,
+        &mut |size| {
+            if size >= BAR_FROM {
+                *bar.borrow_mut() = ui.file_bar(&key, size);
             }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => break Err(Error::io(format!("cannot read {shown}: {e}"))),
-        }
-    };
-    if bar.is_some() {
+        },
+        &mut |done| {
+            if let Some(b) = bar.borrow().as_ref() {
+                b.set_position(done);
+            }
+        },
+    );
+    if bar.borrow().is_some() {
         ui.drop_bar(&key);
     }
-    read_result?;
-    let (report, inspection) = verifier.finish_with_inspection();
-    Ok((report, inspection, has_sidecar))
+    let v = result?;
+    Ok((v.report, v.inspection, v.has_sidecar))
 }
 
 /// The canonical error of a failed verification, its message prefixed with the package path.

@@ -13,6 +13,8 @@ pub mod folder;
 pub mod http;
 pub mod sink;
 pub mod system;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod verify_file;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm_clock;
 

@@ -37,6 +37,24 @@ from ._errors import (
     Unauthorized,
     UnexpectedResponse,
 )
+from ._files import (
+    BackupWindow,
+    DatabaseInfo,
+    PackageInfo,
+    Problem,
+    PruneEntry,
+    PrunePlan,
+    StagedPackage,
+    TableInfo,
+    VerifyResult,
+    WindowPackage,
+    backup_window,
+    inspect,
+    plan_prune,
+    prune,
+    stage,
+    verify,
+)
 from ._mesbackup import (
     ERROR_KINDS,
     PARTIAL_SUFFIX,
@@ -59,8 +77,10 @@ from ._mesbackup import (
 __all__ = [
     "AsyncClient",
     "BackupNotFound",
+    "BackupWindow",
     "Cancelled",
     "Client",
+    "DatabaseInfo",
     "DownloadLost",
     "ERROR_CLASSES",
     "ERROR_KINDS",
@@ -76,21 +96,35 @@ __all__ = [
     "NetworkError",
     "PARTIAL_SUFFIX",
     "Package",
+    "PackageInfo",
     "PackageName",
+    "Problem",
     "ProgressCallback",
+    "PruneEntry",
+    "PrunePlan",
     "SIDECAR_SUFFIX",
     "ServerError",
+    "StagedPackage",
+    "TableInfo",
     "Timeout",
     "Unauthorized",
     "UnexpectedResponse",
+    "VerifyResult",
+    "WindowPackage",
     "__version__",
+    "backup_window",
     "check_folder",
     "explain_package_name",
+    "inspect",
     "installer_name_for_database",
     "installer_package_name",
     "parse_package_name",
+    "plan_prune",
+    "prune",
+    "stage",
     "system_databases",
     "tqdm_progress",
+    "verify",
 ]
 
 #: ``progress(bytes_done, bytes_total_or_None, phase)``; phase is "starting", "waiting",
@@ -223,9 +257,15 @@ class AsyncClient:
         file_name: Optional[str] = None,
         overwrite: bool = False,
         progress: Optional[ProgressCallback] = None,
+        sql_backup_finished: Union[datetime.datetime, str, None] = None,
     ) -> Package:
         op = self._client._backup_op(
-            database, out_dir, installer_name=installer_name, file_name=file_name, overwrite=overwrite
+            database,
+            out_dir,
+            installer_name=installer_name,
+            file_name=file_name,
+            overwrite=overwrite,
+            sql_backup_finished=sql_backup_finished,
         )
         result: Package = await _drive(op, progress)
         return result

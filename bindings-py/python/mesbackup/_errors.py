@@ -15,7 +15,7 @@ Some classes also derive from the matching built-in exception so generic handler
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Type, Union
+from typing import Any, Dict, List, Optional, Type, Union
 
 __all__ = [
     "MesBackupError",
@@ -54,6 +54,10 @@ class MesBackupError(Exception):
         self.kind = kind or self.code or "unknown"
         self.guid = guid
         self.results = None
+        #: The package concerned (set by ``verify(..., raise_on_error=True)`` / ``inspect``).
+        self.path: Optional[Any] = None  # pathlib.Path
+        #: The full ``VerifyResult`` of a failed verification.
+        self.result: Optional[Any] = None  # VerifyResult
 
     def __str__(self) -> str:
         return self.message

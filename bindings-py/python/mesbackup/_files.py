@@ -1,0 +1,402 @@
+"""Packages on disk: verify, inspect, backup window, staging and pruning.
+
+Thin wrappers: the native module runs client's ``verify_file`` / ``folder`` functions (GIL released)
+and returns plain data, which becomes the frozen dataclasses below.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import os
+import pathlib
+from dataclasses import dataclass
+from typing import Any, Dict, List, Literal, Optional, Union
+
+from . import _mesbackup
+from ._errors import Integrity
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def _dt(text: Optional[str]) -> Optional[datetime.datetime]:
+    if text is None:
+        return None
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _as_dict(obj: Any) -> Dict[str, Any]:
+    def conv(v: Any) -> Any:
+        if dataclasses.is_dataclass(v) and not isinstance(v, type):
+            return {f.name: conv(getattr(v, f.name)) for f in dataclasses.fields(v)}
+        if isinstance(v, (list, tuple)):
+            return [conv(x) for x in v]
+        if isinstance(v, dict):
+            return {k: conv(x) for k, x in v.items()}
+        if isinstance(v, (datetime.datetime, pathlib.PurePath)):
+            return v.isoformat() if isinstance(v, datetime.datetime) else str(v)
+        return v
+
+    result: Dict[str, Any] = conv(obj)
+    return result
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in a package; ``file`` names the file or zip entry, when there is one."""
+
+    kind: str
+    message: str
+    file: Optional[str]
+    detail: Dict[str, Any]
+
+    def to_dict(self) -> Dict[str, Any]:
+        return _as_dict(self)
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """The outcome of :func:`verify`. Truthy when the package is sound."""
+
+    path: pathlib.Path
+    ok: bool
+    problems: List[Problem]
+    #: SHA-256 of the package (lowercase hex).
+    sha256: Optional[str]
+    #: A sidecar was found beside the package and its SHA-256 matched.
+    sidecar_matched: bool
+    #: A sidecar was found beside the package (its SHA-256 was compared).
+    has_sidecar: bool
+    size: int
+    #: Files whose size and checksum were compared with the backup manifest.
+    files_checked: int
+    #: Part files compared with their part's ``checksums.txt``.
+    part_files_checked: int
+    parts_checked: int
+    #: Things not checked, and why.
+    notes: List[str]
+    #: The canonical error message when the package is damaged (path first), else None.
+    error: Optional[str]
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def to_dict(self) -> Dict[str, Any]:
+        return _as_dict(self)
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    database: str
+    name: str
+    #: "table", "view", "materialized_view", "dictionary"...
+    kind: str
+    #: The engine's name (``ReplacingMergeTree``).
+    engine: Optional[str]
+    #: The engine as written (``ReplacingMergeTree(ModifiedOn)``).
+    engine_full: Optional[str]
+    order_by: Optional[str]
+    partition_by: Optional[str]
+    storage_policy: Optional[str]
+    disk: Optional[str]
+    #: The policy the table needs on the restore target.
+    required_policy: Optional[str]
+    parts: int
+    rows: int
+    bytes: int
+
+    def to_dict(self) -> Dict[str, Any]:
+        return _as_dict(self)
+
+
+@dataclass(frozen=True)
+class DatabaseInfo:
+    name: str
+    engine: Optional[str]
+    tables: List[TableInfo]
+    parts: int
+    rows: int
+    bytes: int
+
+    def to_dict(self) -> Dict[str, Any]:
+        return _as_dict(self)
+
+
+@dataclass(frozen=True)
+class PackageInfo:
+    """What :func:`inspect` found in a package (and whether it verified)."""
+
+    path: pathlib.Path
+    backup_root: Optional[str]
+    timestamp: Optional[str]
+    databases: List[DatabaseInfo]
+    #: Every table of every database.
+    tables: List[TableInfo]
+    #: Storage policies the target needs at restore time.
+    storage_policies: List[str]
+    #: Disks the target needs at restore time.
+    disks: List[str]
+    parts: int
+    rows: int
+    bytes: int
+    notes: List[str]
+    #: The package verified (same pass); see ``verification`` for its problems.
+    verified: bool
+    verification: VerifyResult
+
+    def table(self, name: str, database: Optional[str] = None) -> Optional[TableInfo]:
+        for t in self.tables:
+            if t.name == name and (database is None or t.database == database):
+                return t
+        return None
+
+    def to_dict(self) -> Dict[str, Any]:
+        return _as_dict(self)
+
+
+def _verify_result(raw: Dict[str, Any]) -> VerifyResult:
+    report = raw["report"]
+    problems = [Problem(p["kind"], p["message"], p["file"], p["detail"]) for p in raw["problems"]]
+    return VerifyResult(
+        path=pathlib.Path(raw["path"]),
+        ok=not problems,
+        problems=problems,
+        sha256=report.get("sha256"),
+        sidecar_matched=bool(raw["sidecar_matched"]),
+        has_sidecar=bool(raw["has_sidecar"]),
+        size=int(raw["size"]),
+        files_checked=int(report["files_checked"]),
+        part_files_checked=int(report["part_files_checked"]),
+        parts_checked=int(report["parts_checked"]),
+        notes=list(report["notes"]),
+        error=raw["error"],
+    )
+
+
+def _raise_if_damaged(result: VerifyResult) -> None:
+    if not result.ok:
+        err = Integrity(result.error or f"{result.path}: the package is damaged", kind="integrity")
+        err.path = result.path
+        err.result = result
+        raise err
+
+
+def verify(path: PathLike, *, raise_on_error: bool = False) -> VerifyResult:
+    """Verifies a package on disk in one pass: every zip entry's CRC, every file against the
+    ClickHouse backup manifest, part files against their ``checksums.txt``, and the SHA-256 against
+    the sidecar beside it when there is one. A damaged package is a result with ``ok=False`` (and
+    ``problems`` naming the files); with ``raise_on_error=True`` it raises :class:`Integrity`
+    (``.path``, ``.result``). Unreadable files raise :class:`IoError`."""
+    result = _verify_result(_mesbackup._verify_file(os.fspath(path)))
+    if raise_on_error:
+        _raise_if_damaged(result)
+    return result
+
+
+def _table(t: Dict[str, Any]) -> TableInfo:
+    return TableInfo(
+        database=t["database"],
+        name=t["name"],
+        kind=t["kind"],
+        engine=t.get("engine_name"),
+        engine_full=t.get("engine"),
+        order_by=t.get("order_by"),
+        partition_by=t.get("partition_by"),
+        storage_policy=t.get("storage_policy"),
+        disk=t.get("disk"),
+        required_policy=t.get("required_policy"),
+        parts=int(t["parts"]),
+        rows=int(t["rows"]),
+        bytes=int(t["bytes"]),
+    )
+
+
+def inspect(path: PathLike, *, raise_on_error: bool = False) -> PackageInfo:
+    """Databases, tables (engine, parts, rows, bytes), and the storage policies and disks a restore
+    needs, read in the same single pass as :func:`verify` (``verified`` tells whether it passed)."""
+    raw = _mesbackup._verify_file(os.fspath(path))
+    result = _verify_result(raw)
+    if raise_on_error:
+        _raise_if_damaged(result)
+    i = raw["inspection"]
+    databases = [
+        DatabaseInfo(
+            name=d["name"],
+            engine=d.get("engine"),
+            tables=[_table(t) for t in d["tables"]],
+            parts=int(d["parts"]),
+            rows=int(d["rows"]),
+            bytes=int(d["bytes"]),
+        )
+        for d in i["databases"]
+    ]
+    return PackageInfo(
+        path=result.path,
+        backup_root=i.get("backup_root"),
+        timestamp=i.get("timestamp"),
+        databases=databases,
+        tables=[t for d in databases for t in d.tables],
+        storage_policies=list(i["storage_policies"]),
+        disks=list(i["disks"]),
+        parts=int(i["parts"]),
+        rows=int(i["rows"]),
+        bytes=int(i["bytes"]),
+        notes=list(i["notes"]),
+        verified=result.ok,
+        verification=result,
+    )
+
+
+@dataclass(frozen=True)
+class WindowPackage:
+    file: str
+    database: Optional[str]
+    started_at: Optional[datetime.datetime]
+    finished_at: Optional[datetime.datetime]
+
+
+@dataclass(frozen=True)
+class BackupWindow:
+    """The range to re-run MES data processing over after restoring the packages of a folder."""
+
+    #: Earliest ClickHouse backup start.
+    started_at: datetime.datetime
+    #: Latest ClickHouse backup finish.
+    finished_at: datetime.datetime
+    #: Latest SQL Server backup completion recorded in the sidecars, if any.
+    sql_backup_finished_at: Optional[datetime.datetime]
+    #: Where data processing should start.
+    reprocess_from: datetime.datetime
+    packages: List[WindowPackage]
+
+    def to_dict(self) -> Dict[str, Any]:
+        return _as_dict(self)
+
+
+def _req(text: Optional[str]) -> datetime.datetime:
+    value = _dt(text)
+    assert value is not None
+    return value
+
+
+def backup_window(folder: PathLike) -> Optional[BackupWindow]:
+    """Earliest start to latest finish over the sidecars in ``folder`` (plus the SQL Server backup
+    completion when recorded); None when no sidecar records both a start and a finish."""
+    raw = _mesbackup._backup_window(os.fspath(folder))
+    if raw is None:
+        return None
+    w = raw["window"]
+    return BackupWindow(
+        started_at=_req(w["started_at"]),
+        finished_at=_req(w["finished_at"]),
+        sql_backup_finished_at=_dt(w.get("sql_backup_finished_at")),
+        reprocess_from=_req(w["reprocess_from"]),
+        packages=[
+            WindowPackage(p["file"], p.get("database"), _dt(p.get("started_at")), _dt(p.get("finished_at")))
+            for p in raw["packages"]
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class StagedPackage:
+    """A package placed in an installer's custom packages folder under its installer name."""
+
+    source: pathlib.Path
+    path: pathlib.Path
+    file_name: str
+    kind: Literal["Online", "CDM", "ODS", "DWH"]
+    size: int
+    #: Computed while copying (None when a move was a rename).
+    sha256: Optional[str]
+    moved: bool
+    #: An existing file of that name was replaced (``force=True``).
+    replaced: bool
+    #: The sidecar written beside the target, when the source had one.
+    sidecar: Optional[pathlib.Path]
+
+    def to_dict(self) -> Dict[str, Any]:
+        return _as_dict(self)
+
+
+def stage(
+    package: PathLike,
+    into: PathLike,
+    system: str,
+    version: str,
+    *,
+    system_specific: bool = False,
+    move: bool = False,
+    force: bool = False,
+) -> StagedPackage:
+    """Copies (or moves) ``package`` into the installer's custom packages folder ``into`` under the
+    installer name for ``system`` and ``version``. Atomic; never replaces a file unless ``force``;
+    a copy is checked against the source's sidecar (:class:`Integrity` on mismatch)."""
+    raw = _mesbackup._stage(os.fspath(package), os.fspath(into), system, version, system_specific, move, force)
+    sidecar = raw.get("sidecar")
+    return StagedPackage(
+        source=pathlib.Path(raw["source"]),
+        path=pathlib.Path(raw["target"]),
+        file_name=raw["file_name"],
+        kind=raw["kind"],
+        size=int(raw["size"]),
+        sha256=raw.get("sha256"),
+        moved=bool(raw["moved"]),
+        replaced=bool(raw["replaced"]),
+        sidecar=pathlib.Path(sidecar) if sidecar else None,
+    )
+
+
+@dataclass(frozen=True)
+class PruneEntry:
+    package: pathlib.Path
+    sidecar: pathlib.Path
+    database: Optional[str]
+    finished_at: Optional[datetime.datetime]
+    size: int
+    keep: bool
+
+
+@dataclass(frozen=True)
+class PrunePlan:
+    """Per database, newest first: which packages stay and which go."""
+
+    keep: int
+    entries: List[PruneEntry]
+    #: Paths deleted (empty for :func:`plan_prune`).
+    deleted: List[pathlib.Path]
+
+    @property
+    def to_delete(self) -> List[PruneEntry]:
+        return [e for e in self.entries if not e.keep]
+
+    def to_dict(self) -> Dict[str, Any]:
+        return _as_dict(self)
+
+
+def _prune_plan(raw: Dict[str, Any]) -> PrunePlan:
+    return PrunePlan(
+        keep=int(raw["keep"]),
+        entries=[
+            PruneEntry(
+                pathlib.Path(e["package"]),
+                pathlib.Path(e["sidecar"]),
+                e.get("database"),
+                _dt(e.get("finished_at")),
+                int(e["size"]),
+                bool(e["keep"]),
+            )
+            for e in raw["entries"]
+        ],
+        deleted=[pathlib.Path(p) for p in raw["deleted"]],
+    )
+
+
+def plan_prune(folder: PathLike, keep: int) -> PrunePlan:
+    """Retention by sidecar times: per database the ``keep`` newest backups stay. Deletes nothing."""
+    return _prune_plan(_mesbackup._prune(os.fspath(folder), keep, False))
+
+
+def prune(folder: PathLike, keep: int) -> PrunePlan:
+    """Deletes what :func:`plan_prune` marks for deletion (package, then its sidecar)."""
+    return _prune_plan(_mesbackup._prune(os.fspath(folder), keep, True))
