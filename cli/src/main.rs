@@ -10,6 +10,7 @@ mod folder_cmds;
 mod jobs;
 mod output;
 mod package_cmds;
+mod restore_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -118,6 +119,22 @@ Example:
     /// policies and disks the target needs at restore; verifies it in the same pass.
     #[command(after_help = "Exit code 11 (integrity) when the package fails verification (the contents are still shown).")]
     Inspect(InspectArgs),
+    /// Restore a package into a ClickHouse server: verify, plan against the target's storage policies,
+    /// disks and databases, RESTORE ... ASYNC, follow system.backups, compare row counts.
+    #[command(after_help = "Credentials for ClickHouse: CLICKHOUSE_USER and CLICKHOUSE_PASSWORD (environment only).
+Exit code 2 (invalid_argument) when the plan finds a problem (missing storage policy or disk, non-empty
+target database, name clash): nothing is run. 11 (integrity) when the package is damaged or row counts differ.
+Examples:
+  mesbackup restore MESCDM.zip --clickhouse http://localhost:8123 --as MESCDM_check --dry-run
+  mesbackup restore MESCDM.zip --clickhouse http://localhost:8123 --as MESCDM_check --server-backup-path /var/lib/clickhouse/backups")]
+    Restore(RestoreArgs),
+    /// Prove packages restore: verify, restore each into a throwaway database (<prefix><db>), compare
+    /// every table's row count with the package, drop it; one result per package.
+    #[command(name = "test-restore", after_help = "Credentials for ClickHouse: CLICKHOUSE_USER and CLICKHOUSE_PASSWORD (environment only).
+Exit code 0 only when every package verifies, restores and matches its row counts.
+Example:
+  mesbackup test-restore /backups/*.zip --clickhouse http://localhost:8123 --server-backup-path /var/lib/clickhouse/backups")]
+    TestRestore(TestRestoreArgs),
     /// Print the backup window of a folder of packages: earliest start to latest finish over their
     /// sidecars, the range to re-run MES data processing over after a restore.
     Window(WindowArgs),
@@ -264,6 +281,56 @@ struct InspectArgs {
 }
 
 #[derive(Args)]
+struct RestoreArgs {
+    /// A package file (zip).
+    #[arg(value_name = "PACKAGE")]
+    package: PathBuf,
+    /// ClickHouse's HTTP interface (e.g. http://localhost:8123).
+    #[arg(long, value_name = "URL")]
+    clickhouse: String,
+    /// Restore under this database name.
+    #[arg(long = "as", value_name = "NAME")]
+    as_name: Option<String>,
+    /// Restore every table with this storage policy (RESTORE ... SETTINGS storage_policy=).
+    #[arg(long, value_name = "POLICY")]
+    storage_policy: Option<String>,
+    /// Print the plan and stop: nothing is extracted or run.
+    #[arg(long)]
+    dry_run: bool,
+    /// A folder the server can read (under its backups.allowed_path), same path on this machine.
+    #[arg(long, value_name = "DIR")]
+    server_backup_path: Option<PathBuf>,
+    /// Give up following the restore after this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    timeout: u64,
+}
+
+#[derive(Args)]
+struct TestRestoreArgs {
+    /// Package files (zip).
+    #[arg(required = true, value_name = "PACKAGE")]
+    packages: Vec<PathBuf>,
+    /// ClickHouse's HTTP interface (e.g. http://localhost:8123).
+    #[arg(long, value_name = "URL")]
+    clickhouse: String,
+    /// Prefix of the throwaway database names.
+    #[arg(long, value_name = "PREFIX", default_value = "mesbackup_testrestore_")]
+    prefix: String,
+    /// Keep the restored databases instead of dropping them.
+    #[arg(long)]
+    keep: bool,
+    /// Restore every table with this storage policy.
+    #[arg(long, value_name = "POLICY")]
+    storage_policy: Option<String>,
+    /// A folder the server can read (under its backups.allowed_path), same path on this machine.
+    #[arg(long, value_name = "DIR")]
+    server_backup_path: PathBuf,
+    /// Give up following one restore after this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    timeout: u64,
+}
+
+#[derive(Args)]
 struct WindowArgs {
     /// Folder of packages saved by mesbackup (their *.mesbackup.json sidecars are read).
     dir: PathBuf,
@@ -342,6 +409,36 @@ fn run(command: Command, ui: &Ui) -> Result<u8, Error> {
         Command::Prune(a) => folder_cmds::prune(ui, &a.dir, a.keep, a.yes),
         Command::Verify(a) => package_cmds::verify(ui, &a.packages),
         Command::Inspect(a) => package_cmds::inspect(ui, &a.package),
+        Command::Restore(a) => {
+            let rt = runtime()?;
+            rt.block_on(restore_cmd::restore(
+                ui,
+                restore_cmd::RestoreOpts {
+                    package: a.package,
+                    clickhouse: a.clickhouse,
+                    target_name: a.as_name,
+                    storage_policy: a.storage_policy,
+                    dry_run: a.dry_run,
+                    server_backup_path: a.server_backup_path,
+                    timeout_secs: a.timeout,
+                },
+            ))
+        }
+        Command::TestRestore(a) => {
+            let rt = runtime()?;
+            rt.block_on(restore_cmd::test_restore(
+                ui,
+                restore_cmd::TestRestoreOpts {
+                    packages: a.packages,
+                    clickhouse: a.clickhouse,
+                    prefix: a.prefix,
+                    keep: a.keep,
+                    storage_policy: a.storage_policy,
+                    server_backup_path: a.server_backup_path,
+                    timeout_secs: a.timeout,
+                },
+            ))
+        }
         Command::Window(a) => package_cmds::window(ui, &a.dir),
         Command::Demo(a) => {
             let rt = runtime()?;

@@ -11,6 +11,8 @@ pub mod file_sink;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod folder;
 pub mod http;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod restore;
 pub mod sink;
 pub mod system;
 #[cfg(not(target_arch = "wasm32"))]

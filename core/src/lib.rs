@@ -17,6 +17,7 @@ pub mod naming;
 pub mod package_shape;
 pub mod polling;
 pub mod response;
+pub mod restore_plan;
 pub mod sidecar;
 pub mod url;
 pub mod verify;

@@ -1,0 +1,673 @@
+//! The restore plan: given a package's [`Inspection`] and what the target ClickHouse reports
+//! (`system.storage_policies`, `system.disks`, `system.databases` / `system.tables`), list what
+//! would make `RESTORE DATABASE` fail, before anything touches the server: a storage policy or
+//! disk the target lacks (ClickHouse's UNKNOWN_POLICY / UNKNOWN_DISK, which it reports late), a
+//! non-empty target database, a name clash. Every problem names the policy, disk or database and
+//! says what to do (`--as NAME`, `--storage-policy POLICY`).
+//!
+//! Pure: the caller runs the queries ([`FACTS_QUERIES`]) and the statement ([`RestorePlan::sql`]).
+
+use serde::{Deserialize, Serialize};
+
+use crate::inspect::Inspection;
+
+/// One storage policy of the target (`system.storage_policies`, grouped by policy).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct TargetPolicy {
+    pub policy: String,
+    pub volumes: Vec<String>,
+    pub disks: Vec<String>,
+}
+
+/// One database of the target and how many tables it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct TargetDatabase {
+    pub name: String,
+    pub tables: u64,
+}
+
+/// What the target ClickHouse reports.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct TargetFacts {
+    pub storage_policies: Vec<TargetPolicy>,
+    pub disks: Vec<String>,
+    pub databases: Vec<TargetDatabase>,
+}
+
+/// The queries whose JSONEachRow rows [`TargetFacts::from_rows`] reads, in order:
+/// policies (one row per volume), disks, databases, table counts per database.
+pub const FACTS_QUERIES: [&str; 4] = [
+    "SELECT policy_name, volume_name, disks FROM system.storage_policies",
+    "SELECT name FROM system.disks",
+    "SELECT name FROM system.databases",
+    "SELECT database, count() AS tables FROM system.tables GROUP BY database",
+];
+
+fn str_field<'a>(row: &'a serde_json::Value, key: &str) -> Option<&'a str> {
+    row.get(key).and_then(|v| v.as_str())
+}
+
+/// A JSON number, or a 64-bit integer quoted as a string (ClickHouse's
+/// `output_format_json_quote_64bit_integers`).
+pub fn json_u64(v: &serde_json::Value) -> Option<u64> {
+    v.as_u64()
+        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+}
+
+impl TargetFacts {
+    /// Builds the facts from the rows of the four [`FACTS_QUERIES`].
+    pub fn from_rows(
+        policies: &[serde_json::Value],
+        disks: &[serde_json::Value],
+        databases: &[serde_json::Value],
+        table_counts: &[serde_json::Value],
+    ) -> TargetFacts {
+        let mut facts = TargetFacts::default();
+        for row in policies {
+            let Some(name) = str_field(row, "policy_name") else {
+                continue;
+            };
+            let idx = match facts.storage_policies.iter().position(|p| p.policy == name) {
+                Some(i) => i,
+                None => {
+                    facts.storage_policies.push(TargetPolicy {
+                        policy: name.to_owned(),
+                        ..Default::default()
+                    });
+                    facts.storage_policies.len() - 1
+                }
+            };
+            let p = &mut facts.storage_policies[idx];
+            if let Some(v) = str_field(row, "volume_name") {
+                if !p.volumes.iter().any(|x| x == v) {
+                    p.volumes.push(v.to_owned());
+                }
+            }
+            if let Some(list) = row.get("disks").and_then(|d| d.as_array()) {
+                for d in list.iter().filter_map(|d| d.as_str()) {
+                    if !p.disks.iter().any(|x| x == d) {
+                        p.disks.push(d.to_owned());
+                    }
+                }
+            }
+        }
+        facts.disks = disks
+            .iter()
+            .filter_map(|r| str_field(r, "name"))
+            .map(str::to_owned)
+            .collect();
+        for row in databases {
+            if let Some(name) = str_field(row, "name") {
+                let tables = table_counts
+                    .iter()
+                    .find(|r| str_field(r, "database") == Some(name))
+                    .and_then(|r| r.get("tables"))
+                    .and_then(json_u64)
+                    .unwrap_or(0);
+                facts.databases.push(TargetDatabase {
+                    name: name.to_owned(),
+                    tables,
+                });
+            }
+        }
+        facts
+    }
+
+    pub fn policy(&self, name: &str) -> Option<&TargetPolicy> {
+        self.storage_policies.iter().find(|p| p.policy == name)
+    }
+    pub fn database(&self, name: &str) -> Option<&TargetDatabase> {
+        self.databases.iter().find(|d| d.name == name)
+    }
+}
+
+/// What would make the restore fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemKind {
+    /// The package does not hold the database asked for.
+    UnknownDatabase,
+    /// A name that cannot be used (empty, control characters).
+    InvalidName,
+    /// A storage policy a table needs (or the `--storage-policy` override) is not on the target.
+    MissingPolicy,
+    /// A disk a table is pinned to is not on the target.
+    MissingDisk,
+    /// The target database exists and holds tables.
+    NonEmptyTarget,
+    /// The target name is a system database, or differs only in case from an existing one.
+    NameClash,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanProblem {
+    pub kind: ProblemKind,
+    /// The policy, disk or database the problem is about.
+    pub name: String,
+    /// Tables concerned (`db.table`), when the problem is about tables.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<String>,
+    /// What is wrong and what to do about it.
+    pub message: String,
+}
+
+/// What `plan_restore` decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestorePlan {
+    /// The database in the package.
+    pub source_database: String,
+    /// The database it will be restored as.
+    pub target_database: String,
+    /// Empty when the restore can go ahead.
+    pub problems: Vec<PlanProblem>,
+    /// Things worth knowing that do not stop the restore.
+    pub notes: Vec<String>,
+    /// RESTORE settings, as (name, value) with values unquoted.
+    pub settings: Vec<(String, String)>,
+    /// Expected row count per table of the database (from the package), to compare after.
+    pub tables: Vec<(String, u64)>,
+}
+
+impl RestorePlan {
+    pub fn is_ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    /// `RESTORE DATABASE `X` AS `Y` FROM File('<backup_path>') SETTINGS ... ASYNC`.
+    pub fn sql(&self, backup_path: &str) -> String {
+        let mut s = format!("RESTORE DATABASE {}", quote_ident(&self.source_database));
+        if self.target_database != self.source_database {
+            s.push_str(&format!(" AS {}", quote_ident(&self.target_database)));
+        }
+        s.push_str(&format!(" FROM File({})", quote_string(backup_path)));
+        if !self.settings.is_empty() {
+            let list: Vec<String> = self
+                .settings
+                .iter()
+                .map(|(k, v)| format!("{k} = {}", quote_string(v)))
+                .collect();
+            s.push_str(&format!(" SETTINGS {}", list.join(", ")));
+        }
+        s.push_str(" ASYNC");
+        s
+    }
+
+    /// One message naming every problem (for an error).
+    pub fn problems_message(&self) -> String {
+        self.problems
+            .iter()
+            .map(|p| p.message.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// A ClickHouse identifier in backquotes, backslashes and backquotes escaped.
+pub fn quote_ident(name: &str) -> String {
+    let mut s = String::with_capacity(name.len() + 2);
+    s.push('`');
+    for c in name.chars() {
+        match c {
+            '`' => s.push_str("\\`"),
+            '\\' => s.push_str("\\\\"),
+            _ => s.push(c),
+        }
+    }
+    s.push('`');
+    s
+}
+
+/// A ClickHouse string literal in single quotes, backslashes and quotes escaped.
+pub fn quote_string(value: &str) -> String {
+    let mut s = String::with_capacity(value.len() + 2);
+    s.push('\'');
+    for c in value.chars() {
+        match c {
+            '\'' => s.push_str("\\'"),
+            '\\' => s.push_str("\\\\"),
+            _ => s.push(c),
+        }
+    }
+    s.push('\'');
+    s
+}
+
+const SYSTEM_DATABASES: [&str; 3] = ["system", "information_schema", "INFORMATION_SCHEMA"];
+
+fn bad_name(name: &str) -> bool {
+    name.is_empty() || name.chars().any(|c| c.is_control())
+}
+
+/// Checks a restore of `database` (as named in the package) into the target described by `facts`,
+/// as `target_name` (`--as`) or under its own name, optionally overriding every table's storage
+/// policy (`--storage-policy`).
+pub fn plan_restore(
+    inspection: &Inspection,
+    database: &str,
+    target_name: Option<&str>,
+    storage_policy_override: Option<&str>,
+    facts: &TargetFacts,
+) -> RestorePlan {
+    let target = target_name.unwrap_or(database).to_owned();
+    let mut plan = RestorePlan {
+        source_database: database.to_owned(),
+        target_database: target.clone(),
+        problems: Vec::new(),
+        notes: Vec::new(),
+        settings: Vec::new(),
+        tables: Vec::new(),
+    };
+    let mut problem = |kind, name: &str, tables: Vec<String>, message: String| {
+        plan.problems.push(PlanProblem {
+            kind,
+            name: name.to_owned(),
+            tables,
+            message,
+        });
+    };
+
+    let Some(db) = inspection.databases.iter().find(|d| d.name == database) else {
+        let have: Vec<&str> = inspection
+            .databases
+            .iter()
+            .map(|d| d.name.as_str())
+            .collect();
+        problem(
+            ProblemKind::UnknownDatabase,
+            database,
+            vec![],
+            format!(
+                "the package holds no database '{database}' (it holds: {})",
+                if have.is_empty() {
+                    "none".to_owned()
+                } else {
+                    have.join(", ")
+                }
+            ),
+        );
+        return plan;
+    };
+
+    if bad_name(&target) {
+        problem(
+            ProblemKind::InvalidName,
+            &target,
+            vec![],
+            format!("'{target}' cannot be a database name: choose another with --as NAME"),
+        );
+    } else if SYSTEM_DATABASES
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(&target))
+    {
+        problem(
+            ProblemKind::NameClash,
+            &target,
+            vec![],
+            format!("'{target}' is a system database of the target: restore under another name with --as NAME"),
+        );
+    } else if let Some(existing) = facts.database(&target) {
+        if existing.tables > 0 {
+            problem(
+                ProblemKind::NonEmptyTarget,
+                &target,
+                vec![],
+                format!(
+                    "database '{target}' already exists on the target with {} table(s): restore under another name with --as NAME, or drop it first",
+                    existing.tables
+                ),
+            );
+        } else {
+            plan.notes.push(format!("database '{target}' exists on the target and is empty: the tables are restored into it"));
+        }
+    } else if let Some(other) = facts
+        .databases
+        .iter()
+        .find(|d| d.name.eq_ignore_ascii_case(&target))
+    {
+        problem(
+            ProblemKind::NameClash,
+            &target,
+            vec![],
+            format!(
+                "the target has a database '{}' that differs from '{target}' only in case: choose an unambiguous name with --as NAME",
+                other.name
+            ),
+        );
+    }
+
+    // Storage policies.
+    let available = || {
+        let v: Vec<&str> = facts
+            .storage_policies
+            .iter()
+            .map(|p| p.policy.as_str())
+            .collect();
+        if v.is_empty() {
+            "none".to_owned()
+        } else {
+            v.join(", ")
+        }
+    };
+    match storage_policy_override {
+        Some(p) => {
+            if bad_name(p) {
+                problem(
+                    ProblemKind::InvalidName,
+                    p,
+                    vec![],
+                    format!("'{p}' cannot be a storage policy name"),
+                );
+            } else if facts.policy(p).is_none() {
+                problem(
+                    ProblemKind::MissingPolicy,
+                    p,
+                    vec![],
+                    format!("the target has no storage policy '{p}' given with --storage-policy (it has: {})", available()),
+                );
+            } else {
+                plan.settings
+                    .push(("storage_policy".to_owned(), p.to_owned()));
+            }
+        }
+        None => {
+            let mut needed: Vec<(String, Vec<String>)> = Vec::new();
+            for t in db.tables.iter() {
+                if let Some(p) = &t.required_policy {
+                    let name = format!("{}.{}", t.database, t.name);
+                    match needed.iter_mut().find(|(q, _)| q == p) {
+                        Some((_, v)) => v.push(name),
+                        None => needed.push((p.clone(), vec![name])),
+                    }
+                }
+            }
+            for (p, tables) in needed {
+                match facts.policy(&p) {
+                    None => problem(
+                        ProblemKind::MissingPolicy,
+                        &p,
+                        tables.clone(),
+                        format!(
+                            "the target has no storage policy '{p}', needed by {} (it has: {}): create it on the target, or override it with --storage-policy POLICY",
+                            tables.join(", "),
+                            available()
+                        ),
+                    ),
+                    Some(tp) => {
+                        let missing: Vec<&String> = tp.disks.iter().filter(|d| !facts.disks.contains(d)).collect();
+                        if !missing.is_empty() && !facts.disks.is_empty() {
+                            let m: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
+                            problem(
+                                ProblemKind::MissingDisk,
+                                m[0],
+                                tables.clone(),
+                                format!("storage policy '{p}' of the target names disk(s) {} that the target does not list", m.join(", ")),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // Disks tables are pinned to.
+    for t in db.tables.iter() {
+        if let Some(d) = &t.disk {
+            if d.contains('(') {
+                plan.notes.push(format!(
+                    "{}.{} defines its disk inline ({d}): not checked",
+                    t.database, t.name
+                ));
+                continue;
+            }
+            if !facts.disks.iter().any(|x| x == d) {
+                problem(
+                    ProblemKind::MissingDisk,
+                    d,
+                    vec![format!("{}.{}", t.database, t.name)],
+                    format!(
+                        "the target has no disk '{d}', needed by {}.{} (it has: {}): add the disk to the target's configuration",
+                        t.database,
+                        t.name,
+                        if facts.disks.is_empty() { "none".to_owned() } else { facts.disks.join(", ") }
+                    ),
+                );
+            }
+        }
+    }
+
+    plan.tables = db
+        .tables
+        .iter()
+        .filter(|t| {
+            t.kind == "table"
+                && t.engine_name.as_deref().is_some_and(|e| {
+                    e.ends_with("MergeTree") || e == "Log" || e == "TinyLog" || e == "StripeLog"
+                })
+        })
+        .map(|t| (t.name.clone(), t.rows))
+        .collect();
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspect::{DatabaseInfo, TableInfo};
+    use crate::verify::Verifier;
+
+    fn table(name: &str, policy: Option<&str>, disk: Option<&str>, rows: u64) -> TableInfo {
+        TableInfo {
+            database: "MESCDM".into(),
+            name: name.into(),
+            kind: "table".into(),
+            engine: Some("MergeTree".into()),
+            engine_name: Some("MergeTree".into()),
+            order_by: None,
+            partition_by: None,
+            primary_key: None,
+            storage_policy: policy.map(Into::into),
+            disk: disk.map(Into::into),
+            required_policy: if disk.is_some() {
+                None
+            } else {
+                Some(policy.unwrap_or("default").into())
+            },
+            uuid: None,
+            parts: 1,
+            rows,
+            bytes: 10,
+        }
+    }
+
+    fn inspection(tables: Vec<TableInfo>) -> Inspection {
+        Inspection {
+            databases: vec![DatabaseInfo {
+                name: "MESCDM".into(),
+                engine: Some("Atomic".into()),
+                uuid: None,
+                tables,
+                parts: 0,
+                rows: 0,
+                bytes: 0,
+            }],
+            ..Default::default()
+        }
+    }
+
+    fn facts(policies: &[&str], dbs: &[(&str, u64)]) -> TargetFacts {
+        TargetFacts {
+            storage_policies: policies
+                .iter()
+                .map(|p| TargetPolicy {
+                    policy: p.to_string(),
+                    volumes: vec!["main".into()],
+                    disks: vec!["default".into()],
+                })
+                .collect(),
+            disks: vec!["default".into()],
+            databases: dbs
+                .iter()
+                .map(|(n, t)| TargetDatabase {
+                    name: n.to_string(),
+                    tables: *t,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn clean_plan_and_sql() {
+        let i = inspection(vec![table("A", None, None, 5)]);
+        let p = plan_restore(
+            &i,
+            "MESCDM",
+            Some("MESCDM_copy"),
+            None,
+            &facts(&["default"], &[("system", 100)]),
+        );
+        assert!(p.is_ok(), "{:?}", p.problems);
+        assert_eq!(p.tables, vec![("A".to_string(), 5)]);
+        assert_eq!(
+            p.sql("/srv/backups/x"),
+            "RESTORE DATABASE `MESCDM` AS `MESCDM_copy` FROM File('/srv/backups/x') ASYNC"
+        );
+    }
+
+    #[test]
+    fn missing_policy_is_named_with_its_tables_and_the_way_out() {
+        let i = inspection(vec![
+            table("A", Some("hot_cold"), None, 5),
+            table("B", None, None, 1),
+        ]);
+        let p = plan_restore(&i, "MESCDM", None, None, &facts(&["default"], &[]));
+        assert_eq!(p.problems.len(), 1);
+        let pr = &p.problems[0];
+        assert_eq!(pr.kind, ProblemKind::MissingPolicy);
+        assert_eq!(pr.name, "hot_cold");
+        assert_eq!(pr.tables, vec!["MESCDM.A"]);
+        assert!(
+            pr.message.contains("'hot_cold'") && pr.message.contains("--storage-policy"),
+            "{}",
+            pr.message
+        );
+        // The override fixes it and shows up in the SQL.
+        let p = plan_restore(
+            &i,
+            "MESCDM",
+            None,
+            Some("default"),
+            &facts(&["default"], &[]),
+        );
+        assert!(p.is_ok());
+        assert_eq!(
+            p.sql("/b"),
+            "RESTORE DATABASE `MESCDM` FROM File('/b') SETTINGS storage_policy = 'default' ASYNC"
+        );
+        // An override the target lacks is named too.
+        let p = plan_restore(&i, "MESCDM", None, Some("ssd"), &facts(&["default"], &[]));
+        assert_eq!(p.problems[0].kind, ProblemKind::MissingPolicy);
+        assert_eq!(p.problems[0].name, "ssd");
+    }
+
+    #[test]
+    fn missing_disk() {
+        let i = inspection(vec![table("A", None, Some("s3"), 5)]);
+        let p = plan_restore(&i, "MESCDM", None, None, &facts(&["default"], &[]));
+        assert_eq!(p.problems.len(), 1);
+        assert_eq!(p.problems[0].kind, ProblemKind::MissingDisk);
+        assert_eq!(p.problems[0].name, "s3");
+    }
+
+    #[test]
+    fn target_database_checks() {
+        let i = inspection(vec![table("A", None, None, 5)]);
+        let f = facts(&["default"], &[("MESCDM", 3), ("Empty", 0), ("mixed", 1)]);
+        let p = plan_restore(&i, "MESCDM", None, None, &f);
+        assert_eq!(p.problems[0].kind, ProblemKind::NonEmptyTarget);
+        assert!(p.problems[0].message.contains("--as"));
+        let p = plan_restore(&i, "MESCDM", Some("Empty"), None, &f);
+        assert!(p.is_ok());
+        assert_eq!(p.notes.len(), 1);
+        let p = plan_restore(&i, "MESCDM", Some("MIXED"), None, &f);
+        assert_eq!(p.problems[0].kind, ProblemKind::NameClash);
+        let p = plan_restore(&i, "MESCDM", Some("system"), None, &f);
+        assert_eq!(p.problems[0].kind, ProblemKind::NameClash);
+        let p = plan_restore(&i, "MESCDM", Some(""), None, &f);
+        assert_eq!(p.problems[0].kind, ProblemKind::InvalidName);
+        let p = plan_restore(&i, "NOPE", None, None, &f);
+        assert_eq!(p.problems[0].kind, ProblemKind::UnknownDatabase);
+        assert!(p.problems[0].message.contains("MESCDM"));
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote_ident("a`b\\c"), "`a\\`b\\\\c`");
+        assert_eq!(quote_string("it's\\"), "'it\\'s\\\\'");
+        let i = inspection(vec![]);
+        let p = plan_restore(
+            &i,
+            "MESCDM",
+            Some("x` DROP"),
+            None,
+            &facts(&["default"], &[]),
+        );
+        assert_eq!(
+            p.sql("/b'x"),
+            "RESTORE DATABASE `MESCDM` AS `x\\` DROP` FROM File('/b\\'x') ASYNC"
+        );
+    }
+
+    #[test]
+    fn facts_from_rows() {
+        let v = |s: &str| -> Vec<serde_json::Value> {
+            s.lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect()
+        };
+        let f = TargetFacts::from_rows(
+            &v("{\"policy_name\":\"default\",\"volume_name\":\"default\",\"disks\":[\"default\"]}\n{\"policy_name\":\"tiered\",\"volume_name\":\"hot\",\"disks\":[\"ssd\"]}\n{\"policy_name\":\"tiered\",\"volume_name\":\"cold\",\"disks\":[\"hdd\"]}"),
+            &v("{\"name\":\"default\"}"),
+            &v("{\"name\":\"system\"}\n{\"name\":\"default\"}"),
+            &v("{\"database\":\"system\",\"tables\":\"130\"}"),
+        );
+        assert_eq!(f.storage_policies.len(), 2);
+        assert_eq!(f.policy("tiered").unwrap().volumes, vec!["hot", "cold"]);
+        assert_eq!(f.database("system").unwrap().tables, 130);
+        assert_eq!(f.database("default").unwrap().tables, 0);
+    }
+
+    fn fixture_inspection() -> Inspection {
+        let bytes = include_bytes!("../../tests/fixtures/clickhouse/mesfix_stored.zip");
+        let mut v = Verifier::new();
+        v.feed(bytes);
+        v.finish_with_inspection().1
+    }
+
+    #[test]
+    fn fixture_with_and_without_default_policy() {
+        let i = fixture_inspection();
+        let good = facts(&["default"], &[("system", 130), ("default", 0)]);
+        let p = plan_restore(&i, "MESFIX", Some("MESFIX_restored"), None, &good);
+        assert!(p.is_ok(), "{:?}", p.problems);
+        let mut rows: Vec<(String, u64)> = p.tables.clone();
+        rows.sort();
+        assert_eq!(
+            rows,
+            vec![
+                ("EmptyTable".to_string(), 0),
+                ("IoTEventData".to_string(), 1007),
+                ("MaterialHistory".to_string(), 2121),
+                ("ResourceStateHistory".to_string(), 1207)
+            ]
+        );
+        let bad = facts(&["tiered"], &[]);
+        let p = plan_restore(&i, "MESFIX", None, None, &bad);
+        assert_eq!(p.problems.len(), 1);
+        assert_eq!(p.problems[0].kind, ProblemKind::MissingPolicy);
+        assert_eq!(p.problems[0].name, "default");
+        assert!(p.problems[0]
+            .tables
+            .contains(&"MESFIX.ResourceStateHistory".to_string()));
+        assert!(plan_restore(&i, "MESFIX", None, Some("tiered"), &bad).is_ok());
+    }
+}
