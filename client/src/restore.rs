@@ -45,10 +45,17 @@ impl HttpExecutor {
             .connect_timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| Error::invalid_argument(format!("cannot build the HTTP client: {e}")))?;
+        let authority = url.split("://").nth(1).unwrap_or("").split('/').next().unwrap_or("");
+        if authority.contains('@') {
+            // Never echo it: the part before '@' is a credential.
+            return Err(Error::invalid_argument(
+                "the ClickHouse URL contains credentials: remove user:password@ and set CLICKHOUSE_USER / CLICKHOUSE_PASSWORD",
+            ));
+        }
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(Error::invalid_argument(format!(
-                "--clickhouse must be an http:// or https:// URL, not {url:?}"
-            )));
+            return Err(Error::invalid_argument(
+                "--clickhouse must be an http:// or https:// URL (for example http://127.0.0.1:8123)",
+            ));
         }
         Ok(HttpExecutor {
             url: url.to_owned(),
@@ -399,5 +406,20 @@ pub fn package_database(inspection: &Inspection) -> Result<String, Error> {
                 .collect::<Vec<_>>()
                 .join(", ")
         ))),
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::HttpExecutor;
+
+    #[test]
+    fn credentials_in_the_url_are_refused_without_echo() {
+        let err = HttpExecutor::new("http://admin:s3cret@127.0.0.1:8123", None, None).err().unwrap();
+        assert!(!err.message.contains("s3cret"));
+        let err = HttpExecutor::new("ftp://admin:s3cret@host", None, None).err().unwrap();
+        assert!(!err.message.contains("s3cret"));
+        assert!(HttpExecutor::new("ftp://host", None, None).is_err());
+        assert!(HttpExecutor::new("http://127.0.0.1:8123", None, None).is_ok());
     }
 }
