@@ -7,63 +7,27 @@
 mod common;
 
 use std::path::Path;
-use std::sync::Arc;
 
-use libtest_mimic::{Arguments, Failed, Trial};
 use mesbackup_core::ErrorKind;
-use scenario_runner::{check_requests, check_step, load_all, resolve_guid, scenarios_dir, Scenario, Step, StepResult};
+use scenario_runner::{resolve_guid, run_all_scenarios, run_steps, verdict, Failed, Scenario, Step, StepResult};
 
 fn main() {
-    let mut args = Arguments::from_args();
     // One scenario at a time: some use deadlines of a few hundred milliseconds, and the machines
     // that run the suite have two cores (peak memory is measured per child, so it is not the reason).
-    if args.test_threads.is_none() {
-        args.test_threads = Some(1);
-    }
-    let scenarios = load_all(&scenarios_dir()).expect("scenario files load");
-    assert!(!scenarios.is_empty(), "no scenario files found");
-    let trials = scenarios
-        .into_iter()
-        .map(|s| {
-            let name = s.name.clone();
-            let s = Arc::new(s);
-            Trial::test(name, move || run_scenario(&s))
-        })
-        .collect();
-    libtest_mimic::run(&args, trials).exit();
+    run_all_scenarios(run_scenario, false)
 }
 
 fn run_scenario(scenario: &Scenario) -> Result<(), Failed> {
-    let mock = mock_mes::MockMes::start_in_background("127.0.0.1:0".parse().unwrap());
-    mock.set_scenario(scenario.server.clone()).map_err(|e| format!("mock rejected the scenario: {e}"))?;
-    let prefix = scenario.server.get("path_prefix").and_then(|v| v.as_str()).unwrap_or("").to_owned();
-    let mut problems = Vec::new();
-    let mut previous_guid: Option<String> = None;
-    let out = tempfile::tempdir().unwrap();
     let mut all_events = Vec::new();
-    for (i, step) in scenario.steps.iter().enumerate() {
-        let env = format!("{}{}{}", mock.base_url(), prefix, step.env_suffix);
-        let (result, events, step_problems) = run_step(step, &env, previous_guid.as_deref(), out.path());
+    let mut problems = run_steps(scenario, |step, env, previous_guid, out| {
+        let (result, events, problems) = run_step(step, env, previous_guid, out);
         all_events.extend(events);
-        for p in step_problems.into_iter().chain(check_step(step, &result, out.path())) {
-            problems.push(format!("step {i} ({}): {p}", step.op));
-        }
-        if result.guid.is_some() {
-            previous_guid = result.guid.clone();
-        }
-    }
-    if let Some(expect) = &scenario.expect_requests {
-        let log: Vec<serde_json::Value> = mock.log().into_iter().map(|e| serde_json::to_value(e).unwrap()).collect();
-        problems.extend(check_requests(expect, &log));
-    }
+        (result, problems)
+    })?;
     if let Err(e) = common::validate_events(&all_events) {
         problems.push(e);
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("{}\n  {}", scenario.description, problems.join("\n  ")).into())
-    }
+    verdict(scenario, problems)
 }
 
 fn ms(v: u64) -> String {

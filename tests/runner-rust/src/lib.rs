@@ -6,6 +6,9 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use libtest_mimic::Failed;
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -236,6 +239,66 @@ pub fn check_requests(expect: &RequestExpect, log: &[Value]) -> Vec<String> {
         }
     }
     problems
+}
+
+/// The test binary's `main`: one libtest-mimic trial per scenario file, named after it. Scenarios
+/// run one at a time (some use deadlines of a few hundred milliseconds, and memory may be measured
+/// per step); `force_one_thread` also overrides an explicit `--test-threads`.
+pub fn run_all_scenarios(run: fn(&Scenario) -> Result<(), Failed>, force_one_thread: bool) -> ! {
+    let mut args = libtest_mimic::Arguments::from_args();
+    if force_one_thread || args.test_threads.is_none() {
+        args.test_threads = Some(1);
+    }
+    let scenarios = load_all(&scenarios_dir()).expect("scenario files load");
+    assert!(!scenarios.is_empty(), "no scenario files found");
+    let trials = scenarios
+        .into_iter()
+        .map(|s| {
+            let name = s.name.clone();
+            let s = Arc::new(s);
+            libtest_mimic::Trial::test(name, move || run(&s))
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit()
+}
+
+/// Runs a scenario's steps against a fresh in-process mock-mes and checks everything the scenario
+/// expects. `run_step(step, env_url, previous_guid, out_dir)` executes one step through a front end
+/// and returns its result plus any problems of its own. Returns all problems found.
+pub fn run_steps(
+    scenario: &Scenario,
+    mut run_step: impl FnMut(&Step, &str, Option<&str>, &Path) -> (StepResult, Vec<String>),
+) -> Result<Vec<String>, Failed> {
+    let mock = mock_mes::MockMes::start_in_background("127.0.0.1:0".parse().unwrap());
+    mock.set_scenario(scenario.server.clone()).map_err(|e| format!("mock rejected the scenario: {e}"))?;
+    let prefix = scenario.server.get("path_prefix").and_then(|v| v.as_str()).unwrap_or("").to_owned();
+    let mut problems = Vec::new();
+    let mut previous_guid: Option<String> = None;
+    let out = tempfile::tempdir().unwrap();
+    for (i, step) in scenario.steps.iter().enumerate() {
+        let env = format!("{}{}{}", mock.base_url(), prefix, step.env_suffix);
+        let (result, own) = run_step(step, &env, previous_guid.as_deref(), out.path());
+        for p in own.into_iter().chain(check_step(step, &result, out.path())) {
+            problems.push(format!("step {i} ({}): {p}", step.op));
+        }
+        if result.guid.is_some() {
+            previous_guid = result.guid.clone();
+        }
+    }
+    if let Some(expect) = &scenario.expect_requests {
+        let log: Vec<Value> = mock.log().into_iter().map(|e| serde_json::to_value(e).unwrap()).collect();
+        problems.extend(check_requests(expect, &log));
+    }
+    Ok(problems)
+}
+
+/// A scenario's verdict from its problems.
+pub fn verdict(scenario: &Scenario, problems: Vec<String>) -> Result<(), Failed> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{}\n  {}", scenario.description, problems.join("\n  ")).into())
+    }
 }
 
 /// Peak resident memory of this process (Linux), resettable so a step's own peak can be measured.

@@ -2,9 +2,7 @@
 //! against an in-process `mock-mes`. One test per file, named after it.
 
 use std::path::Path;
-use std::sync::Arc;
 
-use libtest_mimic::{Arguments, Failed, Trial};
 use mesbackup_client::clock::TokioClock;
 use mesbackup_client::driver::ClientOptions;
 use mesbackup_client::file_sink::FileSinkFactory;
@@ -14,52 +12,19 @@ use mesbackup_core::credentials::Credentials;
 use mesbackup_core::job::{Mode, Outcome};
 use mesbackup_core::polling::PollPolicy;
 use mesbackup_core::url::EnvUrl;
-use scenario_runner::{check_requests, check_step, load_all, peak_rss, resolve_guid, scenarios_dir, Scenario, Step, StepResult};
+use scenario_runner::{peak_rss, resolve_guid, run_all_scenarios, run_steps, verdict, Failed, Scenario, Step, StepResult};
 
 fn main() {
-    let mut args = Arguments::from_args();
-    // Memory is measured per step as the process's peak: steps must not overlap.
-    args.test_threads = Some(1);
-    let scenarios = load_all(&scenarios_dir()).expect("scenario files load");
-    assert!(!scenarios.is_empty(), "no scenario files found");
-    let trials = scenarios
-        .into_iter()
-        .map(|s| {
-            let name = s.name.clone();
-            let s = Arc::new(s);
-            Trial::test(name, move || run_scenario(&s))
-        })
-        .collect();
-    libtest_mimic::run(&args, trials).exit();
+    // Memory is measured per step as the process's peak: steps must never overlap.
+    run_all_scenarios(run_scenario, true)
 }
 
 fn run_scenario(scenario: &Scenario) -> Result<(), Failed> {
-    let mock = mock_mes::MockMes::start_in_background("127.0.0.1:0".parse().unwrap());
-    mock.set_scenario(scenario.server.clone()).map_err(|e| format!("mock rejected the scenario: {e}"))?;
-    let prefix = scenario.server.get("path_prefix").and_then(|v| v.as_str()).unwrap_or("").to_owned();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let mut problems = Vec::new();
-    let mut previous_guid: Option<String> = None;
-    let out = tempfile::tempdir().unwrap();
-    for (i, step) in scenario.steps.iter().enumerate() {
-        let env = format!("{}{}{}", mock.base_url(), prefix, step.env_suffix);
-        let result = rt.block_on(run_step(step, &env, previous_guid.as_deref(), out.path()));
-        for p in check_step(step, &result, out.path()) {
-            problems.push(format!("step {i} ({}): {p}", step.op));
-        }
-        if result.guid.is_some() {
-            previous_guid = result.guid.clone();
-        }
-    }
-    if let Some(expect) = &scenario.expect_requests {
-        let log: Vec<serde_json::Value> = mock.log().into_iter().map(|e| serde_json::to_value(e).unwrap()).collect();
-        problems.extend(check_requests(expect, &log));
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("{}\n  {}", scenario.description, problems.join("\n  ")).into())
-    }
+    let problems = run_steps(scenario, |step, env, previous_guid, out| {
+        (rt.block_on(run_step(step, env, previous_guid, out)), Vec::new())
+    })?;
+    verdict(scenario, problems)
 }
 
 fn credentials(step: &Step) -> Credentials {
