@@ -33,6 +33,8 @@ use pyo3::types::{PyList, PyTuple};
 use pyo3::IntoPyObjectExt;
 use tokio::sync::mpsc;
 
+mod restore;
+
 /// How long the calling thread waits, GIL released, before it looks at signals and progress again.
 const WAIT_SLICE: Duration = Duration::from_millis(100);
 /// After a cancel, how long the caller waits for the job to clean up before giving up on it.
@@ -1211,6 +1213,8 @@ fn _mesbackup(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_backup_window, m)?)?;
     m.add_function(wrap_pyfunction!(_stage, m)?)?;
     m.add_function(wrap_pyfunction!(_prune, m)?)?;
+    m.add_function(wrap_pyfunction!(restore::_restore, m)?)?;
+    m.add_function(wrap_pyfunction!(restore::_test_restore, m)?)?;
     m.add_function(wrap_pyfunction!(installer_package_name, m)?)?;
     m.add_function(wrap_pyfunction!(installer_name_for_database, m)?)?;
     m.add_function(wrap_pyfunction!(system_databases, m)?)?;

@@ -76,3 +76,23 @@ def package_files_usage(pkg: Path, out: Path) -> int:
     client.backup("MESCDM", out, sql_backup_finished=datetime.datetime.now(datetime.timezone.utc))
     _ = (ok, digest, policies, target, plan.to_delete, gone, result.to_dict(), info.to_dict())
     return rows + result.files_checked + result.parts_checked + int(info.verified)
+
+
+def restore_usage(pkg: Path, backups: Path) -> int:
+    def executor(sql: str) -> str:
+        return ""
+
+    steps: List[str] = []
+    done: mesbackup.RestoreResult = mesbackup.restore(
+        pkg, executor=executor, target="MESCDM_check", server_backup_path=backups, timeout=datetime.timedelta(minutes=30),
+        on_step=lambda step: steps.append(str(step["step"])),
+    )
+    checks: List[mesbackup.TableCheck] = done.tables
+    counted: Optional[int] = checks[0].rows if checks else None
+    plan_only: mesbackup.RestoreResult = mesbackup.restore(pkg, clickhouse="http://127.0.0.1:8123", dry_run=True)
+    results: List[mesbackup.TestRestoreResult] = mesbackup.test_restore(
+        [pkg, str(pkg)], clickhouse="http://127.0.0.1:8123", server_backup_path=backups, keep=True
+    )
+    failed: List[Optional[mesbackup.MesBackupError]] = [r.error for r in results if not r]
+    _ = (counted, plan_only.dry_run, failed)
+    return done.rows

@@ -13,6 +13,8 @@ pub mod folder;
 pub mod http;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod restore;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod restore_flow;
 pub mod sink;
 pub mod system;
 #[cfg(not(target_arch = "wasm32"))]

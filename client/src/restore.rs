@@ -278,8 +278,9 @@ pub fn unique_dir(base: &Path, database: &str) -> PathBuf {
 }
 
 /// One look at the restore in `system.backups`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct RestoreProgress {
+    #[serde(rename = "operation_id")]
     pub id: String,
     pub status: String,
     pub error: String,
@@ -311,7 +312,7 @@ pub async fn follow_restore(
     id: &str,
     interval: Duration,
     timeout: Duration,
-    progress: &mut (dyn FnMut(&RestoreProgress) + Send),
+    progress: &mut dyn FnMut(&RestoreProgress),
 ) -> Result<RestoreProgress, Error> {
     let sql = format!(
         "SELECT * FROM system.backups WHERE id = {}",
@@ -358,10 +359,12 @@ pub async fn follow_restore(
 }
 
 /// One table's row count after the restore, against the package.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RowCheck {
     pub table: String,
+    #[serde(rename = "expected_rows")]
     pub expected: u64,
+    #[serde(rename = "rows")]
     pub actual: Option<u64>,
     pub ok: bool,
 }

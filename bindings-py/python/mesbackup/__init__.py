@@ -55,6 +55,15 @@ from ._files import (
     stage,
     verify,
 )
+from ._restore import (
+    RestoreResult,
+    RestoreStepCallback,
+    SqlExecutor,
+    TableCheck,
+    TestRestoreResult,
+    restore,
+    test_restore,
+)
 from ._mesbackup import (
     ERROR_KINDS,
     PARTIAL_SUFFIX,
@@ -101,11 +110,16 @@ __all__ = [
     "Problem",
     "ProgressCallback",
     "PruneEntry",
+    "RestoreResult",
+    "RestoreStepCallback",
     "PrunePlan",
     "SIDECAR_SUFFIX",
+    "SqlExecutor",
     "ServerError",
     "StagedPackage",
+    "TableCheck",
     "TableInfo",
+    "TestRestoreResult",
     "Timeout",
     "Unauthorized",
     "UnexpectedResponse",
@@ -121,8 +135,10 @@ __all__ = [
     "parse_package_name",
     "plan_prune",
     "prune",
+    "restore",
     "stage",
     "system_databases",
+    "test_restore",
     "tqdm_progress",
     "verify",
 ]

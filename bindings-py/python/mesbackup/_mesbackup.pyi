@@ -3,7 +3,7 @@
 import datetime
 import os
 import pathlib
-from typing import Any, Callable, List, Literal, Optional, Tuple, TypedDict, Union, final
+from typing import Any, Callable, Dict, List, Literal, Optional, Tuple, TypedDict, Union, final
 
 _PathLike = Union[str, "os.PathLike[str]"]
 _Seconds = Union[float, int, datetime.timedelta]
@@ -231,3 +231,31 @@ def _stage(
     package: _PathLike, into: _PathLike, system: str, version: str, system_specific: bool, move: bool, force: bool
 ) -> Any: ...
 def _prune(folder: _PathLike, keep: int, execute: bool) -> Any: ...
+def _restore(
+    package: _PathLike,
+    *,
+    executor: Optional[Callable[[str], Any]] = None,
+    clickhouse: Optional[str] = None,
+    user: Optional[str] = None,
+    password: Optional[str] = None,
+    target_name: Optional[str] = None,
+    storage_policy: Optional[str] = None,
+    dry_run: bool = False,
+    server_backup_path: Optional[_PathLike] = None,
+    timeout_s: int = 3600,
+    on_step: Optional[Callable[[Dict[str, Any]], object]] = None,
+) -> Dict[str, Any]: ...
+def _test_restore(
+    package: _PathLike,
+    *,
+    server_backup_path: _PathLike,
+    executor: Optional[Callable[[str], Any]] = None,
+    clickhouse: Optional[str] = None,
+    user: Optional[str] = None,
+    password: Optional[str] = None,
+    prefix: str = "mesbackup_testrestore_",
+    keep: bool = False,
+    storage_policy: Optional[str] = None,
+    timeout_s: int = 3600,
+    on_step: Optional[Callable[[Dict[str, Any]], object]] = None,
+) -> Dict[str, Any]: ...

@@ -1,0 +1,231 @@
+"""Restore and test-restore into ClickHouse, with any SQL executor.
+
+Thin wrappers: the native module runs client's ``restore_flow`` (verify, plan against the target's
+storage policies, disks and databases, extract, ``RESTORE ... ASYNC``, follow ``system.backups``,
+compare row counts) and returns plain data, which becomes the frozen dataclasses below.
+
+SQL goes either to ClickHouse's HTTP interface (``clickhouse="http://host:8123"``, credentials from
+``user``/``password`` or ``CLICKHOUSE_USER``/``CLICKHOUSE_PASSWORD``) or to ``executor``: any callable
+``(sql: str) -> rows`` where rows is JSONEachRow text (``str`` or ``bytes``), a list of dicts, or
+``None``. With chdb (ClickHouse in-process)::
+
+    import chdb.session
+    sess = chdb.session.Session("/var/lib/mes-restore-check")
+    mesbackup.restore("MESCDM.zip", executor=lambda sql: sess.query(sql, "JSONEachRow").bytes(),
+                      target="MESCDM_check", server_backup_path="/var/lib/mes-restore-check/backups")
+
+The executor is called on the caller's thread. An exception it raises becomes :class:`ServerError`
+(its text in the message); ``KeyboardInterrupt`` stops following the restore and is re-raised.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import pathlib
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterable, List, Optional, Union
+
+from . import _mesbackup
+from ._errors import Integrity, MesBackupError, _from_core
+from ._files import _as_dict
+
+PathLike = Union[str, "os.PathLike[str]"]
+#: ``(sql) -> rows``: JSONEachRow text (str or bytes), a list of row dicts, or None.
+SqlExecutor = Callable[[str], Any]
+#: Receives one dict per step: ``{"step": "verified" | "planned" | "extracted" | "started" |
+#: "restoring", ...}`` (the same fields as the CLI's ``restore_progress`` / ``restore_plan`` events).
+RestoreStepCallback = Callable[[Dict[str, Any]], object]
+Seconds = Union[float, int, datetime.timedelta]
+
+
+def _seconds(value: Seconds) -> int:
+    s = value.total_seconds() if isinstance(value, datetime.timedelta) else float(value)
+    if s <= 0:
+        raise ValueError("timeout must be positive")
+    return max(1, int(round(s)))
+
+
+@dataclass(frozen=True)
+class TableCheck:
+    """One table's row count after the restore, against the package."""
+
+    table: str
+    expected_rows: int
+    #: None when the table could not be counted.
+    rows: Optional[int]
+    ok: bool
+
+    def to_dict(self) -> Dict[str, Any]:
+        return _as_dict(self)
+
+
+def _tables(raw: Optional[List[Dict[str, Any]]]) -> List[TableCheck]:
+    return [TableCheck(t["table"], int(t["expected_rows"]), t["rows"], bool(t["ok"])) for t in raw or []]
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    """What :func:`restore` did. Truthy when every table's row count matches the package."""
+
+    database: str
+    target_database: str
+    dry_run: bool
+    #: ClickHouse's id of the RESTORE operation (None on a dry run).
+    operation_id: Optional[str]
+    tables: List[TableCheck]
+    rows: int
+    elapsed_ms: int
+    ok: bool
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def to_dict(self) -> Dict[str, Any]:
+        return _as_dict(self)
+
+
+def restore(
+    package: PathLike,
+    *,
+    clickhouse: Optional[str] = None,
+    executor: Optional[SqlExecutor] = None,
+    user: Optional[str] = None,
+    password: Optional[str] = None,
+    target: Optional[str] = None,
+    storage_policy: Optional[str] = None,
+    dry_run: bool = False,
+    server_backup_path: Optional[PathLike] = None,
+    timeout: Seconds = 3600,
+    on_step: Optional[RestoreStepCallback] = None,
+) -> RestoreResult:
+    """Restores one package: verifies it, asks the target for its storage policies, disks and
+    databases and checks core's restore plan (a missing policy or disk, a non-empty target database
+    or a name clash raise :class:`InvalidArgument` naming them, before anything runs); unless
+    ``dry_run``, extracts the backup to ``server_backup_path`` (a folder the server may read, under
+    its ``backups.allowed_path``), runs ``RESTORE DATABASE ... AS target ... ASYNC``, follows it until
+    RESTORED (RESTORE_FAILED raises :class:`ServerError` with ClickHouse's message), and compares each
+    table's row count with the package (a difference raises :class:`Integrity` with ``.result``).
+    ``storage_policy`` restores every table with that policy instead of its own."""
+    raw = _mesbackup._restore(
+        os.fspath(package),
+        executor=executor,
+        clickhouse=clickhouse,
+        user=user,
+        password=password,
+        target_name=target,
+        storage_policy=storage_policy,
+        dry_run=dry_run,
+        server_backup_path=None if server_backup_path is None else os.fspath(server_backup_path),
+        timeout_s=_seconds(timeout),
+        on_step=on_step,
+    )
+    result = RestoreResult(
+        database=raw["database"],
+        target_database=raw["target_database"],
+        dry_run=bool(raw["dry_run"]),
+        operation_id=raw.get("operation_id"),
+        tables=_tables(raw.get("tables")),
+        rows=int(raw["rows"]),
+        elapsed_ms=int(raw["elapsed_ms"]),
+        ok=bool(raw["ok"]),
+    )
+    if not result.ok:
+        err = Integrity(raw.get("error") or "row counts differ from the package", kind="integrity")
+        err.path = pathlib.Path(os.fspath(package))
+        err.result = result
+        raise err
+    return result
+
+
+@dataclass(frozen=True)
+class TestRestoreResult:
+    """One package of :func:`test_restore`. Truthy when it verified, restored and every row count
+    matched. Fields after ``ok`` are None when their step did not run."""
+
+    __test__ = False  # not a pytest test class
+
+    path: pathlib.Path
+    ok: bool
+    verified: Optional[bool]
+    verify_ms: Optional[int]
+    database: Optional[str]
+    target_database: Optional[str]
+    #: The plan's problems (kind, name, tables, message) when the restore would fail.
+    problems: Optional[List[Dict[str, Any]]]
+    restore_ms: Optional[int]
+    #: Whether the throwaway database was dropped (None with ``keep=True``).
+    dropped: Optional[bool]
+    tables_checked: Optional[int]
+    rows_checked: Optional[int]
+    tables: Optional[List[TableCheck]]
+    #: Why it failed: the exception of the error's kind (not raised).
+    error: Optional[MesBackupError]
+    elapsed_ms: int
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def to_dict(self) -> Dict[str, Any]:
+        d = _as_dict(self)
+        d["error"] = None if self.error is None else {"kind": self.error.kind, "message": self.error.message}
+        return d
+
+
+def test_restore(
+    packages: Union[PathLike, Iterable[PathLike]],
+    *,
+    server_backup_path: PathLike,
+    clickhouse: Optional[str] = None,
+    executor: Optional[SqlExecutor] = None,
+    user: Optional[str] = None,
+    password: Optional[str] = None,
+    prefix: str = "mesbackup_testrestore_",
+    keep: bool = False,
+    storage_policy: Optional[str] = None,
+    timeout: Seconds = 3600,
+    on_step: Optional[RestoreStepCallback] = None,
+    on_result: Optional[Callable[[TestRestoreResult], object]] = None,
+) -> List[TestRestoreResult]:
+    """What dbatools' ``Test-DbaLastBackup`` is to SQL Server: for each package, verify, restore
+    into a throwaway database ``<prefix><database>``, compare every table's row count with the
+    package, and drop it (unless ``keep``). Failures are results (``ok=False``, ``error``), not
+    exceptions; ``on_result`` receives each result as soon as its package is done."""
+    if isinstance(packages, (str, os.PathLike)):
+        packages = [packages]
+    results: List[TestRestoreResult] = []
+    for package in packages:
+        raw = _mesbackup._test_restore(
+            os.fspath(package),
+            server_backup_path=os.fspath(server_backup_path),
+            executor=executor,
+            clickhouse=clickhouse,
+            user=user,
+            password=password,
+            prefix=prefix,
+            keep=keep,
+            storage_policy=storage_policy,
+            timeout_s=_seconds(timeout),
+            on_step=on_step,
+        )
+        err = raw.get("error")
+        result = TestRestoreResult(
+            path=pathlib.Path(raw["path"]),
+            ok=bool(raw["ok"]),
+            verified=raw.get("verified"),
+            verify_ms=raw.get("verify_ms"),
+            database=raw.get("database"),
+            target_database=raw.get("target_database"),
+            problems=raw.get("problems"),
+            restore_ms=raw.get("restore_ms"),
+            dropped=raw.get("dropped"),
+            tables_checked=raw.get("tables_checked"),
+            rows_checked=raw.get("rows_checked"),
+            tables=None if raw.get("tables") is None else _tables(raw["tables"]),
+            error=None if err is None else _from_core(err["kind"], err["message"], None),
+            elapsed_ms=int(raw["elapsed_ms"]),
+        )
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return results
