@@ -526,6 +526,18 @@ fn rfc3339_arg(py: Python<'_>, name: &str, value: Option<&Bound<'_, PyAny>>) -> 
     Err(arg_err(py, Error::invalid_argument(format!("{name} must be a datetime, an RFC 3339 str or None"))))
 }
 
+/// Creates the output folder and removes stale temporary files of interrupted runs from it (client's
+/// `prepare_output_folder`, as the CLI does); each lost download becomes a `RuntimeWarning`.
+fn prepare_out(py: Python<'_>, out: &Path) -> PyResult<()> {
+    let stale = py.detach(|| mesbackup_client::folder::prepare_output_folder(out)).map_err(|e| arg_err(py, e))?;
+    let warnings = py.import("warnings")?;
+    for p in stale {
+        let category = py.get_type::<pyo3::exceptions::PyRuntimeWarning>();
+        warnings.call_method1("warn", (p.message(), category, 3))?;
+    }
+    Ok(())
+}
+
 impl Client {
     fn operation(&self, return_exceptions: bool) -> (Operation, mpsc::UnboundedSender<Msg>, CancellationToken) {
         let (tx, rx) = mpsc::unbounded_channel();
@@ -547,6 +559,9 @@ impl Client {
         spec.sql_backup_finished_at = args.sql_backup_finished_at;
         // Reject bad arguments now, as a Python exception from the call itself.
         mesbackup_core::job::Job::new(spec.clone(), 0).map_err(|e| to_py_err(py, &e, &self.secrets))?;
+        if let Some(out) = &out_dir {
+            prepare_out(py, out)?;
+        }
         let (op, tx, cancel) = self.operation(false);
         let client = self.client.clone();
         let first_phase = if matches!(args.mode, Mode::Backup | Mode::StartOnly) { Phase::Starting } else { Phase::Waiting };
@@ -735,6 +750,7 @@ impl Client {
                 names.insert(db.clone(), Client::installer_name_for(py, db, Some(&system), version)?);
             }
         }
+        prepare_out(py, &out_dir)?;
         let (op, tx, cancel) = self.operation(return_exceptions);
         let client = self.client.clone();
         let _ = tx.send(Msg::Progress(0, None, Phase::Starting));

@@ -132,6 +132,27 @@ def test_package_object_and_progress(mock: Mock, tmp_path: Path) -> None:
     assert "MESODS" in repr(pkg)
 
 
+def test_missing_out_dir_is_created_and_stale_partials_are_reported(mock: Mock, tmp_path: Path) -> None:
+    mock.load({})
+    client = mesbackup.Client(mock.base, token="admin-token", **FAST)
+    out = tmp_path / "new" / "nested"
+    pkg = client.backup("MES", out)
+    assert pkg.path.parent == out and pkg.path.is_file()
+    # A temporary file left by a killed run: removed, and the lost download is a warning.
+    stale = out / (".MESCDM.zip.1a2b3c4d" + mesbackup.PARTIAL_SUFFIX)
+    stale.write_bytes(b"x" * 1000)
+    with pytest.warns(RuntimeWarning, match="MESCDM.zip.*one-shot download was lost"):
+        client.backup("MESODS", out)
+    assert not stale.exists()
+    # A file where the folder should be: a clear IoError, nothing started on the server.
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    posts = len(mock.log())
+    with pytest.raises(mesbackup.IoError, match="cannot create the output folder"):
+        client.backup("MES", blocker / "sub")
+    assert len(mock.log()) == posts
+
+
 def test_start_then_download_if_ready(mock: Mock, tmp_path: Path) -> None:
     mock.load({"pending_polls": 1})
     client = mesbackup.Client(mock.base, token="admin-token", **FAST)

@@ -6,7 +6,7 @@ use futures::future::join_all;
 use indicatif::HumanBytes;
 use mesbackup_client::clock::TokioClock;
 use mesbackup_client::file_sink::FileSinkFactory;
-use mesbackup_client::folder::remove_stale_partials;
+use mesbackup_client::folder::prepare_output_folder;
 use mesbackup_client::system::backup_system;
 use mesbackup_client::{CancellationToken, MesClient};
 use mesbackup_core::httpdate::format_rfc3339_millis;
@@ -80,21 +80,8 @@ fn installer_names(databases: &[String], system: Option<&str>, naming: &Naming) 
 /// Creates the output folder and removes this tool's stale temporary files from it, saying that the
 /// one-shot downloads they belonged to were lost.
 pub fn prepare_out(ui: &Ui, out: &Path) -> Result<(), Error> {
-    std::fs::create_dir_all(out)
-        .map_err(|e| Error::io(format!("cannot create the output folder {}: {e}", out.display())))?;
-    for p in remove_stale_partials(out)? {
-        let target = p.target_name.clone().unwrap_or_else(|| "?".into());
-        let message = if p.is_sidecar {
-            format!("removed {}, an unfinished sidecar of {target} left by an interrupted run", p.file_name)
-        } else {
-            format!(
-                "removed {} ({}), left by an interrupted run (killed or powered off) while downloading {target}. \
-                 That one-shot download was lost: the server deleted the backup when the stream closed. Start a new \
-                 backup of that database.",
-                p.file_name,
-                HumanBytes(p.size)
-            )
-        };
+    for p in prepare_output_folder(out)? {
+        let message = p.message();
         if ui.is_json() {
             ui.emit(json!({
                 "event": "stale_partial_removed",

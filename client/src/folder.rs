@@ -68,6 +68,30 @@ pub struct StalePartial {
     pub is_sidecar: bool,
 }
 
+impl StalePartial {
+    /// What its removal means, for the person running the tool: a package temporary file is a
+    /// one-shot download that was lost.
+    pub fn message(&self) -> String {
+        let target = self.target_name.as_deref().unwrap_or("?");
+        if self.is_sidecar {
+            return format!("removed {}, an unfinished sidecar of {target} left by an interrupted run", self.file_name);
+        }
+        format!(
+            "removed {} ({} bytes), left by an interrupted run (killed or powered off) while downloading {target}. \
+             That one-shot download was lost: the server deleted the backup when the stream closed. Start a new \
+             backup of that database.",
+            self.file_name, self.size
+        )
+    }
+}
+
+/// Makes `out` ready to receive packages: creates it (with its parents) and removes this tool's
+/// stale temporary files from it, returning them so the caller can say which downloads were lost.
+pub fn prepare_output_folder(out: &Path) -> Result<Vec<StalePartial>, Error> {
+    fs::create_dir_all(out).map_err(|e| io_error("cannot create the output folder", out, &e))?;
+    remove_stale_partials(out)
+}
+
 /// `.MESCDM.zip.1a2b3c4d.mesbackup-partial` -> `MESCDM.zip`
 fn partial_target(file_name: &str) -> Option<String> {
     let inner = file_name.strip_prefix('.')?.strip_suffix(PARTIAL_SUFFIX)?;
