@@ -24,3 +24,16 @@ ensure_venv() { # ensure_venv DIR pip-args... : a virtual environment with those
   [ -x "$dir/bin/python" ] || python3 -m venv "$dir"
   "$dir/bin/python" -m pip install -q --disable-pip-version-check "$@"
 }
+
+ensure_chdb_venv() { # ensure_chdb_venv DIR [module...] : a venv with chdb-core (real ClickHouse in-process)
+  # chdb-core installs --no-deps (~560 MB, once); each further module (pip name = import name) only when
+  # it does not import yet, so a ready venv costs a few interpreter starts.
+  local dir="$1"; shift
+  [ -x "$dir/bin/python" ] || python3 -m venv "$dir"
+  "$dir/bin/python" -c 'import chdb' 2>/dev/null \
+    || "$dir/bin/python" -m pip install -q --disable-pip-version-check --no-deps chdb-core
+  local m
+  for m in "$@"; do
+    "$dir/bin/python" -c "import $m" 2>/dev/null || "$dir/bin/python" -m pip install -q --disable-pip-version-check "$m"
+  done
+}

@@ -9,12 +9,10 @@ source "$(dirname "$0")/../lib.sh"
 root="${MESBACKUP_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}"
 cd "$root"
 
-echo "--- chdb-core venv (target/venv-chdb)"
-venv="$root/target/venv-chdb"
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/python" -c 'import chdb' 2>/dev/null || "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps chdb-core
+venv="${CARGO_TARGET_DIR:-$root/target}/venv-chdb"
+echo "--- chdb-core venv ($venv)"
+ensure_chdb_venv "$venv" jsonschema
 py="$venv/bin/python"
-"$py" -c 'import jsonschema' 2>/dev/null || "$py" -m pip install -q --disable-pip-version-check jsonschema
 validate() { # validate FILE...: every line is an event of cli/events.schema.json
   "$py" - "$@" <<'PY'
 import json, sys, jsonschema
@@ -60,6 +58,13 @@ echo "--- a package needing a storage policy the target lacks: named before anyt
 mkdir -p "$work/pol"
 "$py" tests/chdb-http/make_policy_backup.py "$work/pol" "$work/mespol.zip" mes_tiered >/dev/null
 "$bin" verify "$work/mespol.zip" >/dev/null
+set +e
+"$bin" restore "$work/mespol.zip" --clickhouse "$url" --dry-run >"$work/pol-dry.out" 2>&1
+rc=$?
+set -e
+[ "$rc" -eq 2 ] && grep -q "mes_tiered" "$work/pol-dry.out" \
+  || { cat "$work/pol-dry.out"; echo "restore --dry-run: expected exit 2 naming mes_tiered, got $rc"; exit 1; }
+echo "ok: --dry-run names the missing policy (exit 2)"
 set +e
 "$bin" restore "$work/mespol.zip" --clickhouse "$url" --server-backup-path "$work/allowed" >"$work/pol.out" 2>&1
 rc=$?

@@ -13,22 +13,102 @@
 //!
 //! A cut at or past the payload's length does nothing (the body is complete).
 //!
+//! The bytes come from the generated payload, or (`payload.file`) from a file read in chunks of
+//! [`CHUNK_SIZE`] as the body goes: the faults above apply to the file's bytes alike.
+//!
 //! The log entry's `body_bytes_sent` counts bytes handed to the connection: at an injected fault
 //! these are exactly the bytes written to the socket; when the client disconnects on its own it may
 //! have read fewer. `body_complete` turns true when the last byte is handed over.
 
 use std::io;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
+use tokio::io::AsyncReadExt;
 
 use crate::conn::ConnShared;
 use crate::faults::DownloadPlan;
 use crate::log::EntryRef;
-use crate::payload::{Payload, PayloadStream};
+use crate::payload::{Payload, PayloadStream, CHUNK_SIZE};
 use crate::state::App;
+
+/// What a package download sends.
+pub enum PackageBody {
+    /// The generated ClickHouse-like package.
+    Generated(Payload),
+    /// `payload.file`: the file's bytes as they are, `len` of them (its length when opened).
+    File { file: std::fs::File, len: u64 },
+}
+
+impl PackageBody {
+    /// Opens `payload.file` for one download.
+    pub fn open_file(path: &Path) -> io::Result<PackageBody> {
+        let file = std::fs::File::open(path)?;
+        let meta = file.metadata()?;
+        if !meta.is_file() {
+            return Err(io::Error::other("not a regular file"));
+        }
+        Ok(PackageBody::File {
+            file,
+            len: meta.len(),
+        })
+    }
+
+    /// Exact length of the body (the Content-Length).
+    pub fn len(&self) -> u64 {
+        match self {
+            PackageBody::Generated(p) => p.len(),
+            PackageBody::File { len, .. } => *len,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn chunks(self) -> Chunks {
+        match self {
+            PackageBody::Generated(p) => Chunks::Generated(Box::new(p.stream())),
+            PackageBody::File { file, len } => Chunks::File {
+                file: tokio::fs::File::from_std(file),
+                left: len,
+            },
+        }
+    }
+}
+
+/// The body's bytes, one chunk at a time: never more than one chunk in memory.
+enum Chunks {
+    Generated(Box<PayloadStream>),
+    File { file: tokio::fs::File, left: u64 },
+}
+
+impl Chunks {
+    async fn next(&mut self) -> io::Result<Bytes> {
+        match self {
+            Chunks::Generated(s) => s
+                .next()
+                .ok_or_else(|| io::Error::other("mock-mes: payload ended before its length")),
+            Chunks::File { file, left } => {
+                let want = (*left).min(CHUNK_SIZE as u64) as usize;
+                let mut buf = BytesMut::zeroed(want);
+                let n = file.read(&mut buf).await?;
+                if n == 0 && want > 0 {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!("mock-mes: payload.file shrank while being served ({left} bytes missing)"),
+                    ));
+                }
+                buf.truncate(n);
+                *left -= n as u64;
+                Ok(buf.freeze())
+            }
+        }
+    }
+}
 
 /// How long a reset waits for the kernel to deliver the bytes before it.
 const DRAIN_LIMIT: Duration = Duration::from_secs(2);
@@ -37,7 +117,7 @@ pub struct DownloadBody {
     app: Arc<App>,
     entry: EntryRef,
     conn: Option<Arc<ConnShared>>,
-    chunks: PayloadStream,
+    chunks: Chunks,
     pending: Bytes,
     total: u64,
     sent: u64,
@@ -51,16 +131,17 @@ impl DownloadBody {
         app: Arc<App>,
         entry: EntryRef,
         conn: Option<Arc<ConnShared>>,
-        payload: &Payload,
+        package: PackageBody,
         plan: DownloadPlan,
     ) -> DownloadBody {
+        let total = package.len();
         DownloadBody {
             app,
             entry,
             conn,
-            chunks: payload.stream(),
+            chunks: package.chunks(),
             pending: Bytes::new(),
-            total: payload.len(),
+            total,
             sent: 0,
             plan,
             stalled: false,
@@ -103,7 +184,14 @@ impl DownloadBody {
             }
         }
         if self.pending.is_empty() {
-            self.pending = self.chunks.next().expect("payload ended before its length");
+            match self.chunks.next().await {
+                Ok(chunk) => self.pending = chunk,
+                Err(e) => {
+                    // Ends the body early: the client sees an incomplete body.
+                    self.finish(false);
+                    return Some(Err(e));
+                }
+            }
         }
         let mut n = self.pending.len() as u64;
         if let Some((at, _)) = self.plan.stall {

@@ -24,7 +24,7 @@ use axum::Router;
 
 use crate::auth::{self, Access};
 use crate::conn::ConnShared;
-use crate::download::DownloadBody;
+use crate::download::{DownloadBody, PackageBody};
 use crate::faults::{self, DownloadPlan};
 use crate::log::{EntryRef, LogEntry};
 use crate::payload::Payload;
@@ -142,7 +142,7 @@ enum Answer {
     },
     Package {
         headers: HeaderMap,
-        payload: Payload,
+        package: PackageBody,
         plan: DownloadPlan,
     },
 }
@@ -198,7 +198,7 @@ async fn api(State(app): State<Arc<App>>, req: Request) -> Response {
         }
         Answer::Package {
             headers,
-            payload,
+            package,
             plan,
         } => {
             entry.status = 200;
@@ -208,7 +208,7 @@ async fn api(State(app): State<Arc<App>>, req: Request) -> Response {
                 index,
             };
             drop(st);
-            let body = DownloadBody::new(app.clone(), at, conn, &payload, plan).into_body();
+            let body = DownloadBody::new(app.clone(), at, conn, package, plan).into_body();
             let mut resp = Response::new(body);
             *resp.headers_mut() = headers;
             with_cors(resp, cors)
@@ -353,9 +353,21 @@ fn decide(
                     body: Bytes::from(rb.body.clone()),
                 };
             }
-            let payload = match Payload::new(&job.database, sc.payload.size, sc.payload.seed) {
-                Ok(p) => p,
-                Err(e) => return plain(StatusCode::INTERNAL_SERVER_ERROR, &e),
+            let package = match &sc.payload.file {
+                // Checked when the scenario was loaded; it may have gone since.
+                Some(path) => match PackageBody::open_file(path) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        return plain(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            &format!("mock-mes: payload.file {}: {e}", path.display()),
+                        )
+                    }
+                },
+                None => match Payload::new(&job.database, sc.payload.size, sc.payload.seed) {
+                    Ok(p) => PackageBody::Generated(p),
+                    Err(e) => return plain(StatusCode::INTERNAL_SERVER_ERROR, &e),
+                },
             };
             let nth = st.count_package_download();
             let mut headers = HeaderMap::new();
@@ -363,7 +375,7 @@ fn decide(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/zip"),
             );
-            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(payload.len()));
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(package.len()));
             let disposition = match &sc.content_disposition {
                 ContentDisposition::Default => {
                     Some(format!("attachment; filename=\"{}.zip\"", job.database))
@@ -376,7 +388,7 @@ fn decide(
             }
             Answer::Package {
                 headers,
-                payload,
+                package,
                 plan: DownloadPlan::for_download(&sc, nth),
             }
         }

@@ -4,6 +4,7 @@
 //! turn into the default behaviour.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
@@ -62,7 +63,7 @@ struct Raw {
     #[serde(default)]
     guids: Vec<String>,
     #[serde(default)]
-    payload: PayloadConfig,
+    payload: RawPayload,
     #[serde(default, deserialize_with = "de_content_disposition")]
     content_disposition: ContentDisposition,
     #[serde(default)]
@@ -108,13 +109,16 @@ pub enum GuidBody {
     Garbage,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `payload`: a generated package (`size`, `seed`), or a file served as it is (`file`).
+#[derive(Debug, Clone)]
 pub struct PayloadConfig {
-    #[serde(default = "default_payload_size")]
+    /// The generated package's size; for `file`, the file's length when the scenario was loaded
+    /// (each download serves the length the file has when that download opens it).
     pub size: u64,
-    #[serde(default = "default_payload_seed")]
     pub seed: u64,
+    /// `payload.file`: an absolute path; its bytes are the body of every package download, whatever
+    /// the database (read from disk in chunks at each download; `size` and `seed` do not apply).
+    pub file: Option<PathBuf>,
 }
 
 impl Default for PayloadConfig {
@@ -122,7 +126,62 @@ impl Default for PayloadConfig {
         PayloadConfig {
             size: default_payload_size(),
             seed: default_payload_seed(),
+            file: None,
         }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPayload {
+    #[serde(default)]
+    size: Option<u64>,
+    #[serde(default)]
+    seed: Option<u64>,
+    #[serde(default)]
+    file: Option<String>,
+}
+
+impl RawPayload {
+    fn validate(self) -> Result<PayloadConfig, String> {
+        let Some(file) = self.file else {
+            let size = self.size.unwrap_or_else(default_payload_size);
+            if size > payload::MAX_SIZE {
+                return Err(format!(
+                    "payload.size {size} is over the mock's limit of {} bytes (4 GiB - 1: no zip64)",
+                    payload::MAX_SIZE
+                ));
+            }
+            return Ok(PayloadConfig {
+                size,
+                seed: self.seed.unwrap_or_else(default_payload_seed),
+                file: None,
+            });
+        };
+        if self.size.is_some() || self.seed.is_some() {
+            return Err(
+                "payload.file is served as it is: payload.size and payload.seed do not go with it"
+                    .into(),
+            );
+        }
+        let path = PathBuf::from(&file);
+        if !path.is_absolute() {
+            return Err(format!(
+                "payload.file {file:?} must be an absolute path (the mock's working folder is not the caller's)"
+            ));
+        }
+        // Open it now so that a typo is a scenario error, not a 500 at the download.
+        let meta = std::fs::File::open(&path)
+            .and_then(|f| f.metadata())
+            .map_err(|e| format!("payload.file {file:?} cannot be read: {e}"))?;
+        if !meta.is_file() {
+            return Err(format!("payload.file {file:?} is not a regular file"));
+        }
+        Ok(PayloadConfig {
+            size: meta.len(),
+            seed: default_payload_seed(),
+            file: Some(path),
+        })
     }
 }
 
@@ -262,12 +321,12 @@ impl Scenario {
         if let Some(RetryAfter::Verbatim(v)) = &raw.retry_after {
             check_header_value("retry_after", v)?;
         }
-        if raw.payload.size > payload::MAX_SIZE {
-            return Err(format!(
-                "payload.size {} is over the mock's limit of {} bytes (4 GiB - 1: no zip64)",
-                raw.payload.size,
-                payload::MAX_SIZE
-            ));
+        let payload = raw.payload.validate()?;
+        if payload.file.is_some() && raw.ready_body.is_some() {
+            return Err(
+                "payload.file and ready_body exclude each other: ready_body replaces the package"
+                    .into(),
+            );
         }
         if let ContentDisposition::Raw(v) = &raw.content_disposition {
             check_header_value("content_disposition", v)?;
@@ -325,7 +384,7 @@ impl Scenario {
             retry_after: raw.retry_after,
             guid_body: raw.guid_body,
             guids: raw.guids,
-            payload: raw.payload,
+            payload,
             content_disposition: raw.content_disposition,
             download: raw.download,
             faults,
@@ -425,8 +484,48 @@ mod tests {
             json!({"download": {"truncate_at": 1, "reset_at": 2}}),
             json!({"download": {"stall_at": 1}}),
             json!({"guid_body": "xml"}),
+            json!({"payload": {"file": "relative/package.zip"}}),
+            json!({"payload": {"file": "/"}}),
+            json!({"payload": {"path": "/x.zip"}}),
         ] {
             assert!(Scenario::from_json(bad.clone()).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn payload_file() {
+        let dir = std::env::temp_dir().join(format!("mock-mes-scenario-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("E2EMES.zip");
+        std::fs::write(&file, b"PK\x05\x06 not much of a zip").unwrap();
+        let name = file.to_str().unwrap();
+        let s = Scenario::from_json(json!({"payload": {"file": name}})).unwrap();
+        assert_eq!(s.payload.file.as_deref(), Some(file.as_path()));
+        assert_eq!(s.payload.size, 22);
+        for (bad, says) in [
+            (
+                json!({"payload": {"file": name, "size": 100}}),
+                "do not go with it",
+            ),
+            (
+                json!({"payload": {"file": name, "seed": 2}}),
+                "do not go with it",
+            ),
+            (
+                json!({"payload": {"file": name}, "ready_body": {"content_type": "text/html", "body": "x"}}),
+                "exclude each other",
+            ),
+            (json!({"payload": {"file": "E2EMES.zip"}}), "absolute path"),
+            (
+                json!({"payload": {"file": dir.to_str().unwrap()}}),
+                "not a regular file",
+            ),
+        ] {
+            let e = Scenario::from_json(bad.clone()).unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+        let e = Scenario::from_json(json!({"payload": {"file": name}})).unwrap_err();
+        assert!(e.contains(name) && e.contains("cannot be read"), "{e}");
     }
 }

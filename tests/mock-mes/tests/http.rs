@@ -407,3 +407,131 @@ fn background_server_for_sync_tests() {
         "still listening after shutdown"
     );
 }
+
+/// A folder of its own under the system's temporary folder, removed on drop.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("mock-mes-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payload_file_is_served_as_is() {
+    let (mock, addr) = start().await;
+    let dir = TempDir::new("payload-file");
+    // Not a multiple of the chunk size, several chunks long, and not something the mock generates.
+    let len = 3 * mock_mes::payload::CHUNK_SIZE + 12_345;
+    let mut bytes = Vec::with_capacity(len);
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    while bytes.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        bytes.extend_from_slice(&x.to_le_bytes());
+    }
+    bytes.truncate(len);
+    let file = dir.0.join("source.zip");
+    std::fs::write(&file, &bytes).unwrap();
+    let name = file.to_str().unwrap();
+
+    put_scenario(
+        addr,
+        json!({"system": "E2EMES", "pending_polls": 1, "payload": {"file": name}}),
+    )
+    .await;
+    let guid = request(addr, "POST", &format!("{API}E2EMES"), &[ADMIN])
+        .await
+        .text();
+    assert_eq!(
+        request(addr, "GET", &format!("{API}{guid}"), &[ADMIN])
+            .await
+            .status,
+        202
+    );
+    let ready = request(addr, "GET", &format!("{API}{guid}"), &[ADMIN]).await;
+    assert_eq!(ready.status, 200);
+    assert_eq!(ready.header("content-type"), Some("application/zip"));
+    assert_eq!(
+        ready.header("content-length"),
+        Some(len.to_string().as_str())
+    );
+    assert_eq!(
+        ready.header("content-disposition"),
+        Some("attachment; filename=\"E2EMES.zip\"")
+    );
+    assert_eq!(ready.read_error, None);
+    assert!(ready.body == bytes, "served bytes differ from the file");
+    let log = mock.log();
+    assert_eq!(
+        (log[2].status, log[2].body_bytes_sent, log[2].body_complete),
+        (200, len as u64, true)
+    );
+    // One-shot as ever.
+    assert_eq!(
+        request(addr, "GET", &format!("{API}{guid}"), &[ADMIN])
+            .await
+            .status,
+        400
+    );
+
+    // Download faults apply to the file's bytes.
+    put_scenario(
+        addr,
+        json!({"system": "E2EMES", "payload": {"file": name}, "download": {"truncate_at": 300_000}}),
+    )
+    .await;
+    let guid = request(addr, "POST", &format!("{API}E2EMES"), &[ADMIN])
+        .await
+        .text();
+    let cut = request(addr, "GET", &format!("{API}{guid}"), &[ADMIN]).await;
+    assert_eq!(cut.header("content-length"), Some(len.to_string().as_str()));
+    assert!(
+        cut.body == bytes[..300_000],
+        "truncated body is not the file's first bytes"
+    );
+    let log = mock.log();
+    assert_eq!(
+        (log[1].body_bytes_sent, log[1].body_complete),
+        (300_000, false)
+    );
+
+    // A file that went away after the scenario was loaded: a 500 that says so, not a hang.
+    let guid = request(addr, "POST", &format!("{API}E2EMES"), &[ADMIN])
+        .await
+        .text();
+    std::fs::remove_file(&file).unwrap();
+    let gone = request(addr, "GET", &format!("{API}{guid}"), &[ADMIN]).await;
+    assert_eq!(gone.status, 500);
+    assert!(gone.text().contains(name), "{}", gone.text());
+
+    // A missing file is a scenario error naming it, in process and over HTTP.
+    let e = mock
+        .set_scenario(json!({"payload": {"file": name}}))
+        .unwrap_err();
+    assert!(e.contains(name) && e.contains("payload.file"), "{e}");
+    let body = json!({"payload": {"file": name}}).to_string();
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let req = format!(
+        "PUT /_mock/scenario HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    assert!(out.starts_with("HTTP/1.1 400"), "{out}");
+    assert!(
+        out.contains(name) && out.contains("cannot be read"),
+        "{out}"
+    );
+}
