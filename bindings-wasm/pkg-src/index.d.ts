@@ -42,8 +42,15 @@ export type ClientOptions = Credentials & {
 /** Where a package's bytes go. The driver hashes and names; a sink only stores. */
 export interface PackageSink {
   write(chunk: Uint8Array): void | Promise<void>;
-  /** All bytes are in: flush, make durable; the byte count. */
-  finish(): number | Promise<number>;
+  /** All bytes are in: flush, make durable; the byte count (or, with `computesSha256`, `{bytes, sha256}`). */
+  finish(): number | Promise<number> | { bytes: number; sha256: string } | Promise<{ bytes: number; sha256: string }>;
+  /**
+   * Optional, read once after open(): true when this sink computes the SHA-256 of exactly the bytes
+   * given to write(), in order (e.g. with node:crypto, much faster than the driver's WebAssembly
+   * SHA-256). finish() must then resolve to `{bytes, sha256}` (64 lowercase hex digits); the driver
+   * skips its own hashing and fails the download when `bytes` differs from what it streamed.
+   */
+  readonly computesSha256?: boolean;
   /** Give the bytes their final name (never replacing an existing file unless `overwrite`) and
    * store the sidecar JSON; where the package is now, or null when the name is taken. */
   commit(fileName: string, overwrite: boolean, sidecarJson: string): string | null | Promise<string | null>;

@@ -78,7 +78,17 @@ pub async fn call_method(obj: &JsValue, method: &str, args: &[JsValue]) -> Resul
         .dyn_into()
         .map_err(|_| JsValue::from(js_sys::Error::new(&format!("the sink has no {method}() method"))))?;
     let array: js_sys::Array = args.iter().collect();
-    let result = js_sys::Reflect::apply(&f, obj, &array)?;
+    settle(js_sys::Reflect::apply(&f, obj, &array)?).await
+}
+
+/// A method's result: awaited when it is a promise (or any thenable), as it is otherwise.
+pub async fn settle(result: JsValue) -> Result<JsValue, JsValue> {
+    if result.is_undefined() || !(result.is_object() || result.is_function()) {
+        return Ok(result);
+    }
+    if let Some(p) = result.dyn_ref::<js_sys::Promise>() {
+        return wasm_bindgen_futures::JsFuture::from(p.clone()).await;
+    }
     if get(&result, "then").is_function() {
         wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&result)).await
     } else {

@@ -1,4 +1,5 @@
-//! The driver loop: performs the core job's actions with reqwest, an injected sink and clock.
+//! The driver loop: performs the core job's actions over HTTP (reqwest natively, `fetch` in
+//! WebAssembly), with an injected sink and clock.
 //!
 //! It holds no protocol logic: every decision (what to send, how long to wait, what a status means,
 //! whether a broken stream may be restarted) is the job's. The loop only does I/O, measures time,
@@ -23,7 +24,7 @@ use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::{random_seed, Clock};
-use crate::http::{head_of, transport_error, Http, HttpConfig};
+use crate::http::{Http, HttpConfig, Response};
 use crate::sink::{PackageSink, SinkFactory};
 
 #[derive(Debug, Clone, Default)]
@@ -145,7 +146,7 @@ where
     C: Clock + ?Sized,
     E: Fn(&JobEvent) + ?Sized,
 {
-    let mut response: Option<reqwest::Response> = None;
+    let mut response: Option<Response> = None;
     let mut sink: Option<F::Sink> = None;
     loop {
         while let Some(event) = job.poll_event() {
@@ -163,7 +164,7 @@ where
                 let until = clock.now_ms().saturating_add(request.timeout_ms);
                 match race(http.send(&request), clock, Some(until), cancel).await {
                     Race::Done(Ok(r)) => {
-                        let head = head_of(&r);
+                        let head = r.head();
                         response = Some(r);
                         job.handle_response(head, clock.now_ms());
                     }
@@ -237,11 +238,11 @@ where
     }
 }
 
-async fn read_limited(response: reqwest::Response, limit: usize) -> Result<Vec<u8>, TransportError> {
+async fn read_limited(response: Response, limit: usize) -> Result<Vec<u8>, TransportError> {
     let mut body = Vec::new();
-    let mut stream = response.bytes_stream();
+    let mut stream = response.chunks();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| transport_error(&e, TransportPhase::Body))?;
+        let chunk = chunk?;
         let room = limit.saturating_sub(body.len());
         body.extend_from_slice(&chunk[..chunk.len().min(room)]);
         if body.len() >= limit {
@@ -253,7 +254,7 @@ async fn read_limited(response: reqwest::Response, limit: usize) -> Result<Vec<u
 
 /// Streams the body into the sink, hashing and probing as it goes. `None` means cancelled.
 async fn receive<S, C, E>(
-    response: reqwest::Response,
+    response: Response,
     sink: &mut S,
     job: &mut Job,
     clock: &C,
@@ -266,8 +267,9 @@ where
     C: Clock + ?Sized,
     E: Fn(&JobEvent) + ?Sized,
 {
-    let mut stream = response.bytes_stream();
-    let mut sha = Sha256::new();
+    let mut stream = response.chunks();
+    // A sink that hashes what it stores (with a faster SHA-256 than ours) saves the work here.
+    let mut sha = (!sink.computes_sha256()).then(Sha256::new);
     let mut probe = ShapeProbe::new();
     let mut bytes: u64 = 0;
     // One stall timer, re-armed only when it fires: arming a timer per chunk costs more than the
@@ -292,9 +294,7 @@ where
         .await;
         let chunk = match next {
             Race::Done(Some(Ok(chunk))) => chunk,
-            Race::Done(Some(Err(e))) => {
-                return Some(Err(ReceiveFailure::Transport(transport_error(&e, TransportPhase::Body))))
-            }
+            Race::Done(Some(Err(e))) => return Some(Err(ReceiveFailure::Transport(e))),
             Race::Done(None) => break,
             Race::TimedOut => {
                 let now = clock.now_ms();
@@ -307,7 +307,9 @@ where
             }
             Race::Cancelled => return None,
         };
-        sha.update(&chunk);
+        if let Some(sha) = sha.as_mut() {
+            sha.update(&chunk);
+        }
         probe.update(&chunk);
         match race(sink.write(&chunk), clock, None, cancel).await {
             Race::Done(Ok(())) => {}
@@ -321,9 +323,29 @@ where
             on_event(&event);
         }
     }
-    match sink.finish().await {
-        Ok(_) => Some(Ok(ReceivedBody { size: bytes, sha256: hex(&sha.finalize()), shape: probe.verdict() })),
-        Err(e) => Some(Err(ReceiveFailure::Sink(e))),
+    let stored = match sink.finish().await {
+        Ok(stored) => stored,
+        Err(e) => return Some(Err(ReceiveFailure::Sink(e))),
+    };
+    let sha256 = match sha {
+        Some(sha) => hex(&sha.finalize()),
+        None => match sink_digest(stored, bytes, sink.sha256()) {
+            Ok(digest) => digest,
+            Err(e) => return Some(Err(ReceiveFailure::Sink(e))),
+        },
+    };
+    Some(Ok(ReceivedBody { size: bytes, sha256, shape: probe.verdict() }))
+}
+
+/// The digest reported by a sink that hashes itself, checked: it must cover as many bytes as the
+/// stream carried and be a SHA-256 in hex (returned in lowercase).
+fn sink_digest(stored: u64, received: u64, digest: Option<String>) -> Result<String, Error> {
+    if stored != received {
+        return Err(Error::io(format!("the sink stored {stored} bytes of the {received} it was given")));
+    }
+    match digest {
+        Some(d) if d.len() == 64 && d.bytes().all(|b| b.is_ascii_hexdigit()) => Ok(d.to_ascii_lowercase()),
+        _ => Err(Error::io("the sink did not report the SHA-256 of the bytes it stored")),
     }
 }
 
@@ -335,4 +357,19 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
         s.push(DIGITS[(b & 15) as usize] as char);
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sink_digest;
+
+    #[test]
+    fn a_hashing_sink_must_report_a_digest_of_every_byte() {
+        let d = "AB".repeat(32);
+        assert_eq!(sink_digest(10, 10, Some(d)).unwrap(), "ab".repeat(32));
+        assert!(sink_digest(9, 10, Some("ab".repeat(32))).is_err(), "a byte count that differs");
+        assert!(sink_digest(10, 10, None).is_err(), "no digest");
+        assert!(sink_digest(10, 10, Some("ab".repeat(31))).is_err(), "too short");
+        assert!(sink_digest(10, 10, Some("zz".repeat(32))).is_err(), "not hex");
+    }
 }

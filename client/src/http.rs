@@ -1,15 +1,14 @@
-//! The HTTP layer: two reqwest clients and the mapping of their failures to the core's terms.
+//! The HTTP layer: sends the core's requests and maps failures to the core's terms.
 //!
-//! The POST client never follows redirects (a POST re-sent elsewhere could start a backup we cannot
-//! see); the GET client follows a few, never from https to http. reqwest removes the Authorization
-//! header itself when a redirect leaves the original host; the scenario suite checks that.
+//! Natively, two reqwest clients: the POST client never follows redirects (a POST re-sent elsewhere
+//! could start a backup we cannot see); the GET client follows a few, never from https to http.
+//! reqwest removes the Authorization header itself when a redirect leaves the original host; the
+//! scenario suite checks that. In WebAssembly, `fetch` itself (`fetch.rs`), with the same rules: the
+//! POST with `redirect: "manual"`, the body read chunk by chunk from the response's `ReadableStream`.
 
-use mesbackup_core::credentials::Credentials;
-use mesbackup_core::job::{Method, Request, TransportError, TransportPhase};
-use mesbackup_core::response::ResponseHead;
-use mesbackup_core::sidecar::tool_id;
-use mesbackup_core::Error;
-use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, USER_AGENT};
+use bytes::Bytes;
+use futures::Stream;
+use mesbackup_core::job::TransportError;
 
 #[derive(Debug, Clone, Default)]
 pub struct HttpConfig {
@@ -19,140 +18,158 @@ pub struct HttpConfig {
     pub connect_timeout_ms: Option<u64>,
 }
 
-#[derive(Clone)]
-pub struct Http {
-    post: reqwest::Client,
-    get: reqwest::Client,
-    authorization: Option<HeaderValue>,
-}
+#[cfg(target_arch = "wasm32")]
+pub use crate::fetch::{Http, Response};
+#[cfg(not(target_arch = "wasm32"))]
+pub use native::{Http, Response};
 
-impl std::fmt::Debug for Http {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Http").field("authorization", &self.authorization.as_ref().map(|_| "<redacted>")).finish()
-    }
-}
-
-impl Http {
-    pub fn new(credentials: &Credentials, config: &HttpConfig) -> Result<Http, Error> {
-        let authorization = match credentials.authorization() {
-            Some(value) => {
-                let mut v = HeaderValue::from_str(&value).map_err(|_| {
-                    Error::invalid_argument("the credentials contain characters that cannot be sent in an HTTP header")
-                })?;
-                v.set_sensitive(true);
-                Some(v)
-            }
-            None => None,
-        };
-        Ok(Http { post: build(config, false)?, get: build(config, true)?, authorization })
-    }
-
-    /// Sends a request and returns once the status line and headers are in.
-    pub async fn send(&self, request: &Request) -> Result<reqwest::Response, TransportError> {
-        let client = match request.method {
-            Method::Post => &self.post,
-            Method::Get => &self.get,
-        };
-        let method = match request.method {
-            Method::Post => reqwest::Method::POST,
-            Method::Get => reqwest::Method::GET,
-        };
-        let mut builder = client
-            .request(method, &request.url)
-            .header(ACCEPT, "application/zip, application/json;q=0.5, */*;q=0.1");
-        #[cfg(not(target_arch = "wasm32"))]
-        {
-            builder = builder.header(USER_AGENT, tool_id());
-        }
-        #[cfg(target_arch = "wasm32")]
-        let _ = (USER_AGENT, tool_id);
-        if let Some(auth) = &self.authorization {
-            builder = builder.header(AUTHORIZATION, auth.clone());
-        }
-        if request.method == Method::Post {
-            // An explicit empty body: some proxies reject a POST without Content-Length.
-            builder = builder.body(Vec::new());
-        }
-        builder.send().await.map_err(|e| transport_error(&e, TransportPhase::Response))
-    }
-}
+/// A response body, chunk by chunk; dropping it before the end aborts the transfer.
+pub trait BodyChunks: Stream<Item = Result<Bytes, TransportError>> + Unpin {}
+impl<T: Stream<Item = Result<Bytes, TransportError>> + Unpin> BodyChunks for T {}
 
 #[cfg(not(target_arch = "wasm32"))]
-fn build(config: &HttpConfig, follow_redirects: bool) -> Result<reqwest::Client, Error> {
-    use reqwest::redirect::Policy;
-    let policy = if follow_redirects {
-        Policy::custom(|attempt| {
-            let downgrade = attempt.previous().last().is_some_and(|prev| prev.scheme() == "https")
-                && attempt.url().scheme() == "http";
-            if attempt.previous().len() >= 5 {
-                attempt.error("too many redirects")
-            } else if downgrade {
-                attempt.error("refusing to follow a redirect from https to plain http")
-            } else {
-                attempt.follow()
+mod native {
+    use futures::StreamExt;
+    use mesbackup_core::credentials::Credentials;
+    use mesbackup_core::job::{Method, Request, TransportError, TransportPhase};
+    use mesbackup_core::response::ResponseHead;
+    use mesbackup_core::sidecar::tool_id;
+    use mesbackup_core::Error;
+    use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, USER_AGENT};
+
+    use super::{BodyChunks, HttpConfig};
+
+    /// A response whose status line and headers are in; the body is still to be read.
+    #[derive(Debug)]
+    pub struct Response(reqwest::Response);
+
+    impl Response {
+        pub fn head(&self) -> ResponseHead {
+            head_of(&self.0)
+        }
+
+        /// The body, chunk by chunk.
+        pub fn chunks(self) -> impl BodyChunks {
+            self.0.bytes_stream().map(|c| c.map_err(|e| transport_error(&e, TransportPhase::Body)))
+        }
+    }
+
+    #[derive(Clone)]
+    pub struct Http {
+        post: reqwest::Client,
+        get: reqwest::Client,
+        authorization: Option<HeaderValue>,
+    }
+
+    impl std::fmt::Debug for Http {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("Http").field("authorization", &self.authorization.as_ref().map(|_| "<redacted>")).finish()
+        }
+    }
+
+    impl Http {
+        pub fn new(credentials: &Credentials, config: &HttpConfig) -> Result<Http, Error> {
+            let authorization = match credentials.authorization() {
+                Some(value) => {
+                    let mut v = HeaderValue::from_str(&value).map_err(|_| {
+                        Error::invalid_argument("the credentials contain characters that cannot be sent in an HTTP header")
+                    })?;
+                    v.set_sensitive(true);
+                    Some(v)
+                }
+                None => None,
+            };
+            Ok(Http { post: build(config, false)?, get: build(config, true)?, authorization })
+        }
+
+        /// Sends a request and returns once the status line and headers are in.
+        pub async fn send(&self, request: &Request) -> Result<Response, TransportError> {
+            let client = match request.method {
+                Method::Post => &self.post,
+                Method::Get => &self.get,
+            };
+            let method = match request.method {
+                Method::Post => reqwest::Method::POST,
+                Method::Get => reqwest::Method::GET,
+            };
+            let mut builder = client
+                .request(method, &request.url)
+                .header(ACCEPT, "application/zip, application/json;q=0.5, */*;q=0.1");
+            builder = builder.header(USER_AGENT, tool_id());
+            if let Some(auth) = &self.authorization {
+                builder = builder.header(AUTHORIZATION, auth.clone());
             }
-        })
-    } else {
-        Policy::none()
-    };
-    let mut b = reqwest::Client::builder().redirect(policy).use_rustls_tls();
-    if let Some(ms) = config.connect_timeout_ms {
-        b = b.connect_timeout(std::time::Duration::from_millis(ms));
-    }
-    if let Some(pem) = &config.ca_cert_pem {
-        let certs = reqwest::Certificate::from_pem_bundle(pem)
-            .map_err(|e| Error::invalid_argument(format!("cannot read the CA certificate file: {e}")))?;
-        if certs.is_empty() {
-            return Err(Error::invalid_argument("the CA certificate file contains no PEM certificate"));
-        }
-        for c in certs {
-            b = b.add_root_certificate(c);
+            if request.method == Method::Post {
+                // An explicit empty body: some proxies reject a POST without Content-Length.
+                builder = builder.body(Vec::new());
+            }
+            builder.send().await.map(Response).map_err(|e| transport_error(&e, TransportPhase::Response))
         }
     }
-    b.build().map_err(|e| Error::invalid_argument(format!("cannot set up HTTPS: {e}")))
-}
 
-#[cfg(target_arch = "wasm32")]
-fn build(config: &HttpConfig, _follow_redirects: bool) -> Result<reqwest::Client, Error> {
-    if config.ca_cert_pem.is_some() {
-        return Err(Error::invalid_argument(
-            "a custom CA certificate cannot be set from WebAssembly: the browser or Node decides which CAs to trust",
-        ));
-    }
-    reqwest::Client::builder().build().map_err(|e| Error::invalid_argument(format!("cannot set up HTTP: {e}")))
-}
-
-pub fn head_of(response: &reqwest::Response) -> ResponseHead {
-    ResponseHead {
-        status: response.status().as_u16(),
-        headers: response
-            .headers()
-            .iter()
-            .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str().to_owned(), v.to_owned())))
-            .collect(),
-    }
-}
-
-/// Maps a reqwest failure. `is_connect` is the only case where the request certainly did not leave.
-pub fn transport_error(e: &reqwest::Error, otherwise: TransportPhase) -> TransportError {
-    #[cfg(not(target_arch = "wasm32"))]
-    let phase = if e.is_connect() { TransportPhase::Connect } else { otherwise };
-    #[cfg(target_arch = "wasm32")]
-    let phase = otherwise;
-    TransportError { phase, detail: describe(e) }
-}
-
-/// A one-line description: the error and its causes, without the URL's query (there is none) and
-/// without any header (reqwest never prints them).
-fn describe(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
+    fn build(config: &HttpConfig, follow_redirects: bool) -> Result<reqwest::Client, Error> {
+        use reqwest::redirect::Policy;
+        let policy = if follow_redirects {
+            Policy::custom(|attempt| {
+                let downgrade = attempt.previous().last().is_some_and(|prev| prev.scheme() == "https")
+                    && attempt.url().scheme() == "http";
+                if attempt.previous().len() >= 5 {
+                    attempt.error("too many redirects")
+                } else if downgrade {
+                    attempt.error("refusing to follow a redirect from https to plain http")
+                } else {
+                    attempt.follow()
+                }
+            })
+        } else {
+            Policy::none()
+        };
+        let mut b = reqwest::Client::builder().redirect(policy).use_rustls_tls();
+        if let Some(ms) = config.connect_timeout_ms {
+            b = b.connect_timeout(std::time::Duration::from_millis(ms));
         }
-        source = s.source();
+        if let Some(pem) = &config.ca_cert_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| Error::invalid_argument(format!("cannot read the CA certificate file: {e}")))?;
+            if certs.is_empty() {
+                return Err(Error::invalid_argument("the CA certificate file contains no PEM certificate"));
+            }
+            for c in certs {
+                b = b.add_root_certificate(c);
+            }
+        }
+        b.build().map_err(|e| Error::invalid_argument(format!("cannot set up HTTPS: {e}")))
     }
-    parts.join(": ")
+
+    fn head_of(response: &reqwest::Response) -> ResponseHead {
+        ResponseHead {
+            status: response.status().as_u16(),
+            headers: response
+                .headers()
+                .iter()
+                .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str().to_owned(), v.to_owned())))
+                .collect(),
+        }
+    }
+
+    /// Maps a reqwest failure. `is_connect` is the only case where the request certainly did not leave.
+    fn transport_error(e: &reqwest::Error, otherwise: TransportPhase) -> TransportError {
+        let phase = if e.is_connect() { TransportPhase::Connect } else { otherwise };
+        TransportError { phase, detail: describe(e) }
+    }
+
+    /// A one-line description: the error and its causes, without the URL's query (there is none) and
+    /// without any header (reqwest never prints them).
+    fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+        let mut parts = vec![e.to_string()];
+        let mut source = e.source();
+        while let Some(s) = source {
+            let text = s.to_string();
+            if !parts.iter().any(|p| p.contains(&text)) {
+                parts.push(text);
+            }
+            source = s.source();
+        }
+        parts.join(": ")
+    }
 }

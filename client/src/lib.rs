@@ -1,11 +1,13 @@
 //! mesbackup-client: the async driver that runs `mesbackup_core::job::Job` against a real MES.
 //!
-//! Written once for native targets and wasm32: the HTTP layer is reqwest (hyper natively, `fetch` in
-//! WebAssembly), while the byte sink ([`sink::SinkFactory`]), the clock ([`clock::Clock`]) and
+//! Written once for native targets and wasm32: the HTTP layer is reqwest natively and `fetch` in
+//! WebAssembly ([`http`]), while the byte sink ([`sink::SinkFactory`]), the clock ([`clock::Clock`]) and
 //! cancellation are injected by the front end. The native file sink lives in [`file_sink`].
 
 pub mod clock;
 pub mod driver;
+#[cfg(target_arch = "wasm32")]
+mod fetch;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod file_sink;
 #[cfg(not(target_arch = "wasm32"))]

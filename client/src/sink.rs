@@ -1,5 +1,12 @@
 //! Where a package's bytes go. The driver hashes (SHA-256) and probes the zip shape itself, so a sink
 //! only stores bytes: a file (temp-then-rename), a browser `WritableStream`, a Node path.
+//!
+//! One exception, for speed: a sink whose platform has a faster SHA-256 than the driver's (Node's
+//! `node:crypto` is hardware-accelerated; SHA-256 compiled to WebAssembly is not) may hash what it
+//! stores itself: it says so with [`PackageSink::computes_sha256`] and reports the digest of exactly
+//! the bytes it was given from [`PackageSink::sha256`] after `finish()`. The driver then does not
+//! hash, and checks that the sink's byte count matches the stream's. Native sinks keep the default
+//! (the driver hashes).
 
 use async_trait::async_trait;
 use mesbackup_core::job::CommitFailure;
@@ -20,6 +27,17 @@ pub trait PackageSink {
     async fn write(&mut self, chunk: &[u8]) -> Result<(), Error>;
     /// All bytes are in: flush and make them durable. Returns the number of bytes stored.
     async fn finish(&mut self) -> Result<u64, Error>;
+    /// True when this sink computes the SHA-256 of exactly the bytes passed to `write()`, in order,
+    /// and reports it from [`sha256`](PackageSink::sha256) once `finish()` has succeeded. Asked once,
+    /// before the first write. The default is false: the driver hashes.
+    fn computes_sha256(&self) -> bool {
+        false
+    }
+    /// For a sink that [`computes_sha256`](PackageSink::computes_sha256): after a successful
+    /// `finish()`, the digest as 64 lowercase hex digits. `None` (or anything else) fails the download.
+    fn sha256(&self) -> Option<String> {
+        None
+    }
     /// Gives the finished bytes their final name (without replacing an existing file unless
     /// `overwrite`) and stores the sidecar beside them. Returns where the package now is.
     /// May be called again with another name after `CommitFailure::Exists`.
