@@ -5,11 +5,14 @@
 import { open, link, unlink, rename, stat, mkdir } from 'node:fs/promises';
 import { randomBytes, createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { Writable } from 'node:stream';
 import { writableSink } from './sinks.js';
 
 export const PARTIAL_SUFFIX = '.mesbackup-partial';
 const BUFFER = 1 << 20;
+/** Buffers per open sink: one filling, the others queued for or being written by the worker. */
+const POOL = 4;
 const tag = () => randomBytes(4).toString('hex');
 
 function assertPlainName(name) {
@@ -43,67 +46,133 @@ async function linkNoClobber(temp, target) {
   return true;
 }
 
+/** A failure of the temporary file's writes, as the `kind: 'io'` error the driver reports. */
+function ioError(e) {
+  return Object.assign(new Error(e?.message ?? String(e)), { kind: 'io', code: e?.code, errno: e?.errno, syscall: e?.syscall });
+}
+
 class FileSink {
-  #dir; #temp; #fh; #buf = Buffer.allocUnsafe(BUFFER); #spare = null; #used = 0; #written = 0;
-  #hash = createHash('sha256');
-  /** The write of the other (full) buffer, while this one fills; it never rejects (see #error). */
-  #inFlight = null; #error = null;
+  #dir; #temp; #fh;
+  /** The buffer being filled (null: take one from #free when the next byte comes) and its fill. */
+  #buf = new Uint8Array(BUFFER); #used = 0; #allocated = 1; #free = [];
+  /** Bytes handed to the worker (or written inline); finish() checks the worker wrote as many. */
+  #given = 0;
+  #worker = null; #inFlight = 0; #finishing = false; #error = null;
+  /** Settled by the worker's {done} / first error; never an unhandled rejection (see #startWorker). */
+  #result = null; #resolve = null; #reject = null;
+  /** Callbacks waiting for the worker's next message (a buffer back, an error, its exit). */
+  #waiters = [];
   constructor(dir, temp, fh) { this.#dir = dir; this.#temp = temp; this.#fh = fh; }
 
   // The sink hashes what it writes with node:crypto (hardware-accelerated, unlike SHA-256 compiled
   // to WebAssembly); finish() then reports {bytes, sha256} and the driver skips its own hashing.
   get computesSha256() { return true; }
-  // write() copies each chunk into its buffer before returning and keeps no reference to it, so the
-  // driver may lend it a view of wasm memory instead of allocating a JS copy per chunk.
+  // write() copies each chunk (into its buffer, or a copy of the rest while it waits for a buffer)
+  // before returning and keeps no reference to it, so the driver may lend it a view of wasm memory.
   get copiesChunks() { return true; }
 
-  // Two 1 MiB buffers: one is written to disk while the other fills, so the download keeps flowing
-  // during a disk write; write() only returns a promise when both are busy.
+  // Filled 1 MiB buffers go to a worker thread (file-writer-worker.js), which hashes and writes them
+  // off the main thread and sends them back for reuse. At most POOL buffers exist, so memory stays
+  // flat: write() only returns a promise when all of them are in flight.
   write(chunk) {
     if (this.#error) throw this.#error;
     let off = 0;
     while (off < chunk.byteLength) {
-      if (this.#inFlight && this.#used + (chunk.byteLength - off) >= BUFFER) {
-        const rest = chunk.subarray(off);
-        return this.#inFlight.then(() => this.write(rest));
+      if (!this.#buf) {
+        this.#buf = this.#free.pop() ?? (this.#allocated < POOL ? (this.#allocated++, new Uint8Array(BUFFER)) : null);
+        if (!this.#buf) {
+          const rest = chunk.slice(off); // a copy: the chunk may be a view of wasm memory
+          return this.#nextEvent().then(() => this.write(rest));
+        }
       }
       const n = Math.min(BUFFER - this.#used, chunk.byteLength - off);
       this.#buf.set(chunk.subarray(off, off + n), this.#used);
       this.#used += n; off += n;
-      if (this.#used === BUFFER) this.#start();
+      if (this.#used === BUFFER) this.#send();
     }
     return undefined;
   }
 
-  /** Hashes the filled buffer and starts writing it; filling continues in the spare buffer. */
-  #start() {
-    const buf = this.#buf, n = this.#used;
-    this.#hash.update(buf.subarray(0, n));
-    this.#buf = this.#spare ?? Buffer.allocUnsafe(BUFFER);
-    this.#spare = null;
-    this.#used = 0;
-    this.#inFlight = (async () => {
-      let done = 0;
-      while (done < n) {
-        const { bytesWritten } = await this.#fh.write(buf, done, n - done);
-        done += bytesWritten;
-      }
-      this.#written += n;
-    })().catch((e) => { this.#error ??= e; }).finally(() => { this.#spare = buf; this.#inFlight = null; });
+  #nextEvent() { return new Promise((resolve) => this.#waiters.push(resolve)); }
+
+  #event() {
+    const w = this.#waiters;
+    this.#waiters = [];
+    for (const f of w) f();
   }
 
-  async #settle() {
-    await this.#inFlight;
-    if (this.#error) throw this.#error;
+  #fail(e) {
+    this.#error ??= e;
+    this.#reject?.(this.#error);
+    this.#event();
+  }
+
+  #startWorker() {
+    this.#result = new Promise((resolve, reject) => { this.#resolve = resolve; this.#reject = reject; });
+    this.#result.catch(() => {}); // also reported through #error / finish()
+    const w = new Worker(new URL('./file-writer-worker.js', import.meta.url), { workerData: { fd: this.#fh.fd } });
+    w.on('message', (m) => {
+      if (m.buf) {
+        this.#inFlight--;
+        this.#free.push(new Uint8Array(m.buf));
+        // Idle: let the process exit if the sink is abandoned (in flight, the worker keeps it alive).
+        if (this.#inFlight === 0 && !this.#finishing) w.unref();
+        this.#event();
+      } else if (m.error) {
+        this.#fail(ioError(m.error));
+      } else if (m.done) {
+        this.#resolve(m.done);
+      }
+    });
+    w.on('error', (e) => this.#fail(ioError(e)));
+    w.on('exit', () => this.#fail(Object.assign(new Error('the file writer thread stopped'), { kind: 'io' })));
+    this.#worker = w;
+  }
+
+  /** Transfers the filled buffer to the worker; the next write takes a free one. */
+  #send() {
+    if (!this.#worker) this.#startWorker();
+    const buf = this.#buf, n = this.#used;
+    this.#buf = null; this.#used = 0; this.#given += n;
+    if (this.#inFlight++ === 0) this.#worker.ref();
+    this.#worker.postMessage({ buf: buf.buffer, n }, [buf.buffer]);
+  }
+
+  async #stopWorker() {
+    const w = this.#worker;
+    if (!w) return;
+    this.#worker = null;
+    w.removeAllListeners('exit');
+    w.ref(); // an unreferenced worker would let the process exit before terminate() settles
+    await w.terminate();
   }
 
   async finish() {
-    await this.#settle();
-    if (this.#used > 0) { this.#start(); await this.#settle(); }
-    await this.#fh.sync();
+    if (this.#error) throw this.#error;
+    let result;
+    if (this.#worker) {
+      if (this.#used > 0) this.#send();
+      this.#finishing = true;
+      this.#worker.ref();
+      this.#worker.postMessage({ finish: true });
+      result = await this.#result; // rejects with the worker's first error
+      await this.#stopWorker();
+    } else {
+      // Less than one buffer in all: hash and write here (no thread started for a small file).
+      const n = this.#used, buf = this.#buf;
+      const hash = createHash('sha256').update(buf.subarray(0, n));
+      try {
+        let done = 0;
+        while (done < n) done += (await this.#fh.write(buf, done, n - done)).bytesWritten;
+        await this.#fh.sync();
+      } catch (e) { throw (this.#error = ioError(e)); }
+      this.#used = 0; this.#given = n;
+      result = { bytes: n, sha256: hash.digest('hex') };
+    }
     await this.#fh.close();
     this.#fh = null;
-    return { bytes: this.#written, sha256: this.#hash.digest('hex') };
+    if (result.bytes !== this.#given) throw (this.#error = Object.assign(new Error(`wrote ${result.bytes} bytes of ${this.#given}`), { kind: 'io' }));
+    return result;
   }
 
   async commit(name, overwrite, sidecarJson) {
@@ -129,7 +198,11 @@ class FileSink {
   }
 
   async discard(keepAs) {
-    await this.#inFlight;
+    // A file kept for diagnosis gets the buffers already handed over; otherwise the worker is stopped
+    // at once (mid-buffer if need be), always before its descriptor is closed.
+    if (keepAs) while (this.#worker && this.#inFlight > 0 && !this.#error) await this.#nextEvent();
+    await this.#stopWorker();
+    this.#fail(Object.assign(new Error('the file was discarded'), { kind: 'io' }));
     if (this.#fh) { await this.#fh.close().catch(() => {}); this.#fh = null; }
     const temp = this.#temp;
     this.#temp = null;
