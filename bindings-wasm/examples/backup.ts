@@ -36,7 +36,7 @@ export async function checkDownloaded(file: File, expectedSha256?: string): Prom
   for (const p of report.problems) console.log(p.kind, p.message, p.file ?? p.entry ?? '');
   const contents = await inspect(file.stream());
   console.log(contents.tables, 'tables', contents.rows, 'rows');
-  const v = new Verifier();
+  const v = await Verifier.create(); // in a browser, `new Verifier()` only after `await initVerifier()`
   v.feed(new Uint8Array(await file.slice(0, 1024).arrayBuffer()));
   const { report: partial } = v.finish();
   console.log(partial.ok, partial.sha256);

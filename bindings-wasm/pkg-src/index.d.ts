@@ -267,9 +267,21 @@ export interface VerifyResult extends VerifyReport { inspection: Inspection }
 export interface InspectResult extends Inspection { ok: boolean; problems: Problem[] }
 export interface IntegrityError extends MesBackupError { kind: 'integrity'; report: VerifyResult }
 
-/** Streaming verifier: feed() the bytes in order (any chunking), then finish() once. */
+/**
+ * Loads the verifier's WebAssembly module (a second module, so that downloads never load it); done
+ * automatically by the first verify()/inspect(). In browsers, `new Verifier()` needs it loaded:
+ * `await initVerifier()` first, or use `await Verifier.create()`. In Node it loads synchronously.
+ */
+export function initVerifier(moduleOrPath?: unknown): Promise<void>;
+
+/**
+ * Streaming verifier: feed() the bytes in order (any chunking), then finish() once. The constructor
+ * throws (kind `invalid_argument`) in a browser before the verifier module is loaded (see initVerifier()).
+ */
 export class Verifier {
   constructor(options?: { expectedSha256?: string | null });
+  /** Loads the verifier module when needed, then constructs (works before initVerifier()). */
+  static create(options?: { expectedSha256?: string | null }): Promise<Verifier>;
   feed(chunk: Uint8Array | ArrayBuffer | ArrayBufferView): void;
   readonly bytesFed: number;
   finish(): { report: VerifyReport; inspection: Inspection };

@@ -8,20 +8,72 @@ export { writableSink, directorySink, downloadSink };
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
 
+// Two WebAssembly modules: wasm/ (Client, names; loaded here, on import) and wasm-verify/ (the
+// verifier behind verify(), inspect() and Verifier; loaded on first use, so a page or a script that
+// only downloads never fetches or compiles it). In Node the verifier's small JS glue is imported
+// with the package and its .wasm is compiled synchronously on first use, so `new Verifier()` works
+// there at any time; in browsers verify()/inspect() load it themselves, and `new Verifier()` needs
+// `await initVerifier()` (or `await Verifier.create()`) first.
+const VERIFY_GLUE = './wasm-verify/mesbackup_verify.js';
+const VERIFY_WASM = './wasm-verify/mesbackup_verify_bg.wasm';
+let nodeFs;
+let verifyGlue;
+let verifyLoaded = false;
+let verifyReady;
+
 let ready;
 /** Loads the WebAssembly module (done once, automatically on import). */
 export function init(moduleOrPath) {
   ready ??= (async () => {
     let input = moduleOrPath;
-    if (input === undefined && isNode) {
-      const { readFile } = await import('node:fs/promises');
-      input = await readFile(new URL('./wasm/mesbackup_wasm_bg.wasm', import.meta.url));
+    if (isNode) {
+      nodeFs = await import('node:fs');
+      verifyGlue = await import(VERIFY_GLUE);
+      if (input === undefined) input = await nodeFs.promises.readFile(new URL('./wasm/mesbackup_wasm_bg.wasm', import.meta.url));
     }
     await initWasm(input === undefined ? undefined : { module_or_path: input });
   })();
   return ready;
 }
 await init();
+
+/** Node: compiles the verifier module synchronously (once). */
+function loadVerifierNode(moduleOrBytes) {
+  if (!verifyLoaded) {
+    verifyGlue.initSync({ module: moduleOrBytes ?? nodeFs.readFileSync(new URL(VERIFY_WASM, import.meta.url)) });
+    verifyLoaded = true;
+  }
+}
+
+/**
+ * Loads the verifier module (verify(), inspect(), Verifier); done once, automatically on the first
+ * verify()/inspect(). `moduleOrPath`: like init()'s (a URL, a Response, bytes or a WebAssembly.Module
+ * of `wasm-verify/mesbackup_verify_bg.wasm`); by default it is fetched next to the package.
+ */
+export function initVerifier(moduleOrPath) {
+  verifyReady ??= (async () => {
+    if (isNode) {
+      let input = moduleOrPath;
+      if (typeof input === 'string' || input instanceof URL) input = await nodeFs.promises.readFile(input);
+      loadVerifierNode(input);
+      return;
+    }
+    verifyGlue ??= await import(VERIFY_GLUE);
+    await verifyGlue.default(moduleOrPath === undefined ? undefined : { module_or_path: moduleOrPath });
+    verifyLoaded = true;
+  })();
+  verifyReady.catch(() => { verifyReady = undefined; }); // a failed load (network) is retried next time
+  return verifyReady;
+}
+
+/** The verifier module's exports, loaded; throws when a browser has not loaded it yet. */
+function verifierModule() {
+  if (!verifyLoaded && isNode) loadVerifierNode();
+  if (!verifyLoaded) {
+    throw Object.assign(new Error('the verifier module is not loaded yet: await initVerifier() (or use await Verifier.create()) before new Verifier(); verify() and inspect() load it themselves'), { name: 'MesBackupError', kind: 'invalid_argument', guid: null });
+  }
+  return verifyGlue;
+}
 
 const camel = (s) => s.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
 /** snake_case keys (the core's serde names) to camelCase, recursively. */
@@ -143,7 +195,12 @@ export class Verifier {
   #inner;
   /** @param {{expectedSha256?: string | null}} [options] the sidecar's SHA-256, when known. */
   constructor({ expectedSha256 } = {}) {
-    this.#inner = new wasm.WasmVerifier({ expectedSha256: expectedSha256 ?? undefined });
+    this.#inner = new (verifierModule().WasmVerifier)({ expectedSha256: expectedSha256 ?? undefined });
+  }
+  /** Loads the verifier module when needed (see initVerifier()), then constructs: works everywhere. */
+  static async create(options) {
+    await initVerifier();
+    return new Verifier(options);
   }
   /** Feeds the next bytes (Uint8Array, ArrayBuffer or any ArrayBufferView). */
   feed(chunk) {
@@ -195,6 +252,7 @@ function cancelled(signal) {
 
 /** Reads `source` through a Verifier; the shared part of verify() and inspect(). */
 async function run(source, { expectedSha256, onProgress, signal, total } = {}) {
+  await initVerifier();
   const v = new Verifier({ expectedSha256 });
   if (total === undefined && typeof Blob !== 'undefined' && source instanceof Blob) total = source.size;
   try {

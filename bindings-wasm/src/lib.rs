@@ -7,13 +7,21 @@
 //!
 //! On the native host this crate is empty, so the workspace builds everywhere.
 
+//!
+//! Two cargo features pick what one build exports, so the npm package ships two modules and a
+//! download never loads the verifier: `download` (default: `WasmClient`, names, sinks) and `verify`
+//! (`WasmVerifier`, with the core's zipstream/verify/inspect and the zstd/deflate/lz4 decoders).
+//! `bindings-wasm/build.sh` builds the crate once per feature set (`--no-default-features
+//! --features verify` for the verifier module); LTO drops what the other module's code does not reach.
+
 #[cfg(target_arch = "wasm32")]
+#[cfg_attr(not(feature = "download"), allow(dead_code))]
 mod js;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "download"))]
 mod naming;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "download"))]
 mod sink;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "download"))]
 mod client;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "verify"))]
 mod verify;

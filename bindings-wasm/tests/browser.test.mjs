@@ -151,3 +151,28 @@ test('all four databases under installer names, screenshot', async () => {
   mkdirSync(artifacts, { recursive: true });
   await page.screenshot({ path: join(artifacts, 'wasm-panel.png'), fullPage: true });
 });
+
+test('the verifier module is loaded on first use only (a page that downloads never fetches it)', async () => {
+  await openPanel();
+  const loaded = () => page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name.split('/').pop()));
+  const before = await loaded();
+  assert.ok(before.includes('mesbackup_wasm_bg.wasm'), JSON.stringify(before));
+  assert.ok(!before.some((n) => n.startsWith('mesbackup_verify')), `the verifier was loaded with the panel: ${before}`);
+  const r = await page.evaluate(async () => {
+    const m = await import('./mesbackup/index.js');
+    let early = null;
+    try { new m.Verifier(); } catch (e) { early = e.kind; }
+    const report = await m.verify(new Blob([new Uint8Array(100)]));
+    const v = new m.Verifier(); // loaded now: the constructor works
+    v.feed(new Uint8Array(5));
+    const created = await m.Verifier.create();
+    created.finish();
+    return { early, ok: report.ok, problems: report.problems.length, fed: v.bytesFed, sha: report.sha256 };
+  });
+  assert.equal(r.early, 'invalid_argument');
+  assert.equal(r.ok, false);
+  assert.ok(r.problems > 0);
+  assert.equal(r.fed, 5);
+  assert.match(r.sha, /^[0-9a-f]{64}$/);
+  assert.ok((await loaded()).includes('mesbackup_verify_bg.wasm'));
+});

@@ -7,10 +7,11 @@ import { readFileSync, writeFileSync, mkdtempSync, rmSync, openAsBlob } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { execFileSync } from 'node:child_process';
 import { startMock, root } from './mock.mjs';
 
 const pkgDir = process.env.MESBACKUP_PKG ?? resolve(root, 'bindings-wasm/pkg');
-const { Client, Verifier, verify, inspect } = await import(pathToFileURL(join(pkgDir, 'index.js')).href);
+const { Client, Verifier, verify, inspect, initVerifier } = await import(pathToFileURL(join(pkgDir, 'index.js')).href);
 const { fileSink, verifyFile, inspectFile } = await import(pathToFileURL(join(pkgDir, 'node.js')).href);
 
 const fixtures = resolve(root, 'tests/fixtures/clickhouse');
@@ -134,4 +135,18 @@ test('a package downloaded from mock-mes verifies and matches its sidecar', asyn
     assert.equal(bad.ok, false);
     assert.equal(bad.problems[0].kind, 'sha256_mismatch');
   } finally { mock.stop(); }
+});
+
+test('the verifier is a second module: new Verifier() first thing in Node (sync), Verifier.create(), initVerifier()', async () => {
+  const index = pathToFileURL(join(pkgDir, 'index.js')).href;
+  // A fresh process whose first verifier use is the synchronous constructor.
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e',
+    `const { Verifier } = await import(${JSON.stringify(index)}); const v = new Verifier(); v.feed(new Uint8Array([1, 2, 3])); const { report } = v.finish(); console.log(JSON.stringify({ ok: report.ok, bytes: v.bytesFed }));`], { encoding: 'utf8' });
+  assert.deepEqual(JSON.parse(out.trim()), { ok: false, bytes: 0 });
+  await initVerifier();
+  const v = await Verifier.create({ expectedSha256: null });
+  v.feed(new Uint8Array(10));
+  assert.equal(v.bytesFed, 10);
+  assert.equal(v.finish().report.ok, false);
+  await assert.rejects(Verifier.create({ expectedSha256: 'xyz' }), (e) => e.kind === 'invalid_argument');
 });
