@@ -734,7 +734,8 @@ impl Client {
         self.spawn_job(py, args, Some(out_dir))
     }
 
-    #[pyo3(signature = (system, out_dir, *, installer_name=None, return_exceptions=false))]
+    #[pyo3(signature = (system, out_dir, *, installer_name=None, return_exceptions=false, overwrite=false, sql_backup_finished=None))]
+    #[allow(clippy::too_many_arguments)]
     fn _backup_system_op(
         &self,
         py: Python<'_>,
@@ -742,7 +743,10 @@ impl Client {
         out_dir: PathBuf,
         installer_name: Option<String>,
         return_exceptions: bool,
+        overwrite: bool,
+        sql_backup_finished: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Operation> {
+        let sql_backup_finished_at = rfc3339_arg(py, "sql_backup_finished", sql_backup_finished.as_ref())?;
         let databases = naming::system_databases(&system).map_err(|e| arg_err(py, e))?;
         let mut names: BTreeMap<String, String> = BTreeMap::new();
         if let Some(version) = &installer_name {
@@ -773,14 +777,18 @@ impl Client {
                 let least = if all { s.values().map(|v| v.2).min_by_key(|&p| rank(p)).unwrap_or(phase) } else { if rank(phase) < rank(Phase::Waiting) { phase } else { Phase::Waiting } };
                 let _ = tx.send(Msg::Progress(sum, totals, least));
             };
-            let file_name_for = |db: &str| names.get(db).cloned();
+            let customise = |db: &str, spec: &mut mesbackup_core::job::JobSpec| {
+                spec.file_name = names.get(db).cloned();
+                spec.overwrite = overwrite;
+                spec.sql_backup_finished_at = sql_backup_finished_at.clone();
+            };
             let result = mesbackup_client::system::backup_system(
                 &client,
                 &system,
                 &sinks,
                 &TokioClock,
                 &cancel,
-                file_name_for,
+                customise,
                 &on_event,
             )
             .await;
@@ -809,7 +817,8 @@ impl Client {
 
     /// Backs up the four databases of `system` concurrently; returns their packages in the order
     /// online, CDM, ODS, DWH.
-    #[pyo3(signature = (system, out_dir, *, installer_name=None, return_exceptions=false, progress=None))]
+    #[pyo3(signature = (system, out_dir, *, installer_name=None, return_exceptions=false, progress=None, overwrite=false, sql_backup_finished=None))]
+    #[allow(clippy::too_many_arguments)]
     fn backup_system(
         &self,
         py: Python<'_>,
@@ -818,8 +827,11 @@ impl Client {
         installer_name: Option<String>,
         return_exceptions: bool,
         progress: Option<Bound<'_, PyAny>>,
+        overwrite: bool,
+        sql_backup_finished: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        self._backup_system_op(py, system, out_dir, installer_name, return_exceptions)?.wait(py, progress)
+        self._backup_system_op(py, system, out_dir, installer_name, return_exceptions, overwrite, sql_backup_finished)?
+            .wait(py, progress)
     }
 
     /// Starts a backup and returns at once with its `Job` (GUID); download it later.

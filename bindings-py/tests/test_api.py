@@ -175,6 +175,21 @@ def test_backup_system_raises_first_failure_with_results(mock: Mock, tmp_path: P
     assert sum(isinstance(r, mesbackup.Package) for r in results) == 3
 
 
+def test_backup_system_with_sql_backup_time_and_overwrite(mock: Mock, tmp_path: Path) -> None:
+    mock.load({})
+    client = mesbackup.Client(mock.base, token="admin-token", **FAST)
+    sql = datetime.datetime(2026, 11, 25, 3, 0, tzinfo=datetime.timezone.utc)
+    first = client.backup_system("MES", tmp_path, installer_name="11.3.0", sql_backup_finished=sql)
+    for pkg in first:
+        assert json.loads(pkg.sidecar.read_text())["sql_backup_finished_at"].startswith("2026-11-25T03:00:00")
+    # The same installer names again: replaced with overwrite=True, not saved under other names.
+    again = client.backup_system("MES", tmp_path, installer_name="11.3.0", overwrite=True)
+    assert [p.file_name for p in again] == [p.file_name for p in first]
+    assert len(listing(tmp_path)) == 8
+    window = mesbackup.backup_window(tmp_path)
+    assert window is not None and window.sql_backup_finished_at is None
+
+
 # ---- asyncio -----------------------------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ use mesbackup_client::system::backup_system;
 use mesbackup_client::wasm_clock::WasmClock;
 use mesbackup_client::{CancellationToken, MesClient};
 use mesbackup_core::credentials::Credentials;
-use mesbackup_core::job::{JobEvent, Mode, Outcome};
+use mesbackup_core::job::{JobEvent, JobSpec, Mode, Outcome};
 use mesbackup_core::polling::PollPolicy;
 use mesbackup_core::url::EnvUrl;
 use mesbackup_core::Error;
@@ -212,8 +212,8 @@ impl WasmClient {
         let _link = AbortLink::new(&signal, &token);
         let sinks = JsSinkFactory(sinks);
         let on_event = move |db: &str, e: &JobEvent| call_quietly(&on_event, &event_to_js(e, Some(db)));
-        let names = |db: &str| get(&file_names, db).as_string();
-        let outcomes = backup_system(&client, &system, &sinks, &WasmClock, &token, names, &on_event)
+        let customise = |db: &str, spec: &mut JobSpec| spec.file_name = get(&file_names, db).as_string();
+        let outcomes = backup_system(&client, &system, &sinks, &WasmClock, &token, customise, &on_event)
             .await
             .map_err(|e| error_to_js(&e))?;
         let out = js_sys::Array::new();

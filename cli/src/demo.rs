@@ -10,7 +10,7 @@ use mesbackup_client::system::backup_system;
 use mesbackup_client::{CancellationToken, MesClient};
 use mesbackup_core::credentials::Credentials;
 use mesbackup_core::httpdate::format_rfc3339_millis;
-use mesbackup_core::job::JobEvent;
+use mesbackup_core::job::{JobEvent, JobSpec};
 use mesbackup_core::naming::{installer_package_name, parse_database_name};
 use mesbackup_core::polling::PollPolicy;
 use mesbackup_core::url::EnvUrl;
@@ -95,9 +95,10 @@ pub async fn run(ui: &Ui, args: DemoArgs) -> Result<u8, Error> {
     for (_, db) in &databases {
         ui.job_line(db, "starting…");
     }
-    let name_of = |db: &str| {
-        let (_, kind) = parse_database_name(db, Some(SYSTEM)).ok()?;
-        installer_package_name(kind, VERSION, None).ok()
+    let name_of = |db: &str, spec: &mut JobSpec| {
+        spec.file_name = parse_database_name(db, Some(SYSTEM))
+            .ok()
+            .and_then(|(_, kind)| installer_package_name(kind, VERSION, None).ok());
     };
     let on_event = |db: &str, e: &JobEvent| ui.job_event(db, Some(db), e);
     let results: Vec<JobResult> = backup_system(&client, SYSTEM, &sinks, &clock, &cancel, name_of, &on_event)

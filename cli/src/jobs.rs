@@ -10,7 +10,7 @@ use mesbackup_client::folder::prepare_output_folder;
 use mesbackup_client::system::backup_system;
 use mesbackup_client::{CancellationToken, MesClient};
 use mesbackup_core::httpdate::format_rfc3339_millis;
-use mesbackup_core::job::{JobEvent, Mode, Outcome, SavedPackage};
+use mesbackup_core::job::{JobEvent, JobSpec, Mode, Outcome, SavedPackage};
 use mesbackup_core::naming::{installer_package_name, parse_database_name, system_databases, validate_database_name};
 use mesbackup_core::Error;
 use serde_json::{json, Value};
@@ -152,21 +152,24 @@ pub async fn backup(ui: &Ui, conn: &ConnOpts, targets: Targets, save: &Save, nam
     let cancel = CancellationToken::new();
     cancel_on_ctrl_c(&cancel, ui.is_json());
 
-    // backup_system builds the four specs itself; options it does not know take the general path.
-    let results = match (&targets.system, save.overwrite || save.sql_backup_finished.is_some()) {
-        (Some(system), false) => {
+    let results = match &targets.system {
+        Some(system) => {
             for db in &databases {
                 ui.job_line(db, "starting…");
             }
-            let name_of = |db: &str| databases.iter().position(|d| d == db).and_then(|i| names[i].clone());
+            let customise = |db: &str, spec: &mut JobSpec| {
+                spec.file_name = databases.iter().position(|d| d == db).and_then(|i| names[i].clone());
+                spec.overwrite = save.overwrite;
+                spec.sql_backup_finished_at = save.sql_backup_finished.clone();
+            };
             let on_event = |db: &str, e: &JobEvent| ui.job_event(db, Some(db), e);
-            backup_system(&client, system, &sinks, &TokioClock, &cancel, name_of, &on_event)
+            backup_system(&client, system, &sinks, &TokioClock, &cancel, customise, &on_event)
                 .await?
                 .into_iter()
                 .map(|(db, outcome)| JobResult { key: db.clone(), database: Some(db), outcome })
                 .collect()
         }
-        _ => {
+        None => {
             let specs = databases
                 .iter()
                 .zip(&names)

@@ -34,7 +34,7 @@ async fn main() {
         JobEvent::Failed { error } => println!("{db:>8}: failed: {error}"),
         _ => {}
     };
-    let outcomes = backup_system(&client, "DEMO", &FileSinkFactory::new(&out), &TokioClock, &CancellationToken::new(), |_| None, &on_event)
+    let outcomes = backup_system(&client, "DEMO", &FileSinkFactory::new(&out), &TokioClock, &CancellationToken::new(), |_, _| {}, &on_event)
         .await
         .expect("valid system name");
     let failed = outcomes.iter().filter(|(_, o)| matches!(o, Outcome::Failed(_))).count();

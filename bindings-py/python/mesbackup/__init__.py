@@ -294,9 +294,16 @@ class AsyncClient:
         installer_name: Optional[str] = None,
         return_exceptions: bool = False,
         progress: Optional[ProgressCallback] = None,
+        overwrite: bool = False,
+        sql_backup_finished: Union[datetime.datetime, str, None] = None,
     ) -> List[Any]:
         op = self._client._backup_system_op(
-            system, out_dir, installer_name=installer_name, return_exceptions=return_exceptions
+            system,
+            out_dir,
+            installer_name=installer_name,
+            return_exceptions=return_exceptions,
+            overwrite=overwrite,
+            sql_backup_finished=sql_backup_finished,
         )
         result: List[Any] = await _drive(op, progress)
         return result

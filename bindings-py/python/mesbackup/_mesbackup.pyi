@@ -166,6 +166,8 @@ class Client:
         installer_name: Optional[str] = None,
         return_exceptions: bool = False,
         progress: Optional[_Progress] = None,
+        overwrite: bool = False,
+        sql_backup_finished: Union[datetime.datetime, str, None] = None,
     ) -> List[Any]: ...
     def start(self, database: str) -> Job: ...
     def download(
@@ -213,6 +215,8 @@ class Client:
         *,
         installer_name: Optional[str] = None,
         return_exceptions: bool = False,
+        overwrite: bool = False,
+        sql_backup_finished: Union[datetime.datetime, str, None] = None,
     ) -> _Operation: ...
 
 def installer_package_name(kind: str, version: str, system: Optional[str] = None) -> str: ...

@@ -72,7 +72,7 @@ async fn run_step(step: &Step, env: &str, previous_guid: Option<&str>, out: &Pat
     let rss_before = peak_rss::reset().then(peak_rss::read_kib).flatten();
     let mut result = if step.op == "backup_system" {
         let system = step.system.as_deref().unwrap_or("MES");
-        match backup_system(&client, system, &sinks, &clock, &cancel, |_| None, &|_: &str, _: &_| {}).await {
+        match backup_system(&client, system, &sinks, &clock, &cancel, |_, _| {}, &|_: &str, _: &_| {}).await {
             Err(e) => failed(e),
             // The first failure decides the step's outcome; all four must succeed for "ok".
             Ok(outcomes) => outcomes
