@@ -110,6 +110,7 @@ test('401 with a wrong token', () => panelScenario('unauthorized-401'));
 test('pending as 204 then ready', () => panelScenario('pending-as-204'));
 test('truncated stream is download_lost, nothing saved', () => panelScenario('truncated-stream'));
 test('cross-host redirect: no Authorization to the other host', () => panelScenario('cross-host-redirect'));
+test('a redirect on the POST is refused, not followed (opaque redirect)', () => panelScenario('post-redirect-refused'));
 
 test('cancellation mid-download leaves nothing behind', async () => {
   await mock.setScenario({ payload: { size: 4 * 1048576, seed: 3 }, download: { drip: { chunk: 65536, interval_ms: 60 } } });

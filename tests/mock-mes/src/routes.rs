@@ -6,7 +6,7 @@
 //! 3. the method: POST or GET, else 405;
 //! 4. authentication (401 / 403), except a GET on the "other" host when `redirect_get` is set;
 //! 5. POST: a database of the system starts a job (202 + GUID), anything else is 400;
-//!    GET on the primary host with `redirect_get`: 307 to the other host;
+//!    GET on the primary host with `redirect_get`: 307 to the other host (POST: `redirect_post`);
 //!    GET: unknown GUID 400, pending 202/204, ready 200 (the job is gone from then on).
 //!
 //! Every API request (not the control endpoints) gets one log entry.
@@ -302,6 +302,9 @@ fn decide(
             }
         }
     }
+    if is_post && host == HostKind::Primary && sc.redirect_post.is_some() {
+        return redirect_to_other_host(port, path, query);
+    }
     if is_post {
         if !sc.is_database(segment) {
             return plain(
@@ -313,19 +316,7 @@ fn decide(
         return guid_answer(sc.guid_body, &guid);
     }
     if host == HostKind::Primary && sc.redirect_get.is_some() {
-        let mut location = format!("http://localhost:{port}{path}");
-        if let Some(q) = query {
-            location.push('?');
-            location.push_str(q);
-        }
-        let mut a = plain(StatusCode::TEMPORARY_REDIRECT, "");
-        if let Answer::Plain { headers, .. } = &mut a {
-            headers.remove(header::CONTENT_TYPE);
-            if let Ok(v) = HeaderValue::from_str(&location) {
-                headers.insert(header::LOCATION, v);
-            }
-        }
-        return a;
+        return redirect_to_other_host(port, path, query);
     }
     match st.lookup(segment, now) {
         Lookup::Unknown => plain(StatusCode::BAD_REQUEST, "Invalid GUID or backup not found."),
@@ -490,4 +481,21 @@ mod tests {
         assert_eq!(api_segment("", "/environment/clickhouse/backup/a/b"), None);
         assert_eq!(api_segment("", "/environment/clickhouse/backup/a/"), None);
     }
+}
+
+/// 307 to the same path and query on the other host (`localhost` instead of `127.0.0.1`).
+fn redirect_to_other_host(port: u16, path: &str, query: Option<&str>) -> Answer {
+    let mut location = format!("http://localhost:{port}{path}");
+    if let Some(q) = query {
+        location.push('?');
+        location.push_str(q);
+    }
+    let mut a = plain(StatusCode::TEMPORARY_REDIRECT, "");
+    if let Answer::Plain { headers, .. } = &mut a {
+        headers.remove(header::CONTENT_TYPE);
+        if let Ok(v) = HeaderValue::from_str(&location) {
+            headers.insert(header::LOCATION, v);
+        }
+    }
+    a
 }

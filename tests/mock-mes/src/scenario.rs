@@ -34,6 +34,8 @@ pub struct Scenario {
     pub download: Option<DownloadFault>,
     pub faults: Vec<Fault>,
     pub redirect_get: Option<RedirectGet>,
+    /// POST on the primary host answers 307 to the other host (a client must not follow it).
+    pub redirect_post: Option<RedirectGet>,
     pub ready_body: Option<ReadyBody>,
 }
 
@@ -72,6 +74,8 @@ struct Raw {
     faults: Vec<Fault>,
     #[serde(default)]
     redirect_get: Option<RedirectGet>,
+    #[serde(default)]
+    redirect_post: Option<RedirectGet>,
     #[serde(default)]
     ready_body: Option<ReadyBody>,
 }
@@ -389,6 +393,7 @@ impl Scenario {
             download: raw.download,
             faults,
             redirect_get: raw.redirect_get,
+            redirect_post: raw.redirect_post,
             ready_body: raw.ready_body,
         })
     }
