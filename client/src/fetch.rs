@@ -106,7 +106,10 @@ impl Http {
 
     /// Sends a request and returns once the status line and headers are in.
     pub async fn send(&self, request: &Request) -> Result<Response, TransportError> {
-        let fail = |e: JsValue| TransportError { phase: TransportPhase::Response, detail: describe(&e) };
+        let fail = |e: JsValue| {
+            let phase = if never_sent(&e) { TransportPhase::Connect } else { TransportPhase::Response };
+            TransportError { phase, detail: describe(&e) }
+        };
         let abort = AbortOnDrop(AbortController::new().map_err(fail)?);
         let headers = js_sys::Object::new();
         set(&headers, "accept", &"application/zip, application/json;q=0.5, */*;q=0.1".into());
@@ -150,6 +153,34 @@ fn header_list(headers: &JsValue) -> Vec<(String, String)> {
         }
     }
     out
+}
+
+/// Node's fetch (undici) names why a connection was never made in its error's `cause.code`: then
+/// the request certainly did not leave, and the core may re-send a POST (as natively with reqwest's
+/// `is_connect`). Browsers say nothing of the kind, so there every failure stays "maybe sent".
+const NOT_CONNECTED_CODES: [&str; 7] = [
+    "ECONNREFUSED",
+    "ENOTFOUND",
+    "EAI_AGAIN",
+    "EHOSTUNREACH",
+    "ENETUNREACH",
+    "EADDRNOTAVAIL",
+    "UND_ERR_CONNECT_TIMEOUT",
+];
+
+fn never_sent(e: &JsValue) -> bool {
+    let mut current = e.clone();
+    for _ in 0..4 {
+        let code = js_sys::Reflect::get(&current, &JsValue::from_str("code")).ok().and_then(|c| c.as_string());
+        if code.is_some_and(|c| NOT_CONNECTED_CODES.contains(&c.as_str())) {
+            return true;
+        }
+        current = js_sys::Reflect::get(&current, &JsValue::from_str("cause")).unwrap_or(JsValue::UNDEFINED);
+        if !current.is_object() {
+            return false;
+        }
+    }
+    false
 }
 
 /// A JS failure (usually `TypeError: fetch failed` with a `cause`) as one line.
