@@ -5,7 +5,7 @@
     Author               = 'mesbackup contributors'
     CompanyName          = 'mesbackup'
     Copyright            = '(c) mesbackup contributors'
-    Description          = 'Back up the ClickHouse databases of a Critical Manufacturing MES through its Web API: start, wait, download (one-shot), name and stage packages for the installer, verify and inspect saved packages. Wraps the mesbackup CLI and its --json events.'
+    Description          = 'Back up the ClickHouse databases of a Critical Manufacturing MES through its Web API: start, wait, download (one-shot), name and stage packages for the installer, verify and inspect saved packages, restore them into ClickHouse and prove they restore. Wraps the mesbackup CLI and its --json events.'
     PowerShellVersion    = '5.1'
     CompatiblePSEditions = @('Core', 'Desktop')
     FormatsToProcess     = @('MesBackup.Format.ps1xml')
@@ -15,17 +15,19 @@
         'Get-MesClickHouseBackupInfo',
         'Get-MesClickHouseBackupName',
         'Get-MesClickHouseBackupWindow',
+        'Restore-MesClickHouseDatabase',
         'Save-MesClickHouseBackup',
         'Start-MesClickHouseBackup',
         'Test-MesClickHouseBackup',
-        'Test-MesClickHouseBackupFolder'
+        'Test-MesClickHouseBackupFolder',
+        'Test-MesClickHouseRestore'
     )
     CmdletsToExport      = @()
     VariablesToExport    = @()
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags       = @('MES', 'CriticalManufacturing', 'ClickHouse', 'Backup', 'PSEdition_Core', 'PSEdition_Desktop')
+            Tags       = @('MES', 'CriticalManufacturing', 'ClickHouse', 'Backup', 'Restore', 'PSEdition_Core', 'PSEdition_Desktop')
         }
     }
 }

@@ -417,7 +417,7 @@ function New-FakeCli {
     <#
     .SYNOPSIS
     A stand-in for mesbackup (Unix only) that records its arguments and the names and values of the
-    MES_* variables it was given, then prints the given NDJSON lines and exits with the given code.
+    MES_* and CLICKHOUSE_* variables it was given, then prints the given NDJSON lines and exits with the given code.
     Returns @{ Path; ArgvFile; EnvFile }.
     #>
     [CmdletBinding()]
@@ -436,7 +436,7 @@ function New-FakeCli {
     $script = @(
         '#!/bin/sh',
         ('for a in "$@"; do printf ''%s\n'' "$a"; done > ''{0}''' -f $argvFile),
-        ('env | grep ''^MES_'' > ''{0}''' -f $envFile),
+        ('env | grep -E ''^(MES|CLICKHOUSE)_'' > ''{0}''' -f $envFile),
         ('cat ''{0}''' -f $eventsFile),
         ('exit {0}' -f $ExitCode)
     )

@@ -42,7 +42,7 @@ Describe 'manifest' {
     }
 
     It 'loads the format views' {
-        foreach ($type in @('MesBackup.Package', 'MesBackup.Job', 'MesBackup.PackageName', 'MesBackup.FolderReport', 'MesBackup.StagedPackage', 'MesBackup.VerifyResult', 'MesBackup.VerifyProblem', 'MesBackup.PackageInfo', 'MesBackup.TableInfo', 'MesBackup.BackupWindow')) {
+        foreach ($type in @('MesBackup.Package', 'MesBackup.Job', 'MesBackup.PackageName', 'MesBackup.FolderReport', 'MesBackup.StagedPackage', 'MesBackup.VerifyResult', 'MesBackup.VerifyProblem', 'MesBackup.PackageInfo', 'MesBackup.TableInfo', 'MesBackup.BackupWindow', 'MesBackup.RestoreResult', 'MesBackup.RestorePlan', 'MesBackup.TestRestoreResult')) {
             Get-FormatData -TypeName $type | Should -Not -BeNullOrEmpty
         }
     }

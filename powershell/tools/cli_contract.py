@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """The CLI side of the module's contract, checked with the real `mesbackup` binary and `mock-mes`.
 
-Usage: cli_contract.py MESBACKUP MOCK_MES
+Usage: cli_contract.py MESBACKUP MOCK_MES CHDB_PYTHON
+
+CHDB_PYTHON is a Python with chdb-core (scripts/lib.sh: ensure_chdb_venv); it runs
+tests/chdb-http/server.py, a thin ClickHouse HTTP front over a real in-process ClickHouse engine, for
+the restore commands.
 
 The module never builds a command line anywhere but Get-MesCliArgumentList, and always in the same
 shape: `<command> --json [--option value]... -- <operands>`, durations as `<n>ms`, the MES URL in
@@ -15,7 +19,16 @@ command (the argument lists below mirror what each command passes to the builder
     module removes the other kind from the child's environment), no credential makes the CLI fail
     instead of prompting when its standard input is a pipe, and no secret appears in any output;
   - SIGINT (what the module sends on Ctrl-C on Linux and macOS) cancels cleanly: exit 130, a
-    `cancelled` failure carrying the GUID, no partial file left under a final name.
+    `cancelled` failure carrying the GUID, no partial file left under a final name;
+  - restore and test-restore, against a real engine with the committed fixture
+    tests/fixtures/clickhouse/mesfix_stored.zip: Restore-MesClickHouseDatabase -WhatIf (--dry-run:
+    exit 0, restore_plan without problems, nothing restored), a real restore (restore_progress steps,
+    restored ok with the row counts of expected.json, nothing left in the server backup path), -WhatIf
+    onto the now non-empty target (exit 2, the problem named in restore_plan, a failed
+    invalid_argument), Test-MesClickHouseRestore (one test_restore per package in order: the fixture
+    ok and dropped, a missing package ok=false with kind io, exit 12); ClickHouse credentials from
+    CLICKHOUSE_USER/CLICKHOUSE_PASSWORD alone reach the server (as X-ClickHouse-User/-Key, checked
+    with a recording front) and never appear in any output.
 The schema validation of the CLI's output in every scenario is done by suite 20-cli
 (cli/tests/scenarios.rs with cli/tests/validate_events.py) and is not repeated here.
 """
@@ -25,12 +38,15 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import threading
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import jsonschema
@@ -39,6 +55,10 @@ ROOT = Path(__file__).resolve().parents[2]
 BUILDER = ROOT / "powershell/MesBackup/Private/Get-MesCliArgumentList.ps1"
 SCHEMA = json.loads((ROOT / "cli/events.schema.json").read_text(encoding="utf-8"))
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+
+FIXTURE = ROOT / "tests/fixtures/clickhouse/mesfix_stored.zip"
+EXPECTED = json.loads((ROOT / "tests/fixtures/clickhouse/expected.json").read_text(encoding="utf-8"))
+CH_USER, CH_PASSWORD = "ps_contract", "ch-secret-4711"
 
 TOKEN = "admin-token"
 USER, PAT = "admin", "admin-pat"
@@ -76,8 +96,66 @@ class Mock:
         self.proc.wait()
 
 
+class ChdbFront:
+    """tests/chdb-http/server.py: ClickHouse's HTTP interface over a chdb session (a real engine)."""
+
+    def __init__(self, python: str, work: Path):
+        self.allowed = work / "ch-allowed"
+        (work / "ch-front").mkdir(parents=True)
+        self.allowed.mkdir(parents=True)
+        self.err = open(work / "ch-front.err", "w+")
+        self.proc = subprocess.Popen([python, str(ROOT / "tests/chdb-http/server.py"), "--dir", str(work / "ch-front"),
+                                      "--allowed-path", str(self.allowed)], stdout=subprocess.PIPE, stderr=self.err, text=True)
+        line = self.proc.stdout.readline().strip()
+        if not line.startswith("PORT "):
+            self.err.seek(0)
+            raise SystemExit(f"the chdb front printed {line!r} instead of its port: {self.err.read()[-2000:]}")
+        self.url = f"http://127.0.0.1:{line.split()[1]}/"
+
+    def query(self, sql: str) -> list[dict]:
+        req = urllib.request.Request(self.url + "?default_format=JSONEachRow", data=sql.encode())
+        body = urllib.request.urlopen(req, timeout=60).read().decode()
+        return [json.loads(line) for line in body.splitlines() if line.strip()]
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+        self.err.close()
+
+
+class RecordingFront:
+    """Records the headers of each request and answers like a ClickHouse that rejects the user."""
+
+    def __init__(self):
+        self.headers: list[dict] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                outer.headers.append({k.lower(): v for k, v in self.headers.items()})
+                n = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(n)
+                body = b"Code: 516. DB::Exception: ps_contract: Authentication failed. (AUTHENTICATION_FAILED)\n"
+                self.send_response(401)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+
 def clean_env(**extra: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MES_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MES_", "CLICKHOUSE_"))}
     env.update(extra)
     return env
 
@@ -101,7 +179,7 @@ def run(cli: str, args: list[str], env: dict, expect_code: int, label: str, cwd:
         check(not errors, f"{label}: event {n} does not match the schema: "
               f"{errors[0].message if errors else ''}: {line[:200]}")
         events.append(event)
-    for secret in (TOKEN, PAT):
+    for secret in (TOKEN, PAT, CH_PASSWORD):
         check(secret not in proc.stdout and secret not in proc.stderr, f"{label}: a secret appears in the output")
     return events
 
@@ -111,7 +189,10 @@ def names_of(events: list[dict]) -> list[str]:
 
 
 def main() -> int:
-    cli, mock_path = sys.argv[1], sys.argv[2]
+    if len(sys.argv) != 4:
+        print(__doc__)
+        return 2
+    cli, mock_path, chdb_python = (str(Path(a).absolute()) for a in sys.argv[1:4])
 
     # 1. Every option the builder can emit exists in the CLI.
     builder = BUILDER.read_text(encoding="utf-8")
@@ -304,8 +385,129 @@ def main() -> int:
                 check(not list(VALIDATOR.iter_errors(e)), f"SIGINT: event does not match the schema: {e}")
     finally:
         mock.stop()
+    restore_contract(cli, chdb_python)
     print(f"cli contract: {checks - len(failures)} checks passed, {len(failures)} failed")
     return 1 if failures else 0
+
+
+def restore_contract(cli: str, chdb_python: str) -> None:
+    """Restore-MesClickHouseDatabase and Test-MesClickHouseRestore against a real engine."""
+    work = Path(tempfile.mkdtemp(prefix="mesbackup-ps-restore-"))
+    front = ChdbFront(chdb_python, work)
+    fixture = str(FIXTURE)
+    want = {t: v["rows"] for t, v in EXPECTED["tables"].items() if "rows" in v}
+    ch_env = clean_env(CLICKHOUSE_USER=CH_USER, CLICKHOUSE_PASSWORD=CH_PASSWORD)
+    try:
+        # Restore-MesClickHouseDatabase -Path p -ClickHouseUrl u -DatabaseName MESFIX_ps -WhatIf
+        ev = run(cli, ["restore", "--json", "--clickhouse", front.url, "--as", "MESFIX_ps", "--dry-run", "--", fixture],
+                 ch_env, 0, "Restore-MesClickHouseDatabase -WhatIf (dry run)", str(work))
+        plans = [e for e in ev if e.get("event") == "restore_plan"]
+        check(len(plans) == 1 and plans[0]["dry_run"] is True and plans[0]["plan"]["problems"] == []
+              and plans[0]["plan"]["source_database"] == "MESFIX" and plans[0]["plan"]["target_database"] == "MESFIX_ps"
+              and plans[0]["path"] == fixture and dict(plans[0]["plan"]["tables"]) == want,
+              f"restore --dry-run: expected one restore_plan for {fixture} without problems, MESFIX as MESFIX_ps, "
+              f"the tables of expected.json; got {ev}")
+        check(names_of(ev) == ["restore_plan"], f"restore --dry-run: expected only the plan, got {names_of(ev)}")
+        dbs = [r["name"] for r in front.query("SELECT name FROM system.databases")]
+        check("MESFIX_ps" not in dbs, "restore --dry-run created the database")
+
+        # Restore-MesClickHouseDatabase -Path p -ClickHouseUrl u -DatabaseName MESFIX_ps -ServerBackupPath d -TimeoutSeconds 600 -Confirm:$false
+        ev = run(cli, ["restore", "--json", "--clickhouse", front.url, "--as", "MESFIX_ps", "--server-backup-path",
+                       str(front.allowed), "--timeout", "600", "--", fixture], ch_env, 0,
+                 "Restore-MesClickHouseDatabase", str(work))
+        steps = [e["step"] for e in ev if e.get("event") == "restore_progress"]
+        check(steps[:2] == ["extracted", "started"] and "restoring" in steps
+              and all(e.get("path") == fixture for e in ev if e.get("event") == "restore_progress"),
+              f"restore: expected restore_progress extracted, started, restoring... with the path; got {steps}")
+        restoring = [e for e in ev if e.get("event") == "restore_progress" and e["step"] == "restoring"]
+        check(bool(restoring) and all({"files_read", "num_files", "status"} <= set(e) for e in restoring),
+              f"restore: restoring steps without files_read/num_files/status (Write-Progress needs them): {restoring}")
+        done = [e for e in ev if e.get("event") == "restored"]
+        check(len(done) == 1 and done[0]["ok"] is True and done[0]["path"] == fixture
+              and done[0]["database"] == "MESFIX" and done[0]["target_database"] == "MESFIX_ps"
+              and bool(done[0]["operation_id"]) and done[0]["rows"] == sum(want.values())
+              and {t["table"]: (t["expected_rows"], t["rows"], t["ok"]) for t in done[0]["tables"]}
+              == {t: (n, n, True) for t, n in want.items()},
+              f"restore: expected restored ok, MESFIX as MESFIX_ps, the row counts of expected.json; got {done}")
+        check(names_of(ev)[-1] == "restored" and "failed" not in names_of(ev), f"restore: events {names_of(ev)}")
+        counts = {t: int(front.query(f"SELECT count() AS c FROM `MESFIX_ps`.`{t}`")[0]["c"]) for t in want}
+        check(counts == want, f"restore: the engine counts {counts}, expected.json says {want}")
+        check(not any(front.allowed.iterdir()), f"restore: left {list(front.allowed.iterdir())} in the server backup path")
+
+        # -WhatIf again: the target is no longer empty; the plan names it and the command fails with invalid_argument
+        ev = run(cli, ["restore", "--json", "--clickhouse", front.url, "--as", "MESFIX_ps", "--dry-run", "--", fixture],
+                 ch_env, 2, "Restore-MesClickHouseDatabase -WhatIf (non-empty target)", str(work))
+        plans = [e for e in ev if e.get("event") == "restore_plan"]
+        problems = [p for e in plans for p in e["plan"]["problems"]]
+        check(names_of(ev) == ["restore_plan", "failed"] and [(p["kind"], p["name"]) for p in problems]
+              == [("non_empty_target", "MESFIX_ps")] and ev[-1]["error"]["kind"] == "invalid_argument",
+              f"restore onto a non-empty target: expected restore_plan naming non_empty_target MESFIX_ps, then failed "
+              f"invalid_argument; got {ev}")
+
+        # Restore-MesClickHouseDatabase without -WhatIf onto the non-empty target: refused, nothing extracted
+        ev = run(cli, ["restore", "--json", "--clickhouse", front.url, "--as", "MESFIX_ps", "--server-backup-path",
+                       str(front.allowed), "--", fixture], ch_env, 2, "Restore-MesClickHouseDatabase (non-empty target)", str(work))
+        check(names_of(ev) == ["restore_plan", "failed"] and ev[-1]["error"]["kind"] == "invalid_argument"
+              and not any(front.allowed.iterdir()),
+              f"restore onto a non-empty target: expected the plan and failed invalid_argument, nothing extracted; got {ev}")
+
+        # Test-MesClickHouseRestore -Path missing, fixture -ClickHouseUrl u -ServerBackupPath d -Prefix psc_ -TimeoutSeconds 600
+        missing = str(work / "missing-package.zip")
+        proc = subprocess.Popen([cli, "test-restore", "--json", "--clickhouse", front.url, "--server-backup-path",
+                                 str(front.allowed), "--prefix", "psc_", "--timeout", "600", "--", missing, fixture],
+                                env=ch_env, cwd=str(work), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        # The module emits each result as its event arrives: the first (the missing package, at once)
+        # must come while the tool is still restoring the fixture.
+        first_result_while_running = None
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if '"test_restore"' in line and first_result_while_running is None:
+                first_result_while_running = proc.poll() is None
+        proc.wait(timeout=120)
+        stderr = proc.stderr.read()
+        check(proc.returncode == 12, f"test-restore (missing, ok): exit {proc.returncode}, expected 12 (io); {stderr[:300]}")
+        events = [json.loads(line) for line in lines if line.strip()]
+        for e in events:
+            errors = list(VALIDATOR.iter_errors(e))
+            check(not errors, f"test-restore: event does not match the schema: {errors[0].message if errors else ''}: {e}")
+        check(CH_PASSWORD not in "".join(lines) + stderr, "test-restore: the ClickHouse password appears in the output")
+        results = [e for e in events if e.get("event") == "test_restore"]
+        check([r["path"] for r in results] == [missing, fixture],
+              f"test-restore: expected one test_restore per package in order, got {[r['path'] for r in results]}")
+        if len(results) == 2:
+            bad, ok = results
+            check(ok["ok"] is True and ok["verified"] is True and ok["database"] == "MESFIX"
+                  and ok["target_database"] == "psc_MESFIX" and ok["dropped"] is True and ok["tables_checked"] == len(want)
+                  and ok["rows_checked"] == sum(want.values()) and "error" not in ok
+                  and all(k in ok for k in ("verify_ms", "restore_ms", "elapsed_ms")),
+                  f"test-restore: expected the fixture ok, psc_MESFIX, dropped, {len(want)} tables, {sum(want.values())} rows; got {ok}")
+            check(bad["ok"] is False and bad["error"]["kind"] == "io" and bool(bad["error"]["message"]),
+                  f"test-restore: expected the missing package ok=false with error kind io; got {bad}")
+        check(first_result_while_running is True,
+              "test-restore: the first result did not arrive while the tool was still running (the module streams results)")
+        check("failed" not in names_of(events), f"test-restore: a failed package must not be a failed event: {names_of(events)}")
+        dbs = [r["name"] for r in front.query("SELECT name FROM system.databases")]
+        check("psc_MESFIX" not in dbs, f"test-restore: the throwaway database was not dropped: {dbs}")
+        check(not any(front.allowed.iterdir()), f"test-restore: left {list(front.allowed.iterdir())} in the server backup path")
+    finally:
+        front.stop()
+
+    # The ClickHouse credential reaches the server from the environment alone; a rejection is a failed event.
+    rec = RecordingFront()
+    try:
+        ev = run(cli, ["restore", "--json", "--clickhouse", rec.url, "--dry-run", "--", fixture], ch_env, 3,
+                 "Restore-MesClickHouseDatabase -ClickHouseCredential (rejected)", str(work))
+        check(bool(rec.headers) and all(h.get("x-clickhouse-user") == CH_USER and h.get("x-clickhouse-key") == CH_PASSWORD
+                                        for h in rec.headers),
+              f"CLICKHOUSE_USER/CLICKHOUSE_PASSWORD did not reach the server as X-ClickHouse-User/-Key: {rec.headers}")
+        check(any(e.get("event") == "failed" and e["error"]["kind"] == "unauthorized" for e in ev),
+              f"a rejected ClickHouse credential: expected failed unauthorized, got {ev}")
+    finally:
+        rec.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    print("restore contract: ran restore --dry-run, restore, test-restore against chdb with mesfix_stored.zip")
 
 
 if __name__ == "__main__":

@@ -468,8 +468,8 @@ def contract_findings(events, names, reads) -> list[str]:
 # secrets
 # ----------------------------------------------------------------------------------------------
 
-SECRET_VARS = re.compile(r"\$(Token|Credential|plainToken|plainPat|secrets?|Secret|Password|Pat)\b", re.I)
-SECRET_ENV = ("MES_TOKEN", "MES_PAT")
+SECRET_VARS = re.compile(r"\$(\w*Token|\w*Credential|plain\w+|secrets?|Secret|\w*Password|Pat)\b", re.I)
+SECRET_ENV = ("MES_TOKEN", "MES_PAT", "CLICKHOUSE_PASSWORD")
 STREAM_CMDS = re.compile(r"\b(Write-(Verbose|Debug|Warning|Information|Host|Output|Progress|Error)|Out-\w+)\b", re.I)
 
 
@@ -492,6 +492,36 @@ def check_secrets() -> list[str]:
         if len(probe) < 4:
             return [f"self-test: the secrets check found only {probe} in a leaking copy of the module: it cannot be trusted"]
     print(f"self-test: a leaking copy of the module was rejected ({len(probe)} findings)")
+    # Self-test for ClickHouse credentials: a copy that puts the ClickHouse password into argv, writes
+    # it to the verbose stream, sets CLICKHOUSE_PASSWORD outside the environment function, keeps it in
+    # the start info after the child started, and leaves inherited CLICKHOUSE_* to every command.
+    with tempfile.TemporaryDirectory() as tmp:
+        copies = []
+        for path in module_files():
+            target = Path(tmp) / path.relative_to(MODULE)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            src = path.read_text(encoding="utf-8")
+            if path.name == "Get-MesCliArgumentList.ps1":
+                src = src.replace("    $list.Add('--json')\n", "    $list.Add('--json')\n    $list.Add($ClickHouseCredential.GetNetworkCredential().Password)\n", 1)
+            if path.name == "Invoke-MesCli.ps1":
+                src = src.replace("    $State.ExitCode = $null\n", "    $State.ExitCode = $null\n    Write-Verbose -Message $plainPassword\n    $startInfo.EnvironmentVariables['CLICKHOUSE_PASSWORD'] = 'x'\n", 1)
+                src = src.replace("    [void]$startInfo.EnvironmentVariables.Remove('CLICKHOUSE_PASSWORD')\n", "", 1)
+            if path.name == "Set-MesCliEnvironment.ps1":
+                src = src.replace("        [void]$childEnvironment.Remove('CLICKHOUSE_PASSWORD')\n", "", 1)
+            target.write_text(src, encoding="utf-8")
+            copies.append(target)
+        probe = secret_findings(copies)
+        wanted = {
+            "argv": lambda f: "Get-MesCliArgumentList" in f and "ClickHouseCredential" in f,
+            "stream": lambda f: "writes a secret-looking variable" in f and "plainPassword" in f,
+            "env": lambda f: "sets CLICKHOUSE_PASSWORD" in f,
+            "start info": lambda f: "CLICKHOUSE_PASSWORD from the start info" in f,
+            "inherited": lambda f: "inherited CLICKHOUSE_USER/CLICKHOUSE_PASSWORD" in f,
+        }
+        missed = [k for k, test in wanted.items() if not any(test(f) for f in probe)]
+        if missed:
+            return [f"self-test: a copy leaking the ClickHouse password was not caught for {missed} (found {probe}): the check cannot be trusted"]
+    print(f"self-test: a copy leaking the ClickHouse password was rejected ({len(probe)} findings)")
     return secret_findings(module_files())
 
 
@@ -549,11 +579,17 @@ def secret_findings(files: list[Path]) -> list[str]:
         findings.append(f"{rel(path)}: {runner} should copy exactly $ArgumentList into the process arguments")
     if "Remove('MES_TOKEN')" not in rtext or "Remove('MES_PAT')" not in rtext:
         findings.append(f"{rel(path)}: {runner} should drop MES_TOKEN/MES_PAT from the start info once the child runs")
+    if "Remove('CLICKHOUSE_PASSWORD')" not in rtext:
+        findings.append(f"{rel(path)}: {runner} should drop CLICKHOUSE_PASSWORD from the start info once the child runs")
+    if not re.search(r"^\s*\$secrets = Set-MesCliEnvironment ", rtext, re.M):
+        findings.append(f"{rel(path)}: {runner} should always call {env_setter} (it also removes the credentials a command does not need)")
 
     # 3. Environment setter: secrets go to the child's environment dictionary, never to the session's.
     path, node, source = defined[env_setter]
     etext = text(source, node)
-    if re.search(r"\$env:MES_(TOKEN|PAT|USER)\s*=|SetEnvironmentVariable", etext):
+    if not re.search(r"if \(-not \$ClickHouse\) \{[^}]*Remove\('CLICKHOUSE_USER'\)[^}]*Remove\('CLICKHOUSE_PASSWORD'\)", etext):
+        findings.append(f"{rel(path)}: {env_setter} should keep inherited CLICKHOUSE_USER/CLICKHOUSE_PASSWORD from commands that talk to no ClickHouse")
+    if re.search(r"\$env:(MES_(TOKEN|PAT|USER)|CLICKHOUSE_\w+)\s*=|SetEnvironmentVariable", etext):
         findings.append(f"{rel(path)}: {env_setter} changes the session's own environment")
     if "$StartInfo.EnvironmentVariables" not in etext:
         findings.append(f"{rel(path)}: {env_setter} should write into $StartInfo.EnvironmentVariables")

@@ -7,10 +7,14 @@
 #       cli/events.schema.json; every option it can pass exists in the CLI; the real CLI, run against
 #       mock-mes with command lines shaped like the module's, answers with schema-valid events of the
 #       kinds the module reads. (The CLI's --json output in every scenario is validated against the
-#       schema by suite 20-cli; not repeated here.)
+#       schema by suite 20-cli; not repeated here.) The restore commands' command lines run against a
+#       real ClickHouse engine (chdb behind tests/chdb-http/server.py, started by cli_contract.py) with
+#       the committed fixture tests/fixtures/clickhouse/mesfix_stored.zip: --dry-run, a real restore,
+#       test-restore;
 #   (c) every exported function has help (.SYNOPSIS, .DESCRIPTION, .EXAMPLE, .PARAMETER for each
 #       parameter) and an approved verb (powershell/approved-verbs.txt, from Get-Verb of PowerShell 7.4);
-#   (d) no secret reaches the CLI's argument list or a stream; secrets only go to the child's environment;
+#   (d) no secret (MES token or PAT, ClickHouse password) reaches the CLI's argument list or a stream;
+#       secrets only go to the child's environment;
 #   plus: the module's error-kind table matches core/src/error.rs.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
@@ -20,6 +24,9 @@ cd "$root"
 echo "--- tools: tree-sitter-powershell and jsonschema in target/venv-ps"
 ensure_venv "$root/target/venv-ps" "tree-sitter>=0.23" "tree-sitter-powershell>=0.25" jsonschema
 py="$root/target/venv-ps/bin/python"
+chdb_venv="${CARGO_TARGET_DIR:-$root/target}/venv-chdb"
+echo "--- tools: chdb-core (a real ClickHouse engine, for the restore contract) in $chdb_venv"
+ensure_chdb_venv "$chdb_venv"
 
 passed=0; failed=0; failed_names=()
 check() { # check NAME command...
@@ -45,7 +52,7 @@ target_dir="$(cargo metadata --format-version 1 --no-deps | "$py" -c 'import jso
 cli="$target_dir/debug/mesbackup"
 mock="$target_dir/debug/mock-mes"
 check "(b) the real CLI accepts the module's command lines and answers as the module expects" \
-  "$py" powershell/tools/cli_contract.py "$cli" "$mock"
+  "$py" powershell/tools/cli_contract.py "$cli" "$mock" "$chdb_venv/bin/python"
 echo "    (the CLI's --json output in every scenario is validated against the schema by suite 20-cli)"
 
 echo "--- Pester"

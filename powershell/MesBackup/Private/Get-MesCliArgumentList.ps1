@@ -13,11 +13,11 @@ function Get-MesCliArgumentList {
     [OutputType([string[]])]
     param(
         [Parameter(Mandatory)]
-        [ValidateSet('backup', 'start', 'download', 'names', 'check-folder', 'stage', 'verify', 'inspect', 'window')]
+        [ValidateSet('backup', 'start', 'download', 'names', 'check-folder', 'stage', 'verify', 'inspect', 'window', 'restore', 'test-restore')]
         [string]$Command,
 
         # Positional operands: database names (backup, start), GUIDs (download),
-        # a folder (check-folder, window) or package paths (stage, verify, inspect).
+        # a folder (check-folder, window) or package paths (stage, verify, inspect, restore, test-restore).
         [string[]]$Operand,
 
         [string]$System,
@@ -37,7 +37,19 @@ function Get-MesCliArgumentList {
         [Nullable[int]]$RestartBudget,
         [Nullable[datetime]]$SqlBackupFinished,
         [string]$CaCertificate,
-        [switch]$AllowInsecureHttp
+        [switch]$AllowInsecureHttp,
+
+        # restore and test-restore: ClickHouse's HTTP URL (never with credentials in it: those go to
+        # CLICKHOUSE_USER / CLICKHOUSE_PASSWORD in the child's environment), the target name (--as),
+        # and the options of both commands. --timeout of these commands is in whole seconds.
+        [string]$ClickHouseUrl,
+        [string]$DatabaseName,
+        [string]$StoragePolicy,
+        [string]$ServerBackupPath,
+        [switch]$DryRun,
+        [string]$Prefix,
+        [switch]$Keep,
+        [Nullable[int]]$TimeoutSeconds
     )
     $list = New-Object -TypeName 'System.Collections.Generic.List[string]'
     $list.Add($Command)
@@ -107,6 +119,36 @@ function Get-MesCliArgumentList {
     }
     if ($AllowInsecureHttp) {
         $list.Add('--allow-insecure-http')
+    }
+    if ($ClickHouseUrl) {
+        $list.Add('--clickhouse')
+        $list.Add($ClickHouseUrl)
+    }
+    if ($DatabaseName) {
+        $list.Add('--as')
+        $list.Add($DatabaseName)
+    }
+    if ($StoragePolicy) {
+        $list.Add('--storage-policy')
+        $list.Add($StoragePolicy)
+    }
+    if ($ServerBackupPath) {
+        $list.Add('--server-backup-path')
+        $list.Add($ServerBackupPath)
+    }
+    if ($DryRun) {
+        $list.Add('--dry-run')
+    }
+    if ($Prefix) {
+        $list.Add('--prefix')
+        $list.Add($Prefix)
+    }
+    if ($Keep) {
+        $list.Add('--keep')
+    }
+    if ($null -ne $TimeoutSeconds) {
+        $list.Add('--timeout')
+        $list.Add([string]$TimeoutSeconds.Value)
     }
 
     if ($Operand -and $Operand.Count -gt 0) {

@@ -129,6 +129,16 @@ function Format-MesEventMessage {
             }
             return ('summary: exit code {0}{1}' -f (Get-MesEventValue $CliEvent 'exit_code'), $window)
         }
+        'restore_plan' {
+            $problems = @(Get-MesEventValue $CliEvent 'plan.problems' | Where-Object -FilterScript { $null -ne $_ })
+            return ('restore_plan: {0} as {1}, {2} problem(s){3}: {4}' -f (Get-MesEventValue $CliEvent 'plan.source_database'), (Get-MesEventValue $CliEvent 'plan.target_database'), $problems.Count, $(if (Get-MesEventValue $CliEvent 'dry_run') { ' (dry run)' } else { '' }), (Get-MesEventValue $CliEvent 'sql'))
+        }
+        'restored' {
+            return ('restored: {0} as {1}: {2} row(s), ok {3}' -f (Get-MesEventValue $CliEvent 'database'), (Get-MesEventValue $CliEvent 'target_database'), (Get-MesEventValue $CliEvent 'rows'), (Get-MesEventValue $CliEvent 'ok'))
+        }
+        'test_restore' {
+            return ('test_restore: {0}: ok {1}' -f (Get-MesEventValue $CliEvent 'path'), (Get-MesEventValue $CliEvent 'ok'))
+        }
         default {
             return ('{0}: {1}' -f $eventName, $Line)
         }
@@ -142,7 +152,8 @@ function Invoke-MesCli {
     Write-Progress, Write-Verbose and Write-Warning along the way.
 
     .DESCRIPTION
-    Credentials and the environment URL go into the child's environment (Set-MesCliEnvironment);
+    Credentials and the environment URL go into the child's environment (Set-MesCliEnvironment), MES
+    credentials only with -EnvironmentUrl, ClickHouse credentials only with -ClickHouse;
     the argument list comes from Get-MesCliArgumentList. When the pipeline is stopped (Ctrl-C), the
     child's standard input is closed (the CLI's cue to cancel cleanly), and the child is killed if it
     has not ended two seconds later. After the child ends, $State holds ExitCode, StdErr (redacted)
@@ -165,6 +176,13 @@ function Invoke-MesCli {
 
         [AllowNull()]
         [System.Security.SecureString]$Token,
+
+        # The command talks to ClickHouse (restore, test-restore): CLICKHOUSE_USER/CLICKHOUSE_PASSWORD
+        # from -ClickHouseCredential or the session.
+        [switch]$ClickHouse,
+
+        [AllowNull()]
+        [System.Management.Automation.PSCredential]$ClickHouseCredential,
 
         [Parameter(Mandatory)]
         [hashtable]$State,
@@ -191,16 +209,9 @@ function Invoke-MesCli {
         $startInfo.Arguments = ConvertTo-MesWindowsCommandLine -ArgumentList $ArgumentList
     }
 
-    $secrets = @()
-    if ($EnvironmentUrl) {
-        $secrets = Set-MesCliEnvironment -StartInfo $startInfo -EnvironmentUrl $EnvironmentUrl -Credential $Credential -Token $Token
-    }
-    else {
-        # Commands that talk to no MES get no credentials at all.
-        foreach ($name in @('MES_TOKEN', 'MES_USER', 'MES_PAT')) {
-            [void]$startInfo.EnvironmentVariables.Remove($name)
-        }
-    }
+    # Commands that talk to no MES (no -EnvironmentUrl) get no MES credentials, commands that talk to
+    # no ClickHouse (no -ClickHouse) no ClickHouse credentials.
+    $secrets = Set-MesCliEnvironment -StartInfo $startInfo -EnvironmentUrl $EnvironmentUrl -Credential $Credential -Token $Token -ClickHouse:$ClickHouse -ClickHouseCredential $ClickHouseCredential
 
     Write-Verbose -Message ('running: {0} {1}' -f $CliPath, ($ArgumentList -join ' '))
     $State.ExitCode = $null
@@ -219,6 +230,7 @@ function Invoke-MesCli {
     # Secrets are no longer needed in the start info once the child runs.
     [void]$startInfo.EnvironmentVariables.Remove('MES_TOKEN')
     [void]$startInfo.EnvironmentVariables.Remove('MES_PAT')
+    [void]$startInfo.EnvironmentVariables.Remove('CLICKHOUSE_PASSWORD')
 
     $stderrTask = $process.StandardError.ReadToEndAsync()
     $progressIds = @{}
@@ -315,6 +327,43 @@ function Invoke-MesCli {
                     }
                     if ($savedGuid -and $progressIds.ContainsKey($savedGuid)) {
                         Write-Progress -Id $progressIds[$savedGuid] -Activity $Activity -Completed
+                    }
+                }
+                'restore_progress' {
+                    $restorePath = [string](Get-MesEventValue $ev 'path')
+                    $key = 'restore:' + $restorePath
+                    if (-not $progressIds.ContainsKey($key)) {
+                        $progressIds[$key] = 100 + $progressIds.Count
+                    }
+                    $restoreActivity = '{0}: {1}' -f $Activity, [System.IO.Path]::GetFileName($restorePath)
+                    switch ([string](Get-MesEventValue $ev 'step')) {
+                        'extracted' {
+                            Write-Progress -Id $progressIds[$key] -Activity $restoreActivity -Status ('Extracted {0} files ({1:N1} MiB) for the server' -f (Get-MesEventValue $ev 'files'), ([double](Get-MesEventValue $ev 'bytes') / $bytesPerMiB))
+                        }
+                        'started' {
+                            Write-Progress -Id $progressIds[$key] -Activity $restoreActivity -Status ('RESTORE started on the server (operation {0})' -f (Get-MesEventValue $ev 'operation_id')) -PercentComplete 0
+                        }
+                        default {
+                            $filesRead = [double](Get-MesEventValue $ev 'files_read')
+                            $numFiles = [double](Get-MesEventValue $ev 'num_files')
+                            $percent = -1
+                            if ($numFiles -gt 0) {
+                                $percent = [int][Math]::Min(100, [Math]::Floor(100 * $filesRead / $numFiles))
+                            }
+                            Write-Progress -Id $progressIds[$key] -Activity $restoreActivity -Status ('{0}: {1} of {2} files' -f (Get-MesEventValue $ev 'status'), $filesRead, $numFiles) -PercentComplete $percent
+                        }
+                    }
+                }
+                'restored' {
+                    $key = 'restore:' + [string](Get-MesEventValue $ev 'path')
+                    if ($progressIds.ContainsKey($key)) {
+                        Write-Progress -Id $progressIds[$key] -Activity $Activity -Completed
+                    }
+                }
+                'test_restore' {
+                    $key = 'restore:' + [string](Get-MesEventValue $ev 'path')
+                    if ($progressIds.ContainsKey($key)) {
+                        Write-Progress -Id $progressIds[$key] -Activity $Activity -Completed
                     }
                 }
                 'failed' {

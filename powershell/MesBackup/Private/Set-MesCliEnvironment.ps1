@@ -2,14 +2,23 @@ function Set-MesCliEnvironment {
     <#
     .SYNOPSIS
     Puts the environment URL and the credentials into the child process's environment (MES_URL,
-    MES_TOKEN, or MES_USER + MES_PAT), the only way secrets reach the CLI.
+    MES_TOKEN, or MES_USER + MES_PAT; CLICKHOUSE_USER + CLICKHOUSE_PASSWORD), the only way secrets
+    reach the CLI.
 
     .DESCRIPTION
-    An explicit -Token removes inherited MES_USER/MES_PAT from the child's environment, and an explicit
-    -Credential removes an inherited MES_TOKEN, so the credential the caller named is the one used.
-    Without either, the child inherits the session's variables. The session's own environment is never
-    changed. Returns the plain secret values so that the caller can redact them from anything it shows;
-    they are never written to any stream.
+    MES: with -EnvironmentUrl, an explicit -Token removes inherited MES_USER/MES_PAT from the child's
+    environment, and an explicit -Credential removes an inherited MES_TOKEN, so the credential the
+    caller named is the one used. Without either, the child inherits the session's variables. Without
+    -EnvironmentUrl the command talks to no MES, and the child gets no MES_TOKEN, MES_USER or MES_PAT.
+
+    ClickHouse: with -ClickHouse (restore, test-restore), an explicit -ClickHouseCredential sets
+    CLICKHOUSE_USER and CLICKHOUSE_PASSWORD (an empty password removes an inherited one), so the
+    credential the caller named is the one used; without it, the child inherits the session's
+    CLICKHOUSE_USER and CLICKHOUSE_PASSWORD, as `mesbackup restore` run from a shell would. Without
+    -ClickHouse the command talks to no ClickHouse, and the child gets neither variable.
+
+    The session's own environment is never changed. Returns the plain secret values so that the
+    caller can redact them from anything it shows; they are never written to any stream.
     #>
     [CmdletBinding()]
     [OutputType([string[]])]
@@ -17,42 +26,82 @@ function Set-MesCliEnvironment {
         [Parameter(Mandatory)]
         [System.Diagnostics.ProcessStartInfo]$StartInfo,
 
-        [Parameter(Mandatory)]
+        [AllowNull()]
+        [AllowEmptyString()]
         [string]$EnvironmentUrl,
 
         [AllowNull()]
         [System.Management.Automation.PSCredential]$Credential,
 
         [AllowNull()]
-        [System.Security.SecureString]$Token
+        [System.Security.SecureString]$Token,
+
+        [switch]$ClickHouse,
+
+        [AllowNull()]
+        [System.Management.Automation.PSCredential]$ClickHouseCredential
     )
     if ($Credential -eq [System.Management.Automation.PSCredential]::Empty) {
         $Credential = $null
     }
+    if ($ClickHouseCredential -eq [System.Management.Automation.PSCredential]::Empty) {
+        $ClickHouseCredential = $null
+    }
     $childEnvironment = $StartInfo.EnvironmentVariables
-    $childEnvironment['MES_URL'] = $EnvironmentUrl
     $secrets = New-Object -TypeName 'System.Collections.Generic.List[string]'
 
-    if ($null -ne $Token) {
-        $plainToken = (New-Object -TypeName System.Net.NetworkCredential -ArgumentList @('', $Token)).Password
-        $childEnvironment['MES_TOKEN'] = $plainToken
-        [void]$childEnvironment.Remove('MES_USER')
-        [void]$childEnvironment.Remove('MES_PAT')
-        $secrets.Add($plainToken)
-    }
-    elseif ($null -ne $Credential) {
-        $plainPat = $Credential.GetNetworkCredential().Password
-        $childEnvironment['MES_USER'] = $Credential.UserName
-        $childEnvironment['MES_PAT'] = $plainPat
-        [void]$childEnvironment.Remove('MES_TOKEN')
-        $secrets.Add($plainPat)
+    if (-not $EnvironmentUrl) {
+        # Commands that talk to no MES get no MES credentials at all.
+        foreach ($name in @('MES_TOKEN', 'MES_USER', 'MES_PAT')) {
+            [void]$childEnvironment.Remove($name)
+        }
     }
     else {
-        foreach ($name in @('MES_TOKEN', 'MES_PAT')) {
-            $inherited = [System.Environment]::GetEnvironmentVariable($name)
-            if ($inherited) {
-                $secrets.Add($inherited)
+        $childEnvironment['MES_URL'] = $EnvironmentUrl
+        if ($null -ne $Token) {
+            $plainToken = (New-Object -TypeName System.Net.NetworkCredential -ArgumentList @('', $Token)).Password
+            $childEnvironment['MES_TOKEN'] = $plainToken
+            [void]$childEnvironment.Remove('MES_USER')
+            [void]$childEnvironment.Remove('MES_PAT')
+            $secrets.Add($plainToken)
+        }
+        elseif ($null -ne $Credential) {
+            $plainPat = $Credential.GetNetworkCredential().Password
+            $childEnvironment['MES_USER'] = $Credential.UserName
+            $childEnvironment['MES_PAT'] = $plainPat
+            [void]$childEnvironment.Remove('MES_TOKEN')
+            $secrets.Add($plainPat)
+        }
+        else {
+            foreach ($name in @('MES_TOKEN', 'MES_PAT')) {
+                $inherited = [System.Environment]::GetEnvironmentVariable($name)
+                if ($inherited) {
+                    $secrets.Add($inherited)
+                }
             }
+        }
+    }
+
+    if (-not $ClickHouse) {
+        # Commands that talk to no ClickHouse get no ClickHouse credentials either.
+        [void]$childEnvironment.Remove('CLICKHOUSE_USER')
+        [void]$childEnvironment.Remove('CLICKHOUSE_PASSWORD')
+    }
+    elseif ($null -ne $ClickHouseCredential) {
+        $plainPassword = $ClickHouseCredential.GetNetworkCredential().Password
+        $childEnvironment['CLICKHOUSE_USER'] = $ClickHouseCredential.UserName
+        if ($plainPassword) {
+            $childEnvironment['CLICKHOUSE_PASSWORD'] = $plainPassword
+            $secrets.Add($plainPassword)
+        }
+        else {
+            [void]$childEnvironment.Remove('CLICKHOUSE_PASSWORD')
+        }
+    }
+    else {
+        $inherited = [System.Environment]::GetEnvironmentVariable('CLICKHOUSE_PASSWORD')
+        if ($inherited) {
+            $secrets.Add($inherited)
         }
     }
     return , $secrets.ToArray()
@@ -105,4 +154,30 @@ function Assert-MesConnection {
         $Cmdlet.ThrowTerminatingError($record)
     }
     return $url
+}
+
+function Assert-MesClickHouseUrl {
+    <#
+    .SYNOPSIS
+    Refuses a ClickHouse URL with credentials in it (http://user:password@host): the URL is passed on
+    the CLI's command line, which other users of the machine can read. Throws a terminating
+    invalid_argument error.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)]
+        [System.Management.Automation.PSCmdlet]$Cmdlet,
+
+        [Parameter(Mandatory)]
+        [string]$ClickHouseUrl
+    )
+    $uri = $null
+    if (-not [System.Uri]::TryCreate($ClickHouseUrl, [System.UriKind]::Absolute, [ref]$uri) -or $uri.Scheme -notin @('http', 'https')) {
+        $record = New-MesErrorRecord -Kind 'invalid_argument' -Message '-ClickHouseUrl is not an http:// or https:// URL (ClickHouse''s HTTP interface, e.g. http://ch:8123).'
+        $Cmdlet.ThrowTerminatingError($record)
+    }
+    if ($uri.UserInfo) {
+        $record = New-MesErrorRecord -Kind 'invalid_argument' -Message '-ClickHouseUrl carries credentials (user:password@): pass them with -ClickHouseCredential, or $env:CLICKHOUSE_USER and $env:CLICKHOUSE_PASSWORD, never in the URL.'
+        $Cmdlet.ThrowTerminatingError($record)
+    }
 }

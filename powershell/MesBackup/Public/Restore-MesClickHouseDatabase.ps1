@@ -1,0 +1,180 @@
+function Restore-MesClickHouseDatabase {
+    <#
+    .SYNOPSIS
+    Restores a ClickHouse backup package into a ClickHouse server: verify, plan against the target,
+    RESTORE DATABASE ... ASYNC, follow it, compare every table's row count with the package.
+
+    .DESCRIPTION
+    Runs `mesbackup restore`. The package is verified first; then the target is asked for its storage
+    policies, disks and databases, and the plan names what would fail (a missing storage policy or
+    disk, a non-empty target database, a name clash) before anything runs. Then the backup root is
+    extracted into -ServerBackupPath (a folder the server can read, under its
+    backups.allowed_path, at the same path on this machine), RESTORE DATABASE ... ASYNC runs,
+    system.backups is followed (Write-Progress shows the files read), and each table's row count is
+    compared with the package.
+
+    Returns a MesBackup.RestoreResult (Path, Database, TargetDatabase, OperationId, Tables with
+    Table, ExpectedRows, Rows and Ok, Rows, Ok, ElapsedMs).
+
+    The command creates a database, so it asks for confirmation (ConfirmImpact High); use
+    -Confirm:$false in scripts. With -WhatIf it runs `mesbackup restore --dry-run`: nothing is
+    extracted or run, and it returns the plan as a MesBackup.RestorePlan (Database, TargetDatabase,
+    Ok, Problems, Tables, Settings, Notes, Sql), writing each plan's problems as a non-terminating
+    "invalid_argument,Restore-MesClickHouseDatabase" error.
+
+    Errors carry the canonical kind as their error id and the package's path as TargetObject: a plan
+    problem is "invalid_argument" (terminating: nothing ran), a damaged package or row counts that
+    differ from the package "integrity", a timeout "timeout", a rejected ClickHouse credential
+    "unauthorized".
+
+    ClickHouse credentials reach the tool only through CLICKHOUSE_USER and CLICKHOUSE_PASSWORD in its
+    environment: from -ClickHouseCredential, else inherited from the session's $env:CLICKHOUSE_USER
+    and $env:CLICKHOUSE_PASSWORD. A URL with credentials in it (http://user:pass@host) is refused.
+
+    .PARAMETER Path
+    The package file (zip). Accepts pipeline input, and the Path or FullName property of piped
+    objects (MesBackup.Package, files of Get-ChildItem).
+
+    .PARAMETER ClickHouseUrl
+    ClickHouse's HTTP interface, for example http://ch:8123.
+
+    .PARAMETER ClickHouseCredential
+    The ClickHouse user and password. Without it, $env:CLICKHOUSE_USER and $env:CLICKHOUSE_PASSWORD
+    are used if set.
+
+    .PARAMETER DatabaseName
+    Restore under this database name instead of the package's.
+
+    .PARAMETER StoragePolicy
+    Restore every table with this storage policy (for a target without the package's policies).
+
+    .PARAMETER ServerBackupPath
+    A folder the server can read (under its backups.allowed_path), at the same path on this machine.
+    Required unless -WhatIf. The extracted files are removed afterwards.
+
+    .PARAMETER TimeoutSeconds
+    Give up following the restore after this many seconds (the tool's default: 3600).
+
+    .PARAMETER CliPath
+    The mesbackup binary, or the folder that holds it.
+
+    .EXAMPLE
+    PS> Restore-MesClickHouseDatabase -Path D:\Backups\MESCDM.zip -ClickHouseUrl http://ch:8123 -DatabaseName MESCDM_check -WhatIf
+
+    Shows the plan (source and target database, tables and their rows, settings, the RESTORE statement)
+    and names any problem the target has, without restoring anything.
+
+    .EXAMPLE
+    PS> $cred = Get-Credential -UserName default -Message 'ClickHouse password'
+    PS> Restore-MesClickHouseDatabase -Path D:\Backups\MESCDM.zip -ClickHouseUrl http://ch:8123 -ClickHouseCredential $cred -DatabaseName MESCDM_check -ServerBackupPath /var/lib/clickhouse/backups -Confirm:$false
+
+    Restores the package as MESCDM_check and returns the row-count comparison of every table.
+
+    .EXAMPLE
+    PS> $result = Restore-MesClickHouseDatabase -Path .\MESDWH.zip -ClickHouseUrl http://ch:8123 -ServerBackupPath /srv/ch-backups -StoragePolicy default -TimeoutSeconds 14400
+    PS> $result.Tables | Where-Object -FilterScript { -not $_.Ok }
+
+    Restores onto a server without the package's storage policies, waiting up to four hours, and lists
+    the tables whose row count differs from the package.
+
+    .INPUTS
+    System.String, System.IO.FileInfo, MesBackup.Package
+
+    .OUTPUTS
+    MesBackup.RestoreResult, MesBackup.RestorePlan
+
+    .LINK
+    Test-MesClickHouseRestore
+
+    .LINK
+    Get-MesClickHouseBackupInfo
+
+    .LINK
+    about_MesBackup
+    #>
+    [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'High')]
+    [OutputType('MesBackup.RestoreResult', 'MesBackup.RestorePlan')]
+    param(
+        [Parameter(Mandatory, Position = 0, ValueFromPipeline, ValueFromPipelineByPropertyName)]
+        [Alias('FullName')]
+        [ValidateNotNullOrEmpty()]
+        [string]$Path,
+
+        [Parameter(Mandatory)]
+        [ValidateNotNullOrEmpty()]
+        [string]$ClickHouseUrl,
+
+        [System.Management.Automation.PSCredential]
+        [System.Management.Automation.Credential()]
+        $ClickHouseCredential,
+
+        [Alias('As')]
+        [ValidateNotNullOrEmpty()]
+        [string]$DatabaseName,
+
+        [ValidateNotNullOrEmpty()]
+        [string]$StoragePolicy,
+
+        [ValidateNotNullOrEmpty()]
+        [string]$ServerBackupPath,
+
+        [ValidateRange(1, 2147483647)]
+        [int]$TimeoutSeconds,
+
+        [string]$CliPath
+    )
+    begin {
+        Assert-MesClickHouseUrl -Cmdlet $PSCmdlet -ClickHouseUrl $ClickHouseUrl
+        $cli = Resolve-MesCli -Cmdlet $PSCmdlet -CliPath $CliPath
+        $serverPath = $null
+        if ($ServerBackupPath) {
+            $serverPath = $PSCmdlet.GetUnresolvedProviderPathFromPSPath($ServerBackupPath)
+        }
+        $timeout = $null
+        if ($PSBoundParameters.ContainsKey('TimeoutSeconds')) {
+            $timeout = $TimeoutSeconds
+        }
+    }
+    process {
+        $package = $PSCmdlet.GetUnresolvedProviderPathFromPSPath($Path)
+        $targetName = $DatabaseName
+        if (-not $targetName) {
+            $targetName = 'the database of the package'
+        }
+        $builder = @{
+            Command        = 'restore'
+            Operand        = @($package)
+            ClickHouseUrl  = $ClickHouseUrl
+            DatabaseName   = $DatabaseName
+            StoragePolicy  = $StoragePolicy
+            TimeoutSeconds = $timeout
+        }
+        if ($PSCmdlet.ShouldProcess(('{0} on {1}' -f $targetName, $ClickHouseUrl), ('Restore ClickHouse database from {0} (creates the database)' -f $package))) {
+            if (-not $serverPath) {
+                $record = New-MesErrorRecord -Kind 'invalid_argument' -Message 'Restore needs -ServerBackupPath: a folder the ClickHouse server can read (under its backups.allowed_path), at the same path on this machine. -WhatIf shows the plan without it.' -TargetObject $package
+                $PSCmdlet.ThrowTerminatingError($record)
+            }
+            $builder['ServerBackupPath'] = $serverPath
+            $argumentList = Get-MesCliArgumentList @builder
+            # A plan problem (invalid_argument) or a rejected credential is terminating: nothing ran.
+            # A damaged package or different row counts (integrity) is not.
+            $events = Invoke-MesCliCommand -Cmdlet $PSCmdlet -CliPath $cli -ArgumentList $argumentList -ClickHouse -ClickHouseCredential $ClickHouseCredential -TargetObject $package -Activity 'Restore ClickHouse database'
+            foreach ($ev in $events) {
+                ConvertTo-MesRestoreResult -CliEvent $ev
+            }
+        }
+        elseif ($WhatIfPreference) {
+            $builder['DryRun'] = $true
+            if ($serverPath) {
+                $builder['ServerBackupPath'] = $serverPath
+            }
+            $argumentList = Get-MesCliArgumentList @builder
+            # Each plan's problems are an answer here: non-terminating, so that every piped package
+            # gets its plan shown.
+            $events = Invoke-MesCliCommand -Cmdlet $PSCmdlet -CliPath $cli -ArgumentList $argumentList -ClickHouse -ClickHouseCredential $ClickHouseCredential -TargetObject $package -PerItem -Activity 'Restore ClickHouse database (plan)'
+            foreach ($ev in $events) {
+                ConvertTo-MesRestorePlan -CliEvent $ev
+            }
+        }
+    }
+}
