@@ -218,3 +218,18 @@ def test_test_restore_with_problems_names_them(tmp_path: Path) -> None:
     assert not r.ok and isinstance(r.error, mesbackup.InvalidArgument)
     assert r.problems and r.problems[0]["name"] == "default"
 
+
+
+def test_test_restore_is_not_collected_by_pytest(tmp_path: Path) -> None:
+    # `from mesbackup import test_restore` in someone's test module must not become a test.
+    (tmp_path / "test_user_module.py").write_text("from mesbackup import test_restore\n\ndef test_nothing():\n    pass\n")
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "test_nothing" in run.stdout and "::test_restore" not in run.stdout, run.stdout

@@ -229,3 +229,7 @@ def test_restore(
         if on_result is not None:
             on_result(result)
     return results
+
+
+# A function named test_* imported into a test module must not be collected by pytest.
+test_restore.__test__ = False  # type: ignore[attr-defined]
