@@ -156,7 +156,7 @@ fn secrets(password: &Option<String>) -> Vec<String> {
 
 /// Restores one package (see `mesbackup.restore`). Returns the report as plain data.
 #[pyfunction]
-#[pyo3(signature = (package, *, executor=None, clickhouse=None, user=None, password=None, target_name=None, storage_policy=None, dry_run=false, server_backup_path=None, timeout_s=3600, on_step=None))]
+#[pyo3(signature = (package, *, executor=None, clickhouse=None, user=None, password=None, target_name=None, storage_policy=None, dry_run=false, server_backup_path=None, path_on_server=None, timeout_s=3600, on_step=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn _restore(
     py: Python<'_>,
@@ -169,6 +169,7 @@ pub fn _restore(
     storage_policy: Option<String>,
     dry_run: bool,
     server_backup_path: Option<PathBuf>,
+    path_on_server: Option<String>,
     timeout_s: u64,
     on_step: Option<Py<PyAny>>,
 ) -> PyResult<Py<PyAny>> {
@@ -180,6 +181,7 @@ pub fn _restore(
         storage_policy,
         dry_run,
         server_backup_path,
+        path_on_server,
         timeout: Duration::from_secs(timeout_s),
     };
     let step_failed = Mutex::new(None);
@@ -202,7 +204,7 @@ pub fn _restore(
 /// Test-restores one package (see `mesbackup.test_restore`). Returns the result as plain data;
 /// failures are in it, not raised (except an interrupt).
 #[pyfunction]
-#[pyo3(signature = (package, *, server_backup_path, executor=None, clickhouse=None, user=None, password=None, prefix="mesbackup_testrestore_".to_owned(), keep=false, storage_policy=None, timeout_s=3600, on_step=None))]
+#[pyo3(signature = (package, *, server_backup_path, executor=None, clickhouse=None, user=None, password=None, prefix="mesbackup_testrestore_".to_owned(), keep=false, storage_policy=None, path_on_server=None, timeout_s=3600, on_step=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn _test_restore(
     py: Python<'_>,
@@ -215,13 +217,14 @@ pub fn _test_restore(
     prefix: String,
     keep: bool,
     storage_policy: Option<String>,
+    path_on_server: Option<String>,
     timeout_s: u64,
     on_step: Option<Py<PyAny>>,
 ) -> PyResult<Py<PyAny>> {
     let hidden = secrets(&password);
     let exec = self::executor(py, executor, clickhouse, user, password)?;
-    let options =
-        TestRestoreOptions { prefix, keep, storage_policy, server_backup_path, timeout: Duration::from_secs(timeout_s) };
+    let timeout = Duration::from_secs(timeout_s);
+    let options = TestRestoreOptions { prefix, keep, storage_policy, server_backup_path, path_on_server, timeout };
     let step_failed = Mutex::new(None);
     let result = py.detach(|| {
         let mut report = step_reporter(&on_step, &step_failed);

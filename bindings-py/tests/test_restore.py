@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
@@ -33,7 +33,10 @@ class FakeClickHouse:
         databases: Optional[Dict[str, int]] = None,
         fail_restore: Optional[str] = None,
         rows: Optional[Dict[str, int]] = None,
+        server_view: Optional[Tuple[str, Path]] = None,
     ) -> None:
+        #: (the server's path, the local folder it is): a server in a container sees another path.
+        self.server_view = server_view
         self.policies = policies if policies is not None else ["default"]
         self.databases = databases if databases is not None else {"default": 0, "system": 90}
         self.fail_restore = fail_restore
@@ -55,6 +58,10 @@ class FakeClickHouse:
         m = re.match(r"RESTORE DATABASE `(\w+)`(?: AS `(\w+)`)? FROM File\('([^']+)'\)", sql)
         if m:
             self.restored_from = Path(m.group(3))
+            if self.server_view is not None:
+                prefix, local = self.server_view
+                assert m.group(3).startswith(prefix + "/"), m.group(3)
+                self.restored_from = local / m.group(3)[len(prefix) + 1 :]
             assert (self.restored_from / ".backup").is_file(), "the backup was not extracted before RESTORE"
             return [{"id": "op-1", "status": "RESTORING"}]
         if sql.startswith("SELECT * FROM system.backups"):
@@ -233,3 +240,21 @@ def test_test_restore_is_not_collected_by_pytest(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "test_nothing" in run.stdout and "::test_restore" not in run.stdout, run.stdout
+
+
+def test_path_on_server_names_the_servers_view_of_the_folder(tmp_path: Path) -> None:
+    # The server runs in a container: it sees tmp_path as /var/lib/clickhouse/backups.
+    ch = FakeClickHouse(server_view=("/var/lib/clickhouse/backups", tmp_path))
+    steps: List[Dict[str, Any]] = []
+    r = mesbackup.restore(
+        PACKAGE, executor=ch, target="X", server_backup_path=tmp_path,
+        path_on_server="/var/lib/clickhouse/backups/", on_step=steps.append,
+    )
+    assert r.ok
+    restore_sql = next(s for s in ch.sql if s.startswith("RESTORE"))
+    assert "FROM File('/var/lib/clickhouse/backups/mesbackup-restore-X-" in restore_sql, restore_sql
+    planned = next(s for s in steps if s["step"] == "planned")
+    assert "/var/lib/clickhouse/backups/mesbackup-restore-X-" in planned["sql"]
+    extracted = next(s for s in steps if s["step"] == "extracted")
+    assert extracted["dir"].startswith(str(tmp_path))
+

@@ -297,9 +297,13 @@ struct RestoreArgs {
     /// Print the plan and stop: nothing is extracted or run.
     #[arg(long)]
     dry_run: bool,
-    /// A folder the server can read (under its backups.allowed_path), same path on this machine.
+    /// A folder the server can read (under its backups.allowed_path), written from this machine.
     #[arg(long, value_name = "DIR")]
     server_backup_path: Option<PathBuf>,
+    /// The same folder as the server sees it, when the path differs there (ClickHouse in a container,
+    /// or on another host sharing the folder). Default: the same path as --server-backup-path.
+    #[arg(long, value_name = "PATH")]
+    path_on_server: Option<String>,
     /// Give up following the restore after this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
     timeout: u64,
@@ -322,9 +326,12 @@ struct TestRestoreArgs {
     /// Restore every table with this storage policy.
     #[arg(long, value_name = "POLICY")]
     storage_policy: Option<String>,
-    /// A folder the server can read (under its backups.allowed_path), same path on this machine.
+    /// A folder the server can read (under its backups.allowed_path), written from this machine.
     #[arg(long, value_name = "DIR")]
     server_backup_path: PathBuf,
+    /// The same folder as the server sees it, when the path differs there (see restore --help).
+    #[arg(long, value_name = "PATH")]
+    path_on_server: Option<String>,
     /// Give up following one restore after this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
     timeout: u64,
@@ -420,6 +427,7 @@ fn run(command: Command, ui: &Ui) -> Result<u8, Error> {
                     storage_policy: a.storage_policy,
                     dry_run: a.dry_run,
                     server_backup_path: a.server_backup_path,
+                    path_on_server: a.path_on_server,
                     timeout_secs: a.timeout,
                 },
             ))
@@ -435,6 +443,7 @@ fn run(command: Command, ui: &Ui) -> Result<u8, Error> {
                     keep: a.keep,
                     storage_policy: a.storage_policy,
                     server_backup_path: a.server_backup_path,
+                    path_on_server: a.path_on_server,
                     timeout_secs: a.timeout,
                 },
             ))

@@ -21,6 +21,7 @@ pub struct RestoreOpts {
     pub storage_policy: Option<String>,
     pub dry_run: bool,
     pub server_backup_path: Option<PathBuf>,
+    pub path_on_server: Option<String>,
     pub timeout_secs: u64,
 }
 
@@ -153,6 +154,7 @@ pub async fn restore(ui: &Ui, o: RestoreOpts) -> Result<u8, Error> {
         storage_policy: o.storage_policy,
         dry_run: o.dry_run,
         server_backup_path: o.server_backup_path,
+        path_on_server: o.path_on_server,
         timeout: Duration::from_secs(o.timeout_secs),
     };
     let mut on_step = |step| show_step(ui, &shown, &o.clickhouse, Some(o.dry_run), step);
@@ -174,6 +176,7 @@ pub struct TestRestoreOpts {
     pub keep: bool,
     pub storage_policy: Option<String>,
     pub server_backup_path: PathBuf,
+    pub path_on_server: Option<String>,
     pub timeout_secs: u64,
 }
 
@@ -184,6 +187,7 @@ pub async fn test_restore(ui: &Ui, o: TestRestoreOpts) -> Result<u8, Error> {
         keep: o.keep,
         storage_policy: o.storage_policy,
         server_backup_path: o.server_backup_path,
+        path_on_server: o.path_on_server,
         timeout: Duration::from_secs(o.timeout_secs),
     };
     let mut code = 0u8;

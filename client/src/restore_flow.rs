@@ -29,6 +29,9 @@ pub struct RestoreRequest {
     pub dry_run: bool,
     /// A folder the server can read (under its `backups.allowed_path`); required unless `dry_run`.
     pub server_backup_path: Option<PathBuf>,
+    /// The same folder as the server sees it, when that differs (ClickHouse in a container, or on
+    /// another host with the folder shared): the RESTORE statement names this path.
+    pub path_on_server: Option<String>,
     /// Give up following the restore after this long.
     pub timeout: Duration,
 }
@@ -95,21 +98,41 @@ fn absolute(dir: &Path) -> String {
     std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned()).display().to_string()
 }
 
+/// The path the RESTORE statement names for the extracted folder `dest`: `dest` itself, or its
+/// name under `path_on_server` (the server's view of the same folder; the server is a Unix host).
+pub fn server_view(dest: &Path, path_on_server: Option<&str>) -> String {
+    match path_on_server {
+        None => absolute(dest),
+        Some(base) => {
+            let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            format!("{}/{name}", base.trim_end_matches('/'))
+        }
+    }
+}
+
+/// Which backup root of which package goes where, and how the server names that place.
+#[derive(Clone, Copy)]
+struct Extraction<'a> {
+    package: &'a Path,
+    backup_root: &'a str,
+    dest: &'a Path,
+    path_on_server: Option<&'a str>,
+}
+
 /// Extracts, runs the restore statement and follows it to RESTORED; the extracted folder is removed
 /// on success and kept (named in the error) on failure, for whoever investigates.
 async fn extract_and_restore(
     exec: &dyn SqlExecutor,
-    package: &Path,
-    backup_root: &str,
-    dest: &Path,
+    x: &Extraction<'_>,
     plan: &RestorePlan,
     timeout: Duration,
     on_step: &mut dyn FnMut(RestoreStep),
 ) -> Result<String, Error> {
+    let Extraction { package, backup_root, dest, path_on_server } = *x;
     let (files, bytes) = restore::extract_backup_root(package, backup_root, dest)?;
     on_step(RestoreStep::Extracted { dir: absolute(dest), files, bytes });
     let run = async {
-        let id = restore::start_restore(exec, &plan.sql(&absolute(dest))).await?;
+        let id = restore::start_restore(exec, &plan.sql(&server_view(dest, path_on_server))).await?;
         on_step(RestoreStep::Started { operation_id: id.clone() });
         let mut last: Option<RestoreProgress> = None;
         let mut on_progress = |p: &RestoreProgress| {
@@ -159,7 +182,10 @@ pub async fn restore_package(
         &facts,
     );
     let dest = request.server_backup_path.as_ref().map(|b| restore::unique_dir(b, &plan.target_database));
-    let shown_path = dest.as_deref().map(absolute).unwrap_or_else(|| "<server-backup-path>/<unique>".to_owned());
+    let shown_path = dest
+        .as_deref()
+        .map(|d| server_view(d, request.path_on_server.as_deref()))
+        .unwrap_or_else(|| "<server-backup-path>/<unique>".to_owned());
     on_step(RestoreStep::Planned { plan: plan.clone(), sql: plan.sql(&shown_path) });
     if !plan.is_ok() {
         return Err(Error::invalid_argument(format!(
@@ -180,7 +206,13 @@ pub async fn restore_package(
     if !request.dry_run {
         let dest = dest.expect("checked above: not a dry run, so there is a server backup path");
         let root = inspection.backup_root.clone().unwrap_or_default();
-        let id = extract_and_restore(exec, &request.package, &root, &dest, &plan, request.timeout, on_step).await?;
+        let x = Extraction {
+            package: &request.package,
+            backup_root: &root,
+            dest: &dest,
+            path_on_server: request.path_on_server.as_deref(),
+        };
+        let id = extract_and_restore(exec, &x, &plan, request.timeout, on_step).await?;
         report.operation_id = Some(id);
         report.tables = restore::compare_row_counts(exec, &plan.target_database, &plan.tables).await?;
         report.rows = report.tables.iter().filter_map(|c| c.actual).sum();
@@ -198,6 +230,8 @@ pub struct TestRestoreOptions {
     pub keep: bool,
     pub storage_policy: Option<String>,
     pub server_backup_path: PathBuf,
+    /// See [`RestoreRequest::path_on_server`].
+    pub path_on_server: Option<String>,
     pub timeout: Duration,
 }
 
@@ -268,14 +302,16 @@ async fn test_one(
     let facts = restore::target_facts(exec).await?;
     let plan = plan_restore(&inspection, &database, Some(&target), o.storage_policy.as_deref(), &facts);
     let dest = restore::unique_dir(&o.server_backup_path, &target);
-    on_step(RestoreStep::Planned { plan: plan.clone(), sql: plan.sql(&absolute(&dest)) });
+    let on_server = o.path_on_server.as_deref();
+    on_step(RestoreStep::Planned { plan: plan.clone(), sql: plan.sql(&server_view(&dest, on_server)) });
     if !plan.is_ok() {
         result.problems = Some(plan.problems.clone());
         return Err(Error::invalid_argument(format!("the restore would fail: {}", plan.problems_message())));
     }
     let restore_started = Instant::now();
     let root = inspection.backup_root.clone().unwrap_or_default();
-    let restored = extract_and_restore(exec, package, &root, &dest, &plan, o.timeout, on_step).await;
+    let x = Extraction { package, backup_root: &root, dest: &dest, path_on_server: on_server };
+    let restored = extract_and_restore(exec, &x, &plan, o.timeout, on_step).await;
     // A failed test leaves nothing behind: the extracted copy is only evidence of a bad package,
     // which the result already names.
     let _ = std::fs::remove_dir_all(&dest);

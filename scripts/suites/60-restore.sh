@@ -105,6 +105,22 @@ PY
 validate "$work/dry.json" "$work/restore.json"
 echo "ok: --json events match cli/events.schema.json"
 
+echo "--- --path-on-server: the server sees the folder under another path (a container): the SQL names that one"
+ln -s "$work/allowed" "$work/mount"   # this machine writes through "mount"; the engine knows "allowed"
+"$bin" --json restore "$fixture" --clickhouse "$url" --as MESFIX_viewed --server-backup-path "$work/mount" \
+  --path-on-server "$work/allowed" >"$work/viewed.json"
+"$py" - "$work/viewed.json" "$work/allowed" <<'PY'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+plan = [e for e in ev if e["event"] == "restore_plan"][0]
+assert f"FROM File('{sys.argv[2]}/mesbackup-restore-MESFIX_viewed-" in plan["sql"], plan["sql"]
+extracted = [e for e in ev if e.get("step") == "extracted"][0]
+assert "/mount/mesbackup-restore-MESFIX_viewed-" in extracted["dir"], extracted
+assert [e for e in ev if e["event"] == "restored"][0]["ok"], ev
+print("ok: restored with --path-on-server (SQL names the server's path, files written through the local one)")
+PY
+validate "$work/viewed.json"
+
 echo "--- restoring again into the now non-empty database is refused by the plan"
 set +e
 "$bin" restore "$fixture" --clickhouse "$url" --as MESFIX_restored --dry-run >"$work/again.out" 2>&1

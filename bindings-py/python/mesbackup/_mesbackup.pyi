@@ -246,6 +246,7 @@ def _restore(
     storage_policy: Optional[str] = None,
     dry_run: bool = False,
     server_backup_path: Optional[_PathLike] = None,
+    path_on_server: Optional[str] = None,
     timeout_s: int = 3600,
     on_step: Optional[Callable[[Dict[str, Any]], object]] = None,
 ) -> Dict[str, Any]: ...
@@ -260,6 +261,7 @@ def _test_restore(
     prefix: str = "mesbackup_testrestore_",
     keep: bool = False,
     storage_policy: Optional[str] = None,
+    path_on_server: Optional[str] = None,
     timeout_s: int = 3600,
     on_step: Optional[Callable[[Dict[str, Any]], object]] = None,
 ) -> Dict[str, Any]: ...

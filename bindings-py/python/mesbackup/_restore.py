@@ -96,6 +96,7 @@ def restore(
     storage_policy: Optional[str] = None,
     dry_run: bool = False,
     server_backup_path: Optional[PathLike] = None,
+    path_on_server: Optional[str] = None,
     timeout: Seconds = 3600,
     on_step: Optional[RestoreStepCallback] = None,
 ) -> RestoreResult:
@@ -106,7 +107,9 @@ def restore(
     its ``backups.allowed_path``), runs ``RESTORE DATABASE ... AS target ... ASYNC``, follows it until
     RESTORED (RESTORE_FAILED raises :class:`ServerError` with ClickHouse's message), and compares each
     table's row count with the package (a difference raises :class:`Integrity` with ``.result``).
-    ``storage_policy`` restores every table with that policy instead of its own."""
+    ``storage_policy`` restores every table with that policy instead of its own. ``path_on_server``
+    is the same folder as ``server_backup_path`` as the server sees it, when that path differs there
+    (ClickHouse in a container, or on another host sharing the folder)."""
     raw = _mesbackup._restore(
         os.fspath(package),
         executor=executor,
@@ -117,6 +120,7 @@ def restore(
         storage_policy=storage_policy,
         dry_run=dry_run,
         server_backup_path=None if server_backup_path is None else os.fspath(server_backup_path),
+        path_on_server=path_on_server,
         timeout_s=_seconds(timeout),
         on_step=on_step,
     )
@@ -183,6 +187,7 @@ def test_restore(
     prefix: str = "mesbackup_testrestore_",
     keep: bool = False,
     storage_policy: Optional[str] = None,
+    path_on_server: Optional[str] = None,
     timeout: Seconds = 3600,
     on_step: Optional[RestoreStepCallback] = None,
     on_result: Optional[Callable[[TestRestoreResult], object]] = None,
@@ -205,6 +210,7 @@ def test_restore(
             prefix=prefix,
             keep=keep,
             storage_policy=storage_policy,
+            path_on_server=path_on_server,
             timeout_s=_seconds(timeout),
             on_step=on_step,
         )

@@ -46,6 +46,7 @@ function Get-MesCliArgumentList {
         [string]$DatabaseName,
         [string]$StoragePolicy,
         [string]$ServerBackupPath,
+        [string]$PathOnServer,
         [switch]$DryRun,
         [string]$Prefix,
         [switch]$Keep,
@@ -135,6 +136,10 @@ function Get-MesCliArgumentList {
     if ($ServerBackupPath) {
         $list.Add('--server-backup-path')
         $list.Add($ServerBackupPath)
+    }
+    if ($PathOnServer) {
+        $list.Add('--path-on-server')
+        $list.Add($PathOnServer)
     }
     if ($DryRun) {
         $list.Add('--dry-run')

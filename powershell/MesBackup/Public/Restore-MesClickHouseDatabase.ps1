@@ -9,7 +9,7 @@ function Restore-MesClickHouseDatabase {
     policies, disks and databases, and the plan names what would fail (a missing storage policy or
     disk, a non-empty target database, a name clash) before anything runs. Then the backup root is
     extracted into -ServerBackupPath (a folder the server can read, under its
-    backups.allowed_path, at the same path on this machine), RESTORE DATABASE ... ASYNC runs,
+    backups.allowed_path; -PathOnServer when the server sees it elsewhere), RESTORE DATABASE ... ASYNC runs,
     system.backups is followed (Write-Progress shows the files read), and each table's row count is
     compared with the package.
 
@@ -49,8 +49,12 @@ function Restore-MesClickHouseDatabase {
     Restore every table with this storage policy (for a target without the package's policies).
 
     .PARAMETER ServerBackupPath
-    A folder the server can read (under its backups.allowed_path), at the same path on this machine.
+    A folder the server can read (under its backups.allowed_path), written from this machine.
     Required unless -WhatIf. The extracted files are removed afterwards.
+
+    .PARAMETER PathOnServer
+    The same folder as the ClickHouse server sees it, when the path differs there (ClickHouse in a
+    container, or on another host sharing the folder). Default: the same path as -ServerBackupPath.
 
     .PARAMETER TimeoutSeconds
     Give up following the restore after this many seconds (the tool's default: 3600).
@@ -118,6 +122,9 @@ function Restore-MesClickHouseDatabase {
         [ValidateNotNullOrEmpty()]
         [string]$ServerBackupPath,
 
+        [ValidateNotNullOrEmpty()]
+        [string]$PathOnServer,
+
         [ValidateRange(1, 2147483647)]
         [int]$TimeoutSeconds,
 
@@ -147,11 +154,12 @@ function Restore-MesClickHouseDatabase {
             ClickHouseUrl  = $ClickHouseUrl
             DatabaseName   = $DatabaseName
             StoragePolicy  = $StoragePolicy
+            PathOnServer   = $PathOnServer
             TimeoutSeconds = $timeout
         }
         if ($PSCmdlet.ShouldProcess(('{0} on {1}' -f $targetName, $ClickHouseUrl), ('Restore ClickHouse database from {0} (creates the database)' -f $package))) {
             if (-not $serverPath) {
-                $record = New-MesErrorRecord -Kind 'invalid_argument' -Message 'Restore needs -ServerBackupPath: a folder the ClickHouse server can read (under its backups.allowed_path), at the same path on this machine. -WhatIf shows the plan without it.' -TargetObject $package
+                $record = New-MesErrorRecord -Kind 'invalid_argument' -Message 'Restore needs -ServerBackupPath: a folder the ClickHouse server can read (under its backups.allowed_path; add -PathOnServer when the server sees it under another path). -WhatIf shows the plan without it.' -TargetObject $package
                 $PSCmdlet.ThrowTerminatingError($record)
             }
             $builder['ServerBackupPath'] = $serverPath

@@ -30,8 +30,12 @@ function Test-MesClickHouseRestore {
     ClickHouse's HTTP interface, for example http://ch:8123.
 
     .PARAMETER ServerBackupPath
-    A folder the server can read (under its backups.allowed_path), at the same path on this machine.
+    A folder the server can read (under its backups.allowed_path), written from this machine.
     Each package's backup root is extracted there for the restore and removed afterwards.
+
+    .PARAMETER PathOnServer
+    The same folder as the ClickHouse server sees it, when the path differs there (ClickHouse in a
+    container, or on another host sharing the folder). Default: the same path as -ServerBackupPath.
 
     .PARAMETER ClickHouseCredential
     The ClickHouse user and password. Without it, $env:CLICKHOUSE_USER and $env:CLICKHOUSE_PASSWORD
@@ -101,6 +105,9 @@ function Test-MesClickHouseRestore {
         [ValidateNotNullOrEmpty()]
         [string]$ServerBackupPath,
 
+        [ValidateNotNullOrEmpty()]
+        [string]$PathOnServer,
+
         [System.Management.Automation.PSCredential]
         [System.Management.Automation.Credential()]
         $ClickHouseCredential,
@@ -142,7 +149,7 @@ function Test-MesClickHouseRestore {
         if ($packages.Count -eq 0) {
             return
         }
-        $argumentList = Get-MesCliArgumentList -Command 'test-restore' -Operand $packages -ClickHouseUrl $ClickHouseUrl -ServerBackupPath $serverPath -Prefix $Prefix -Keep:$Keep -StoragePolicy $StoragePolicy -TimeoutSeconds $timeout
+        $argumentList = Get-MesCliArgumentList -Command 'test-restore' -Operand $packages -ClickHouseUrl $ClickHouseUrl -ServerBackupPath $serverPath -PathOnServer $PathOnServer -Prefix $Prefix -Keep:$Keep -StoragePolicy $StoragePolicy -TimeoutSeconds $timeout
         $state = @{}
         $answered = @{}
         $commandFailures = New-Object -TypeName 'System.Collections.Generic.List[object]'
