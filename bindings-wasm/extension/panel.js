@@ -1,7 +1,7 @@
 // The mesbackup panel: runs in the extension (chrome-extension://…/panel.html?env=<MES origin>) or as a
 // plain page served next to the MES API (/panel/ on the MES origin; that is how it is tested).
 // All protocol work is done by the mesbackup package (WebAssembly); this file is only the UI.
-import { Client, directorySink, downloadSink, systemDatabases, installerNameForDatabase, toolVersion } from './mesbackup/index.js';
+import { Client, directorySink, downloadSink, systemDatabases, installerNameForDatabase, toolVersion, verify } from './mesbackup/index.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -126,6 +126,32 @@ function saved(db, r) {
   tr.dataset.fileName = r.fileName;
   tr.dataset.sha256 = r.sha256;
 }
+// Reads a saved package back from the folder and verifies it (zip CRCs, the ClickHouse manifest's
+// checksums, part checksums, and the SHA-256 recorded while downloading): what was written is what
+// the server sent. Browser downloads cannot be read back, so they stay "Saved".
+async function verifySaved(db, signal) {
+  const tr = row(db);
+  const file = await (await destination.getFileHandle(tr.dataset.fileName)).getFile();
+  setRow(db, 'saved', 'Saved · verifying…');
+  const report = await verify(file, {
+    expectedSha256: tr.dataset.sha256,
+    signal,
+    onProgress: ({ bytes, total }) => { tr.querySelector('.pct').textContent = `verifying ${mib(bytes)} / ${mib(total ?? file.size)} MiB`; },
+  });
+  tr.querySelector('.pct').textContent = `${mib(file.size)} MiB`;
+  tr.dataset.verified = report.ok ? 'ok' : 'failed';
+  if (report.ok) {
+    setRow(db, 'saved', 'Saved · verified');
+    tr.querySelector('.status').title = `${report.filesChecked} files checked against the backup manifest, SHA-256 as downloaded`;
+  } else {
+    setRow(db, 'saved', 'Saved · DAMAGED');
+    const small = document.createElement('small');
+    small.className = 'error';
+    small.textContent = report.problems[0]?.message ?? 'verification failed';
+    tr.querySelector('.pkg').append(small);
+  }
+}
+
 function failed(db, e) {
   setRow(db, `failed:${e.kind ?? 'error'}`, `Failed (${e.kind ?? 'error'})`);
   const pkg = row(db).querySelector('.pkg');
@@ -173,8 +199,16 @@ async function run(databases) {
       const results = await c.backupSystem($('system').value.trim(), { sink: sink(), signal: controller.signal, fileNames, onEvent });
       for (const r of results) (r.ok ? saved(r.database, r.result) : failed(r.database, r.error));
     }
-    const ok = document.querySelectorAll('tr[data-status="saved"]').length;
-    $('summary').textContent = `${ok} of ${databases.length} saved in ${((performance.now() - t0) / 1000).toFixed(1)} s to ${destinationLabel}.`;
+    const savedDbs = [...document.querySelectorAll('tr[data-status="saved"]')].map((tr) => tr.dataset.db);
+    let verifiedNote = '';
+    if (destination && $('verify').checked && savedDbs.length) {
+      for (const db of savedDbs) {
+        try { await verifySaved(db, controller.signal); } catch (e) { row(db).dataset.verified = 'error'; setRow(db, 'saved', `Saved · not verified (${e.kind ?? 'error'}: ${e.message})`); }
+      }
+      const good = savedDbs.filter((db) => row(db).dataset.verified === 'ok').length;
+      verifiedNote = ` ${good} of ${savedDbs.length} verified${good < savedDbs.length ? ': check the rows marked DAMAGED' : ''}.`;
+    }
+    $('summary').textContent = `${savedDbs.length} of ${databases.length} saved in ${((performance.now() - t0) / 1000).toFixed(1)} s to ${destinationLabel}.${verifiedNote}`;
   } catch (e) {
     showError(e);
   } finally {

@@ -50,7 +50,7 @@ async function runPanel(button, { whileRunning } = {}) {
   await page.click(button);
   if (whileRunning) await whileRunning();
   await page.waitForFunction((n) => Number(document.body.dataset.done ?? 0) > n, { timeout: 60_000 }, done);
-  return page.$$eval('#rows tbody tr', (trs) => trs.map((tr) => ({ db: tr.dataset.db, status: tr.dataset.status, fileName: tr.dataset.fileName ?? null, text: tr.textContent })));
+  return page.$$eval('#rows tbody tr', (trs) => trs.map((tr) => ({ db: tr.dataset.db, status: tr.dataset.status, fileName: tr.dataset.fileName ?? null, verified: tr.dataset.verified ?? null, text: tr.textContent })));
 }
 
 async function opfsListing() {
@@ -138,6 +138,9 @@ test('all four databases under installer names, screenshot', async () => {
   await setField('#version', '11.3.0');
   const rows = await runPanel('#all');
   assert.deepEqual(rows.map((r) => r.status), ['saved', 'saved', 'saved', 'saved'], JSON.stringify(rows));
+  // Read back from the folder and verified against the ClickHouse manifest and the download's SHA-256.
+  assert.deepEqual(rows.map((r) => r.verified), ['ok', 'ok', 'ok', 'ok'], JSON.stringify(rows));
+  assert.match(await page.$eval('#summary', (e) => e.textContent), /4 of 4 verified/);
   const listing = await opfsListing();
   const kinds = { MES: 'Online', MESCDM: 'CDM', MESODS: 'ODS', MESDWH: 'DWH' };
   const expected = {};
