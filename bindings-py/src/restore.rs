@@ -150,6 +150,22 @@ fn step_reporter<'a>(on_step: &'a Option<Py<PyAny>>, failed: &'a Mutex<Option<Py
     }
 }
 
+/// Runs a flow on this thread with the GIL released, reporting its steps to `on_step`. An interrupt
+/// seen by the executor, or an exception raised by `on_step`, is re-raised unchanged afterwards.
+fn run_flow<T: Send>(
+    py: Python<'_>,
+    exec: &PyExecutor,
+    on_step: &Option<Py<PyAny>>,
+    flow: impl FnOnce(&mut dyn FnMut(RestoreStep)) -> T + Send,
+) -> PyResult<T> {
+    let step_failed = Mutex::new(None);
+    let result = py.detach(|| flow(&mut step_reporter(on_step, &step_failed)));
+    if let Some(e) = exec.interrupted.lock().unwrap().take().or_else(|| step_failed.lock().unwrap().take()) {
+        return Err(e);
+    }
+    Ok(result)
+}
+
 fn secrets(password: &Option<String>) -> Vec<String> {
     password.iter().cloned().collect()
 }
@@ -184,14 +200,7 @@ pub fn _restore(
         path_on_server,
         timeout: Duration::from_secs(timeout_s),
     };
-    let step_failed = Mutex::new(None);
-    let result = py.detach(|| {
-        let mut report = step_reporter(&on_step, &step_failed);
-        runtime().block_on(restore_package(&exec, &request, &mut report))
-    });
-    if let Some(e) = exec.interrupted.lock().unwrap().take().or_else(|| step_failed.lock().unwrap().take()) {
-        return Err(e);
-    }
+    let result = run_flow(py, &exec, &on_step, |report| runtime().block_on(restore_package(&exec, &request, report)))?;
     let report = result.map_err(|e| to_py_err(py, &e, &hidden))?;
     let plain = to_plain(py, &report)?;
     plain.bind(py).set_item("ok", report.ok())?;
@@ -225,14 +234,8 @@ pub fn _test_restore(
     let exec = self::executor(py, executor, clickhouse, user, password)?;
     let timeout = Duration::from_secs(timeout_s);
     let options = TestRestoreOptions { prefix, keep, storage_policy, server_backup_path, path_on_server, timeout };
-    let step_failed = Mutex::new(None);
-    let result = py.detach(|| {
-        let mut report = step_reporter(&on_step, &step_failed);
-        runtime().block_on(test_restore_package(&exec, &package, &options, &mut report))
-    });
-    if let Some(e) = exec.interrupted.lock().unwrap().take().or_else(|| step_failed.lock().unwrap().take()) {
-        return Err(e);
-    }
+    let result =
+        run_flow(py, &exec, &on_step, |report| runtime().block_on(test_restore_package(&exec, &package, &options, report)))?;
     let mut value = serde_json::to_value(&result).map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
     if let (Some(e), Value::Object(m)) = (&result.error, &mut value) {
         let message = hidden.iter().fold(e.message.clone(), |m, s| m.replace(s.as_str(), "<redacted>"));
