@@ -133,6 +133,14 @@ pub async fn run(ui: &Ui, args: DemoArgs) -> Result<u8, Error> {
                 None => ui.result(&format!("  {:<7} ✘ missing", k.kind.to_string())),
             }
         }
+        ui.result("");
+        ui.result(&format!("Verify (mesbackup verify {}/*.zip):", out.display()));
+    }
+    // Every package read back and checked: zip CRCs, the ClickHouse manifest, part checksums, and
+    // the SHA-256 recorded in its sidecar while downloading.
+    let packages: Vec<PathBuf> = folder_report.kinds.iter().filter_map(|k| k.chosen.as_ref()).map(|f| out.join(f)).collect();
+    let verify_code = crate::package_cmds::verify(ui, &packages)?;
+    if !ui.is_json() {
         if let Some((s, f)) = &window {
             ui.result("");
             ui.result(&format!("Backup window (from the sidecars): {s} to {f}"));
@@ -145,6 +153,9 @@ pub async fn run(ui: &Ui, args: DemoArgs) -> Result<u8, Error> {
             "  mesbackup backup --system {SYSTEM} --installer-names --version {VERSION} --out /path/to/packages"
         ));
         ui.result("The mock server has stopped; nothing is left running.");
+    }
+    if verify_code != 0 {
+        return Ok(verify_code);
     }
     Ok(if folder_report.complete() { 0 } else { EXIT_INCOMPLETE })
 }

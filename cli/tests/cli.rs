@@ -389,6 +389,8 @@ fn demo_runs_to_completion_in_a_clean_folder() {
     let r = run(c);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("SHA-256") && r.stdout.contains("Backup window"), "{}", r.stdout);
+    // Each package read back and verified against the manifest and its sidecar.
+    assert_eq!(r.stdout.matches("SHA-256 matches the sidecar").count(), 4, "{}", r.stdout);
     assert_eq!(names(&out).len(), 8, "{:?}", names(&out));
     for kind in ["Online", "CDM", "ODS", "DWH"] {
         assert!(out.join(format!("Cmf.ClickHouse.FullBackup.{kind}.11.3.0.zip")).exists());
@@ -404,10 +406,12 @@ fn demo_runs_to_completion_in_a_clean_folder() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     json_ok(&r);
     let kinds: Vec<&str> = r.events.iter().map(|e| e["event"].as_str().unwrap()).collect();
-    for k in ["demo", "started", "pending", "ready", "progress", "saved", "summary", "folder_report", "backup_window"] {
+    for k in ["demo", "started", "pending", "ready", "progress", "saved", "summary", "folder_report", "verified", "backup_window"] {
         assert!(kinds.contains(&k), "{k} missing from {kinds:?}");
     }
     assert!(names(tmp.path()).iter().any(|n| n.starts_with("mesbackup-demo-")));
+    let verified: Vec<_> = r.events.iter().filter(|e| e["event"] == "verified").collect();
+    assert!(verified.len() == 4 && verified.iter().all(|e| e["report"]["ok"] == true), "{verified:?}");
 }
 
 #[test]
