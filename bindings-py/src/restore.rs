@@ -238,7 +238,7 @@ pub fn _test_restore(
         run_flow(py, &exec, &on_step, |report| runtime().block_on(test_restore_package(&exec, &package, &options, report)))?;
     let mut value = serde_json::to_value(&result).map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
     if let (Some(e), Value::Object(m)) = (&result.error, &mut value) {
-        let message = hidden.iter().fold(e.message.clone(), |m, s| m.replace(s.as_str(), "<redacted>"));
+        let message = crate::scrub(&e.message, &hidden);
         m.insert("error".into(), serde_json::json!({"kind": e.kind.code(), "message": message}));
     }
     to_plain(py, &value)

@@ -74,14 +74,19 @@ impl RestoreReport {
 
     /// An integrity error naming the tables whose row count differs from the package, if any.
     pub fn mismatch(&self) -> Option<Error> {
-        let bad: Vec<&str> = self.tables.iter().filter(|c| !c.ok).map(|c| c.table.as_str()).collect();
-        (!bad.is_empty()).then(|| {
-            Error::new(
-                ErrorKind::Integrity,
-                format!("row counts after the restore differ from the package for: {}", bad.join(", ")),
-            )
-        })
+        row_mismatch(&self.tables)
     }
+}
+
+/// An integrity error naming the tables whose row count differs from the package, if any.
+fn row_mismatch(checks: &[RowCheck]) -> Option<Error> {
+    let bad: Vec<&str> = checks.iter().filter(|c| !c.ok).map(|c| c.table.as_str()).collect();
+    (!bad.is_empty()).then(|| {
+        Error::new(
+            ErrorKind::Integrity,
+            format!("row counts after the restore differ from the package for: {}", bad.join(", ")),
+        )
+    })
 }
 
 /// Verifies `package` and returns what it holds; a damaged package is an error naming the files.
@@ -325,17 +330,8 @@ async fn test_one(
     let checks = checks?;
     result.tables_checked = Some(checks.len() as u64);
     result.rows_checked = Some(checks.iter().filter_map(|c| c.actual).sum());
-    let report = RestoreReport {
-        database,
-        target_database: target,
-        dry_run: false,
-        operation_id: None,
-        tables: checks,
-        rows: 0,
-        elapsed_ms: 0,
-    };
-    let mismatch = report.mismatch();
-    result.tables = Some(report.tables);
+    let mismatch = row_mismatch(&checks);
+    result.tables = Some(checks);
     match mismatch {
         Some(e) => Err(e),
         None => Ok(()),
