@@ -5,6 +5,13 @@
 //! [`ShapeProbe`] (it keeps the first bytes and the last 64 KiB, nothing more) and the job reads its
 //! verdict before giving the file a package name. Full verification (CRCs, manifest checksums) is a
 //! separate, later pass.
+//!
+//! Two probes, one verdict: [`ShapeProbe`] copies what it keeps out of borrowed slices;
+//! [`HeldShapeProbe`] keeps handles to the last chunks instead (a refcounted buffer, a JavaScript
+//! `Uint8Array`) and copies their tail out once, when asked for the verdict. A driver whose chunks
+//! live outside its own memory (WebAssembly) then never copies the body just to probe it.
+
+use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
@@ -63,46 +70,136 @@ impl ShapeProbe {
     }
 
     pub fn verdict(&self) -> Shape {
-        if self.total == 0 {
-            return Shape::NotZip { looks_like: "an empty body".into() };
+        verdict(&self.head, &self.tail[self.tail.len().saturating_sub(TAIL_KEEP)..], self.total)
+    }
+}
+
+/// A chunk of a stream held by handle: the probe asks for its length and, at the end, for a copy
+/// of some of its bytes. Every `AsRef<[u8]>` (`Vec<u8>`, `bytes::Bytes`) is one.
+pub trait HeldBytes {
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Appends bytes `start..end` of the chunk to `out`.
+    fn copy_range_to(&self, start: usize, end: usize, out: &mut Vec<u8>);
+}
+
+impl<T: AsRef<[u8]>> HeldBytes for T {
+    fn len(&self) -> usize {
+        self.as_ref().len()
+    }
+    fn copy_range_to(&self, start: usize, end: usize, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.as_ref()[start..end]);
+    }
+}
+
+/// [`ShapeProbe`] over chunks it may keep (cheap clones of immutable buffers): it copies the first
+/// bytes of the stream and otherwise only holds the fewest last chunks that cover the tail window.
+#[derive(Debug, Clone)]
+pub struct HeldShapeProbe<C> {
+    head: Vec<u8>,
+    recent: VecDeque<C>,
+    /// Total length of `recent`.
+    recent_len: usize,
+    total: u64,
+}
+
+impl<C> Default for HeldShapeProbe<C> {
+    fn default() -> Self {
+        HeldShapeProbe { head: Vec::new(), recent: VecDeque::new(), recent_len: 0, total: 0 }
+    }
+}
+
+impl<C: HeldBytes> HeldShapeProbe<C> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn update(&mut self, chunk: C) {
+        let len = chunk.len();
+        if len == 0 {
+            return;
         }
-        let starts_like_zip = self.head.starts_with(&LOCAL_HEADER) || self.head.starts_with(&END_OF_CENTRAL_DIR);
-        if !starts_like_zip {
-            return Shape::NotZip { looks_like: describe(&self.head) };
+        self.total += len as u64;
+        if self.head.len() < HEAD_KEEP {
+            let take = (HEAD_KEEP - self.head.len()).min(len);
+            chunk.copy_range_to(0, take, &mut self.head);
         }
-        if self.end_record_is_consistent() {
-            Shape::Zip
-        } else {
-            Shape::TruncatedZip
+        self.recent.push_back(chunk);
+        self.recent_len += len;
+        // Drop the oldest chunk while the others still cover the window.
+        while let Some(oldest) = self.recent.front() {
+            let rest = self.recent_len - oldest.len();
+            if rest < TAIL_KEEP {
+                break;
+            }
+            self.recent_len = rest;
+            self.recent.pop_front();
         }
     }
 
-    /// Finds the end record (searching back over a possible comment) and checks that the central
-    /// directory it describes ends exactly where the record starts.
-    fn end_record_is_consistent(&self) -> bool {
-        let tail = &self.tail[self.tail.len().saturating_sub(TAIL_KEEP)..];
-        if tail.len() < EOCD_LEN {
-            return false;
-        }
-        let tail_start = self.total - tail.len() as u64;
-        for pos in (0..=tail.len() - EOCD_LEN).rev() {
-            if tail[pos..pos + 4] != END_OF_CENTRAL_DIR {
-                continue;
-            }
-            let comment_len = u16::from_le_bytes([tail[pos + 20], tail[pos + 21]]) as usize;
-            if pos + EOCD_LEN + comment_len != tail.len() {
-                continue;
-            }
-            let cd_size = u32::from_le_bytes(tail[pos + 12..pos + 16].try_into().unwrap()) as u64;
-            let cd_offset = u32::from_le_bytes(tail[pos + 16..pos + 20].try_into().unwrap()) as u64;
-            if cd_size == 0xFFFF_FFFF || cd_offset == 0xFFFF_FFFF {
-                // Zip64: the real values live in another record; the signature position is enough.
-                return true;
-            }
-            return cd_offset + cd_size == tail_start + pos as u64;
-        }
-        false
+    pub fn bytes_seen(&self) -> u64 {
+        self.total
     }
+
+    pub fn verdict(&self) -> Shape {
+        let mut tail = Vec::with_capacity(self.recent_len.min(TAIL_KEEP));
+        let mut skip = self.recent_len.saturating_sub(TAIL_KEEP);
+        for chunk in &self.recent {
+            let len = chunk.len();
+            if skip >= len {
+                skip -= len;
+                continue;
+            }
+            chunk.copy_range_to(skip, len, &mut tail);
+            skip = 0;
+        }
+        verdict(&self.head, &tail, self.total)
+    }
+}
+
+/// The verdict on a stream of `total` bytes that starts with `head` and ends with `tail` (at most
+/// the last `TAIL_KEEP` bytes).
+fn verdict(head: &[u8], tail: &[u8], total: u64) -> Shape {
+    if total == 0 {
+        return Shape::NotZip { looks_like: "an empty body".into() };
+    }
+    let starts_like_zip = head.starts_with(&LOCAL_HEADER) || head.starts_with(&END_OF_CENTRAL_DIR);
+    if !starts_like_zip {
+        return Shape::NotZip { looks_like: describe(head) };
+    }
+    if end_record_is_consistent(tail, total) {
+        Shape::Zip
+    } else {
+        Shape::TruncatedZip
+    }
+}
+
+/// Finds the end record (searching back over a possible comment) and checks that the central
+/// directory it describes ends exactly where the record starts.
+fn end_record_is_consistent(tail: &[u8], total: u64) -> bool {
+    if tail.len() < EOCD_LEN {
+        return false;
+    }
+    let tail_start = total - tail.len() as u64;
+    for pos in (0..=tail.len() - EOCD_LEN).rev() {
+        if tail[pos..pos + 4] != END_OF_CENTRAL_DIR {
+            continue;
+        }
+        let comment_len = u16::from_le_bytes([tail[pos + 20], tail[pos + 21]]) as usize;
+        if pos + EOCD_LEN + comment_len != tail.len() {
+            continue;
+        }
+        let cd_size = u32::from_le_bytes(tail[pos + 12..pos + 16].try_into().unwrap()) as u64;
+        let cd_offset = u32::from_le_bytes(tail[pos + 16..pos + 20].try_into().unwrap()) as u64;
+        if cd_size == 0xFFFF_FFFF || cd_offset == 0xFFFF_FFFF {
+            // Zip64: the real values live in another record; the signature position is enough.
+            return true;
+        }
+        return cd_offset + cd_size == tail_start + pos as u64;
+    }
+    false
 }
 
 fn describe(head: &[u8]) -> String {
@@ -171,7 +268,10 @@ mod tests {
 
     #[test]
     fn error_pages_are_named() {
-        assert_eq!(verdict_of(&[b"<!DOCTYPE html><html>502</html>"]), Shape::NotZip { looks_like: "an HTML page".into() });
+        assert_eq!(
+            verdict_of(&[b"<!DOCTYPE html><html>502</html>"]),
+            Shape::NotZip { looks_like: "an HTML page".into() }
+        );
         assert_eq!(verdict_of(&[b" {\"error\":1}"]), Shape::NotZip { looks_like: "a JSON document".into() });
         assert_eq!(verdict_of(&[]), Shape::NotZip { looks_like: "an empty body".into() });
     }
@@ -187,5 +287,87 @@ mod tests {
         }
         assert!(p.tail.len() <= 2 * TAIL_KEEP && p.head.len() <= HEAD_KEEP);
         assert_eq!(p.verdict(), Shape::TruncatedZip);
+    }
+
+    /// A stream the probe calls a zip: a local header, `body` filler bytes, a central directory of
+    /// `cd` bytes, then an end record with a `comment` of that many bytes.
+    fn big_zip(body: usize, cd: usize, comment: usize) -> Vec<u8> {
+        let mut z = b"PK\x03\x04".to_vec();
+        z.extend((0..body).map(|i| (i % 251) as u8));
+        let cd_offset = z.len() as u32;
+        z.extend(std::iter::repeat_n(b'c', cd));
+        z.extend_from_slice(b"PK\x05\x06\x00\x00\x00\x00\x01\x00\x01\x00");
+        z.extend_from_slice(&(cd as u32).to_le_bytes());
+        z.extend_from_slice(&cd_offset.to_le_bytes());
+        z.extend_from_slice(&(comment as u16).to_le_bytes());
+        z.extend(std::iter::repeat_n(b'#', comment));
+        z
+    }
+
+    fn held_verdict(data: &[u8], cuts: &[usize]) -> (Shape, usize) {
+        let mut p: HeldShapeProbe<Vec<u8>> = HeldShapeProbe::new();
+        let mut at = 0;
+        let mut most_held = 0;
+        for &cut in cuts.iter().chain(std::iter::once(&data.len())) {
+            let cut = cut.clamp(at, data.len());
+            p.update(data[at..cut].to_vec());
+            most_held = most_held.max(p.recent_len);
+            at = cut;
+        }
+        assert_eq!(p.bytes_seen(), data.len() as u64);
+        (p.verdict(), most_held)
+    }
+
+    #[test]
+    fn held_probe_agrees_on_the_basic_cases() {
+        let z = tiny_zip();
+        for split in 0..=z.len() {
+            assert_eq!(held_verdict(&z, &[split]).0, Shape::Zip, "split {split}");
+        }
+        for cut in 4..z.len() {
+            assert_eq!(held_verdict(&z[..cut], &[cut / 2]).0, Shape::TruncatedZip, "cut {cut}");
+        }
+        assert_eq!(held_verdict(b"<html>502</html>", &[3]).0, Shape::NotZip { looks_like: "an HTML page".into() });
+        assert_eq!(held_verdict(b"", &[]).0, Shape::NotZip { looks_like: "an empty body".into() });
+    }
+
+    #[test]
+    fn held_probe_holds_only_what_covers_the_tail() {
+        // A 1 MB zip with the longest comment, in 10 KB chunks: at most the window plus one chunk.
+        let z = big_zip(1_000_000, 300, u16::MAX as usize);
+        let cuts: Vec<usize> = (1..z.len() / 10_000 + 1).map(|i| i * 10_000).collect();
+        let (shape, most_held) = held_verdict(&z, &cuts);
+        assert_eq!(shape, Shape::Zip);
+        assert!(most_held < TAIL_KEEP + 10_000, "held {most_held} bytes");
+    }
+
+    proptest::proptest! {
+        /// Both probes give the same verdict for any stream in any chunking; whole zips (with or
+        /// without a comment, small or larger than the tail window) are zips, cut ones are not.
+        #[test]
+        fn held_probe_matches_the_copying_probe(
+            body in 0usize..200_000,
+            cd in 0usize..2_000,
+            comment in proptest::prop_oneof![0usize..100, 65_000usize..=65_535],
+            cut_back in proptest::prop_oneof![proptest::strategy::Just(0usize), 1usize..70_000],
+            mut cuts in proptest::collection::vec(0usize..300_000, 0..12),
+        ) {
+            let mut z = big_zip(body, cd, comment);
+            let whole = cut_back == 0 || cut_back >= z.len();
+            if !whole {
+                z.truncate(z.len() - cut_back);
+            }
+            cuts.sort_unstable();
+            let mut copying = ShapeProbe::new();
+            let mut at = 0;
+            for &cut in cuts.iter().chain(std::iter::once(&z.len())) {
+                let cut = cut.clamp(at, z.len());
+                copying.update(&z[at..cut]);
+                at = cut;
+            }
+            let (held, _) = held_verdict(&z, &cuts);
+            proptest::prop_assert_eq!(&held, &copying.verdict());
+            proptest::prop_assert_eq!(held == Shape::Zip, whole);
+        }
     }
 }
