@@ -51,6 +51,13 @@ export interface PackageSink {
    * skips its own hashing and fails the download when `bytes` differs from what it streamed.
    */
   readonly computesSha256?: boolean;
+  /**
+   * Optional, read once after open(): true when write() copies the bytes before it returns and
+   * neither keeps, modifies nor transfers the chunk. The sink is then given the `Uint8Array` fetch
+   * delivered itself (the driver reads the last ones again to check the package's end); otherwise
+   * each write() gets a copy of its own, which the sink may keep, modify or transfer.
+   */
+  readonly copiesChunks?: boolean;
   /** Give the bytes their final name (never replacing an existing file unless `overwrite`) and
    * store the sidecar JSON; where the package is now, or null when the name is taken. */
   commit(fileName: string, overwrite: boolean, sidecarJson: string): string | null | Promise<string | null>;

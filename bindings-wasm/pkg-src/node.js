@@ -68,7 +68,8 @@ class FileSink {
   // to WebAssembly); finish() then reports {bytes, sha256} and the driver skips its own hashing.
   get computesSha256() { return true; }
   // write() copies each chunk (into its buffer, or a copy of the rest while it waits for a buffer)
-  // before returning and keeps no reference to it, so the driver may lend it a view of wasm memory.
+  // before returning, keeps no reference to it and never changes it, so the driver may hand it the
+  // chunks fetch delivered themselves (no copy of its own per chunk).
   get copiesChunks() { return true; }
 
   // Filled 1 MiB buffers go to a worker thread (file-writer-worker.js), which hashes and writes them
@@ -81,7 +82,7 @@ class FileSink {
       if (!this.#buf) {
         this.#buf = this.#free.pop() ?? (this.#allocated < POOL ? (this.#allocated++, new Uint8Array(BUFFER)) : null);
         if (!this.#buf) {
-          const rest = chunk.slice(off); // a copy: the chunk may be a view of wasm memory
+          const rest = chunk.slice(off); // a copy: the chunk is not ours to keep
           return this.#nextEvent().then(() => this.write(rest));
         }
       }

@@ -7,10 +7,13 @@
 //! A sink with `computesSha256: true` hashes (SHA-256) exactly the bytes given to `write()` itself
 //! (Node's fileSink, with the hardware-accelerated `node:crypto`); its `finish()` resolves to
 //! `{bytes, sha256}` (64 lowercase hex digits) and the driver skips its own, slower, wasm hashing.
-//! A sink with `copiesChunks: true` copies each chunk before `write()` returns and keeps no reference
-//! to it; it is then given a view of wasm memory instead of a fresh `Uint8Array` per chunk.
+//! A sink with `copiesChunks: true` copies each chunk before `write()` returns, keeps no reference
+//! to it and neither modifies nor transfers it; it is then given the `Uint8Array` fetch delivered
+//! itself (the driver keeps the last ones to probe the package's tail). Any other sink gets a copy
+//! of its own, which it may keep, modify or transfer.
 
 use async_trait::async_trait;
+use mesbackup_client::http::SinkChunk as JsChunk;
 use mesbackup_client::sink::{PackageSink, SinkFactory};
 use mesbackup_core::job::CommitFailure;
 use mesbackup_core::sidecar::Sidecar;
@@ -55,17 +58,13 @@ impl SinkFactory for JsSinkFactory {
 
 #[async_trait(?Send)]
 impl PackageSink for JsSink {
-    async fn write(&mut self, chunk: &[u8]) -> Result<(), Error> {
+    async fn write(&mut self, chunk: &JsChunk) -> Result<(), Error> {
         let result = if self.copies_chunks {
-            // SAFETY: a view of wasm memory, valid until wasm allocates again. The sink copies the
-            // bytes before write() returns (that is what `copiesChunks` promises) and nothing in
-            // between calls into wasm. This saves a JS allocation per chunk, which in V8 costs
-            // more than the copy itself (external memory, garbage collection).
-            let view = unsafe { js_sys::Uint8Array::view(chunk) };
-            self.write.call1(&self.sink, &view)
+            self.write.call1(&self.sink, chunk.array())
         } else {
-            // A copy on the JS heap: the sink may keep it while wasm memory moves.
-            self.write.call1(&self.sink, &js_sys::Uint8Array::from(chunk))
+            // The sink may keep, modify or transfer what it gets, and the driver still reads the
+            // last chunks at the end: a copy of its own.
+            self.write.call1(&self.sink, &chunk.array().slice(0, chunk.array().length()))
         };
         let result = result.map_err(|e| error_from_js(&e, "cannot write"))?;
         settle(result).await.map_err(|e| error_from_js(&e, "cannot write"))?;

@@ -16,7 +16,7 @@ use mesbackup_core::job::{
     Action, CommitFailure, Job, JobEvent, JobSpec, Mode, Outcome, ReceiveFailure, ReceivedBody, TransportError,
     TransportPhase,
 };
-use mesbackup_core::package_shape::ShapeProbe;
+use mesbackup_core::package_shape::{HeldBytes, HeldShapeProbe};
 use mesbackup_core::polling::PollPolicy;
 use mesbackup_core::url::EnvUrl;
 use mesbackup_core::{Error, ErrorKind};
@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::{random_seed, Clock};
-use crate::http::{Http, HttpConfig, Response};
+use crate::http::{BodyChunk, ChunkAccess, Http, HttpConfig, Response};
 use crate::sink::{PackageSink, SinkFactory};
 
 #[derive(Debug, Clone, Default)]
@@ -244,7 +244,7 @@ async fn read_limited(response: Response, limit: usize) -> Result<Vec<u8>, Trans
     while let Some(chunk) = stream.next().await {
         let chunk = chunk?;
         let room = limit.saturating_sub(body.len());
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        chunk.copy_range_to(0, chunk.len().min(room), &mut body);
         if body.len() >= limit {
             break;
         }
@@ -270,7 +270,10 @@ where
     let mut stream = response.chunks();
     // A sink that hashes what it stores (with a faster SHA-256 than ours) saves the work here.
     let mut sha = (!sink.computes_sha256()).then(Sha256::new);
-    let mut probe = ShapeProbe::new();
+    // Holds the last chunks by handle (no copy); the body is copied into this memory only to hash
+    // it here, into `scratch`, when it lives elsewhere (WebAssembly).
+    let mut probe: HeldShapeProbe<BodyChunk> = HeldShapeProbe::new();
+    let mut scratch = Vec::new();
     let mut bytes: u64 = 0;
     // One stall timer, re-armed only when it fires: arming a timer per chunk costs more than the
     // chunk itself on some platforms (WebAssembly's setTimeout).
@@ -308,15 +311,16 @@ where
             Race::Cancelled => return None,
         };
         if let Some(sha) = sha.as_mut() {
-            sha.update(&chunk);
+            chunk.with_bytes(&mut scratch, |b| sha.update(b));
         }
-        probe.update(&chunk);
-        match race(sink.write(&chunk), clock, None, cancel).await {
+        let len = chunk.len() as u64;
+        match race(sink.write(chunk.for_sink()), clock, None, cancel).await {
             Race::Done(Ok(())) => {}
             Race::Done(Err(e)) => return Some(Err(ReceiveFailure::Sink(e))),
             Race::TimedOut | Race::Cancelled => return None,
         }
-        bytes += chunk.len() as u64;
+        probe.update(chunk);
+        bytes += len;
         last_data_ms = clock.now_ms();
         job.handle_progress(bytes, last_data_ms);
         while let Some(event) = job.poll_event() {

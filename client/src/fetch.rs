@@ -5,8 +5,10 @@
 //!   (status 0, no headers), which is reported as status 300 without `Location`: the core refuses
 //!   it like any redirect on the POST. GETs follow redirects (the browser, or Node's fetch, drops
 //!   `Authorization` when the redirect leaves the origin).
-//! - The body is read chunk by chunk from the response's `ReadableStream`, each chunk copied once
-//!   into wasm memory; nothing is buffered beyond the chunk at hand.
+//! - The body is read chunk by chunk from the response's `ReadableStream`. A chunk stays in
+//!   JavaScript memory ([`JsChunk`]): the JS sink gets it as it came, and only what wasm must read
+//!   is copied in (the first bytes and the tail, for the shape probe; the whole chunk only when the
+//!   driver hashes it). Nothing is buffered beyond the chunk at hand and the probe's tail window.
 //! - Dropping a response or its body stream before the end aborts the fetch (`AbortController`):
 //!   the driver's cancellation and timeouts drop what they abandon.
 
@@ -14,17 +16,17 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
 use futures::Stream;
 use mesbackup_core::credentials::Credentials;
 use mesbackup_core::job::{Method, Request, TransportError, TransportPhase};
+use mesbackup_core::package_shape::HeldBytes;
 use mesbackup_core::response::ResponseHead;
 use mesbackup_core::Error;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::http::{BodyChunks, HttpConfig};
+use crate::http::{BodyChunks, ChunkAccess, HttpConfig, SinkChunk};
 
 #[wasm_bindgen]
 extern "C" {
@@ -63,6 +65,43 @@ extern "C" {
     fn done(this: &ReadResult) -> bool;
     #[wasm_bindgen(method, getter)]
     fn value(this: &ReadResult) -> JsValue;
+}
+
+/// A body chunk as fetch delivered it: a `Uint8Array` in JavaScript memory that nothing modifies
+/// (the JS sink gets it only when it promises to copy it and leave it alone, see
+/// bindings-wasm/src/sink.rs), with its length read once.
+#[derive(Clone, Debug)]
+pub struct JsChunk {
+    array: js_sys::Uint8Array,
+    len: usize,
+}
+
+impl JsChunk {
+    pub fn array(&self) -> &js_sys::Uint8Array {
+        &self.array
+    }
+}
+
+impl HeldBytes for JsChunk {
+    fn len(&self) -> usize {
+        self.len
+    }
+    fn copy_range_to(&self, start: usize, end: usize, out: &mut Vec<u8>) {
+        let at = out.len();
+        out.resize(at + (end - start), 0);
+        self.array.subarray(start as u32, end as u32).copy_to(&mut out[at..]);
+    }
+}
+
+impl ChunkAccess for JsChunk {
+    fn for_sink(&self) -> &SinkChunk {
+        self
+    }
+    fn with_bytes<R>(&self, scratch: &mut Vec<u8>, f: impl FnOnce(&[u8]) -> R) -> R {
+        scratch.clear();
+        self.copy_range_to(0, self.len, scratch);
+        f(scratch)
+    }
 }
 
 /// Aborts the fetch when dropped (after a complete body this changes nothing).
@@ -253,7 +292,7 @@ struct Chunks {
 }
 
 impl Stream for Chunks {
-    type Item = Result<Bytes, TransportError>;
+    type Item = Result<JsChunk, TransportError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
@@ -276,9 +315,9 @@ impl Stream for Chunks {
                     this.reader = None;
                     return Poll::Ready(None);
                 }
-                // One copy, into wasm memory (`to_vec` does not zero it first).
-                let chunk = js_sys::Uint8Array::unchecked_from_js(r.value()).to_vec();
-                Poll::Ready(Some(Ok(Bytes::from(chunk))))
+                let array = js_sys::Uint8Array::unchecked_from_js(r.value());
+                let len = array.length() as usize;
+                Poll::Ready(Some(Ok(JsChunk { array, len })))
             }
             Err(e) => {
                 this.reader = None;

@@ -6,9 +6,11 @@
 //! scenario suite checks that. In WebAssembly, `fetch` itself (`fetch.rs`), with the same rules: the
 //! POST with `redirect: "manual"`, the body read chunk by chunk from the response's `ReadableStream`.
 
+#[cfg(not(target_arch = "wasm32"))]
 use bytes::Bytes;
 use futures::Stream;
 use mesbackup_core::job::TransportError;
+use mesbackup_core::package_shape::HeldBytes;
 
 #[derive(Debug, Clone, Default)]
 pub struct HttpConfig {
@@ -23,9 +25,44 @@ pub use crate::fetch::{Http, Response};
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::{Http, Response};
 
+/// One piece of a response body as the HTTP layer received it: natively a `Bytes` (refcounted);
+/// in WebAssembly the `Uint8Array` fetch delivered, left in JavaScript memory, so that a body
+/// crosses into wasm memory only where something there must read it (a sink without its own
+/// SHA-256, the probe's first and last bytes).
+#[cfg(not(target_arch = "wasm32"))]
+pub type BodyChunk = Bytes;
+#[cfg(target_arch = "wasm32")]
+pub type BodyChunk = crate::fetch::JsChunk;
+
+/// What [`PackageSink::write`](crate::sink::PackageSink::write) is given: natively a byte slice; in
+/// WebAssembly the chunk itself, which the JS sink receives as a `Uint8Array`.
+#[cfg(not(target_arch = "wasm32"))]
+pub type SinkChunk = [u8];
+#[cfg(target_arch = "wasm32")]
+pub type SinkChunk = crate::fetch::JsChunk;
+
+/// What the driver does with a [`BodyChunk`] besides probing it (`HeldBytes`: its length, copies
+/// of its head and tail).
+pub trait ChunkAccess: HeldBytes + Clone {
+    /// The chunk as the sink takes it.
+    fn for_sink(&self) -> &SinkChunk;
+    /// Runs `f` over the chunk's bytes; a chunk outside this memory is first copied into `scratch`.
+    fn with_bytes<R>(&self, scratch: &mut Vec<u8>, f: impl FnOnce(&[u8]) -> R) -> R;
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl ChunkAccess for Bytes {
+    fn for_sink(&self) -> &SinkChunk {
+        self
+    }
+    fn with_bytes<R>(&self, _scratch: &mut Vec<u8>, f: impl FnOnce(&[u8]) -> R) -> R {
+        f(self)
+    }
+}
+
 /// A response body, chunk by chunk; dropping it before the end aborts the transfer.
-pub trait BodyChunks: Stream<Item = Result<Bytes, TransportError>> + Unpin {}
-impl<T: Stream<Item = Result<Bytes, TransportError>> + Unpin> BodyChunks for T {}
+pub trait BodyChunks: Stream<Item = Result<BodyChunk, TransportError>> + Unpin {}
+impl<T: Stream<Item = Result<BodyChunk, TransportError>> + Unpin> BodyChunks for T {}
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native {

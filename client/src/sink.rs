@@ -13,6 +13,8 @@ use mesbackup_core::job::CommitFailure;
 use mesbackup_core::sidecar::Sidecar;
 use mesbackup_core::Error;
 
+use crate::http::SinkChunk;
+
 #[cfg_attr(not(target_arch = "wasm32"), async_trait)]
 #[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
 pub trait SinkFactory {
@@ -24,7 +26,8 @@ pub trait SinkFactory {
 #[cfg_attr(not(target_arch = "wasm32"), async_trait)]
 #[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
 pub trait PackageSink {
-    async fn write(&mut self, chunk: &[u8]) -> Result<(), Error>;
+    /// Stores the next chunk. Natively a byte slice; in WebAssembly the JS chunk (see [`SinkChunk`]).
+    async fn write(&mut self, chunk: &SinkChunk) -> Result<(), Error>;
     /// All bytes are in: flush and make them durable. Returns the number of bytes stored.
     async fn finish(&mut self) -> Result<u64, Error>;
     /// True when this sink computes the SHA-256 of exactly the bytes passed to `write()`, in order,

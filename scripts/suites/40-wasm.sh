@@ -34,6 +34,7 @@ node --test --test-reporter=dot bindings-wasm/tests/scenarios.test.mjs
 echo "--- node runner: verify/inspect (ClickHouse fixtures, a damaged copy, a mock download + sidecar)"
 node --test --test-reporter=dot bindings-wasm/tests/verify.test.mjs
 node --test --test-reporter=dot bindings-wasm/tests/transport.test.mjs
+node --test --test-reporter=dot bindings-wasm/tests/sinks.test.mjs
 wasm_file=bindings-wasm/pkg/wasm/mesbackup_wasm_bg.wasm
 echo "download .wasm: $(wc -c < "$wasm_file") bytes, gzip -9 $(gzip -9 -c "$wasm_file" | wc -c) bytes (bench target <= 250 KiB)"
 verify_file=bindings-wasm/pkg/wasm-verify/mesbackup_verify_bg.wasm
