@@ -10,7 +10,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 size="${1:-1073754169}"
-rounds="${ROUNDS:-2}"
+rounds="${ROUNDS:-5}"
 
 cargo build -q -p mock-mes
 [ -f bindings-wasm/pkg/wasm/mesbackup_wasm_bg.wasm ] && [ -f bindings-wasm/pkg/wasm-verify/mesbackup_verify_bg.wasm ] && [ "${REBUILD:-0}" = 0 ] || bindings-wasm/build.sh >/dev/null
@@ -75,15 +75,19 @@ rmSync(out, { recursive: true, force: true });
 console.log(JSON.stringify({ mode, secs, mibps: bytes / 1048576 / secs, rssGrowthMib: rss() - rss0 }));
 JS
 
-declare -A best
+# Rounds are interleaved (every mode once per round), and each mode's figure is
+# compared with the plain fetch -> fs peer of the same round: this VM's disk and CPU drift by 1.5x
+# over minutes, so a ratio of two medians taken minutes apart would measure the drift. The table
+# gives each mode's median MiB/s and the median (min-max) of its per-round ratios.
+: > "$tmp/rounds"
+modes=(fetch fetch+fsync fetch+sha256 wasm)
 for r in $(seq "$rounds"); do
-  for mode in fetch fetch+fsync fetch+sha256 wasm; do
+  # Each round starts with another mode, so that none always runs right after the same neighbour.
+  for i in 0 1 2 3; do
+    mode="${modes[$(( (i + r) % 4 ))]}"
     line="$(node "$tmp/bench.mjs" "$base" "$root/bindings-wasm/pkg" "$tmp" "$size" "$mode")"
     echo "round $r: $line" >&2
-    mibps="$(echo "$line" | sed -E 's/.*"mibps":([0-9.]+).*/\1/')"
-    rssg="$(echo "$line" | sed -E 's/.*"rssGrowthMib":([0-9.-]+).*/\1/')"
-    prev="${best[$mode]:-0}"
-    if awk "BEGIN{exit !($mibps > $prev)}"; then best[$mode]="$mibps"; best["$mode-rss"]="$rssg"; fi
+    echo "$r $line" >> "$tmp/rounds"
   done
 done
 wasm_file=bindings-wasm/pkg/wasm/mesbackup_wasm_bg.wasm
@@ -91,12 +95,28 @@ raw=$(wc -c < "$wasm_file"); gz=$(gzip -9 -c "$wasm_file" | wc -c)
 verify_file=bindings-wasm/pkg/wasm-verify/mesbackup_verify_bg.wasm
 vraw=$(wc -c < "$verify_file"); vgz=$(gzip -9 -c "$verify_file" | wc -c)
 echo
-echo "| $(awk "BEGIN{printf \"%.2f\", $size/1073741824}") GiB download, Node $(node --version) | MiB/s (best of $rounds) | vs plain fetch->fs | vs fetch->fs+fsync | peak RSS growth |"
-echo "|---|---|---|---|---|"
-for mode in fetch fetch+fsync fetch+sha256 wasm; do
-  label="$mode"; [ "$mode" = fetch ] && label="plain fetch -> fs"; [ "$mode" = fetch+fsync ] && label="plain fetch -> fs, then fsync (durable, like mesbackup)"; [ "$mode" = fetch+sha256 ] && label="plain fetch -> sha256 -> fs"; [ "$mode" = wasm ] && label="mesbackup (WASM) -> fileSink"
-  awk -v l="$label" -v m="${best[$mode]}" -v f="${best[fetch]}" -v d="${best[fetch+fsync]}" -v r="${best[$mode-rss]}" 'BEGIN{printf "| %s | %.0f | %.2fx | %.2fx | %.0f MiB |\n", l, m, m/f, m/d, r}'
-done
+node - "$tmp/rounds" "$size" "$rounds" <<'JS'
+const [file, size, rounds] = process.argv.slice(2);
+const rows = require('node:fs').readFileSync(file, 'utf8').trim().split('\n').map((l) => {
+  const i = l.indexOf(' ');
+  return { round: l.slice(0, i), ...JSON.parse(l.slice(i + 1)) };
+});
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const of = (mode) => rows.filter((r) => r.mode === mode);
+const perRound = (mode, peer) => of(mode).map((r) => r.mibps / of(peer).find((p) => p.round === r.round).mibps);
+const ratio = (xs) => `${median(xs).toFixed(2)}x (${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)})`;
+const labels = {
+  fetch: 'plain fetch -> fs',
+  'fetch+fsync': 'plain fetch -> fs, then fsync (durable, like mesbackup)',
+  'fetch+sha256': 'plain fetch -> sha256 -> fs',
+  wasm: 'mesbackup (WASM) -> fileSink (hashes, durable)',
+};
+console.log(`| ${(size / 1073741824).toFixed(2)} GiB download, Node ${process.version}, ${rounds} rounds | MiB/s (median) | vs plain fetch->fs, same round: median (min-max) | vs fetch->fs+fsync, same round | peak RSS growth (median) |`);
+console.log('|---|---|---|---|---|');
+for (const mode of Object.keys(labels)) {
+  console.log(`| ${labels[mode]} | ${median(of(mode).map((r) => r.mibps)).toFixed(0)} | ${ratio(perRound(mode, 'fetch'))} | ${ratio(perRound(mode, 'fetch+fsync'))} | ${median(of(mode).map((r) => r.rssGrowthMib)).toFixed(0)} MiB |`);
+}
+JS
 echo
 echo "| .wasm | bytes | KiB |"
 echo "|---|---|---|"
