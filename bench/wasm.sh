@@ -85,6 +85,10 @@ for r in $(seq "$rounds"); do
   # Each round starts with another mode, so that none always runs right after the same neighbour.
   for i in 0 1 2 3; do
     mode="${modes[$(( (i + r) % 4 ))]}"
+    # Settle the previous run's clean-up before timing the next: deleting a 1 GiB file that was
+    # fsynced frees its blocks, and with ext4's online `discard` (this VM's root) the TRIM runs at
+    # the next journal commit, stalling whichever run comes next by up to a third.
+    sync
     line="$(node "$tmp/bench.mjs" "$base" "$root/bindings-wasm/pkg" "$tmp" "$size" "$mode")"
     echo "round $r: $line" >&2
     echo "$r $line" >> "$tmp/rounds"
