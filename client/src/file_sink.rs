@@ -2,8 +2,10 @@
 //! then give it its final name atomically, never replacing an existing file unless asked.
 //!
 //! Memory stays flat whatever the package size: two 1 MiB buffers, one filling while the other is
-//! written on tokio's blocking pool. A temporary file is removed on every failure path, including a
-//! dropped future (task cancelled, panic), by `Drop`.
+//! written on tokio's blocking pool. Every 16 MiB the kernel is asked to start writing the file out
+//! (without waiting), so that the fsync before the rename has little left to flush. A temporary
+//! file is removed on every failure path, including a dropped future (task cancelled, panic), by
+//! `Drop`.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -19,7 +21,7 @@ use crate::sink::{PackageSink, SinkFactory};
 
 const BUFFER: usize = 1 << 20;
 /// Every this many bytes, the kernel is asked to start writing what is dirty (see `start_writeback`).
-pub(crate) const WRITEBACK_EVERY: u64 = 16 << 20;
+const WRITEBACK_EVERY: u64 = 16 << 20;
 /// Temporary files end with this, so a later run can recognise (and clean up) its own leftovers.
 pub const PARTIAL_SUFFIX: &str = ".mesbackup-partial";
 
@@ -116,7 +118,7 @@ impl FileSink {
         let full = std::mem::replace(&mut self.buffer, spare);
         let before = self.written;
         self.written += full.len() as u64;
-        let kick_writeback = before / WRITEBACK_EVERY != self.written / WRITEBACK_EVERY;
+        let kick_writeback = passes_writeback_mark(before, self.written);
         self.in_flight = Some(tokio::task::spawn_blocking(move || {
             let result = file.write_all(&full);
             if kick_writeback && result.is_ok() {
@@ -225,6 +227,11 @@ pub(crate) fn start_writeback(file: &File) {
 
 #[cfg(not(target_os = "linux"))]
 pub(crate) fn start_writeback(_file: &File) {}
+
+/// Whether a file that grew from `before` to `after` bytes passed a writeback mark.
+pub(crate) fn passes_writeback_mark(before: u64, after: u64) -> bool {
+    before / WRITEBACK_EVERY != after / WRITEBACK_EVERY
+}
 
 /// Creates a new hidden temporary file for `name` in `dir` (never an existing one).
 pub(crate) fn create_temp(dir: &Path, name: &str) -> Result<(File, PathBuf), Error> {

@@ -284,7 +284,7 @@ fn copy_to_temp(source: &Path, dir: &Path, name: &str) -> Result<(PathBuf, u64, 
             sha.update(&buf[..n]);
             probe.update(&buf[..n]);
             out.write_all(&buf[..n]).map_err(|e| io_error("cannot write", &temp, &e))?;
-            if (total / file_sink::WRITEBACK_EVERY) != (total + n as u64) / file_sink::WRITEBACK_EVERY {
+            if file_sink::passes_writeback_mark(total, total + n as u64) {
                 file_sink::start_writeback(&out);
             }
             total += n as u64;
