@@ -11,8 +11,9 @@ import { writableSink } from './sinks.js';
 
 export const PARTIAL_SUFFIX = '.mesbackup-partial';
 const BUFFER = 1 << 20;
-/** Buffers per open sink: one filling, the others queued for or being written by the worker. */
-const POOL = 4;
+/** Buffers per open sink: one filling, the others queued for, being hashed or written by the worker
+ * (8 MiB in all; 4 left the reader waiting whenever a write was slow). */
+const POOL = 8;
 const tag = () => randomBytes(4).toString('hex');
 
 function assertPlainName(name) {
@@ -58,6 +59,8 @@ class FileSink {
   /** Bytes handed to the worker (or written inline); finish() checks the worker wrote as many. */
   #given = 0;
   #worker = null; #inFlight = 0; #finishing = false; #error = null;
+  /** The worker has exited; #onStopped: settles #stopWorker's wait for the worker's {stopped}. */
+  #workerGone = false; #onStopped = null;
   /** Settled by the worker's {done} / first error; never an unhandled rejection (see #startWorker). */
   #result = null; #resolve = null; #reject = null;
   /** Callbacks waiting for the worker's next message (a buffer back, an error, its exit). */
@@ -123,10 +126,16 @@ class FileSink {
         this.#fail(ioError(m.error));
       } else if (m.done) {
         this.#resolve(m.done);
+      } else if (m.stopped) {
+        this.#onStopped?.();
       }
     });
     w.on('error', (e) => this.#fail(ioError(e)));
-    w.on('exit', () => this.#fail(Object.assign(new Error('the file writer thread stopped'), { kind: 'io' })));
+    w.on('exit', () => {
+      this.#workerGone = true;
+      this.#onStopped?.();
+      this.#fail(Object.assign(new Error('the file writer thread stopped'), { kind: 'io' }));
+    });
     this.#worker = w;
   }
 
@@ -143,8 +152,11 @@ class FileSink {
     const w = this.#worker;
     if (!w) return;
     this.#worker = null;
+    w.ref(); // an unreferenced worker would let the process exit before it answers
+    // The worker's writes run on libuv's thread pool: it answers {stopped} once none is in flight,
+    // so that no write lands in whatever file reuses the descriptor's number after close().
+    if (!this.#workerGone) await new Promise((resolve) => { this.#onStopped = resolve; w.postMessage({ stop: true }); });
     w.removeAllListeners('exit');
-    w.ref(); // an unreferenced worker would let the process exit before terminate() settles
     await w.terminate();
   }
 
