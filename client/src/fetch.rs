@@ -98,8 +98,9 @@ impl ChunkAccess for JsChunk {
         self
     }
     fn with_bytes<R>(&self, scratch: &mut Vec<u8>, f: impl FnOnce(&[u8]) -> R) -> R {
-        scratch.clear();
-        self.copy_range_to(0, self.len, scratch);
+        // Chunks mostly have one size: the scratch buffer is zeroed only when it grows.
+        scratch.resize(self.len, 0);
+        self.array.copy_to(scratch);
         f(scratch)
     }
 }
