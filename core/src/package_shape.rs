@@ -96,13 +96,35 @@ impl<T: AsRef<[u8]>> HeldBytes for T {
 
 /// [`ShapeProbe`] over chunks it may keep (cheap clones of immutable buffers): it copies the first
 /// bytes of the stream and otherwise only holds the fewest last chunks that cover the tail window.
+/// Chunks smaller than `SMALL_CHUNK` are copied instead (into pieces of at most that size), so that
+/// a stream of tiny chunks (a slow drip) cannot make it hold thousands of handles: it never holds
+/// more than about `2 * TAIL_KEEP / SMALL_CHUNK` pieces.
 #[derive(Debug, Clone)]
 pub struct HeldShapeProbe<C> {
     head: Vec<u8>,
-    recent: VecDeque<C>,
+    recent: VecDeque<Piece<C>>,
     /// Total length of `recent`.
     recent_len: usize,
     total: u64,
+}
+
+/// Chunks below this size are copied rather than held.
+const SMALL_CHUNK: usize = 8 << 10;
+
+#[derive(Debug, Clone)]
+enum Piece<C> {
+    Held(C),
+    /// Copies of consecutive small chunks, at most `SMALL_CHUNK` bytes.
+    Copied(Vec<u8>),
+}
+
+impl<C: HeldBytes> Piece<C> {
+    fn len(&self) -> usize {
+        match self {
+            Piece::Held(c) => c.len(),
+            Piece::Copied(v) => v.len(),
+        }
+    }
 }
 
 impl<C> Default for HeldShapeProbe<C> {
@@ -126,9 +148,20 @@ impl<C: HeldBytes> HeldShapeProbe<C> {
             let take = (HEAD_KEEP - self.head.len()).min(len);
             chunk.copy_range_to(0, take, &mut self.head);
         }
-        self.recent.push_back(chunk);
+        if len >= SMALL_CHUNK {
+            self.recent.push_back(Piece::Held(chunk));
+        } else {
+            match self.recent.back_mut() {
+                Some(Piece::Copied(v)) if v.len() + len <= SMALL_CHUNK => chunk.copy_range_to(0, len, v),
+                _ => {
+                    let mut v = Vec::with_capacity(SMALL_CHUNK);
+                    chunk.copy_range_to(0, len, &mut v);
+                    self.recent.push_back(Piece::Copied(v));
+                }
+            }
+        }
         self.recent_len += len;
-        // Drop the oldest chunk while the others still cover the window.
+        // Drop the oldest piece while the others still cover the window.
         while let Some(oldest) = self.recent.front() {
             let rest = self.recent_len - oldest.len();
             if rest < TAIL_KEEP {
@@ -146,13 +179,16 @@ impl<C: HeldBytes> HeldShapeProbe<C> {
     pub fn verdict(&self) -> Shape {
         let mut tail = Vec::with_capacity(self.recent_len.min(TAIL_KEEP));
         let mut skip = self.recent_len.saturating_sub(TAIL_KEEP);
-        for chunk in &self.recent {
-            let len = chunk.len();
+        for piece in &self.recent {
+            let len = piece.len();
             if skip >= len {
                 skip -= len;
                 continue;
             }
-            chunk.copy_range_to(skip, len, &mut tail);
+            match piece {
+                Piece::Held(c) => c.copy_range_to(skip, len, &mut tail),
+                Piece::Copied(v) => tail.extend_from_slice(&v[skip..]),
+            }
             skip = 0;
         }
         verdict(&self.head, &tail, self.total)
@@ -312,6 +348,7 @@ mod tests {
             let cut = cut.clamp(at, data.len());
             p.update(data[at..cut].to_vec());
             most_held = most_held.max(p.recent_len);
+            assert!(p.recent.len() <= 2 * TAIL_KEEP / SMALL_CHUNK + 3, "{} pieces", p.recent.len());
             at = cut;
         }
         assert_eq!(p.bytes_seen(), data.len() as u64);
@@ -329,6 +366,21 @@ mod tests {
         }
         assert_eq!(held_verdict(b"<html>502</html>", &[3]).0, Shape::NotZip { looks_like: "an HTML page".into() });
         assert_eq!(held_verdict(b"", &[]).0, Shape::NotZip { looks_like: "an empty body".into() });
+    }
+
+    #[test]
+    fn held_probe_copies_tiny_chunks_into_few_pieces() {
+        // 300 KB of 1..=7-byte chunks: a bounded number of pieces, the same verdict.
+        let z = big_zip(300_000, 50, 1000);
+        let mut cuts = Vec::new();
+        let mut at = 0;
+        while at < z.len() {
+            at += 1 + at % 7;
+            cuts.push(at);
+        }
+        let (shape, most_held) = held_verdict(&z, &cuts);
+        assert_eq!(shape, Shape::Zip);
+        assert!(most_held < TAIL_KEEP + SMALL_CHUNK, "held {most_held} bytes");
     }
 
     #[test]
@@ -351,11 +403,17 @@ mod tests {
             comment in proptest::prop_oneof![0usize..100, 65_000usize..=65_535],
             cut_back in proptest::prop_oneof![proptest::strategy::Just(0usize), 1usize..70_000],
             mut cuts in proptest::collection::vec(0usize..300_000, 0..12),
+            drip in proptest::prop_oneof![proptest::strategy::Just(0usize), 1usize..3_000],
         ) {
             let mut z = big_zip(body, cd, comment);
             let whole = cut_back == 0 || cut_back >= z.len();
             if !whole {
                 z.truncate(z.len() - cut_back);
+            }
+            // Optionally a drip of small chunks over the last 80 KB (copied pieces and held chunks
+            // mixed in the tail window).
+            if drip > 0 {
+                cuts.extend((z.len().saturating_sub(80_000)..z.len()).step_by(drip));
             }
             cuts.sort_unstable();
             let mut copying = ShapeProbe::new();
