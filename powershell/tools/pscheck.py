@@ -473,21 +473,33 @@ SECRET_ENV = ("MES_TOKEN", "MES_PAT", "CLICKHOUSE_PASSWORD")
 STREAM_CMDS = re.compile(r"\b(Write-(Verbose|Debug|Warning|Information|Host|Output|Progress|Error)|Out-\w+)\b", re.I)
 
 
+def edited_module_copy(dest: Path, edits: dict[str, list[tuple[str, str]]]) -> list[Path]:
+    """Copies the module's files into `dest`, applying each (old, new) replacement (first occurrence)
+    to the file of that name; returns the copies. The secrets self-tests plant leaks this way."""
+    copies = []
+    for path in module_files():
+        target = dest / path.relative_to(MODULE)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        src = path.read_text(encoding="utf-8")
+        for old, new in edits.get(path.name, []):
+            src = src.replace(old, new, 1)
+        target.write_text(src, encoding="utf-8")
+        copies.append(target)
+    return copies
+
+
 def check_secrets() -> list[str]:
     # Self-test: a copy of the module that leaks a token into argv and into the verbose stream, and
     # sets MES_TOKEN outside the environment function, must be caught.
     with tempfile.TemporaryDirectory() as tmp:
-        copies = []
-        for path in module_files():
-            target = Path(tmp) / path.relative_to(MODULE)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            src = path.read_text(encoding="utf-8")
-            if path.name == "Get-MesCliArgumentList.ps1":
-                src = src.replace("    $list.Add('--json')\n", "    $list.Add('--json')\n    $list.Add('--token')\n    $list.Add($Token)\n", 1)
-            if path.name == "Invoke-MesCli.ps1":
-                src = src.replace("    $State.ExitCode = $null\n", "    $State.ExitCode = $null\n    Write-Verbose -Message $secrets\n    $startInfo.EnvironmentVariables['MES_TOKEN'] = 'x'\n", 1)
-            target.write_text(src, encoding="utf-8")
-            copies.append(target)
+        copies = edited_module_copy(Path(tmp), {
+            "Get-MesCliArgumentList.ps1": [
+                ("    $list.Add('--json')\n", "    $list.Add('--json')\n    $list.Add('--token')\n    $list.Add($Token)\n"),
+            ],
+            "Invoke-MesCli.ps1": [
+                ("    $State.ExitCode = $null\n", "    $State.ExitCode = $null\n    Write-Verbose -Message $secrets\n    $startInfo.EnvironmentVariables['MES_TOKEN'] = 'x'\n"),
+            ],
+        })
         probe = secret_findings(copies)
         if len(probe) < 4:
             return [f"self-test: the secrets check found only {probe} in a leaking copy of the module: it cannot be trusted"]
@@ -496,20 +508,18 @@ def check_secrets() -> list[str]:
     # it to the verbose stream, sets CLICKHOUSE_PASSWORD outside the environment function, keeps it in
     # the start info after the child started, and leaves inherited CLICKHOUSE_* to every command.
     with tempfile.TemporaryDirectory() as tmp:
-        copies = []
-        for path in module_files():
-            target = Path(tmp) / path.relative_to(MODULE)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            src = path.read_text(encoding="utf-8")
-            if path.name == "Get-MesCliArgumentList.ps1":
-                src = src.replace("    $list.Add('--json')\n", "    $list.Add('--json')\n    $list.Add($ClickHouseCredential.GetNetworkCredential().Password)\n", 1)
-            if path.name == "Invoke-MesCli.ps1":
-                src = src.replace("    $State.ExitCode = $null\n", "    $State.ExitCode = $null\n    Write-Verbose -Message $plainPassword\n    $startInfo.EnvironmentVariables['CLICKHOUSE_PASSWORD'] = 'x'\n", 1)
-                src = src.replace("    [void]$startInfo.EnvironmentVariables.Remove('CLICKHOUSE_PASSWORD')\n", "", 1)
-            if path.name == "Set-MesCliEnvironment.ps1":
-                src = src.replace("        [void]$childEnvironment.Remove('CLICKHOUSE_PASSWORD')\n", "", 1)
-            target.write_text(src, encoding="utf-8")
-            copies.append(target)
+        copies = edited_module_copy(Path(tmp), {
+            "Get-MesCliArgumentList.ps1": [
+                ("    $list.Add('--json')\n", "    $list.Add('--json')\n    $list.Add($ClickHouseCredential.GetNetworkCredential().Password)\n"),
+            ],
+            "Invoke-MesCli.ps1": [
+                ("    $State.ExitCode = $null\n", "    $State.ExitCode = $null\n    Write-Verbose -Message $plainPassword\n    $startInfo.EnvironmentVariables['CLICKHOUSE_PASSWORD'] = 'x'\n"),
+                ("    [void]$startInfo.EnvironmentVariables.Remove('CLICKHOUSE_PASSWORD')\n", ""),
+            ],
+            "Set-MesCliEnvironment.ps1": [
+                ("        [void]$childEnvironment.Remove('CLICKHOUSE_PASSWORD')\n", ""),
+            ],
+        })
         probe = secret_findings(copies)
         wanted = {
             "argv": lambda f: "Get-MesCliArgumentList" in f and "ClickHouseCredential" in f,
