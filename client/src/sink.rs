@@ -19,6 +19,13 @@ use crate::http::SinkChunk;
 #[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
 pub trait SinkFactory {
     type Sink: PackageSink;
+    /// Checks, before the step that cannot be undone, that a package could be stored: called
+    /// before the backup request (POST) and before the first GET of a download, whose `200` would
+    /// be the one-shot stream. A file sink checks that its folder exists (or can be created), is
+    /// writable and not on a read-only file system. The default does nothing.
+    async fn prepare(&self) -> Result<(), Error> {
+        Ok(())
+    }
     /// Opens a temporary destination for a package that will be called `file_name`.
     async fn open(&self, file_name: &str, expected_len: Option<u64>) -> Result<Self::Sink, Error>;
 }

@@ -9,6 +9,7 @@ pub mod cityhash;
 pub mod content_disposition;
 pub mod credentials;
 pub mod error;
+pub mod file_modes;
 pub mod guid;
 pub mod httpdate;
 pub mod inspect;

@@ -1,0 +1,146 @@
+//! Permission bits for everything mesbackup writes: packages, sidecars, temporary files, staged
+//! copies, kept diagnostics (files) and the folders it creates (output folders, restore extraction
+//! folders).
+//!
+//! A production database backup is private by default, as restic keeps its repository: files
+//! `0600`, folders `0700`. A wider mode is a choice the administrator makes explicitly, typically
+//! `--file-mode 0640 --dir-mode 0750` so that ClickHouse's user (in the same group) can read an
+//! extracted backup. The modes are applied exactly (not through the umask), so what was asked is
+//! what is on disk.
+//!
+//! Unix only: on Windows files inherit the folder's ACL and these bits are not used.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{quote_untrusted, Error};
+
+/// The default mode of files mesbackup writes: owner read and write only.
+pub const DEFAULT_FILE_MODE: u32 = 0o600;
+/// The default mode of folders mesbackup creates: owner only.
+pub const DEFAULT_DIR_MODE: u32 = 0o700;
+
+/// The modes for files and for folders mesbackup creates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileModes {
+    pub file: u32,
+    pub dir: u32,
+}
+
+impl Default for FileModes {
+    fn default() -> Self {
+        FileModes { file: DEFAULT_FILE_MODE, dir: DEFAULT_DIR_MODE }
+    }
+}
+
+impl FileModes {
+    /// Modes from the administrator's text (`"0640"`, `"640"`, `"0o640"`); `None` keeps a default.
+    pub fn parse(file: Option<&str>, dir: Option<&str>) -> Result<FileModes, Error> {
+        let mut modes = FileModes::default();
+        if let Some(text) = file {
+            modes.file = parse_file_mode(text)?;
+        }
+        if let Some(text) = dir {
+            modes.dir = parse_dir_mode(text)?;
+        }
+        Ok(modes)
+    }
+
+    /// `0640` style, for messages.
+    pub fn file_octal(&self) -> String {
+        format!("{:04o}", self.file)
+    }
+
+    /// `0750` style, for messages.
+    pub fn dir_octal(&self) -> String {
+        format!("{:04o}", self.dir)
+    }
+}
+
+fn parse_octal(text: &str, option: &str) -> Result<u32, Error> {
+    let t = text.trim();
+    let digits = t.strip_prefix("0o").or_else(|| t.strip_prefix("0O")).unwrap_or(t);
+    let valid = !digits.is_empty() && digits.len() <= 4 && digits.bytes().all(|b| (b'0'..=b'7').contains(&b));
+    let value = if valid { u32::from_str_radix(digits, 8).ok() } else { None };
+    value.ok_or_else(|| {
+        Error::invalid_argument(format!(
+            "{option} {} is not an octal permission mode: use for example 0640",
+            quote_untrusted(text, 20)
+        ))
+    })
+}
+
+/// A file mode: owner read and write required; no execute, set-id or sticky bit; never writable by
+/// others.
+pub fn parse_file_mode(text: &str) -> Result<u32, Error> {
+    let mode = parse_octal(text, "--file-mode")?;
+    let fail = |why: &str| {
+        Err(Error::invalid_argument(format!(
+            "--file-mode {mode:04o} {why}: use 0600 (private, the default) or 0640 (readable by the group)"
+        )))
+    };
+    if mode & 0o600 != 0o600 {
+        return fail("does not let the owner read and write the file");
+    }
+    if mode & 0o7111 != 0 {
+        return fail("has an execute, set-id or sticky bit");
+    }
+    if mode & 0o002 != 0 {
+        return fail("lets every user change a database backup");
+    }
+    Ok(mode)
+}
+
+/// A folder mode: owner read, write and search required; no set-id or sticky bit; never writable
+/// by the group or others.
+pub fn parse_dir_mode(text: &str) -> Result<u32, Error> {
+    let mode = parse_octal(text, "--dir-mode")?;
+    let fail = |why: &str| {
+        Err(Error::invalid_argument(format!(
+            "--dir-mode {mode:04o} {why}: use 0700 (private, the default) or 0750 (readable by the group)"
+        )))
+    };
+    if mode & 0o700 != 0o700 {
+        return fail("does not let the owner use the folder");
+    }
+    if mode & 0o7000 != 0 {
+        return fail("has a set-id or sticky bit");
+    }
+    if mode & 0o022 != 0 {
+        return fail("lets other users add or remove files in it");
+    }
+    Ok(mode)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_private() {
+        let m = FileModes::default();
+        assert_eq!((m.file, m.dir), (0o600, 0o700));
+        assert_eq!(FileModes::parse(None, None).unwrap(), m);
+    }
+
+    #[test]
+    fn accepts_the_usual_spellings() {
+        for t in ["0640", "640", "0o640", " 0640 "] {
+            assert_eq!(parse_file_mode(t).unwrap(), 0o640, "{t}");
+        }
+        assert_eq!(parse_dir_mode("0750").unwrap(), 0o750);
+        assert_eq!(parse_file_mode("0644").unwrap(), 0o644, "world-readable is an explicit choice, allowed");
+        assert_eq!(FileModes::parse(Some("0640"), Some("0750")).unwrap().file_octal(), "0640");
+    }
+
+    #[test]
+    fn refuses_modes_that_lose_or_expose_data() {
+        for bad in ["", "8", "06400", "rw-r-----", "0400", "0700", "0755", "0666", "4600", "0o"] {
+            let e = parse_file_mode(bad).err().unwrap_or_else(|| panic!("{bad:?} accepted"));
+            assert_eq!(e.kind, crate::ErrorKind::InvalidArgument);
+            assert!(e.message.contains("--file-mode"), "{}", e.message);
+        }
+        for bad in ["0600", "0770", "0777", "1700", "0500"] {
+            assert!(parse_dir_mode(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+}
