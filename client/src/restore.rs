@@ -281,9 +281,16 @@ impl Extractor<'_> {
             if i + 1 == components.len() {
                 break;
             }
-            if let Err(e) = make_private_dir(&path, self.modes.dir) {
-                self.fail(Error::io(format!("cannot create {}: {e}", path.display())));
-                return None;
+            match make_private_dir(&path, self.modes.dir) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    self.refuse(entry, "needs a folder where the package put a file (or a link)");
+                    return None;
+                }
+                Err(e) => {
+                    self.fail(Error::io(format!("cannot create {}: {e}", path.display())));
+                    return None;
+                }
             }
         }
         // Belt and braces: the components were checked, so this cannot fail; if it ever does, the
@@ -682,5 +689,158 @@ mod url_tests {
         let c = ClickHouseCredentials { user: Some("u".into()), password: Some("s3cret".into()) };
         assert!(!format!("{c:?}").contains("s3cret"));
         assert_eq!(c.secrets(), vec!["s3cret".to_owned()]);
+    }
+}
+
+#[cfg(test)]
+mod extraction_tests {
+    //! The extractor on its own, without `verify` in front: the second line must hold by itself.
+
+    use super::extract_backup_root;
+    use mesbackup_core::file_modes::FileModes;
+    use mesbackup_core::ErrorKind;
+    use std::path::Path;
+
+    const FILE: u32 = 0o100_644 << 16;
+    const LINK: u32 = 0o120_777 << 16;
+
+    /// A stored zip of (name, data, external attributes), names as given (any bytes).
+    fn zip(entries: &[(&str, &[u8], u32)]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut central = Vec::new();
+        for (name, data, attrs) in entries {
+            let crc = crc32(data);
+            let offset = out.len() as u32;
+            out.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
+            for v in [20u16, 0, 0, 0, 0] {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+            for v in [crc, data.len() as u32, data.len() as u32] {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+            out.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            out.extend_from_slice(&0u16.to_le_bytes());
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(data);
+            central.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
+            for v in [(3u16 << 8) | 20, 20, 0, 0, 0, 0] {
+                central.extend_from_slice(&v.to_le_bytes());
+            }
+            for v in [crc, data.len() as u32, data.len() as u32] {
+                central.extend_from_slice(&v.to_le_bytes());
+            }
+            for v in [name.len() as u16, 0, 0, 0, 0] {
+                central.extend_from_slice(&v.to_le_bytes());
+            }
+            central.extend_from_slice(&attrs.to_le_bytes());
+            central.extend_from_slice(&offset.to_le_bytes());
+            central.extend_from_slice(name.as_bytes());
+        }
+        let cd_offset = out.len() as u32;
+        out.extend_from_slice(&central);
+        out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
+        for v in [0u16, 0, entries.len() as u16, entries.len() as u16] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(&(central.len() as u32).to_le_bytes());
+        out.extend_from_slice(&cd_offset.to_le_bytes());
+        out.extend_from_slice(&0u16.to_le_bytes());
+        out
+    }
+
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in data {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
+
+    fn tree(dir: &Path) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                out.push(p.strip_prefix(dir).unwrap().display().to_string());
+                if p.is_dir() {
+                    stack.push(p);
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn every_escape_is_refused_and_nothing_lands_outside() {
+        let work = tempfile::tempdir().unwrap();
+        let outside = work.path().join("outside");
+        std::fs::create_dir(&outside).unwrap();
+        let abs = format!("R/{}/pwned", outside.display());
+        let cases: Vec<(String, Vec<(String, u32)>)> = vec![
+            ("empty component".into(), vec![(abs.clone(), FILE)]),
+            ("parent".into(), vec![("R/../../outside/pwned".into(), FILE)]),
+            ("nested parent".into(), vec![("R/a/../../../outside/pwned".into(), FILE)]),
+            ("backslash".into(), vec![("R/..\\..\\outside\\pwned".into(), FILE)]),
+            ("drive".into(), vec![("R/C:/pwned".into(), FILE)]),
+            ("device".into(), vec![("R/data/NUL.bin".into(), FILE)]),
+            ("symlink then through it".into(), vec![("R/link".into(), LINK), ("R/link/pwned".into(), FILE)]),
+            ("duplicate".into(), vec![("R/data/x".into(), FILE), ("R/data/x".into(), FILE)]),
+        ];
+        for (what, hostile) in cases {
+            let mut entries: Vec<(&str, &[u8], u32)> = vec![("R/.backup", b"<config/>", FILE)];
+            for (name, attrs) in &hostile {
+                let data: &[u8] = if *attrs == LINK { outside.to_str().unwrap().as_bytes() } else { b"pwned" };
+                entries.push((name.as_str(), data, *attrs));
+            }
+            let package = work.path().join("p.zip");
+            std::fs::write(&package, zip(&entries)).unwrap();
+            let base = work.path().join("server-backups");
+            let dest = base.join("extract");
+            let err = extract_backup_root(&package, "R/", &dest, FileModes::default())
+                .expect_err(&format!("{what}: extracted"));
+            assert_eq!(err.kind, ErrorKind::Integrity, "{what}: {err:?}");
+            assert!(!dest.exists(), "{what}: the extraction folder is removed on failure");
+            assert!(tree(&outside).is_empty(), "{what}: wrote outside: {:?}", tree(&outside));
+            assert!(tree(work.path()).iter().all(|p| !p.contains("pwned")), "{what}: {:?}", tree(work.path()));
+        }
+    }
+
+    #[test]
+    fn a_sound_package_is_extracted_with_private_modes() {
+        let work = tempfile::tempdir().unwrap();
+        let package = work.path().join("p.zip");
+        let entries: Vec<(&str, &[u8], u32)> = vec![
+            ("R/.backup", b"<config/>", FILE),
+            ("R/data/db/t/all_1_1_0/", b"", 0o040_755 << 16),
+            ("R/data/db/t/all_1_1_0/data.bin", b"rows", FILE),
+            ("R/metadata/db.sql", b"CREATE", FILE),
+            ("elsewhere/ignored.txt", b"not under the root", FILE),
+        ];
+        std::fs::write(&package, zip(&entries)).unwrap();
+        for (modes, file, dir) in [(FileModes::default(), 0o600, 0o700), (FileModes::parse(Some("0640"), Some("0750")).unwrap(), 0o640, 0o750)] {
+            let dest = work.path().join(format!("x{file:o}"));
+            let (files, bytes) = extract_backup_root(&package, "R/", &dest, modes).unwrap();
+            assert_eq!((files, bytes), (3, 9 + 4 + 6));
+            assert_eq!(tree(&dest), vec![".backup", "data", "data/db", "data/db/t", "data/db/t/all_1_1_0", "data/db/t/all_1_1_0/data.bin", "metadata", "metadata/db.sql"]);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+                assert_eq!(mode(&dest), dir);
+                for p in tree(&dest) {
+                    let p = dest.join(p);
+                    assert_eq!(mode(&p), if p.is_dir() { dir } else { file }, "{}", p.display());
+                }
+            }
+            // The folder must be new: an existing one (someone else's, or a link) is refused.
+            let again = extract_backup_root(&package, "R/", &dest, modes).unwrap_err();
+            assert_eq!(again.kind, ErrorKind::Io);
+            assert!(dest.join(".backup").is_file(), "the existing folder is left as it was");
+        }
     }
 }
