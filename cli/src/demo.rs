@@ -84,14 +84,7 @@ pub async fn run(ui: &Ui, args: DemoArgs) -> Result<u8, Error> {
     let client = MesClient::new(env, Credentials::bearer("admin-token")?, options)?;
     let sinks = FileSinkFactory::new(&out).with_modes(modes);
     let cancel = CancellationToken::new();
-    {
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                cancel.cancel();
-            }
-        });
-    }
+    crate::stop_signals::cancel_on_stop_signals(&cancel, ui.is_json());
     let databases = mesbackup_core::naming::system_databases(SYSTEM)?;
     for (_, db) in &databases {
         ui.job_line(db, "starting…");

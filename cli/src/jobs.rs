@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 
 use crate::config::{connect, ConnOpts};
 use crate::output::Ui;
+use crate::stop_signals::cancel_on_stop_signals;
 use crate::{exit_code_of, EXIT_PENDING};
 
 pub struct Targets {
@@ -102,23 +103,6 @@ pub fn prepare_out(ui: &Ui, out: &Path, modes: FileModes) -> Result<(), Error> {
     Ok(())
 }
 
-/// Ctrl-C cancels every job (they print their GUIDs); a second Ctrl-C quits at once.
-fn cancel_on_ctrl_c(cancel: &CancellationToken, json: bool) {
-    let cancel = cancel.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_err() {
-            return;
-        }
-        if !json {
-            eprintln!("\nCancelling… (press Ctrl-C again to quit at once)");
-        }
-        cancel.cancel();
-        if tokio::signal::ctrl_c().await.is_ok() {
-            std::process::exit(130);
-        }
-    });
-}
-
 async fn run_specs(
     ui: &Ui,
     client: &MesClient,
@@ -153,7 +137,7 @@ pub async fn backup(ui: &Ui, conn: &ConnOpts, targets: Targets, save: &Save, nam
     prepare_out(ui, &save.out, save.modes)?;
     let sinks = FileSinkFactory::new(&save.out).with_modes(save.modes);
     let cancel = CancellationToken::new();
-    cancel_on_ctrl_c(&cancel, ui.is_json());
+    cancel_on_stop_signals(&cancel, ui.is_json());
 
     let results = match &targets.system {
         Some(system) => {
@@ -194,7 +178,7 @@ pub async fn start(ui: &Ui, conn: &ConnOpts, targets: Targets) -> Result<u8, Err
     let databases = resolve(&targets)?;
     let (client, _) = connect(conn, ui)?;
     let cancel = CancellationToken::new();
-    cancel_on_ctrl_c(&cancel, ui.is_json());
+    cancel_on_stop_signals(&cancel, ui.is_json());
     // Start-only jobs never open a sink; the factory is only there to satisfy the driver.
     let sinks = FileSinkFactory::new(".");
     let specs = databases
@@ -213,7 +197,7 @@ pub async fn download(ui: &Ui, conn: &ConnOpts, guids: Vec<String>, save: &Save,
     prepare_out(ui, &save.out, save.modes)?;
     let sinks = FileSinkFactory::new(&save.out).with_modes(save.modes);
     let cancel = CancellationToken::new();
-    cancel_on_ctrl_c(&cancel, ui.is_json());
+    cancel_on_stop_signals(&cancel, ui.is_json());
     let mode = if no_wait { Mode::DownloadIfReady } else { Mode::Download };
     let specs = guids
         .iter()

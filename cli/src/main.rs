@@ -11,6 +11,7 @@ mod jobs;
 mod output;
 mod package_cmds;
 mod restore_cmd;
+mod stop_signals;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -54,7 +55,8 @@ Exit codes (stable; the same kinds appear as \"kind\" in --json errors):
    13  network               the MES could not be reached
    20  check-folder: the installer would not restore all four databases
    75  download --no-wait: the backup is still being prepared (try again later)
-  130  cancelled (Ctrl-C): the GUID is printed so the job can be resumed
+  130  cancelled (Ctrl-C, SIGTERM, SIGHUP; Windows: Ctrl-Break, console closed): the GUID
+       is printed so the job can be resumed; nothing half-written is left
 
 Start with `mesbackup demo`: a complete backup against a built-in mock MES, no setup needed.";
 

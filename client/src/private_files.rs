@@ -46,6 +46,17 @@ pub(crate) fn forget_own_temporary(path: &Path) {
     }
 }
 
+/// Removes every temporary file this process still holds (for a process about to exit at once, on a
+/// second stop signal): nothing it was writing stays behind. A complete file that was being given
+/// its name keeps that name (only the temporary one goes).
+pub fn remove_own_temporaries() {
+    if let Ok(own) = own_temporaries().lock() {
+        for path in own.iter() {
+            let _ = fs::remove_file(path);
+        }
+    }
+}
+
 fn is_own_temporary(path: &Path) -> bool {
     own_temporaries().lock().map(|own| own.contains(path)).unwrap_or(true)
 }
