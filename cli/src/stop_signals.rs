@@ -76,22 +76,28 @@ impl StopSignals {
             let StopSignals { ctrl_c, ctrl_break, ctrl_close } = self;
             // A listener that could not be registered never fires.
             let c = async {
-                match ctrl_c {
-                    Some(l) if l.recv().await.is_some() => {}
-                    _ => std::future::pending().await,
+                if let Some(l) = ctrl_c {
+                    if l.recv().await.is_some() {
+                        return;
+                    }
                 }
+                std::future::pending::<()>().await
             };
             let b = async {
-                match ctrl_break {
-                    Some(l) if l.recv().await.is_some() => {}
-                    _ => std::future::pending().await,
+                if let Some(l) = ctrl_break {
+                    if l.recv().await.is_some() {
+                        return;
+                    }
                 }
+                std::future::pending::<()>().await
             };
             let close = async {
-                match ctrl_close {
-                    Some(l) if l.recv().await.is_some() => {}
-                    _ => std::future::pending().await,
+                if let Some(l) = ctrl_close {
+                    if l.recv().await.is_some() {
+                        return;
+                    }
                 }
+                std::future::pending::<()>().await
             };
             tokio::select! {
                 _ = c => "Ctrl-C",

@@ -98,6 +98,7 @@ pub fn create_dir_all_with_mode(path: &Path, mode: u32) -> io::Result<()> {
     if let Some(parent) = path.parent() {
         create_dir_all_with_mode(parent, mode)?;
     }
+    #[cfg_attr(not(unix), allow(unused_mut))]
     let mut builder = fs::DirBuilder::new();
     #[cfg(unix)]
     {
