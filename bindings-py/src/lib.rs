@@ -617,7 +617,8 @@ impl Client {
         file_mode: Option<String>,
         dir_mode: Option<String>,
     ) -> PyResult<Client> {
-        let modes = FileModes::parse(file_mode.as_deref(), dir_mode.as_deref()).map_err(|e| arg_err(py, e))?;
+        let modes = FileModes::parse_named(file_mode.as_deref(), dir_mode.as_deref(), ["file_mode", "dir_mode"])
+            .map_err(|e| arg_err(py, e))?;
         let url = match env_url.or_else(|| env_var("MES_URL")) {
             Some(u) => u,
             None => {
@@ -1199,7 +1200,8 @@ fn _stage(
 ) -> PyResult<Py<PyAny>> {
     use mesbackup_client::folder::{stage_package, StageMode};
     let mode = if r#move { StageMode::Move } else { StageMode::Copy };
-    let modes = FileModes::parse(file_mode.as_deref(), None).map_err(|e| arg_err(py, e))?;
+    let modes =
+        FileModes::parse_named(file_mode.as_deref(), None, ["file_mode", "dir_mode"]).map_err(|e| arg_err(py, e))?;
     let staged = py
         .detach(|| stage_package(&package, &into, &system, &version, system_specific, mode, force, modes))
         .map_err(|e| arg_err(py, e))?;
