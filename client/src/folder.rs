@@ -579,6 +579,8 @@ mod tests {
         fs::write(&opened, b"").unwrap();
         let _reader = File::open(&opened).unwrap();
         fs::write(dir.path().join("keep.zip"), b"x").unwrap();
+        // Node's fileSink cannot lock: its temporary files have a name of their own, never removed here.
+        fs::write(dir.path().join(".MESDWH.zip.0000f00d.mesbackup-node-partial"), b"").unwrap();
         let mut removed = remove_stale_partials(dir.path()).unwrap();
         removed.sort_by(|a, b| a.file_name.cmp(&b.file_name));
         assert_eq!(removed.len(), 2, "{removed:?}");
@@ -586,7 +588,10 @@ mod tests {
         assert_eq!(removed[0].target_name.as_deref(), Some("MES.zip"));
         assert_eq!(removed[0].size, 3);
         assert!(!removed[0].is_sidecar);
-        assert_eq!(names(dir.path()), vec![".MESCDM.zip.0000beef.mesbackup-partial", "keep.zip"]);
+        assert_eq!(
+            names(dir.path()),
+            vec![".MESCDM.zip.0000beef.mesbackup-partial", ".MESDWH.zip.0000f00d.mesbackup-node-partial", "keep.zip"]
+        );
         assert!(remove_stale_partials(&dir.path().join("missing")).unwrap().is_empty());
     }
 
