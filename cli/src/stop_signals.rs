@@ -8,6 +8,9 @@
 //!
 //! A second stop signal while stopping quits at once, whichever signals they are; the temporary
 //! files this process still holds are removed first, so even then nothing is left half-written.
+//!
+//! A signal the process was started with ignored stays ignored: `nohup mesbackup …` must survive
+//! the closed session it was started from, as `nohup` promises.
 
 use mesbackup_client::CancellationToken;
 
@@ -36,6 +39,7 @@ impl StopSignals {
                 (SignalKind::hangup(), "SIGHUP"),
             ]
             .into_iter()
+            .filter(|(kind, _)| !ignored_at_start(kind.as_raw_value()))
             .filter_map(|(kind, name)| signal(kind).ok().map(|s| (s, name)))
             .collect();
             StopSignals { listeners }
@@ -107,6 +111,16 @@ impl StopSignals {
         }
         #[cfg(not(any(unix, windows)))]
         std::future::pending().await
+    }
+}
+
+/// Whether `signum` was ignored when the process started (`nohup`, a shell's background job).
+#[cfg(unix)]
+fn ignored_at_start(signum: libc::c_int) -> bool {
+    // SAFETY: a query only (no new action); `current` is plain old data the call fills.
+    unsafe {
+        let mut current: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(signum, std::ptr::null(), &mut current) == 0 && current.sa_sigaction == libc::SIG_IGN
     }
 }
 

@@ -71,6 +71,31 @@ fn a_second_signal_quits_at_once_and_still_leaves_nothing() {
 }
 
 #[test]
+fn sighup_ignored_at_start_stays_ignored_as_nohup_promises() {
+    use std::os::unix::process::CommandExt;
+    let m = mock(json!({"payload": {"size": 400_000, "seed": 5}, "download": {"drip": {"chunk": 8192, "interval_ms": 20}}}));
+    let out = tempfile::tempdir().unwrap();
+    let mut c = command();
+    c.args(["backup", "MESCDM", "--json", "--env", &m.base_url()]).arg("--out").arg(out.path());
+    c.env("MES_TOKEN", "admin-token");
+    fast(&mut c);
+    // SAFETY: signal() is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        c.pre_exec(|| {
+            libc::signal(libc::SIGHUP, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let (child, rx) = spawn_json(c);
+    let mut seen = Vec::new();
+    wait_for_event(&rx, "progress", &mut seen);
+    send_signal(&child, libc::SIGHUP);
+    let (code, seen) = finish_json(child, rx, seen);
+    assert_eq!(code, 0, "{seen:?}");
+    assert_eq!(names(out.path()), vec!["MESCDM.zip", "MESCDM.zip.mesbackup.json"]);
+}
+
+#[test]
 fn sigterm_human_output_names_the_guid() {
     let m = dripping_mock();
     let out = tempfile::tempdir().unwrap();
