@@ -9,8 +9,10 @@
 //! A second stop signal while stopping quits at once, whichever signals they are; the temporary
 //! files this process still holds are removed first, so even then nothing is left half-written.
 //!
-//! A signal the process was started with ignored stays ignored: `nohup mesbackup …` must survive
-//! the closed session it was started from, as `nohup` promises.
+//! A SIGHUP the process was started with ignored stays ignored: `nohup mesbackup …` must survive
+//! the closed session it was started from, as `nohup` promises. SIGINT and SIGTERM are always
+//! handled: they are requests to stop (a shell starts background jobs of a script with SIGINT
+//! ignored, and those must still stop cleanly on `kill -INT`).
 
 use mesbackup_client::CancellationToken;
 
@@ -39,7 +41,7 @@ impl StopSignals {
                 (SignalKind::hangup(), "SIGHUP"),
             ]
             .into_iter()
-            .filter(|(kind, _)| !ignored_at_start(kind.as_raw_value()))
+            .filter(|(kind, _)| *kind != SignalKind::hangup() || !ignored_at_start(libc::SIGHUP))
             .filter_map(|(kind, name)| signal(kind).ok().map(|s| (s, name)))
             .collect();
             StopSignals { listeners }
@@ -114,7 +116,7 @@ impl StopSignals {
     }
 }
 
-/// Whether `signum` was ignored when the process started (`nohup`, a shell's background job).
+/// Whether `signum` was ignored when the process started (`nohup` ignores SIGHUP).
 #[cfg(unix)]
 fn ignored_at_start(signum: libc::c_int) -> bool {
     // SAFETY: a query only (no new action); `current` is plain old data the call fills.

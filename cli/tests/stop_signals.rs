@@ -96,6 +96,32 @@ fn sighup_ignored_at_start_stays_ignored_as_nohup_promises() {
 }
 
 #[test]
+fn sigint_ignored_at_start_still_stops_the_run() {
+    // A script's background job starts with SIGINT ignored; `kill -INT` must still stop it cleanly.
+    use std::os::unix::process::CommandExt;
+    let m = mock(json!({"pending_ms": 120_000}));
+    let out = tempfile::tempdir().unwrap();
+    let mut c = command();
+    c.args(["backup", "MESCDM", "--json", "--env", &m.base_url()]).arg("--out").arg(out.path());
+    c.env("MES_TOKEN", "admin-token");
+    fast(&mut c);
+    // SAFETY: signal() is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        c.pre_exec(|| {
+            libc::signal(libc::SIGINT, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let (child, rx) = spawn_json(c);
+    let mut seen = Vec::new();
+    wait_for_event(&rx, "pending", &mut seen);
+    send_signal(&child, libc::SIGINT);
+    let (code, seen) = finish_json(child, rx, seen);
+    assert_eq!(code, 130, "{seen:?}");
+    assert!(seen.iter().any(|e| e["event"] == "failed" && e["error"]["guid"] == GUID_1), "{seen:?}");
+}
+
+#[test]
 fn sigterm_human_output_names_the_guid() {
     let m = dripping_mock();
     let out = tempfile::tempdir().unwrap();
