@@ -22,6 +22,7 @@ use mesbackup_client::file_sink::FileSinkFactory;
 use mesbackup_client::http::HttpConfig;
 use mesbackup_client::{CancellationToken, MesClient};
 use mesbackup_core::credentials::Credentials;
+use mesbackup_core::file_modes::FileModes;
 use mesbackup_core::job::{JobEvent, Mode, Outcome, Phase, SavedPackage};
 use mesbackup_core::naming::{self, DatabaseKind};
 use mesbackup_core::polling::PollPolicy;
@@ -498,6 +499,8 @@ struct Client {
     client: Arc<MesClient>,
     secrets: Arc<Vec<String>>,
     scheme: &'static str,
+    /// Permission bits of the files written and the folders created (core's checks and defaults).
+    modes: FileModes,
 }
 
 struct JobArgs {
@@ -528,8 +531,9 @@ fn rfc3339_arg(py: Python<'_>, name: &str, value: Option<&Bound<'_, PyAny>>) -> 
 
 /// Creates the output folder and removes stale temporary files of interrupted runs from it (client's
 /// `prepare_output_folder`, as the CLI does); each lost download becomes a `RuntimeWarning`.
-fn prepare_out(py: Python<'_>, out: &Path) -> PyResult<()> {
-    let stale = py.detach(|| mesbackup_client::folder::prepare_output_folder(out)).map_err(|e| arg_err(py, e))?;
+fn prepare_out(py: Python<'_>, out: &Path, modes: FileModes) -> PyResult<()> {
+    let stale =
+        py.detach(|| mesbackup_client::folder::prepare_output_folder(out, modes)).map_err(|e| arg_err(py, e))?;
     let warnings = py.import("warnings")?;
     for p in stale {
         let category = py.get_type::<pyo3::exceptions::PyRuntimeWarning>();
@@ -560,14 +564,15 @@ impl Client {
         // Reject bad arguments now, as a Python exception from the call itself.
         mesbackup_core::job::Job::new(spec.clone(), 0).map_err(|e| to_py_err(py, &e, &self.secrets))?;
         if let Some(out) = &out_dir {
-            prepare_out(py, out)?;
+            prepare_out(py, out, self.modes)?;
         }
         let (op, tx, cancel) = self.operation(false);
         let client = self.client.clone();
+        let modes = self.modes;
         let first_phase = if matches!(args.mode, Mode::Backup | Mode::StartOnly) { Phase::Starting } else { Phase::Waiting };
         let _ = tx.send(Msg::Progress(0, None, first_phase));
         op.set_job(async move {
-            let sinks = FileSinkFactory::new(out_dir.unwrap_or_else(|| PathBuf::from(".")));
+            let sinks = FileSinkFactory::new(out_dir.unwrap_or_else(|| PathBuf::from("."))).with_modes(modes);
             let on_event = |e: &JobEvent| {
                 if let Some((done, total, phase)) = progress_of(e) {
                     let _ = tx.send(Msg::Progress(done, total, phase));
@@ -591,7 +596,7 @@ impl Client {
     #[new]
     #[pyo3(signature = (env_url=None, *, token=None, user=None, pat=None, ca_cert=None, timeout=None,
         max_poll_delay=None, restart_budget=0, min_poll_delay=None, retry_delay=None, stall_timeout=None,
-        request_timeout=None, connect_timeout=None, allow_insecure_http=false))]
+        request_timeout=None, connect_timeout=None, allow_insecure_http=false, file_mode=None, dir_mode=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -609,7 +614,11 @@ impl Client {
         request_timeout: Option<Bound<'_, PyAny>>,
         connect_timeout: Option<Bound<'_, PyAny>>,
         allow_insecure_http: bool,
+        file_mode: Option<String>,
+        dir_mode: Option<String>,
     ) -> PyResult<Client> {
+        let modes = FileModes::parse_named(file_mode.as_deref(), dir_mode.as_deref(), ["file_mode", "dir_mode"])
+            .map_err(|e| arg_err(py, e))?;
         let url = match env_url.or_else(|| env_var("MES_URL")) {
             Some(u) => u,
             None => {
@@ -666,7 +675,7 @@ impl Client {
         // reqwest's TLS set-up needs a runtime context on some platforms; building is quick.
         let _guard = runtime().enter();
         let client = MesClient::new(env, creds, options).map_err(|e| to_py_err(py, &e, &secrets))?;
-        Ok(Client { client: Arc::new(client), secrets: Arc::new(secrets), scheme })
+        Ok(Client { client: Arc::new(client), secrets: Arc::new(secrets), scheme, modes })
     }
 
     /// The normalised environment URL (never contains credentials).
@@ -679,6 +688,18 @@ impl Client {
     #[getter]
     fn auth_scheme(&self) -> &'static str {
         self.scheme
+    }
+
+    /// The permission bits of the files written, as octal text ("0600").
+    #[getter]
+    fn file_mode(&self) -> String {
+        self.modes.file_octal()
+    }
+
+    /// The permission bits of the folders created, as octal text ("0700").
+    #[getter]
+    fn dir_mode(&self) -> String {
+        self.modes.dir_octal()
     }
 
     fn __repr__(&self) -> String {
@@ -754,12 +775,13 @@ impl Client {
                 names.insert(db.clone(), Client::installer_name_for(py, db, Some(&system), version)?);
             }
         }
-        prepare_out(py, &out_dir)?;
+        prepare_out(py, &out_dir, self.modes)?;
         let (op, tx, cancel) = self.operation(return_exceptions);
         let client = self.client.clone();
+        let modes = self.modes;
         let _ = tx.send(Msg::Progress(0, None, Phase::Starting));
         op.set_job(async move {
-            let sinks = FileSinkFactory::new(out_dir);
+            let sinks = FileSinkFactory::new(out_dir).with_modes(modes);
             // One progress line for the whole system: bytes summed over the databases.
             // The phase shown is the least advanced one, so "finished" means all four are.
             let state: Mutex<BTreeMap<String, DbProgress>> = Mutex::new(BTreeMap::new());
@@ -1163,7 +1185,7 @@ fn _backup_window(py: Python<'_>, folder: PathBuf) -> PyResult<Py<PyAny>> {
 
 /// Copies (or moves) a package into an installer's custom packages folder (client's `stage_package`).
 #[pyfunction]
-#[pyo3(signature = (package, into, system, version, system_specific, r#move, force))]
+#[pyo3(signature = (package, into, system, version, system_specific, r#move, force, file_mode=None))]
 #[allow(clippy::too_many_arguments)]
 fn _stage(
     py: Python<'_>,
@@ -1174,11 +1196,14 @@ fn _stage(
     system_specific: bool,
     r#move: bool,
     force: bool,
+    file_mode: Option<String>,
 ) -> PyResult<Py<PyAny>> {
     use mesbackup_client::folder::{stage_package, StageMode};
     let mode = if r#move { StageMode::Move } else { StageMode::Copy };
+    let modes =
+        FileModes::parse_named(file_mode.as_deref(), None, ["file_mode", "dir_mode"]).map_err(|e| arg_err(py, e))?;
     let staged = py
-        .detach(|| stage_package(&package, &into, &system, &version, system_specific, mode, force))
+        .detach(|| stage_package(&package, &into, &system, &version, system_specific, mode, force, modes))
         .map_err(|e| arg_err(py, e))?;
     let plain = serde_json::json!({
         "source": staged.source.display().to_string(),

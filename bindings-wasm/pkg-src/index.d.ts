@@ -151,6 +151,8 @@ export type PackageNameCheck =
     };
 
 export function installerPackageName(kind: DatabaseKind, version: string, system?: string | null): string;
+/** The permission bits for `fileMode` / `dirMode` (octal text like "0640", or a number like 0o640; absent: 0o600 / 0o700), checked by the core. Throws an `invalid_argument` error for a mode that would expose or lose data. */
+export function fileModes(fileMode?: string | number | null, dirMode?: string | number | null): { file: number; dir: number };
 export function installerNameForDatabase(database: string, version: string, options?: { systemPrefix?: boolean }): string;
 export function installerNames(system: string, version: string, systemPrefix?: boolean): Record<string, string>;
 /** What the MES installer makes of a file name, and why not. */

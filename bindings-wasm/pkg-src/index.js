@@ -168,6 +168,9 @@ export class Client {
 }
 
 export const installerPackageName = (kind, version, system) => wasm.installerPackageName(kind, version, system ?? undefined);
+/** `{file, dir}`: the permission bits for `fileMode` / `dirMode` (octal text or a number such as 0o640; absent: 0o600 / 0o700), checked by the core. */
+export const fileModes = (fileMode, dirMode) => wasm.fileModes(octalText(fileMode), octalText(dirMode));
+const octalText = (mode) => (typeof mode === 'number' ? mode.toString(8) : mode ?? undefined);
 export const installerNameForDatabase = (database, version, { systemPrefix = true } = {}) => wasm.installerNameForDatabase(database, version, systemPrefix);
 export { installerNames };
 export const checkPackageName = (fileName) => wasm.checkPackageName(fileName);

@@ -9,6 +9,7 @@ use mesbackup_client::driver::ClientOptions;
 use mesbackup_client::http::HttpConfig;
 use mesbackup_client::MesClient;
 use mesbackup_core::credentials::Credentials;
+use mesbackup_core::file_modes::FileModes;
 use mesbackup_core::polling::PollPolicy;
 use mesbackup_core::url::EnvUrl;
 use mesbackup_core::Error;
@@ -51,6 +52,30 @@ pub struct ConnOpts {
     /// New backups allowed after a lost one-shot download (0: never start a backup you did not ask for).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub restart_budget: u32,
+}
+
+/// The permission bits of what a command writes. One struct for every command that writes files
+/// (flattened into each), so the options read the same everywhere.
+#[derive(Args, Clone, Debug, Default)]
+pub struct FileModeArgs {
+    /// Permission bits (octal) of every file written: packages, sidecars, temporary files, staged
+    /// copies. Default 0600: only you. 0640 lets your group read them (e.g. ClickHouse's user or the
+    /// installer's service account). Set exactly, whatever the umask. Unix only: on Windows files
+    /// inherit the ACL of the folder they are written to.
+    #[arg(long, value_name = "MODE")]
+    pub file_mode: Option<String>,
+    /// Permission bits (octal) of the folders mesbackup creates (a missing output folder and its
+    /// missing parents; an existing folder is left as it is). Default 0700; 0750 for a group.
+    /// Unix only: on Windows folders inherit their parent's ACL.
+    #[arg(long, value_name = "MODE")]
+    pub dir_mode: Option<String>,
+}
+
+impl FileModeArgs {
+    /// The modes asked for, checked (an invalid_argument error says what to use instead).
+    pub fn modes(&self) -> Result<FileModes, Error> {
+        FileModes::parse(self.file_mode.as_deref(), self.dir_mode.as_deref())
+    }
 }
 
 /// `30s`, `5m`, `4h`, `250ms`, `1d`, or combined `1h30m`, to milliseconds.

@@ -35,6 +35,7 @@ fn default_dir(clock: &TokioClock) -> PathBuf {
 }
 
 pub async fn run(ui: &Ui, args: DemoArgs) -> Result<u8, Error> {
+    let modes = args.modes.modes()?;
     let clock = TokioClock;
     let out = args.out.clone().unwrap_or_else(|| default_dir(&clock));
     match std::fs::read_dir(&out) {
@@ -46,7 +47,7 @@ pub async fn run(ui: &Ui, args: DemoArgs) -> Result<u8, Error> {
                 )));
             }
         }
-        Err(_) => std::fs::create_dir_all(&out)
+        Err(_) => mesbackup_client::private_files::create_dir_all_with_mode(&out, modes.dir)
             .map_err(|e| Error::io(format!("cannot create {}: {e}", out.display())))?,
     }
     if args.size_mib == 0 || args.size_mib > 4000 {
@@ -81,16 +82,9 @@ pub async fn run(ui: &Ui, args: DemoArgs) -> Result<u8, Error> {
     let policy = PollPolicy { min_delay_ms: 500, max_delay_ms: 2_000, timeout_ms: 10 * 60_000, ..PollPolicy::default() };
     let options = ClientOptions { policy, ..ClientOptions::default() };
     let client = MesClient::new(env, Credentials::bearer("admin-token")?, options)?;
-    let sinks = FileSinkFactory::new(&out);
+    let sinks = FileSinkFactory::new(&out).with_modes(modes);
     let cancel = CancellationToken::new();
-    {
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                cancel.cancel();
-            }
-        });
-    }
+    crate::stop_signals::cancel_on_stop_signals(&cancel, ui.is_json());
     let databases = mesbackup_core::naming::system_databases(SYSTEM)?;
     for (_, db) in &databases {
         ui.job_line(db, "starting…");

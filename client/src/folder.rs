@@ -5,14 +5,17 @@
 //! All naming decisions are the core's (`mesbackup_core::naming`); this module only reads and
 //! writes files. Every operation that creates a file in a target folder writes a hidden temporary
 //! file (`.<name>.<tag>.mesbackup-partial`) first and gives it its final name atomically, without
-//! replacing an existing file unless asked.
+//! replacing an existing file unless asked. Files are written with exactly the file mode of
+//! [`FileModes`] (0600 by default) and folders this module creates get its folder mode (0700);
+//! on Windows both inherit the folder's ACL instead.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use mesbackup_core::error::quote_untrusted;
+use mesbackup_core::file_modes::FileModes;
 use mesbackup_core::httpdate::parse_rfc3339;
 use mesbackup_core::naming::{
     check_folder as check_names, installer_package_name, parse_database_name, parse_package_name, DatabaseKind,
@@ -24,6 +27,7 @@ use mesbackup_core::{Error, ErrorKind};
 use sha2::{Digest, Sha256};
 
 use crate::file_sink::{self, find_stale_partials, PARTIAL_SUFFIX};
+use crate::private_files;
 use mesbackup_core::job::CommitFailure;
 
 fn io_error(what: &str, path: &Path, e: &io::Error) -> Error {
@@ -85,10 +89,12 @@ impl StalePartial {
     }
 }
 
-/// Makes `out` ready to receive packages: creates it (with its parents) and removes this tool's
-/// stale temporary files from it, returning them so the caller can say which downloads were lost.
-pub fn prepare_output_folder(out: &Path) -> Result<Vec<StalePartial>, Error> {
-    fs::create_dir_all(out).map_err(|e| io_error("cannot create the output folder", out, &e))?;
+/// Makes `out` ready to receive packages: creates it (with its parents, each created folder with
+/// exactly `modes.dir`; an existing folder keeps its permissions) and removes this tool's stale
+/// temporary files from it, returning them so the caller can say which downloads were lost.
+pub fn prepare_output_folder(out: &Path, modes: FileModes) -> Result<Vec<StalePartial>, Error> {
+    private_files::create_dir_all_with_mode(out, modes.dir)
+        .map_err(|e| io_error("cannot create the output folder", out, &e))?;
     remove_stale_partials(out)
 }
 
@@ -99,31 +105,12 @@ fn partial_target(file_name: &str) -> Option<String> {
     (!name.is_empty() && tag.len() == 8 && tag.bytes().all(|b| b.is_ascii_hexdigit())).then(|| name.to_owned())
 }
 
-/// Paths some live process holds open (Linux: `/proc/*/fd`). `None` where this cannot be known.
-fn open_paths() -> Option<HashSet<PathBuf>> {
-    if !cfg!(target_os = "linux") {
-        return None;
-    }
-    let mut open = HashSet::new();
-    for proc_entry in fs::read_dir("/proc").ok()?.flatten() {
-        let is_pid = proc_entry.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit());
-        if !is_pid {
-            continue;
-        }
-        let Ok(fds) = fs::read_dir(proc_entry.path().join("fd")) else { continue };
-        for fd in fds.flatten() {
-            if let Ok(target) = fs::read_link(fd.path()) {
-                open.insert(target);
-            }
-        }
-    }
-    Some(open)
-}
-
-/// Finds this tool's temporary files in `dir` that no running process is writing (on Linux, checked
-/// through `/proc`; elsewhere, files untouched for 10 minutes) and removes them. A package temporary
-/// file means a one-shot download was interrupted (kill -9, power loss): that backup is gone on the
-/// server. A missing folder has nothing to clean.
+/// Finds this tool's temporary files in `dir` that no process is writing and removes them. A
+/// writer holds an exclusive lock on its temporary file for as long as the file has no final name
+/// (see [`crate::private_files`]): a file whose lock can be taken is stale; it is removed while
+/// locked. A file that cannot be locked for any other reason (another user's, a file system
+/// without locks) is kept. A package temporary file means a one-shot download was interrupted
+/// (kill -9, power loss): that backup is gone on the server. A missing folder has nothing to clean.
 pub fn remove_stale_partials(dir: &Path) -> Result<Vec<StalePartial>, Error> {
     let found = match find_stale_partials(dir) {
         Ok(found) => found,
@@ -133,24 +120,11 @@ pub fn remove_stale_partials(dir: &Path) -> Result<Vec<StalePartial>, Error> {
     if found.is_empty() {
         return Ok(Vec::new());
     }
-    let open = open_paths();
     let mut removed = Vec::new();
     for path in found {
-        let Ok(meta) = fs::symlink_metadata(&path) else { continue };
-        if !meta.is_file() {
-            continue;
-        }
-        let in_use = match &open {
-            Some(open) => {
-                let canonical = fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
-                open.contains(&canonical) || open.contains(&path)
-            }
-            None => meta.modified().ok().and_then(|m| m.elapsed().ok()).is_none_or(|age| age.as_secs() < 600),
-        };
-        if in_use {
-            continue;
-        }
-        if fs::remove_file(&path).is_err() {
+        let Some(stale) = private_files::claim_if_stale(&path) else { continue };
+        let Ok(meta) = stale.metadata() else { continue };
+        if stale.remove().is_err() {
             continue;
         }
         let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -267,10 +241,33 @@ fn exists_error(target: &Path) -> Error {
     ))
 }
 
-/// Copies `source` into a temporary file in `dir`, hashing and probing it; returns the temp path.
-fn copy_to_temp(source: &Path, dir: &Path, name: &str) -> Result<(PathBuf, u64, String, Shape), Error> {
+/// A temporary file holding a complete copy, open and locked until its name is gone.
+struct CopiedTemp {
+    path: PathBuf,
+    held: File,
+}
+
+impl CopiedTemp {
+    /// Gives the copy its final name (see [`place`]), then lets the file and its lock go.
+    fn place(self, target: &Path, force: bool) -> Result<bool, Error> {
+        let result = place(&self.path, target, force);
+        self.discard_if(result.is_err());
+        result
+    }
+
+    fn discard_if(self, remove: bool) {
+        if remove {
+            let _ = fs::remove_file(&self.path);
+        }
+        drop(self.held);
+        private_files::forget_own_temporary(&self.path);
+    }
+}
+
+/// Copies `source` into a temporary file in `dir` (with exactly `file_mode`), hashing and probing it.
+fn copy_to_temp(source: &Path, dir: &Path, name: &str, file_mode: u32) -> Result<(CopiedTemp, u64, String, Shape), Error> {
     let mut input = File::open(source).map_err(|e| io_error("cannot open", source, &e))?;
-    let (mut out, temp) = file_sink::create_temp(dir, name)?;
+    let (mut out, temp) = file_sink::create_temp(dir, name, file_mode)?;
     let result = (|| -> Result<(u64, String, Shape), Error> {
         let mut sha = Sha256::new();
         let mut probe = ShapeProbe::new();
@@ -292,10 +289,11 @@ fn copy_to_temp(source: &Path, dir: &Path, name: &str) -> Result<(PathBuf, u64, 
         out.sync_all().map_err(|e| io_error("cannot make durable", &temp, &e))?;
         Ok((total, crate::driver::hex(&sha.finalize()), probe.verdict()))
     })();
+    let copied = CopiedTemp { path: temp, held: out };
     match result {
-        Ok((size, sha, shape)) => Ok((temp, size, sha, shape)),
+        Ok((size, sha, shape)) => Ok((copied, size, sha, shape)),
         Err(e) => {
-            let _ = fs::remove_file(&temp);
+            copied.discard_if(true);
             Err(e)
         }
     }
@@ -305,7 +303,9 @@ fn copy_to_temp(source: &Path, dir: &Path, name: &str) -> Result<(PathBuf, u64, 
 /// name for `system` and `version` (system-specific when asked). Atomic: the file appears complete
 /// under its final name or not at all; an existing file is never replaced unless `force`. A copy is
 /// hashed on the way and checked against the source's sidecar (integrity error on mismatch) and for
-/// being a zip at all. The sidecar, when present, follows the package with its new name.
+/// being a zip at all. The sidecar, when present, follows the package with its new name. The staged
+/// package and sidecar get exactly `modes.file` (a moved file too, before it moves).
+#[allow(clippy::too_many_arguments)]
 pub fn stage_package(
     source: &Path,
     into: &Path,
@@ -314,6 +314,7 @@ pub fn stage_package(
     system_specific: bool,
     mode: StageMode,
     force: bool,
+    modes: FileModes,
 ) -> Result<StagedPackage, Error> {
     let meta = fs::metadata(source).map_err(|e| io_error("cannot read", source, &e))?;
     if !meta.is_file() {
@@ -338,6 +339,8 @@ pub fn stage_package(
     let (size, sha256, replaced) = match mode {
         StageMode::Move => {
             // Same file system: a hard link (no clobber) or rename (force) moves without copying.
+            // The file keeps its inode, so its mode is set first: nothing moves if that fails.
+            set_path_mode(source, modes.file)?;
             let linked = if force {
                 let existed = target.exists();
                 fs::rename(source, &target).ok().map(|_| existed)
@@ -354,14 +357,16 @@ pub fn stage_package(
             match linked {
                 Some(replaced) => (meta.len(), None, replaced),
                 None => {
-                    let (size, sha, replaced) = copy_checked(source, into, &file_name, &target, sidecar.as_ref(), force)?;
+                    let (size, sha, replaced) =
+                        copy_checked(source, into, &file_name, &target, sidecar.as_ref(), force, modes.file)?;
                     fs::remove_file(source).map_err(|e| io_error("copied, but cannot remove", source, &e))?;
                     (size, Some(sha), replaced)
                 }
             }
         }
         StageMode::Copy => {
-            let (size, sha, replaced) = copy_checked(source, into, &file_name, &target, sidecar.as_ref(), force)?;
+            let (size, sha, replaced) =
+                copy_checked(source, into, &file_name, &target, sidecar.as_ref(), force, modes.file)?;
             (size, Some(sha), replaced)
         }
     };
@@ -373,7 +378,7 @@ pub fn stage_package(
         }
         s.file_name = file_name.clone();
         let path = into.join(sidecar_file_name(&file_name));
-        file_sink::write_atomically(&path, &s.to_json())?;
+        file_sink::write_atomically(&path, &s.to_json(), modes.file)?;
         if mode == StageMode::Move {
             let name = source.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let _ = fs::remove_file(source.with_file_name(sidecar_file_name(&name)));
@@ -384,6 +389,20 @@ pub fn stage_package(
     Ok(StagedPackage { source: source.to_owned(), target, file_name, kind, size, sha256, mode, replaced, sidecar: sidecar_path })
 }
 
+/// Sets the mode of the file at `path` (a package about to be moved into place), refusing a link.
+fn set_path_mode(path: &Path, file_mode: u32) -> Result<(), Error> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(|e| io_error("cannot open", path, &e))?;
+    private_files::set_file_mode(&file, file_mode).map_err(|e| io_error("cannot set the permissions of", path, &e))
+}
+
+#[allow(clippy::too_many_arguments)]
 fn copy_checked(
     source: &Path,
     into: &Path,
@@ -391,8 +410,9 @@ fn copy_checked(
     target: &Path,
     sidecar: Option<&Sidecar>,
     force: bool,
+    file_mode: u32,
 ) -> Result<(u64, String, bool), Error> {
-    let (temp, size, sha, shape) = copy_to_temp(source, into, file_name)?;
+    let (temp, size, sha, shape) = copy_to_temp(source, into, file_name, file_mode)?;
     let problem = match (&shape, sidecar) {
         (Shape::Zip, Some(s)) if s.sha256 != sha || s.size != size => Some(format!(
             "{} does not match its sidecar (size {size}, SHA-256 {sha}; the sidecar says size {}, SHA-256 {}): \
@@ -410,16 +430,10 @@ fn copy_checked(
         }
     };
     if let Some(message) = problem {
-        let _ = fs::remove_file(&temp);
+        temp.discard_if(true);
         return Err(Error::new(ErrorKind::Integrity, message));
     }
-    match place(&temp, target, force) {
-        Ok(replaced) => Ok((size, sha, replaced)),
-        Err(e) => {
-            let _ = fs::remove_file(&temp);
-            Err(e)
-        }
-    }
+    temp.place(target, force).map(|replaced| (size, sha, replaced))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -552,19 +566,32 @@ mod tests {
     }
 
     #[test]
-    fn stale_partials_are_removed_unless_open() {
+    fn stale_partials_are_removed_unless_locked() {
         let dir = tempfile::tempdir().unwrap();
         let stale = dir.path().join(".MES.zip.0000abcd.mesbackup-partial");
         fs::write(&stale, b"abc").unwrap();
+        // A live download: locked, as another process's writer holds it (another descriptor).
         let live = dir.path().join(".MESCDM.zip.0000beef.mesbackup-partial");
-        let _open = File::create(&live).unwrap();
+        let writer = File::create(&live).unwrap();
+        writer.try_lock().unwrap();
+        // Open but not locked proves nothing: a reader (backup software, an indexer) is no writer.
+        let opened = dir.path().join(".MESODS.zip.0000cafe.mesbackup-partial");
+        fs::write(&opened, b"").unwrap();
+        let _reader = File::open(&opened).unwrap();
         fs::write(dir.path().join("keep.zip"), b"x").unwrap();
-        let removed = remove_stale_partials(dir.path()).unwrap();
-        assert_eq!(removed.len(), 1, "{removed:?}");
+        // Node's fileSink cannot lock: its temporary files have a name of their own, never removed here.
+        fs::write(dir.path().join(".MESDWH.zip.0000f00d.mesbackup-node-partial"), b"").unwrap();
+        let mut removed = remove_stale_partials(dir.path()).unwrap();
+        removed.sort_by(|a, b| a.file_name.cmp(&b.file_name));
+        assert_eq!(removed.len(), 2, "{removed:?}");
+        assert_eq!(removed[1].target_name.as_deref(), Some("MESODS.zip"));
         assert_eq!(removed[0].target_name.as_deref(), Some("MES.zip"));
         assert_eq!(removed[0].size, 3);
         assert!(!removed[0].is_sidecar);
-        assert_eq!(names(dir.path()), vec![".MESCDM.zip.0000beef.mesbackup-partial", "keep.zip"]);
+        assert_eq!(
+            names(dir.path()),
+            vec![".MESCDM.zip.0000beef.mesbackup-partial", ".MESDWH.zip.0000f00d.mesbackup-node-partial", "keep.zip"]
+        );
         assert!(remove_stale_partials(&dir.path().join("missing")).unwrap().is_empty());
     }
 
@@ -585,7 +612,7 @@ mod tests {
         let into = tempfile::tempdir().unwrap();
         let data = write_package(src.path(), "MESCDM.zip", "MESCDM", "2026-01-01T01:00:00.000Z");
         let p = src.path().join("MESCDM.zip");
-        let staged = stage_package(&p, into.path(), "MES", "11.3.0", false, StageMode::Copy, false).unwrap();
+        let staged = stage_package(&p, into.path(), "MES", "11.3.0", false, StageMode::Copy, false, FileModes::default()).unwrap();
         assert_eq!(staged.file_name, "Cmf.ClickHouse.FullBackup.CDM.11.3.0.zip");
         assert_eq!(staged.sha256.as_deref(), Some(sha(&data).as_str()));
         assert_eq!(
@@ -596,14 +623,14 @@ mod tests {
         assert_eq!(moved_sidecar.file_name, staged.file_name);
         assert_eq!(moved_sidecar.server_file_name.as_deref(), Some("MESCDM.zip"));
         // Again: refused, nothing changed, no temp left.
-        let err = stage_package(&p, into.path(), "MES", "11.3.0", false, StageMode::Copy, false).unwrap_err();
+        let err = stage_package(&p, into.path(), "MES", "11.3.0", false, StageMode::Copy, false, FileModes::default()).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Io);
         assert_eq!(names(into.path()).len(), 2);
         // With force: replaced.
-        let again = stage_package(&p, into.path(), "MES", "11.3.0", false, StageMode::Copy, true).unwrap();
+        let again = stage_package(&p, into.path(), "MES", "11.3.0", false, StageMode::Copy, true, FileModes::default()).unwrap();
         assert!(again.replaced);
         // System-specific name.
-        let s = stage_package(&p, into.path(), "MES", "11.3.0", true, StageMode::Copy, false).unwrap();
+        let s = stage_package(&p, into.path(), "MES", "11.3.0", true, StageMode::Copy, false, FileModes::default()).unwrap();
         assert_eq!(s.file_name, "MES.Cmf.ClickHouse.FullBackup.CDM.11.3.0.zip");
         assert!(p.exists());
     }
@@ -614,7 +641,7 @@ mod tests {
         let into = tempfile::tempdir().unwrap();
         write_package(src.path(), "MESODS.zip", "MESODS", "2026-01-01T01:00:00.000Z");
         let p = src.path().join("MESODS.zip");
-        let staged = stage_package(&p, into.path(), "MES", "11.3.0", false, StageMode::Move, false).unwrap();
+        let staged = stage_package(&p, into.path(), "MES", "11.3.0", false, StageMode::Move, false, FileModes::default()).unwrap();
         assert_eq!(staged.file_name, "Cmf.ClickHouse.FullBackup.ODS.11.3.0.zip");
         assert!(names(src.path()).is_empty());
         // A damaged package (sidecar mismatch) is refused and leaves nothing behind.
@@ -623,24 +650,62 @@ mod tests {
         bytes[20] = 1; // a one-byte zip comment: still a valid zip, different bytes
         bytes.push(b'x');
         fs::write(src.path().join("MESDWH.zip"), &bytes).unwrap();
-        let err = stage_package(&src.path().join("MESDWH.zip"), into.path(), "MES", "11.3.0", false, StageMode::Copy, false)
+        let err = stage_package(&src.path().join("MESDWH.zip"), into.path(), "MES", "11.3.0", false, StageMode::Copy, false, FileModes::default())
             .unwrap_err();
         assert_eq!(err.kind, ErrorKind::Integrity, "{err}");
         // Not a zip at all.
         fs::write(src.path().join("MES.zip"), b"<html>error</html>").unwrap();
-        let err = stage_package(&src.path().join("MES.zip"), into.path(), "MES", "11.3.0", false, StageMode::Copy, false)
+        let err = stage_package(&src.path().join("MES.zip"), into.path(), "MES", "11.3.0", false, StageMode::Copy, false, FileModes::default())
             .unwrap_err();
         assert_eq!(err.kind, ErrorKind::Integrity);
         // A name that tells nothing.
         fs::write(src.path().join("backup (1).zip"), empty_zip()).unwrap();
         let err =
-            stage_package(&src.path().join("backup (1).zip"), into.path(), "MES", "11.3.0", false, StageMode::Copy, false)
+            stage_package(&src.path().join("backup (1).zip"), into.path(), "MES", "11.3.0", false, StageMode::Copy, false, FileModes::default())
                 .unwrap_err();
         assert_eq!(err.kind, ErrorKind::InvalidArgument);
         assert_eq!(
             names(into.path()),
             vec!["Cmf.ClickHouse.FullBackup.ODS.11.3.0.zip", "Cmf.ClickHouse.FullBackup.ODS.11.3.0.zip.mesbackup.json"]
         );
+    }
+
+    #[cfg(unix)]
+    fn mode_of(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        fs::metadata(path).unwrap().permissions().mode() & 0o7777
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn staged_copies_and_moves_and_created_folders_get_exact_modes() {
+        use std::os::unix::fs::PermissionsExt;
+        // SAFETY: umask only swaps the process's creation mask; 022 is the usual one.
+        unsafe { libc::umask(0o022) };
+        let src = tempfile::tempdir().unwrap();
+        let into = tempfile::tempdir().unwrap();
+        for (modes, want) in [(FileModes::default(), 0o600), (FileModes::parse(Some("0640"), None).unwrap(), 0o640)] {
+            write_package(src.path(), "MESCDM.zip", "MESCDM", "2026-01-01T01:00:00.000Z");
+            write_package(src.path(), "MESODS.zip", "MESODS", "2026-01-01T01:00:00.000Z");
+            fs::set_permissions(src.path().join("MESODS.zip"), fs::Permissions::from_mode(0o644)).unwrap();
+            let copy = src.path().join("MESCDM.zip");
+            let moved = src.path().join("MESODS.zip");
+            for (p, mode) in [(&copy, StageMode::Copy), (&moved, StageMode::Move)] {
+                let staged = stage_package(p, into.path(), "MES", "11.3.0", false, mode, true, modes).unwrap();
+                assert_eq!(mode_of(&staged.target), want, "{mode:?}");
+                assert_eq!(mode_of(staged.sidecar.as_ref().unwrap()), want, "{mode:?} sidecar");
+            }
+        }
+        // The output folder and its missing parents get the folder mode; an existing one is kept.
+        let out = src.path().join("new").join("out");
+        prepare_output_folder(&out, FileModes::default()).unwrap();
+        assert_eq!((mode_of(&out), mode_of(out.parent().unwrap())), (0o700, 0o700));
+        fs::set_permissions(&out, fs::Permissions::from_mode(0o755)).unwrap();
+        prepare_output_folder(&out, FileModes::default()).unwrap();
+        assert_eq!(mode_of(&out), 0o755);
+        let wide = src.path().join("wide");
+        prepare_output_folder(&wide, FileModes::parse(None, Some("0750")).unwrap()).unwrap();
+        assert_eq!(mode_of(&wide), 0o750);
     }
 
     #[test]

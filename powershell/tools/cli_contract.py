@@ -40,6 +40,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -273,13 +274,16 @@ def main() -> int:
               f"window: expected started/finished and the recorded SQL Server completion as reprocess_from, got {ev}")
 
         # Backup-MesClickHouseDatabase -System MES -InstallerName -Version 11.3.0 -SystemSpecific -Force
+        #   -FileMode 0640 -DirMode 0750
         mock.scenario({})
         ev = run(cli, ["backup", "--json", "--system", "MES", "--version", "11.3.0", "--system-specific",
-                       "--installer-names", "--out", out, "--overwrite"], basic_env, 0,
-                 "Backup-MesClickHouseDatabase -System -InstallerName", work)
+                       "--installer-names", "--out", out, "--overwrite", "--file-mode", "0640", "--dir-mode", "0750"],
+                 basic_env, 0, "Backup-MesClickHouseDatabase -System -InstallerName -FileMode -DirMode", work)
         files = sorted(Path(e["package"]["location"]).name for e in ev if e.get("event") == "saved")
         check(files == sorted(f"MES.Cmf.ClickHouse.FullBackup.{k}.11.3.0.zip" for k in ("Online", "CDM", "ODS", "DWH")),
               f"Backup -System -InstallerName: saved {files}")
+        modes = {f: oct(stat.S_IMODE((Path(out) / f).stat().st_mode)) for f in files}
+        check(set(modes.values()) == {"0o640"}, f"Backup -FileMode 0640: the packages have modes {modes}")
 
         # Start-MesClickHouseBackup -Database MESCDM, MESODS (then Save-MesClickHouseBackup of both GUIDs)
         mock.scenario({"pending_polls": 1})
@@ -342,10 +346,13 @@ def main() -> int:
         staging.mkdir()
         sources = sorted(str(p) for p in Path(out).glob("MES.Cmf.*.zip"))
         ev = run(cli, ["stage", "--json", "--into", str(staging), "--system", "MES", "--version", "11.3.0",
-                       "--move", "--force", "--", *sources], clean_env(), 0, "Copy-MesClickHouseBackupToInstaller -Move", work)
+                       "--move", "--force", "--file-mode", "0644", "--", *sources], clean_env(), 0,
+                 "Copy-MesClickHouseBackupToInstaller -Move -FileMode", work)
         staged = [e for e in ev if e.get("event") == "staged"]
         check(len(staged) == 4 and all(Path(e["target"]).is_file() for e in staged),
               f"stage: expected four staged packages, got {names_of(ev)}")
+        modes = {e["target"]: oct(stat.S_IMODE(Path(e["target"]).stat().st_mode)) for e in staged}
+        check(set(modes.values()) == {"0o644"}, f"stage -FileMode 0644: the staged packages have modes {modes}")
         ev = run(cli, ["stage", "--json", "--into", str(staging), "--system", "MES", "--version", "11.3.0", "--",
                        str(Path(work) / "missing.zip")], clean_env(), 12, "stage of a missing file (io)", work)
         check(any(e.get("event") == "failed" for e in ev), "stage of a missing file: expected a failed event")

@@ -38,6 +38,9 @@ function Get-MesCliArgumentList {
         [Nullable[datetime]]$SqlBackupFinished,
         [string]$CaCertificate,
         [switch]$AllowInsecureHttp,
+        # Octal permission bits of the files written and the folders created (Unix; Windows: ACLs).
+        [string]$FileMode,
+        [string]$DirMode,
 
         # restore and test-restore: ClickHouse's HTTP URL (never with credentials in it: those go to
         # CLICKHOUSE_USER / CLICKHOUSE_PASSWORD in the child's environment), the target name (--as),
@@ -121,6 +124,14 @@ function Get-MesCliArgumentList {
     }
     if ($AllowInsecureHttp) {
         $list.Add('--allow-insecure-http')
+    }
+    if ($FileMode) {
+        $list.Add('--file-mode')
+        $list.Add($FileMode)
+    }
+    if ($DirMode) {
+        $list.Add('--dir-mode')
+        $list.Add($DirMode)
     }
     if ($ClickHouseUrl) {
         $list.Add('--clickhouse')

@@ -54,6 +54,17 @@ function Backup-MesClickHouseDatabase {
     Replace an existing file of the same name. Without it an existing file is never overwritten:
     the package gets another name (said in its Notes).
 
+    .PARAMETER FileMode
+    The Unix permission bits (octal text, for example 0640) of every file written: packages, sidecars
+    and temporary files. Default 0600: only the account that runs the backup. 0640 lets its group
+    read them. Set exactly, whatever the umask. On Windows this is not used: files inherit the ACL of
+    the folder they are written to.
+
+    .PARAMETER DirMode
+    The Unix permission bits (octal text, for example 0750) of the folders the tool creates (a
+    missing -Path and its missing parents; an existing folder keeps its permissions). Default 0700.
+    On Windows this is not used: folders inherit their parent's ACL.
+
     .PARAMETER RestartBudget
     How many new backups may be started after a one-shot download is lost mid-transfer. Default 0:
     never start a backup you did not ask for.
@@ -150,6 +161,12 @@ function Backup-MesClickHouseDatabase {
 
         [switch]$Force,
 
+        [ValidateNotNullOrEmpty()]
+        [string]$FileMode,
+
+        [ValidateNotNullOrEmpty()]
+        [string]$DirMode,
+
         [ValidateRange(0, 100)]
         [int]$RestartBudget,
 
@@ -222,6 +239,12 @@ function Backup-MesClickHouseDatabase {
         }
         if ($PSBoundParameters.ContainsKey('RestartBudget')) {
             $cliOptions.RestartBudget = $RestartBudget
+        }
+        if ($FileMode) {
+            $cliOptions.FileMode = $FileMode
+        }
+        if ($DirMode) {
+            $cliOptions.DirMode = $DirMode
         }
         if ($PSCmdlet.ParameterSetName -eq 'System') {
             if (-not $PSCmdlet.ShouldProcess(('all four databases of system {0} on {1}' -f $System, $url), $action)) {

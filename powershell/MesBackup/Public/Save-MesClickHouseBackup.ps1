@@ -45,6 +45,17 @@ function Save-MesClickHouseBackup {
     Replace an existing file of the same name. Without it an existing file is never overwritten:
     the package gets another name (said in its Notes).
 
+    .PARAMETER FileMode
+    The Unix permission bits (octal text, for example 0640) of every file written: packages, sidecars
+    and temporary files. Default 0600: only the account that runs the backup. 0640 lets its group
+    read them. Set exactly, whatever the umask. On Windows this is not used: files inherit the ACL of
+    the folder they are written to.
+
+    .PARAMETER DirMode
+    The Unix permission bits (octal text, for example 0750) of the folders the tool creates (a
+    missing -Path and its missing parents; an existing folder keeps its permissions). Default 0700.
+    On Windows this is not used: folders inherit their parent's ACL.
+
     .PARAMETER SqlBackupFinished
     When the SQL Server backups of this environment completed (a DateTime; one without a time zone
     counts as local time). Passed to the tool in UTC and recorded in each package's sidecar, so that
@@ -128,6 +139,12 @@ function Save-MesClickHouseBackup {
 
         [switch]$Force,
 
+        [ValidateNotNullOrEmpty()]
+        [string]$FileMode,
+
+        [ValidateNotNullOrEmpty()]
+        [string]$DirMode,
+
         [datetime]$SqlBackupFinished,
 
         [Parameter(ValueFromPipelineByPropertyName)]
@@ -195,6 +212,12 @@ function Save-MesClickHouseBackup {
             }
             if ($PSBoundParameters.ContainsKey('SqlBackupFinished')) {
                 $cliOptions.SqlBackupFinished = $SqlBackupFinished
+            }
+            if ($FileMode) {
+                $cliOptions.FileMode = $FileMode
+            }
+            if ($DirMode) {
+                $cliOptions.DirMode = $DirMode
             }
             $argumentList = Get-MesCliArgumentList @cliOptions
             Invoke-MesJob -Cmdlet $PSCmdlet -Mode 'Save' -CliPath $cli -ArgumentList $argumentList -EnvironmentUrl $entry.Key -Credential $Credential -Token $Token -Activity 'Save ClickHouse backup'
