@@ -75,14 +75,15 @@ pub fn set_file_mode(_file: &File, _mode: u32) -> io::Result<()> {
 }
 
 /// Options for creating a new file with "must not exist" semantics and `mode` (still to be set
-/// exactly with [`set_file_mode`]: the umask applies here).
+/// exactly with [`set_file_mode`]: the umask applies here), never through a symbolic link
+/// (`O_EXCL` refuses one at the last component already; `O_NOFOLLOW` says it twice).
 pub(crate) fn create_new_options(mode: u32) -> OpenOptions {
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        options.mode(mode);
+        options.mode(mode).custom_flags(libc::O_NOFOLLOW);
     }
     #[cfg(not(unix))]
     let _ = mode;
@@ -98,6 +99,16 @@ pub fn create_dir_all_with_mode(path: &Path, mode: u32) -> io::Result<()> {
     if let Some(parent) = path.parent() {
         create_dir_all_with_mode(parent, mode)?;
     }
+    match create_dir_with_mode(path, mode) {
+        // Another process created it meanwhile: its folder, its permissions.
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && path.is_dir() => Ok(()),
+        other => other,
+    }
+}
+
+/// Creates the one folder `path` (its parent must exist; `AlreadyExists` when anything is there)
+/// with exactly `mode`.
+pub fn create_dir_with_mode(path: &Path, mode: u32) -> io::Result<()> {
     #[cfg_attr(not(unix), allow(unused_mut))]
     let mut builder = fs::DirBuilder::new();
     #[cfg(unix)]
@@ -105,21 +116,20 @@ pub fn create_dir_all_with_mode(path: &Path, mode: u32) -> io::Result<()> {
         use std::os::unix::fs::DirBuilderExt;
         builder.mode(mode);
     }
-    match builder.create(path) {
-        Ok(()) => set_dir_mode(path, mode),
-        // Another process created it meanwhile: its folder, its permissions.
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && path.is_dir() => Ok(()),
-        Err(e) => Err(e),
-    }
+    builder.create(path)?;
+    set_dir_mode(path, mode)
 }
 
 /// Gives the folder just created at `path` exactly `mode`, through a descriptor opened without
-/// following a link (so a link planted in its place is refused, not chmod-ed).
+/// following a link (so a link planted in its place is refused, not chmod-ed). A set-group-ID bit
+/// the folder inherited from its parent is kept: an administrator's `chmod g+s` on the backup
+/// folder is how the group (ClickHouse's, the installer's) gets the files.
 #[cfg(unix)]
 fn set_dir_mode(path: &Path, mode: u32) -> io::Result<()> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let dir = OpenOptions::new().read(true).custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW).open(path)?;
-    dir.set_permissions(fs::Permissions::from_mode(mode))
+    let inherited_setgid = dir.metadata()?.permissions().mode() & 0o2000;
+    dir.set_permissions(fs::Permissions::from_mode(mode | inherited_setgid))
 }
 
 #[cfg(not(unix))]

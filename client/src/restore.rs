@@ -24,6 +24,8 @@ use mesbackup_core::zipstream::{EntryEnd, EntryHeader, ZipProblem, ZipStream, Zi
 use mesbackup_core::{Error, ErrorKind};
 use serde_json::Value;
 
+use crate::private_files;
+
 /// Runs one SQL statement and returns its result rows (JSONEachRow, parsed).
 #[async_trait]
 pub trait SqlExecutor: Send + Sync {
@@ -373,73 +375,26 @@ impl ZipVisitor for Extractor<'_> {
     }
 }
 
-/// Creates the folder `path` with `mode` (Unix), or accepts it when it is already a real folder
-/// (not a link to one). A set-group-ID bit the folder inherits from its parent is kept, so an
-/// administrator's `chmod g+s` on the server backup path still gives ClickHouse's group the files.
+/// Creates the folder `path` with `mode`, or accepts it when it is already a real folder (not a
+/// link to one, not a file).
 fn make_private_dir(path: &Path, mode: u32) -> io::Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, mode);
-    match builder.create(path) {
-        Ok(()) => set_exact_mode(path, mode, true),
+    match private_files::create_dir_with_mode(path, mode) {
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            let meta = fs::symlink_metadata(path)?;
-            if meta.is_dir() {
+            if fs::symlink_metadata(path)?.is_dir() {
                 Ok(())
             } else {
                 Err(io::Error::new(io::ErrorKind::AlreadyExists, "exists and is not a folder"))
             }
         }
-        Err(e) => Err(e),
+        other => other,
     }
 }
 
-/// Gives `path` exactly `mode` (the umask only narrows at creation; a chosen 0640 must be 0640).
-fn set_exact_mode(path: &Path, mode: u32, keep_setgid: bool) -> io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let current = fs::symlink_metadata(path)?.permissions().mode();
-        let setgid = if keep_setgid { current & 0o2000 } else { 0 };
-        fs::set_permissions(path, fs::Permissions::from_mode(mode | setgid))?;
-    }
-    #[cfg(not(unix))]
-    let _ = (path, mode, keep_setgid);
-    Ok(())
-}
-
-/// Creates a new file with `mode`: never an existing file, never through a symbolic link.
+/// Creates a new file with exactly `mode`: never an existing file, never through a link.
 fn create_new_private(path: &Path, mode: u32) -> io::Result<File> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(mode).custom_flags(libc_nofollow());
-    }
-    let file = options.open(path)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(fs::Permissions::from_mode(mode))?;
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
+    let file = private_files::create_new_options(mode).open(path)?;
+    private_files::set_file_mode(&file, mode)?;
     Ok(file)
-}
-
-/// `O_NOFOLLOW` where the platform has it (`create_new`'s `O_EXCL` already refuses a link at the
-/// last component; this says it twice).
-#[cfg(unix)]
-fn libc_nofollow() -> i32 {
-    #[cfg(target_os = "linux")]
-    {
-        libc::O_NOFOLLOW
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        0
-    }
 }
 
 /// Extracts the files under `backup_root` (the folder of the `.backup` manifest inside the zip) of
@@ -453,14 +408,10 @@ pub fn extract_backup_root(
     modes: FileModes,
 ) -> Result<(u64, u64), Error> {
     if let Some(parent) = dest.parent() {
-        fs::create_dir_all(parent).map_err(|e| Error::io(format!("cannot create {}: {e}", parent.display())))?;
+        private_files::create_dir_all_with_mode(parent, modes.dir)
+            .map_err(|e| Error::io(format!("cannot create {}: {e}", parent.display())))?;
     }
-    let mut builder = fs::DirBuilder::new();
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, modes.dir);
-    builder
-        .create(dest)
-        .and_then(|()| set_exact_mode(dest, modes.dir, true))
+    private_files::create_dir_with_mode(dest, modes.dir)
         .map_err(|e| Error::io(format!("cannot create the extraction folder {}: {e}", dest.display())))?;
     let result = extract_into(package, backup_root, dest, modes);
     if result.is_err() {

@@ -66,6 +66,15 @@ function Restore-MesClickHouseDatabase {
     The same folder as the ClickHouse server sees it, when the path differs there (ClickHouse in a
     container, or on another host sharing the folder). Default: the same path as -ServerBackupPath.
 
+    .PARAMETER FileMode
+    The Unix permission bits (octal text, for example 0640) of the extracted files. Default 0600: only
+    the account that runs the command. When ClickHouse runs as another user, use 0640 with -DirMode
+    0750 and give the server backup path to ClickHouse's group. On Windows this is not used: files
+    inherit the ACL of the folder they are written to.
+
+    .PARAMETER DirMode
+    The Unix permission bits (octal text, for example 0750) of the extraction folders. Default 0700.
+
     .PARAMETER TimeoutSeconds
     The whole restore, every ClickHouse statement included, ends within this many seconds (the tool's
     default: 3600); a server that accepts and never answers cannot hold it longer.
@@ -140,6 +149,12 @@ function Restore-MesClickHouseDatabase {
         [ValidateNotNullOrEmpty()]
         [string]$PathOnServer,
 
+        [ValidateNotNullOrEmpty()]
+        [string]$FileMode,
+
+        [ValidateNotNullOrEmpty()]
+        [string]$DirMode,
+
         [ValidateRange(1, 2147483647)]
         [int]$TimeoutSeconds,
 
@@ -173,6 +188,8 @@ function Restore-MesClickHouseDatabase {
             TimeoutSeconds = $timeout
             IntoExisting   = $IntoExisting
             AllowInsecureHttp = $AllowInsecureHttp
+            FileMode       = $FileMode
+            DirMode        = $DirMode
         }
         if ($PSCmdlet.ShouldProcess(('{0} on {1}' -f $targetName, $ClickHouseUrl), ('Restore ClickHouse database from {0} (creates the database)' -f $package))) {
             if (-not $serverPath) {

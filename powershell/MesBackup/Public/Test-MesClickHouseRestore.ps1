@@ -56,6 +56,15 @@ function Test-MesClickHouseRestore {
     .PARAMETER StoragePolicy
     Restore every table with this storage policy.
 
+    .PARAMETER FileMode
+    The Unix permission bits (octal text, for example 0640) of the extracted files. Default 0600: only
+    the account that runs the command. When ClickHouse runs as another user, use 0640 with -DirMode
+    0750 and give the server backup path to ClickHouse's group. On Windows this is not used: files
+    inherit the ACL of the folder they are written to.
+
+    .PARAMETER DirMode
+    The Unix permission bits (octal text, for example 0750) of the extraction folders. Default 0700.
+
     .PARAMETER TimeoutSeconds
     Each package's test, every ClickHouse statement included, ends within this many seconds (the
     tool's default: 3600).
@@ -129,6 +138,12 @@ function Test-MesClickHouseRestore {
         [ValidateNotNullOrEmpty()]
         [string]$StoragePolicy,
 
+        [ValidateNotNullOrEmpty()]
+        [string]$FileMode,
+
+        [ValidateNotNullOrEmpty()]
+        [string]$DirMode,
+
         [ValidateRange(1, 2147483647)]
         [int]$TimeoutSeconds,
 
@@ -158,7 +173,7 @@ function Test-MesClickHouseRestore {
         if ($packages.Count -eq 0) {
             return
         }
-        $argumentList = Get-MesCliArgumentList -Command 'test-restore' -Operand $packages -ClickHouseUrl $ClickHouseUrl -ServerBackupPath $serverPath -PathOnServer $PathOnServer -Prefix $Prefix -Keep:$Keep -StoragePolicy $StoragePolicy -TimeoutSeconds $timeout -AllowInsecureHttp:$AllowInsecureHttp
+        $argumentList = Get-MesCliArgumentList -Command 'test-restore' -Operand $packages -ClickHouseUrl $ClickHouseUrl -ServerBackupPath $serverPath -PathOnServer $PathOnServer -Prefix $Prefix -Keep:$Keep -StoragePolicy $StoragePolicy -TimeoutSeconds $timeout -AllowInsecureHttp:$AllowInsecureHttp -FileMode $FileMode -DirMode $DirMode
         $state = @{}
         $answered = @{}
         $commandFailures = New-Object -TypeName 'System.Collections.Generic.List[object]'
