@@ -8,6 +8,7 @@
 pub mod cityhash;
 pub mod content_disposition;
 pub mod credentials;
+pub mod download_guard;
 pub mod error;
 pub mod file_modes;
 pub mod guid;
