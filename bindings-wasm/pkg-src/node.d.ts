@@ -2,8 +2,13 @@ import type { Writable } from 'node:stream';
 import type { SinkFactory } from './index.js';
 
 export const PARTIAL_SUFFIX: '.mesbackup-partial';
-/** Saves packages in `dir`: temporary file, fsync, no-clobber rename, sidecar beside it. */
-export function fileSink(dir: string, options?: { create?: boolean }): SinkFactory;
+/**
+ * Saves packages in `dir`: temporary file, fsync, no-clobber rename, sidecar beside it. Its
+ * `prepare()` (called by the client before any request) checks that the folder exists (created
+ * owner-only with `create: true`), is a folder, takes a new file and is not on a read-only file
+ * system; `open()` refuses a package larger than the free space before writing any byte.
+ */
+export function fileSink(dir: string, options?: { create?: boolean }): SinkFactory & { prepare(): Promise<void> };
 /** A Node Writable as a sink (through Writable.toWeb). */
 export function nodeWritableSink(writable: Writable, options?: { onSidecar?: (fileName: string, json: string) => void | Promise<void> }): SinkFactory;
 import type { VerifyOptions, VerifyResult, InspectResult } from './index.js';

@@ -235,6 +235,10 @@ class AsyncClient:
         request_timeout: Optional[Seconds] = None,
         connect_timeout: Optional[Seconds] = None,
         allow_insecure_http: bool = False,
+        speed_limit: Optional[int] = None,
+        speed_time: Optional[Seconds] = None,
+        download_timeout: Optional[Seconds] = None,
+        max_size: Optional[int] = None,
     ) -> None:
         self._client = Client(
             env_url,
@@ -251,6 +255,10 @@ class AsyncClient:
             request_timeout=request_timeout,
             connect_timeout=connect_timeout,
             allow_insecure_http=allow_insecure_http,
+            speed_limit=speed_limit,
+            speed_time=speed_time,
+            download_timeout=download_timeout,
+            max_size=max_size,
         )
 
     @property

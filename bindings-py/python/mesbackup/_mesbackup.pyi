@@ -123,7 +123,13 @@ class _Operation:
 
 class Client:
     """A connection to one MES environment. Every method blocks (GIL released) until its job ends;
-    Ctrl-C cancels it and leaves no partial file."""
+    Ctrl-C cancels it and leaves no partial file.
+
+    Every download is bounded (each limit, when hit, is a ``DownloadLost`` naming it): ``speed_limit``
+    bytes per second averaged over ``speed_time`` (default 1024 over 120 s; 0 disables, as curl's
+    ``--speed-limit``/``--speed-time``), ``download_timeout`` from the first byte (default none),
+    ``max_size`` bytes (default 1 TiB; a larger ``Content-Length`` is refused before anything is
+    written), and ``stall_timeout`` without any byte (default 120 s)."""
 
     def __init__(
         self,
@@ -142,6 +148,10 @@ class Client:
         request_timeout: Optional[_Seconds] = None,
         connect_timeout: Optional[_Seconds] = None,
         allow_insecure_http: bool = False,
+        speed_limit: Optional[int] = None,
+        speed_time: Optional[_Seconds] = None,
+        download_timeout: Optional[_Seconds] = None,
+        max_size: Optional[int] = None,
     ) -> None: ...
     @property
     def env_url(self) -> str: ...
