@@ -215,7 +215,8 @@ mod native {
         }
         let mut no_proxy = var(["NO_PROXY", "no_proxy"]).unwrap_or_default();
         no_proxy.push_str(",localhost,127.0.0.0/8,::1");
-        let candidates: [(Option<String>, fn(String) -> reqwest::Result<reqwest::Proxy>); 3] = [
+        type MakeProxy = fn(String) -> reqwest::Result<reqwest::Proxy>;
+        let candidates: [(Option<String>, MakeProxy); 3] = [
             (var(["HTTP_PROXY", "http_proxy"]), reqwest::Proxy::http),
             (var(["HTTPS_PROXY", "https_proxy"]), reqwest::Proxy::https),
             (var(["ALL_PROXY", "all_proxy"]), reqwest::Proxy::all),
