@@ -22,6 +22,7 @@ use mesbackup_client::file_sink::FileSinkFactory;
 use mesbackup_client::http::HttpConfig;
 use mesbackup_client::{CancellationToken, MesClient};
 use mesbackup_core::credentials::Credentials;
+use mesbackup_core::download_guard::DownloadLimits;
 use mesbackup_core::file_modes::FileModes;
 use mesbackup_core::job::{JobEvent, Mode, Outcome, Phase, SavedPackage};
 use mesbackup_core::naming::{self, DatabaseKind};
@@ -47,14 +48,10 @@ fn runtime() -> &'static tokio::runtime::Runtime {
 
 // ---- errors -------------------------------------------------------------------------------------
 
-/// Removes any secret from a message before it reaches Python (defence in depth: core messages
-/// are built from non-secret values only).
+/// Removes any secret from a message before it reaches Python (defence in depth: the driver
+/// already redacts server text before the core quotes it). The core's one redaction.
 fn scrub(text: &str, secrets: &[String]) -> String {
-    let mut out = text.to_owned();
-    for s in secrets.iter().filter(|s| s.len() >= 3) {
-        out = out.replace(s.as_str(), "<redacted>");
-    }
-    out
+    mesbackup_core::error::redact(text, secrets)
 }
 
 /// The Python exception for a core error: `mesbackup.<Kind>(message, kind=..., guid=...)`.
@@ -466,6 +463,17 @@ fn seconds_to_ms(py: Python<'_>, name: &str, value: Option<&Bound<'_, PyAny>>) -
     Ok(Some(((secs * 1000.0).round() as u64).max(1)))
 }
 
+/// A whole number of bytes (`int`), or None.
+fn bytes_arg(py: Python<'_>, name: &str, value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<u64>> {
+    let Some(value) = value.filter(|v| !v.is_none()) else { return Ok(None) };
+    if value.is_instance_of::<pyo3::types::PyBool>() {
+        return Err(arg_err(py, Error::invalid_argument(format!("{name} must be a whole number of bytes, not a bool"))));
+    }
+    value.extract::<u64>().map(Some).map_err(|_| {
+        arg_err(py, Error::invalid_argument(format!("{name} must be a whole, non-negative number of bytes (an int)")))
+    })
+}
+
 fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
@@ -596,7 +604,8 @@ impl Client {
     #[new]
     #[pyo3(signature = (env_url=None, *, token=None, user=None, pat=None, ca_cert=None, timeout=None,
         max_poll_delay=None, restart_budget=0, min_poll_delay=None, retry_delay=None, stall_timeout=None,
-        request_timeout=None, connect_timeout=None, allow_insecure_http=false, file_mode=None, dir_mode=None))]
+        request_timeout=None, connect_timeout=None, allow_insecure_http=false, file_mode=None, dir_mode=None,
+        speed_limit=None, speed_time=None, download_timeout=None, max_size=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -616,6 +625,10 @@ impl Client {
         allow_insecure_http: bool,
         file_mode: Option<String>,
         dir_mode: Option<String>,
+        speed_limit: Option<Bound<'_, PyAny>>,
+        speed_time: Option<Bound<'_, PyAny>>,
+        download_timeout: Option<Bound<'_, PyAny>>,
+        max_size: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Client> {
         let modes = FileModes::parse_named(file_mode.as_deref(), dir_mode.as_deref(), ["file_mode", "dir_mode"])
             .map_err(|e| arg_err(py, e))?;
@@ -657,6 +670,17 @@ impl Client {
         if let Some(ms) = seconds_to_ms(py, "request_timeout", request_timeout.as_ref())? {
             policy.request_timeout_ms = ms;
         }
+        let mut download_limits = DownloadLimits::default();
+        if let Some(n) = bytes_arg(py, "speed_limit", speed_limit.as_ref())? {
+            download_limits.speed_limit = n;
+        }
+        if let Some(ms) = seconds_to_ms(py, "speed_time", speed_time.as_ref())? {
+            download_limits.speed_time_ms = ms;
+        }
+        download_limits.download_timeout_ms = seconds_to_ms(py, "download_timeout", download_timeout.as_ref())?;
+        if let Some(n) = bytes_arg(py, "max_size", max_size.as_ref())? {
+            download_limits.max_size = n;
+        }
         let ca_cert_pem = match ca_cert {
             Some(path) => Some(std::fs::read(&path).map_err(|e| {
                 arg_err(py, Error::invalid_argument(format!("cannot read the CA certificate {}: {e}", path.display())))
@@ -671,6 +695,7 @@ impl Client {
                 connect_timeout_ms: seconds_to_ms(py, "connect_timeout", connect_timeout.as_ref())?,
             },
             allow_insecure_http,
+            download_limits,
         };
         // reqwest's TLS set-up needs a runtime context on some platforms; building is quick.
         let _guard = runtime().enter();

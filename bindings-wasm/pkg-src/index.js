@@ -133,7 +133,8 @@ export class Client {
   /**
    * @param {{envUrl: string, token?: string, user?: string, pat?: string}} options plus optional
    *   pollMinMs, pollMaxMs, retryBaseMs, timeoutMs, stallTimeoutMs, requestTimeoutMs,
-   *   maxConsecutiveFailures, restartBudget, allowInsecureHttp.
+   *   maxConsecutiveFailures, restartBudget, allowInsecureHttp, speedLimit, speedTimeMs,
+   *   downloadTimeoutMs, maxSize.
    */
   constructor(options) { this.#inner = new wasm.WasmClient(options); }
 

@@ -11,7 +11,7 @@
 // and nothing in JavaScript removes any file it did not create in this process. A Node process
 // killed mid-download leaves its temporary file behind (private, 0600): remove it once no Node run
 // writes into that folder.
-import { open, link, unlink, rename, stat, mkdir, constants } from 'node:fs/promises';
+import { open, link, unlink, rename, stat, mkdir, statfs, constants } from 'node:fs/promises';
 import { randomBytes, createHash } from 'node:crypto';
 import { join, dirname, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -264,6 +264,33 @@ class FileSink {
   }
 }
 
+/** What keeps `dir` from taking a new file, in words an administrator acts on (as the native sink). */
+function folderError(dir, e) {
+  let message;
+  if (e.code === 'EROFS') message = `${dir} is on a read-only file system (${e.message})`;
+  else if (e.code === 'EACCES' || e.code === 'EPERM') message = `${dir} does not accept new files (${e.message}): check its owner and permissions, and whether it is immutable (\`lsattr -d ${dir}\`)`;
+  else if (e.code === 'ENOSPC') message = `the file system of ${dir} is full (${e.message})`;
+  else message = `cannot create a file in ${dir}: ${e.message}`;
+  return Object.assign(new Error(message), { kind: 'io', code: e.code });
+}
+
+async function assertFolder(dir) {
+  let st;
+  try { st = await stat(dir); } catch (e) { throw Object.assign(new Error(`cannot use the output folder ${dir}: ${e.message}`), { kind: 'io' }); }
+  if (!st.isDirectory()) throw Object.assign(new Error(`${dir} is not a folder`), { kind: 'io' });
+}
+
+/** Room beyond the package itself for its sidecar and the file system's own bookkeeping. */
+const FREE_SPACE_MARGIN = 1 << 20;
+
+/** Refuses at once a package that cannot fit, instead of writing until the disk is full. */
+async function ensureRoom(dir, needed) {
+  let free;
+  try { const s = await statfs(dir); free = s.bavail * s.bsize; } catch { return; /* unknown: not a refusal */ }
+  if (needed + FREE_SPACE_MARGIN <= free) return;
+  throw Object.assign(new Error(`the package is ${needed} bytes but ${dir} has ${free} bytes free, so nothing was written; it needs at least ${needed + FREE_SPACE_MARGIN - free} bytes more`), { kind: 'io' });
+}
+
 /**
  * Saves each package in folder `dir` (created when `create: true`, with `dirMode`). Packages, sidecars
  * and temporary files get exactly `fileMode`. Modes: octal text ("0640") or numbers (0o640); default
@@ -272,16 +299,27 @@ class FileSink {
 export function fileSink(dir, { create = false, fileMode, dirMode } = {}) {
   const modes = fileModes(fileMode, dirMode);
   return {
-    async open(fileName) {
+    // Called by the driver before the backup request and before the first download request: the
+    // folder exists (or is created), is a folder and takes a new file. The probe is hidden and named
+    // like this tool's temporary files, so a crash in between leaves nothing a later run cannot clean.
+    async prepare() {
+      if (create) await mkdirWithMode(resolve(dir), modes.dir).catch((e) => { throw folderError(dir, e); });
+      await assertFolder(dir);
+      const probe = join(dir, `.mesbackup-probe.${tag()}${PARTIAL_SUFFIX}`);
+      let fh;
+      try { fh = await open(probe, 'wx', modes.file); } catch (e) { throw folderError(dir, e); }
+      await fh.close();
+      await unlink(probe).catch(() => { /* gone already */ });
+    },
+    async open(fileName, expectedLength) {
       assertPlainName(fileName);
       if (create) {
         try { await mkdirWithMode(resolve(dir), modes.dir); } catch (e) {
           throw Object.assign(new Error(`cannot create the output folder ${dir}: ${e.message}`), { kind: 'io' });
         }
       }
-      let st;
-      try { st = await stat(dir); } catch (e) { throw Object.assign(new Error(`cannot use the output folder ${dir}: ${e.message}`), { kind: 'io' }); }
-      if (!st.isDirectory()) throw Object.assign(new Error(`${dir} is not a folder`), { kind: 'io' });
+      await assertFolder(dir);
+      if (expectedLength != null) await ensureRoom(dir, expectedLength);
       const { path, fh } = await createTemp(dir, fileName, modes.file);
       return new FileSink(dir, path, fh, modes.file);
     },

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use mesbackup_core::content_disposition::is_safe_file_name;
+use mesbackup_core::download_guard::human_bytes;
 use mesbackup_core::file_modes::FileModes;
 use mesbackup_core::job::CommitFailure;
 use mesbackup_core::sidecar::{sidecar_file_name, Sidecar};
@@ -65,11 +66,94 @@ fn io_error(what: &str, path: &Path, e: &io::Error) -> Error {
     Error::io(format!("{what} {}: {e}", path.display()))
 }
 
+/// What keeps `dir` from taking a new file, in words an administrator acts on.
+fn folder_error(what: &str, dir: &Path, e: &io::Error) -> Error {
+    let d = dir.display();
+    match e.kind() {
+        io::ErrorKind::ReadOnlyFilesystem => Error::io(format!("{d} is on a read-only file system ({e})")),
+        io::ErrorKind::PermissionDenied => Error::io(format!(
+            "{d} does not accept new files ({e}): check its owner and permissions, and whether it is immutable \
+             (`lsattr -d {d}`)"
+        )),
+        io::ErrorKind::StorageFull => Error::io(format!("the file system of {d} is full ({e})")),
+        _ => io_error(what, dir, e),
+    }
+}
+
+/// Checks that `dir` can take a package: it exists (created, owner-only, when missing), is a
+/// folder, and a new file can be created in it. The probe is hidden and named like this tool's
+/// temporary files (`….mesbackup-partial`), so a crash between its creation and removal leaves
+/// nothing a later run cannot clean up.
+fn check_folder_takes_files(dir: &Path, modes: FileModes) -> Result<(), Error> {
+    private_files::create_dir_all_with_mode(dir, modes.dir)
+        .map_err(|e| folder_error("cannot create the output folder", dir, &e))?;
+    let meta = fs::metadata(dir).map_err(|e| folder_error("cannot use the output folder", dir, &e))?;
+    if !meta.is_dir() {
+        return Err(Error::io(format!("{} is not a folder", dir.display())));
+    }
+    let probe = dir.join(format!(".mesbackup-probe.{:08x}{PARTIAL_SUFFIX}", crate::clock::random_seed() as u32));
+    let file = private_files::create_new_options(modes.file)
+        .open(&probe)
+        .map_err(|e| folder_error("cannot create a file in", dir, &e))?;
+    drop(file);
+    // Another run's clean-up may have removed it already: either way it is gone.
+    let _ = fs::remove_file(&probe);
+    Ok(())
+}
+
+/// Room beyond the package itself for its sidecar and the file system's own bookkeeping.
+const FREE_SPACE_MARGIN: u64 = 1 << 20;
+
+/// Refuses at once a package that cannot fit, instead of writing until the disk is full.
+fn ensure_room(dir: &Path, needed: u64, free: Option<u64>) -> Result<(), Error> {
+    let Some(free) = free else { return Ok(()) };
+    if needed.saturating_add(FREE_SPACE_MARGIN) <= free {
+        return Ok(());
+    }
+    Err(Error::io(format!(
+        "the package is {needed} bytes ({}) but {} has {free} bytes ({}) free, so nothing was written; it needs \
+         at least {} more",
+        human_bytes(needed),
+        dir.display(),
+        human_bytes(free),
+        human_bytes(needed.saturating_add(FREE_SPACE_MARGIN) - free)
+    )))
+}
+
+/// Bytes an unprivileged process may still write in the file system of `dir`.
+#[cfg(unix)]
+fn free_bytes(dir: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    // SAFETY: statvfs is plain old data, filled by the call; the path is NUL-terminated.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(path.as_ptr(), &mut st) } != 0 {
+        return None;
+    }
+    #[allow(clippy::unnecessary_cast)] // the field types differ between platforms
+    Some((st.f_bavail as u64).saturating_mul(st.f_frsize as u64))
+}
+
+/// Not checked on Windows: GetDiskFreeSpaceExW would need the windows-sys bindings for this one
+/// call; there a full disk is found by the write that fails, as before.
+#[cfg(not(unix))]
+fn free_bytes(_dir: &Path) -> Option<u64> {
+    None
+}
+
 #[async_trait]
 impl SinkFactory for FileSinkFactory {
     type Sink = FileSink;
 
-    async fn open(&self, file_name: &str, _expected_len: Option<u64>) -> Result<FileSink, Error> {
+    async fn prepare(&self) -> Result<(), Error> {
+        let dir = self.dir.clone();
+        let modes = self.modes;
+        tokio::task::spawn_blocking(move || check_folder_takes_files(&dir, modes))
+            .await
+            .map_err(|e| Error::io(format!("file task failed: {e}")))?
+    }
+
+    async fn open(&self, file_name: &str, expected_len: Option<u64>) -> Result<FileSink, Error> {
         if !is_safe_file_name(file_name) {
             return Err(Error::invalid_argument(format!("unsafe file name {file_name:?}")));
         }
@@ -80,6 +164,9 @@ impl SinkFactory for FileSinkFactory {
             let meta = fs::metadata(&dir).map_err(|e| io_error("cannot use the output folder", &dir, &e))?;
             if !meta.is_dir() {
                 return Err(Error::io(format!("{} is not a folder", dir.display())));
+            }
+            if let Some(needed) = expected_len {
+                ensure_room(&dir, needed, free_bytes(&dir))?;
             }
             create_temp(&dir, &name, file_mode)
         })
@@ -519,6 +606,74 @@ mod tests {
         s.discard(Some("g.not-a-package.html")).await;
         assert_eq!(mode_of(&dir.path().join("g.not-a-package.html")), 0o600);
         assert!(find_stale_partials(dir.path()).unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn prepare_creates_a_missing_folder_and_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("a/b");
+        FileSinkFactory::new(&out).prepare().await.unwrap();
+        assert!(out.is_dir());
+        assert!(names(&out).is_empty(), "the probe is gone: {:?}", names(&out));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(fs::metadata(&out).unwrap().permissions().mode() & 0o077, 0, "created owner-only");
+        }
+        let file = dir.path().join("f");
+        fs::write(&file, b"x").unwrap();
+        let e = FileSinkFactory::new(&file).prepare().await.unwrap_err();
+        assert_eq!(e.kind, mesbackup_core::ErrorKind::Io);
+    }
+
+    /// A folder that refuses new files: immutable (`chattr +i`) when running as root, where
+    /// permissions do not stop writes; read-only permissions otherwise.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn prepare_refuses_a_folder_that_takes_no_files() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let root = unsafe { libc::geteuid() } == 0;
+        let locked = if root {
+            let s = std::process::Command::new("chattr").arg("+i").arg(dir.path()).status();
+            assert!(s.is_ok_and(|s| s.success()), "chattr +i failed: this test needs a file system with attributes (ext4)");
+            true
+        } else {
+            fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o500)).unwrap();
+            false
+        };
+        let result = FileSinkFactory::new(dir.path()).prepare().await;
+        if locked {
+            let _ = std::process::Command::new("chattr").arg("-i").arg(dir.path()).status();
+        } else {
+            fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700)).unwrap();
+        }
+        let e = result.unwrap_err();
+        assert_eq!(e.kind, mesbackup_core::ErrorKind::Io);
+        assert!(e.message.contains("does not accept new files"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_read_only_file_system_is_named_in_words() {
+        let e = folder_error("x", Path::new("/mnt/ro"), &io::Error::from(io::ErrorKind::ReadOnlyFilesystem));
+        assert!(e.message.contains("/mnt/ro is on a read-only file system"), "{}", e.message);
+    }
+
+    #[tokio::test]
+    async fn a_package_larger_than_the_free_space_is_refused_before_any_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = FileSinkFactory::new(dir.path());
+        let free = free_bytes(dir.path());
+        assert!(free.is_some_and(|n| n > 0), "statvfs works here");
+        let e = f.open("a.zip", Some(u64::MAX / 2)).await.err().unwrap();
+        assert_eq!(e.kind, mesbackup_core::ErrorKind::Io);
+        assert!(e.message.contains("nothing was written") && e.message.contains("free"), "{}", e.message);
+        assert!(names(dir.path()).is_empty(), "no temporary file");
+        // A package that fits is opened as before.
+        f.open("a.zip", Some(1_000)).await.unwrap().discard(None).await;
+        assert!(ensure_room(dir.path(), 1, Some(FREE_SPACE_MARGIN + 1)).is_ok());
+        assert!(ensure_room(dir.path(), 2, Some(FREE_SPACE_MARGIN + 1)).is_err());
+        assert!(ensure_room(dir.path(), u64::MAX, None).is_ok(), "unknown free space is not a refusal");
     }
 
     #[tokio::test]

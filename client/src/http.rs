@@ -3,8 +3,12 @@
 //! Natively, two reqwest clients: the POST client never follows redirects (a POST re-sent elsewhere
 //! could start a backup we cannot see); the GET client follows a few, never from https to http.
 //! reqwest removes the Authorization header itself when a redirect leaves the original host; the
-//! scenario suite checks that. In WebAssembly, `fetch` itself (`fetch.rs`), with the same rules: the
-//! POST with `redirect: "manual"`, the body read chunk by chunk from the response's `ReadableStream`.
+//! scenario suite checks that. No `Referer` is ever sent (it would carry the MES address and the
+//! GUID to the redirect's target), and proxies from the environment are never used for this machine
+//! (a token meant for `http://localhost` must not reach a proxy). An answer hyper cannot parse (a
+//! header block over its limit) is `TransportPhase::Malformed`. In WebAssembly, `fetch` itself
+//! (`fetch.rs`), with the same rules: the POST with `redirect: "manual"`, no referrer, the body read
+//! chunk by chunk from the response's `ReadableStream`.
 
 #[cfg(not(target_arch = "wasm32"))]
 use bytes::Bytes;
@@ -96,6 +100,8 @@ mod native {
         post: reqwest::Client,
         get: reqwest::Client,
         authorization: Option<HeaderValue>,
+        /// What the driver redacts from server text.
+        secrets: Vec<String>,
     }
 
     impl std::fmt::Debug for Http {
@@ -116,7 +122,13 @@ mod native {
                 }
                 None => None,
             };
-            Ok(Http { post: build(config, false)?, get: build(config, true)?, authorization })
+            let secrets = credentials.secrets();
+            Ok(Http { post: build(config, false)?, get: build(config, true)?, authorization, secrets })
+        }
+
+        /// The credentials' secrets, to redact from anything the server sends back.
+        pub fn secrets(&self) -> &[String] {
+            &self.secrets
         }
 
         /// Sends a request and returns once the status line and headers are in.
@@ -161,7 +173,10 @@ mod native {
         } else {
             Policy::none()
         };
-        let mut b = reqwest::Client::builder().redirect(policy).use_rustls_tls();
+        let mut b = reqwest::Client::builder().redirect(policy).referer(false).use_rustls_tls().no_proxy();
+        for proxy in env_proxies() {
+            b = b.proxy(proxy);
+        }
         if let Some(ms) = config.connect_timeout_ms {
             b = b.connect_timeout(std::time::Duration::from_millis(ms));
         }
@@ -189,10 +204,52 @@ mod native {
         }
     }
 
-    /// Maps a reqwest failure. `is_connect` is the only case where the request certainly did not leave.
+    /// Proxies from the environment as curl and reqwest read them (`HTTP_PROXY`, `HTTPS_PROXY`,
+    /// `ALL_PROXY`, `NO_PROXY`, upper or lower case; none in a CGI process, where `HTTP_PROXY` may come
+    /// from a request header; values that are not URLs ignored), except that this machine is always
+    /// reached directly: reqwest's own reading has no such exception.
+    fn env_proxies() -> Vec<reqwest::Proxy> {
+        let var = |names: [&str; 2]| names.iter().find_map(|n| std::env::var(n).ok()).filter(|v| !v.trim().is_empty());
+        if std::env::var_os("REQUEST_METHOD").is_some() {
+            return Vec::new();
+        }
+        let mut no_proxy = var(["NO_PROXY", "no_proxy"]).unwrap_or_default();
+        no_proxy.push_str(",localhost,127.0.0.0/8,::1");
+        type MakeProxy = fn(String) -> reqwest::Result<reqwest::Proxy>;
+        let candidates: [(Option<String>, MakeProxy); 3] = [
+            (var(["HTTP_PROXY", "http_proxy"]), reqwest::Proxy::http),
+            (var(["HTTPS_PROXY", "https_proxy"]), reqwest::Proxy::https),
+            (var(["ALL_PROXY", "all_proxy"]), reqwest::Proxy::all),
+        ];
+        candidates
+            .into_iter()
+            .filter_map(|(url, make)| make(url?).ok())
+            .map(|p| p.no_proxy(reqwest::NoProxy::from_string(&no_proxy)))
+            .collect()
+    }
+
+    /// Maps a reqwest failure. `is_connect` is the only case where the request certainly did not leave;
+    /// an answer hyper could not parse did arrive, and is not worth asking for again.
     fn transport_error(e: &reqwest::Error, otherwise: TransportPhase) -> TransportError {
-        let phase = if e.is_connect() { TransportPhase::Connect } else { otherwise };
+        let phase = if e.is_connect() {
+            TransportPhase::Connect
+        } else if unparseable_answer(e) {
+            TransportPhase::Malformed
+        } else {
+            otherwise
+        };
         TransportError { phase, detail: describe(e) }
+    }
+
+    fn unparseable_answer(e: &(dyn std::error::Error + 'static)) -> bool {
+        let mut source = Some(e);
+        while let Some(s) = source {
+            if s.downcast_ref::<hyper::Error>().is_some_and(hyper::Error::is_parse) {
+                return true;
+            }
+            source = s.source();
+        }
+        false
     }
 
     /// A one-line description: the error and its causes, without the URL's query (there is none) and

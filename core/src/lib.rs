@@ -9,6 +9,7 @@ pub mod cityhash;
 pub mod clickhouse_url;
 pub mod content_disposition;
 pub mod credentials;
+pub mod download_guard;
 pub mod entry_path;
 pub mod error;
 pub mod file_modes;

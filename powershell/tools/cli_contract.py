@@ -219,10 +219,14 @@ def main() -> int:
         token_env = clean_env(MES_URL=mock.base, MES_TOKEN=TOKEN)
         basic_env = clean_env(MES_URL=mock.base, MES_USER=USER, MES_PAT=PAT)
         durations = ["--timeout", "60000ms", "--max-poll-delay", "200ms", "--stall-timeout", "30000ms"]
+        # -SpeedLimit 1KB -SpeedTime 2 min -DownloadTimeout 10 min -MaxSize 1TB, as the module passes them
+        limits = ["--speed-limit", "1024", "--speed-time", "120000ms", "--download-timeout", "600000ms",
+                  "--max-size", "1099511627776"]
 
         # Backup-MesClickHouseDatabase -Database MESCDM -Path out -Timeout/-MaxPollDelay/-StallTimeout -RestartBudget 0
+        #   -SpeedLimit/-SpeedTime/-DownloadTimeout/-MaxSize
         mock.scenario({"pending_polls": 1})
-        ev = run(cli, ["backup", "--json", "--out", out, *durations, "--restart-budget", "0",
+        ev = run(cli, ["backup", "--json", "--out", out, *durations, *limits, "--restart-budget", "0",
                        "--sql-backup-finished", "2026-11-25T09:40:00.000Z", "--", "MESCDM"],
                  token_env, 0, "Backup-MesClickHouseDatabase -Database -SqlBackupFinished", work)
         check(names_of(ev)[0] == "started" and "saved" in names_of(ev) and names_of(ev)[-1] == "summary",
@@ -292,7 +296,7 @@ def main() -> int:
         check(len(started) == 2 and all(e.get("guid") and e.get("database") and "at_ms" in e for e in started),
               f"Start: expected two started events with guid, database, at_ms; got {ev}")
         guids = [e["guid"] for e in started]
-        ev = run(cli, ["download", "--json", "--out", out, *durations, "--", *guids], token_env, 0,
+        ev = run(cli, ["download", "--json", "--out", out, *durations, *limits, "--", *guids], token_env, 0,
                  "Save-MesClickHouseBackup (two GUIDs)", work)
         check(sorted(e["package"]["guid"] for e in ev if e.get("event") == "saved") == sorted(guids),
               f"Save: expected both GUIDs saved, got {names_of(ev)}")
@@ -314,6 +318,14 @@ def main() -> int:
         failed = [e for e in ev if e.get("event") == "failed"]
         check(bool(failed) and failed[0]["error"]["kind"] == "backup_not_found" and failed[0]["error"].get("guid") == G2,
               f"Save of an unknown GUID: expected failed backup_not_found with the GUID, got {failed}")
+
+        # -MaxSize under the package: the module reads a failed download_lost that names the option
+        mock.scenario({})
+        ev = run(cli, ["backup", "--json", "--out", out, "--max-size", "1000", "--", "MESCDM"], token_env, 10,
+                 "Backup-MesClickHouseDatabase -MaxSize 1000", work)
+        lost = [e for e in ev if e.get("event") == "failed" and e["error"]["kind"] == "download_lost"]
+        check(bool(lost) and "--max-size" in lost[0]["error"]["message"] and lost[0]["error"].get("guid") == G1,
+              f"-MaxSize: expected a failed download_lost naming --max-size with the GUID, got {ev}")
 
         # A rejected credential: failed event carrying the kind, the database, and a summary
         ev = run(cli, ["backup", "--json", "--out", out, "--", "MESCDM"],

@@ -249,6 +249,10 @@ class AsyncClient:
         allow_insecure_http: bool = False,
         file_mode: Optional[str] = None,
         dir_mode: Optional[str] = None,
+        speed_limit: Optional[int] = None,
+        speed_time: Optional[Seconds] = None,
+        download_timeout: Optional[Seconds] = None,
+        max_size: Optional[int] = None,
     ) -> None:
         self._client = Client(
             env_url,
@@ -267,6 +271,10 @@ class AsyncClient:
             allow_insecure_http=allow_insecure_http,
             file_mode=file_mode,
             dir_mode=dir_mode,
+            speed_limit=speed_limit,
+            speed_time=speed_time,
+            download_timeout=download_timeout,
+            max_size=max_size,
         )
 
     @property

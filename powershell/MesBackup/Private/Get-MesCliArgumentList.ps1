@@ -34,6 +34,10 @@ function Get-MesCliArgumentList {
         [Nullable[TimeSpan]]$Timeout,
         [Nullable[TimeSpan]]$MaxPollDelay,
         [Nullable[TimeSpan]]$StallTimeout,
+        [Nullable[long]]$SpeedLimit,
+        [Nullable[TimeSpan]]$SpeedTime,
+        [Nullable[TimeSpan]]$DownloadTimeout,
+        [Nullable[long]]$MaxSize,
         [Nullable[int]]$RestartBudget,
         [Nullable[datetime]]$SqlBackupFinished,
         [string]$CaCertificate,
@@ -109,6 +113,22 @@ function Get-MesCliArgumentList {
     if ($null -ne $StallTimeout) {
         $list.Add('--stall-timeout')
         $list.Add((ConvertTo-MesCliDuration -Duration $StallTimeout.Value))
+    }
+    if ($null -ne $SpeedLimit) {
+        $list.Add('--speed-limit')
+        $list.Add([string]$SpeedLimit.Value)
+    }
+    if ($null -ne $SpeedTime) {
+        $list.Add('--speed-time')
+        $list.Add((ConvertTo-MesCliDuration -Duration $SpeedTime.Value))
+    }
+    if ($null -ne $DownloadTimeout) {
+        $list.Add('--download-timeout')
+        $list.Add((ConvertTo-MesCliDuration -Duration $DownloadTimeout.Value))
+    }
+    if ($null -ne $MaxSize) {
+        $list.Add('--max-size')
+        $list.Add([string]$MaxSize.Value)
     }
     if ($null -ne $RestartBudget) {
         $list.Add('--restart-budget')

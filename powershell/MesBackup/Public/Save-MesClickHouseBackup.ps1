@@ -38,6 +38,22 @@ function Save-MesClickHouseBackup {
     A download that receives nothing for this long is abandoned (and so lost: the MES deletes the
     one-shot file). Default: the CLI's (two minutes).
 
+    .PARAMETER SpeedLimit
+    Abandon a download that averages fewer bytes per second than this over -SpeedTime (as curl's
+    --speed-limit; the download is then lost, as any broken one-shot download). A number of bytes,
+    for example 1KB (PowerShell's KB is 1024). 0 disables the rule. Default: the CLI's (1 KiB/s).
+
+    .PARAMETER SpeedTime
+    The window over which -SpeedLimit is averaged, a TimeSpan. Default: the CLI's (two minutes).
+
+    .PARAMETER DownloadTimeout
+    Abandon a download still arriving this long after it started, a TimeSpan. Default: no limit.
+
+    .PARAMETER MaxSize
+    The largest package accepted, in bytes, for example 500GB. A larger Content-Length is refused
+    before anything is written; a package sent without one is abandoned once it passes the cap.
+    Default: the CLI's (1 TiB).
+
     .PARAMETER FileName
     Save the package under this name instead of the server's; only with a single backup.
 
@@ -134,6 +150,18 @@ function Save-MesClickHouseBackup {
         [ValidateScript({ $_ -ge [TimeSpan]::FromMilliseconds(100) })]
         [TimeSpan]$StallTimeout,
 
+        [ValidateRange(0, [long]::MaxValue)]
+        [long]$SpeedLimit,
+
+        [ValidateScript({ $_ -ge [TimeSpan]::FromMilliseconds(100) })]
+        [TimeSpan]$SpeedTime,
+
+        [ValidateScript({ $_ -ge [TimeSpan]::FromMilliseconds(100) })]
+        [TimeSpan]$DownloadTimeout,
+
+        [ValidateRange(1, [long]::MaxValue)]
+        [long]$MaxSize,
+
         [ValidateNotNullOrEmpty()]
         [string]$FileName,
 
@@ -209,6 +237,11 @@ function Save-MesClickHouseBackup {
             }
             if ($PSBoundParameters.ContainsKey('StallTimeout')) {
                 $cliOptions.StallTimeout = $StallTimeout
+            }
+            foreach ($limitName in @('SpeedLimit', 'SpeedTime', 'DownloadTimeout', 'MaxSize')) {
+                if ($PSBoundParameters.ContainsKey($limitName)) {
+                    $cliOptions[$limitName] = $PSBoundParameters[$limitName]
+                }
             }
             if ($PSBoundParameters.ContainsKey('SqlBackupFinished')) {
                 $cliOptions.SqlBackupFinished = $SqlBackupFinished
