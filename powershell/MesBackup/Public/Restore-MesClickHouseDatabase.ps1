@@ -36,7 +36,7 @@ function Restore-MesClickHouseDatabase {
     objects (MesBackup.Package, files of Get-ChildItem).
 
     .PARAMETER ClickHouseUrl
-    ClickHouse's HTTP interface, for example http://ch:8123.
+    ClickHouse's HTTP interface, for example https://ch:8443 (plain http:// only on this machine, or with -AllowInsecureHttp).
 
     .PARAMETER ClickHouseCredential
     The ClickHouse user and password. Without it, $env:CLICKHOUSE_USER and $env:CLICKHOUSE_PASSWORD
@@ -83,19 +83,19 @@ function Restore-MesClickHouseDatabase {
     The mesbackup binary, or the folder that holds it.
 
     .EXAMPLE
-    PS> Restore-MesClickHouseDatabase -Path D:\Backups\MESCDM.zip -ClickHouseUrl http://ch:8123 -DatabaseName MESCDM_check -WhatIf
+    PS> Restore-MesClickHouseDatabase -Path D:\Backups\MESCDM.zip -ClickHouseUrl https://ch:8443 -DatabaseName MESCDM_check -WhatIf
 
     Shows the plan (source and target database, tables and their rows, settings, the RESTORE statement)
     and names any problem the target has, without restoring anything.
 
     .EXAMPLE
     PS> $cred = Get-Credential -UserName default -Message 'ClickHouse password'
-    PS> Restore-MesClickHouseDatabase -Path D:\Backups\MESCDM.zip -ClickHouseUrl http://ch:8123 -ClickHouseCredential $cred -DatabaseName MESCDM_check -ServerBackupPath /var/lib/clickhouse/backups -Confirm:$false
+    PS> Restore-MesClickHouseDatabase -Path D:\Backups\MESCDM.zip -ClickHouseUrl https://ch:8443 -ClickHouseCredential $cred -DatabaseName MESCDM_check -ServerBackupPath /var/lib/clickhouse/backups -Confirm:$false
 
     Restores the package as MESCDM_check and returns the row-count comparison of every table.
 
     .EXAMPLE
-    PS> $result = Restore-MesClickHouseDatabase -Path .\MESDWH.zip -ClickHouseUrl http://ch:8123 -ServerBackupPath /srv/ch-backups -StoragePolicy default -TimeoutSeconds 14400
+    PS> $result = Restore-MesClickHouseDatabase -Path .\MESDWH.zip -ClickHouseUrl https://ch:8443 -ServerBackupPath /srv/ch-backups -StoragePolicy default -TimeoutSeconds 14400
     PS> $result.Tables | Where-Object -FilterScript { -not $_.Ok }
 
     Restores onto a server without the package's storage policies, waiting up to four hours, and lists

@@ -28,7 +28,7 @@ function Test-MesClickHouseRestore {
     objects, so MesBackup.Package objects and the files of Get-ChildItem can be piped.
 
     .PARAMETER ClickHouseUrl
-    ClickHouse's HTTP interface, for example http://ch:8123.
+    ClickHouse's HTTP interface, for example https://ch:8443 (plain http:// only on this machine, or with -AllowInsecureHttp).
 
     .PARAMETER ServerBackupPath
     A folder the server can read (under its backups.allowed_path), written from this machine.
@@ -73,13 +73,13 @@ function Test-MesClickHouseRestore {
     The mesbackup binary, or the folder that holds it.
 
     .EXAMPLE
-    PS> Get-ChildItem -Path D:\Backups -Filter '*.zip' | Test-MesClickHouseRestore -ClickHouseUrl http://ch-test:8123 -ServerBackupPath /var/lib/clickhouse/backups
+    PS> Get-ChildItem -Path D:\Backups -Filter '*.zip' | Test-MesClickHouseRestore -ClickHouseUrl https://ch-test:8443 -ServerBackupPath /var/lib/clickhouse/backups
 
     Restores every package of a folder into a throwaway database on a test server, checks the row
     counts and drops the databases; one result per package.
 
     .EXAMPLE
-    PS> Backup-MesClickHouseDatabase -System MES -Path D:\Backups | Test-MesClickHouseRestore -ClickHouseUrl http://ch-test:8123 -ServerBackupPath /srv/ch-backups -ClickHouseCredential $chCred |
+    PS> Backup-MesClickHouseDatabase -System MES -Path D:\Backups | Test-MesClickHouseRestore -ClickHouseUrl https://ch-test:8443 -ServerBackupPath /srv/ch-backups -ClickHouseCredential $chCred |
     PS>     Where-Object -FilterScript { -not $_.Ok } | ForEach-Object -Process { '{0}: [{1}] {2}' -f $_.Path, $_.Error.Kind, $_.Error.Message }
 
     Backs up the four databases of system MES, proves each package restores, and lists the ones that
