@@ -6,8 +6,6 @@
 
 pub mod clock;
 pub mod driver;
-#[cfg(target_arch = "wasm32")]
-mod fetch;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod file_sink;
 #[cfg(not(target_arch = "wasm32"))]

@@ -24,14 +24,14 @@ use std::task::{Context, Poll};
 use futures::Stream;
 use mesbackup_core::credentials::Credentials;
 use mesbackup_core::job::{Method, Request, TransportError, TransportPhase};
-use mesbackup_core::package_shape::HeldBytes;
 use mesbackup_core::response::ResponseHead;
 use mesbackup_core::Error;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::http::{BodyChunks, ChunkAccess, HttpConfig, SinkChunk};
+use super::body::{BodyChunks, JsChunk};
+use super::config::HttpConfig;
 
 #[wasm_bindgen]
 extern "C" {
@@ -70,44 +70,6 @@ extern "C" {
     fn done(this: &ReadResult) -> bool;
     #[wasm_bindgen(method, getter)]
     fn value(this: &ReadResult) -> JsValue;
-}
-
-/// A body chunk as fetch delivered it: a `Uint8Array` in JavaScript memory that nothing modifies
-/// (the JS sink gets it only when it promises to copy it and leave it alone, see
-/// bindings-wasm/src/sink.rs), with its length read once.
-#[derive(Clone, Debug)]
-pub struct JsChunk {
-    array: js_sys::Uint8Array,
-    len: usize,
-}
-
-impl JsChunk {
-    pub fn array(&self) -> &js_sys::Uint8Array {
-        &self.array
-    }
-}
-
-impl HeldBytes for JsChunk {
-    fn len(&self) -> usize {
-        self.len
-    }
-    fn copy_range_to(&self, start: usize, end: usize, out: &mut Vec<u8>) {
-        let at = out.len();
-        out.resize(at + (end - start), 0);
-        self.array.subarray(start as u32, end as u32).copy_to(&mut out[at..]);
-    }
-}
-
-impl ChunkAccess for JsChunk {
-    fn for_sink(&self) -> &SinkChunk {
-        self
-    }
-    fn with_bytes<R>(&self, scratch: &mut Vec<u8>, f: impl FnOnce(&[u8]) -> R) -> R {
-        // Chunks mostly have one size: the scratch buffer is zeroed only when it grows.
-        scratch.resize(self.len, 0);
-        self.array.copy_to(scratch);
-        f(scratch)
-    }
 }
 
 /// Aborts the fetch when dropped (after a complete body this changes nothing).
@@ -348,7 +310,7 @@ impl Stream for Chunks {
                 }
                 let array = js_sys::Uint8Array::unchecked_from_js(r.value());
                 let len = array.length() as usize;
-                Poll::Ready(Some(Ok(JsChunk { array, len })))
+                Poll::Ready(Some(Ok(JsChunk::new(array, len))))
             }
             Err(e) => {
                 this.reader = None;
