@@ -1,4 +1,4 @@
-//! `restore` and `test-restore`: the flows are `mesbackup_client::restore_flow`; this module only
+//! `restore` and `test-restore`: the flows are `mesbackup_client::restore::flow`; this module only
 //! turns their steps and results into human lines or `--json` events (`restore_plan`,
 //! `restore_progress`, `restored`, `test_restore`).
 
@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 use mesbackup_client::restore::{ClickHouseCredentials, ClickHouseOptions, HttpExecutor};
-use mesbackup_client::restore_flow::{
+use mesbackup_client::restore::{
     restore_package, test_restore_package, RestoreReport, RestoreRequest, RestoreStep, TestRestoreOptions,
 };
 use mesbackup_core::Error;

@@ -15,8 +15,6 @@ pub mod http;
 pub mod private_files;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod restore;
-#[cfg(not(target_arch = "wasm32"))]
-pub mod restore_flow;
 pub mod sink;
 pub mod system;
 #[cfg(not(target_arch = "wasm32"))]
