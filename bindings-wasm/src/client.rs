@@ -4,7 +4,7 @@ use std::rc::Rc;
 
 use mesbackup_client::driver::ClientOptions;
 use mesbackup_client::system::backup_system;
-use mesbackup_client::wasm_clock::WasmClock;
+use mesbackup_client::clock::WasmClock;
 use mesbackup_client::{CancellationToken, MesClient};
 use mesbackup_core::credentials::Credentials;
 use mesbackup_core::download_guard::DownloadLimits;

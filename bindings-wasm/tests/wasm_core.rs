@@ -4,7 +4,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use mesbackup_client::clock::Clock;
-use mesbackup_client::wasm_clock::WasmClock;
+use mesbackup_client::clock::WasmClock;
 use mesbackup_core::content_disposition::is_safe_file_name;
 use mesbackup_core::credentials::Credentials;
 use mesbackup_core::job::{Action, Job, JobSpec, Method};

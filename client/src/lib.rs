@@ -19,8 +19,6 @@ pub mod sink;
 pub mod system;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod verify_file;
-#[cfg(target_arch = "wasm32")]
-pub mod wasm_clock;
 
 pub use driver::{run_job, MesClient};
 pub use mesbackup_core as core;
