@@ -331,9 +331,13 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, String> {
             let name = name.trim();
             let open = stack
                 .pop()
-                .ok_or_else(|| format!("closing </{name}> without opening tag"))?;
+                .ok_or_else(|| format!("closing tag {} without an opening tag", quote_untrusted(name, 60)))?;
             if open != name {
-                return Err(format!("</{name}> closes <{open}>"));
+                return Err(format!(
+                    "closing tag {} does not match the open {}",
+                    quote_untrusted(name, 60),
+                    quote_untrusted(&open, 60)
+                ));
             }
             let value = unescape(text_buf.trim())?;
             text_buf.clear();
@@ -394,7 +398,10 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, String> {
         }
         if stack.is_empty() {
             if name != "config" {
-                return Err(format!("root element is <{name}>, expected <config>"));
+                return Err(format!(
+                    "root element is {}, expected config",
+                    quote_untrusted(&name, 60)
+                ));
             }
             saw_config = true;
         }
@@ -411,8 +418,8 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, String> {
     }
     if !stack.is_empty() {
         return Err(format!(
-            "unclosed <{}>",
-            stack.last().map(String::as_str).unwrap_or("")
+            "unclosed {}",
+            quote_untrusted(stack.last().map(String::as_str).unwrap_or(""), 60)
         ));
     }
     Ok(m)
@@ -445,7 +452,7 @@ fn unescape(s: &str) -> Result<String, String> {
                         None
                     };
                 code.and_then(char::from_u32)
-                    .ok_or_else(|| format!("unknown entity &{ent};"))?
+                    .ok_or_else(|| format!("unknown entity {}", quote_untrusted(&format!("&{ent};"), 60)))?
             }
         };
         out.push(c);
@@ -1118,6 +1125,23 @@ mod tests {
             b"\xff",
         ] {
             assert!(parse_manifest(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn manifest_errors_do_not_echo_control_characters() {
+        // Found by the fuzz target `manifest` (fuzz/regressions/manifest/): a hostile manifest's
+        // tag and entity names reached `verify`'s output raw, terminal escape sequences included.
+        for bad in [
+            &b"<config></\x1b[2J>"[..],
+            b"<config><a></a\x1b[2J\x07>",
+            b"</\x1b]0;title\x07>",
+            b"<\x1b[31m>",
+            b"<config><\x1b[31m>",
+            b"<config><version>&\x1b[2J;</version></config>",
+        ] {
+            let e = parse_manifest(bad).unwrap_err();
+            assert!(!e.chars().any(char::is_control), "{e:?}");
         }
     }
 
