@@ -581,14 +581,16 @@ pub fn decompress_blocks(mut d: &[u8]) -> Result<Vec<u8>, String> {
         let method = d[16];
         let csize = u32::from_le_bytes(d[17..21].try_into().unwrap_or([0; 4])) as usize;
         let usize_ = u32::from_le_bytes(d[21..25].try_into().unwrap_or([0; 4])) as usize;
-        if csize < 9 || 16 + csize > d.len() {
+        if csize < 9 || csize > d.len() - 16 {
             return Err(format!("compressed block size {csize} does not fit"));
         }
         let block = &d[16..16 + csize];
         if city_hash128(block) != (lo, hi) {
             return Err("a compressed block's checksum does not match (corrupt)".to_owned());
         }
-        if out.len() + usize_ > MAX_DECOMPRESSED {
+        // Sizes are compared by subtraction: a sum of u32 sizes wraps where usize is 32 bits
+        // (wasm32), and the slicing below would then panic.
+        if usize_ > MAX_DECOMPRESSED - out.len() {
             return Err("decompressed size too large".to_owned());
         }
         let payload = &block[9..];
@@ -1184,6 +1186,25 @@ mod tests {
             }
         }
         body
+    }
+
+    #[test]
+    fn a_declared_size_past_the_limit_is_refused_on_any_usize_width() {
+        // On wasm32 (32-bit usize) the limit check `out.len() + declared` wrapped: one byte of
+        // output, then a block declaring u32::MAX bytes, passed the check, and the resize wrapped
+        // to a shorter buffer and panicked (a trap in the browser verifier) instead of an error.
+        let mut blocks = block(0x02, b"x", 1);
+        blocks.extend_from_slice(&block(0x02, b"y", u32::MAX as usize));
+        assert_eq!(
+            decompress_blocks(&blocks),
+            Err("decompressed size too large".to_owned())
+        );
+        // Same with a block whose own size is u32::MAX: `16 + csize` wrapped to 15.
+        let mut huge = vec![0u8; 16];
+        huge.push(0x02);
+        huge.extend_from_slice(&u32::MAX.to_le_bytes());
+        huge.extend_from_slice(&1u32.to_le_bytes());
+        assert!(decompress_blocks(&huge).is_err());
     }
 
     #[test]
