@@ -878,7 +878,7 @@ pub fn report(
                 timestamp: m.timestamp.clone(),
                 uuid: m.uuid.clone(),
                 files: m.files.len() as u64,
-                bytes: m.files.iter().map(|f| f.size).sum(),
+                bytes: m.files.iter().fold(0u64, |sum, f| sum.saturating_add(f.size)),
             });
             let mut referenced: BTreeSet<String> = BTreeSet::new();
             referenced.insert(path.to_owned());
