@@ -10,10 +10,11 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use mesbackup_client::restore::{parse_json_each_row, HttpExecutor, SqlExecutor};
+use mesbackup_client::restore::{parse_json_each_row, ClickHouseCredentials, ClickHouseOptions, HttpExecutor, SqlExecutor};
 use mesbackup_client::restore_flow::{
     restore_package, test_restore_package, RestoreRequest, RestoreStep, TestRestoreOptions,
 };
+use mesbackup_core::file_modes::FileModes;
 use mesbackup_core::{Error, ErrorKind};
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
@@ -104,13 +105,33 @@ impl SqlExecutor for PyExecutor {
     }
 }
 
-fn executor(
-    py: Python<'_>,
+/// How SQL reaches ClickHouse: an executor callable, or its HTTP address with credentials given or
+/// from `CLICKHOUSE_USER` / `CLICKHOUSE_PASSWORD` (whose secret is then scrubbed like a given one).
+struct Connection {
     executor: Option<Py<PyAny>>,
     clickhouse: Option<String>,
-    user: Option<String>,
-    password: Option<String>,
-) -> PyResult<PyExecutor> {
+    credentials: ClickHouseCredentials,
+    allow_insecure_http: bool,
+}
+
+impl Connection {
+    fn new(executor: Option<Py<PyAny>>, clickhouse: Option<String>, user: Option<String>, password: Option<String>, allow_insecure_http: bool) -> Connection {
+        let credentials = if clickhouse.is_some() {
+            ClickHouseCredentials::given_or_from_env(user, password)
+        } else {
+            ClickHouseCredentials { user, password }
+        };
+        Connection { executor, clickhouse, credentials, allow_insecure_http }
+    }
+
+    /// What no message may show.
+    fn secrets(&self) -> Vec<String> {
+        self.credentials.secrets()
+    }
+}
+
+fn executor(py: Python<'_>, connection: Connection) -> PyResult<PyExecutor> {
+    let Connection { executor, clickhouse, credentials, allow_insecure_http } = connection;
     let target = match (executor, clickhouse) {
         (Some(f), None) => {
             if !f.bind(py).is_callable() {
@@ -119,10 +140,8 @@ fn executor(
             Target::Callable(f)
         }
         (None, Some(url)) => {
-            let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-            let user = user.or_else(|| env("CLICKHOUSE_USER"));
-            let password = password.or_else(|| env("CLICKHOUSE_PASSWORD"));
-            Target::Http(HttpExecutor::new(&url, user, password).map_err(|e| crate::arg_err(py, e))?)
+            let options = ClickHouseOptions { allow_insecure_http, ..ClickHouseOptions::default() };
+            Target::Http(HttpExecutor::new(&url, credentials, &options).map_err(|e| crate::arg_err(py, e))?)
         }
         _ => {
             return Err(crate::arg_err(
@@ -166,13 +185,13 @@ fn run_flow<T: Send>(
     Ok(result)
 }
 
-fn secrets(password: &Option<String>) -> Vec<String> {
-    password.iter().cloned().collect()
+fn modes(py: Python<'_>, file_mode: Option<String>, dir_mode: Option<String>) -> PyResult<FileModes> {
+    FileModes::parse(file_mode.as_deref(), dir_mode.as_deref()).map_err(|e| crate::arg_err(py, e))
 }
 
 /// Restores one package (see `mesbackup.restore`). Returns the report as plain data.
 #[pyfunction]
-#[pyo3(signature = (package, *, executor=None, clickhouse=None, user=None, password=None, target_name=None, storage_policy=None, dry_run=false, server_backup_path=None, path_on_server=None, timeout_s=3600, on_step=None))]
+#[pyo3(signature = (package, *, executor=None, clickhouse=None, user=None, password=None, allow_insecure_http=false, target_name=None, storage_policy=None, into_existing=false, dry_run=false, server_backup_path=None, path_on_server=None, file_mode=None, dir_mode=None, timeout_s=3600, on_step=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn _restore(
     py: Python<'_>,
@@ -181,16 +200,21 @@ pub fn _restore(
     clickhouse: Option<String>,
     user: Option<String>,
     password: Option<String>,
+    allow_insecure_http: bool,
     target_name: Option<String>,
     storage_policy: Option<String>,
+    into_existing: bool,
     dry_run: bool,
     server_backup_path: Option<PathBuf>,
     path_on_server: Option<String>,
+    file_mode: Option<String>,
+    dir_mode: Option<String>,
     timeout_s: u64,
     on_step: Option<Py<PyAny>>,
 ) -> PyResult<Py<PyAny>> {
-    let hidden = secrets(&password);
-    let exec = self::executor(py, executor, clickhouse, user, password)?;
+    let connection = Connection::new(executor, clickhouse, user, password, allow_insecure_http);
+    let hidden = connection.secrets();
+    let exec = self::executor(py, connection)?;
     let request = RestoreRequest {
         package,
         target_name,
@@ -198,6 +222,8 @@ pub fn _restore(
         dry_run,
         server_backup_path,
         path_on_server,
+        into_existing,
+        modes: modes(py, file_mode, dir_mode)?,
         timeout: Duration::from_secs(timeout_s),
     };
     let result = run_flow(py, &exec, &on_step, |report| runtime().block_on(restore_package(&exec, &request, report)))?;
@@ -213,7 +239,7 @@ pub fn _restore(
 /// Test-restores one package (see `mesbackup.test_restore`). Returns the result as plain data;
 /// failures are in it, not raised (except an interrupt).
 #[pyfunction]
-#[pyo3(signature = (package, *, server_backup_path, executor=None, clickhouse=None, user=None, password=None, prefix="mesbackup_testrestore_".to_owned(), keep=false, storage_policy=None, path_on_server=None, timeout_s=3600, on_step=None))]
+#[pyo3(signature = (package, *, server_backup_path, executor=None, clickhouse=None, user=None, password=None, allow_insecure_http=false, prefix=mesbackup_core::restore_plan::DEFAULT_THROWAWAY_PREFIX.to_owned(), keep=false, storage_policy=None, path_on_server=None, file_mode=None, dir_mode=None, timeout_s=3600, on_step=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn _test_restore(
     py: Python<'_>,
@@ -223,17 +249,22 @@ pub fn _test_restore(
     clickhouse: Option<String>,
     user: Option<String>,
     password: Option<String>,
+    allow_insecure_http: bool,
     prefix: String,
     keep: bool,
     storage_policy: Option<String>,
     path_on_server: Option<String>,
+    file_mode: Option<String>,
+    dir_mode: Option<String>,
     timeout_s: u64,
     on_step: Option<Py<PyAny>>,
 ) -> PyResult<Py<PyAny>> {
-    let hidden = secrets(&password);
-    let exec = self::executor(py, executor, clickhouse, user, password)?;
+    let connection = Connection::new(executor, clickhouse, user, password, allow_insecure_http);
+    let hidden = connection.secrets();
+    let exec = self::executor(py, connection)?;
     let timeout = Duration::from_secs(timeout_s);
-    let options = TestRestoreOptions { prefix, keep, storage_policy, server_backup_path, path_on_server, timeout };
+    let modes = modes(py, file_mode, dir_mode)?;
+    let options = TestRestoreOptions { prefix, keep, storage_policy, server_backup_path, path_on_server, modes, timeout };
     let result =
         run_flow(py, &exec, &on_step, |report| runtime().block_on(test_restore_package(&exec, &package, &options, report)))?;
     let mut value = serde_json::to_value(&result).map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;

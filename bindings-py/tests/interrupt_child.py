@@ -3,11 +3,16 @@ phase, and reports the moment KeyboardInterrupt arrives (the parent sends SIGINT
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from typing import Optional
 
 import mesbackup
+
+# A shell that starts a job in the background without job control ignores SIGINT for it, and Python
+# then installs no handler: the test would wait forever for an interrupt that never comes.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 base, out, when = sys.argv[1], sys.argv[2], sys.argv[3]
 client = mesbackup.Client(base, token="admin-token", min_poll_delay=0.05, max_poll_delay=0.2)

@@ -9,7 +9,12 @@ against a real engine (a chdb session as executor) in scripts/suites/70-e2e.sh.
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
+import subprocess
+import sys
+import uuid
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -44,6 +49,8 @@ class FakeClickHouse:
         self.sql: List[str] = []
         self.restored_from: Optional[Path] = None
         self.polls = 0
+        #: UUID of every database, as system.databases shows it.
+        self.uuids: Dict[str, str] = {d: str(uuid.uuid4()) for d in self.databases}
 
     def __call__(self, sql: str) -> Any:
         self.sql.append(sql)
@@ -55,8 +62,16 @@ class FakeClickHouse:
             return [{"name": d} for d in self.databases]
         if sql.startswith("SELECT database, count()"):
             return b"".join(json.dumps({"database": d, "tables": str(n)}).encode() + b"\n" for d, n in self.databases.items())
+        m = re.match(r"SELECT toString\(uuid\) AS uuid FROM system.databases WHERE name = '(\w+)'", sql)
+        if m:
+            return [{"uuid": self.uuids[m.group(1)]}] if m.group(1) in self.uuids else []
         m = re.match(r"RESTORE DATABASE `(\w+)`(?: AS `(\w+)`)? FROM File\('([^']+)'\)", sql)
         if m:
+            target = m.group(2) or m.group(1)
+            if "create_database = 'create'" in sql and target in self.databases:
+                raise RuntimeError(f"Code: 82. DB::Exception: Database {target} already exists")
+            self.databases.setdefault(target, len(self.rows))
+            self.uuids.setdefault(target, str(uuid.uuid4()))
             self.restored_from = Path(m.group(3))
             if self.server_view is not None:
                 prefix, local = self.server_view
@@ -74,7 +89,11 @@ class FakeClickHouse:
         m = re.match(r"SELECT count\(\) AS c FROM `(\w+)`\.`(\w+)`", sql)
         if m:
             return [{"c": str(self.rows[m.group(2)])}]
-        if sql.startswith("DROP DATABASE"):
+        m = re.match(r"DROP DATABASE `(\w+)` SYNC$", sql)
+        if m:
+            assert m.group(1) in self.databases, f"DROP of a database that does not exist: {sql}"
+            del self.databases[m.group(1)]
+            del self.uuids[m.group(1)]
             return None
         raise AssertionError(f"unexpected SQL: {sql}")
 
@@ -211,9 +230,11 @@ def test_test_restore_reports_each_package_and_drops(tmp_path: Path) -> None:
     assert seen == results
     good, bad = results
     assert good.ok and good.verified and good.dropped
-    assert good.target_database == "mesbackup_testrestore_MESFIX"
+    assert good.target_database is not None
+    assert re.fullmatch(r"mesbackup_testrestore_MESFIX_[0-9a-f]{8}", good.target_database), good.target_database
     assert good.tables_checked == len(ROWS) and good.rows_checked == sum(ROWS.values())
-    assert any(s == "DROP DATABASE IF EXISTS `mesbackup_testrestore_MESFIX` SYNC" for s in ch.sql)
+    assert f"DROP DATABASE `{good.target_database}` SYNC" in ch.sql
+    assert good.target_database not in ch.databases
     assert not bad.ok and bad.verified is False
     assert isinstance(bad.error, mesbackup.Integrity) and "MESFIX_backup/data/" in bad.error.message
     assert bad.to_dict()["error"]["kind"] == "integrity"
@@ -258,3 +279,132 @@ def test_path_on_server_names_the_servers_view_of_the_folder(tmp_path: Path) -> 
     extracted = next(s for s in steps if s["step"] == "extracted")
     assert extracted["dir"].startswith(str(tmp_path))
 
+
+
+def test_test_restore_drops_only_the_database_it_restored(tmp_path: Path) -> None:
+    # Somebody else's databases under the production name and the old fixed throwaway name.
+    ch = FakeClickHouse(databases={"default": 0, "MESFIX": 0, "mesbackup_testrestore_MESFIX": 0})
+    before = dict(ch.uuids)
+    [r] = mesbackup.test_restore(PACKAGE, executor=ch, server_backup_path=tmp_path)
+    assert r.ok and r.dropped, r
+    assert {d: ch.uuids[d] for d in before} == before, "the databases that were there are untouched"
+    drops = [s for s in ch.sql if s.startswith("DROP")]
+    assert drops == [f"DROP DATABASE `{r.target_database}` SYNC"], drops
+
+    # The throwaway database is replaced behind our back (same name, another UUID): not dropped.
+    ch = FakeClickHouse()
+
+    def swapped(sql: str) -> Any:
+        if sql.startswith("SELECT count()") and ch.polls >= 2:
+            target = re.match(r"SELECT count\(\) AS c FROM `(\w+)`", sql).group(1)  # type: ignore[union-attr]
+            ch.uuids[target] = str(uuid.uuid4())
+        return ch(sql)
+
+    [r] = mesbackup.test_restore(PACKAGE, executor=swapped, server_backup_path=tmp_path)
+    assert not r.ok and r.dropped is False, r
+    assert isinstance(r.error, mesbackup.Integrity) and "not dropped" in r.error.message
+    assert not any(s.startswith("DROP") for s in ch.sql)
+
+
+def test_test_restore_refuses_an_empty_prefix(tmp_path: Path) -> None:
+    ch = FakeClickHouse()
+    [r] = mesbackup.test_restore(PACKAGE, executor=ch, server_backup_path=tmp_path, prefix="")
+    assert not r.ok and isinstance(r.error, mesbackup.InvalidArgument) and "--prefix" in r.error.message
+    assert not any(s.startswith(("RESTORE", "DROP")) for s in ch.sql)
+
+
+def test_restore_into_an_existing_database_needs_into_existing(tmp_path: Path) -> None:
+    ch = FakeClickHouse(databases={"default": 0, "MESFIX_check": 0})
+    with pytest.raises(mesbackup.InvalidArgument, match="into_existing|--into-existing"):
+        mesbackup.restore(PACKAGE, executor=ch, target="MESFIX_check", server_backup_path=tmp_path)
+    assert not any(s.startswith("RESTORE") for s in ch.sql)
+    r = mesbackup.restore(PACKAGE, executor=ch, target="MESFIX_check", server_backup_path=tmp_path, into_existing=True)
+    assert r.ok
+    restore_sql = next(s for s in ch.sql if s.startswith("RESTORE"))
+    assert "create_database" not in restore_sql
+    assert not any(s.startswith("DROP") for s in ch.sql), "a restore never drops anything"
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> List[Dict[str, Any]]:
+    out = tmp_path_factory.mktemp("hostile")
+    gen = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "hostile" / "make_hostile.py"
+    subprocess.run([sys.executable, str(gen), str(out / "packages"), str(out / "escape")], check=True, capture_output=True)
+    return json.loads((out / "packages" / "cases.json").read_text())  # type: ignore[no-any-return]
+
+
+def test_hostile_packages_are_refused_and_nothing_is_written(hostile: List[Dict[str, Any]], tmp_path: Path) -> None:
+    for case in hostile:
+        v = mesbackup.verify(case["file"])
+        assert not v.ok and case["problem"] in [p.kind for p in v.problems], (case["case"], v.problems)
+        unsafe = [p for p in v.problems if p.kind in ("unsafe_name", "unsafe_manifest_path")]
+        assert all(isinstance(p.detail.get("reason"), str) for p in unsafe), unsafe
+        ch = FakeClickHouse()
+        backups = tmp_path / case["case"]
+        backups.mkdir()
+        with pytest.raises(mesbackup.Integrity):
+            mesbackup.restore(case["file"], executor=ch, target="X", server_backup_path=backups)
+        assert not any(s.startswith("RESTORE") for s in ch.sql), case["case"]
+        assert list(backups.iterdir()) == [], case["case"]
+        for canary in case["canaries"]:
+            assert not Path(canary.replace("<server-backup-path>", str(backups))).exists(), (case["case"], canary)
+
+
+def test_extracted_files_are_private_unless_chosen(tmp_path: Path) -> None:
+    for modes, want_file, want_dir in (({}, 0o600, 0o700), ({"file_mode": "0640", "dir_mode": "0750"}, 0o640, 0o750)):
+        backups = tmp_path / f"b{want_file:o}"
+        backups.mkdir()
+        old = os.umask(0o022)
+        try:
+            with pytest.raises(mesbackup.ServerError):
+                mesbackup.restore(PACKAGE, executor=FakeClickHouse(fail_restore="Code: 1. Permission denied"),
+                                  target="X", server_backup_path=backups, **modes)
+        finally:
+            os.umask(old)
+        [kept] = list(backups.iterdir())
+        assert stat.S_IMODE(kept.stat().st_mode) == want_dir
+        for p in kept.rglob("*"):
+            assert stat.S_IMODE(p.stat().st_mode) == (want_dir if p.is_dir() else want_file), p
+    with pytest.raises(mesbackup.InvalidArgument, match="--file-mode"):
+        mesbackup.restore(PACKAGE, executor=FakeClickHouse(), dry_run=True, file_mode="0666")
+
+
+def test_a_permission_error_on_the_server_says_how_to_share_the_files(tmp_path: Path) -> None:
+    ch = FakeClickHouse(fail_restore="Code: 1000. DB::Exception: Access to file denied: Permission denied")
+    with pytest.raises(mesbackup.ServerError, match="--file-mode 0640 --dir-mode 0750"):
+        mesbackup.restore(PACKAGE, executor=ch, target="X", server_backup_path=tmp_path)
+
+
+def test_clickhouse_password_from_the_environment_is_redacted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ClickHouse that echoes the password in its error text: the message never shows it, also
+    when it came from CLICKHOUSE_PASSWORD rather than an argument."""
+    import http.server
+    import threading
+
+    secret = "Env-S3cr3t-" + "".join(f"{i:02x}q" for i in range(64)) + "-tail"
+
+    class Echo(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            # The secret straddles the 600-character cut of the quoted server text.
+            body = ("." * 560 + " auth failed for key " + str(self.headers.get("X-ClickHouse-Key"))).encode()
+            self.send_response(500)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    monkeypatch.setenv("CLICKHOUSE_PASSWORD", secret)
+    try:
+        with pytest.raises(mesbackup.ServerError) as e:
+            mesbackup.restore(PACKAGE, clickhouse=f"http://127.0.0.1:{srv.server_address[1]}", dry_run=True)
+    finally:
+        srv.shutdown()
+    text = str(e.value) + repr(e.value)
+    assert "<redacted>" in text or "auth failed" in text, text
+    for i in range(0, len(secret) - 8):
+        assert secret[i : i + 8] not in text, f"part of the password shown: {secret[i : i + 8]!r}"

@@ -176,6 +176,7 @@ export interface Problem {
   kind:
     | 'crc_mismatch' | 'size_mismatch' | 'checksum_mismatch' | 'missing' | 'unlisted' | 'part_checksum_mismatch'
     | 'bad_part_checksums' | 'no_manifest' | 'bad_manifest' | 'truncated' | 'sha256_mismatch' | 'unsafe_name'
+    | 'unsafe_manifest_path' | 'special_entry' | 'no_checksum'
     | 'duplicate_entry' | 'corrupt' | 'central_directory_mismatch' | 'unsupported';
   message: string;
   /** The file or zip entry concerned, when the kind has one. */
@@ -186,6 +187,8 @@ export interface Problem {
   against?: string;
   detail?: string;
   partChecksums?: string;
+  /** For `unsafe_name` / `unsafe_manifest_path`: why the path is refused (e.g. `parent_folder`, `empty_component`). */
+  reason?: string;
 }
 
 export interface ManifestInfo {

@@ -180,3 +180,26 @@ test('the verifier module is loaded on first use only (a page that downloads nev
   assert.match(r.sha, /^[0-9a-f]{64}$/);
   assert.ok((await loaded()).includes('mesbackup_verify_bg.wasm'));
 });
+
+test('the browser verifier refuses hostile packages with the core\'s problem kind (the same rule as restore)', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { execFileSync } = await import('node:child_process');
+  const tmp = mkdtempSync(join(tmpdir(), 'mesbackup-hostile-'));
+  try {
+    execFileSync('python3', [resolve(root, 'tests/fixtures/hostile/make_hostile.py'), join(tmp, 'p'), join(tmp, 'escape')]);
+    const cases = JSON.parse(readFileSync(join(tmp, 'p', 'cases.json'), 'utf8'));
+    await openPanel();
+    for (const c of cases) {
+      const b64 = readFileSync(c.file).toString('base64');
+      const kinds = await page.evaluate(async (data) => {
+        const m = await import('./mesbackup/index.js');
+        const bytes = Uint8Array.from(atob(data), (ch) => ch.charCodeAt(0));
+        const r = await m.verify(new Blob([bytes]));
+        return { ok: r.ok, kinds: r.problems.map((p) => p.kind) };
+      }, b64);
+      assert.equal(kinds.ok, false, c.case);
+      assert.ok(kinds.kinds.includes(c.problem), `${c.case}: ${c.problem} in ${kinds.kinds}`);
+    }
+  } finally { rmSync(tmp, { recursive: true, force: true }); }
+});

@@ -150,3 +150,19 @@ test('the verifier is a second module: new Verifier() first thing in Node (sync)
   assert.equal(v.finish().report.ok, false);
   await assert.rejects(Verifier.create({ expectedSha256: 'xyz' }), (e) => e.kind === 'invalid_argument');
 });
+
+test('hostile packages (entries that would leave the extraction folder) are never OK, with the core\'s problem kind', async () => {
+  const out = join(tmp, 'hostile');
+  execFileSync('python3', [resolve(root, 'tests/fixtures/hostile/make_hostile.py'), out, join(tmp, 'escape')]);
+  const cases = JSON.parse(readFileSync(join(out, 'cases.json'), 'utf8'));
+  assert.ok(cases.length >= 10, `${cases.length} cases`);
+  for (const c of cases) {
+    const r = await verifyFile(c.file);
+    assert.equal(r.ok, false, c.case);
+    const kinds = r.problems.map((p) => p.kind);
+    assert.ok(kinds.includes(c.problem), `${c.case}: ${c.problem} in ${kinds}`);
+    const unsafe = r.problems.find((p) => p.kind === 'unsafe_name' || p.kind === 'unsafe_manifest_path');
+    if (unsafe) assert.equal(typeof unsafe.reason, 'string', `${c.case}: the reason is given`);
+    await assert.rejects(verifyFile(c.file, { throwOnError: true }), (e) => e.kind === 'integrity');
+  }
+});

@@ -285,28 +285,24 @@ struct RestoreArgs {
     /// A package file (zip).
     #[arg(value_name = "PACKAGE")]
     package: PathBuf,
-    /// ClickHouse's HTTP interface (e.g. http://localhost:8123).
-    #[arg(long, value_name = "URL")]
-    clickhouse: String,
+    #[command(flatten)]
+    clickhouse: restore_cmd::ClickHouseArgs,
     /// Restore under this database name.
     #[arg(long = "as", value_name = "NAME")]
     as_name: Option<String>,
     /// Restore every table with this storage policy (RESTORE ... SETTINGS storage_policy=).
     #[arg(long, value_name = "POLICY")]
     storage_policy: Option<String>,
+    /// Restore into a database that already exists on the target and is empty (an existing target
+    /// is refused otherwise; a restore never drops anything).
+    #[arg(long)]
+    into_existing: bool,
     /// Print the plan and stop: nothing is extracted or run.
     #[arg(long)]
     dry_run: bool,
     /// A folder the server can read (under its backups.allowed_path), written from this machine.
     #[arg(long, value_name = "DIR")]
     server_backup_path: Option<PathBuf>,
-    /// The same folder as the server sees it, when the path differs there (ClickHouse in a container,
-    /// or on another host sharing the folder). Default: the same path as --server-backup-path.
-    #[arg(long, value_name = "PATH")]
-    path_on_server: Option<String>,
-    /// Give up following the restore after this many seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
-    timeout: u64,
 }
 
 #[derive(Args)]
@@ -314,11 +310,10 @@ struct TestRestoreArgs {
     /// Package files (zip).
     #[arg(required = true, value_name = "PACKAGE")]
     packages: Vec<PathBuf>,
-    /// ClickHouse's HTTP interface (e.g. http://localhost:8123).
-    #[arg(long, value_name = "URL")]
-    clickhouse: String,
-    /// Prefix of the throwaway database names.
-    #[arg(long, value_name = "PREFIX", default_value = "mesbackup_testrestore_")]
+    #[command(flatten)]
+    clickhouse: restore_cmd::ClickHouseArgs,
+    /// Prefix of the throwaway database names (<prefix><database>_<random>); never empty.
+    #[arg(long, value_name = "PREFIX", default_value = mesbackup_core::restore_plan::DEFAULT_THROWAWAY_PREFIX)]
     prefix: String,
     /// Keep the restored databases instead of dropping them.
     #[arg(long)]
@@ -329,12 +324,6 @@ struct TestRestoreArgs {
     /// A folder the server can read (under its backups.allowed_path), written from this machine.
     #[arg(long, value_name = "DIR")]
     server_backup_path: PathBuf,
-    /// The same folder as the server sees it, when the path differs there (see restore --help).
-    #[arg(long, value_name = "PATH")]
-    path_on_server: Option<String>,
-    /// Give up following one restore after this many seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
-    timeout: u64,
 }
 
 #[derive(Args)]
@@ -425,10 +414,9 @@ fn run(command: Command, ui: &Ui) -> Result<u8, Error> {
                     clickhouse: a.clickhouse,
                     target_name: a.as_name,
                     storage_policy: a.storage_policy,
+                    into_existing: a.into_existing,
                     dry_run: a.dry_run,
                     server_backup_path: a.server_backup_path,
-                    path_on_server: a.path_on_server,
-                    timeout_secs: a.timeout,
                 },
             ))
         }
@@ -443,8 +431,6 @@ fn run(command: Command, ui: &Ui) -> Result<u8, Error> {
                     keep: a.keep,
                     storage_policy: a.storage_policy,
                     server_backup_path: a.server_backup_path,
-                    path_on_server: a.path_on_server,
-                    timeout_secs: a.timeout,
                 },
             ))
         }

@@ -5,38 +5,69 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use mesbackup_client::restore::HttpExecutor;
+use clap::Args;
+use mesbackup_client::restore::{ClickHouseCredentials, ClickHouseOptions, HttpExecutor};
 use mesbackup_client::restore_flow::{
     restore_package, test_restore_package, RestoreReport, RestoreRequest, RestoreStep, TestRestoreOptions,
 };
+use mesbackup_core::file_modes::FileModes;
 use mesbackup_core::Error;
 use serde_json::{json, Value};
 
 use crate::output::Ui;
 
+/// How to reach ClickHouse and how to leave the extracted files: shared by restore and test-restore.
+#[derive(Args)]
+pub struct ClickHouseArgs {
+    /// ClickHouse's HTTP interface: its https:// address, or http:// on this machine
+    /// (e.g. http://127.0.0.1:8123). Credentials: CLICKHOUSE_USER / CLICKHOUSE_PASSWORD.
+    #[arg(long, value_name = "URL")]
+    pub clickhouse: String,
+    /// Allow plain http:// to a ClickHouse on another machine: its password and the data then
+    /// cross the network in clear text.
+    #[arg(long)]
+    pub allow_insecure_http: bool,
+    /// The same folder as the server sees it, when the path differs there (ClickHouse in a container,
+    /// or on another host sharing the folder). Default: the same path as --server-backup-path.
+    #[arg(long, value_name = "PATH")]
+    pub path_on_server: Option<String>,
+    /// Mode of the extracted files (default 0600: this user only). ClickHouse running as another
+    /// user needs its group to read them: 0640, with --dir-mode 0750. Ignored on Windows, where files
+    /// inherit the folder's ACL.
+    #[arg(long, value_name = "MODE")]
+    pub file_mode: Option<String>,
+    /// Mode of the extraction folders (default 0700), e.g. 0750.
+    #[arg(long, value_name = "MODE")]
+    pub dir_mode: Option<String>,
+    /// The whole restore of one package, every ClickHouse statement included, ends within this
+    /// many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    pub timeout: u64,
+}
+
+impl ClickHouseArgs {
+    fn modes(&self) -> Result<FileModes, Error> {
+        FileModes::parse(self.file_mode.as_deref(), self.dir_mode.as_deref())
+    }
+
+    /// The ClickHouse HTTP executor, with CLICKHOUSE_USER / CLICKHOUSE_PASSWORD from the environment
+    /// (never from argv); the password is registered with the output so no line can show it.
+    fn executor(&self, ui: &Ui) -> Result<HttpExecutor, Error> {
+        let credentials = ClickHouseCredentials::given_or_from_env(None, None);
+        ui.add_secrets(credentials.secrets());
+        let options = ClickHouseOptions { allow_insecure_http: self.allow_insecure_http, ..ClickHouseOptions::default() };
+        HttpExecutor::new(&self.clickhouse, credentials, &options)
+    }
+}
+
 pub struct RestoreOpts {
     pub package: PathBuf,
-    pub clickhouse: String,
+    pub clickhouse: ClickHouseArgs,
     pub target_name: Option<String>,
     pub storage_policy: Option<String>,
+    pub into_existing: bool,
     pub dry_run: bool,
     pub server_backup_path: Option<PathBuf>,
-    pub path_on_server: Option<String>,
-    pub timeout_secs: u64,
-}
-
-fn env_nonempty(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-/// The ClickHouse HTTP executor, with CLICKHOUSE_USER / CLICKHOUSE_PASSWORD from the environment
-/// (never from argv); the password is registered with the output so no line can show it.
-fn executor(ui: &Ui, url: &str) -> Result<HttpExecutor, Error> {
-    let password = env_nonempty("CLICKHOUSE_PASSWORD");
-    if let Some(p) = &password {
-        ui.add_secrets(vec![p.clone()]);
-    }
-    HttpExecutor::new(url, env_nonempty("CLICKHOUSE_USER"), password)
 }
 
 fn snake(value: impl serde::Serialize) -> String {
@@ -147,17 +178,19 @@ pub async fn restore(ui: &Ui, o: RestoreOpts) -> Result<u8, Error> {
         ));
     }
     let shown = o.package.display().to_string();
-    let exec = executor(ui, &o.clickhouse)?;
+    let exec = o.clickhouse.executor(ui)?;
     let request = RestoreRequest {
         package: o.package,
         target_name: o.target_name,
         storage_policy: o.storage_policy,
         dry_run: o.dry_run,
         server_backup_path: o.server_backup_path,
-        path_on_server: o.path_on_server,
-        timeout: Duration::from_secs(o.timeout_secs),
+        path_on_server: o.clickhouse.path_on_server.clone(),
+        into_existing: o.into_existing,
+        modes: o.clickhouse.modes()?,
+        timeout: Duration::from_secs(o.clickhouse.timeout),
     };
-    let mut on_step = |step| show_step(ui, &shown, &o.clickhouse, Some(o.dry_run), step);
+    let mut on_step = |step| show_step(ui, &shown, exec.url(), Some(o.dry_run), step);
     let report = restore_package(&exec, &request, &mut on_step).await?;
     if report.dry_run {
         return Ok(0);
@@ -171,29 +204,28 @@ pub async fn restore(ui: &Ui, o: RestoreOpts) -> Result<u8, Error> {
 
 pub struct TestRestoreOpts {
     pub packages: Vec<PathBuf>,
-    pub clickhouse: String,
+    pub clickhouse: ClickHouseArgs,
     pub prefix: String,
     pub keep: bool,
     pub storage_policy: Option<String>,
     pub server_backup_path: PathBuf,
-    pub path_on_server: Option<String>,
-    pub timeout_secs: u64,
 }
 
 pub async fn test_restore(ui: &Ui, o: TestRestoreOpts) -> Result<u8, Error> {
-    let exec = executor(ui, &o.clickhouse)?;
+    let exec = o.clickhouse.executor(ui)?;
     let options = TestRestoreOptions {
         prefix: o.prefix,
         keep: o.keep,
         storage_policy: o.storage_policy,
         server_backup_path: o.server_backup_path,
-        path_on_server: o.path_on_server,
-        timeout: Duration::from_secs(o.timeout_secs),
+        path_on_server: o.clickhouse.path_on_server.clone(),
+        modes: o.clickhouse.modes()?,
+        timeout: Duration::from_secs(o.clickhouse.timeout),
     };
     let mut code = 0u8;
     for path in &o.packages {
         let shown = path.display().to_string();
-        let mut on_step = |step| show_step(ui, &shown, &o.clickhouse, None, step);
+        let mut on_step = |step| show_step(ui, &shown, exec.url(), None, step);
         let r = test_restore_package(&exec, path, &options, &mut on_step).await;
         if let (Some(e), 0) = (&r.error, code) {
             code = crate::exit_code_of(e.kind);

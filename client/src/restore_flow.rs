@@ -6,10 +6,15 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use async_trait::async_trait;
+use mesbackup_core::file_modes::FileModes;
 use mesbackup_core::inspect::Inspection;
-use mesbackup_core::restore_plan::{plan_restore, quote_ident, PlanProblem, RestorePlan};
+use mesbackup_core::restore_plan::{
+    json_u64, plan_restore, quote_ident, quote_string, throwaway_database_name, PlanOptions, PlanProblem, RestorePlan,
+};
 use mesbackup_core::{Error, ErrorKind};
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::restore::{self, RestoreProgress, RowCheck, SqlExecutor};
 use crate::verify_file;
@@ -32,7 +37,13 @@ pub struct RestoreRequest {
     /// The same folder as the server sees it, when that differs (ClickHouse in a container, or on
     /// another host with the folder shared): the RESTORE statement names this path.
     pub path_on_server: Option<String>,
-    /// Give up following the restore after this long.
+    /// Restore into a database that already exists and is empty (`--into-existing`); without it an
+    /// existing target is refused. A restore never drops anything.
+    pub into_existing: bool,
+    /// Modes of the extracted files and folders (private by default; ClickHouse's group may need
+    /// 0640/0750).
+    pub modes: FileModes,
+    /// The whole restore, every ClickHouse statement included, ends within this.
     pub timeout: Duration,
 }
 
@@ -89,6 +100,47 @@ fn row_mismatch(checks: &[RowCheck]) -> Option<Error> {
     })
 }
 
+/// Every statement of one flow ends by the flow's deadline: a server that accepts and never answers
+/// cannot hold a restore (or a nightly job) forever. The inner executor may bound each statement
+/// more tightly (the HTTP executor's request timeout); a synchronous executor that blocks its thread
+/// (a Python callable) is only stopped between statements.
+struct Deadline<'a> {
+    exec: &'a dyn SqlExecutor,
+    at: Instant,
+    timeout: Duration,
+}
+
+impl Deadline<'_> {
+    fn left(&self) -> Duration {
+        self.at.saturating_duration_since(Instant::now())
+    }
+
+    fn expired(&self) -> Error {
+        Error::new(
+            ErrorKind::Timeout,
+            format!(
+                "ClickHouse did not finish within the restore's timeout ({} s); a statement already sent may still \
+                 run on the server (look at system.backups). Allow more time with --timeout.",
+                self.timeout.as_secs()
+            ),
+        )
+    }
+}
+
+#[async_trait]
+impl SqlExecutor for Deadline<'_> {
+    async fn query(&self, sql: &str) -> Result<Vec<Value>, Error> {
+        let left = self.left();
+        if left.is_zero() {
+            return Err(self.expired());
+        }
+        match tokio::time::timeout(left, self.exec.query(sql)).await {
+            Ok(result) => result,
+            Err(_) => Err(self.expired()),
+        }
+    }
+}
+
 /// Verifies `package` and returns what it holds; a damaged package is an error naming the files.
 fn verified_inspection(package: &Path) -> Result<(Inspection, u64), Error> {
     let started = Instant::now();
@@ -122,6 +174,7 @@ struct Extraction<'a> {
     backup_root: &'a str,
     dest: &'a Path,
     path_on_server: Option<&'a str>,
+    modes: FileModes,
 }
 
 /// Extracts, runs the restore statement and follows it to RESTORED; the extracted folder is removed
@@ -133,8 +186,8 @@ async fn extract_and_restore(
     timeout: Duration,
     on_step: &mut dyn FnMut(RestoreStep),
 ) -> Result<String, Error> {
-    let Extraction { package, backup_root, dest, path_on_server } = *x;
-    let (files, bytes) = restore::extract_backup_root(package, backup_root, dest)?;
+    let Extraction { package, backup_root, dest, path_on_server, modes } = *x;
+    let (files, bytes) = restore::extract_backup_root(package, backup_root, dest, modes)?;
     on_step(RestoreStep::Extracted { dir: absolute(dest), files, bytes });
     let run = async {
         let id = restore::start_restore(exec, &plan.sql(&server_view(dest, path_on_server))).await?;
@@ -146,7 +199,9 @@ async fn extract_and_restore(
                 on_step(RestoreStep::Restoring(p.clone()));
             }
         };
-        restore::follow_restore(exec, &id, FOLLOW_INTERVAL, timeout, &mut on_progress).await?;
+        restore::follow_restore(exec, &id, FOLLOW_INTERVAL, timeout, &mut on_progress)
+            .await
+            .map_err(|e| with_permission_hint(e, modes))?;
         Ok::<String, Error>(id)
     }
     .await;
@@ -159,6 +214,27 @@ async fn extract_and_restore(
     }
 }
 
+/// When the server could not read the extracted files, says why that is likely and what to do:
+/// they are private to this user by default.
+fn with_permission_hint(e: Error, modes: FileModes) -> Error {
+    let m = e.message.to_ascii_lowercase();
+    let denied = m.contains("permission denied") || m.contains("access denied") || m.contains("errno: 13");
+    if !denied || modes.file & 0o040 != 0 {
+        return e;
+    }
+    Error::new(
+        e.kind,
+        format!(
+            "{}. The extracted files are private to this user ({} files, {} folders): if ClickHouse runs as another \
+             user, let its group read them with --file-mode 0640 --dir-mode 0750, and give the server backup path \
+             to that group (chgrp clickhouse DIR; chmod g+s DIR).",
+            e.message,
+            modes.file_octal(),
+            modes.dir_octal()
+        ),
+    )
+}
+
 /// Restores one package: verify, plan against the target (problems are an `invalid_argument` error
 /// naming them, before anything runs), then unless `dry_run` extract, restore, follow and compare
 /// row counts. A row-count mismatch is in the report (`mismatch()`), not an error, so the caller can
@@ -169,6 +245,7 @@ pub async fn restore_package(
     on_step: &mut dyn FnMut(RestoreStep),
 ) -> Result<RestoreReport, Error> {
     let started = Instant::now();
+    let exec = &Deadline { exec, at: started + request.timeout, timeout: request.timeout };
     if !request.dry_run && request.server_backup_path.is_none() {
         return Err(Error::invalid_argument(
             "a restore needs a server backup path (a folder the server may read, under its backups.allowed_path), or a dry run",
@@ -179,13 +256,12 @@ pub async fn restore_package(
     on_step(RestoreStep::Verified { database: database.clone(), tables: inspection.tables, rows: inspection.rows });
 
     let facts = restore::target_facts(exec).await?;
-    let plan = plan_restore(
-        &inspection,
-        &database,
-        request.target_name.as_deref(),
-        request.storage_policy.as_deref(),
-        &facts,
-    );
+    let options = PlanOptions {
+        target_name: request.target_name.as_deref(),
+        storage_policy: request.storage_policy.as_deref(),
+        into_existing: request.into_existing,
+    };
+    let plan = plan_restore(&inspection, &database, options, &facts);
     let dest = request.server_backup_path.as_ref().map(|b| restore::unique_dir(b, &plan.target_database));
     let shown_path = dest
         .as_deref()
@@ -216,8 +292,9 @@ pub async fn restore_package(
             backup_root: &root,
             dest: &dest,
             path_on_server: request.path_on_server.as_deref(),
+            modes: request.modes,
         };
-        let id = extract_and_restore(exec, &x, &plan, request.timeout, on_step).await?;
+        let id = extract_and_restore(exec, &x, &plan, exec.left(), on_step).await?;
         report.operation_id = Some(id);
         report.tables = restore::compare_row_counts(exec, &plan.target_database, &plan.tables).await?;
         report.rows = report.tables.iter().filter_map(|c| c.actual).sum();
@@ -229,7 +306,8 @@ pub async fn restore_package(
 /// How `test-restore` treats every package.
 #[derive(Debug, Clone)]
 pub struct TestRestoreOptions {
-    /// Throwaway databases are called `<prefix><database>`.
+    /// Throwaway databases are called `<prefix><database>_<random>`, fresh for every package and
+    /// run; the prefix may not be empty.
     pub prefix: String,
     /// Keep the restored databases instead of dropping them.
     pub keep: bool,
@@ -237,6 +315,9 @@ pub struct TestRestoreOptions {
     pub server_backup_path: PathBuf,
     /// See [`RestoreRequest::path_on_server`].
     pub path_on_server: Option<String>,
+    /// See [`RestoreRequest::modes`].
+    pub modes: FileModes,
+    /// Each package's test ends within this.
     pub timeout: Duration,
 }
 
@@ -288,6 +369,37 @@ pub async fn test_restore_package(
     result
 }
 
+/// The UUID ClickHouse gave `database`, if it exists.
+async fn database_uuid(exec: &dyn SqlExecutor, database: &str) -> Result<Option<String>, Error> {
+    let sql = format!("SELECT toString(uuid) AS uuid FROM system.databases WHERE name = {}", quote_string(database));
+    let rows = exec.query(&sql).await?;
+    Ok(rows.first().and_then(|r| r.get("uuid")).and_then(|v| v.as_str().map(str::to_owned).or_else(|| json_u64(v).map(|n| n.to_string()))))
+}
+
+/// A short random tag that makes a throwaway name this run's own.
+fn run_suffix() -> String {
+    format!("{:08x}", crate::clock::random_seed() as u32)
+}
+
+/// Drops the throwaway database `target` only while it is still the one this run restored (same
+/// UUID): something else under that name, made after ours was dropped or renamed, is not ours.
+async fn drop_own_database(exec: &dyn SqlExecutor, target: &str, created_uuid: &str) -> Result<(), Error> {
+    match database_uuid(exec, target).await? {
+        Some(now) if now == created_uuid => {
+            exec.query(&format!("DROP DATABASE {} SYNC", quote_ident(target))).await?;
+            Ok(())
+        }
+        Some(other) => Err(Error::new(
+            ErrorKind::Integrity,
+            format!(
+                "the throwaway database '{target}' is no longer the one this run restored (UUID {other}, restored as \
+                 {created_uuid}): not dropped"
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 async fn test_one(
     exec: &dyn SqlExecutor,
     package: &Path,
@@ -295,17 +407,27 @@ async fn test_one(
     result: &mut TestRestoreResult,
     on_step: &mut dyn FnMut(RestoreStep),
 ) -> Result<(), Error> {
+    let started = Instant::now();
+    let exec = &Deadline { exec, at: started + o.timeout, timeout: o.timeout };
     let verified = verified_inspection(package);
     result.verified = Some(verified.is_ok());
     let (inspection, verify_ms) = verified?;
     result.verify_ms = Some(verify_ms);
     let database = restore::package_database(&inspection)?;
     on_step(RestoreStep::Verified { database: database.clone(), tables: inspection.tables, rows: inspection.rows });
-    let target = format!("{}{}", o.prefix, database);
+    let in_package: Vec<&str> = inspection.databases.iter().map(|d| d.name.as_str()).collect();
+    let target = throwaway_database_name(&o.prefix, &database, &run_suffix(), &in_package)?;
     result.database = Some(database.clone());
     result.target_database = Some(target.clone());
     let facts = restore::target_facts(exec).await?;
-    let plan = plan_restore(&inspection, &database, Some(&target), o.storage_policy.as_deref(), &facts);
+    if facts.database(&target).is_some() {
+        return Err(Error::invalid_argument(format!(
+            "the throwaway database '{target}' already exists on the target: it is not this run's, so test-restore \
+             neither restores into it nor drops it. Run again (a new name is drawn), or choose another --prefix."
+        )));
+    }
+    let options = PlanOptions { target_name: Some(&target), storage_policy: o.storage_policy.as_deref(), into_existing: false };
+    let plan = plan_restore(&inspection, &database, options, &facts);
     let dest = restore::unique_dir(&o.server_backup_path, &target);
     let on_server = o.path_on_server.as_deref();
     on_step(RestoreStep::Planned { plan: plan.clone(), sql: plan.sql(&server_view(&dest, on_server)) });
@@ -315,24 +437,38 @@ async fn test_one(
     }
     let restore_started = Instant::now();
     let root = inspection.backup_root.clone().unwrap_or_default();
-    let x = Extraction { package, backup_root: &root, dest: &dest, path_on_server: on_server };
-    let restored = extract_and_restore(exec, &x, &plan, o.timeout, on_step).await;
+    let x = Extraction { package, backup_root: &root, dest: &dest, path_on_server: on_server, modes: o.modes };
+    let restored = extract_and_restore(exec, &x, &plan, exec.left(), on_step).await;
     // A failed test leaves nothing behind: the extracted copy is only evidence of a bad package,
     // which the result already names.
     let _ = std::fs::remove_dir_all(&dest);
-    restored?;
+    if let Err(e) = restored {
+        // RESTORE ran with create_database = 'create', so a database under this fresh name was made
+        // by it; but it failed, and nothing proves which statement made what: it is left, named.
+        return Err(Error::new(
+            e.kind,
+            format!("{}; if the throwaway database '{target}' exists now, it may hold a partial restore: drop it by hand", e.message),
+        ));
+    }
     result.restore_ms = Some(restore_started.elapsed().as_millis() as u64);
+    let created_uuid = database_uuid(exec, &target).await;
     let checks = restore::compare_row_counts(exec, &target, &plan.tables).await;
+    let mut drop_error = None;
     if !o.keep {
-        let dropped = exec.query(&format!("DROP DATABASE IF EXISTS {} SYNC", quote_ident(&target))).await;
+        let dropped = match &created_uuid {
+            Ok(Some(uuid)) => drop_own_database(exec, &target, uuid).await,
+            Ok(None) => Err(Error::new(ErrorKind::UnexpectedResponse, format!("the restored database '{target}' is not listed in system.databases: nothing dropped"))),
+            Err(e) => Err(e.clone()),
+        };
         result.dropped = Some(dropped.is_ok());
+        drop_error = dropped.err();
     }
     let checks = checks?;
     result.tables_checked = Some(checks.len() as u64);
     result.rows_checked = Some(checks.iter().filter_map(|c| c.actual).sum());
     let mismatch = row_mismatch(&checks);
     result.tables = Some(checks);
-    match mismatch {
+    match mismatch.or(drop_error) {
         Some(e) => Err(e),
         None => Ok(()),
     }

@@ -6,8 +6,10 @@
 //! in WebAssembly and in a virtual-clock simulation.
 
 pub mod cityhash;
+pub mod clickhouse_url;
 pub mod content_disposition;
 pub mod credentials;
+pub mod entry_path;
 pub mod error;
 pub mod file_modes;
 pub mod guid;

@@ -135,6 +135,8 @@ pub enum ProblemKind {
     MissingDisk,
     /// The target database exists and holds tables.
     NonEmptyTarget,
+    /// The target database exists (empty) and the restore was not asked to go into an existing one.
+    ExistingTarget,
     /// The target name is a system database, or differs only in case from an existing one.
     NameClash,
 }
@@ -232,22 +234,69 @@ pub fn quote_string(value: &str) -> String {
     s
 }
 
+/// The prefix of `test-restore`'s throwaway databases unless another is given.
+pub const DEFAULT_THROWAWAY_PREFIX: &str = "mesbackup_testrestore_";
+
+/// The throwaway database one `test-restore` of one package restores into and drops:
+/// `<prefix><database>_<suffix>`, the suffix random per package and run, so that two runs, or a
+/// database somebody keeps under the old fixed name, never share it. The prefix is what tells an
+/// administrator (and [`is_throwaway`]) what the database is: it may not be empty, nor make the
+/// name equal to a database of the package.
+pub fn throwaway_database_name(
+    prefix: &str,
+    database: &str,
+    suffix: &str,
+    package_databases: &[&str],
+) -> Result<String, crate::Error> {
+    if prefix.trim().is_empty() {
+        return Err(crate::Error::invalid_argument(
+            "test-restore needs a non-empty --prefix for its throwaway databases (default mesbackup_testrestore_): \
+             without one, the throwaway database could be the production database, and test-restore drops it",
+        ));
+    }
+    if prefix.chars().any(|c| c.is_control() || c == '`') {
+        return Err(crate::Error::invalid_argument(format!(
+            "the --prefix {} holds characters a database name should not: use letters, digits and _",
+            crate::error::quote_untrusted(prefix, 60)
+        )));
+    }
+    let name = format!("{prefix}{database}_{suffix}");
+    if package_databases.iter().any(|d| d.eq_ignore_ascii_case(&name)) {
+        return Err(crate::Error::invalid_argument(format!(
+            "the throwaway database name '{name}' is a database of the package itself: choose another --prefix"
+        )));
+    }
+    Ok(name)
+}
+
+/// Whether `name` looks like a throwaway database of `test-restore` with `prefix`.
+pub fn is_throwaway(name: &str, prefix: &str) -> bool {
+    !prefix.is_empty() && name.starts_with(prefix)
+}
+
 const SYSTEM_DATABASES: [&str; 3] = ["system", "information_schema", "INFORMATION_SCHEMA"];
 
 fn bad_name(name: &str) -> bool {
     name.is_empty() || name.chars().any(|c| c.is_control())
 }
 
-/// Checks a restore of `database` (as named in the package) into the target described by `facts`,
-/// as `target_name` (`--as`) or under its own name, optionally overriding every table's storage
-/// policy (`--storage-policy`).
-pub fn plan_restore(
-    inspection: &Inspection,
-    database: &str,
-    target_name: Option<&str>,
-    storage_policy_override: Option<&str>,
-    facts: &TargetFacts,
-) -> RestorePlan {
+/// What the administrator asks of a restore, besides the package and the target's facts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PlanOptions<'a> {
+    /// Restore under this name (`--as`); the package's own name otherwise.
+    pub target_name: Option<&'a str>,
+    /// Restore every table with this storage policy (`--storage-policy`).
+    pub storage_policy: Option<&'a str>,
+    /// Restore into a database that already exists (it must still be empty: `--into-existing`).
+    /// Without it an existing target is refused, and RESTORE itself is told to create the
+    /// database (`create_database = 'create'`), so a database made by someone else between the
+    /// plan and the statement makes it fail instead of receiving the tables.
+    pub into_existing: bool,
+}
+
+/// Checks a restore of `database` (as named in the package) into the target described by `facts`.
+pub fn plan_restore(inspection: &Inspection, database: &str, options: PlanOptions<'_>, facts: &TargetFacts) -> RestorePlan {
+    let PlanOptions { target_name, storage_policy: storage_policy_override, into_existing } = options;
     let target = target_name.unwrap_or(database).to_owned();
     let mut plan = RestorePlan {
         source_database: database.to_owned(),
@@ -316,8 +365,17 @@ pub fn plan_restore(
                     existing.tables
                 ),
             );
-        } else {
+        } else if into_existing {
             plan.notes.push(format!("database '{target}' exists on the target and is empty: the tables are restored into it"));
+        } else {
+            problem(
+                ProblemKind::ExistingTarget,
+                &target,
+                vec![],
+                format!(
+                    "database '{target}' already exists on the target (empty): restore under another name with --as NAME, or into it with --into-existing"
+                ),
+            );
         }
     } else if let Some(other) = facts
         .databases
@@ -435,6 +493,10 @@ pub fn plan_restore(
         }
     }
 
+    if !into_existing {
+        plan.settings.push(("create_database".to_owned(), "create".to_owned()));
+    }
+
     plan.tables = db
         .tables
         .iter()
@@ -515,21 +577,20 @@ mod tests {
         }
     }
 
+    fn opts<'a>(target_name: Option<&'a str>, storage_policy: Option<&'a str>) -> PlanOptions<'a> {
+        PlanOptions { target_name, storage_policy, into_existing: false }
+    }
+
     #[test]
     fn clean_plan_and_sql() {
         let i = inspection(vec![table("A", None, None, 5)]);
-        let p = plan_restore(
-            &i,
-            "MESCDM",
-            Some("MESCDM_copy"),
-            None,
-            &facts(&["default"], &[("system", 100)]),
+        let p = plan_restore(&i, "MESCDM", opts(Some("MESCDM_copy"), None), &facts(&["default"], &[("system", 100)]),
         );
         assert!(p.is_ok(), "{:?}", p.problems);
         assert_eq!(p.tables, vec![("A".to_string(), 5)]);
         assert_eq!(
             p.sql("/srv/backups/x"),
-            "RESTORE DATABASE `MESCDM` AS `MESCDM_copy` FROM File('/srv/backups/x') ASYNC"
+            "RESTORE DATABASE `MESCDM` AS `MESCDM_copy` FROM File('/srv/backups/x') SETTINGS create_database = 'create' ASYNC"
         );
     }
 
@@ -539,7 +600,7 @@ mod tests {
             table("A", Some("hot_cold"), None, 5),
             table("B", None, None, 1),
         ]);
-        let p = plan_restore(&i, "MESCDM", None, None, &facts(&["default"], &[]));
+        let p = plan_restore(&i, "MESCDM", opts(None, None), &facts(&["default"], &[]));
         assert_eq!(p.problems.len(), 1);
         let pr = &p.problems[0];
         assert_eq!(pr.kind, ProblemKind::MissingPolicy);
@@ -551,20 +612,15 @@ mod tests {
             pr.message
         );
         // The override fixes it and shows up in the SQL.
-        let p = plan_restore(
-            &i,
-            "MESCDM",
-            None,
-            Some("default"),
-            &facts(&["default"], &[]),
+        let p = plan_restore(&i, "MESCDM", opts(None, Some("default")), &facts(&["default"], &[]),
         );
         assert!(p.is_ok());
         assert_eq!(
             p.sql("/b"),
-            "RESTORE DATABASE `MESCDM` FROM File('/b') SETTINGS storage_policy = 'default' ASYNC"
+            "RESTORE DATABASE `MESCDM` FROM File('/b') SETTINGS storage_policy = 'default', create_database = 'create' ASYNC"
         );
         // An override the target lacks is named too.
-        let p = plan_restore(&i, "MESCDM", None, Some("ssd"), &facts(&["default"], &[]));
+        let p = plan_restore(&i, "MESCDM", opts(None, Some("ssd")), &facts(&["default"], &[]));
         assert_eq!(p.problems[0].kind, ProblemKind::MissingPolicy);
         assert_eq!(p.problems[0].name, "ssd");
     }
@@ -572,7 +628,7 @@ mod tests {
     #[test]
     fn missing_disk() {
         let i = inspection(vec![table("A", None, Some("s3"), 5)]);
-        let p = plan_restore(&i, "MESCDM", None, None, &facts(&["default"], &[]));
+        let p = plan_restore(&i, "MESCDM", opts(None, None), &facts(&["default"], &[]));
         assert_eq!(p.problems.len(), 1);
         assert_eq!(p.problems[0].kind, ProblemKind::MissingDisk);
         assert_eq!(p.problems[0].name, "s3");
@@ -582,21 +638,47 @@ mod tests {
     fn target_database_checks() {
         let i = inspection(vec![table("A", None, None, 5)]);
         let f = facts(&["default"], &[("MESCDM", 3), ("Empty", 0), ("mixed", 1)]);
-        let p = plan_restore(&i, "MESCDM", None, None, &f);
+        let p = plan_restore(&i, "MESCDM", opts(None, None), &f);
         assert_eq!(p.problems[0].kind, ProblemKind::NonEmptyTarget);
         assert!(p.problems[0].message.contains("--as"));
-        let p = plan_restore(&i, "MESCDM", Some("Empty"), None, &f);
-        assert!(p.is_ok());
+        // An existing empty database: refused unless asked, then restored into without the
+        // create_database setting (the database is there by choice).
+        let p = plan_restore(&i, "MESCDM", opts(Some("Empty"), None), &f);
+        assert_eq!(p.problems[0].kind, ProblemKind::ExistingTarget);
+        assert!(p.problems[0].message.contains("--into-existing"), "{}", p.problems[0].message);
+        let into = PlanOptions { target_name: Some("Empty"), storage_policy: None, into_existing: true };
+        let p = plan_restore(&i, "MESCDM", into, &f);
+        assert!(p.is_ok(), "{:?}", p.problems);
         assert_eq!(p.notes.len(), 1);
-        let p = plan_restore(&i, "MESCDM", Some("MIXED"), None, &f);
+        assert!(!p.sql("/b").contains("create_database"), "{}", p.sql("/b"));
+        // --into-existing never makes a non-empty database acceptable.
+        let into = PlanOptions { target_name: None, storage_policy: None, into_existing: true };
+        assert_eq!(plan_restore(&i, "MESCDM", into, &f).problems[0].kind, ProblemKind::NonEmptyTarget);
+        let p = plan_restore(&i, "MESCDM", opts(Some("MIXED"), None), &f);
         assert_eq!(p.problems[0].kind, ProblemKind::NameClash);
-        let p = plan_restore(&i, "MESCDM", Some("system"), None, &f);
+        let p = plan_restore(&i, "MESCDM", opts(Some("system"), None), &f);
         assert_eq!(p.problems[0].kind, ProblemKind::NameClash);
-        let p = plan_restore(&i, "MESCDM", Some(""), None, &f);
+        let p = plan_restore(&i, "MESCDM", opts(Some(""), None), &f);
         assert_eq!(p.problems[0].kind, ProblemKind::InvalidName);
-        let p = plan_restore(&i, "NOPE", None, None, &f);
+        let p = plan_restore(&i, "NOPE", opts(None, None), &f);
         assert_eq!(p.problems[0].kind, ProblemKind::UnknownDatabase);
         assert!(p.problems[0].message.contains("MESCDM"));
+    }
+
+    #[test]
+    fn throwaway_names_are_unique_and_never_production() {
+        let n = throwaway_database_name(DEFAULT_THROWAWAY_PREFIX, "MESCDM", "1a2b3c4d", &["MESCDM"]).unwrap();
+        assert_eq!(n, "mesbackup_testrestore_MESCDM_1a2b3c4d");
+        assert!(is_throwaway(&n, DEFAULT_THROWAWAY_PREFIX));
+        for empty in ["", "  "] {
+            let e = throwaway_database_name(empty, "MESCDM", "1a2b3c4d", &["MESCDM"]).unwrap_err();
+            assert_eq!(e.kind, crate::ErrorKind::InvalidArgument);
+            assert!(e.message.contains("--prefix"), "{}", e.message);
+        }
+        assert!(throwaway_database_name("x`", "MESCDM", "s", &[]).is_err());
+        // A prefix that makes the name one of the package's databases.
+        assert!(throwaway_database_name("MES", "CDM", "s", &["MESCDM_s"]).is_err());
+        assert!(!is_throwaway("MESCDM", ""));
     }
 
     #[test]
@@ -604,16 +686,11 @@ mod tests {
         assert_eq!(quote_ident("a`b\\c"), "`a\\`b\\\\c`");
         assert_eq!(quote_string("it's\\"), "'it\\'s\\\\'");
         let i = inspection(vec![]);
-        let p = plan_restore(
-            &i,
-            "MESCDM",
-            Some("x` DROP"),
-            None,
-            &facts(&["default"], &[]),
+        let p = plan_restore(&i, "MESCDM", opts(Some("x` DROP"), None), &facts(&["default"], &[]),
         );
         assert_eq!(
             p.sql("/b'x"),
-            "RESTORE DATABASE `MESCDM` AS `x\\` DROP` FROM File('/b\\'x') ASYNC"
+            "RESTORE DATABASE `MESCDM` AS `x\\` DROP` FROM File('/b\\'x') SETTINGS create_database = 'create' ASYNC"
         );
     }
 
@@ -647,7 +724,7 @@ mod tests {
     fn fixture_with_and_without_default_policy() {
         let i = fixture_inspection();
         let good = facts(&["default"], &[("system", 130), ("default", 0)]);
-        let p = plan_restore(&i, "MESFIX", Some("MESFIX_restored"), None, &good);
+        let p = plan_restore(&i, "MESFIX", opts(Some("MESFIX_restored"), None), &good);
         assert!(p.is_ok(), "{:?}", p.problems);
         let mut rows: Vec<(String, u64)> = p.tables.clone();
         rows.sort();
@@ -661,13 +738,13 @@ mod tests {
             ]
         );
         let bad = facts(&["tiered"], &[]);
-        let p = plan_restore(&i, "MESFIX", None, None, &bad);
+        let p = plan_restore(&i, "MESFIX", opts(None, None), &bad);
         assert_eq!(p.problems.len(), 1);
         assert_eq!(p.problems[0].kind, ProblemKind::MissingPolicy);
         assert_eq!(p.problems[0].name, "default");
         assert!(p.problems[0]
             .tables
             .contains(&"MESFIX.ResourceStateHistory".to_string()));
-        assert!(plan_restore(&i, "MESFIX", None, Some("tiered"), &bad).is_ok());
+        assert!(plan_restore(&i, "MESFIX", opts(None, Some("tiered")), &bad).is_ok());
     }
 }

@@ -155,14 +155,7 @@ fn from_url(text: &str, url: &::url::Url) -> Result<EnvUrl, Error> {
         None => format!("{scheme}://{host}"),
     };
     let path = url.path().trim_end_matches('/');
-    let loopback = match url.host() {
-        Some(::url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(::url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(::url::Host::Ipv6(ip)) => {
-            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
-        None => false,
-    };
+    let loopback = is_loopback_host(url.host());
     Ok(EnvUrl {
         base: format!("{origin}{path}"),
         host,
@@ -170,6 +163,17 @@ fn from_url(text: &str, url: &::url::Url) -> Result<EnvUrl, Error> {
         https: scheme == "https",
         loopback,
     })
+}
+
+/// Whether traffic to `host` stays on this machine: `localhost`, 127.0.0.0/8, `::1` (also as an
+/// IPv4-mapped address).
+pub(crate) fn is_loopback_host(host: Option<::url::Host<&str>>) -> bool {
+    match host {
+        Some(::url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(::url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(::url::Host::Ipv6(ip)) => ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+        None => false,
+    }
 }
 
 fn missing_scheme(text: &str) -> Result<EnvUrl, Error> {

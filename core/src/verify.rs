@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::cityhash::{checksum_hex, city_hash128, ChainedChecksum};
+use crate::entry_path::{check_entry_path, PathFault};
 use crate::error::{quote_untrusted, Error, ErrorKind};
 use crate::zipstream::{EntryEnd, EntryHeader, ZipProblem, ZipStream, ZipSummary, ZipVisitor};
 
@@ -84,8 +85,16 @@ pub enum Problem {
     Truncated { detail: String },
     /// The package's SHA-256 differs from the expected one (the sidecar's).
     Sha256Mismatch { expected: String, actual: String },
-    /// An entry name that could write outside the extraction folder.
-    UnsafeName { entry: String },
+    /// A zip entry name that is not a plain relative path: extracting it could write outside the
+    /// extraction folder. `reason` says what is wrong.
+    UnsafeName { entry: String, reason: PathFault },
+    /// A file the manifest lists (its name or `data_file`) that is not a plain relative path: it
+    /// could make ClickHouse's RESTORE read outside the backup folder.
+    UnsafeManifestPath { file: String, reason: PathFault },
+    /// A zip entry that is a symbolic link, device, FIFO or socket, not a file or folder.
+    SpecialEntry { entry: String, detail: String },
+    /// A non-empty file the manifest lists without a checksum: nothing proves its content.
+    NoChecksum { file: String },
     /// The same name twice in the zip.
     DuplicateEntry { entry: String },
     /// Zip structure damage (bad signature, bad deflate stream, inconsistent end record).
@@ -124,7 +133,18 @@ impl Problem {
             Problem::Sha256Mismatch { expected, actual } => {
                 format!("the package's SHA-256 is {actual}, its sidecar says {expected}")
             }
-            Problem::UnsafeName { entry } => format!("zip entry {} has an unsafe path (absolute or '..')", q(entry)),
+            Problem::UnsafeName { entry, reason } => {
+                format!("zip entry {} is not a safe path: {}; it is never extracted", q(entry), reason.describe())
+            }
+            Problem::UnsafeManifestPath { file, reason } => {
+                format!("the backup manifest lists {}, not a safe path: {}", q(file), reason.describe())
+            }
+            Problem::SpecialEntry { entry, detail } => {
+                format!("zip entry {} is a {detail}, not a file: a ClickHouse backup holds only files and folders", q(entry))
+            }
+            Problem::NoChecksum { file } => {
+                format!("{} is listed in the backup manifest without a checksum: its content cannot be verified", q(file))
+            }
             Problem::DuplicateEntry { entry } => format!("zip entry {} appears more than once", q(entry)),
             Problem::Corrupt { detail } => format!("the zip structure is damaged: {detail}"),
             Problem::CentralDirectoryMismatch { entry, detail } => {
@@ -839,7 +859,8 @@ pub fn report(
                 actual,
                 against,
             },
-            ZipProblem::UnsafeName { entry } => Problem::UnsafeName { entry },
+            ZipProblem::UnsafeName { entry, reason } => Problem::UnsafeName { entry, reason },
+            ZipProblem::SpecialEntry { entry, detail } => Problem::SpecialEntry { entry, detail },
             ZipProblem::Unsupported { entry, detail } => Problem::Unsupported { entry, detail },
             ZipProblem::CentralDirectoryMismatch { entry, detail } => {
                 Problem::CentralDirectoryMismatch { entry, detail }
@@ -886,6 +907,13 @@ pub fn report(
             let (mut from_base, mut in_archive) = (0u64, 0u64);
             for f in &m.files {
                 listed.insert(f.name.as_str(), f);
+                // ClickHouse's RESTORE opens these paths under the backup folder: a name that climbs
+                // out of it is a problem even though nothing of ours extracts it.
+                for path in std::iter::once(&f.name).chain(f.data_file.iter().filter(|d| !d.is_empty())) {
+                    if let Err(reason) = check_entry_path(path) {
+                        problems.push(Problem::UnsafeManifestPath { file: path.clone(), reason });
+                    }
+                }
                 if f.archive_suffix.as_deref().is_some_and(|s| !s.is_empty()) {
                     in_archive += 1;
                     continue;
@@ -954,6 +982,8 @@ pub fn report(
                         actual: e.size,
                         against: "manifest".into(),
                     });
+                } else if f.checksum.is_none() {
+                    problems.push(Problem::NoChecksum { file: shown });
                 } else if let Some(sum) = f.checksum {
                     if sum != e.checksum {
                         problems.push(Problem::ChecksumMismatch {

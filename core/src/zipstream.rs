@@ -26,6 +26,8 @@ use miniz_oxide::inflate::core::{decompress, inflate_flags, DecompressorOxide};
 use miniz_oxide::inflate::TINFLStatus;
 use serde::{Deserialize, Serialize};
 
+use crate::entry_path::{check_entry_path, PathFault};
+
 const SIG_LOCAL: u32 = 0x0403_4b50;
 const SIG_CENTRAL: u32 = 0x0201_4b50;
 const SIG_DESCRIPTOR: u32 = 0x0807_4b50;
@@ -57,9 +59,9 @@ pub struct EntryHeader {
     pub flags: u16,
     /// Offset of the local header in the archive.
     pub offset: u64,
-    /// True when the name is absolute or climbs out of the extraction folder (`..`): such an
+    /// Why the name is not a plain relative path ([`crate::entry_path`]), if it is not: such an
     /// entry is reported and must never be extracted.
-    pub unsafe_name: bool,
+    pub path_fault: Option<PathFault>,
 }
 
 /// An entry once all its bytes went by.
@@ -95,8 +97,12 @@ pub enum ZipProblem {
         actual: u64,
         against: String,
     },
-    /// Absolute path, drive letter, `..` component or NUL in the name.
-    UnsafeName { entry: String },
+    /// A name that is not a plain relative path: absolute, `..`, an empty component, `\\`, `:`,
+    /// a control character, a Windows device name... (`reason` says which).
+    UnsafeName { entry: String, reason: PathFault },
+    /// The central directory says the entry is not a regular file or folder (a symbolic link, a
+    /// device, a FIFO): a ClickHouse backup holds none, and extracting one could redirect writes.
+    SpecialEntry { entry: String, detail: String },
     /// Encryption or a compression method other than stored/deflated.
     Unsupported { entry: String, detail: String },
     /// The central directory disagrees with the entries that were in the stream.
@@ -238,19 +244,30 @@ fn u64_at(d: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(b)
 }
 
-/// True when extracting `name` could write outside the target folder.
-pub fn is_unsafe_name(name: &str) -> bool {
-    if name.is_empty() || name.contains('\0') {
-        return true;
+/// What the central directory's "version made by" and external attributes say an entry is, when
+/// it is neither a regular file nor a folder: `Some("symbolic link")`, a device, a FIFO, a socket.
+fn special_entry_kind(version_made_by: u16, external_attributes: u32) -> Option<&'static str> {
+    const HOST_MSDOS: u16 = 0;
+    const HOST_UNIX: u16 = 3;
+    const HOST_NTFS: u16 = 10;
+    const HOST_VFAT: u16 = 14;
+    const HOST_OSX: u16 = 19;
+    const REPARSE_POINT: u32 = 0x400;
+    match version_made_by >> 8 {
+        HOST_UNIX | HOST_OSX => match (external_attributes >> 16) & 0o170_000 {
+            0 | 0o100_000 | 0o040_000 => None,
+            0o120_000 => Some("symbolic link"),
+            0o020_000 => Some("character device"),
+            0o060_000 => Some("block device"),
+            0o010_000 => Some("FIFO"),
+            0o140_000 => Some("socket"),
+            _ => Some("special file"),
+        },
+        HOST_MSDOS | HOST_NTFS | HOST_VFAT if external_attributes & REPARSE_POINT != 0 => {
+            Some("reparse point (a symbolic link or junction)")
+        }
+        _ => None,
     }
-    if name.starts_with('/') || name.starts_with('\\') {
-        return true;
-    }
-    let b = name.as_bytes();
-    if b.len() >= 2 && b[1] == b':' && b[0].is_ascii_alphabetic() {
-        return true;
-    }
-    name.split(['/', '\\']).any(|c| c == "..")
 }
 
 /// Finds the next position `>= from` where a zip record signature ("PK" + one of the record
@@ -629,18 +646,19 @@ impl ZipStream {
             }
         }
         let index = self.seen.len();
-        let unsafe_name = is_unsafe_name(&name);
+        let path_fault = check_entry_path(&name).err();
         let header = EntryHeader {
             index,
             name: name.clone(),
             method,
             flags,
             offset: self.offset,
-            unsafe_name,
+            path_fault,
         };
-        if unsafe_name {
+        if let Some(reason) = path_fault {
             v.problem(ZipProblem::UnsafeName {
                 entry: name.clone(),
+                reason,
             });
         }
         self.by_offset.insert(self.offset, index);
@@ -981,6 +999,12 @@ impl ZipStream {
         let mut usize_ = u64::from(u32_at(d, 24));
         let mut offset = u64::from(u32_at(d, 42));
         let name = String::from_utf8_lossy(&d[46..46 + name_len]).into_owned();
+        if let Some(kind) = special_entry_kind(u16_at(d, 4), u32_at(d, 38)) {
+            v.problem(ZipProblem::SpecialEntry {
+                entry: name.clone(),
+                detail: kind.to_owned(),
+            });
+        }
         if let Some(z) = find_extra(&d[46 + name_len..46 + name_len + extra_len], 0x0001) {
             let mut fields = z.chunks_exact(8).map(|c| u64_at(c, 0));
             if usize_ == 0xFFFF_FFFF {
@@ -1113,29 +1137,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn unsafe_names() {
-        for bad in [
-            "",
-            "/etc/passwd",
-            "\\x",
-            "C:\\x",
-            "c:x",
-            "a/../../b",
-            "..",
-            "a\\..\\b",
-            "a\0b",
-        ] {
-            assert!(is_unsafe_name(bad), "{bad:?}");
-        }
-        for good in [
-            "a",
-            "data/MES/t/all_1_1_0/data.bin",
-            ".backup",
-            "a..b/c..",
-            "x/./y",
-        ] {
-            assert!(!is_unsafe_name(good), "{good:?}");
-        }
+    fn special_entries_from_the_central_directory() {
+        let unix = 3 << 8;
+        assert_eq!(special_entry_kind(unix, 0o120_777 << 16), Some("symbolic link"));
+        assert_eq!(special_entry_kind(unix, 0o100_644 << 16), None);
+        assert_eq!(special_entry_kind(unix, 0o040_755 << 16), None);
+        assert_eq!(special_entry_kind(unix, 0), None, "no mode recorded");
+        assert_eq!(special_entry_kind(unix, 0o010_644 << 16), Some("FIFO"));
+        assert_eq!(special_entry_kind(19 << 8, 0o120_755 << 16), Some("symbolic link"));
+        assert!(special_entry_kind(10 << 8, 0x400).is_some(), "NTFS reparse point");
+        assert_eq!(special_entry_kind(0, 0x20), None, "MS-DOS archive bit");
+        assert_eq!(special_entry_kind(0x0b << 8, 0o120_777 << 16), None, "another host's bits mean nothing");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use mesbackup_core::entry_path::PathFault;
 use mesbackup_core::inspect::{Inspection, Inspector};
 use mesbackup_core::verify::{verify_bytes, Problem, Verifier, VerifyOptions, VerifyReport};
 use mesbackup_core::zipstream::{EntryEnd, EntryHeader, ZipProblem, ZipStream, ZipVisitor};
@@ -241,6 +242,9 @@ fn kinds(r: &VerifyReport) -> Vec<&'static str> {
             Problem::Truncated { .. } => "truncated",
             Problem::Sha256Mismatch { .. } => "sha256_mismatch",
             Problem::UnsafeName { .. } => "unsafe_name",
+            Problem::UnsafeManifestPath { .. } => "unsafe_manifest_path",
+            Problem::SpecialEntry { .. } => "special_entry",
+            Problem::NoChecksum { .. } => "no_checksum",
             Problem::DuplicateEntry { .. } => "duplicate_entry",
             Problem::Corrupt { .. } => "corrupt",
             Problem::CentralDirectoryMismatch { .. } => "central_directory_mismatch",
@@ -721,4 +725,80 @@ fn reader_events_match_the_central_directory() {
     assert!(c.ends.iter().all(|e| e.crc_ok && e.compressed_size > 0));
     let sizes: BTreeMap<_, _> = c.ends.iter().map(|e| (e.name.clone(), e.size)).collect();
     assert_eq!(sizes.len(), c.entries.len());
+}
+
+/// Sets the central-directory external attributes of `entry` (a Unix mode in the high 16 bits),
+/// and says the entry was made on Unix.
+fn mark_central(zip: &mut [u8], entry: &str, unix_mode: u32) {
+    let name = entry.as_bytes();
+    let mut i = 0;
+    while i + 46 <= zip.len() {
+        if zip[i..i + 4] == 0x0201_4b50u32.to_le_bytes() {
+            let n = u16::from_le_bytes([zip[i + 28], zip[i + 29]]) as usize;
+            if zip.get(i + 46..i + 46 + n) == Some(name) {
+                zip[i + 5] = 3;
+                zip[i + 38..i + 42].copy_from_slice(&(unix_mode << 16).to_le_bytes());
+                return;
+            }
+        }
+        i += 1;
+    }
+    panic!("{entry} not in the central directory");
+}
+
+#[test]
+fn entries_that_would_escape_or_go_unproven_are_problems() {
+    let base = read_entries(&fixture("mesfix_stored.zip"));
+    let manifest_name = "MESFIX_backup/.backup";
+    let manifest = String::from_utf8(base.iter().find(|(n, _)| n == manifest_name).unwrap().1.clone()).unwrap();
+    // The attack that motivated the rule: an entry whose path, once the root is stripped, is
+    // absolute, listed in the manifest by name and size only.
+    let cases: &[(&str, &str, &str)] = &[
+        ("MESFIX_backup//tmp/x", "/tmp/x", "unsafe_name"),
+        ("MESFIX_backup/..\\x", "..\\x", "unsafe_name"),
+        ("MESFIX_backup/C:/x", "C:/x", "unsafe_name"),
+        ("MESFIX_backup/data/AUX", "data/AUX", "unsafe_name"),
+        ("MESFIX_backup/data/unproven.bin", "data/unproven.bin", "no_checksum"),
+    ];
+    for (entry, listed, kind) in cases {
+        let mut entries = base.clone();
+        let text = manifest.replace("</contents>", &format!("<file><name>{listed}</name><size>5</size></file></contents>"));
+        for (n, d) in entries.iter_mut() {
+            if n == manifest_name {
+                *d = text.clone().into_bytes();
+            }
+        }
+        entries.push((entry.to_string(), b"pwned".to_vec()));
+        for layout in all_layouts() {
+            let r = verify(&write_zip(&entries, layout));
+            assert!(!r.ok(), "{entry} {layout:?}");
+            assert!(kinds(&r).contains(kind), "{entry} {layout:?}: {:#?}", r.problems);
+        }
+    }
+    // A manifest name that climbs out, without any entry.
+    let mut entries = base.clone();
+    let text = manifest.replace("</contents>", "<file><name>../../etc/passwd</name><size>5</size><checksum>00000000000000000000000000000001</checksum></file></contents>");
+    for (n, d) in entries.iter_mut() {
+        if n == manifest_name {
+            *d = text.clone().into_bytes();
+        }
+    }
+    let r = verify(&write_zip(&entries, all_layouts()[0]));
+    assert!(kinds(&r).contains(&"unsafe_manifest_path"), "{:#?}", r.problems);
+    assert!(r.problems.iter().any(|p| matches!(p, Problem::UnsafeManifestPath { reason: PathFault::ParentFolder, .. })));
+}
+
+#[test]
+fn a_symbolic_link_entry_is_a_problem() {
+    let mut entries = read_entries(&fixture("mesfix_stored.zip"));
+    entries.push(("MESFIX_backup/data/link".to_owned(), b"/etc".to_vec()));
+    let mut zip = write_zip(&entries, all_layouts()[0]);
+    assert!(verify(&zip).problems.iter().all(|p| !matches!(p, Problem::SpecialEntry { .. })));
+    mark_central(&mut zip, "MESFIX_backup/data/link", 0o120_777);
+    let r = verify(&zip);
+    assert!(
+        r.problems.iter().any(|p| matches!(p, Problem::SpecialEntry { entry, detail } if entry == "MESFIX_backup/data/link" && detail == "symbolic link")),
+        "{:#?}",
+        r.problems
+    );
 }

@@ -11,7 +11,7 @@ cd "$root"
 
 venv="${CARGO_TARGET_DIR:-$root/target}/venv-chdb"
 echo "--- chdb-core venv ($venv)"
-ensure_chdb_venv "$venv" jsonschema
+ensure_chdb_venv "$venv" jsonschema pytest
 py="$venv/bin/python"
 validate() { # validate FILE...: every line is an event of cli/events.schema.json
   "$py" - "$@" <<'PY'
@@ -153,16 +153,20 @@ set -e
 [ "$rc" -eq 11 ] || { cat "$work/tr.json"; echo "expected exit 11, got $rc"; exit 1; }
 validate "$work/tr.json"
 "$py" - "$work/tr.json" "$url" <<'PY'
-import json, sys, urllib.request
+import json, re, sys, urllib.request
 ev = [json.loads(l) for l in open(sys.argv[1]) if json.loads(l)["event"] == "test_restore"]
 assert [e["ok"] for e in ev] == [True, True, False], ev
 for e in ev[:2]:
-    assert e["target_database"] == "mesbackup_testrestore_MESFIX" and e["dropped"] and e["tables_checked"] == 4 and e["rows_checked"] == 4335, e
+    assert re.fullmatch(r"mesbackup_testrestore_MESFIX_[0-9a-f]{8}", e["target_database"]), e
+    assert e["dropped"] and e["tables_checked"] == 4 and e["rows_checked"] == 4335, e
 assert ev[2]["error"]["kind"] == "integrity" and "MESFIX_backup/data/" in ev[2]["error"]["message"], ev[2]
 r = urllib.request.urlopen(urllib.request.Request(sys.argv[2] + "?default_format=JSONEachRow", data=b"SELECT name FROM system.databases"))
 names = [json.loads(l)["name"] for l in r.read().decode().splitlines() if l.strip()]
-assert "mesbackup_testrestore_MESFIX" not in names, names
+assert not [n for n in names if n.startswith("mesbackup_testrestore_")], names
 print("ok: test-restore results", [(e["path"].rsplit("/", 1)[-1], e["ok"]) for e in ev])
 PY
 [ -z "$(ls -A "$work/allowed")" ] || { ls "$work/allowed"; echo "extracted folders left behind"; exit 1; }
+echo "--- restore safety (tests/e2e/test_restore_safety.py): hostile packages, existing databases, redirects,"
+echo "    a silent server, plain http, URL credentials, extracted file modes"
+MESBACKUP_BIN="$bin" "$py" -m pytest -q -p no:cacheprovider tests/e2e/test_restore_safety.py
 echo "60-restore: all passed"

@@ -92,11 +92,15 @@ def restore(
     executor: Optional[SqlExecutor] = None,
     user: Optional[str] = None,
     password: Optional[str] = None,
+    allow_insecure_http: bool = False,
     target: Optional[str] = None,
     storage_policy: Optional[str] = None,
+    into_existing: bool = False,
     dry_run: bool = False,
     server_backup_path: Optional[PathLike] = None,
     path_on_server: Optional[str] = None,
+    file_mode: Optional[str] = None,
+    dir_mode: Optional[str] = None,
     timeout: Seconds = 3600,
     on_step: Optional[RestoreStepCallback] = None,
 ) -> RestoreResult:
@@ -109,18 +113,29 @@ def restore(
     table's row count with the package (a difference raises :class:`Integrity` with ``.result``).
     ``storage_policy`` restores every table with that policy instead of its own. ``path_on_server``
     is the same folder as ``server_backup_path`` as the server sees it, when that path differs there
-    (ClickHouse in a container, or on another host sharing the folder)."""
+    (ClickHouse in a container, or on another host sharing the folder).
+
+    Safe by default: an existing target database is refused unless ``into_existing`` (it must be
+    empty; a restore never drops anything); extraction refuses any entry that could leave its folder
+    and writes files ``0600`` in folders ``0700`` (``file_mode="0640", dir_mode="0750"`` lets
+    ClickHouse's group read them; ignored on Windows, where files inherit the folder's ACL);
+    ``clickhouse`` must be https, or on this machine, unless ``allow_insecure_http``; credentials in
+    the URL are refused, redirects are not followed, and the whole restore ends within ``timeout``."""
     raw = _mesbackup._restore(
         os.fspath(package),
         executor=executor,
         clickhouse=clickhouse,
         user=user,
         password=password,
+        allow_insecure_http=allow_insecure_http,
         target_name=target,
         storage_policy=storage_policy,
+        into_existing=into_existing,
         dry_run=dry_run,
         server_backup_path=None if server_backup_path is None else os.fspath(server_backup_path),
         path_on_server=path_on_server,
+        file_mode=file_mode,
+        dir_mode=dir_mode,
         timeout_s=_seconds(timeout),
         on_step=on_step,
     )
@@ -184,18 +199,23 @@ def test_restore(
     executor: Optional[SqlExecutor] = None,
     user: Optional[str] = None,
     password: Optional[str] = None,
+    allow_insecure_http: bool = False,
     prefix: str = "mesbackup_testrestore_",
     keep: bool = False,
     storage_policy: Optional[str] = None,
     path_on_server: Optional[str] = None,
+    file_mode: Optional[str] = None,
+    dir_mode: Optional[str] = None,
     timeout: Seconds = 3600,
     on_step: Optional[RestoreStepCallback] = None,
     on_result: Optional[Callable[[TestRestoreResult], object]] = None,
 ) -> List[TestRestoreResult]:
     """What dbatools' ``Test-DbaLastBackup`` is to SQL Server: for each package, verify, restore
-    into a throwaway database ``<prefix><database>``, compare every table's row count with the
-    package, and drop it (unless ``keep``). Failures are results (``ok=False``, ``error``), not
-    exceptions; ``on_result`` receives each result as soon as its package is done."""
+    into a throwaway database ``<prefix><database>_<random>`` (fresh for every package and call; an
+    empty ``prefix`` or a name that already exists is refused), compare every table's row count
+    with the package, and drop it (unless ``keep``), only if it is still the database this call
+    restored (same UUID). Failures are results (``ok=False``, ``error``), not exceptions;
+    ``on_result`` receives each result as soon as its package is done."""
     if isinstance(packages, (str, os.PathLike)):
         packages = [packages]
     results: List[TestRestoreResult] = []
@@ -207,10 +227,13 @@ def test_restore(
             clickhouse=clickhouse,
             user=user,
             password=password,
+            allow_insecure_http=allow_insecure_http,
             prefix=prefix,
             keep=keep,
             storage_policy=storage_policy,
             path_on_server=path_on_server,
+            file_mode=file_mode,
+            dir_mode=dir_mode,
             timeout_s=_seconds(timeout),
             on_step=on_step,
         )

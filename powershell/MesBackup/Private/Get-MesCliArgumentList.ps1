@@ -48,6 +48,7 @@ function Get-MesCliArgumentList {
         [string]$ServerBackupPath,
         [string]$PathOnServer,
         [switch]$DryRun,
+        [switch]$IntoExisting,
         [string]$Prefix,
         [switch]$Keep,
         [Nullable[int]]$TimeoutSeconds
@@ -143,6 +144,9 @@ function Get-MesCliArgumentList {
     }
     if ($DryRun) {
         $list.Add('--dry-run')
+    }
+    if ($IntoExisting) {
+        $list.Add('--into-existing')
     }
     if ($Prefix) {
         $list.Add('--prefix')

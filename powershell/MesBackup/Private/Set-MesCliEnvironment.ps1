@@ -180,4 +180,9 @@ function Assert-MesClickHouseUrl {
         $record = New-MesErrorRecord -Kind 'invalid_argument' -Message '-ClickHouseUrl carries credentials (user:password@): pass them with -ClickHouseCredential, or $env:CLICKHOUSE_USER and $env:CLICKHOUSE_PASSWORD, never in the URL.'
         $Cmdlet.ThrowTerminatingError($record)
     }
+    if ($uri.Query -or $uri.Fragment) {
+        # ClickHouse accepts ?user=...&password=...: a query is refused whole, and never repeated.
+        $record = New-MesErrorRecord -Kind 'invalid_argument' -Message '-ClickHouseUrl has a query or fragment (?... or #...), where ClickHouse also accepts user= and password=: pass only the address (scheme://host:port) and the credentials with -ClickHouseCredential.'
+        $Cmdlet.ThrowTerminatingError($record)
+    }
 }

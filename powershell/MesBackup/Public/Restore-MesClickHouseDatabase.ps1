@@ -48,16 +48,27 @@ function Restore-MesClickHouseDatabase {
     .PARAMETER StoragePolicy
     Restore every table with this storage policy (for a target without the package's policies).
 
+    .PARAMETER IntoExisting
+    Restore into a database that already exists on the target and is empty. Without it an existing
+    target database is refused (a problem of the plan); with it a non-empty one still is. A restore
+    never drops anything.
+
+    .PARAMETER AllowInsecureHttp
+    Allow a plain http:// ClickHouse URL to another machine: its password and the restored data then
+    cross the network in clear text. https:// and http:// on this machine need no switch.
+
     .PARAMETER ServerBackupPath
     A folder the server can read (under its backups.allowed_path), written from this machine.
-    Required unless -WhatIf. The extracted files are removed afterwards.
+    Required unless -WhatIf. The extracted files are private to this user (0600 in 0700 folders) and
+    are removed afterwards; an entry of the package that would leave the folder is refused.
 
     .PARAMETER PathOnServer
     The same folder as the ClickHouse server sees it, when the path differs there (ClickHouse in a
     container, or on another host sharing the folder). Default: the same path as -ServerBackupPath.
 
     .PARAMETER TimeoutSeconds
-    Give up following the restore after this many seconds (the tool's default: 3600).
+    The whole restore, every ClickHouse statement included, ends within this many seconds (the tool's
+    default: 3600); a server that accepts and never answers cannot hold it longer.
 
     .PARAMETER CliPath
     The mesbackup binary, or the folder that holds it.
@@ -119,6 +130,10 @@ function Restore-MesClickHouseDatabase {
         [ValidateNotNullOrEmpty()]
         [string]$StoragePolicy,
 
+        [switch]$IntoExisting,
+
+        [switch]$AllowInsecureHttp,
+
         [ValidateNotNullOrEmpty()]
         [string]$ServerBackupPath,
 
@@ -156,6 +171,8 @@ function Restore-MesClickHouseDatabase {
             StoragePolicy  = $StoragePolicy
             PathOnServer   = $PathOnServer
             TimeoutSeconds = $timeout
+            IntoExisting   = $IntoExisting
+            AllowInsecureHttp = $AllowInsecureHttp
         }
         if ($PSCmdlet.ShouldProcess(('{0} on {1}' -f $targetName, $ClickHouseUrl), ('Restore ClickHouse database from {0} (creates the database)' -f $package))) {
             if (-not $serverPath) {

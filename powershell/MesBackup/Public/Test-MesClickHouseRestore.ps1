@@ -7,9 +7,10 @@ function Test-MesClickHouseRestore {
     .DESCRIPTION
     Runs `mesbackup test-restore`, the counterpart of dbatools' Test-DbaLastBackup for the ClickHouse
     packages of an MES. For each package: verify it (zip CRCs, manifest, part checksums), plan the
-    restore against the target, restore it as <Prefix><database> (default prefix
-    mesbackup_testrestore_), compare every table's row count with the package, and drop the database
-    again (unless -Keep).
+    restore against the target, restore it as <Prefix><database>_<random> (default prefix
+    mesbackup_testrestore_; a fresh name for every package and run, refused if it exists), compare
+    every table's row count with the package, and drop the database again (unless -Keep), only while
+    it is still the one this run restored (same UUID). Databases it did not create are never touched.
 
     Returns one MesBackup.TestRestoreResult per package as soon as the tool has finished it: Path, Ok,
     Verified, Database, TargetDatabase, TablesChecked, RowsChecked, Dropped, Tables, Problems, Error
@@ -42,7 +43,12 @@ function Test-MesClickHouseRestore {
     are used if set.
 
     .PARAMETER Prefix
-    Prefix of the throwaway database names (the tool's default: mesbackup_testrestore_).
+    Prefix of the throwaway database names (the tool's default: mesbackup_testrestore_); it may not
+    be empty.
+
+    .PARAMETER AllowInsecureHttp
+    Allow a plain http:// ClickHouse URL to another machine: its password and the restored data then
+    cross the network in clear text.
 
     .PARAMETER Keep
     Keep the restored databases instead of dropping them.
@@ -51,7 +57,8 @@ function Test-MesClickHouseRestore {
     Restore every table with this storage policy.
 
     .PARAMETER TimeoutSeconds
-    Give up following one restore after this many seconds (the tool's default: 3600).
+    Each package's test, every ClickHouse statement included, ends within this many seconds (the
+    tool's default: 3600).
 
     .PARAMETER CliPath
     The mesbackup binary, or the folder that holds it.
@@ -117,6 +124,8 @@ function Test-MesClickHouseRestore {
 
         [switch]$Keep,
 
+        [switch]$AllowInsecureHttp,
+
         [ValidateNotNullOrEmpty()]
         [string]$StoragePolicy,
 
@@ -149,7 +158,7 @@ function Test-MesClickHouseRestore {
         if ($packages.Count -eq 0) {
             return
         }
-        $argumentList = Get-MesCliArgumentList -Command 'test-restore' -Operand $packages -ClickHouseUrl $ClickHouseUrl -ServerBackupPath $serverPath -PathOnServer $PathOnServer -Prefix $Prefix -Keep:$Keep -StoragePolicy $StoragePolicy -TimeoutSeconds $timeout
+        $argumentList = Get-MesCliArgumentList -Command 'test-restore' -Operand $packages -ClickHouseUrl $ClickHouseUrl -ServerBackupPath $serverPath -PathOnServer $PathOnServer -Prefix $Prefix -Keep:$Keep -StoragePolicy $StoragePolicy -TimeoutSeconds $timeout -AllowInsecureHttp:$AllowInsecureHttp
         $state = @{}
         $answered = @{}
         $commandFailures = New-Object -TypeName 'System.Collections.Generic.List[object]'
