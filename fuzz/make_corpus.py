@@ -14,6 +14,7 @@ Seeds are small (KBs) and valid, so the fuzzer starts deep inside each format:
   The first byte of these inputs is the chunking plan (see `chunks` in fuzz/src/lib.rs).
 - manifest: that package's real `.backup`, and one with every optional field.
 - part_checksums: real checksums.txt files (ZSTD blocks, as the engine writes them).
+- entry_path: the package's paths, and the hostile ones of issue 13 (`R//etc/x`, `..`, `C:x`...).
 - content_disposition, response, naming: header values, HTTP answers ("STATUS\\nName: value\\n\\n
   body"), file names: the ones the MES sends, and the hostile ones the code must refuse.
 """
@@ -208,6 +209,14 @@ def main():
         "Cmf.ClickHouse.FullBackup.DWH.zip\nMESCDM\nMESODS.zip.part\n.hidden",
     ]):
         write("naming", f"folder_{i}", listing.encode())
+
+    # --- entry_path: one path per line (the whole input is also one path).
+    write("entry_path", "package_paths", "\n".join(
+        n for n, _ in package[:6] + [("MESFIX_backup/data/", b"")]).encode())
+    write("entry_path", "hostile_paths", "\n".join([
+        "R//etc/x", "../x", "a/../../b", "/abs", "R/\\x", "C:x", "a/CON.txt/b", "nul", "a/b. ",
+        "x/\x07y", "a/./b", "COM\u00b9", "dir//", "",
+    ]).encode())
 
 
 if __name__ == "__main__":

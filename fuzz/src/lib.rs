@@ -27,8 +27,9 @@ use mesbackup_core::verify::{
     decompress_blocks, parse_manifest, parse_part_checksums, report, Manifest, PartChecksum,
     Verifier, VerifyOptions,
 };
+use mesbackup_core::entry_path::{check_entry_path, entry_components};
 use mesbackup_core::zipstream::{
-    is_unsafe_name, EntryEnd, EntryHeader, ZipProblem, ZipStream, ZipSummary, ZipVisitor,
+    EntryEnd, EntryHeader, ZipProblem, ZipStream, ZipSummary, ZipVisitor,
 };
 use mesbackup_core::ErrorKind;
 use sha2::{Digest, Sha256};
@@ -42,6 +43,7 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("content_disposition", content_disposition),
     ("response", response),
     ("naming", naming),
+    ("entry_path", entry_path),
 ];
 
 /// Text shown to a user (error messages, notes) must not carry raw control characters: a hostile
@@ -124,11 +126,11 @@ impl ZipVisitor for ZipLog {
         if let Some((open, _, _)) = &self.open {
             panic!("entry {:?} starts inside entry {:?}", h.name, open.name);
         }
-        assert_eq!(h.unsafe_name, is_unsafe_name(&h.name), "unsafe_name of {:?}", h.name);
-        if h.unsafe_name {
+        assert_eq!(h.path_fault, check_entry_path(&h.name).err(), "path_fault of {:?}", h.name);
+        if let Some(fault) = h.path_fault {
             assert!(
-                matches!(self.events.last(), Some(ZipEvent::Problem(ZipProblem::UnsafeName { entry })) if *entry == h.name),
-                "unsafe entry {:?} started without an UnsafeName problem",
+                matches!(self.events.last(), Some(ZipEvent::Problem(ZipProblem::UnsafeName { entry, reason })) if *entry == h.name && *reason == fault),
+                "unsafe entry {:?} started without its UnsafeName problem",
                 h.name
             );
         }
@@ -275,8 +277,23 @@ pub fn verifier(data: &[u8]) {
         let summary = contents.summary.as_ref().expect("finish sets the summary");
         assert!(summary.complete && !summary.failed, "OK but incomplete: {summary:?}");
         assert!(contents.duplicates.is_empty(), "OK with duplicates");
+        // Nothing that extraction would write can leave its folder (issue 13): every entry, and
+        // every path the manifest names, is a plain relative path, also below the backup root.
+        let root = r.backup_root.clone().unwrap_or_default();
         for name in &contents.order {
-            assert!(!is_unsafe_name(name), "OK with the unsafe entry {name:?}");
+            assert_eq!(check_entry_path(name), Ok(()), "OK with the unsafe entry {name:?}");
+            if let Some(rest) = name.strip_prefix(root.as_str()) {
+                assert_eq!(check_entry_path(rest), Ok(()), "OK with {name:?}, {rest:?} below the root");
+                stays_below(rest);
+            }
+        }
+        if let Some(Ok(m)) = contents.manifest() {
+            for f in &m.files {
+                assert_eq!(check_entry_path(&f.name), Ok(()), "OK with the listed path {:?}", f.name);
+                if f.size > 0 && !f.use_base && f.archive_suffix.as_deref().unwrap_or("").is_empty() {
+                    assert!(f.checksum.is_some(), "OK with {:?} listed without a checksum", f.name);
+                }
+            }
         }
     }
     check_inspection_totals(&ins);
@@ -785,5 +802,58 @@ pub fn naming(data: &[u8]) {
             assert_eq!(parse_database_name(&db, Some(system)).map_err(|e| e.message), Ok((system.clone(), kind)));
         }
         check_package_name(&edit(&name, &built.edits));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// entry_path
+// ---------------------------------------------------------------------------------------------
+
+/// `path` joined under a folder stays under it: only plain components are added, one per
+/// component of the path, and nothing replaces or climbs out of the folder.
+fn stays_below(path: &str) {
+    let folder = Path::new("/srv/restore/extract");
+    let joined = folder.join(path);
+    let added = joined
+        .strip_prefix(folder)
+        .unwrap_or_else(|_| panic!("{path:?} joined under {folder:?} gives {joined:?}"));
+    let parts = entry_components(path).expect("only accepted paths are joined");
+    let added: Vec<Component> = added.components().collect();
+    assert_eq!(added.len(), parts.len(), "{path:?} adds {added:?}");
+    for (c, part) in added.iter().zip(&parts) {
+        assert!(
+            matches!(c, Component::Normal(n) if *n == std::ffi::OsStr::new(part)),
+            "{path:?}: component {part:?} became {c:?}"
+        );
+    }
+}
+
+/// The entry-path rule (`core::entry_path`): a path it accepts, joined under a folder, never
+/// leaves that folder; it accepts a path exactly when it accepts each component (so a path that
+/// passes keeps passing once a backup root is stripped from it); its components are the path's.
+pub fn entry_path(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    for path in std::iter::once(text.as_ref()).chain(text.split('\n').take(16)) {
+        let result = entry_components(path);
+        assert_eq!(check_entry_path(path), result.as_ref().map(|_| ()).map_err(|e| *e));
+        let body = path.strip_suffix('/').unwrap_or(path);
+        let each = !path.is_empty()
+            && !path.starts_with('/')
+            && body.split('/').all(|c| !c.is_empty() && check_entry_path(c).is_ok());
+        assert_eq!(result.is_ok(), each, "{path:?}: the whole and its components disagree");
+        let Ok(parts) = result else { continue };
+        assert_eq!(parts.join("/"), body, "components of {path:?}");
+        for part in &parts {
+            assert!(!part.is_empty() && *part != "." && *part != "..", "{path:?}: {part:?}");
+            assert!(!part.contains(['/', '\\', ':']), "{path:?}: {part:?} has a separator");
+            assert!(!part.chars().any(char::is_control), "{path:?}: {part:?} has a control character");
+        }
+        stays_below(path);
+        // A root stripped from an accepted entry leaves an accepted path (issue 13: `R//etc/x`).
+        for (i, _) in body.match_indices('/') {
+            let rest = &path[i + 1..];
+            assert_eq!(check_entry_path(rest), Ok(()), "{path:?} accepted, {rest:?} below its root refused");
+            stays_below(rest);
+        }
     }
 }
