@@ -41,7 +41,7 @@ fn seeds(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
 }
 
 /// Runs `body` on `data`; a panic becomes a line naming the input instead of ending the test.
-fn run(body: fn(&[u8]), data: &[u8], what: &str, failures: &mut Vec<String>) {
+fn run(body: fuzz_bodies::Body, data: &[u8], what: &str, failures: &mut Vec<String>) {
     if let Err(e) = catch_unwind(AssertUnwindSafe(|| body(data))) {
         let why = e
             .downcast_ref::<String>()

@@ -34,8 +34,11 @@ use mesbackup_core::zipstream::{
 use mesbackup_core::ErrorKind;
 use sha2::{Digest, Sha256};
 
+/// A target's body: libFuzzer's input in, a panic when a property fails.
+pub type Body = fn(&[u8]);
+
 /// Every target: its name (also the folder of its corpus and regressions) and its body.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Body)] = &[
     ("zipstream", zipstream),
     ("verifier", verifier),
     ("manifest", manifest),
