@@ -45,10 +45,13 @@ for t in "${targets[@]}"; do
   nice -n 19 cargo +nightly fuzz run -s "$SAN" "$t" "${dirs[@]}" -- \
     -max_total_time="$SECS" -print_final_stats=1 \
     -artifact_prefix="$work/artifacts/" > "$work/log" 2>&1 || true
-  took=$(( $(date +%s) - start ))
+  # libFuzzer's own figures: the wall time would include cargo's rebuild of the target.
+  took=$(sed -nE 's/^Done [0-9]+ runs in ([0-9]+) second.*/\1/p' "$work/log" | tail -1)
+  took=${took:-$(( $(date +%s) - start ))}
   execs=$(awk '/stat::number_of_executed_units/ {print $2}' "$work/log" | tail -1)
   execs=${execs:-0}
-  rate=$(( execs / (took > 0 ? took : 1) ))
+  rate=$(awk '/stat::average_exec_per_sec/ {print $2}' "$work/log" | tail -1)
+  rate=${rate:-0}
   last=$(grep -E '^#[0-9]+' "$work/log" | tail -1 || true)
   corpus=$(echo "$last" | sed -nE 's/.* corp: ([0-9]+)\/.*/\1/p')
   cov=$(echo "$last" | sed -nE 's/.* cov: ([0-9]+) .*/\1/p')

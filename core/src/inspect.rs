@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::quote_untrusted;
 use crate::verify::{PackageContents, Verifier};
 
 /// A table (or view, dictionary) of the backup.
@@ -542,7 +543,7 @@ pub fn inspect(c: &PackageContents) -> Inspection {
                         d.engine = info.engine.clone();
                         d.uuid = info.uuid.clone();
                     }
-                    None => ins.notes.push(format!("{rel}: not read")),
+                    None => ins.notes.push(format!("{}: not read", quote_untrusted(rel, 300))),
                 }
             }
             ["metadata", db, t_file] if t_file.ends_with(".sql") => {
@@ -584,7 +585,7 @@ pub fn inspect(c: &PackageContents) -> Inspection {
                             _ => None,
                         };
                     }
-                    None => ins.notes.push(format!("{rel}: not read")),
+                    None => ins.notes.push(format!("{}: not read", quote_untrusted(rel, 300))),
                 }
             }
             ["data", db, t, part, rest @ ..] if !rest.is_empty() => {
@@ -603,7 +604,10 @@ pub fn inspect(c: &PackageContents) -> Inspection {
                         .map(str::parse::<u64>)
                     {
                         Some(Ok(n)) => e.rows = e.rows.saturating_add(n),
-                        _ => ins.notes.push(format!("{rel}: row count not readable")),
+                        _ => ins.notes.push(format!(
+                            "{}: row count not readable",
+                            quote_untrusted(rel, 300)
+                        )),
                     }
                 }
             }
@@ -718,6 +722,24 @@ mod tests {
         assert_eq!(r.manifest.map(|m| m.bytes), Some(u64::MAX));
         let i = inspect(&c);
         assert_eq!((i.bytes, i.rows, i.tables, i.parts), (u64::MAX, u64::MAX, 2, 2));
+    }
+
+    #[test]
+    fn notes_quote_the_paths_they_name() {
+        // Found by the verifier fuzz target (input in fuzz/regressions/verifier/): a listed path
+        // with control characters went raw into the inspection's notes, which front ends print.
+        let manifest = b"<config><contents>\
+            <file><name>metadata/D/t\x1b[2J.sql</name><size>5</size></file>\
+            <file><name>data/D/t/p\x07/count.txt</name><size>5</size></file>\
+            </contents></config>";
+        let mut c = PackageContents::default();
+        c.order.push(".backup".into());
+        c.captured.insert(".backup".into(), manifest.to_vec());
+        let i = inspect(&c);
+        assert_eq!(i.notes.len(), 2, "{:?}", i.notes);
+        for note in &i.notes {
+            assert!(!note.chars().any(char::is_control), "{note:?}");
+        }
     }
 
     #[test]
