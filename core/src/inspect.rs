@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::quote_untrusted;
 use crate::verify::{PackageContents, Verifier};
 
 /// A table (or view, dictionary) of the backup.
@@ -542,7 +543,7 @@ pub fn inspect(c: &PackageContents) -> Inspection {
                         d.engine = info.engine.clone();
                         d.uuid = info.uuid.clone();
                     }
-                    None => ins.notes.push(format!("{rel}: not read")),
+                    None => ins.notes.push(format!("{}: not read", quote_untrusted(rel, 300))),
                 }
             }
             ["metadata", db, t_file] if t_file.ends_with(".sql") => {
@@ -584,7 +585,7 @@ pub fn inspect(c: &PackageContents) -> Inspection {
                             _ => None,
                         };
                     }
-                    None => ins.notes.push(format!("{rel}: not read")),
+                    None => ins.notes.push(format!("{}: not read", quote_untrusted(rel, 300))),
                 }
             }
             ["data", db, t, part, rest @ ..] if !rest.is_empty() => {
@@ -593,7 +594,8 @@ pub fn inspect(c: &PackageContents) -> Inspection {
                 let e = tables
                     .entry((db.clone(), t.clone()))
                     .or_insert_with(|| new_table(&db, &t));
-                e.bytes += size;
+                // Sizes and counts come from the package: saturate, never overflow.
+                e.bytes = e.bytes.saturating_add(*size);
                 parts.insert((db.clone(), t.clone(), (*part).to_owned()));
                 if rest == ["count.txt"] {
                     match content(stored)
@@ -601,8 +603,11 @@ pub fn inspect(c: &PackageContents) -> Inspection {
                         .map(str::trim)
                         .map(str::parse::<u64>)
                     {
-                        Some(Ok(n)) => e.rows += n,
-                        _ => ins.notes.push(format!("{rel}: row count not readable")),
+                        Some(Ok(n)) => e.rows = e.rows.saturating_add(n),
+                        _ => ins.notes.push(format!(
+                            "{}: row count not readable",
+                            quote_untrusted(rel, 300)
+                        )),
                     }
                 }
             }
@@ -624,16 +629,16 @@ pub fn inspect(c: &PackageContents) -> Inspection {
             disks.insert(d.clone());
         }
         let d = dbs.entry(db.clone()).or_insert_with(|| new_db(&db));
-        d.parts += t.parts;
-        d.rows += t.rows;
-        d.bytes += t.bytes;
+        d.parts = d.parts.saturating_add(t.parts);
+        d.rows = d.rows.saturating_add(t.rows);
+        d.bytes = d.bytes.saturating_add(t.bytes);
         d.tables.push(t);
     }
     for d in dbs.into_values() {
         ins.tables += d.tables.len() as u64;
-        ins.parts += d.parts;
-        ins.rows += d.rows;
-        ins.bytes += d.bytes;
+        ins.parts = ins.parts.saturating_add(d.parts);
+        ins.rows = ins.rows.saturating_add(d.rows);
+        ins.bytes = ins.bytes.saturating_add(d.bytes);
         ins.databases.push(d);
     }
     ins.storage_policies = policies.into_iter().collect();
@@ -692,6 +697,48 @@ mod tests {
             "CREATE TABLE t SETTINGS a =, = b",
         ] {
             let _ = parse_create(junk);
+        }
+    }
+
+    #[test]
+    fn sizes_and_row_counts_from_the_package_saturate() {
+        // Seen while writing the verifier fuzz target and reproduced with it (input in
+        // fuzz/regressions/verifier/): a hostile manifest's sizes and count.txt files overflowed
+        // the totals: a panic where overflow checks are on (debug builds, tests), a wrong total
+        // where they are off.
+        let manifest = b"<config><contents>\
+            <file><name>data/D/t/p/a.bin</name><size>18446744073709551615</size></file>\
+            <file><name>data/D/t/p/b.bin</name><size>1</size></file>\
+            <file><name>data/D/t/p/count.txt</name><size>20</size></file>\
+            <file><name>data/D/u/p/count.txt</name><size>20</size></file>\
+            </contents></config>";
+        let mut c = PackageContents::default();
+        c.order.push(".backup".into());
+        c.captured.insert(".backup".into(), manifest.to_vec());
+        for count in ["data/D/t/p/count.txt", "data/D/u/p/count.txt"] {
+            c.captured.insert(count.into(), b"18446744073709551615".to_vec());
+        }
+        let r = crate::verify::report(&c, None, None);
+        assert_eq!(r.manifest.map(|m| m.bytes), Some(u64::MAX));
+        let i = inspect(&c);
+        assert_eq!((i.bytes, i.rows, i.tables, i.parts), (u64::MAX, u64::MAX, 2, 2));
+    }
+
+    #[test]
+    fn notes_quote_the_paths_they_name() {
+        // Found by the verifier fuzz target (input in fuzz/regressions/verifier/): a listed path
+        // with control characters went raw into the inspection's notes, which front ends print.
+        let manifest = b"<config><contents>\
+            <file><name>metadata/D/t\x1b[2J.sql</name><size>5</size></file>\
+            <file><name>data/D/t/p\x07/count.txt</name><size>5</size></file>\
+            </contents></config>";
+        let mut c = PackageContents::default();
+        c.order.push(".backup".into());
+        c.captured.insert(".backup".into(), manifest.to_vec());
+        let i = inspect(&c);
+        assert_eq!(i.notes.len(), 2, "{:?}", i.notes);
+        for note in &i.notes {
+            assert!(!note.chars().any(char::is_control), "{note:?}");
         }
     }
 

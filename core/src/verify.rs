@@ -351,9 +351,13 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, String> {
             let name = name.trim();
             let open = stack
                 .pop()
-                .ok_or_else(|| format!("closing </{name}> without opening tag"))?;
+                .ok_or_else(|| format!("closing tag {} without an opening tag", quote_untrusted(name, 60)))?;
             if open != name {
-                return Err(format!("</{name}> closes <{open}>"));
+                return Err(format!(
+                    "closing tag {} does not match the open {}",
+                    quote_untrusted(name, 60),
+                    quote_untrusted(&open, 60)
+                ));
             }
             let value = unescape(text_buf.trim())?;
             text_buf.clear();
@@ -414,7 +418,10 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, String> {
         }
         if stack.is_empty() {
             if name != "config" {
-                return Err(format!("root element is <{name}>, expected <config>"));
+                return Err(format!(
+                    "root element is {}, expected config",
+                    quote_untrusted(&name, 60)
+                ));
             }
             saw_config = true;
         }
@@ -431,8 +438,8 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, String> {
     }
     if !stack.is_empty() {
         return Err(format!(
-            "unclosed <{}>",
-            stack.last().map(String::as_str).unwrap_or("")
+            "unclosed {}",
+            quote_untrusted(stack.last().map(String::as_str).unwrap_or(""), 60)
         ));
     }
     Ok(m)
@@ -465,7 +472,7 @@ fn unescape(s: &str) -> Result<String, String> {
                         None
                     };
                 code.and_then(char::from_u32)
-                    .ok_or_else(|| format!("unknown entity &{ent};"))?
+                    .ok_or_else(|| format!("unknown entity {}", quote_untrusted(&format!("&{ent};"), 60)))?
             }
         };
         out.push(c);
@@ -594,14 +601,16 @@ pub fn decompress_blocks(mut d: &[u8]) -> Result<Vec<u8>, String> {
         let method = d[16];
         let csize = u32::from_le_bytes(d[17..21].try_into().unwrap_or([0; 4])) as usize;
         let usize_ = u32::from_le_bytes(d[21..25].try_into().unwrap_or([0; 4])) as usize;
-        if csize < 9 || 16 + csize > d.len() {
+        if csize < 9 || csize > d.len() - 16 {
             return Err(format!("compressed block size {csize} does not fit"));
         }
         let block = &d[16..16 + csize];
         if city_hash128(block) != (lo, hi) {
             return Err("a compressed block's checksum does not match (corrupt)".to_owned());
         }
-        if out.len() + usize_ > MAX_DECOMPRESSED {
+        // Sizes are compared by subtraction: a sum of u32 sizes wraps where usize is 32 bits
+        // (wasm32), and the slicing below would then panic.
+        if usize_ > MAX_DECOMPRESSED - out.len() {
             return Err("decompressed size too large".to_owned());
         }
         let payload = &block[9..];
@@ -890,7 +899,7 @@ pub fn report(
                 timestamp: m.timestamp.clone(),
                 uuid: m.uuid.clone(),
                 files: m.files.len() as u64,
-                bytes: m.files.iter().map(|f| f.size).sum(),
+                bytes: m.files.iter().fold(0u64, |sum, f| sum.saturating_add(f.size)),
             });
             let mut referenced: BTreeSet<String> = BTreeSet::new();
             referenced.insert(path.to_owned());
@@ -1151,6 +1160,23 @@ mod tests {
         }
     }
 
+    #[test]
+    fn manifest_errors_do_not_echo_control_characters() {
+        // Found by the fuzz target `manifest` (fuzz/regressions/manifest/): a hostile manifest's
+        // tag and entity names reached `verify`'s output raw, terminal escape sequences included.
+        for bad in [
+            &b"<config></\x1b[2J>"[..],
+            b"<config><a></a\x1b[2J\x07>",
+            b"</\x1b]0;title\x07>",
+            b"<\x1b[31m>",
+            b"<config><\x1b[31m>",
+            b"<config><version>&\x1b[2J;</version></config>",
+        ] {
+            let e = parse_manifest(bad).unwrap_err();
+            assert!(!e.chars().any(char::is_control), "{e:?}");
+        }
+    }
+
     fn block(method: u8, payload: &[u8], raw_len: usize) -> Vec<u8> {
         let mut b = vec![method];
         b.extend_from_slice(&((9 + payload.len()) as u32).to_le_bytes());
@@ -1190,6 +1216,25 @@ mod tests {
             }
         }
         body
+    }
+
+    #[test]
+    fn a_declared_size_past_the_limit_is_refused_on_any_usize_width() {
+        // On wasm32 (32-bit usize) the limit check `out.len() + declared` wrapped: one byte of
+        // output, then a block declaring u32::MAX bytes, passed the check, and the resize wrapped
+        // to a shorter buffer and panicked (a trap in the browser verifier) instead of an error.
+        let mut blocks = block(0x02, b"x", 1);
+        blocks.extend_from_slice(&block(0x02, b"y", u32::MAX as usize));
+        assert_eq!(
+            decompress_blocks(&blocks),
+            Err("decompressed size too large".to_owned())
+        );
+        // Same with a block whose own size is u32::MAX: `16 + csize` wrapped to 15.
+        let mut huge = vec![0u8; 16];
+        huge.push(0x02);
+        huge.extend_from_slice(&u32::MAX.to_le_bytes());
+        huge.extend_from_slice(&1u32.to_le_bytes());
+        assert!(decompress_blocks(&huge).is_err());
     }
 
     #[test]
