@@ -3,7 +3,11 @@
 //! it (verify, inspect).
 
 pub mod cityhash;
+pub mod create_sql;
 pub mod entry_path;
 pub mod inspect;
+pub mod manifest;
+pub mod part_checksums;
+pub mod scan;
 pub mod verify;
 pub mod zip;

@@ -17,26 +17,22 @@
 //!
 //! See `shared/clickhouse-backup-format.md` for the format.
 
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use crate::cityhash::{checksum_hex, city_hash128, ChainedChecksum};
+use crate::cityhash::checksum_hex;
 use crate::entry_path::{check_entry_path, PathFault};
 use crate::error::{quote_untrusted, Error, ErrorKind};
-use crate::zipstream::{EntryEnd, EntryHeader, ZipProblem, ZipStream, ZipSummary, ZipVisitor};
+use crate::zipstream::ZipProblem;
 
-/// Name of the ClickHouse backup manifest.
-pub const MANIFEST_NAME: &str = ".backup";
-/// Largest manifest read (bytes). ~150 bytes per file: room for over a million files.
-pub const MAX_MANIFEST: usize = 256 << 20;
-/// Largest `checksums.txt` read.
-pub const MAX_PART_CHECKSUMS: usize = 16 << 20;
-/// Largest `.sql` read.
-pub const MAX_SQL: usize = 4 << 20;
-/// Largest decompressed `checksums.txt` body.
-const MAX_DECOMPRESSED: usize = 64 << 20;
+use crate::package::inspect::{inspect, Inspection};
+use crate::package::scan::Scanner;
+// Transitional: the names that lived here before the package module was split.
+pub use crate::package::manifest::{parse_manifest, Manifest, ManifestFile, MANIFEST_NAME, MAX_MANIFEST};
+pub use crate::package::part_checksums::{decompress_blocks, parse_part_checksums, PartChecksum, MAX_PART_CHECKSUMS};
+pub use crate::package::scan::{EntryFacts, PackageContents, MAX_SQL};
 
 /// One problem found; every variant names the file or entry concerned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -226,523 +222,9 @@ pub struct VerifyOptions {
     pub expected_sha256: Option<String>,
 }
 
-/// What the scan keeps per zip entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EntryFacts {
-    pub size: u64,
-    /// ClickHouse chained CityHash128.
-    pub checksum: u128,
-    pub crc_ok: bool,
-}
-
-/// Everything one pass over a package collected: small, whatever the package size.
-#[derive(Debug, Clone, Default)]
-pub struct PackageContents {
-    /// Every file entry (not directories), by name.
-    pub entries: BTreeMap<String, EntryFacts>,
-    /// Entry names in archive order.
-    pub order: Vec<String>,
-    /// Contents of the small files kept: manifests, `checksums.txt`, `*.sql`, `count.txt`.
-    pub captured: BTreeMap<String, Vec<u8>>,
-    /// Problems of the zip layer.
-    pub zip_problems: Vec<ZipProblem>,
-    pub duplicates: Vec<String>,
-    pub summary: Option<ZipSummary>,
-    /// Notes about files not kept (too large).
-    pub notes: Vec<String>,
-}
-
-impl PackageContents {
-    /// The manifest chosen: the shallowest entry named `.backup` (ties: the first).
-    pub fn manifest_path(&self) -> Option<&str> {
-        self.order
-            .iter()
-            .filter(|n| n.as_str() == MANIFEST_NAME || n.ends_with("/.backup"))
-            .min_by_key(|n| n.matches('/').count())
-            .map(String::as_str)
-    }
-
-    /// The backup root ("" or "folder/") of the chosen manifest.
-    pub fn backup_root(&self) -> Option<String> {
-        self.manifest_path()
-            .map(|p| p[..p.len() - MANIFEST_NAME.len()].to_owned())
-    }
-
-    /// The parsed manifest, if there is one and it parses.
-    pub fn manifest(&self) -> Option<Result<Manifest, String>> {
-        let path = self.manifest_path()?;
-        match self.captured.get(path) {
-            Some(bytes) => Some(parse_manifest(bytes)),
-            None => Some(Err("the manifest is too large to read".to_owned())),
-        }
-    }
-}
-
-/// A file of the manifest.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct ManifestFile {
-    pub name: String,
-    pub size: u64,
-    pub checksum: Option<u128>,
-    pub use_base: bool,
-    pub base_size: Option<u64>,
-    pub base_checksum: Option<u128>,
-    /// Where the bytes are stored when not under `name` (deduplicated files).
-    pub data_file: Option<String>,
-    pub archive_suffix: Option<String>,
-    pub pos_in_archive: Option<u64>,
-}
-
-/// The `.backup` manifest.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Manifest {
-    pub version: Option<String>,
-    pub timestamp: Option<String>,
-    pub uuid: Option<String>,
-    pub files: Vec<ManifestFile>,
-}
-
-impl Manifest {
-    /// The path (relative to the backup root) whose bytes hold `file`.
-    pub fn storage_of<'a>(&self, file: &'a ManifestFile) -> &'a str {
-        file.data_file
-            .as_deref()
-            .filter(|d| !d.is_empty())
-            .unwrap_or(&file.name)
-    }
-}
-
-/// A tolerant reader of the manifest's fixed XML shape: elements, text, entities; attributes,
-/// comments, processing instructions and unknown elements are skipped.
-pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, String> {
-    let text = std::str::from_utf8(bytes).map_err(|_| "not UTF-8".to_owned())?;
-    let mut m = Manifest::default();
-    let mut stack: Vec<String> = Vec::new();
-    let mut file: Option<ManifestFile> = None;
-    let mut text_buf = String::new();
-    let mut rest = text;
-    let mut saw_config = false;
-    while !rest.is_empty() {
-        match rest.find('<') {
-            None => {
-                text_buf.push_str(rest);
-                break;
-            }
-            Some(i) => {
-                text_buf.push_str(&rest[..i]);
-                rest = &rest[i..];
-            }
-        }
-        // rest starts with '<'
-        if let Some(r) = rest.strip_prefix("<!--") {
-            let end = r.find("-->").ok_or("unterminated comment")?;
-            rest = &r[end + 3..];
-            continue;
-        }
-        if rest.starts_with("<?") || rest.starts_with("<!") {
-            let end = rest.find('>').ok_or("unterminated declaration")?;
-            rest = &rest[end + 1..];
-            continue;
-        }
-        let end = rest.find('>').ok_or("unterminated tag")?;
-        let tag = &rest[1..end];
-        rest = &rest[end + 1..];
-        if let Some(name) = tag.strip_prefix('/') {
-            let name = name.trim();
-            let open = stack
-                .pop()
-                .ok_or_else(|| format!("closing tag {} without an opening tag", quote_untrusted(name, 60)))?;
-            if open != name {
-                return Err(format!(
-                    "closing tag {} does not match the open {}",
-                    quote_untrusted(name, 60),
-                    quote_untrusted(&open, 60)
-                ));
-            }
-            let value = unescape(text_buf.trim())?;
-            text_buf.clear();
-            let depth = stack.len();
-            let parent = stack.last().map(String::as_str);
-            match (depth, parent, name) {
-                (1, Some("config"), "version") => m.version = Some(value),
-                (1, Some("config"), "timestamp") => m.timestamp = Some(value),
-                (1, Some("config"), "uuid") => m.uuid = Some(value),
-                (2, Some("contents"), "file") => {
-                    if let Some(f) = file.take() {
-                        if f.name.is_empty() {
-                            return Err("a <file> without <name>".to_owned());
-                        }
-                        m.files.push(f);
-                    }
-                }
-                (3, Some("file"), field) => {
-                    let f = file.as_mut().ok_or("field outside <file>")?;
-                    let num = |v: &str| {
-                        v.parse::<u64>()
-                            .map_err(|_| format!("<{field}> is not a number: {v:?}"))
-                    };
-                    let hash = |v: &str| {
-                        parse_hex128(v)
-                            .ok_or_else(|| format!("<{field}> is not 32 hex digits: {v:?}"))
-                    };
-                    match field {
-                        "name" => f.name = value,
-                        "size" => f.size = num(&value)?,
-                        "checksum" => f.checksum = Some(hash(&value)?),
-                        "use_base" => f.use_base = value == "true" || value == "1",
-                        "base_size" => f.base_size = Some(num(&value)?),
-                        "base_checksum" => f.base_checksum = Some(hash(&value)?),
-                        "data_file" => f.data_file = Some(value),
-                        "archive_suffix" => f.archive_suffix = Some(value),
-                        "pos_in_archive" => f.pos_in_archive = Some(num(&value)?),
-                        _ => {}
-                    }
-                }
-                _ => {}
-            }
-            continue;
-        }
-        text_buf.clear();
-        let self_closing = tag.ends_with('/');
-        let name = tag
-            .trim_end_matches('/')
-            .split_whitespace()
-            .next()
-            .unwrap_or("")
-            .to_owned();
-        if name.is_empty() {
-            return Err("empty tag".to_owned());
-        }
-        if self_closing {
-            continue;
-        }
-        if stack.is_empty() {
-            if name != "config" {
-                return Err(format!(
-                    "root element is {}, expected config",
-                    quote_untrusted(&name, 60)
-                ));
-            }
-            saw_config = true;
-        }
-        if stack.len() == 2 && name == "file" && stack[1] == "contents" {
-            file = Some(ManifestFile::default());
-        }
-        stack.push(name);
-        if stack.len() > 64 {
-            return Err("nested too deeply".to_owned());
-        }
-    }
-    if !saw_config {
-        return Err("no <config> element".to_owned());
-    }
-    if !stack.is_empty() {
-        return Err(format!(
-            "unclosed {}",
-            quote_untrusted(stack.last().map(String::as_str).unwrap_or(""), 60)
-        ));
-    }
-    Ok(m)
-}
-
-fn unescape(s: &str) -> Result<String, String> {
-    if !s.contains('&') {
-        return Ok(s.to_owned());
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find('&') {
-        out.push_str(&rest[..i]);
-        let r = &rest[i + 1..];
-        let end = r.find(';').ok_or("unterminated entity")?;
-        let ent = &r[..end];
-        let c = match ent {
-            "amp" => '&',
-            "lt" => '<',
-            "gt" => '>',
-            "quot" => '"',
-            "apos" => '\'',
-            _ => {
-                let code =
-                    if let Some(h) = ent.strip_prefix("#x").or_else(|| ent.strip_prefix("#X")) {
-                        u32::from_str_radix(h, 16).ok()
-                    } else if let Some(d) = ent.strip_prefix('#') {
-                        d.parse().ok()
-                    } else {
-                        None
-                    };
-                code.and_then(char::from_u32)
-                    .ok_or_else(|| format!("unknown entity {}", quote_untrusted(&format!("&{ent};"), 60)))?
-            }
-        };
-        out.push(c);
-        rest = &r[end + 1..];
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
-fn parse_hex128(s: &str) -> Option<u128> {
-    if s.is_empty() || s.len() > 32 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    u128::from_str_radix(s, 16).ok()
-}
-
-/// A file listed in a part's `checksums.txt`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PartChecksum {
-    pub name: String,
-    pub file_size: u64,
-    /// Chained CityHash128 of the file, `(high << 64) | low` like the manifest's.
-    pub file_hash: u128,
-    pub is_compressed: bool,
-    pub uncompressed_size: u64,
-    pub uncompressed_hash: u128,
-}
-
-/// Decodes a part's `checksums.txt`, format version 4: the line `checksums format version: 4`,
-/// then a stream of ClickHouse compressed blocks (16-byte CityHash128 of the block, method byte
-/// 0x02 NONE / 0x82 LZ4 / 0x90 ZSTD, u32 compressed size including the 9-byte header, u32
-/// uncompressed size, payload) whose concatenated content is: varuint count, then per file
-/// (string name, varuint size, u128 hash as two little-endian u64 low first, u8 is_compressed,
-/// and when compressed: varuint uncompressed size, u128 uncompressed hash).
-pub fn parse_part_checksums(bytes: &[u8]) -> Result<Vec<PartChecksum>, String> {
-    let nl = bytes
-        .iter()
-        .position(|&b| b == b'\n')
-        .ok_or("no header line")?;
-    let header = std::str::from_utf8(&bytes[..nl]).map_err(|_| "header is not text")?;
-    let version = header
-        .strip_prefix("checksums format version: ")
-        .and_then(|v| v.trim().parse::<u32>().ok())
-        .ok_or_else(|| format!("unexpected header {}", quote_untrusted(header, 60)))?;
-    if version != 4 {
-        return Err(format!(
-            "checksums format version {version} is not supported (only 4)"
-        ));
-    }
-    let body = decompress_blocks(&bytes[nl + 1..])?;
-    let mut r = Reader { d: &body, at: 0 };
-    let count = r.var_uint()?;
-    if count > body.len() as u64 {
-        return Err(format!("{count} files in {} bytes", body.len()));
-    }
-    let mut out = Vec::with_capacity(count as usize);
-    for _ in 0..count {
-        let name_len = r.var_uint()? as usize;
-        let name = String::from_utf8_lossy(r.take(name_len)?).into_owned();
-        let file_size = r.var_uint()?;
-        let file_hash = r.u128()?;
-        let is_compressed = r.take(1)?[0] != 0;
-        let (uncompressed_size, uncompressed_hash) = if is_compressed {
-            (r.var_uint()?, r.u128()?)
-        } else {
-            (0, 0)
-        };
-        out.push(PartChecksum {
-            name,
-            file_size,
-            file_hash,
-            is_compressed,
-            uncompressed_size,
-            uncompressed_hash,
-        });
-    }
-    Ok(out)
-}
-
-struct Reader<'a> {
-    d: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
-        let end = self
-            .at
-            .checked_add(n)
-            .filter(|&e| e <= self.d.len())
-            .ok_or("ends early")?;
-        let s = &self.d[self.at..end];
-        self.at = end;
-        Ok(s)
-    }
-    fn var_uint(&mut self) -> Result<u64, String> {
-        let mut v = 0u64;
-        for i in 0..10 {
-            let b = self.take(1)?[0];
-            v |= u64::from(b & 0x7f) << (7 * i);
-            if b & 0x80 == 0 {
-                return Ok(v);
-            }
-        }
-        Err("bad varint".to_owned())
-    }
-    fn u128(&mut self) -> Result<u128, String> {
-        let b = self.take(16)?;
-        let mut lo = [0u8; 8];
-        let mut hi = [0u8; 8];
-        lo.copy_from_slice(&b[..8]);
-        hi.copy_from_slice(&b[8..]);
-        Ok((u128::from(u64::from_le_bytes(hi)) << 64) | u128::from(u64::from_le_bytes(lo)))
-    }
-}
-
-/// Decompresses a stream of ClickHouse compressed blocks, checking each block's CityHash128.
-pub fn decompress_blocks(mut d: &[u8]) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
-    while !d.is_empty() {
-        if d.len() < 16 + 9 {
-            return Err("a compressed block is cut short".to_owned());
-        }
-        let lo = u64::from_le_bytes(d[0..8].try_into().unwrap_or([0; 8]));
-        let hi = u64::from_le_bytes(d[8..16].try_into().unwrap_or([0; 8]));
-        let method = d[16];
-        let csize = u32::from_le_bytes(d[17..21].try_into().unwrap_or([0; 4])) as usize;
-        let usize_ = u32::from_le_bytes(d[21..25].try_into().unwrap_or([0; 4])) as usize;
-        if csize < 9 || csize > d.len() - 16 {
-            return Err(format!("compressed block size {csize} does not fit"));
-        }
-        let block = &d[16..16 + csize];
-        if city_hash128(block) != (lo, hi) {
-            return Err("a compressed block's checksum does not match (corrupt)".to_owned());
-        }
-        // Sizes are compared by subtraction: a sum of u32 sizes wraps where usize is 32 bits
-        // (wasm32), and the slicing below would then panic.
-        if usize_ > MAX_DECOMPRESSED - out.len() {
-            return Err("decompressed size too large".to_owned());
-        }
-        let payload = &block[9..];
-        let start = out.len();
-        out.resize(start + usize_, 0);
-        let dst = &mut out[start..];
-        match method {
-            0x02 => {
-                if payload.len() != usize_ {
-                    return Err("uncompressed block sizes disagree".to_owned());
-                }
-                dst.copy_from_slice(payload);
-            }
-            0x82 => {
-                let n = lz4_flex::block::decompress_into(payload, dst)
-                    .map_err(|e| format!("LZ4: {e}"))?;
-                if n != usize_ {
-                    return Err("LZ4 block decompressed to the wrong size".to_owned());
-                }
-            }
-            0x90 => {
-                let mut dec = ruzstd::decoding::FrameDecoder::new();
-                let n = dec
-                    .decode_all(payload, dst)
-                    .map_err(|e| format!("ZSTD: {e}"))?;
-                if n != usize_ {
-                    return Err("ZSTD block decompressed to the wrong size".to_owned());
-                }
-            }
-            m => return Err(format!("compression method {m:#04x} is not supported")),
-        }
-        d = &d[16 + csize..];
-    }
-    Ok(out)
-}
-
-/// Which small files a scan keeps, and up to which size.
-fn capture_limit(name: &str) -> Option<usize> {
-    let base = name.rsplit('/').next().unwrap_or(name);
-    if base == MANIFEST_NAME {
-        Some(MAX_MANIFEST)
-    } else if base == "checksums.txt" {
-        Some(MAX_PART_CHECKSUMS)
-    } else if base == "count.txt" {
-        Some(64)
-    } else if base.ends_with(".sql") && name.contains("metadata/") {
-        Some(MAX_SQL)
-    } else {
-        None
-    }
-}
-
-struct CurrentEntry {
-    name: String,
-    hasher: ChainedChecksum,
-    capture: Option<(Vec<u8>, usize)>,
-    dir: bool,
-}
-
-/// The visitor that fills [`PackageContents`].
-#[derive(Default)]
-struct Scan {
-    contents: PackageContents,
-    cur: Option<CurrentEntry>,
-}
-
-impl ZipVisitor for Scan {
-    fn entry_start(&mut self, h: &EntryHeader) {
-        let dir = h.name.ends_with('/');
-        self.cur = Some(CurrentEntry {
-            name: h.name.clone(),
-            hasher: ChainedChecksum::new(),
-            capture: capture_limit(&h.name).map(|l| (Vec::new(), l)),
-            dir,
-        });
-    }
-
-    fn entry_data(&mut self, data: &[u8]) {
-        if let Some(c) = self.cur.as_mut() {
-            c.hasher.update(data);
-            if let Some((buf, limit)) = c.capture.as_mut() {
-                if buf.len() + data.len() > *limit {
-                    self.contents.notes.push(format!(
-                        "{} is over {limit} bytes: not read",
-                        quote_untrusted(&c.name, 300)
-                    ));
-                    c.capture = None;
-                } else {
-                    buf.extend_from_slice(data);
-                }
-            }
-        }
-    }
-
-    fn entry_end(&mut self, end: &EntryEnd) {
-        let Some(c) = self.cur.take() else { return };
-        if c.dir && end.size == 0 {
-            return;
-        }
-        let facts = EntryFacts {
-            size: end.size,
-            checksum: c.hasher.finish(),
-            crc_ok: end.crc_ok,
-        };
-        if self
-            .contents
-            .entries
-            .insert(c.name.clone(), facts)
-            .is_some()
-        {
-            self.contents.duplicates.push(c.name.clone());
-        } else {
-            self.contents.order.push(c.name.clone());
-        }
-        if let Some((buf, _)) = c.capture {
-            self.contents.captured.insert(c.name, buf);
-        }
-    }
-
-    fn problem(&mut self, problem: ZipProblem) {
-        if problem.is_fatal() {
-            self.cur = None;
-        }
-        self.contents.zip_problems.push(problem);
-    }
-}
-
 /// One-pass verifier: feed the package's bytes, then [`finish`](Verifier::finish).
 pub struct Verifier {
-    zip: ZipStream,
-    scan: Scan,
-    sha: Option<Sha256>,
+    scanner: Scanner,
     expected_sha256: Option<String>,
 }
 
@@ -755,12 +237,7 @@ impl Default for Verifier {
 impl Verifier {
     /// A verifier without SHA-256.
     pub fn new() -> Verifier {
-        Verifier {
-            zip: ZipStream::new(),
-            scan: Scan::default(),
-            sha: None,
-            expected_sha256: None,
-        }
+        Verifier { scanner: Scanner::new(false), expected_sha256: None }
     }
 
     /// A verifier with options; an expected SHA-256 must be 64 hex digits.
@@ -778,34 +255,23 @@ impl Verifier {
             }
             None => None,
         };
-        let sha = (options.sha256 || expected.is_some()).then(Sha256::new);
-        Ok(Verifier {
-            zip: ZipStream::new(),
-            scan: Scan::default(),
-            sha,
-            expected_sha256: expected,
-        })
+        let scanner = Scanner::new(options.sha256 || expected.is_some());
+        Ok(Verifier { scanner, expected_sha256: expected })
     }
 
     /// Feeds the next bytes of the package (any chunking).
     pub fn feed(&mut self, data: &[u8]) {
-        if let Some(s) = self.sha.as_mut() {
-            s.update(data);
-        }
-        self.zip.feed(data, &mut self.scan);
+        self.scanner.feed(data);
     }
 
     /// Bytes fed so far.
     pub fn bytes_fed(&self) -> u64 {
-        self.zip.bytes_fed()
+        self.scanner.bytes_fed()
     }
 
     /// Ends the input and returns the collected contents and the SHA-256 (hex).
-    pub fn finish_contents(mut self) -> (PackageContents, Option<String>) {
-        let summary = self.zip.finish(&mut self.scan);
-        self.scan.contents.summary = Some(summary);
-        let sha = self.sha.map(|s| hex(&s.finalize()));
-        (self.scan.contents, sha)
+    pub fn finish_contents(self) -> (PackageContents, Option<String>) {
+        self.scanner.finish()
     }
 
     /// Ends the input and returns the report.
@@ -816,17 +282,13 @@ impl Verifier {
     }
 
     /// Ends the input and returns the report and the inspection, from the same pass.
-    pub fn finish_with_inspection(self) -> (VerifyReport, crate::inspect::Inspection) {
+    pub fn finish_with_inspection(self) -> (VerifyReport, Inspection) {
         let expected = self.expected_sha256.clone();
         let (contents, sha) = self.finish_contents();
         let r = report(&contents, sha, expected.as_deref());
-        let i = crate::inspect::inspect(&contents);
+        let i = inspect(&contents);
         (r, i)
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Builds the report from what one pass collected.
@@ -1109,164 +571,4 @@ pub fn verify_bytes(package: &[u8], options: VerifyOptions) -> Result<VerifyRepo
     let mut v = Verifier::with_options(options)?;
     v.feed(package);
     Ok(v.finish())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn manifest_parser_reads_the_fixed_shape() {
-        let xml = br#"<?xml version="1.0"?>
-<!-- comment -->
-<config><version>1</version><deduplicate_files>1</deduplicate_files><timestamp>2026-11-25 14:41:35</timestamp>
-<uuid>50e7e7e8-316d-43f7-a856-a5c9ee8cb6e5</uuid><contents>
- <file><name>data/D/t/all_1_1_0/count.txt</name><size>4</size><checksum>7640227c8f3a7e28c8e03d5b74b199f1</checksum></file>
- <file><name>metadata/a&amp;b.sql</name><size>0</size></file>
- <file><name>x</name><size>10</size><checksum>00000000000000000000000000000001</checksum><use_base>true</use_base><base_size>4</base_size><base_checksum>00000000000000000000000000000002</base_checksum></file>
- <file><name>y</name><size>3</size><checksum>3</checksum><data_file>x</data_file><archive_suffix>.zip</archive_suffix><pos_in_archive>7</pos_in_archive><unknown_field/></file>
-</contents></config>"#;
-        let m = parse_manifest(xml).unwrap();
-        assert_eq!(m.version.as_deref(), Some("1"));
-        assert_eq!(m.timestamp.as_deref(), Some("2026-11-25 14:41:35"));
-        assert_eq!(m.files.len(), 4);
-        assert_eq!(
-            m.files[0].checksum,
-            Some(0x7640227c8f3a7e28c8e03d5b74b199f1)
-        );
-        // The test vector of shared/clickhouse-backup-format.md.
-        assert_eq!(
-            crate::cityhash::chained_checksum(b"5000"),
-            m.files[0].checksum.unwrap()
-        );
-        assert_eq!(m.files[1].name, "metadata/a&b.sql");
-        assert_eq!(m.files[1].checksum, None);
-        assert!(
-            m.files[2].use_base
-                && m.files[2].base_size == Some(4)
-                && m.files[2].base_checksum == Some(2)
-        );
-        assert_eq!(m.storage_of(&m.files[3]), "x");
-        assert_eq!(m.files[3].pos_in_archive, Some(7));
-        for bad in [
-            &b""[..],
-            b"<config>",
-            b"<x></x>",
-            b"<config><contents><file><size>1</size></file></contents></config>",
-            b"<config><a></b></config>",
-            b"\xff",
-        ] {
-            assert!(parse_manifest(bad).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn manifest_errors_do_not_echo_control_characters() {
-        // Found by the fuzz target `manifest` (fuzz/regressions/manifest/): a hostile manifest's
-        // tag and entity names reached `verify`'s output raw, terminal escape sequences included.
-        for bad in [
-            &b"<config></\x1b[2J>"[..],
-            b"<config><a></a\x1b[2J\x07>",
-            b"</\x1b]0;title\x07>",
-            b"<\x1b[31m>",
-            b"<config><\x1b[31m>",
-            b"<config><version>&\x1b[2J;</version></config>",
-        ] {
-            let e = parse_manifest(bad).unwrap_err();
-            assert!(!e.chars().any(char::is_control), "{e:?}");
-        }
-    }
-
-    fn block(method: u8, payload: &[u8], raw_len: usize) -> Vec<u8> {
-        let mut b = vec![method];
-        b.extend_from_slice(&((9 + payload.len()) as u32).to_le_bytes());
-        b.extend_from_slice(&(raw_len as u32).to_le_bytes());
-        b.extend_from_slice(payload);
-        let (lo, hi) = city_hash128(&b);
-        let mut out = lo.to_le_bytes().to_vec();
-        out.extend_from_slice(&hi.to_le_bytes());
-        out.extend_from_slice(&b);
-        out
-    }
-
-    fn var_uint(out: &mut Vec<u8>, mut v: u64) {
-        while v >= 0x80 {
-            out.push((v as u8) | 0x80);
-            v >>= 7;
-        }
-        out.push(v as u8);
-    }
-
-    /// The binary body of a checksums.txt listing `data.bin` (compressed) and `count.txt`.
-    fn body() -> Vec<u8> {
-        let mut body = vec![2u8];
-        for (name, size, hash, compressed) in [
-            ("data.bin", 300u64, 0x0102u128 | (7u128 << 64), true),
-            ("count.txt", 4, 5, false),
-        ] {
-            var_uint(&mut body, name.len() as u64);
-            body.extend_from_slice(name.as_bytes());
-            var_uint(&mut body, size);
-            body.extend_from_slice(&(hash as u64).to_le_bytes());
-            body.extend_from_slice(&((hash >> 64) as u64).to_le_bytes());
-            body.push(u8::from(compressed));
-            if compressed {
-                var_uint(&mut body, 9);
-                body.extend_from_slice(&[0xab; 16]);
-            }
-        }
-        body
-    }
-
-    #[test]
-    fn a_declared_size_past_the_limit_is_refused_on_any_usize_width() {
-        // On wasm32 (32-bit usize) the limit check `out.len() + declared` wrapped: one byte of
-        // output, then a block declaring u32::MAX bytes, passed the check, and the resize wrapped
-        // to a shorter buffer and panicked (a trap in the browser verifier) instead of an error.
-        let mut blocks = block(0x02, b"x", 1);
-        blocks.extend_from_slice(&block(0x02, b"y", u32::MAX as usize));
-        assert_eq!(
-            decompress_blocks(&blocks),
-            Err("decompressed size too large".to_owned())
-        );
-        // Same with a block whose own size is u32::MAX: `16 + csize` wrapped to 15.
-        let mut huge = vec![0u8; 16];
-        huge.push(0x02);
-        huge.extend_from_slice(&u32::MAX.to_le_bytes());
-        huge.extend_from_slice(&1u32.to_le_bytes());
-        assert!(decompress_blocks(&huge).is_err());
-    }
-
-    #[test]
-    fn part_checksums_none_and_lz4_blocks() {
-        let body = body();
-        let mut none = b"checksums format version: 4\n".to_vec();
-        none.extend_from_slice(&block(0x02, &body, body.len()));
-        let mut lz4 = b"checksums format version: 4\n".to_vec();
-        // Two blocks: the stream may be split anywhere.
-        let (a, b) = body.split_at(10);
-        lz4.extend_from_slice(&block(0x82, &lz4_flex::block::compress(a), a.len()));
-        lz4.extend_from_slice(&block(0x82, &lz4_flex::block::compress(b), b.len()));
-        for bytes in [none, lz4] {
-            let l = parse_part_checksums(&bytes).unwrap();
-            assert_eq!(l.len(), 2);
-            assert_eq!(
-                (l[0].name.as_str(), l[0].file_size, l[0].file_hash),
-                ("data.bin", 300, 0x0102 | (7 << 64))
-            );
-            assert!(l[0].is_compressed && l[0].uncompressed_size == 9);
-            assert_eq!(
-                (l[1].name.as_str(), l[1].file_hash, l[1].is_compressed),
-                ("count.txt", 5, false)
-            );
-            // Any corrupted byte after the header is caught by the block checksum or the decoder.
-            for i in 28..bytes.len() {
-                let mut bad = bytes.clone();
-                bad[i] ^= 0x10;
-                assert!(parse_part_checksums(&bad).is_err(), "byte {i}");
-            }
-        }
-        assert!(parse_part_checksums(b"checksums format version: 3\n1 files:\n").is_err());
-        assert!(parse_part_checksums(b"").is_err());
-    }
 }
