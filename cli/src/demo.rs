@@ -110,13 +110,13 @@ pub async fn run(ui: &Ui, args: DemoArgs) -> Result<u8, Error> {
 
     let folder_report = folder::check_folder(&out, SYSTEM, VERSION)?;
     let sidecars = folder::read_sidecars(&out)?;
-    let window = folder::backup_window(sidecars.values());
+    let window = mesbackup_core::sidecar::backup_window(sidecars.values());
     if ui.is_json() {
         crate::folder_cmds::folder_report_event(ui, &out, &folder_report);
         ui.emit(json!({
             "event": "backup_window",
-            "started_at": window.as_ref().map(|w| &w.0),
-            "finished_at": window.as_ref().map(|w| &w.1),
+            "started_at": window.as_ref().map(|w| &w.started_at),
+            "finished_at": window.as_ref().map(|w| &w.finished_at),
         }));
     } else {
         ui.result("");
@@ -135,9 +135,9 @@ pub async fn run(ui: &Ui, args: DemoArgs) -> Result<u8, Error> {
     let packages: Vec<PathBuf> = folder_report.kinds.iter().filter_map(|k| k.chosen.as_ref()).map(|f| out.join(f)).collect();
     let verify_code = crate::package_cmds::verify(ui, &packages)?;
     if !ui.is_json() {
-        if let Some((s, f)) = &window {
+        if let Some(w) = &window {
             ui.result("");
-            ui.result(&format!("Backup window (from the sidecars): {s} to {f}"));
+            ui.result(&format!("Backup window (from the sidecars): {} to {}", w.started_at, w.finished_at));
             ui.result("  After a restore, re-run MES data processing over this window for messages that were in flight.");
         }
         ui.result("");

@@ -40,13 +40,3 @@ pub fn read_sidecars(dir: &Path) -> Result<BTreeMap<String, Sidecar>, Error> {
     }
     Ok(out)
 }
-
-/// Earliest start and latest finish over `sidecars` (RFC 3339): the window to re-run MES data
-/// processing over after a restore. `None` when no sidecar records both.
-pub fn backup_window<'a>(sidecars: impl IntoIterator<Item = &'a Sidecar>) -> Option<(String, String)> {
-    mesbackup_core::sidecar::backup_window(sidecars).map(|w| (w.started_at, w.finished_at))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Staging into the installer's custom packages folder
-// ---------------------------------------------------------------------------------------------

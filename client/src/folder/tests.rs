@@ -219,6 +219,6 @@ fn prune_keeps_the_newest_per_database() {
     assert_eq!(deleted.len(), 2);
     assert!(!dir.path().join("a.zip").exists());
     assert!(dir.path().join("unrelated.zip").exists());
-    let window = backup_window(read_sidecars(dir.path()).unwrap().values()).unwrap();
-    assert_eq!(window, ("2026-01-01T00:00:00.000Z".into(), "2026-01-03T01:00:00.000Z".into()));
+    let window = mesbackup_core::sidecar::backup_window(read_sidecars(dir.path()).unwrap().values()).unwrap();
+    assert_eq!((window.started_at.as_str(), window.finished_at.as_str()), ("2026-01-01T00:00:00.000Z", "2026-01-03T01:00:00.000Z"));
 }

@@ -275,9 +275,11 @@ pub enum Phase {
     Finished,
 }
 
-/// Start, ready and finish times (Unix ms) of the backup: the window to re-run data processing over.
+/// When this job's backup was accepted, became ready and was saved (Unix ms). The sidecar records
+/// them; a set of sidecars adds up to the [`BackupWindow`](crate::mes::BackupWindow) to re-run data
+/// processing over.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BackupWindow {
+pub struct JobTimes {
     pub started_at_ms: Option<u64>,
     pub ready_at_ms: Option<u64>,
     pub finished_at_ms: Option<u64>,
@@ -299,7 +301,7 @@ pub struct Job {
     /// A GET of this GUID failed before its answer arrived: the server may have answered 200 and
     /// deleted the file, so a later 400 means "lost", not "never existed".
     maybe_consumed: bool,
-    window: BackupWindow,
+    times: JobTimes,
     notes: Vec<String>,
 }
 
@@ -350,7 +352,7 @@ impl Job {
             failures: 0,
             restarts_used: 0,
             maybe_consumed: false,
-            window: BackupWindow::default(),
+            times: JobTimes::default(),
             notes: Vec::new(),
         };
         if needs_guid {
@@ -375,8 +377,8 @@ impl Job {
         self.guid.as_deref()
     }
 
-    pub fn window(&self) -> BackupWindow {
-        self.window
+    pub fn times(&self) -> JobTimes {
+        self.times
     }
 
     pub fn restarts_used(&self) -> u32 {
@@ -646,7 +648,7 @@ impl Job {
         }
         match result {
             Ok(location) => {
-                self.window.finished_at_ms = Some(now_ms);
+                self.times.finished_at_ms = Some(now_ms);
                 let package = SavedPackage {
                     guid,
                     database: self.spec.database.clone(),
@@ -655,8 +657,8 @@ impl Job {
                     location,
                     size: received.size,
                     sha256: received.sha256,
-                    started_at_ms: self.window.started_at_ms,
-                    ready_at_ms: self.window.ready_at_ms,
+                    started_at_ms: self.times.started_at_ms,
+                    ready_at_ms: self.times.ready_at_ms,
                     finished_at_ms: now_ms,
                     notes: self.notes.clone(),
                 };
@@ -814,7 +816,7 @@ impl Job {
 
     fn on_started(&mut self, guid: String, database: String, now_ms: u64) {
         self.guid = Some(guid.clone());
-        self.window.started_at_ms = Some(now_ms);
+        self.times.started_at_ms = Some(now_ms);
         self.events.push_back(JobEvent::Started { database: database.clone(), guid: guid.clone(), at_ms: now_ms });
         if self.spec.mode == Mode::StartOnly {
             self.state = State::Finished { outcome: Outcome::Started { guid, database } };
@@ -915,7 +917,7 @@ impl Job {
             }
         }
         let file_name = self.spec.file_name.clone().unwrap_or_else(|| ready.file_name.clone());
-        self.window.ready_at_ms = Some(now_ms);
+        self.times.ready_at_ms = Some(now_ms);
         self.events.push_back(JobEvent::Ready { guid, file_name: file_name.clone(), size: ready.content_length });
         if let Some(why) = self.spec.download_limits.check_declared_length(ready.content_length) {
             // Nothing is opened: dropping the answer closes the stream, and the server's copy with it.
@@ -965,8 +967,8 @@ impl Job {
             environment_url: self.spec.env.as_str().to_owned(),
             size: received.size,
             sha256: received.sha256.clone(),
-            started_at: ts(self.window.started_at_ms),
-            ready_at: ts(self.window.ready_at_ms),
+            started_at: ts(self.times.started_at_ms),
+            ready_at: ts(self.times.ready_at_ms),
             finished_at: ts(Some(now_ms)),
             server_file_name: None,
             sql_backup_finished_at: self.spec.sql_backup_finished_at.clone(),
@@ -992,7 +994,7 @@ impl Job {
                 reason,
             });
             self.guid = None;
-            self.window = BackupWindow::default();
+            self.times = JobTimes::default();
             let _ = now_ms;
             self.prepare_then(Next::Post);
             return;
