@@ -7,11 +7,11 @@
 //! and for the naive fixed 5-second loop admins write by hand.
 //! Targets: lag <= max(1 s, 10 % of the duration); at most 100 GETs for a 4-hour job.
 
-use mesbackup_core::job::{Action, Job, JobSpec, Method, Outcome, ReceivedBody};
-use mesbackup_core::package_shape::Shape;
-use mesbackup_core::polling::PollPolicy;
-use mesbackup_core::response::ResponseHead;
-use mesbackup_core::url::EnvUrl;
+use mesbackup_core::mes::{Action, Job, JobSpec, Method, Outcome, ReceivedBody};
+use mesbackup_core::mes::Shape;
+use mesbackup_core::mes::PollPolicy;
+use mesbackup_core::mes::ResponseHead;
+use mesbackup_core::mes::EnvUrl;
 
 struct Run {
     gets: u32,

@@ -9,7 +9,7 @@
 use std::io::Read;
 use std::time::Instant;
 
-use mesbackup_core::verify::{Verifier, VerifyOptions};
+use mesbackup_core::package::{Verifier, VerifyOptions};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -21,13 +21,13 @@ use mesbackup_client::driver::ClientOptions;
 use mesbackup_client::file_sink::FileSinkFactory;
 use mesbackup_client::http::HttpConfig;
 use mesbackup_client::{CancellationToken, MesClient};
-use mesbackup_core::credentials::Credentials;
-use mesbackup_core::download_guard::DownloadLimits;
+use mesbackup_core::mes::Credentials;
+use mesbackup_core::mes::DownloadLimits;
 use mesbackup_core::file_modes::FileModes;
-use mesbackup_core::job::{JobEvent, Mode, Outcome, Phase, SavedPackage};
+use mesbackup_core::mes::{JobEvent, Mode, Outcome, Phase, SavedPackage};
 use mesbackup_core::naming::{self, DatabaseKind};
-use mesbackup_core::polling::PollPolicy;
-use mesbackup_core::url::EnvUrl;
+use mesbackup_core::mes::PollPolicy;
+use mesbackup_core::mes::EnvUrl;
 use mesbackup_core::{Error, ErrorKind};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
@@ -570,7 +570,7 @@ impl Client {
         spec.overwrite = args.overwrite;
         spec.sql_backup_finished_at = args.sql_backup_finished_at;
         // Reject bad arguments now, as a Python exception from the call itself.
-        mesbackup_core::job::Job::new(spec.clone(), 0).map_err(|e| to_py_err(py, &e, &self.secrets))?;
+        mesbackup_core::mes::Job::new(spec.clone(), 0).map_err(|e| to_py_err(py, &e, &self.secrets))?;
         if let Some(out) = &out_dir {
             prepare_out(py, out, self.modes)?;
         }
@@ -824,7 +824,7 @@ impl Client {
                 let least = if all { s.values().map(|v| v.2).min_by_key(|&p| rank(p)).unwrap_or(phase) } else { if rank(phase) < rank(Phase::Waiting) { phase } else { Phase::Waiting } };
                 let _ = tx.send(Msg::Progress(sum, totals, least));
             };
-            let customise = |db: &str, spec: &mut mesbackup_core::job::JobSpec| {
+            let customise = |db: &str, spec: &mut mesbackup_core::mes::JobSpec| {
                 spec.file_name = names.get(db).cloned();
                 spec.overwrite = overwrite;
                 spec.sql_backup_finished_at = sql_backup_finished_at.clone();
@@ -1143,7 +1143,7 @@ fn to_plain<T: serde::Serialize>(py: Python<'_>, value: &T) -> PyResult<Py<PyAny
 }
 
 /// The file or zip entry a problem names, if any.
-fn problem_file(p: &mesbackup_core::verify::Problem) -> Option<String> {
+fn problem_file(p: &mesbackup_core::package::Problem) -> Option<String> {
     match serde_json::to_value(p) {
         Ok(serde_json::Value::Object(m)) => {
             m.get("file").or_else(|| m.get("entry")).and_then(|v| v.as_str()).map(str::to_owned)
@@ -1193,7 +1193,7 @@ fn _backup_window(py: Python<'_>, folder: PathBuf) -> PyResult<Py<PyAny>> {
             return Err(Error::io(format!("{} is not a folder", folder.display())));
         }
         let sidecars = mesbackup_client::folder::read_sidecars(&folder)?;
-        let window = mesbackup_core::sidecar::backup_window(sidecars.values());
+        let window = mesbackup_core::mes::backup_window(sidecars.values());
         let packages: Vec<serde_json::Value> = sidecars
             .iter()
             .map(|(file, s)| {
@@ -1299,7 +1299,7 @@ fn _mesbackup(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(parse_package_name, m)?)?;
     m.add_function(wrap_pyfunction!(explain_package_name, m)?)?;
     m.add("ERROR_KINDS", error_kinds(m.py())?)?;
-    m.add("SIDECAR_SUFFIX", mesbackup_core::sidecar::SIDECAR_SUFFIX)?;
+    m.add("SIDECAR_SUFFIX", mesbackup_core::mes::SIDECAR_SUFFIX)?;
     m.add("PARTIAL_SUFFIX", mesbackup_client::file_sink::PARTIAL_SUFFIX)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

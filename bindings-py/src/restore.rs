@@ -239,7 +239,7 @@ pub fn _restore(
 /// Test-restores one package (see `mesbackup.test_restore`). Returns the result as plain data;
 /// failures are in it, not raised (except an interrupt).
 #[pyfunction]
-#[pyo3(signature = (package, *, server_backup_path, executor=None, clickhouse=None, user=None, password=None, allow_insecure_http=false, prefix=mesbackup_core::restore_plan::DEFAULT_THROWAWAY_PREFIX.to_owned(), keep=false, storage_policy=None, path_on_server=None, file_mode=None, dir_mode=None, timeout_s=3600, on_step=None))]
+#[pyo3(signature = (package, *, server_backup_path, executor=None, clickhouse=None, user=None, password=None, allow_insecure_http=false, prefix=mesbackup_core::restore::DEFAULT_THROWAWAY_PREFIX.to_owned(), keep=false, storage_policy=None, path_on_server=None, file_mode=None, dir_mode=None, timeout_s=3600, on_step=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn _test_restore(
     py: Python<'_>,

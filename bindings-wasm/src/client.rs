@@ -6,11 +6,11 @@ use mesbackup_client::driver::ClientOptions;
 use mesbackup_client::system::backup_system;
 use mesbackup_client::clock::WasmClock;
 use mesbackup_client::{CancellationToken, MesClient};
-use mesbackup_core::credentials::Credentials;
-use mesbackup_core::download_guard::DownloadLimits;
-use mesbackup_core::job::{JobEvent, JobSpec, Mode, Outcome};
-use mesbackup_core::polling::PollPolicy;
-use mesbackup_core::url::EnvUrl;
+use mesbackup_core::mes::Credentials;
+use mesbackup_core::mes::DownloadLimits;
+use mesbackup_core::mes::{JobEvent, JobSpec, Mode, Outcome};
+use mesbackup_core::mes::PollPolicy;
+use mesbackup_core::mes::EnvUrl;
 use mesbackup_core::Error;
 use wasm_bindgen::prelude::*;
 

@@ -65,5 +65,5 @@ pub fn error_kinds() -> Vec<String> {
 /// `mesbackup/<version>`.
 #[wasm_bindgen(js_name = toolVersion)]
 pub fn tool_version() -> String {
-    mesbackup_core::sidecar::tool_id()
+    mesbackup_core::mes::tool_id()
 }

@@ -18,8 +18,8 @@
 use async_trait::async_trait;
 use mesbackup_client::http::SinkChunk as JsChunk;
 use mesbackup_client::sink::{PackageSink, SinkFactory};
-use mesbackup_core::job::CommitFailure;
-use mesbackup_core::sidecar::Sidecar;
+use mesbackup_core::mes::CommitFailure;
+use mesbackup_core::mes::Sidecar;
 use mesbackup_core::Error;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;

@@ -1,7 +1,7 @@
-//! `WasmVerifier`: the core's one-pass package verifier (`mesbackup_core::verify::Verifier`) for JS.
+//! `WasmVerifier`: the core's one-pass package verifier (`mesbackup_core::package::Verifier`) for JS.
 //! Bytes are pushed chunk by chunk (`feed`), so a browser `Blob` or a Node file is never held whole.
 
-use mesbackup_core::verify::{Problem, Verifier, VerifyOptions};
+use mesbackup_core::package::{Problem, Verifier, VerifyOptions};
 use wasm_bindgen::prelude::*;
 
 use crate::js::{error_to_js, opt_string, to_js};

@@ -5,13 +5,13 @@
 
 use mesbackup_client::clock::Clock;
 use mesbackup_client::clock::WasmClock;
-use mesbackup_core::content_disposition::is_safe_file_name;
-use mesbackup_core::credentials::Credentials;
-use mesbackup_core::job::{Action, Job, JobSpec, Method};
+use mesbackup_core::mes::is_safe_file_name;
+use mesbackup_core::mes::Credentials;
+use mesbackup_core::mes::{Action, Job, JobSpec, Method};
 use mesbackup_core::naming::{installer_package_name, parse_package_name, system_databases, DatabaseKind, NearMissReason};
-use mesbackup_core::polling::PollPolicy;
-use mesbackup_core::response::ResponseHead;
-use mesbackup_core::url::EnvUrl;
+use mesbackup_core::mes::PollPolicy;
+use mesbackup_core::mes::ResponseHead;
+use mesbackup_core::mes::EnvUrl;
 use mesbackup_core::ErrorKind;
 use wasm_bindgen_test::*;
 
@@ -69,7 +69,7 @@ fn job_posts_then_polls_with_retry_after() {
     assert!(saw_get);
     assert_eq!(job.guid(), Some("00000000-0000-4000-8000-000000000001"));
     let outcome = job.outcome().expect("finished");
-    let mesbackup_core::job::Outcome::Failed(e) = outcome else { panic!("{outcome:?}") };
+    let mesbackup_core::mes::Outcome::Failed(e) = outcome else { panic!("{outcome:?}") };
     assert_eq!(e.kind, ErrorKind::Unauthorized);
 }
 

@@ -8,11 +8,11 @@ use clap::Args;
 use mesbackup_client::driver::ClientOptions;
 use mesbackup_client::http::HttpConfig;
 use mesbackup_client::MesClient;
-use mesbackup_core::credentials::Credentials;
-use mesbackup_core::download_guard::DownloadLimits;
+use mesbackup_core::mes::Credentials;
+use mesbackup_core::mes::DownloadLimits;
 use mesbackup_core::file_modes::FileModes;
-use mesbackup_core::polling::PollPolicy;
-use mesbackup_core::url::EnvUrl;
+use mesbackup_core::mes::PollPolicy;
+use mesbackup_core::mes::EnvUrl;
 use mesbackup_core::Error;
 
 #[derive(Args, Clone, Debug)]

@@ -8,12 +8,12 @@ use mesbackup_client::file_sink::FileSinkFactory;
 use mesbackup_client::folder;
 use mesbackup_client::system::backup_system;
 use mesbackup_client::{CancellationToken, MesClient};
-use mesbackup_core::credentials::Credentials;
-use mesbackup_core::httpdate::format_rfc3339_millis;
-use mesbackup_core::job::{JobEvent, JobSpec};
+use mesbackup_core::mes::Credentials;
+use mesbackup_core::mes::format_rfc3339_millis;
+use mesbackup_core::mes::{JobEvent, JobSpec};
 use mesbackup_core::naming::{installer_package_name, parse_database_name};
-use mesbackup_core::polling::PollPolicy;
-use mesbackup_core::url::EnvUrl;
+use mesbackup_core::mes::PollPolicy;
+use mesbackup_core::mes::EnvUrl;
 use mesbackup_core::Error;
 use serde_json::json;
 
@@ -110,7 +110,7 @@ pub async fn run(ui: &Ui, args: DemoArgs) -> Result<u8, Error> {
 
     let folder_report = folder::check_folder(&out, SYSTEM, VERSION)?;
     let sidecars = folder::read_sidecars(&out)?;
-    let window = mesbackup_core::sidecar::backup_window(sidecars.values());
+    let window = mesbackup_core::mes::backup_window(sidecars.values());
     if ui.is_json() {
         crate::folder_cmds::folder_report_event(ui, &out, &folder_report);
         ui.emit(json!({

@@ -10,8 +10,8 @@ use mesbackup_client::folder::prepare_output_folder;
 use mesbackup_client::system::backup_system;
 use mesbackup_client::{CancellationToken, MesClient};
 use mesbackup_core::file_modes::FileModes;
-use mesbackup_core::httpdate::format_rfc3339_millis;
-use mesbackup_core::job::{JobEvent, JobSpec, Mode, Outcome, SavedPackage};
+use mesbackup_core::mes::format_rfc3339_millis;
+use mesbackup_core::mes::{JobEvent, JobSpec, Mode, Outcome, SavedPackage};
 use mesbackup_core::naming::{installer_package_name, parse_database_name, system_databases, validate_database_name};
 use mesbackup_core::Error;
 use serde_json::{json, Value};
@@ -108,7 +108,7 @@ async fn run_specs(
     client: &MesClient,
     sinks: &FileSinkFactory,
     cancel: &CancellationToken,
-    jobs: Vec<(String, Option<String>, mesbackup_core::job::JobSpec)>,
+    jobs: Vec<(String, Option<String>, mesbackup_core::mes::JobSpec)>,
 ) -> Vec<JobResult> {
     let clock = TokioClock;
     for (key, _, _) in &jobs {

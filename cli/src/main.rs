@@ -319,7 +319,7 @@ struct TestRestoreArgs {
     #[command(flatten)]
     clickhouse: restore_cmd::ClickHouseArgs,
     /// Prefix of the throwaway database names (<prefix><database>_<random>); never empty.
-    #[arg(long, value_name = "PREFIX", default_value = mesbackup_core::restore_plan::DEFAULT_THROWAWAY_PREFIX)]
+    #[arg(long, value_name = "PREFIX", default_value = mesbackup_core::restore::DEFAULT_THROWAWAY_PREFIX)]
     prefix: String,
     /// Keep the restored databases instead of dropping them.
     #[arg(long)]

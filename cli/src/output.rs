@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use mesbackup_core::job::JobEvent;
+use mesbackup_core::mes::JobEvent;
 use mesbackup_core::Error;
 use serde_json::{json, Value};
 

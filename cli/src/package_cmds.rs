@@ -6,8 +6,8 @@ use std::path::Path;
 
 use indicatif::HumanBytes;
 use mesbackup_client::{folder, verify_file};
-use mesbackup_core::inspect::Inspection;
-use mesbackup_core::verify::VerifyReport;
+use mesbackup_core::package::Inspection;
+use mesbackup_core::package::VerifyReport;
 use mesbackup_core::Error;
 use serde_json::json;
 
@@ -209,7 +209,7 @@ pub fn window(ui: &Ui, dir: &Path) -> Result<u8, Error> {
             dir.display()
         )));
     }
-    let full = mesbackup_core::sidecar::backup_window(sidecars.values());
+    let full = mesbackup_core::mes::backup_window(sidecars.values());
     let window = full.as_ref().map(|w| (w.started_at.clone(), w.finished_at.clone()));
     if ui.is_json() {
         let packages: Vec<_> = sidecars

@@ -8,10 +8,10 @@ use mesbackup_client::driver::ClientOptions;
 use mesbackup_client::file_sink::FileSinkFactory;
 use mesbackup_client::system::backup_system;
 use mesbackup_client::{CancellationToken, MesClient};
-use mesbackup_core::credentials::Credentials;
-use mesbackup_core::job::{JobEvent, Outcome};
-use mesbackup_core::polling::PollPolicy;
-use mesbackup_core::url::EnvUrl;
+use mesbackup_core::mes::Credentials;
+use mesbackup_core::mes::{JobEvent, Outcome};
+use mesbackup_core::mes::PollPolicy;
+use mesbackup_core::mes::EnvUrl;
 
 #[tokio::main]
 async fn main() {

@@ -11,17 +11,17 @@ use std::task::Poll;
 use std::pin::Pin;
 
 use futures::StreamExt;
-use mesbackup_core::credentials::{check_transport, Credentials};
-use mesbackup_core::download_guard::DownloadLimits;
+use mesbackup_core::mes::{check_transport, Credentials};
+use mesbackup_core::mes::DownloadLimits;
 use mesbackup_core::error::redact;
-use mesbackup_core::job::{
+use mesbackup_core::mes::{
     Action, CommitFailure, Job, JobEvent, JobSpec, Mode, Outcome, ReceiveFailure, ReceivedBody, TransportError,
     TransportPhase,
 };
-use mesbackup_core::response::ResponseHead;
-use mesbackup_core::package_shape::{HeldBytes, HeldShapeProbe};
-use mesbackup_core::polling::PollPolicy;
-use mesbackup_core::url::EnvUrl;
+use mesbackup_core::mes::ResponseHead;
+use mesbackup_core::mes::{HeldBytes, HeldShapeProbe};
+use mesbackup_core::mes::PollPolicy;
+use mesbackup_core::mes::EnvUrl;
 use mesbackup_core::{Error, ErrorKind};
 use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;

@@ -17,11 +17,11 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
-use mesbackup_core::content_disposition::is_safe_file_name;
-use mesbackup_core::download_guard::human_bytes;
+use mesbackup_core::mes::is_safe_file_name;
+use mesbackup_core::mes::human_bytes;
 use mesbackup_core::file_modes::FileModes;
-use mesbackup_core::job::CommitFailure;
-use mesbackup_core::sidecar::{sidecar_file_name, Sidecar};
+use mesbackup_core::mes::CommitFailure;
+use mesbackup_core::mes::{sidecar_file_name, Sidecar};
 use mesbackup_core::Error;
 
 use crate::private_files::{self, OwnerLock};
@@ -485,7 +485,7 @@ pub fn find_stale_partials(dir: &Path) -> io::Result<Vec<PathBuf>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mesbackup_core::sidecar::SIDECAR_FORMAT;
+    use mesbackup_core::mes::SIDECAR_FORMAT;
 
     fn sidecar(name: &str) -> Sidecar {
         Sidecar {

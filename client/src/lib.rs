@@ -1,4 +1,4 @@
-//! mesbackup-client: the async driver that runs `mesbackup_core::job::Job` against a real MES.
+//! mesbackup-client: the async driver that runs `mesbackup_core::mes::Job` against a real MES.
 //!
 //! Written once for native targets and wasm32: the HTTP layer is reqwest natively and `fetch` in
 //! WebAssembly ([`http`]), while the byte sink ([`sink::SinkFactory`]), the clock ([`clock::Clock`]) and

@@ -9,8 +9,8 @@
 //! (the driver hashes).
 
 use async_trait::async_trait;
-use mesbackup_core::job::CommitFailure;
-use mesbackup_core::sidecar::Sidecar;
+use mesbackup_core::mes::CommitFailure;
+use mesbackup_core::mes::Sidecar;
 use mesbackup_core::Error;
 
 use crate::http::SinkChunk;

@@ -1,7 +1,7 @@
 //! All four databases of a system at once, on one task (no spawning: works the same in WebAssembly).
 
 use futures::future::join_all;
-use mesbackup_core::job::{JobEvent, JobSpec, Mode, Outcome};
+use mesbackup_core::mes::{JobEvent, JobSpec, Mode, Outcome};
 use mesbackup_core::naming::system_databases;
 use mesbackup_core::Error;
 use tokio_util::sync::CancellationToken;

@@ -7,8 +7,8 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
-use mesbackup_core::inspect::Inspection;
-use mesbackup_core::verify::{Verifier, VerifyOptions, VerifyReport};
+use mesbackup_core::package::Inspection;
+use mesbackup_core::package::{Verifier, VerifyOptions, VerifyReport};
 use mesbackup_core::{Error, ErrorKind};
 
 use crate::folder;

@@ -13,12 +13,6 @@ pub mod package;
 pub mod restore;
 
 pub use error::{Error, ErrorKind};
-// The paths before the modules were grouped by concern (transitional: removed once every user
-// names the new ones).
-pub use mes::{content_disposition, credentials, download_guard, guid, job, polling, response, sidecar, url};
-pub use mes::shape as package_shape;
-pub use mes::time as httpdate;
-pub use package::zip as zipstream;
-pub use package::{cityhash, entry_path, inspect, verify};
-pub use restore::clickhouse_url;
-pub use restore::plan as restore_plan;
+pub use file_modes::FileModes;
+pub use mes::{Action, Credentials, EnvUrl, Job, JobEvent, JobSpec, Mode, Outcome, PollPolicy, SavedPackage};
+pub use package::{Inspection, Inspector, Verifier, VerifyReport};

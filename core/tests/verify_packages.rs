@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use mesbackup_core::entry_path::PathFault;
-use mesbackup_core::inspect::{Inspection, Inspector};
-use mesbackup_core::verify::{verify_bytes, Problem, Verifier, VerifyOptions, VerifyReport};
-use mesbackup_core::zipstream::{EntryEnd, EntryHeader, ZipProblem, ZipStream, ZipVisitor};
+use mesbackup_core::package::PathFault;
+use mesbackup_core::package::{Inspection, Inspector};
+use mesbackup_core::package::{verify_bytes, Problem, Verifier, VerifyOptions, VerifyReport};
+use mesbackup_core::package::{EntryEnd, EntryHeader, ZipProblem, ZipStream, ZipVisitor};
 use mesbackup_core::ErrorKind;
 use proptest::prelude::*;
 use serde_json::Value;

@@ -5,7 +5,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use mesbackup_core::file_modes::FileModes;
-use mesbackup_core::sidecar::SIDECAR_SUFFIX;
+use mesbackup_core::mes::SIDECAR_SUFFIX;
 use mesbackup_core::Error;
 
 use crate::file_sink::{find_stale_partials, PARTIAL_SUFFIX};

@@ -5,8 +5,8 @@ use std::fs::{self};
 use std::io::{self};
 use std::path::{Path, PathBuf};
 
-use mesbackup_core::httpdate::parse_rfc3339;
-use mesbackup_core::sidecar::sidecar_file_name;
+use mesbackup_core::mes::parse_rfc3339;
+use mesbackup_core::mes::sidecar_file_name;
 use mesbackup_core::Error;
 
 use super::io_error;

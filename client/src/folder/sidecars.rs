@@ -5,7 +5,7 @@ use std::fs::{self};
 use std::io::{self};
 use std::path::Path;
 
-use mesbackup_core::sidecar::{sidecar_file_name, Sidecar, SIDECAR_SUFFIX};
+use mesbackup_core::mes::{sidecar_file_name, Sidecar, SIDECAR_SUFFIX};
 use mesbackup_core::Error;
 
 use super::{io_error, list_file_names};

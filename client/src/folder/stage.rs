@@ -11,14 +11,14 @@ use mesbackup_core::file_modes::FileModes;
 use mesbackup_core::naming::{
     installer_package_name, parse_database_name, parse_package_name, DatabaseKind,
 };
-use mesbackup_core::package_shape::{Shape, ShapeProbe};
-use mesbackup_core::sidecar::{sidecar_file_name, Sidecar};
+use mesbackup_core::mes::{Shape, ShapeProbe};
+use mesbackup_core::mes::{sidecar_file_name, Sidecar};
 use mesbackup_core::{Error, ErrorKind};
 use sha2::{Digest, Sha256};
 
 use crate::file_sink::{self};
 use crate::private_files;
-use mesbackup_core::job::CommitFailure;
+use mesbackup_core::mes::CommitFailure;
 use super::io_error;
 use super::sidecars::read_sidecar;
 

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use mesbackup_core::file_modes::FileModes;
 
-use mesbackup_core::sidecar::{sidecar_file_name, Sidecar, SIDECAR_FORMAT};
+use mesbackup_core::mes::{sidecar_file_name, Sidecar, SIDECAR_FORMAT};
 use mesbackup_core::ErrorKind;
 use sha2::{Digest, Sha256};
 
@@ -219,6 +219,6 @@ fn prune_keeps_the_newest_per_database() {
     assert_eq!(deleted.len(), 2);
     assert!(!dir.path().join("a.zip").exists());
     assert!(dir.path().join("unrelated.zip").exists());
-    let window = mesbackup_core::sidecar::backup_window(read_sidecars(dir.path()).unwrap().values()).unwrap();
+    let window = mesbackup_core::mes::backup_window(read_sidecars(dir.path()).unwrap().values()).unwrap();
     assert_eq!((window.started_at.as_str(), window.finished_at.as_str()), ("2026-01-01T00:00:00.000Z", "2026-01-03T01:00:00.000Z"));
 }

@@ -22,9 +22,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures::Stream;
-use mesbackup_core::credentials::Credentials;
-use mesbackup_core::job::{Method, Request, TransportError, TransportPhase};
-use mesbackup_core::response::ResponseHead;
+use mesbackup_core::mes::Credentials;
+use mesbackup_core::mes::{Method, Request, TransportError, TransportPhase};
+use mesbackup_core::mes::ResponseHead;
 use mesbackup_core::Error;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;

@@ -1,10 +1,10 @@
 //! The native HTTP backend: reqwest, with the rules the facade's documentation states.
 
 use futures::StreamExt;
-use mesbackup_core::credentials::Credentials;
-use mesbackup_core::job::{Method, Request, TransportError, TransportPhase};
-use mesbackup_core::response::ResponseHead;
-use mesbackup_core::sidecar::tool_id;
+use mesbackup_core::mes::Credentials;
+use mesbackup_core::mes::{Method, Request, TransportError, TransportPhase};
+use mesbackup_core::mes::ResponseHead;
+use mesbackup_core::mes::tool_id;
 use mesbackup_core::Error;
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, USER_AGENT};
 

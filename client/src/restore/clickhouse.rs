@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use mesbackup_core::clickhouse_url::ClickHouseUrl;
+use mesbackup_core::restore::ClickHouseUrl;
 use mesbackup_core::error::{quote_untrusted, redact};
 use mesbackup_core::{Error, ErrorKind};
 use serde_json::Value;

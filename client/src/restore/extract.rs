@@ -5,10 +5,10 @@ use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
-use mesbackup_core::entry_path::entry_components;
+use mesbackup_core::package::entry_components;
 use mesbackup_core::error::quote_untrusted;
 use mesbackup_core::file_modes::FileModes;
-use mesbackup_core::zipstream::{EntryEnd, EntryHeader, ZipProblem, ZipStream, ZipVisitor};
+use mesbackup_core::package::{EntryEnd, EntryHeader, ZipProblem, ZipStream, ZipVisitor};
 use mesbackup_core::{Error, ErrorKind};
 
 use crate::private_files;

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use mesbackup_core::file_modes::FileModes;
-use mesbackup_core::inspect::Inspection;
-use mesbackup_core::restore_plan::{
+use mesbackup_core::package::Inspection;
+use mesbackup_core::restore::{
     json_u64, plan_restore, quote_ident, quote_string, throwaway_database_name, PlanOptions, PlanProblem, RestorePlan,
 };
 use mesbackup_core::{Error, ErrorKind};

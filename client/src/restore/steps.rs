@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use mesbackup_core::inspect::Inspection;
-use mesbackup_core::restore_plan::{json_u64, quote_ident, quote_string, TargetFacts, FACTS_QUERIES};
+use mesbackup_core::package::Inspection;
+use mesbackup_core::restore::{json_u64, quote_ident, quote_string, TargetFacts, FACTS_QUERIES};
 use mesbackup_core::{Error, ErrorKind};
 
 use super::clickhouse::SqlExecutor;

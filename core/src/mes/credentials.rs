@@ -7,7 +7,7 @@
 use base64::Engine;
 
 use crate::error::Error;
-use crate::url::EnvUrl;
+use super::url::EnvUrl;
 
 #[derive(Clone, PartialEq, Eq)]
 pub enum Credentials {

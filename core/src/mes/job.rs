@@ -17,19 +17,16 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use crate::content_disposition::{is_safe_file_name, MAX_FILE_NAME_BYTES};
-use crate::download_guard::{Abandon, DownloadGuard, DownloadLimits};
+use super::content_disposition::{is_safe_file_name, MAX_FILE_NAME_BYTES};
+use super::download_guard::{Abandon, DownloadGuard, DownloadLimits};
 use crate::error::{Error, ErrorKind};
-use crate::httpdate::format_rfc3339_millis;
+use super::time::format_rfc3339_millis;
 use crate::naming::validate_database_name;
-use crate::package_shape::Shape;
-use crate::polling::{Jitter, PollPolicy};
-use crate::response::{
-    classify_fetch, classify_ready, classify_start, FetchAnswer, ReadyDownload, ResponseHead, StartAnswer,
-    SMALL_BODY_LIMIT,
-};
-use crate::sidecar::{sidecar_file_name, tool_id, Sidecar, SIDECAR_FORMAT};
-use crate::url::EnvUrl;
+use super::shape::Shape;
+use super::polling::{Jitter, PollPolicy};
+use super::response::{classify_fetch, classify_ready, classify_start, FetchAnswer, ReadyDownload, ResponseHead, StartAnswer, SMALL_BODY_LIMIT};
+use super::sidecar::{sidecar_file_name, tool_id, Sidecar, SIDECAR_FORMAT};
+use super::url::EnvUrl;
 
 /// Progress events are throttled to this interval so every front end shows the same cadence.
 pub const PROGRESS_INTERVAL_MS: u64 = 250;
@@ -276,7 +273,7 @@ pub enum Phase {
 }
 
 /// When this job's backup was accepted, became ready and was saved (Unix ms). The sidecar records
-/// them; a set of sidecars adds up to the [`BackupWindow`](crate::mes::BackupWindow) to re-run data
+/// them; a set of sidecars adds up to the [`BackupWindow`](super::sidecar::BackupWindow) to re-run data
 /// processing over.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobTimes {
@@ -311,7 +308,7 @@ impl Job {
         spec.policy.validate()?;
         spec.download_limits.validate()?;
         if let Some(t) = &spec.sql_backup_finished_at {
-            let ms = crate::httpdate::parse_rfc3339(t).ok_or_else(|| {
+            let ms = super::time::parse_rfc3339(t).ok_or_else(|| {
                 Error::invalid_argument(format!(
                     "the SQL Server backup completion time {} is not an RFC 3339 time: use for example \
                      2026-11-25T09:40:00Z or 2026-11-25T10:40:00+01:00",

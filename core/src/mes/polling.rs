@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::httpdate::parse_http_date;
+use super::time::parse_http_date;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]

@@ -6,10 +6,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::content_disposition::{choose_file_name, FileNameChoice};
+use super::content_disposition::{choose_file_name, FileNameChoice};
 use crate::error::{quote_untrusted, Error, ErrorKind};
-use crate::guid::parse_guid_body;
-use crate::polling::parse_retry_after;
+use super::guid::parse_guid_body;
+use super::polling::parse_retry_after;
 
 /// How much of a non-package body a driver needs to read (for GUIDs and error messages).
 pub const SMALL_BODY_LIMIT: usize = 16 * 1024;

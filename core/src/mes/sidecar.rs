@@ -69,7 +69,7 @@ pub struct BackupWindow {
 /// Earliest start to latest finish over a set of sidecars (RFC 3339 times); `None` when no sidecar
 /// records both a start and a finish (downloads resumed from a bare GUID do not know their start).
 pub fn backup_window<'a>(sidecars: impl IntoIterator<Item = &'a Sidecar>) -> Option<BackupWindow> {
-    use crate::httpdate::{format_rfc3339_millis, parse_rfc3339};
+    use super::time::{format_rfc3339_millis, parse_rfc3339};
     let (mut start, mut finish, mut sql): (Option<u64>, Option<u64>, Option<u64>) = (None, None, None);
     let earliest = |acc: Option<u64>, t: u64| Some(acc.map_or(t, |v| v.min(t)));
     let latest = |acc: Option<u64>, t: u64| Some(acc.map_or(t, |v| v.max(t)));

@@ -14,7 +14,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::content_disposition::is_windows_device_name;
+use crate::mes::is_windows_device_name;
 
 /// Why a path from a package is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,15 +6,15 @@
 //! Built from the same single pass as [`crate::verify`]: [`Verifier::finish_with_inspection`]
 //! returns both, or use an [`Inspector`] (which skips SHA-256) on its own.
 //!
-//! [`Verifier::finish_with_inspection`]: crate::verify::Verifier::finish_with_inspection
+//! [`Verifier::finish_with_inspection`]: super::verify::Verifier::finish_with_inspection
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::quote_untrusted;
-use crate::package::create_sql::{is_storage_engine, parse_create};
-use crate::package::scan::{PackageContents, Scanner};
+use super::create_sql::{is_storage_engine, parse_create};
+use super::scan::{PackageContents, Scanner};
 
 /// A table (or view, dictionary) of the backup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -339,7 +339,7 @@ mod tests {
         for count in ["data/D/t/p/count.txt", "data/D/u/p/count.txt"] {
             c.captured.insert(count.into(), b"18446744073709551615".to_vec());
         }
-        let r = crate::verify::report(&c, None, None);
+        let r = crate::package::report(&c, None, None);
         assert_eq!(r.manifest.map(|m| m.bytes), Some(u64::MAX));
         let i = inspect(&c);
         assert_eq!((i.bytes, i.rows, i.tables, i.parts), (u64::MAX, u64::MAX, 2, 2));

@@ -247,7 +247,7 @@ mod tests {
         );
         // The test vector of shared/clickhouse-backup-format.md.
         assert_eq!(
-            crate::cityhash::chained_checksum(b"5000"),
+            crate::package::chained_checksum(b"5000"),
             m.files[0].checksum.unwrap()
         );
         assert_eq!(m.files[1].name, "metadata/a&b.sql");

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::cityhash::city_hash128;
+use super::cityhash::city_hash128;
 use crate::error::quote_untrusted;
 
 /// Largest `checksums.txt` read.
@@ -174,7 +174,7 @@ pub fn decompress_blocks(mut d: &[u8]) -> Result<Vec<u8>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cityhash::city_hash128;
+    use crate::package::city_hash128;
     fn block(method: u8, payload: &[u8], raw_len: usize) -> Vec<u8> {
         let mut b = vec![method];
         b.extend_from_slice(&((9 + payload.len()) as u32).to_le_bytes());

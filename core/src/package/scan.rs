@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
 
-use crate::cityhash::ChainedChecksum;
+use super::cityhash::ChainedChecksum;
 use crate::error::quote_untrusted;
-use crate::zipstream::{EntryEnd, EntryHeader, ZipProblem, ZipStream, ZipSummary, ZipVisitor};
+use super::zip::{EntryEnd, EntryHeader, ZipProblem, ZipStream, ZipSummary, ZipVisitor};
 
-use crate::package::manifest::{parse_manifest, Manifest, MANIFEST_NAME, MAX_MANIFEST};
-use crate::package::part_checksums::MAX_PART_CHECKSUMS;
+use super::manifest::{parse_manifest, Manifest, MANIFEST_NAME, MAX_MANIFEST};
+use super::part_checksums::MAX_PART_CHECKSUMS;
 
 /// Largest `.sql` read.
 pub const MAX_SQL: usize = 4 << 20;
@@ -162,7 +162,7 @@ impl ZipVisitor for Scan {
 
 /// One pass over a package that keeps what the reports need: each entry's size and ClickHouse
 /// checksum, the few small files the reports read, the zip layer's problems, and optionally the
-/// package's SHA-256. [`crate::verify::Verifier`] and [`crate::inspect::Inspector`] both stand on it.
+/// package's SHA-256. [`super::verify::Verifier`] and [`super::inspect::Inspector`] both stand on it.
 pub struct Scanner {
     zip: ZipStream,
     scan: Scan,

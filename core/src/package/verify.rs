@@ -22,17 +22,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cityhash::checksum_hex;
-use crate::entry_path::{check_entry_path, PathFault};
+use super::cityhash::checksum_hex;
+use super::entry_path::{check_entry_path, PathFault};
 use crate::error::{quote_untrusted, Error, ErrorKind};
-use crate::zipstream::ZipProblem;
+use super::zip::ZipProblem;
 
-use crate::package::inspect::{inspect, Inspection};
-use crate::package::scan::Scanner;
-// Transitional: the names that lived here before the package module was split.
-pub use crate::package::manifest::{parse_manifest, Manifest, ManifestFile, MANIFEST_NAME, MAX_MANIFEST};
-pub use crate::package::part_checksums::{decompress_blocks, parse_part_checksums, PartChecksum, MAX_PART_CHECKSUMS};
-pub use crate::package::scan::{EntryFacts, PackageContents, MAX_SQL};
+use super::inspect::{inspect, Inspection};
+use super::manifest::ManifestFile;
+use super::part_checksums::parse_part_checksums;
+use super::scan::{PackageContents, Scanner};
 
 /// One problem found; every variant names the file or entry concerned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

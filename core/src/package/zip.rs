@@ -26,7 +26,7 @@ use miniz_oxide::inflate::core::{decompress, inflate_flags, DecompressorOxide};
 use miniz_oxide::inflate::TINFLStatus;
 use serde::{Deserialize, Serialize};
 
-use crate::entry_path::{check_entry_path, PathFault};
+use super::entry_path::{check_entry_path, PathFault};
 
 const SIG_LOCAL: u32 = 0x0403_4b50;
 const SIG_CENTRAL: u32 = 0x0201_4b50;

@@ -48,7 +48,7 @@ impl ClickHouseUrl {
         };
         let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
         let shown = format!("{}://{host}{port}{}", url.scheme(), url.path());
-        let loopback = crate::url::is_loopback_host(url.host());
+        let loopback = crate::mes::is_loopback_host(url.host());
         let https = url.scheme() == "https";
         if !https && !loopback && !allow_insecure_http {
             return Err(Error::invalid_argument(format!(

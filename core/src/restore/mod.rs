@@ -1,5 +1,8 @@
 //! Restoring into ClickHouse, the pure part: the plan against the target's facts, and the checked
 //! address of its HTTP interface.
 
-pub mod clickhouse_url;
-pub mod plan;
+mod clickhouse_url;
+mod plan;
+
+pub use clickhouse_url::ClickHouseUrl;
+pub use plan::{DEFAULT_THROWAWAY_PREFIX, FACTS_QUERIES, PlanOptions, PlanProblem, ProblemKind, RestorePlan, TargetDatabase, TargetFacts, TargetPolicy, is_throwaway, json_u64, plan_restore, quote_ident, quote_string, throwaway_database_name};

@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::inspect::Inspection;
+use crate::package::Inspection;
 
 /// One storage policy of the target (`system.storage_policies`, grouped by policy).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -514,8 +514,8 @@ pub fn plan_restore(inspection: &Inspection, database: &str, options: PlanOption
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inspect::{DatabaseInfo, TableInfo};
-    use crate::verify::Verifier;
+    use crate::package::{DatabaseInfo, TableInfo};
+    use crate::package::Verifier;
 
     fn table(name: &str, policy: Option<&str>, disk: Option<&str>, rows: u64) -> TableInfo {
         TableInfo {

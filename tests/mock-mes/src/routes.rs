@@ -435,7 +435,7 @@ fn retry_after_value(r: &RetryAfter) -> Option<HeaderValue> {
                 .map(|d| d.as_secs())
                 .unwrap_or(0);
             let at = (now as i64).saturating_add(*http_date_in_s).max(0) as u64;
-            mesbackup_core::httpdate::format_http_date(at)
+            mesbackup_core::mes::format_http_date(at)
         }
     };
     HeaderValue::from_str(&text).ok()

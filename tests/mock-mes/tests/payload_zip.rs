@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use mesbackup_core::cityhash::{chained_checksum, checksum_hex};
+use mesbackup_core::package::{chained_checksum, checksum_hex};
 use mock_mes::payload::{Payload, MIN_SIZE};
 
 /// Entries of a stored zip, read through its central directory.

@@ -1,8 +1,8 @@
 //! The mock's generated package passes the same verifier as real ClickHouse backups
 //! (core/tests/verify_packages.rs), and a flipped byte in it is named.
 
-use mesbackup_core::inspect::Inspector;
-use mesbackup_core::verify::{Problem, Verifier, VerifyOptions};
+use mesbackup_core::package::Inspector;
+use mesbackup_core::package::{Problem, Verifier, VerifyOptions};
 use mock_mes::payload::Payload;
 
 fn bytes_of(p: &Payload) -> Vec<u8> {

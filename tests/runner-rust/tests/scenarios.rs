@@ -8,11 +8,11 @@ use mesbackup_client::driver::ClientOptions;
 use mesbackup_client::file_sink::FileSinkFactory;
 use mesbackup_client::system::backup_system;
 use mesbackup_client::{CancellationToken, MesClient};
-use mesbackup_core::credentials::Credentials;
-use mesbackup_core::download_guard::DownloadLimits;
-use mesbackup_core::job::{Mode, Outcome};
-use mesbackup_core::polling::PollPolicy;
-use mesbackup_core::url::EnvUrl;
+use mesbackup_core::mes::Credentials;
+use mesbackup_core::mes::DownloadLimits;
+use mesbackup_core::mes::{Mode, Outcome};
+use mesbackup_core::mes::PollPolicy;
+use mesbackup_core::mes::EnvUrl;
 use scenario_runner::{peak_rss, resolve_guid, run_all_scenarios, run_steps, verdict, Failed, Scenario, Step, StepResult};
 
 fn main() {

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use mesbackup_core::cityhash;
+use mesbackup_core::package::{checksum_hex, city_hash128};
 
 use super::prng::{splitmix64, uuid_from};
 
@@ -250,7 +250,7 @@ pub fn checksums_txt(files: &mut [PartFile<'_>]) -> Vec<u8> {
     block.extend_from_slice(&((9 + body.len()) as u32).to_le_bytes());
     block.extend_from_slice(&(body.len() as u32).to_le_bytes());
     block.extend_from_slice(&body);
-    let (low, high) = cityhash::city_hash128(&block);
+    let (low, high) = city_hash128(&block);
     let mut out = b"checksums format version: 4\n".to_vec();
     out.extend_from_slice(&low.to_le_bytes());
     out.extend_from_slice(&high.to_le_bytes());
@@ -295,7 +295,7 @@ pub fn manifest_xml(files: &mut [ManifestFile<'_>], key: u64, pad: usize) -> Str
             let _ = writeln!(
                 s,
                 "\t\t\t<checksum>{}</checksum>",
-                cityhash::checksum_hex(f.hash)
+                checksum_hex(f.hash)
             );
         }
         s.push_str("\t\t</file>\n");
@@ -359,7 +359,7 @@ mod tests {
         let header = b"checksums format version: 4\n";
         assert!(out.starts_with(header));
         let block = &out[header.len() + 16..];
-        let (low, high) = cityhash::city_hash128(block);
+        let (low, high) = city_hash128(block);
         assert_eq!(&out[header.len()..header.len() + 8], &low.to_le_bytes());
         assert_eq!(
             &out[header.len() + 8..header.len() + 16],

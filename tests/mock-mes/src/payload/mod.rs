@@ -29,7 +29,7 @@ use std::io::{self, Write};
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use mesbackup_core::cityhash::ChainedChecksum;
+use mesbackup_core::package::ChainedChecksum;
 
 use clickhouse::{ManifestFile, PartFile};
 
