@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// The caller gave something unusable (bad URL, bad database name, bad option).
@@ -111,6 +112,7 @@ impl fmt::Display for ErrorKind {
 /// An error any front end can show: a kind, a message that says what to do next, and the job's
 /// GUID when one exists (so a timed-out or cancelled job can be resumed with `download <guid>`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Error {
     pub kind: ErrorKind,
     pub message: String,

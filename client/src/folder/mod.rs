@@ -10,6 +10,7 @@
 //! on Windows both inherit the folder's ACL instead.
 
 mod partials;
+mod path_text;
 mod prune;
 mod sidecars;
 mod stage;

@@ -13,15 +13,22 @@ use crate::private_files;
 use super::io_error;
 
 /// A temporary file a killed run left behind.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StalePartial {
+    /// The temporary file that was removed.
+    #[serde(serialize_with = "super::path_text::lossy")]
     pub path: PathBuf,
     /// The temporary file's own name (`.MESCDM.zip.1a2b3c4d.mesbackup-partial`).
+    #[serde(rename = "file")]
     pub file_name: String,
     /// The name the file would have had (`MESCDM.zip`), when it can be read back.
     pub target_name: Option<String>,
+    /// Bytes the temporary file held.
     pub size: u64,
-    /// A sidecar being written (no package data was lost with it).
+    /// A sidecar being written (no package data was lost with it). Serialised as its consequence
+    /// by the front ends that show it (the CLI's `lost_download`).
+    #[serde(skip)]
     pub is_sidecar: bool,
 }
 

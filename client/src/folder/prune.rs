@@ -13,19 +13,28 @@ use super::io_error;
 use super::sidecars::read_sidecars;
 
 /// One package known by its sidecar, with the retention decision.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PruneEntry {
+    #[serde(serialize_with = "super::path_text::lossy")]
     pub package: PathBuf,
+    #[serde(serialize_with = "super::path_text::lossy")]
     pub sidecar: PathBuf,
+    /// The database the sidecar names (unknown for a download resumed from a bare GUID).
     pub database: Option<String>,
+    /// The sidecar's finish time (else its ready or start time) that orders the backups, RFC 3339.
     pub finished_at: Option<String>,
     /// 0 when the package itself is missing.
     pub size: u64,
+    /// Among the newest `keep` of its database: stays.
     pub keep: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The retention decision for a folder.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PrunePlan {
+    /// Backups kept per database.
     pub keep: usize,
     /// Per database, newest first.
     pub entries: Vec<PruneEntry>,

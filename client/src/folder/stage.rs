@@ -22,17 +22,27 @@ use mesbackup_core::mes::CommitFailure;
 use super::io_error;
 use super::sidecars::read_sidecar;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a package is placed: copied (the source stays) or moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
 pub enum StageMode {
     Copy,
     Move,
 }
 
-/// A package placed in the custom packages folder under its installer name.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A package placed in the custom packages folder under its installer name. Serialised in one shape
+/// for every front end (the CLI's `staged` event, Python's `stage`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StagedPackage {
+    /// The package as given.
+    #[serde(serialize_with = "super::path_text::lossy")]
     pub source: PathBuf,
+    /// Where it now is: the installer folder joined with `file_name`.
+    #[serde(serialize_with = "super::path_text::lossy")]
     pub target: PathBuf,
+    /// The installer package name it was given.
     pub file_name: String,
     pub kind: DatabaseKind,
     pub size: u64,
@@ -42,6 +52,7 @@ pub struct StagedPackage {
     /// An existing file of that name was replaced (`force`).
     pub replaced: bool,
     /// The sidecar written beside the target, when the source had one.
+    #[serde(serialize_with = "super::path_text::lossy_option")]
     pub sidecar: Option<PathBuf>,
 }
 

@@ -51,6 +51,7 @@ pub struct RestoreRequest {
 
 /// One step of a restore, reported as it happens.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "step", rename_all = "snake_case")]
 pub enum RestoreStep {
     /// The package verified; what it holds.
@@ -68,6 +69,7 @@ pub enum RestoreStep {
 
 /// What a finished restore did.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RestoreReport {
     pub database: String,
     pub target_database: String,
@@ -325,6 +327,7 @@ pub struct TestRestoreOptions {
 
 /// One package's `test-restore` result. Fields after `ok` are present once their step ran.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TestRestoreResult {
     pub path: String,
     pub ok: bool,

@@ -23,6 +23,7 @@ pub async fn target_facts(exec: &dyn SqlExecutor) -> Result<TargetFacts, Error> 
 
 /// One look at the restore in `system.backups`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RestoreProgress {
     #[serde(rename = "operation_id")]
     pub id: String,
@@ -104,6 +105,7 @@ pub async fn follow_restore(
 
 /// One table's row count after the restore, against the package.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RowCheck {
     pub table: String,
     #[serde(rename = "expected_rows")]

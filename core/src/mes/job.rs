@@ -191,6 +191,7 @@ pub enum CommitFailure {
 
 /// A package saved under its final name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SavedPackage {
     pub guid: String,
     pub database: Option<String>,
@@ -199,6 +200,8 @@ pub struct SavedPackage {
     pub location: String,
     pub sidecar_file_name: String,
     pub size: u64,
+    /// Lowercase hex SHA-256 of the package.
+    #[cfg_attr(feature = "schema", schemars(pattern(r"^[0-9a-f]{64}$")))]
     pub sha256: String,
     pub started_at_ms: Option<u64>,
     pub ready_at_ms: Option<u64>,
@@ -220,16 +223,26 @@ pub enum Outcome {
 
 /// What front ends show. Stable, serialised as the CLI's `--json` events (`"event": "<name>"`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum JobEvent {
+    /// The MES accepted the backup (POST 202) under this GUID.
     Started { database: String, guid: String, at_ms: u64 },
+    /// The backup is still being prepared; the next check is scheduled.
     Pending { guid: String, polls: u32, waited_ms: u64, next_poll_in_ms: u64 },
+    /// A transient failure (503, connection refused); the request is retried after delay_ms.
     Retrying { guid: Option<String>, reason: String, failures: u32, delay_ms: u64 },
+    /// The backup is ready and its one-shot download has started.
     Ready { guid: String, file_name: String, size: Option<u64> },
+    /// Bytes received so far (at most about four per second per job, and once at the end).
     Progress { guid: String, bytes: u64, total: Option<u64> },
+    /// Something the administrator should know; the job goes on.
     Warning { guid: Option<String>, message: String },
+    /// A one-shot download was lost; a new backup is started within the restart budget.
     Restarting { lost_guid: String, restarts_used: u32, restart_budget: u32, reason: String },
+    /// A package was saved under its final name, with its sidecar.
     Saved { package: SavedPackage },
+    /// The job failed; the error carries the GUID when there is one.
     Failed { error: Error },
 }
 

@@ -22,6 +22,7 @@ pub(super) const QUOTE_MAX: usize = 160;
 /// Serialized as the installer's package token (`"Online"`, `"CDM"`, `"ODS"`, `"DWH"`) because that
 /// is the spelling administrators see in file names and documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum DatabaseKind {
     /// The main (online) database, named like the system itself (e.g. `MES`).
     #[serde(rename = "Online")]

@@ -11,6 +11,7 @@ use super::version::*;
 
 /// Per database kind: what the installer would restore from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct KindReport {
     pub kind: DatabaseKind,
     /// The file the installer would pick, if any.
@@ -26,6 +27,7 @@ pub struct KindReport {
 
 /// Why a valid package name is not used for this system and version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum IgnoredReason {
     OtherVersion,
@@ -34,6 +36,7 @@ pub enum IgnoredReason {
 
 /// A correctly named package the installer skips because it is for something else.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct IgnoredFile {
     pub file: String,
     pub reason: IgnoredReason,
@@ -42,6 +45,7 @@ pub struct IgnoredFile {
 
 /// A file that was probably meant as a package but is not named exactly right.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NearMissFile {
     pub file: String,
     pub reason: NearMissReason,
@@ -53,6 +57,7 @@ pub struct NearMissFile {
 
 /// What the installer would do with a custom packages folder for one system and version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FolderReport {
     pub system: String,
     pub version: String,

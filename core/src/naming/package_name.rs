@@ -64,6 +64,7 @@ impl fmt::Display for PackageName {
 
 /// Why a file name is not (exactly) a package name the installer accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum NearMissReason {
     /// Unrelated to ClickHouse backups; callers usually skip these silently.

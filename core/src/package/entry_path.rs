@@ -18,6 +18,7 @@ use crate::mes::is_windows_device_name;
 
 /// Why a path from a package is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PathFault {
     /// The path is empty.

@@ -18,6 +18,7 @@ use super::scan::{PackageContents, Scanner};
 
 /// A table (or view, dictionary) of the backup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TableInfo {
     pub database: String,
     pub name: String,
@@ -47,6 +48,7 @@ pub struct TableInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DatabaseInfo {
     pub name: String,
     /// `Atomic`, `Replicated(...)`...
@@ -60,6 +62,7 @@ pub struct DatabaseInfo {
 
 /// The result of an inspection.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Inspection {
     /// Folder of the `.backup` manifest inside the zip.
     pub backup_root: Option<String>,

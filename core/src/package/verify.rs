@@ -34,6 +34,7 @@ use super::scan::{PackageContents, Scanner};
 
 /// One problem found; every variant names the file or entry concerned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Problem {
     /// The zip entry's bytes do not have the CRC-32 the archive declares.
@@ -156,6 +157,7 @@ impl Problem {
 
 /// Facts read from the manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ManifestInfo {
     /// Path of the manifest in the zip.
     pub path: String,
@@ -170,6 +172,7 @@ pub struct ManifestInfo {
 
 /// The result of [`Verifier::finish`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VerifyReport {
     /// No problem found.
     pub ok: bool,
@@ -187,6 +190,7 @@ pub struct VerifyReport {
     /// Parts whose `checksums.txt` was read.
     pub parts_checked: u64,
     /// Lowercase hex SHA-256 of the package, when computed.
+    #[cfg_attr(feature = "schema", schemars(pattern(r"^[0-9a-f]{64}$")))]
     pub sha256: Option<String>,
     pub problems: Vec<Problem>,
     /// Things not checked, and why (incremental backups, nested archives...).

@@ -123,6 +123,7 @@ impl TargetFacts {
 
 /// What would make the restore fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProblemKind {
     /// The package does not hold the database asked for.
@@ -142,6 +143,7 @@ pub enum ProblemKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PlanProblem {
     pub kind: ProblemKind,
     /// The policy, disk or database the problem is about.
@@ -155,6 +157,7 @@ pub struct PlanProblem {
 
 /// What `plan_restore` decided.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RestorePlan {
     /// The database in the package.
     pub source_database: String,
