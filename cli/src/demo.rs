@@ -17,6 +17,7 @@ use mesbackup_core::mes::EnvUrl;
 use mesbackup_core::Error;
 use serde_json::json;
 
+use crate::events::CliEvent;
 use crate::jobs::{report, JobResult};
 use crate::output::Ui;
 use crate::{DemoArgs, EXIT_INCOMPLETE};
@@ -67,7 +68,12 @@ pub async fn run(ui: &Ui, args: DemoArgs) -> Result<u8, Error> {
     let env = EnvUrl::parse(&mock.base_url())?;
 
     if ui.is_json() {
-        ui.emit(json!({"event": "demo", "server": env.as_str(), "folder": out.display().to_string(), "system": SYSTEM, "version": VERSION}));
+        ui.emit(&CliEvent::Demo {
+            server: env.as_str().to_owned(),
+            folder: out.display().to_string(),
+            system: SYSTEM.to_owned(),
+            version: VERSION.to_owned(),
+        });
     } else {
         ui.info(&format!(
             "mesbackup demo: a mock MES is running inside this process at {} (loopback only, nothing leaves this machine).\n\
@@ -113,11 +119,7 @@ pub async fn run(ui: &Ui, args: DemoArgs) -> Result<u8, Error> {
     let window = mesbackup_core::mes::backup_window(sidecars.values());
     if ui.is_json() {
         crate::folder_cmds::folder_report_event(ui, &out, &folder_report);
-        ui.emit(json!({
-            "event": "backup_window",
-            "started_at": window.as_ref().map(|w| &w.started_at),
-            "finished_at": window.as_ref().map(|w| &w.finished_at),
-        }));
+        ui.emit(&crate::package_cmds::window_event(&out, &sidecars));
     } else {
         ui.result("");
         ui.result(&format!("Installer check (mesbackup check-folder {} --system {SYSTEM} --version {VERSION}):", out.display()));

@@ -7,8 +7,8 @@ use mesbackup_client::folder::{self, StageMode};
 use mesbackup_core::naming::{database_name, installer_package_name, validate_system, DatabaseKind, FolderReport};
 use mesbackup_core::file_modes::FileModes;
 use mesbackup_core::Error;
-use serde_json::json;
 
+use crate::events::{CliEvent, PackageNames};
 use crate::output::Ui;
 use crate::{exit_code_of, EXIT_INCOMPLETE};
 
@@ -21,11 +21,11 @@ pub fn names(ui: &Ui, system: &str, version: &str) -> Result<u8, Error> {
         rows.push((kind, database_name(system, kind), generic, specific));
     }
     if ui.is_json() {
-        let packages: Vec<_> = rows
-            .iter()
-            .map(|(k, db, g, s)| json!({"kind": k, "database": db, "generic": g, "system_specific": s}))
+        let packages = rows
+            .into_iter()
+            .map(|(kind, database, generic, system_specific)| PackageNames { kind, database, generic, system_specific })
             .collect();
-        ui.emit(json!({"event": "names", "system": system, "version": version, "packages": packages}));
+        ui.emit(&CliEvent::Names { system: system.to_owned(), version: version.to_owned(), packages });
         return Ok(0);
     }
     let w = rows.iter().map(|r| r.2.len()).max().unwrap_or(0);
@@ -80,12 +80,11 @@ fn print_report(ui: &Ui, dir: &Path, report: &FolderReport) {
 }
 
 pub fn folder_report_event(ui: &Ui, dir: &Path, report: &FolderReport) {
-    ui.emit(json!({
-        "event": "folder_report",
-        "folder": dir.display().to_string(),
-        "complete": report.complete(),
-        "report": report,
-    }));
+    ui.emit(&CliEvent::FolderReport {
+        folder: dir.display().to_string(),
+        complete: report.complete(),
+        report: report.clone(),
+    });
 }
 
 pub fn check_folder(ui: &Ui, dir: &Path, system: &str, version: &str) -> Result<u8, Error> {
@@ -116,18 +115,7 @@ pub fn stage(
         match folder::stage_package(p, into, system, version, system_specific, mode, force, modes) {
             Ok(s) => {
                 if ui.is_json() {
-                    ui.emit(json!({
-                        "event": "staged",
-                        "source": s.source.display().to_string(),
-                        "target": s.target.display().to_string(),
-                        "file_name": s.file_name,
-                        "kind": s.kind,
-                        "size": s.size,
-                        "sha256": s.sha256,
-                        "mode": if move_ { "move" } else { "copy" },
-                        "replaced": s.replaced,
-                        "sidecar": s.sidecar.as_ref().map(|p| p.display().to_string()),
-                    }));
+                    ui.emit(&CliEvent::Staged { package: s });
                 } else {
                     let verb = if move_ { "moved" } else { "copied" };
                     let replaced = if s.replaced { " (replaced the existing file)" } else { "" };
@@ -165,28 +153,12 @@ pub fn prune(ui: &Ui, dir: &Path, keep: usize, yes: bool) -> Result<u8, Error> {
     let plan = folder::plan_prune(dir, keep)?;
     let deleted = if yes { Some(folder::execute_prune(&plan)?) } else { None };
     if ui.is_json() {
-        let entries: Vec<_> = plan
-            .entries
-            .iter()
-            .map(|e| {
-                json!({
-                    "package": e.package.display().to_string(),
-                    "sidecar": e.sidecar.display().to_string(),
-                    "database": e.database,
-                    "finished_at": e.finished_at,
-                    "size": e.size,
-                    "keep": e.keep,
-                })
-            })
-            .collect();
-        ui.emit(json!({
-            "event": "prune",
-            "folder": dir.display().to_string(),
-            "keep": keep,
-            "applied": yes,
-            "entries": entries,
-            "deleted": deleted.as_ref().map(|d| d.iter().map(|p| p.display().to_string()).collect::<Vec<_>>()),
-        }));
+        ui.emit(&CliEvent::Prune {
+            folder: dir.display().to_string(),
+            plan,
+            applied: yes,
+            deleted: deleted.map(|d| d.iter().map(|p| p.display().to_string()).collect()),
+        });
         return Ok(0);
     }
     let doomed: Vec<_> = plan.to_delete().collect();

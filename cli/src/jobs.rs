@@ -14,9 +14,9 @@ use mesbackup_core::mes::format_rfc3339_millis;
 use mesbackup_core::mes::{JobEvent, JobSpec, Mode, Outcome, SavedPackage};
 use mesbackup_core::naming::{installer_package_name, parse_database_name, system_databases, validate_database_name};
 use mesbackup_core::Error;
-use serde_json::{json, Value};
 
 use crate::config::{connect, ConnOpts};
+use crate::events::{CliEvent, JobSummary, OutcomeKind, SavedWindow};
 use crate::output::Ui;
 use crate::stop_signals::cancel_on_stop_signals;
 use crate::{exit_code_of, EXIT_PENDING};
@@ -87,15 +87,7 @@ pub fn prepare_out(ui: &Ui, out: &Path, modes: FileModes) -> Result<(), Error> {
     for p in prepare_output_folder(out, modes)? {
         let message = p.message();
         if ui.is_json() {
-            ui.emit(json!({
-                "event": "stale_partial_removed",
-                "file": p.file_name,
-                "path": p.path.display().to_string(),
-                "target_name": p.target_name,
-                "size": p.size,
-                "lost_download": !p.is_sidecar,
-                "message": message,
-            }));
+            ui.emit(&CliEvent::StalePartialRemoved { lost_download: !p.is_sidecar, message, partial: p });
         } else {
             ui.info(&format!("warning: {message}"));
         }
@@ -252,15 +244,12 @@ pub fn report(ui: &Ui, results: &[JobResult], show_window: bool) -> u8 {
     let window = if show_window { window_of(saved.iter().copied()) } else { None };
 
     if ui.is_json() {
-        let items: Vec<Value> = results.iter().map(result_json).collect();
-        let window_json = window.as_ref().map(|(s, f)| json!({"started_at": s, "finished_at": f}));
-        ui.emit(json!({
-            "event": "summary",
-            "ok": code == 0,
-            "exit_code": code,
-            "results": items,
-            "backup_window": window_json,
-        }));
+        ui.emit(&CliEvent::Summary {
+            ok: code == 0,
+            exit_code: code,
+            results: results.iter().map(summary_of).collect(),
+            backup_window: window.map(|(started_at, finished_at)| SavedWindow { started_at, finished_at }),
+        });
         return code;
     }
 
@@ -313,18 +302,27 @@ pub fn report(ui: &Ui, results: &[JobResult], show_window: bool) -> u8 {
     code
 }
 
-fn result_json(r: &JobResult) -> Value {
+fn summary_of(r: &JobResult) -> JobSummary {
+    let only = |outcome, database: Option<&String>, guid: Option<&String>| JobSummary {
+        database: database.cloned(),
+        guid: guid.cloned(),
+        outcome,
+        file: None,
+        size: None,
+        sha256: None,
+        error: None,
+    };
     match &r.outcome {
-        Outcome::Saved(p) => json!({
-            "database": p.database.clone().or(r.database.clone()),
-            "guid": p.guid,
-            "outcome": "saved",
-            "file": p.location,
-            "size": p.size,
-            "sha256": p.sha256,
-        }),
-        Outcome::Started { guid, database } => json!({"database": database, "guid": guid, "outcome": "started"}),
-        Outcome::Pending { guid } => json!({"database": r.database, "guid": guid, "outcome": "pending"}),
-        Outcome::Failed(e) => json!({"database": r.database, "guid": e.guid, "outcome": "failed", "error": e}),
+        Outcome::Saved(p) => JobSummary {
+            file: Some(p.location.clone()),
+            size: Some(p.size),
+            sha256: Some(p.sha256.clone()),
+            ..only(OutcomeKind::Saved, p.database.as_ref().or(r.database.as_ref()), Some(&p.guid))
+        },
+        Outcome::Started { guid, database } => only(OutcomeKind::Started, Some(database), Some(guid)),
+        Outcome::Pending { guid } => only(OutcomeKind::Pending, r.database.as_ref(), Some(guid)),
+        Outcome::Failed(e) => {
+            JobSummary { error: Some(e.clone()), ..only(OutcomeKind::Failed, r.database.as_ref(), e.guid.as_ref()) }
+        }
     }
 }

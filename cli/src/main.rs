@@ -6,6 +6,7 @@
 
 mod config;
 mod demo;
+mod events;
 mod folder_cmds;
 mod jobs;
 mod output;

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use mesbackup_core::mes::JobEvent;
 use mesbackup_core::Error;
-use serde_json::{json, Value};
+
+use crate::events::CliEvent;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -94,11 +95,17 @@ impl Ui {
     }
 
     /// One NDJSON line on stdout (JSON mode only).
-    pub fn emit(&self, value: Value) {
+    pub fn emit(&self, event: &CliEvent) {
         if self.mode != Mode::Json {
             return;
         }
-        let line = self.scrub(&value.to_string());
+        // Every type in an event serialises (paths as lossy text); should one ever fail, the line
+        // still says so in the schema's terms instead of vanishing.
+        let text = serde_json::to_string(event).unwrap_or_else(|e| {
+            serde_json::to_string(&CliEvent::warning(None, &format!("an event could not be serialised: {e}")))
+                .unwrap_or_default()
+        });
+        let line = self.scrub(&text);
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{line}");
         let _ = out.flush();
@@ -132,11 +139,7 @@ impl Ui {
 
     pub fn warning(&self, database: Option<&str>, message: &str) {
         if self.is_json() {
-            let mut v = json!({"event": "warning", "guid": null, "message": message});
-            if let Some(db) = database {
-                v["database"] = json!(db);
-            }
-            self.emit(v);
+            self.emit(&CliEvent::warning(database, message));
         } else {
             let who = database.map(|d| format!("{d}: ")).unwrap_or_default();
             self.info(&format!("warning: {who}{message}"));
@@ -146,11 +149,7 @@ impl Ui {
     /// An error that ends a command or a job: `failed` event, or a human message on stderr.
     pub fn error(&self, database: Option<&str>, e: &Error) {
         if self.is_json() {
-            let mut v = json!({"event": "failed", "error": e});
-            if let Some(db) = database {
-                v["database"] = json!(db);
-            }
-            self.emit(v);
+            self.emit(&CliEvent::Failed { error: e.clone(), database: database.map(str::to_owned), path: None });
             return;
         }
         let who = database.map(|d| format!("{d}: ")).unwrap_or_default();
@@ -195,15 +194,7 @@ impl Ui {
     /// A core job event: an NDJSON line tagged with the database, or progress.
     pub fn job_event(&self, key: &str, database: Option<&str>, event: &JobEvent) {
         if self.is_json() {
-            let mut v = serde_json::to_value(event).unwrap_or_else(|_| json!({"event": "warning", "guid": null, "message": "unserialisable event"}));
-            let db = database.map(str::to_owned).or_else(|| match event {
-                JobEvent::Saved { package } => package.database.clone(),
-                _ => None,
-            });
-            if let (Some(db), Some(obj)) = (db, v.as_object_mut()) {
-                obj.entry("database").or_insert(json!(db));
-            }
-            self.emit(v);
+            self.emit(&CliEvent::job(event, database));
             return;
         }
         let bars = self.mode == Mode::Bars;

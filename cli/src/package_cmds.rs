@@ -2,15 +2,17 @@
 //! client's sidecar functions. No verification logic lives here: this module reads files, feeds
 //! bytes, prints reports and maps them to exit codes.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use indicatif::HumanBytes;
 use mesbackup_client::{folder, verify_file};
 use mesbackup_core::package::Inspection;
+use mesbackup_core::mes::Sidecar;
 use mesbackup_core::package::VerifyReport;
 use mesbackup_core::Error;
-use serde_json::json;
 
+use crate::events::{CliEvent, WindowPackage};
 use crate::exit_code_of;
 use crate::output::Ui;
 
@@ -48,7 +50,7 @@ fn failure_of(path: &Path, report: &VerifyReport) -> Option<Error> {
 }
 
 fn emit_failed(ui: &Ui, path: &Path, e: &Error) {
-    ui.emit(json!({"event": "failed", "path": path.display().to_string(), "error": e}));
+    ui.emit(&CliEvent::Failed { error: e.clone(), database: None, path: Some(path.display().to_string()) });
 }
 
 fn print_problems(ui: &Ui, report: &VerifyReport) {
@@ -83,7 +85,7 @@ pub fn verify(ui: &Ui, packages: &[std::path::PathBuf]) -> Result<u8, Error> {
             Ok((report, _, has_sidecar)) => {
                 let failure = failure_of(path, &report);
                 if ui.is_json() {
-                    ui.emit(json!({"event": "verified", "path": shown, "report": report}));
+                    ui.emit(&CliEvent::Verified { path: shown, report });
                     if let Some(e) = &failure {
                         emit_failed(ui, path, e);
                     }
@@ -123,12 +125,7 @@ pub fn inspect(ui: &Ui, path: &Path) -> Result<u8, Error> {
     let (report, inspection, has_sidecar) = scan(ui, path)?;
     let failure = failure_of(path, &report);
     if ui.is_json() {
-        ui.emit(json!({
-            "event": "inspected",
-            "path": shown,
-            "verified": failure.is_none(),
-            "inspection": inspection,
-        }));
+        ui.emit(&CliEvent::Inspected { path: shown, verified: failure.is_none(), inspection });
         if let Some(e) = &failure {
             emit_failed(ui, path, e);
         }
@@ -212,26 +209,7 @@ pub fn window(ui: &Ui, dir: &Path) -> Result<u8, Error> {
     let full = mesbackup_core::mes::backup_window(sidecars.values());
     let window = full.as_ref().map(|w| (w.started_at.clone(), w.finished_at.clone()));
     if ui.is_json() {
-        let packages: Vec<_> = sidecars
-            .iter()
-            .map(|(file, s)| {
-                json!({
-                    "file": file,
-                    "database": s.database,
-                    "started_at": s.started_at,
-                    "finished_at": s.finished_at,
-                })
-            })
-            .collect();
-        ui.emit(json!({
-            "event": "backup_window",
-            "folder": dir.display().to_string(),
-            "started_at": window.as_ref().map(|w| &w.0),
-            "finished_at": window.as_ref().map(|w| &w.1),
-            "sql_backup_finished_at": full.as_ref().and_then(|w| w.sql_backup_finished_at.clone()),
-            "reprocess_from": full.as_ref().map(|w| w.reprocess_from.clone()),
-            "packages": packages,
-        }));
+        ui.emit(&window_event(dir, &sidecars));
         return Ok(0);
     }
     let wf = sidecars.keys().map(String::len).max().unwrap_or(0).max(7);
@@ -262,4 +240,30 @@ pub fn window(ui: &Ui, dir: &Path) -> Result<u8, Error> {
         ),
     }
     Ok(0)
+}
+
+/// The `backup_window` event of a folder: the window over its sidecars, and each sidecar read.
+pub fn window_event(dir: &Path, sidecars: &BTreeMap<String, Sidecar>) -> CliEvent {
+    let window = mesbackup_core::mes::backup_window(sidecars.values());
+    let packages = sidecars
+        .iter()
+        .map(|(file, s)| WindowPackage {
+            file: file.clone(),
+            database: s.database.clone(),
+            started_at: s.started_at.clone(),
+            finished_at: s.finished_at.clone(),
+        })
+        .collect();
+    let (started_at, finished_at, sql_backup_finished_at, reprocess_from) = match window {
+        Some(w) => (Some(w.started_at), Some(w.finished_at), w.sql_backup_finished_at, Some(w.reprocess_from)),
+        None => (None, None, None, None),
+    };
+    CliEvent::BackupWindow {
+        folder: dir.display().to_string(),
+        started_at,
+        finished_at,
+        sql_backup_finished_at,
+        reprocess_from,
+        packages,
+    }
 }

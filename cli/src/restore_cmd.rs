@@ -11,9 +11,9 @@ use mesbackup_client::restore::{
     restore_package, test_restore_package, RestoreReport, RestoreRequest, RestoreStep, TestRestoreOptions,
 };
 use mesbackup_core::Error;
-use serde_json::{json, Value};
 
 use crate::config::FileModeArgs;
+use crate::events::CliEvent;
 use crate::output::Ui;
 
 /// How to reach ClickHouse and how to leave the extracted files: shared by restore and test-restore.
@@ -73,17 +73,10 @@ fn show_step(ui: &Ui, path: &str, clickhouse: &str, dry_run: Option<bool>, step:
             RestoreStep::Verified { .. } => {}
             RestoreStep::Planned { plan, sql } => {
                 if let Some(dry_run) = dry_run {
-                    ui.emit(json!({"event": "restore_plan", "path": path, "dry_run": dry_run, "plan": plan, "sql": sql}));
+                    ui.emit(&CliEvent::RestorePlan { path: path.to_owned(), dry_run, plan, sql });
                 }
             }
-            other => {
-                let mut ev = serde_json::to_value(&other).unwrap_or(Value::Null);
-                if let Value::Object(m) = &mut ev {
-                    m.insert("event".into(), json!("restore_progress"));
-                    m.insert("path".into(), json!(path));
-                }
-                ui.emit(ev);
-            }
+            step => ui.emit(&CliEvent::RestoreProgress { path: path.to_owned(), step }),
         }
         return;
     }
@@ -129,17 +122,7 @@ fn show_step(ui: &Ui, path: &str, clickhouse: &str, dry_run: Option<bool>, step:
 
 fn show_report(ui: &Ui, path: &str, r: &RestoreReport) {
     if ui.is_json() {
-        ui.emit(json!({
-            "event": "restored",
-            "path": path,
-            "database": r.database,
-            "target_database": r.target_database,
-            "operation_id": r.operation_id,
-            "tables": r.tables,
-            "rows": r.rows,
-            "ok": r.ok(),
-            "elapsed_ms": r.elapsed_ms,
-        }));
+        ui.emit(&CliEvent::Restored { path: path.to_owned(), ok: r.ok(), report: r.clone() });
         return;
     }
     for c in &r.tables {
@@ -223,11 +206,7 @@ pub async fn test_restore(ui: &Ui, o: TestRestoreOpts) -> Result<u8, Error> {
             code = crate::exit_code_of(e.kind);
         }
         if ui.is_json() {
-            let mut ev = serde_json::to_value(&r).unwrap_or(Value::Null);
-            if let Value::Object(m) = &mut ev {
-                m.insert("event".into(), json!("test_restore"));
-            }
-            ui.emit(ev);
+            ui.emit(&CliEvent::TestRestore { result: r });
             continue;
         }
         match &r.error {
