@@ -1230,18 +1230,8 @@ fn _stage(
     let staged = py
         .detach(|| stage_package(&package, &into, &system, &version, system_specific, mode, force, modes))
         .map_err(|e| arg_err(py, e))?;
-    let plain = serde_json::json!({
-        "source": staged.source.display().to_string(),
-        "target": staged.target.display().to_string(),
-        "file_name": staged.file_name,
-        "kind": staged.kind.package_token(),
-        "size": staged.size,
-        "sha256": staged.sha256,
-        "moved": staged.mode == StageMode::Move,
-        "replaced": staged.replaced,
-        "sidecar": staged.sidecar.map(|p| p.display().to_string()),
-    });
-    to_plain(py, &plain)
+    // The client's one serialised shape, as the CLI's `staged` event carries it.
+    to_plain(py, &staged)
 }
 
 /// Retention by sidecar times: plan (and, with `execute`, delete) all but the `keep` newest per database.
@@ -1254,22 +1244,9 @@ fn _prune(py: Python<'_>, folder: PathBuf, keep: usize, execute: bool) -> PyResu
         Ok((plan, deleted))
     });
     let (plan, deleted) = result.map_err(|e| arg_err(py, e))?;
-    let entries: Vec<serde_json::Value> = plan
-        .entries
-        .iter()
-        .map(|e| {
-            serde_json::json!({
-                "package": e.package.display().to_string(),
-                "sidecar": e.sidecar.display().to_string(),
-                "database": e.database,
-                "finished_at": e.finished_at,
-                "size": e.size,
-                "keep": e.keep,
-            })
-        })
-        .collect();
     let deleted: Vec<String> = deleted.iter().map(|p| p.display().to_string()).collect();
-    to_plain(py, &serde_json::json!({"keep": plan.keep, "entries": entries, "deleted": deleted}))
+    // The plan as the client serialises it (the CLI's `prune` event carries the same), plus what went.
+    to_plain(py, &serde_json::json!({"keep": plan.keep, "entries": plan.entries, "deleted": deleted}))
 }
 
 /// The canonical error kind codes, in `ErrorKind::ALL` order (the exception classes must match).

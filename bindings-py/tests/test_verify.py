@@ -162,7 +162,7 @@ def test_stage_into_installer_folder(mock: Mock, tmp_path: Path) -> None:
     staged = mesbackup.stage(pkg.path, installer, "MES", "11.3.0")
     assert staged.file_name == "Cmf.ClickHouse.FullBackup.CDM.11.3.0.zip"
     assert staged.path == installer / staged.file_name and staged.path.exists()
-    assert staged.kind == "CDM" and not staged.moved and not staged.replaced
+    assert staged.kind == "CDM" and staged.mode == "copy" and not staged.replaced
     assert staged.sha256 == pkg.sha256 and staged.size == pkg.size
     assert pkg.path.exists()
     assert mesbackup.verify(staged.path).sidecar_matched
@@ -171,7 +171,10 @@ def test_stage_into_installer_folder(mock: Mock, tmp_path: Path) -> None:
     again = mesbackup.stage(pkg.path, installer, "MES", "11.3.0", force=True)
     assert again.replaced
     specific = mesbackup.stage(pkg.path, installer, "MES", "11.3.0", system_specific=True, move=True)
-    assert specific.file_name == "MES.Cmf.ClickHouse.FullBackup.CDM.11.3.0.zip" and specific.moved
+    assert specific.file_name == "MES.Cmf.ClickHouse.FullBackup.CDM.11.3.0.zip" and specific.mode == "move"
+    with pytest.deprecated_call():
+        assert specific.moved
+    assert specific.to_dict()["mode"] == "move" and "moved" not in specific.to_dict()
     assert not pkg.path.exists()
     assert mesbackup.check_folder(installer, "MES", "11.3.0").kinds is not None
 

@@ -10,6 +10,7 @@ import dataclasses
 import datetime
 import os
 import pathlib
+import warnings
 from dataclasses import dataclass
 from typing import Any, Dict, List, Literal, Optional, Union
 
@@ -300,7 +301,10 @@ def backup_window(folder: PathLike) -> Optional[BackupWindow]:
 
 @dataclass(frozen=True)
 class StagedPackage:
-    """A package placed in an installer's custom packages folder under its installer name."""
+    """A package placed in an installer's custom packages folder under its installer name.
+
+    The fields of the CLI's ``staged`` event, except that the staged file is ``path`` (the CLI's
+    ``target``), as every result object here names its file."""
 
     source: pathlib.Path
     path: pathlib.Path
@@ -309,11 +313,18 @@ class StagedPackage:
     size: int
     #: Computed while copying (None when a move was a rename).
     sha256: Optional[str]
-    moved: bool
+    #: ``"copy"`` (the source stays) or ``"move"``.
+    mode: Literal["copy", "move"]
     #: An existing file of that name was replaced (``force=True``).
     replaced: bool
     #: The sidecar written beside the target, when the source had one.
     sidecar: Optional[pathlib.Path]
+
+    @property
+    def moved(self) -> bool:
+        """Deprecated: use ``mode == "move"``. Kept for one release."""
+        warnings.warn('StagedPackage.moved is deprecated: use mode == "move"', DeprecationWarning, stacklevel=2)
+        return self.mode == "move"
 
     def to_dict(self) -> Dict[str, Any]:
         return _as_dict(self)
@@ -348,7 +359,7 @@ def stage(
         kind=raw["kind"],
         size=int(raw["size"]),
         sha256=raw.get("sha256"),
-        moved=bool(raw["moved"]),
+        mode=raw["mode"],
         replaced=bool(raw["replaced"]),
         sidecar=pathlib.Path(sidecar) if sidecar else None,
     )
