@@ -4,7 +4,7 @@
 export type ErrorKind =
   | 'invalid_argument' | 'unauthorized' | 'forbidden' | 'invalid_database' | 'backup_not_found'
   | 'server_error' | 'unexpected_response' | 'timeout' | 'download_lost' | 'integrity' | 'io'
-  | 'network' | 'cancelled';
+  | 'network' | 'cancelled' | 'internal';
 
 /** What every rejection of this package is: an Error with the canonical kind and the GUID, if any. */
 export interface MesBackupError extends Error {

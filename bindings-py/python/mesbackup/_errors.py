@@ -148,6 +148,12 @@ class Cancelled(MesBackupError):
     code = "cancelled"
 
 
+class InternalError(MesBackupError):
+    """A bug in mesbackup itself (never a server or user problem): please report it."""
+
+    code = "internal"
+
+
 #: kind code -> exception class; must cover exactly ``mesbackup._mesbackup.ERROR_KINDS`` (tested).
 ERROR_CLASSES: Dict[str, Type[MesBackupError]] = {
     cls.code: cls
@@ -165,6 +171,7 @@ ERROR_CLASSES: Dict[str, Type[MesBackupError]] = {
         IoError,
         NetworkError,
         Cancelled,
+        InternalError,
     )
 }
 

@@ -17,6 +17,7 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
+use super::messages;
 use super::content_disposition::{is_safe_file_name, MAX_FILE_NAME_BYTES};
 use super::download_guard::{Abandon, DownloadGuard, DownloadLimits};
 use crate::error::{Error, ErrorKind};
@@ -309,11 +310,7 @@ impl Job {
         spec.download_limits.validate()?;
         if let Some(t) = &spec.sql_backup_finished_at {
             let ms = super::time::parse_rfc3339(t).ok_or_else(|| {
-                Error::invalid_argument(format!(
-                    "the SQL Server backup completion time {} is not an RFC 3339 time: use for example \
-                     2026-11-25T09:40:00Z or 2026-11-25T10:40:00+01:00",
-                    crate::error::quote_untrusted(t, 60)
-                ))
+                Error::invalid_argument(messages::sql_time_not_rfc3339(t))
             })?;
             spec.sql_backup_finished_at = Some(format_rfc3339_millis(ms));
         }
@@ -322,11 +319,7 @@ impl Job {
         }
         if let Some(name) = &spec.file_name {
             if !is_safe_file_name(name) {
-                return Err(Error::invalid_argument(format!(
-                    "{} is not a safe file name: use a plain name without folders, control characters or \
-                     characters Windows forbids",
-                    crate::error::quote_untrusted(name, 100)
-                )));
+                return Err(Error::invalid_argument(messages::unsafe_file_name(name)));
             }
         }
         let needs_guid = matches!(spec.mode, Mode::Download | Mode::DownloadIfReady);
@@ -441,24 +434,15 @@ impl Job {
     /// The result of a `Prepare`: whether a package could be stored where it is to go.
     pub fn handle_prepare(&mut self, result: Result<(), Error>, _now_ms: u64) {
         let State::Preparing { next } = self.state else {
-            debug_assert!(false, "handle_prepare in state {:?}", self.state);
-            return;
+            return self.misuse("handle_prepare");
         };
         let e = match result {
             Ok(()) => return self.send(next),
             Err(e) => e,
         };
         let message = match (next, self.guid.as_deref()) {
-            (Next::Get, Some(guid)) => format!(
-                "The package of backup {guid} could not be stored: {}. Nothing was sent to the MES, so the backup \
-                 continues on the server: fix the folder, then resume it with `mesbackup download {guid}`.",
-                e.message
-            ),
-            _ => format!(
-                "A package could not be stored: {}. Nothing was sent to the MES (no backup was started): fix the \
-                 folder (permissions, free space, a read-only or immutable file system) and run again.",
-                e.message
-            ),
+            (Next::Get, Some(guid)) => messages::folder_refused_before_download(guid, &e.message),
+            _ => messages::folder_refused_before_backup(&e.message),
         };
         self.fail(Error::new(ErrorKind::Io, message));
     }
@@ -475,7 +459,7 @@ impl Job {
                 self.state = State::GetBody { head };
                 self.actions.push_back(Action::ReadBody { limit: SMALL_BODY_LIMIT });
             }
-            _ => debug_assert!(false, "handle_response in state {:?}", self.state),
+            _ => self.misuse("handle_response"),
         }
     }
 
@@ -486,7 +470,9 @@ impl Job {
                 let database = self.spec.database.clone().unwrap_or_default();
                 match classify_start(&head, body, &database, now_ms) {
                     StartAnswer::Started { guid } => self.on_started(guid, database, now_ms),
-                    StartAnswer::RetryLater { after_ms, reason } => self.retry(Next::Post, reason, after_ms, now_ms),
+                    StartAnswer::RetryLater { after_ms, reason } => {
+                        self.retry(Next::Post, ErrorKind::ServerError, reason, after_ms, now_ms)
+                    }
                     StartAnswer::Failed(e) => self.fail(e),
                 }
             }
@@ -494,7 +480,9 @@ impl Job {
                 let guid = self.guid.clone().unwrap_or_default();
                 match classify_fetch(&head, body, &guid, now_ms) {
                     FetchAnswer::Pending { retry_after_ms } => self.on_pending(retry_after_ms, now_ms),
-                    FetchAnswer::RetryLater { after_ms, reason } => self.retry(Next::Get, reason, after_ms, now_ms),
+                    FetchAnswer::RetryLater { after_ms, reason } => {
+                        self.retry(Next::Get, ErrorKind::ServerError, reason, after_ms, now_ms)
+                    }
                     FetchAnswer::Failed(e) if e.kind == ErrorKind::BackupNotFound && self.maybe_consumed => {
                         self.lose_download(
                             "an earlier request for it failed before its answer arrived, and the server now \
@@ -504,13 +492,14 @@ impl Job {
                             false,
                         )
                     }
-                    FetchAnswer::Ready(_) => unreachable!("a 200 is received, not classified from a body"),
+                    // A 200 is received (handle_response), never classified from a small body.
+                    FetchAnswer::Ready(_) => self.misuse("handle_body with a 200"),
                     FetchAnswer::Failed(e) => self.fail(e),
                 }
             }
             other => {
                 self.state = other;
-                debug_assert!(false, "handle_body in state {:?}", self.state);
+                self.misuse("handle_body");
             }
         }
     }
@@ -524,24 +513,19 @@ impl Job {
             State::PostInFlight | State::PostBody { .. } => {
                 let nothing_sent = error.phase == TransportPhase::Connect;
                 if nothing_sent {
-                    self.retry(Next::Post, format!("cannot reach the MES ({})", error.detail), None, now_ms);
+                    self.retry(Next::Post, ErrorKind::Network, messages::unreachable(&error.detail), None, now_ms);
                 } else {
                     // The server may have started a backup: re-sending could start a second one.
-                    self.fail(Error::network(format!(
-                        "The backup request was sent but no answer came back ({}). A backup may have been \
-                         started on the server; it was not re-sent, to avoid starting a second one. Check the \
-                         Environment Manager, then start again if needed.",
-                        error.detail
-                    )));
+                    self.fail(Error::network(messages::backup_request_unanswered(&error.detail)));
                 }
             }
             State::GetInFlight | State::GetBody { .. } => {
                 if matches!(self.state, State::GetInFlight) && error.phase != TransportPhase::Connect {
                     self.maybe_consumed = true;
                 }
-                self.retry(Next::Get, format!("connection problem ({})", error.detail), None, now_ms);
+                self.retry(Next::Get, ErrorKind::Network, messages::connection_problem(&error.detail), None, now_ms);
             }
-            _ => debug_assert!(false, "handle_transport_error in state {:?}", self.state),
+            _ => self.misuse("handle_transport_error"),
         }
     }
 
@@ -567,10 +551,10 @@ impl Job {
 
     /// The body of a `Receive` ended: completely (with the sink's summary) or not.
     pub fn handle_body_end(&mut self, result: Result<ReceivedBody, ReceiveFailure>, now_ms: u64) {
-        let State::Receiving { ready, file_name, bytes, .. } = std::mem::replace(&mut self.state, State::PostInFlight)
-        else {
-            debug_assert!(false, "handle_body_end outside Receiving");
-            return;
+        let state = std::mem::replace(&mut self.state, State::PostInFlight);
+        let State::Receiving { ready, file_name, bytes, .. } = state else {
+            self.state = state;
+            return self.misuse("handle_body_end");
         };
         let guid = self.guid.clone().unwrap_or_default();
         match result {
@@ -581,7 +565,7 @@ impl Job {
                     total: ready.content_length,
                 });
                 if let Some(expected) = ready.content_length.filter(|&n| n != received.size) {
-                    let why = format!("the stream ended after {} of {expected} bytes", received.size);
+                    let why = messages::stream_ended_short(received.size, expected);
                     return self.lose_download(why, now_ms, true);
                 }
                 match &received.shape {
@@ -591,10 +575,7 @@ impl Job {
                         self.queue_commit(file_name, self.spec.overwrite, now_ms);
                     }
                     Shape::TruncatedZip => {
-                        let why = format!(
-                            "the stream ended cleanly after {} bytes but the zip is incomplete (no end record)",
-                            received.size
-                        );
+                        let why = messages::zip_incomplete(received.size);
                         self.lose_download(why, now_ms, true)
                     }
                     Shape::NotZip { looks_like } => {
@@ -602,30 +583,19 @@ impl Job {
                         self.actions.push_back(Action::Discard { keep_as: Some(keep_as.clone()) });
                         self.fail(Error::new(
                             ErrorKind::UnexpectedResponse,
-                            format!(
-                                "The server answered 200 for backup {guid} but sent {looks_like} ({} bytes) \
-                                 instead of a zip package; it was kept as {keep_as} for diagnosis, not as a \
-                                 package. This is usually a proxy or gateway error page. Try downloading {guid} \
-                                 once more; if the MES then answers 400, the backup is gone: start a new one.",
-                                received.size
-                            ),
+                            messages::not_a_package(&guid, looks_like, received.size, &keep_as),
                         ));
                     }
                 }
             }
             Err(ReceiveFailure::Transport(e)) => {
-                self.lose_download(format!("the stream broke after {bytes} bytes ({})", e.detail), now_ms, true)
+                self.lose_download(messages::stream_broke(bytes, &e.detail), now_ms, true)
             }
             Err(ReceiveFailure::Sink(e)) => {
                 self.actions.push_back(Action::Discard { keep_as: None });
                 self.fail(Error::new(
                     ErrorKind::Io,
-                    format!(
-                        "Saving backup {guid} failed after {bytes} bytes: {}. The server deletes the file once a \
-                         download has started, so this backup is gone: fix the problem (free space, permissions) \
-                         and start a new backup.",
-                        e.message
-                    ),
+                    messages::sink_failed(&guid, bytes, &e.message),
                 ));
             }
         }
@@ -633,11 +603,10 @@ impl Job {
 
     /// The result of a `Commit`.
     pub fn handle_commit(&mut self, result: Result<String, CommitFailure>, now_ms: u64) {
-        let State::Committing { received, file_name, attempt, rescue_of } =
-            std::mem::replace(&mut self.state, State::PostInFlight)
-        else {
-            debug_assert!(false, "handle_commit outside Committing");
-            return;
+        let state = std::mem::replace(&mut self.state, State::PostInFlight);
+        let State::Committing { received, file_name, attempt, rescue_of } = state else {
+            self.state = state;
+            return self.misuse("handle_commit");
         };
         let guid = self.guid.clone().unwrap_or_default();
         if let Some((wanted, why)) = rescue_of {
@@ -664,10 +633,7 @@ impl Job {
             }
             Err(CommitFailure::Exists) if attempt + 1 < MAX_COMMIT_ATTEMPTS => {
                 let other = alternative_name(&file_name, &guid, attempt + 1);
-                let note = format!(
-                    "A file named {file_name} already exists; this backup was saved as {other} so that nothing is \
-                     overwritten. Rename it when ready, or allow overwriting."
-                );
+                let note = messages::saved_under_another_name(&file_name, &other);
                 self.events.push_back(JobEvent::Warning { guid: Some(guid), message: note.clone() });
                 self.notes.push(note);
                 self.state =
@@ -676,7 +642,7 @@ impl Job {
             }
             Err(failure) => {
                 let why = match failure {
-                    CommitFailure::Exists => format!("{file_name} and its alternatives already exist"),
+                    CommitFailure::Exists => messages::name_and_alternatives_taken(&file_name),
                     CommitFailure::Sink(e) => e.message,
                 };
                 // The package is complete and the server's copy is gone: keep it under a name the
@@ -697,22 +663,14 @@ impl Job {
     /// way the job fails (the package is not where it was asked to be), saying where it is.
     fn end_rescue(&mut self, result: Result<String, CommitFailure>, guid: &str, wanted: &str, why: &str, kept: &str) {
         let message = match result {
-            Ok(location) => format!(
-                "Backup {guid} was downloaded completely but could not be saved as {wanted}: {why}. It was kept as \
-                 {location} instead, with its sidecar (a name the installer does not pick up): check it with \
-                 `mesbackup verify`, then rename it."
-            ),
+            Ok(location) => messages::kept_under_rescue_name(guid, wanted, why, &location),
             Err(failure) => {
                 let also = match failure {
-                    CommitFailure::Exists => format!("{kept} already exists"),
+                    CommitFailure::Exists => messages::already_exists(kept),
                     CommitFailure::Sink(e) => e.message,
                 };
                 self.actions.push_back(Action::Discard { keep_as: None });
-                format!(
-                    "Backup {guid} was downloaded completely but could not be saved as {wanted}: {why}; keeping it as \
-                     {kept} failed too ({also}), so it was removed. The server has deleted its copy: fix the folder \
-                     and start a new backup."
-                )
+                messages::rescue_failed(guid, wanted, why, kept, &also)
             }
         };
         self.fail(Error::new(ErrorKind::Io, message));
@@ -746,25 +704,14 @@ impl Job {
             State::Finished { .. } => return,
             // The package is complete: finishing the rename is safer than throwing it away.
             State::Committing { .. } => return,
-            State::Preparing { next: Next::Post } => {
-                "Cancelled before the backup was requested: nothing was sent to the MES.".to_owned()
+            State::Preparing { next: Next::Post } => messages::cancelled_before_request(),
+            State::PostInFlight | State::PostBody { .. } => messages::cancelled_while_starting(),
+            State::Receiving { bytes, .. } => {
+                messages::cancelled_while_downloading(guid.as_deref().unwrap_or("?"), *bytes)
             }
-            State::PostInFlight | State::PostBody { .. } => {
-                "Cancelled while starting the backup. If the request reached the MES, a backup may be running \
-                 on the server; its GUID is unknown."
-                    .to_owned()
+            State::Preparing { next: Next::Get } | State::GetInFlight | State::GetBody { .. } | State::Waiting { .. } => {
+                messages::cancelled_while_waiting(guid.as_deref().unwrap_or("?"))
             }
-            State::Receiving { bytes, .. } => format!(
-                "Cancelled during the download of backup {} after {bytes} bytes. The server deletes the file once \
-                 a download has started, so this backup is gone: start a new backup.",
-                guid.as_deref().unwrap_or("?")
-            ),
-            State::Preparing { next: Next::Get } | State::GetInFlight | State::GetBody { .. } | State::Waiting { .. } => format!(
-                "Cancelled while waiting. The backup continues on the server: resume it later with its GUID {} \
-                 (for example `mesbackup download {}`).",
-                guid.as_deref().unwrap_or("?"),
-                guid.as_deref().unwrap_or("?")
-            ),
         };
         let receiving = matches!(self.state, State::Receiving { .. });
         self.actions.clear();
@@ -854,38 +801,20 @@ impl Job {
         let guid = self.guid.as_deref().unwrap_or("?");
         Error::new(
             ErrorKind::Timeout,
-            format!(
-                "Backup {guid} was still being prepared after {}. It continues on the server: resume with its GUID \
-                 (for example `mesbackup download {guid}`), or allow a longer timeout.",
-                human_duration(waited_ms)
-            ),
+            messages::still_preparing(guid, &human_duration(waited_ms)),
         )
         .with_guid(self.guid.as_deref())
     }
 
-    fn retry(&mut self, next: Next, reason: String, after_ms: Option<u64>, now_ms: u64) {
+    /// A request failed in a way worth repeating; `kind` is the failure's if it is not repeated.
+    fn retry(&mut self, next: Next, kind: ErrorKind, reason: String, after_ms: Option<u64>, now_ms: u64) {
         self.failures += 1;
         let policy = &self.spec.policy;
         let out_of_time = next == Next::Get && now_ms >= self.deadline_ms;
         if self.failures > policy.max_consecutive_failures || out_of_time || self.spec.mode == Mode::DownloadIfReady {
-            let kind = if reason.starts_with("connection") || reason.starts_with("cannot reach") {
-                ErrorKind::Network
-            } else {
-                ErrorKind::ServerError
-            };
-            let resume = match (&self.guid, next) {
-                (Some(g), Next::Get) => format!(" The backup may still be on the server: resume with its GUID {g}."),
-                _ => String::new(),
-            };
-            let lost = if self.maybe_consumed {
-                " A request failed after it may have been answered, so the one-shot file may already be gone."
-            } else {
-                ""
-            };
-            return self.fail(Error::new(
-                kind,
-                format!("Giving up after {} attempts: {reason}.{resume}{lost}", self.failures),
-            ));
+            let resumable = if next == Next::Get { self.guid.as_deref() } else { None };
+            let message = messages::giving_up(self.failures, &reason, resumable, self.maybe_consumed);
+            return self.fail(Error::new(kind, message));
         }
         let mut delay = policy.failure_delay(self.failures, self.jitter.next_u64(), after_ms);
         if next == Next::Get {
@@ -936,18 +865,10 @@ impl Job {
     /// backup; a GET may have been answered with the one-shot package).
     fn unreadable_answer(&mut self, error: &TransportError) {
         let message = match (&self.state, self.guid.as_deref()) {
-            (State::GetInFlight | State::GetBody { .. }, Some(guid)) => format!(
-                "The answer to the download request for backup {guid} could not be read ({}). It was not asked \
-                 again: if that answer was the package, the server has deleted it. Check any proxy or gateway in \
-                 front of the MES, then try `mesbackup download {guid}` once: a 400 then means the backup is gone.",
-                error.detail
-            ),
-            _ => format!(
-                "The answer to the backup request could not be read ({}). A backup may have been started on the \
-                 server; the request was not re-sent, to avoid starting a second one. Check any proxy or gateway \
-                 in front of the MES and the Environment Manager, then start again if needed.",
-                error.detail
-            ),
+            (State::GetInFlight | State::GetBody { .. }, Some(guid)) => {
+                messages::download_answer_unreadable(guid, &error.detail)
+            }
+            _ => messages::backup_answer_unreadable(&error.detail),
         };
         self.fail(Error::new(ErrorKind::UnexpectedResponse, message));
     }
@@ -982,8 +903,8 @@ impl Job {
         let can_restart = self.restarts_used < self.spec.restart_budget && self.spec.database.is_some();
         if can_restart {
             self.restarts_used += 1;
-            let reason = format!("backup {lost} was lost: {why}");
-            self.notes.push(format!("Restarted after a lost download: {reason}."));
+            let reason = messages::restart_reason(&lost, &why);
+            self.notes.push(messages::restarted_note(&reason));
             self.events.push_back(JobEvent::Restarting {
                 lost_guid: lost,
                 restarts_used: self.restarts_used,
@@ -996,22 +917,30 @@ impl Job {
             self.prepare_then(Next::Post);
             return;
         }
-        let hint = if self.spec.database.is_some() {
-            "Start a new backup (or allow automatic restarts with a restart budget)."
-        } else {
-            "Start a new backup of the same database."
+        let message = messages::download_lost(&lost, &why, self.spec.database.is_some());
+        self.fail(Error::new(ErrorKind::DownloadLost, message).with_guid(Some(&lost)));
+    }
+
+    /// The driver reported something this state does not expect: a bug in that driver. The job
+    /// ends as an internal failure, in release builds too (as h11 turns a misuse into a protocol
+    /// error), rather than carry on in a state nobody designed. A temporary file still open is
+    /// discarded; a finished job keeps its outcome (its answer was given already).
+    fn misuse(&mut self, call: &str) {
+        let state = match &self.state {
+            State::Finished { .. } => return,
+            State::Preparing { .. } => "checking the output folder",
+            State::PostInFlight | State::PostBody { .. } => "starting the backup",
+            State::GetInFlight | State::GetBody { .. } => "asking for the backup",
+            State::Waiting { .. } => "waiting",
+            State::Receiving { .. } => "receiving the package",
+            State::Committing { .. } => "saving the package",
         };
-        self.fail(
-            Error::new(
-                ErrorKind::DownloadLost,
-                format!(
-                    "The download of backup {lost} did not complete: {why}. The server deletes the file as soon \
-                     as a download stream closes, so this backup is gone; nothing was saved under a package name. \
-                     {hint}"
-                ),
-            )
-            .with_guid(Some(&lost)),
-        );
+        let had_sink = matches!(self.state, State::Receiving { .. } | State::Committing { .. });
+        self.actions.clear();
+        if had_sink {
+            self.actions.push_back(Action::Discard { keep_as: None });
+        }
+        self.fail(Error::new(ErrorKind::Internal, messages::misuse(call, state)));
     }
 
     fn fail(&mut self, error: Error) {

@@ -7,6 +7,7 @@ mod credentials;
 mod download_guard;
 mod guid;
 mod job;
+mod messages;
 mod polling;
 mod response;
 mod shape;

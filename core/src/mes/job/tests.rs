@@ -716,3 +716,39 @@ fn clashes_beyond_the_alternatives_end_in_the_rescue_name_too() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_driver_that_reports_out_of_order_ends_the_job_as_an_internal_failure() {
+    // A body end while the POST is still out: a bug in the driver, in release builds too.
+    let mut job = backup_job(0);
+    expect_send(&mut job, Method::Post);
+    job.handle_body_end(Ok(zip_body(10)), 5);
+    assert_eq!(failed_kind(&job), Some(ErrorKind::Internal));
+    let Some(Outcome::Failed(e)) = job.outcome() else { panic!("{:?}", job.outcome()) };
+    assert!(e.message.contains("handle_body_end") && e.message.contains("starting the backup"), "{}", e.message);
+    assert_eq!(job.poll_action(), None, "nothing else is done after a misuse");
+
+    // A commit result while waiting; then a late response to the finished job changes nothing.
+    let mut job = backup_job(0);
+    let due = accept(&mut job, G1, 0);
+    assert!(due > 0);
+    job.handle_commit(Ok("/x/MESCDM.zip".into()), 1);
+    assert_eq!(failed_kind(&job), Some(ErrorKind::Internal));
+    let before = job.outcome().cloned();
+    job.handle_response(ResponseHead::new(200), 2);
+    assert_eq!(job.outcome().cloned(), before, "a finished job keeps its answer");
+    assert_eq!(ErrorKind::Internal.exit_code(), 1);
+}
+
+#[test]
+fn a_misuse_while_receiving_discards_the_temporary_file() {
+    let mut job = backup_job(0);
+    let due = accept(&mut job, G1, 0);
+    job.handle_timeout(due);
+    expect_send(&mut job, Method::Get);
+    job.handle_response(ResponseHead::new(200), due + 1);
+    assert!(matches!(job.poll_action(), Some(Action::Receive { .. })));
+    job.handle_prepare(Ok(()), due + 2);
+    assert_eq!(failed_kind(&job), Some(ErrorKind::Internal));
+    assert_eq!(job.poll_action(), Some(Action::Discard { keep_as: None }));
+}
