@@ -6,7 +6,7 @@
 #   bench/fuzz.sh [TARGET...]                  (default: every target)
 #
 #   FUZZ_SECONDS    seconds per target (default 60; the figures in fuzz/README.md use 600)
-#   FUZZ_SANITIZER  none (default: core has no unsafe code, and runs ~2x faster) or address
+#   FUZZ_SANITIZER  none (default: core has no unsafe code; faster) or address
 #
 # Needs the nightly toolchain (`rustup toolchain install nightly`); installs cargo-fuzz when
 # missing. Each target's working corpus, log and findings live in fuzz/work/<target>/ (ignored by
