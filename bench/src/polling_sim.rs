@@ -32,6 +32,7 @@ fn simulate(policy: &PollPolicy, duration_ms: u64, seed: u64) -> Run {
     let mut last_status = 0u16;
     while let Some(action) = job.poll_action() {
         match action {
+            Action::Prepare => job.handle_prepare(Ok(()), now),
             Action::Send(r) if r.method == Method::Post => {
                 last_status = 202;
                 job.handle_response(ResponseHead::new(202), now);

@@ -22,6 +22,8 @@ use mesbackup_client::file_sink::FileSinkFactory;
 use mesbackup_client::http::HttpConfig;
 use mesbackup_client::{CancellationToken, MesClient};
 use mesbackup_core::credentials::Credentials;
+use mesbackup_core::download_guard::DownloadLimits;
+use mesbackup_core::file_modes::FileModes;
 use mesbackup_core::job::{JobEvent, Mode, Outcome, Phase, SavedPackage};
 use mesbackup_core::naming::{self, DatabaseKind};
 use mesbackup_core::polling::PollPolicy;
@@ -46,14 +48,10 @@ fn runtime() -> &'static tokio::runtime::Runtime {
 
 // ---- errors -------------------------------------------------------------------------------------
 
-/// Removes any secret from a message before it reaches Python (defence in depth: core messages
-/// are built from non-secret values only).
+/// Removes any secret from a message before it reaches Python (defence in depth: the driver
+/// already redacts server text before the core quotes it). The core's one redaction.
 fn scrub(text: &str, secrets: &[String]) -> String {
-    let mut out = text.to_owned();
-    for s in secrets.iter().filter(|s| s.len() >= 3) {
-        out = out.replace(s.as_str(), "<redacted>");
-    }
-    out
+    mesbackup_core::error::redact(text, secrets)
 }
 
 /// The Python exception for a core error: `mesbackup.<Kind>(message, kind=..., guid=...)`.
@@ -465,6 +463,17 @@ fn seconds_to_ms(py: Python<'_>, name: &str, value: Option<&Bound<'_, PyAny>>) -
     Ok(Some(((secs * 1000.0).round() as u64).max(1)))
 }
 
+/// A whole number of bytes (`int`), or None.
+fn bytes_arg(py: Python<'_>, name: &str, value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<u64>> {
+    let Some(value) = value.filter(|v| !v.is_none()) else { return Ok(None) };
+    if value.is_instance_of::<pyo3::types::PyBool>() {
+        return Err(arg_err(py, Error::invalid_argument(format!("{name} must be a whole number of bytes, not a bool"))));
+    }
+    value.extract::<u64>().map(Some).map_err(|_| {
+        arg_err(py, Error::invalid_argument(format!("{name} must be a whole, non-negative number of bytes (an int)")))
+    })
+}
+
 fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
@@ -498,6 +507,8 @@ struct Client {
     client: Arc<MesClient>,
     secrets: Arc<Vec<String>>,
     scheme: &'static str,
+    /// Permission bits of the files written and the folders created (core's checks and defaults).
+    modes: FileModes,
 }
 
 struct JobArgs {
@@ -528,8 +539,9 @@ fn rfc3339_arg(py: Python<'_>, name: &str, value: Option<&Bound<'_, PyAny>>) -> 
 
 /// Creates the output folder and removes stale temporary files of interrupted runs from it (client's
 /// `prepare_output_folder`, as the CLI does); each lost download becomes a `RuntimeWarning`.
-fn prepare_out(py: Python<'_>, out: &Path) -> PyResult<()> {
-    let stale = py.detach(|| mesbackup_client::folder::prepare_output_folder(out)).map_err(|e| arg_err(py, e))?;
+fn prepare_out(py: Python<'_>, out: &Path, modes: FileModes) -> PyResult<()> {
+    let stale =
+        py.detach(|| mesbackup_client::folder::prepare_output_folder(out, modes)).map_err(|e| arg_err(py, e))?;
     let warnings = py.import("warnings")?;
     for p in stale {
         let category = py.get_type::<pyo3::exceptions::PyRuntimeWarning>();
@@ -560,14 +572,15 @@ impl Client {
         // Reject bad arguments now, as a Python exception from the call itself.
         mesbackup_core::job::Job::new(spec.clone(), 0).map_err(|e| to_py_err(py, &e, &self.secrets))?;
         if let Some(out) = &out_dir {
-            prepare_out(py, out)?;
+            prepare_out(py, out, self.modes)?;
         }
         let (op, tx, cancel) = self.operation(false);
         let client = self.client.clone();
+        let modes = self.modes;
         let first_phase = if matches!(args.mode, Mode::Backup | Mode::StartOnly) { Phase::Starting } else { Phase::Waiting };
         let _ = tx.send(Msg::Progress(0, None, first_phase));
         op.set_job(async move {
-            let sinks = FileSinkFactory::new(out_dir.unwrap_or_else(|| PathBuf::from(".")));
+            let sinks = FileSinkFactory::new(out_dir.unwrap_or_else(|| PathBuf::from("."))).with_modes(modes);
             let on_event = |e: &JobEvent| {
                 if let Some((done, total, phase)) = progress_of(e) {
                     let _ = tx.send(Msg::Progress(done, total, phase));
@@ -591,7 +604,8 @@ impl Client {
     #[new]
     #[pyo3(signature = (env_url=None, *, token=None, user=None, pat=None, ca_cert=None, timeout=None,
         max_poll_delay=None, restart_budget=0, min_poll_delay=None, retry_delay=None, stall_timeout=None,
-        request_timeout=None, connect_timeout=None, allow_insecure_http=false))]
+        request_timeout=None, connect_timeout=None, allow_insecure_http=false, file_mode=None, dir_mode=None,
+        speed_limit=None, speed_time=None, download_timeout=None, max_size=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -609,7 +623,15 @@ impl Client {
         request_timeout: Option<Bound<'_, PyAny>>,
         connect_timeout: Option<Bound<'_, PyAny>>,
         allow_insecure_http: bool,
+        file_mode: Option<String>,
+        dir_mode: Option<String>,
+        speed_limit: Option<Bound<'_, PyAny>>,
+        speed_time: Option<Bound<'_, PyAny>>,
+        download_timeout: Option<Bound<'_, PyAny>>,
+        max_size: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Client> {
+        let modes = FileModes::parse_named(file_mode.as_deref(), dir_mode.as_deref(), ["file_mode", "dir_mode"])
+            .map_err(|e| arg_err(py, e))?;
         let url = match env_url.or_else(|| env_var("MES_URL")) {
             Some(u) => u,
             None => {
@@ -648,6 +670,17 @@ impl Client {
         if let Some(ms) = seconds_to_ms(py, "request_timeout", request_timeout.as_ref())? {
             policy.request_timeout_ms = ms;
         }
+        let mut download_limits = DownloadLimits::default();
+        if let Some(n) = bytes_arg(py, "speed_limit", speed_limit.as_ref())? {
+            download_limits.speed_limit = n;
+        }
+        if let Some(ms) = seconds_to_ms(py, "speed_time", speed_time.as_ref())? {
+            download_limits.speed_time_ms = ms;
+        }
+        download_limits.download_timeout_ms = seconds_to_ms(py, "download_timeout", download_timeout.as_ref())?;
+        if let Some(n) = bytes_arg(py, "max_size", max_size.as_ref())? {
+            download_limits.max_size = n;
+        }
         let ca_cert_pem = match ca_cert {
             Some(path) => Some(std::fs::read(&path).map_err(|e| {
                 arg_err(py, Error::invalid_argument(format!("cannot read the CA certificate {}: {e}", path.display())))
@@ -662,11 +695,12 @@ impl Client {
                 connect_timeout_ms: seconds_to_ms(py, "connect_timeout", connect_timeout.as_ref())?,
             },
             allow_insecure_http,
+            download_limits,
         };
         // reqwest's TLS set-up needs a runtime context on some platforms; building is quick.
         let _guard = runtime().enter();
         let client = MesClient::new(env, creds, options).map_err(|e| to_py_err(py, &e, &secrets))?;
-        Ok(Client { client: Arc::new(client), secrets: Arc::new(secrets), scheme })
+        Ok(Client { client: Arc::new(client), secrets: Arc::new(secrets), scheme, modes })
     }
 
     /// The normalised environment URL (never contains credentials).
@@ -679,6 +713,18 @@ impl Client {
     #[getter]
     fn auth_scheme(&self) -> &'static str {
         self.scheme
+    }
+
+    /// The permission bits of the files written, as octal text ("0600").
+    #[getter]
+    fn file_mode(&self) -> String {
+        self.modes.file_octal()
+    }
+
+    /// The permission bits of the folders created, as octal text ("0700").
+    #[getter]
+    fn dir_mode(&self) -> String {
+        self.modes.dir_octal()
     }
 
     fn __repr__(&self) -> String {
@@ -754,12 +800,13 @@ impl Client {
                 names.insert(db.clone(), Client::installer_name_for(py, db, Some(&system), version)?);
             }
         }
-        prepare_out(py, &out_dir)?;
+        prepare_out(py, &out_dir, self.modes)?;
         let (op, tx, cancel) = self.operation(return_exceptions);
         let client = self.client.clone();
+        let modes = self.modes;
         let _ = tx.send(Msg::Progress(0, None, Phase::Starting));
         op.set_job(async move {
-            let sinks = FileSinkFactory::new(out_dir);
+            let sinks = FileSinkFactory::new(out_dir).with_modes(modes);
             // One progress line for the whole system: bytes summed over the databases.
             // The phase shown is the least advanced one, so "finished" means all four are.
             let state: Mutex<BTreeMap<String, DbProgress>> = Mutex::new(BTreeMap::new());
@@ -1163,7 +1210,7 @@ fn _backup_window(py: Python<'_>, folder: PathBuf) -> PyResult<Py<PyAny>> {
 
 /// Copies (or moves) a package into an installer's custom packages folder (client's `stage_package`).
 #[pyfunction]
-#[pyo3(signature = (package, into, system, version, system_specific, r#move, force))]
+#[pyo3(signature = (package, into, system, version, system_specific, r#move, force, file_mode=None))]
 #[allow(clippy::too_many_arguments)]
 fn _stage(
     py: Python<'_>,
@@ -1174,11 +1221,14 @@ fn _stage(
     system_specific: bool,
     r#move: bool,
     force: bool,
+    file_mode: Option<String>,
 ) -> PyResult<Py<PyAny>> {
     use mesbackup_client::folder::{stage_package, StageMode};
     let mode = if r#move { StageMode::Move } else { StageMode::Copy };
+    let modes =
+        FileModes::parse_named(file_mode.as_deref(), None, ["file_mode", "dir_mode"]).map_err(|e| arg_err(py, e))?;
     let staged = py
-        .detach(|| stage_package(&package, &into, &system, &version, system_specific, mode, force))
+        .detach(|| stage_package(&package, &into, &system, &version, system_specific, mode, force, modes))
         .map_err(|e| arg_err(py, e))?;
     let plain = serde_json::json!({
         "source": staged.source.display().to_string(),

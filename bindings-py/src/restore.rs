@@ -1,4 +1,4 @@
-//! `_restore` / `_test_restore`: client's `restore_flow` with a Python callable (or ClickHouse's HTTP
+//! `_restore` / `_test_restore`: client's `restore::flow` with a Python callable (or ClickHouse's HTTP
 //! interface) as the SQL executor. Only translation: the flow, the plan and the checks are Rust.
 //!
 //! The flow runs on the calling thread (`block_on`), so an executor that must stay on its thread (a
@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use mesbackup_client::restore::{parse_json_each_row, ClickHouseCredentials, ClickHouseOptions, HttpExecutor, SqlExecutor};
-use mesbackup_client::restore_flow::{
+use mesbackup_client::restore::{
     restore_package, test_restore_package, RestoreRequest, RestoreStep, TestRestoreOptions,
 };
 use mesbackup_core::file_modes::FileModes;

@@ -91,6 +91,37 @@ def test_no_secret_in_messages_or_reprs(mock: Mock, tmp_path: Path) -> None:
         assert "s3cr3t" not in text and "pässwörd" not in text, text
 
 
+def test_a_secret_echoed_across_the_quote_boundary_never_shows_in_part(mock: Mock, tmp_path: Path) -> None:
+    # The 200-character quote of the server's answer ends inside the token: redacting only what is
+    # printed would leave its first 8 characters. Faults answer before authentication.
+    token = "Zq7kP9xW4mR2vT8nL5cJ"
+    mock.load({"faults": [{"method": "POST", "nth": "all", "status": 500, "body": "x" * 192 + token + " here"}]})
+    client = mesbackup.Client(mock.base, token=token, **FAST)
+    with pytest.raises(mesbackup.ServerError) as info:
+        client.backup("MESCDM", tmp_path)
+    text = f"{info.value.message} {info.value!r} {info.value!s}"
+    assert "xxxxxxxx<redacte" in text, text
+    pieces = [token[i : i + 6] for i in range(len(token) - 5)]
+    assert not [p for p in pieces if p in text], text
+
+
+def test_download_limits_are_checked_and_applied(mock: Mock, tmp_path: Path) -> None:
+    for bad in (dict(speed_limit=-1), dict(speed_limit=True), dict(speed_limit=1.5), dict(max_size=0),
+                dict(speed_time=0), dict(download_timeout=-3)):
+        with pytest.raises(mesbackup.InvalidArgument):
+            mesbackup.Client(mock.base, token="admin-token", **bad)
+    mock.load({})
+    client = mesbackup.Client(mock.base, token="admin-token", max_size=1000, **FAST)
+    with pytest.raises(mesbackup.DownloadLost) as info:
+        client.backup("MESCDM", tmp_path)
+    assert "max_size" in info.value.message and "before any byte" in info.value.message
+    assert info.value.guid == "00000000-0000-4000-8000-000000000001"
+    assert listing(tmp_path) == []
+    # Disabled low-speed rule and a generous timeout: a normal backup is saved.
+    client = mesbackup.Client(mock.base, token="admin-token", speed_limit=0, download_timeout=60, **FAST)
+    assert client.backup("MESCDM", tmp_path).size == 65536
+
+
 def test_environment_variables(mock: Mock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     mock.load({})
     with pytest.raises(mesbackup.InvalidArgument, match="MES_URL"):

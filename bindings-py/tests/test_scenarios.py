@@ -4,11 +4,13 @@ folder (hidden ones included) with sizes and SHA-256, the requests the mock saw,
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import subprocess
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
@@ -51,6 +53,10 @@ def client_for(step: Dict[str, Any], env: str) -> mesbackup.Client:
         stall_timeout=o.get("stall_timeout_ms", 10_000) / 1000,
         request_timeout=10.0,
         restart_budget=o.get("restart_budget") or 0,
+        speed_limit=o.get("speed_limit"),
+        speed_time=o["speed_time_ms"] / 1000 if o.get("speed_time_ms") is not None else None,
+        download_timeout=o["download_timeout_ms"] / 1000 if o.get("download_timeout_ms") is not None else None,
+        max_size=o.get("max_size"),
     )
 
 
@@ -137,6 +143,9 @@ def check_step(step: Dict[str, Any], result: StepResult, out: Path) -> List[str]
         problems.append(f"outcome: expected {e['outcome']}, got {result.outcome} ({result.message})")
     if e.get("guid") is not None and result.guid != e["guid"]:
         problems.append(f"guid: expected {e['guid']}, got {result.guid!r}")
+    for part in e.get("message_contains") or []:
+        if part not in result.message:
+            problems.append(f"message: expected it to contain {part!r}, got {result.message!r}")
     files = e.get("files")
     if files is not None:
         listing = dir_listing(out)
@@ -184,6 +193,26 @@ def check_requests(expect: Dict[str, Any], log: List[Dict[str, Any]]) -> List[st
     return problems
 
 
+@contextlib.contextmanager
+def out_dir_mode(step: Dict[str, Any], out: Path) -> Iterator[None]:
+    """`"out_dir": "read_only"`: the folder takes no new file during the step (chattr +i: the suites
+    run as root, where permissions do not stop writes). Never skipped: failing to set it fails."""
+    mode = step.get("out_dir")
+    if mode is None:
+        yield
+        return
+    assert mode == "read_only", f"unknown out_dir {mode!r}"
+    done = subprocess.run(["chattr", "+i", str(out)], capture_output=True, text=True)
+    assert done.returncode == 0, (
+        f"cannot make {out} read-only with chattr +i (needs Linux, root and a file system with attributes): "
+        f"{done.stderr.strip()}"
+    )
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(out)], check=False)
+
+
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
 def test_scenario(path: Path, mock: Mock, tmp_path: Path) -> None:
     scenario = json.loads(path.read_text(encoding="utf-8"))
@@ -196,7 +225,10 @@ def test_scenario(path: Path, mock: Mock, tmp_path: Path) -> None:
     previous_guid: Optional[str] = None
     for i, step in enumerate(scenario["steps"]):
         env = f"{mock.base}{prefix}{step.get('env_suffix', '')}"
-        result = run_step(step, env, previous_guid, out)
+        for name, text in (step.get("existing_files") or {}).items():
+            (out / name).write_text(text, encoding="utf-8")
+        with out_dir_mode(step, out):
+            result = run_step(step, env, previous_guid, out)
         problems += [f"step {i} ({step['op']}): {p}" for p in check_step(step, result, out)]
         if result.guid is not None:
             previous_guid = result.guid

@@ -12,7 +12,7 @@ import mesbackup
 
 
 def sync_usage(out: Path) -> List[str]:
-    client = mesbackup.Client("https://mes.example.com", token="t", timeout=datetime.timedelta(hours=4), restart_budget=1)
+    client = mesbackup.Client("https://mes.example.com", token="t", timeout=datetime.timedelta(hours=4), restart_budget=1, max_size=500 << 30)
     pkg: mesbackup.Package = client.backup("MESCDM", out, installer_name="11.3.0", progress=lambda d, t, p: None)
     size: int = pkg.size
     path: Path = pkg.path
@@ -40,7 +40,9 @@ def sync_usage(out: Path) -> List[str]:
 
 
 async def async_usage(out: Path) -> List[mesbackup.Package]:
-    client = mesbackup.AsyncClient(token="t", max_poll_delay=60)
+    client = mesbackup.AsyncClient(
+        token="t", max_poll_delay=60, speed_limit=1024, speed_time=120, download_timeout=datetime.timedelta(hours=6), max_size=1 << 40
+    )
     first: mesbackup.Package = await client.backup("MES", out)
     job: mesbackup.Job = await client.start("MESCDM")
     maybe: Optional[mesbackup.Package] = await client.download_if_ready(job, out)

@@ -31,6 +31,20 @@ export type ClientOptions = Credentials & {
   timeoutMs?: number;
   /** A download receiving nothing this long is lost (default 120 s). */
   stallTimeoutMs?: number;
+  /**
+   * Low-speed limit, as curl's --speed-limit/--speed-time: a download averaging under `speedLimit`
+   * bytes per second over `speedTimeMs` is abandoned (`download_lost`). Defaults 1024 and 120000;
+   * `speedLimit: 0` disables it.
+   */
+  speedLimit?: number;
+  speedTimeMs?: number;
+  /** The longest a download may take from its first byte (default: no limit). */
+  downloadTimeoutMs?: number;
+  /**
+   * Size cap in bytes (default 1 TiB): a Content-Length over it is refused before anything is
+   * written, a body without one is abandoned once past it (`download_lost`).
+   */
+  maxSize?: number;
   /** Deadline for one response's status and headers (default 120 s). */
   requestTimeoutMs?: number;
   /** New backups (POSTs) allowed after a one-shot download broke (default 0). */
@@ -65,6 +79,14 @@ export interface PackageSink {
   discard(keepAs: string | null): void | Promise<void>;
 }
 export interface SinkFactory {
+  /**
+   * Optional: checks that a package could be stored at all, before anything is asked of the MES
+   * (before the backup request, and before the first request of a download, whose answer may be
+   * the one-shot package). Reject (ideally with `kind: 'io'`) to end the job with `io` before any
+   * request is sent. Node's `fileSink` checks its folder exists (or creates it with `create: true`),
+   * is a folder, takes a new file and is not on a read-only file system; browser sinks have none.
+   */
+  prepare?(): void | Promise<void>;
   open(fileName: string, expectedLength: number | null): PackageSink | Promise<PackageSink>;
 }
 export type SinkLike =
@@ -151,6 +173,8 @@ export type PackageNameCheck =
     };
 
 export function installerPackageName(kind: DatabaseKind, version: string, system?: string | null): string;
+/** The permission bits for `fileMode` / `dirMode` (octal text like "0640", or a number like 0o640; absent: 0o600 / 0o700), checked by the core. Throws an `invalid_argument` error for a mode that would expose or lose data. */
+export function fileModes(fileMode?: string | number | null, dirMode?: string | number | null): { file: number; dir: number };
 export function installerNameForDatabase(database: string, version: string, options?: { systemPrefix?: boolean }): string;
 export function installerNames(system: string, version: string, systemPrefix?: boolean): Record<string, string>;
 /** What the MES installer makes of a file name, and why not. */

@@ -133,7 +133,8 @@ export class Client {
   /**
    * @param {{envUrl: string, token?: string, user?: string, pat?: string}} options plus optional
    *   pollMinMs, pollMaxMs, retryBaseMs, timeoutMs, stallTimeoutMs, requestTimeoutMs,
-   *   maxConsecutiveFailures, restartBudget, allowInsecureHttp.
+   *   maxConsecutiveFailures, restartBudget, allowInsecureHttp, speedLimit, speedTimeMs,
+   *   downloadTimeoutMs, maxSize.
    */
   constructor(options) { this.#inner = new wasm.WasmClient(options); }
 
@@ -168,6 +169,9 @@ export class Client {
 }
 
 export const installerPackageName = (kind, version, system) => wasm.installerPackageName(kind, version, system ?? undefined);
+/** `{file, dir}`: the permission bits for `fileMode` / `dirMode` (octal text or a number such as 0o640; absent: 0o600 / 0o700), checked by the core. */
+export const fileModes = (fileMode, dirMode) => wasm.fileModes(octalText(fileMode), octalText(dirMode));
+const octalText = (mode) => (typeof mode === 'number' ? mode.toString(8) : mode ?? undefined);
 export const installerNameForDatabase = (database, version, { systemPrefix = true } = {}) => wasm.installerNameForDatabase(database, version, systemPrefix);
 export { installerNames };
 export const checkPackageName = (fileName) => wasm.checkPackageName(fileName);

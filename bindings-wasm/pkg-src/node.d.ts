@@ -1,9 +1,17 @@
 import type { Writable } from 'node:stream';
 import type { SinkFactory } from './index.js';
 
-export const PARTIAL_SUFFIX: '.mesbackup-partial';
-/** Saves packages in `dir`: temporary file, fsync, no-clobber rename, sidecar beside it. */
-export function fileSink(dir: string, options?: { create?: boolean }): SinkFactory;
+/** The end of fileSink's temporary file names. Node cannot lock files, so they are not `.mesbackup-partial`: the CLI and Python, which remove such files when their lock can be taken, never touch these. */
+export const PARTIAL_SUFFIX: '.mesbackup-node-partial';
+/**
+ * Saves packages in `dir`: temporary file, fsync, no-clobber rename, sidecar beside it. Files get
+ * exactly `fileMode`, folders it creates (`create: true`) `dirMode`: octal text ("0640") or numbers
+ * (0o640), default 0o600 / 0o700. On Windows files and folders inherit the folder's ACL instead. Its
+ * `prepare()` (called by the client before any request) checks that the folder exists (created with
+ * `dirMode` when `create: true`), is a folder, takes a new file and is not on a read-only file
+ * system; `open()` refuses a package larger than the free space before writing any byte.
+ */
+export function fileSink(dir: string, options?: { create?: boolean; fileMode?: string | number; dirMode?: string | number }): SinkFactory & { prepare(): Promise<void> };
 /** A Node Writable as a sink (through Writable.toWeb). */
 export function nodeWritableSink(writable: Writable, options?: { onSidecar?: (fileName: string, json: string) => void | Promise<void> }): SinkFactory;
 import type { VerifyOptions, VerifyResult, InspectResult } from './index.js';

@@ -1,15 +1,28 @@
 // Node-only helpers: `fileSink(dir)` saves packages into a folder with the same guarantees as the
 // native file sink (client/src/file_sink.rs): a hidden temporary file, fsync, then an atomic
 // "create only if absent" (hard link; rename where links are unsupported), never replacing an
-// existing file unless asked, the temporary file removed on every failure.
-import { open, link, unlink, rename, stat, mkdir } from 'node:fs/promises';
+// existing file unless asked, the temporary file removed on every failure. Files get exactly
+// `fileMode` (default 0o600) and the folders it creates `dirMode` (0o700), whatever the umask; on
+// Windows both inherit the folder's ACL instead.
+//
+// Node cannot lock a file (no flock), and the CLI and Python remove any `.mesbackup-partial` file
+// whose lock they can take, as left by a killed run. So the temporary files written here end with
+// `.mesbackup-node-partial` instead: the CLI and Python never touch them (nothing proves one stale),
+// and nothing in JavaScript removes any file it did not create in this process. A Node process
+// killed mid-download leaves its temporary file behind (private, 0600): remove it once no Node run
+// writes into that folder.
+import { open, link, unlink, rename, stat, mkdir, statfs, constants } from 'node:fs/promises';
 import { randomBytes, createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { join, dirname, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Writable } from 'node:stream';
 import { writableSink } from './sinks.js';
+import { fileModes } from './index.js';
 
-export const PARTIAL_SUFFIX = '.mesbackup-partial';
+/** The end of this sink's temporary file names (not `.mesbackup-partial`: see above). */
+export const PARTIAL_SUFFIX = '.mesbackup-node-partial';
+/** Unix permission bits are not used on Windows (files inherit the folder's ACL). */
+const setsModes = process.platform !== 'win32';
 const BUFFER = 1 << 20;
 /** Buffers per open sink: one filling, the others queued for, being hashed or written by the worker
  * (8 MiB in all; 4 left the reader waiting whenever a write was slow). */
@@ -20,14 +33,37 @@ function assertPlainName(name) {
   if (!name || name === '.' || name === '..' || /[/\\\0]/.test(name)) throw Object.assign(new Error(`unsafe file name ${JSON.stringify(name)}`), { kind: 'invalid_argument' });
 }
 
-async function createTemp(dir, name) {
+/** A new temporary file (never an existing one) with exactly `mode`, not what the umask leaves. */
+async function createTemp(dir, name, mode) {
   for (let attempt = 0; ; attempt++) {
     const path = join(dir, `.${name}.${tag()}${PARTIAL_SUFFIX}`);
-    try { return { path, fh: await open(path, 'wx') }; } catch (e) {
+    let fh;
+    try { fh = await open(path, 'wx', mode); } catch (e) {
       if (e.code === 'EEXIST' && attempt < 15) continue;
       throw Object.assign(new Error(`cannot create a file in ${dir}: ${e.message}`), { kind: 'io' });
     }
+    try { if (setsModes) await fh.chmod(mode); } catch (e) {
+      await fh.close().catch(() => {});
+      await unlink(path).catch(() => {});
+      throw Object.assign(new Error(`cannot set the permissions of a file in ${dir}: ${e.message}`), { kind: 'io' });
+    }
+    return { path, fh };
   }
+}
+
+/** Creates `dir` and its missing parents, each created here with exactly `mode`; existing folders keep theirs. */
+async function mkdirWithMode(dir, mode) {
+  try { if ((await stat(dir)).isDirectory()) return; } catch { /* missing: create it */ }
+  const parent = dirname(dir);
+  if (parent !== dir) await mkdirWithMode(parent, mode);
+  try { await mkdir(dir, { mode }); } catch (e) {
+    if (e.code === 'EEXIST') return; // someone else's folder now: its permissions
+    throw e;
+  }
+  if (!setsModes) return;
+  // Through a descriptor opened without following a link: a link planted in its place is refused.
+  const dh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  try { await dh.chmod(mode); } finally { await dh.close(); }
 }
 
 async function syncDir(dir) {
@@ -65,7 +101,8 @@ class FileSink {
   #result = null; #resolve = null; #reject = null;
   /** Callbacks waiting for the worker's next message (a buffer back, an error, its exit). */
   #waiters = [];
-  constructor(dir, temp, fh) { this.#dir = dir; this.#temp = temp; this.#fh = fh; }
+  #fileMode;
+  constructor(dir, temp, fh, fileMode) { this.#dir = dir; this.#temp = temp; this.#fh = fh; this.#fileMode = fileMode; }
 
   // The sink hashes what it writes with node:crypto (hardware-accelerated, unlike SHA-256 compiled
   // to WebAssembly); finish() then reports {bytes, sha256} and the driver skips its own hashing.
@@ -195,7 +232,7 @@ class FileSink {
     else if (!(await linkNoClobber(this.#temp, target))) return null;
     this.#temp = null;
     const sidecar = join(this.#dir, `${name}.mesbackup.json`);
-    const { path, fh } = await createTemp(this.#dir, `${name}.mesbackup.json`);
+    const { path, fh } = await createTemp(this.#dir, `${name}.mesbackup.json`, this.#fileMode);
     try {
       await fh.writeFile(sidecarJson);
       await fh.sync();
@@ -227,17 +264,64 @@ class FileSink {
   }
 }
 
-/** Saves each package in folder `dir` (created when `create: true`). */
-export function fileSink(dir, { create = false } = {}) {
+/** What keeps `dir` from taking a new file, in words an administrator acts on (as the native sink). */
+function folderError(dir, e) {
+  let message;
+  if (e.code === 'EROFS') message = `${dir} is on a read-only file system (${e.message})`;
+  else if (e.code === 'EACCES' || e.code === 'EPERM') message = `${dir} does not accept new files (${e.message}): check its owner and permissions, and whether it is immutable (\`lsattr -d ${dir}\`)`;
+  else if (e.code === 'ENOSPC') message = `the file system of ${dir} is full (${e.message})`;
+  else message = `cannot create a file in ${dir}: ${e.message}`;
+  return Object.assign(new Error(message), { kind: 'io', code: e.code });
+}
+
+async function assertFolder(dir) {
+  let st;
+  try { st = await stat(dir); } catch (e) { throw Object.assign(new Error(`cannot use the output folder ${dir}: ${e.message}`), { kind: 'io' }); }
+  if (!st.isDirectory()) throw Object.assign(new Error(`${dir} is not a folder`), { kind: 'io' });
+}
+
+/** Room beyond the package itself for its sidecar and the file system's own bookkeeping. */
+const FREE_SPACE_MARGIN = 1 << 20;
+
+/** Refuses at once a package that cannot fit, instead of writing until the disk is full. */
+async function ensureRoom(dir, needed) {
+  let free;
+  try { const s = await statfs(dir); free = s.bavail * s.bsize; } catch { return; /* unknown: not a refusal */ }
+  if (needed + FREE_SPACE_MARGIN <= free) return;
+  throw Object.assign(new Error(`the package is ${needed} bytes but ${dir} has ${free} bytes free, so nothing was written; it needs at least ${needed + FREE_SPACE_MARGIN - free} bytes more`), { kind: 'io' });
+}
+
+/**
+ * Saves each package in folder `dir` (created when `create: true`, with `dirMode`). Packages, sidecars
+ * and temporary files get exactly `fileMode`. Modes: octal text ("0640") or numbers (0o640); default
+ * 0o600 / 0o700, private; a mode that would expose or lose data throws `invalid_argument` here.
+ */
+export function fileSink(dir, { create = false, fileMode, dirMode } = {}) {
+  const modes = fileModes(fileMode, dirMode);
   return {
-    async open(fileName) {
+    // Called by the driver before the backup request and before the first download request: the
+    // folder exists (or is created), is a folder and takes a new file. The probe is hidden and named
+    // like this tool's temporary files, so a crash in between leaves nothing a later run cannot clean.
+    async prepare() {
+      if (create) await mkdirWithMode(resolve(dir), modes.dir).catch((e) => { throw folderError(dir, e); });
+      await assertFolder(dir);
+      const probe = join(dir, `.mesbackup-probe.${tag()}${PARTIAL_SUFFIX}`);
+      let fh;
+      try { fh = await open(probe, 'wx', modes.file); } catch (e) { throw folderError(dir, e); }
+      await fh.close();
+      await unlink(probe).catch(() => { /* gone already */ });
+    },
+    async open(fileName, expectedLength) {
       assertPlainName(fileName);
-      if (create) await mkdir(dir, { recursive: true });
-      let st;
-      try { st = await stat(dir); } catch (e) { throw Object.assign(new Error(`cannot use the output folder ${dir}: ${e.message}`), { kind: 'io' }); }
-      if (!st.isDirectory()) throw Object.assign(new Error(`${dir} is not a folder`), { kind: 'io' });
-      const { path, fh } = await createTemp(dir, fileName);
-      return new FileSink(dir, path, fh);
+      if (create) {
+        try { await mkdirWithMode(resolve(dir), modes.dir); } catch (e) {
+          throw Object.assign(new Error(`cannot create the output folder ${dir}: ${e.message}`), { kind: 'io' });
+        }
+      }
+      await assertFolder(dir);
+      if (expectedLength != null) await ensureRoom(dir, expectedLength);
+      const { path, fh } = await createTemp(dir, fileName, modes.file);
+      return new FileSink(dir, path, fh, modes.file);
     },
   };
 }

@@ -4,9 +4,10 @@ use std::rc::Rc;
 
 use mesbackup_client::driver::ClientOptions;
 use mesbackup_client::system::backup_system;
-use mesbackup_client::wasm_clock::WasmClock;
+use mesbackup_client::clock::WasmClock;
 use mesbackup_client::{CancellationToken, MesClient};
 use mesbackup_core::credentials::Credentials;
+use mesbackup_core::download_guard::DownloadLimits;
 use mesbackup_core::job::{JobEvent, JobSpec, Mode, Outcome};
 use mesbackup_core::polling::PollPolicy;
 use mesbackup_core::url::EnvUrl;
@@ -70,6 +71,21 @@ fn policy(options: &JsValue) -> Result<PollPolicy, Error> {
     Ok(p)
 }
 
+fn download_limits(options: &JsValue) -> Result<DownloadLimits, Error> {
+    let mut l = DownloadLimits::default();
+    if let Some(v) = opt_u64(options, "speedLimit")? {
+        l.speed_limit = v;
+    }
+    if let Some(v) = opt_u64(options, "speedTimeMs")? {
+        l.speed_time_ms = v;
+    }
+    l.download_timeout_ms = opt_u64(options, "downloadTimeoutMs")?;
+    if let Some(v) = opt_u64(options, "maxSize")? {
+        l.max_size = v;
+    }
+    Ok(l)
+}
+
 fn build(options: &JsValue) -> Result<MesClient, Error> {
     if !options.is_object() {
         return Err(Error::invalid_argument("new Client(options): options must be an object with envUrl"));
@@ -80,6 +96,7 @@ fn build(options: &JsValue) -> Result<MesClient, Error> {
         policy: policy(options)?,
         restart_budget: opt_u64(options, "restartBudget")?.unwrap_or(0).min(u32::MAX as u64) as u32,
         allow_insecure_http: opt_bool(options, "allowInsecureHttp")?.unwrap_or(false),
+        download_limits: download_limits(options)?,
         ..ClientOptions::default()
     };
     MesClient::new(env, credentials(options)?, client_options)

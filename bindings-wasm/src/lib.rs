@@ -18,6 +18,8 @@
 #[cfg_attr(not(feature = "download"), allow(dead_code))]
 mod js;
 #[cfg(all(target_arch = "wasm32", feature = "download"))]
+mod file_modes;
+#[cfg(all(target_arch = "wasm32", feature = "download"))]
 mod naming;
 #[cfg(all(target_arch = "wasm32", feature = "download"))]
 mod sink;

@@ -1,5 +1,8 @@
 //! The driver's `SinkFactory` / `PackageSink` over a JS object. The contract (pkg-src/index.d.ts,
-//! `SinkFactory`): `open(fileName, expectedLength)` resolves to a sink with `write(chunk)`,
+//! `SinkFactory`): an optional `prepare()`, called before the backup request and before the first
+//! download request, rejects when no package could be stored (Node's `fileSink`: the folder is
+//! missing, read-only or refuses new files); absent means nothing to check (browser sinks).
+//! `open(fileName, expectedLength)` resolves to a sink with `write(chunk)`,
 //! `finish()` (resolves to the byte count), `commit(fileName, overwrite, sidecarJson)` (resolves to
 //! where the package now is, or `null` when that name is taken and `overwrite` is false) and
 //! `discard(keepAs)`. Every method may return a value or a promise.
@@ -38,6 +41,14 @@ pub struct JsSink {
 #[async_trait(?Send)]
 impl SinkFactory for JsSinkFactory {
     type Sink = JsSink;
+
+    async fn prepare(&self) -> Result<(), Error> {
+        if !get(&self.0, "prepare").is_function() {
+            return Ok(());
+        }
+        call_method(&self.0, "prepare", &[]).await.map_err(|e| error_from_js(&e, "the sink cannot store a package"))?;
+        Ok(())
+    }
 
     async fn open(&self, file_name: &str, expected_len: Option<u64>) -> Result<JsSink, Error> {
         let len = expected_len.map(|n| JsValue::from_f64(n as f64)).unwrap_or(JsValue::NULL);

@@ -105,6 +105,55 @@ async function panelScenario(name, { token } = {}) {
   return rows;
 }
 
+/**
+ * Runs a one-step scenario file through the package's `Client` in the page (not the panel, whose
+ * options are fixed), the step's options mapped as in the Node runner, saving into the origin
+ * private file system through `directorySink`; checks what the other runners check.
+ */
+async function clientScenario(name) {
+  const s = scenario(name);
+  const step = s.steps[0];
+  await mock.setScenario(s.server);
+  await openPanel();
+  const result = await page.evaluate(async ({ base, step }) => {
+    const m = await import('./mesbackup/index.js');
+    const dir = await navigator.storage.getDirectory();
+    for (const [file, text] of Object.entries(step.existing_files ?? {})) {
+      const w = await (await dir.getFileHandle(file, { create: true })).createWritable();
+      await w.write(text);
+      await w.close();
+    }
+    const o = step.options ?? {};
+    const min = o.min_poll_ms ?? 10;
+    const client = new m.Client({
+      envUrl: base, token: step.auth.token, pollMinMs: min, pollMaxMs: Math.max(o.max_poll_ms ?? 200, min),
+      retryBaseMs: min, timeoutMs: o.timeout_ms ?? 30_000, stallTimeoutMs: o.stall_timeout_ms ?? 10_000,
+      requestTimeoutMs: 10_000, restartBudget: o.restart_budget ?? 0, speedLimit: o.speed_limit ?? undefined,
+      speedTimeMs: o.speed_time_ms ?? undefined, downloadTimeoutMs: o.download_timeout_ms ?? undefined,
+      maxSize: o.max_size ?? undefined,
+    });
+    try {
+      const r = await client.backup(step.database, { sink: m.directorySink(dir), jitterSeed: 42 });
+      return { outcome: 'ok', guid: r.guid, message: '' };
+    } catch (e) { return { outcome: e.kind, guid: e.guid, message: e.message }; }
+  }, { base: mock.base, step });
+  assert.equal(result.outcome, step.expect.outcome, result.message);
+  if (step.expect.guid) assert.equal(result.guid, step.expect.guid);
+  for (const part of step.expect.message_contains ?? []) assert.ok(result.message.includes(part), `${part} not in: ${result.message}`);
+  if (step.expect.files) checkFiles(step.expect.files, await opfsListing());
+  if (s.expect_requests) checkLog(s.expect_requests, await mock.log());
+}
+
+// Bounded downloads and long names in the browser. Not here: the read-only folder scenarios (a
+// browser sink has no folder to check), and the oversized header (Chromium reports a header block
+// over its limit as a plain "Failed to fetch", indistinguishable from a network failure).
+test('a drip under the low-speed limit is abandoned', () => clientScenario('low-speed-drip-abandoned'));
+test('a steady transfer above the low-speed limit is saved', () => clientScenario('speed-above-limit-completes'));
+test('a chunked body over max_size is abandoned', () => clientScenario('chunked-over-max-size'));
+test('a Content-Length over max_size is refused unread', () => clientScenario('content-length-over-max-size'));
+test('the download timeout fires', () => clientScenario('download-timeout-fires'));
+test('a 200-byte name with a clash keeps its extension and GUID tag', () => clientScenario('long-name-clash'));
+
 test('happy path (Bearer, pending twice, then ready)', () => panelScenario('happy-path-bearer'));
 test('401 with a wrong token', () => panelScenario('unauthorized-401'));
 test('pending as 204 then ready', () => panelScenario('pending-as-204'));

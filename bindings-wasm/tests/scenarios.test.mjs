@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync, statSync, createReadStream } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -67,6 +68,10 @@ function clientFor(step, env) {
     stallTimeoutMs: o.stall_timeout_ms ?? 10_000,
     requestTimeoutMs: 10_000,
     restartBudget: o.restart_budget ?? 0,
+    speedLimit: o.speed_limit ?? undefined,
+    speedTimeMs: o.speed_time_ms ?? undefined,
+    downloadTimeoutMs: o.download_timeout_ms ?? undefined,
+    maxSize: o.max_size ?? undefined,
   });
 }
 
@@ -74,6 +79,20 @@ const failed = (e) => ({ outcome: e.kind ?? `untyped error: ${e}`, guid: e.guid 
 function toResult(r) {
   if (r.outcome === 'saved' || r.outcome === 'started') return { outcome: 'ok', guid: r.guid };
   return { outcome: r.outcome, guid: r.guid };
+}
+
+/**
+ * `"out_dir": "read_only"`: the folder takes no new file during the step (chattr +i: the suites run
+ * as root, where permissions do not stop writes). Never skipped: failing to set it fails the test.
+ * Returns the function that undoes it.
+ */
+function readOnly(step, out) {
+  if (step.out_dir == null) return () => {};
+  assert.equal(step.out_dir, 'read_only', `unknown out_dir ${step.out_dir}`);
+  try { execFileSync('chattr', ['+i', out], { stdio: ['ignore', 'ignore', 'pipe'] }); } catch (e) {
+    throw new Error(`cannot make ${out} read-only with chattr +i (needs Linux, root and a file system with attributes): ${e.stderr ?? e.message}`);
+  }
+  return () => { try { execFileSync('chattr', ['-i', out]); } catch { /* reported by the clean-up */ } };
 }
 
 async function runStep(step, env, previousGuid, out) {
@@ -103,6 +122,9 @@ async function checkStep(step, result, out) {
   const e = step.expect;
   if (result.outcome !== e.outcome) problems.push(`outcome: expected ${e.outcome}, got ${result.outcome} (${result.message ?? ''})`);
   if (e.guid && result.guid !== e.guid) problems.push(`guid: expected ${e.guid}, got ${result.guid}`);
+  for (const part of e.message_contains ?? []) {
+    if (!(result.message ?? '').includes(part)) problems.push(`message: expected it to contain ${JSON.stringify(part)}, got ${JSON.stringify(result.message)}`);
+  }
   if (e.files) {
     const list = await listing(out);
     const want = Object.keys(e.files).sort();
@@ -158,10 +180,13 @@ for (const s of scenarios) {
     try {
       for (const [i, step] of s.steps.entries()) {
         const env = `${mock.base}${prefix}${step.env_suffix ?? ''}`;
+        for (const [name, text] of Object.entries(step.existing_files ?? {})) writeFileSync(join(out, name), text);
         global.gc?.();
         const measured = resetPeak();
         const before = peakRss.readKib();
-        const result = await runStep(step, env, previous, out);
+        const unlock = readOnly(step, out);
+        let result;
+        try { result = await runStep(step, env, previous, out); } finally { unlock(); }
         const afterKib = peakRss.readKib();
         if (measured && before != null && afterKib != null) result.rssGrowthMib = Math.floor(Math.max(0, afterKib - before) / 1024);
         for (const p of await checkStep(step, result, out)) problems.push(`step ${i} (${step.op}): ${p}`);

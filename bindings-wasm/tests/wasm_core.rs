@@ -4,7 +4,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use mesbackup_client::clock::Clock;
-use mesbackup_client::wasm_clock::WasmClock;
+use mesbackup_client::clock::WasmClock;
 use mesbackup_core::content_disposition::is_safe_file_name;
 use mesbackup_core::credentials::Credentials;
 use mesbackup_core::job::{Action, Job, JobSpec, Method};
@@ -45,6 +45,8 @@ fn job_posts_then_polls_with_retry_after() {
     let mut spec = JobSpec::backup(env, "MESCDM");
     spec.policy = PollPolicy { min_delay_ms: 10, ..PollPolicy::default() };
     let mut job = Job::new(spec, 1_000).unwrap();
+    assert_eq!(job.poll_action(), Some(Action::Prepare), "the folder is checked before the POST");
+    job.handle_prepare(Ok(()), 1_000);
     let Some(Action::Send(req)) = job.poll_action() else { panic!("expected a POST") };
     assert_eq!(req.method, Method::Post);
     job.handle_response(ResponseHead { status: 202, headers: vec![] }, 1_010);

@@ -9,6 +9,8 @@ use mesbackup_client::driver::ClientOptions;
 use mesbackup_client::http::HttpConfig;
 use mesbackup_client::MesClient;
 use mesbackup_core::credentials::Credentials;
+use mesbackup_core::download_guard::DownloadLimits;
+use mesbackup_core::file_modes::FileModes;
 use mesbackup_core::polling::PollPolicy;
 use mesbackup_core::url::EnvUrl;
 use mesbackup_core::Error;
@@ -48,9 +50,47 @@ pub struct ConnOpts {
     /// A download that receives nothing for this long is abandoned (and then lost: one-shot).
     #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_duration)]
     pub stall_timeout: u64,
+    /// Abandon a download that averages less than this per second over --speed-time (as curl's
+    /// --speed-limit; 0 disables). A size with a unit: 1KiB, 100KB, 1MiB, or bytes.
+    #[arg(long, value_name = "SIZE", default_value = "1KiB", value_parser = parse_speed)]
+    pub speed_limit: u64,
+    /// The window over which --speed-limit is averaged.
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_duration)]
+    pub speed_time: u64,
+    /// Abandon a download still arriving this long after it started (default: no limit).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub download_timeout: Option<u64>,
+    /// Refuse a package larger than this: a Content-Length over it before any byte is written, a
+    /// body without one as soon as it passes it. A size with a unit: 500GiB, 2TiB, or bytes.
+    #[arg(long, value_name = "SIZE", default_value = "1TiB", value_parser = parse_size)]
+    pub max_size: u64,
     /// New backups allowed after a lost one-shot download (0: never start a backup you did not ask for).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub restart_budget: u32,
+}
+
+/// The permission bits of what a command writes. One struct for every command that writes files
+/// (flattened into each), so the options read the same everywhere.
+#[derive(Args, Clone, Debug, Default)]
+pub struct FileModeArgs {
+    /// Permission bits (octal) of every file written: packages, sidecars, temporary files, staged
+    /// copies. Default 0600: only you. 0640 lets your group read them (e.g. ClickHouse's user or the
+    /// installer's service account). Set exactly, whatever the umask. Unix only: on Windows files
+    /// inherit the ACL of the folder they are written to.
+    #[arg(long, value_name = "MODE")]
+    pub file_mode: Option<String>,
+    /// Permission bits (octal) of the folders mesbackup creates (a missing output folder and its
+    /// missing parents; an existing folder is left as it is). Default 0700; 0750 for a group.
+    /// Unix only: on Windows folders inherit their parent's ACL.
+    #[arg(long, value_name = "MODE")]
+    pub dir_mode: Option<String>,
+}
+
+impl FileModeArgs {
+    /// The modes asked for, checked (an invalid_argument error says what to use instead).
+    pub fn modes(&self) -> Result<FileModes, Error> {
+        FileModes::parse(self.file_mode.as_deref(), self.dir_mode.as_deref())
+    }
 }
 
 /// `30s`, `5m`, `4h`, `250ms`, `1d`, or combined `1h30m`, to milliseconds.
@@ -86,6 +126,41 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
         return Err(format!("{t:?} is zero; {hint}"));
     }
     Ok(total)
+}
+
+/// `1024`, `1KiB`, `1K` (1024), `1KB` (1000), `1.5MiB`, `2TiB`, to bytes.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let hint = "use a number of bytes or a number with a unit, e.g. 1024, 1KiB, 100KB, 1.5MiB, 2TiB";
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (number, unit) = (&t[..split], t[split..].trim());
+    let value: f64 = number.parse().map_err(|_| format!("{t:?} is not a size; {hint}"))?;
+    let factor: u64 = match unit {
+        "" | "B" | "b" => 1,
+        "k" | "K" | "KiB" | "kiB" => 1 << 10,
+        "M" | "MiB" => 1 << 20,
+        "G" | "GiB" => 1 << 30,
+        "T" | "TiB" => 1 << 40,
+        "kB" | "KB" => 1_000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        "TB" => 1_000_000_000_000,
+        other => return Err(format!("unknown unit {other:?} in {t:?}; {hint}")),
+    };
+    let bytes = value * factor as f64;
+    if !bytes.is_finite() || bytes >= u64::MAX as f64 {
+        return Err(format!("{t:?} is too large"));
+    }
+    if bytes.fract() != 0.0 {
+        return Err(format!("{t:?} is not a whole number of bytes; {hint}"));
+    }
+    Ok(bytes as u64)
+}
+
+/// A size per second: `1KiB`, `1KiB/s`, `0` (disabled).
+pub fn parse_speed(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    parse_size(t.strip_suffix("/s").unwrap_or(t))
 }
 
 fn env_var(name: &str) -> Option<String> {
@@ -199,11 +274,18 @@ pub fn connect(opts: &ConnOpts, ui: &crate::output::Ui) -> Result<(MesClient, Cr
         request_timeout_ms: opts.request_timeout,
         ..PollPolicy::default()
     };
+    let download_limits = DownloadLimits {
+        speed_limit: opts.speed_limit,
+        speed_time_ms: opts.speed_time,
+        download_timeout_ms: opts.download_timeout,
+        max_size: opts.max_size,
+    };
     let options = ClientOptions {
         policy,
         restart_budget: opts.restart_budget,
         http: HttpConfig { ca_cert_pem, connect_timeout_ms: Some(30_000) },
         allow_insecure_http: opts.allow_insecure_http,
+        download_limits,
     };
     let client = MesClient::new(env, credentials.clone(), options)?;
     Ok((client, credentials))
@@ -211,7 +293,25 @@ pub fn connect(opts: &ConnOpts, ui: &crate::output::Ui) -> Result<(MesClient, Cr
 
 #[cfg(test)]
 mod tests {
-    use super::parse_duration;
+    use super::{parse_duration, parse_size, parse_speed};
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1024"), Ok(1024));
+        assert_eq!(parse_size("1KiB"), Ok(1024));
+        assert_eq!(parse_size("1k"), Ok(1024));
+        assert_eq!(parse_size("100KB"), Ok(100_000));
+        assert_eq!(parse_size("1.5MiB"), Ok(1_572_864));
+        assert_eq!(parse_size("1TiB"), Ok(1 << 40));
+        assert_eq!(parse_size("2 GiB"), Ok(2 << 30));
+        assert_eq!(parse_size("0"), Ok(0));
+        assert_eq!(parse_speed("1KiB/s"), Ok(1024));
+        assert!(parse_size("1.5").is_err(), "half a byte");
+        assert!(parse_size("1XB").is_err());
+        assert!(parse_size("").is_err());
+        assert!(parse_size("KiB").is_err());
+        assert!(parse_size("99999999EiB").is_err());
+    }
 
     #[test]
     fn durations() {

@@ -35,6 +35,7 @@ fn default_dir(clock: &TokioClock) -> PathBuf {
 }
 
 pub async fn run(ui: &Ui, args: DemoArgs) -> Result<u8, Error> {
+    let modes = args.modes.modes()?;
     let clock = TokioClock;
     let out = args.out.clone().unwrap_or_else(|| default_dir(&clock));
     match std::fs::read_dir(&out) {
@@ -46,7 +47,7 @@ pub async fn run(ui: &Ui, args: DemoArgs) -> Result<u8, Error> {
                 )));
             }
         }
-        Err(_) => std::fs::create_dir_all(&out)
+        Err(_) => mesbackup_client::private_files::create_dir_all_with_mode(&out, modes.dir)
             .map_err(|e| Error::io(format!("cannot create {}: {e}", out.display())))?,
     }
     if args.size_mib == 0 || args.size_mib > 4000 {
@@ -81,16 +82,9 @@ pub async fn run(ui: &Ui, args: DemoArgs) -> Result<u8, Error> {
     let policy = PollPolicy { min_delay_ms: 500, max_delay_ms: 2_000, timeout_ms: 10 * 60_000, ..PollPolicy::default() };
     let options = ClientOptions { policy, ..ClientOptions::default() };
     let client = MesClient::new(env, Credentials::bearer("admin-token")?, options)?;
-    let sinks = FileSinkFactory::new(&out);
+    let sinks = FileSinkFactory::new(&out).with_modes(modes);
     let cancel = CancellationToken::new();
-    {
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                cancel.cancel();
-            }
-        });
-    }
+    crate::stop_signals::cancel_on_stop_signals(&cancel, ui.is_json());
     let databases = mesbackup_core::naming::system_databases(SYSTEM)?;
     for (_, db) in &databases {
         ui.job_line(db, "starting…");
@@ -116,13 +110,13 @@ pub async fn run(ui: &Ui, args: DemoArgs) -> Result<u8, Error> {
 
     let folder_report = folder::check_folder(&out, SYSTEM, VERSION)?;
     let sidecars = folder::read_sidecars(&out)?;
-    let window = folder::backup_window(sidecars.values());
+    let window = mesbackup_core::sidecar::backup_window(sidecars.values());
     if ui.is_json() {
         crate::folder_cmds::folder_report_event(ui, &out, &folder_report);
         ui.emit(json!({
             "event": "backup_window",
-            "started_at": window.as_ref().map(|w| &w.0),
-            "finished_at": window.as_ref().map(|w| &w.1),
+            "started_at": window.as_ref().map(|w| &w.started_at),
+            "finished_at": window.as_ref().map(|w| &w.finished_at),
         }));
     } else {
         ui.result("");
@@ -141,9 +135,9 @@ pub async fn run(ui: &Ui, args: DemoArgs) -> Result<u8, Error> {
     let packages: Vec<PathBuf> = folder_report.kinds.iter().filter_map(|k| k.chosen.as_ref()).map(|f| out.join(f)).collect();
     let verify_code = crate::package_cmds::verify(ui, &packages)?;
     if !ui.is_json() {
-        if let Some((s, f)) = &window {
+        if let Some(w) = &window {
             ui.result("");
-            ui.result(&format!("Backup window (from the sidecars): {s} to {f}"));
+            ui.result(&format!("Backup window (from the sidecars): {} to {}", w.started_at, w.finished_at));
             ui.result("  After a restore, re-run MES data processing over this window for messages that were in flight.");
         }
         ui.result("");

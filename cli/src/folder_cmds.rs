@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use indicatif::HumanBytes;
 use mesbackup_client::folder::{self, StageMode};
 use mesbackup_core::naming::{database_name, installer_package_name, validate_system, DatabaseKind, FolderReport};
+use mesbackup_core::file_modes::FileModes;
 use mesbackup_core::Error;
 use serde_json::json;
 
@@ -107,11 +108,12 @@ pub fn stage(
     system_specific: bool,
     move_: bool,
     force: bool,
+    modes: FileModes,
 ) -> Result<u8, Error> {
     let mode = if move_ { StageMode::Move } else { StageMode::Copy };
     let mut code = 0;
     for p in packages {
-        match folder::stage_package(p, into, system, version, system_specific, mode, force) {
+        match folder::stage_package(p, into, system, version, system_specific, mode, force, modes) {
             Ok(s) => {
                 if ui.is_json() {
                     ui.emit(json!({

@@ -9,6 +9,7 @@ use mesbackup_client::file_sink::FileSinkFactory;
 use mesbackup_client::folder::prepare_output_folder;
 use mesbackup_client::system::backup_system;
 use mesbackup_client::{CancellationToken, MesClient};
+use mesbackup_core::file_modes::FileModes;
 use mesbackup_core::httpdate::format_rfc3339_millis;
 use mesbackup_core::job::{JobEvent, JobSpec, Mode, Outcome, SavedPackage};
 use mesbackup_core::naming::{installer_package_name, parse_database_name, system_databases, validate_database_name};
@@ -17,6 +18,7 @@ use serde_json::{json, Value};
 
 use crate::config::{connect, ConnOpts};
 use crate::output::Ui;
+use crate::stop_signals::cancel_on_stop_signals;
 use crate::{exit_code_of, EXIT_PENDING};
 
 pub struct Targets {
@@ -29,6 +31,8 @@ pub struct Save {
     pub file_name: Option<String>,
     pub overwrite: bool,
     pub sql_backup_finished: Option<String>,
+    /// Permission bits of the files written and the folders created.
+    pub modes: FileModes,
 }
 
 pub struct Naming {
@@ -77,10 +81,10 @@ fn installer_names(databases: &[String], system: Option<&str>, naming: &Naming) 
         .collect()
 }
 
-/// Creates the output folder and removes this tool's stale temporary files from it, saying that the
-/// one-shot downloads they belonged to were lost.
-pub fn prepare_out(ui: &Ui, out: &Path) -> Result<(), Error> {
-    for p in prepare_output_folder(out)? {
+/// Creates the output folder (with `modes.dir` when missing) and removes this tool's stale temporary
+/// files from it, saying that the one-shot downloads they belonged to were lost.
+pub fn prepare_out(ui: &Ui, out: &Path, modes: FileModes) -> Result<(), Error> {
+    for p in prepare_output_folder(out, modes)? {
         let message = p.message();
         if ui.is_json() {
             ui.emit(json!({
@@ -97,23 +101,6 @@ pub fn prepare_out(ui: &Ui, out: &Path) -> Result<(), Error> {
         }
     }
     Ok(())
-}
-
-/// Ctrl-C cancels every job (they print their GUIDs); a second Ctrl-C quits at once.
-fn cancel_on_ctrl_c(cancel: &CancellationToken, json: bool) {
-    let cancel = cancel.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_err() {
-            return;
-        }
-        if !json {
-            eprintln!("\nCancelling… (press Ctrl-C again to quit at once)");
-        }
-        cancel.cancel();
-        if tokio::signal::ctrl_c().await.is_ok() {
-            std::process::exit(130);
-        }
-    });
 }
 
 async fn run_specs(
@@ -147,10 +134,10 @@ pub async fn backup(ui: &Ui, conn: &ConnOpts, targets: Targets, save: &Save, nam
         ));
     }
     let (client, _) = connect(conn, ui)?;
-    prepare_out(ui, &save.out)?;
-    let sinks = FileSinkFactory::new(&save.out);
+    prepare_out(ui, &save.out, save.modes)?;
+    let sinks = FileSinkFactory::new(&save.out).with_modes(save.modes);
     let cancel = CancellationToken::new();
-    cancel_on_ctrl_c(&cancel, ui.is_json());
+    cancel_on_stop_signals(&cancel, ui.is_json());
 
     let results = match &targets.system {
         Some(system) => {
@@ -191,7 +178,7 @@ pub async fn start(ui: &Ui, conn: &ConnOpts, targets: Targets) -> Result<u8, Err
     let databases = resolve(&targets)?;
     let (client, _) = connect(conn, ui)?;
     let cancel = CancellationToken::new();
-    cancel_on_ctrl_c(&cancel, ui.is_json());
+    cancel_on_stop_signals(&cancel, ui.is_json());
     // Start-only jobs never open a sink; the factory is only there to satisfy the driver.
     let sinks = FileSinkFactory::new(".");
     let specs = databases
@@ -207,10 +194,10 @@ pub async fn download(ui: &Ui, conn: &ConnOpts, guids: Vec<String>, save: &Save,
         return Err(Error::invalid_argument("--file-name names a single package: use it with one GUID"));
     }
     let (client, _) = connect(conn, ui)?;
-    prepare_out(ui, &save.out)?;
-    let sinks = FileSinkFactory::new(&save.out);
+    prepare_out(ui, &save.out, save.modes)?;
+    let sinks = FileSinkFactory::new(&save.out).with_modes(save.modes);
     let cancel = CancellationToken::new();
-    cancel_on_ctrl_c(&cancel, ui.is_json());
+    cancel_on_stop_signals(&cancel, ui.is_json());
     let mode = if no_wait { Mode::DownloadIfReady } else { Mode::Download };
     let specs = guids
         .iter()

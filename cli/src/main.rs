@@ -11,6 +11,7 @@ mod jobs;
 mod output;
 mod package_cmds;
 mod restore_cmd;
+mod stop_signals;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,7 +19,7 @@ use std::process::ExitCode;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use mesbackup_core::{Error, ErrorKind};
 
-use crate::config::{parse_duration, ConnOpts};
+use crate::config::{parse_duration, ConnOpts, FileModeArgs};
 use crate::output::Ui;
 
 /// Exit status when `download --no-wait` finds the backup still being prepared (EX_TEMPFAIL).
@@ -54,7 +55,8 @@ Exit codes (stable; the same kinds appear as \"kind\" in --json errors):
    13  network               the MES could not be reached
    20  check-folder: the installer would not restore all four databases
    75  download --no-wait: the backup is still being prepared (try again later)
-  130  cancelled (Ctrl-C): the GUID is printed so the job can be resumed
+  130  cancelled (Ctrl-C, SIGTERM, SIGHUP; Windows: Ctrl-Break, console closed): the GUID
+       is printed so the job can be resumed; nothing half-written is left
 
 Start with `mesbackup demo`: a complete backup against a built-in mock MES, no setup needed.";
 
@@ -185,6 +187,8 @@ struct SaveOpts {
     /// Recorded in each sidecar, so `mesbackup window` gives the range to re-run data processing over.
     #[arg(long, value_name = "TIME")]
     sql_backup_finished: Option<String>,
+    #[command(flatten)]
+    modes: FileModeArgs,
 }
 
 #[derive(Args)]
@@ -252,6 +256,8 @@ struct StageArgs {
     /// Replace a file of the same name.
     #[arg(long)]
     force: bool,
+    #[command(flatten)]
+    modes: FileModeArgs,
 }
 
 #[derive(Args)]
@@ -343,6 +349,8 @@ pub struct DemoArgs {
     /// How long the mock MES takes to prepare each backup.
     #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = parse_duration)]
     pending: u64,
+    #[command(flatten)]
+    modes: FileModeArgs,
 }
 
 fn main() -> ExitCode {
@@ -380,7 +388,7 @@ fn run(command: Command, ui: &Ui) -> Result<u8, Error> {
             };
             let targets = jobs::Targets { databases: a.databases, system: a.system };
             let rt = runtime()?;
-            rt.block_on(jobs::backup(ui, &a.conn, targets, &a.save.into(), naming))
+            rt.block_on(jobs::backup(ui, &a.conn, targets, &a.save.try_into()?, naming))
         }
         Command::Start(a) => {
             let rt = runtime()?;
@@ -388,7 +396,7 @@ fn run(command: Command, ui: &Ui) -> Result<u8, Error> {
         }
         Command::Download(a) => {
             let rt = runtime()?;
-            rt.block_on(jobs::download(ui, &a.conn, a.guids, &a.save.into(), a.no_wait))
+            rt.block_on(jobs::download(ui, &a.conn, a.guids, &a.save.try_into()?, a.no_wait))
         }
         Command::Names(a) => folder_cmds::names(ui, &a.system, &a.mes_version),
         Command::CheckFolder(a) => folder_cmds::check_folder(ui, &a.dir, &a.system, &a.mes_version),
@@ -401,6 +409,7 @@ fn run(command: Command, ui: &Ui) -> Result<u8, Error> {
             a.system_specific,
             a.move_,
             a.force,
+            a.modes.modes()?,
         ),
         Command::Prune(a) => folder_cmds::prune(ui, &a.dir, a.keep, a.yes),
         Command::Verify(a) => package_cmds::verify(ui, &a.packages),
@@ -447,13 +456,15 @@ fn run(command: Command, ui: &Ui) -> Result<u8, Error> {
     }
 }
 
-impl From<SaveOpts> for jobs::Save {
-    fn from(s: SaveOpts) -> jobs::Save {
-        jobs::Save {
+impl TryFrom<SaveOpts> for jobs::Save {
+    type Error = Error;
+    fn try_from(s: SaveOpts) -> Result<jobs::Save, Error> {
+        Ok(jobs::Save {
+            modes: s.modes.modes()?,
             out: s.out,
             file_name: s.file_name,
             overwrite: s.overwrite,
             sql_backup_finished: s.sql_backup_finished,
-        }
+        })
     }
 }

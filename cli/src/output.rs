@@ -86,18 +86,11 @@ impl Ui {
     }
 
     pub fn add_secrets(&self, secrets: Vec<String>) {
-        let mut s = self.secrets.lock().unwrap();
-        s.extend(secrets.into_iter().filter(|x| x.len() >= 4));
+        self.secrets.lock().unwrap().extend(secrets);
     }
 
     fn scrub(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        for s in self.secrets.lock().unwrap().iter() {
-            if out.contains(s.as_str()) {
-                out = out.replace(s.as_str(), "<redacted>");
-            }
-        }
-        out
+        mesbackup_core::error::redact(text, &self.secrets.lock().unwrap())
     }
 
     /// One NDJSON line on stdout (JSON mode only).

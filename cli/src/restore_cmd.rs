@@ -1,4 +1,4 @@
-//! `restore` and `test-restore`: the flows are `mesbackup_client::restore_flow`; this module only
+//! `restore` and `test-restore`: the flows are `mesbackup_client::restore::flow`; this module only
 //! turns their steps and results into human lines or `--json` events (`restore_plan`,
 //! `restore_progress`, `restored`, `test_restore`).
 
@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use clap::Args;
 use mesbackup_client::restore::{ClickHouseCredentials, ClickHouseOptions, HttpExecutor};
-use mesbackup_client::restore_flow::{
+use mesbackup_client::restore::{
     restore_package, test_restore_package, RestoreReport, RestoreRequest, RestoreStep, TestRestoreOptions,
 };
-use mesbackup_core::file_modes::FileModes;
 use mesbackup_core::Error;
 use serde_json::{json, Value};
 
+use crate::config::FileModeArgs;
 use crate::output::Ui;
 
 /// How to reach ClickHouse and how to leave the extracted files: shared by restore and test-restore.
@@ -31,14 +31,10 @@ pub struct ClickHouseArgs {
     /// or on another host sharing the folder). Default: the same path as --server-backup-path.
     #[arg(long, value_name = "PATH")]
     pub path_on_server: Option<String>,
-    /// Mode of the extracted files (default 0600: this user only). ClickHouse running as another
-    /// user needs its group to read them: 0640, with --dir-mode 0750. Ignored on Windows, where files
-    /// inherit the folder's ACL.
-    #[arg(long, value_name = "MODE")]
-    pub file_mode: Option<String>,
-    /// Mode of the extraction folders (default 0700), e.g. 0750.
-    #[arg(long, value_name = "MODE")]
-    pub dir_mode: Option<String>,
+    /// Modes of the extracted files and folders (default 0600 / 0700: this user only). ClickHouse
+    /// running as another user needs its group to read them: --file-mode 0640 --dir-mode 0750.
+    #[command(flatten)]
+    pub modes: FileModeArgs,
     /// The whole restore of one package, every ClickHouse statement included, ends within this
     /// many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
@@ -46,10 +42,6 @@ pub struct ClickHouseArgs {
 }
 
 impl ClickHouseArgs {
-    fn modes(&self) -> Result<FileModes, Error> {
-        FileModes::parse(self.file_mode.as_deref(), self.dir_mode.as_deref())
-    }
-
     /// The ClickHouse HTTP executor, with CLICKHOUSE_USER / CLICKHOUSE_PASSWORD from the environment
     /// (never from argv); the password is registered with the output so no line can show it.
     fn executor(&self, ui: &Ui) -> Result<HttpExecutor, Error> {
@@ -187,7 +179,7 @@ pub async fn restore(ui: &Ui, o: RestoreOpts) -> Result<u8, Error> {
         server_backup_path: o.server_backup_path,
         path_on_server: o.clickhouse.path_on_server.clone(),
         into_existing: o.into_existing,
-        modes: o.clickhouse.modes()?,
+        modes: o.clickhouse.modes.modes()?,
         timeout: Duration::from_secs(o.clickhouse.timeout),
     };
     let mut on_step = |step| show_step(ui, &shown, exec.url(), Some(o.dry_run), step);
@@ -219,7 +211,7 @@ pub async fn test_restore(ui: &Ui, o: TestRestoreOpts) -> Result<u8, Error> {
         storage_policy: o.storage_policy,
         server_backup_path: o.server_backup_path,
         path_on_server: o.clickhouse.path_on_server.clone(),
-        modes: o.clickhouse.modes()?,
+        modes: o.clickhouse.modes.modes()?,
         timeout: Duration::from_secs(o.clickhouse.timeout),
     };
     let mut code = 0u8;

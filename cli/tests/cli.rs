@@ -450,3 +450,68 @@ fn not_a_zip_is_reported_clearly() {
     assert_eq!(r.code, 8);
     assert!(r.stderr.contains("not-a-package.html") && r.stderr.contains("instead of a zip"), "{}", r.stderr);
 }
+
+/// A server that echoes the token into an error body, placed so that the 200-character quote of
+/// the body ends inside it: redacting after the quote would print its first 8 characters.
+#[test]
+fn a_secret_echoed_across_the_truncation_boundary_never_shows_in_part() {
+    let token = "Zq7kP9xW4mR2vT8nL5cJ";
+    let body = format!("{}{token} was not accepted here", "x".repeat(192));
+    // Faults answer before authentication: any token reaches the echo.
+    let m = mock(json!({"faults": [{"method": "POST", "nth": "all", "status": 500, "body": body}]}));
+    let out = tempfile::tempdir().unwrap();
+    for json in [true, false] {
+        let mut c = command();
+        c.args(["backup", "MESCDM", "--env", &m.base_url()]).arg("--out").arg(out.path()).env("MES_TOKEN", token);
+        if json {
+            c.arg("--json");
+        }
+        let r = run(c);
+        assert_eq!(r.code, 7, "server_error: {} {}", r.stdout, r.stderr);
+        let text = format!("{}{}", r.stdout, r.stderr);
+        assert!(text.contains("xxxxxxxx<redacte"), "the quote shows the redaction where the token was: {text}");
+        for piece in token.as_bytes().windows(6) {
+            let piece = std::str::from_utf8(piece).unwrap();
+            assert!(!text.contains(piece), "{piece:?} of the token in the output (json {json}): {text}");
+        }
+        json_ok(&r);
+    }
+}
+
+/// Proxies from the environment are for other hosts: a token meant for this machine never goes to
+/// a proxy (here one on a closed port, which would fail every request sent through it).
+#[test]
+fn environment_proxies_are_not_used_for_loopback() {
+    let m = mock(json!({}));
+    let out = tempfile::tempdir().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy = format!("http://127.0.0.1:{}", closed.local_addr().unwrap().port());
+    drop(closed);
+    let mut c = command();
+    c.args(["backup", "MESCDM", "--json", "--env", &m.base_url()]).arg("--out").arg(out.path());
+    for var in ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"] {
+        c.env(var, &proxy);
+    }
+    c.env_remove("NO_PROXY").env_remove("no_proxy").env("MES_TOKEN", "admin-token");
+    fast(&mut c);
+    let r = run(c);
+    assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
+    json_ok(&r);
+    assert_eq!(names(out.path()), ["MESCDM.zip", "MESCDM.zip.mesbackup.json"]);
+}
+
+#[test]
+fn download_limits_are_checked_and_named() {
+    for (args, says) in [
+        (vec!["--max-size", "0"], "--max-size"),
+        (vec!["--max-size", "12XB"], "unknown unit"),
+        (vec!["--speed-limit", "1KiB/s", "--speed-time", "0s"], "zero"),
+        (vec!["--download-timeout", "soon"], "not a duration"),
+    ] {
+        let mut c = command();
+        c.args(["backup", "MESCDM", "--env", "http://127.0.0.1:9", "--no-auth"]).args(&args);
+        let r = run(c);
+        assert_eq!(r.code, 2, "{args:?}: {} {}", r.stdout, r.stderr);
+        assert!(r.stderr.contains(says), "{args:?}: {}", r.stderr);
+    }
+}

@@ -73,6 +73,18 @@ fn run_step(
     cmd.arg("--stall-timeout").arg(ms(o.stall_timeout_ms.unwrap_or(10_000)));
     cmd.arg("--request-timeout").arg(ms(10_000));
     cmd.arg("--restart-budget").arg(o.restart_budget.unwrap_or(0).to_string());
+    if let Some(n) = o.speed_limit {
+        cmd.arg("--speed-limit").arg(n.to_string());
+    }
+    if let Some(t) = o.speed_time_ms {
+        cmd.arg("--speed-time").arg(ms(t));
+    }
+    if let Some(t) = o.download_timeout_ms {
+        cmd.arg("--download-timeout").arg(ms(t));
+    }
+    if let Some(n) = o.max_size {
+        cmd.arg("--max-size").arg(n.to_string());
+    }
     if let Some(name) = &o.file_name {
         cmd.arg("--file-name").arg(name);
     }

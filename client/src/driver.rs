@@ -12,10 +12,13 @@ use std::pin::Pin;
 
 use futures::StreamExt;
 use mesbackup_core::credentials::{check_transport, Credentials};
+use mesbackup_core::download_guard::DownloadLimits;
+use mesbackup_core::error::redact;
 use mesbackup_core::job::{
     Action, CommitFailure, Job, JobEvent, JobSpec, Mode, Outcome, ReceiveFailure, ReceivedBody, TransportError,
     TransportPhase,
 };
+use mesbackup_core::response::ResponseHead;
 use mesbackup_core::package_shape::{HeldBytes, HeldShapeProbe};
 use mesbackup_core::polling::PollPolicy;
 use mesbackup_core::url::EnvUrl;
@@ -34,6 +37,8 @@ pub struct ClientOptions {
     pub http: HttpConfig,
     /// Send credentials over plain http:// to a non-loopback host.
     pub allow_insecure_http: bool,
+    /// Bounds on each download (low-speed limit, overall timeout, size cap).
+    pub download_limits: DownloadLimits,
 }
 
 /// A configured connection to one MES environment.
@@ -48,6 +53,7 @@ impl MesClient {
     pub fn new(env: EnvUrl, credentials: Credentials, options: ClientOptions) -> Result<MesClient, Error> {
         check_transport(&env, &credentials, options.allow_insecure_http)?;
         options.policy.validate()?;
+        options.download_limits.validate()?;
         let http = Http::new(&credentials, &options.http)?;
         Ok(MesClient { env, http, options })
     }
@@ -63,6 +69,7 @@ impl MesClient {
             guid: guid.map(str::to_owned),
             policy: self.options.policy.clone(),
             restart_budget: self.options.restart_budget,
+            download_limits: self.options.download_limits.clone(),
             jitter_seed: random_seed(),
             ..JobSpec::new(mode, self.env.clone())
         }
@@ -99,6 +106,15 @@ type Sleep<'a> = Pin<Box<dyn Future<Output = ()> + 'a>>;
 enum Race<T> {
     Done(T),
     TimedOut,
+    Cancelled,
+}
+
+/// How the streaming of a package body ended.
+enum Received {
+    /// The body ended (completely or not), or the sink failed: for `handle_body_end`.
+    Ended(Result<ReceivedBody, ReceiveFailure>),
+    /// The job gave up on it (its guard: too slow, stalled, too long, too large); it said so itself.
+    Abandoned,
     Cancelled,
 }
 
@@ -148,6 +164,8 @@ where
 {
     let mut response: Option<Response> = None;
     let mut sink: Option<F::Sink> = None;
+    // Server text loses the credentials' secrets before the job quotes or shortens any of it.
+    let secrets = http.secrets();
     loop {
         while let Some(event) = job.poll_event() {
             on_event(&event);
@@ -159,12 +177,16 @@ where
             return Outcome::Failed(Error::new(ErrorKind::UnexpectedResponse, "internal error: the job stalled"));
         };
         match action {
+            Action::Prepare => match race(sinks.prepare(), clock, None, cancel).await {
+                Race::Done(result) => job.handle_prepare(result, clock.now_ms()),
+                Race::TimedOut | Race::Cancelled => job.cancel(clock.now_ms()),
+            },
             Action::Send(request) => {
                 response = None;
                 let until = clock.now_ms().saturating_add(request.timeout_ms);
                 match race(http.send(&request), clock, Some(until), cancel).await {
                     Race::Done(Ok(r)) => {
-                        let head = r.head();
+                        let head = redact_head(r.head(), secrets);
                         response = Some(r);
                         job.handle_response(head, clock.now_ms());
                     }
@@ -186,7 +208,7 @@ where
                 };
                 let until = clock.now_ms().saturating_add(job.spec().policy.request_timeout_ms);
                 match race(read_limited(r, limit), clock, Some(until), cancel).await {
-                    Race::Done(Ok(body)) => job.handle_body(&body, clock.now_ms()),
+                    Race::Done(Ok(body)) => job.handle_body(&redact_body(body, secrets), clock.now_ms()),
                     Race::Done(Err(e)) => job.handle_transport_error(e, clock.now_ms()),
                     Race::TimedOut => job.handle_transport_error(
                         TransportError { phase: TransportPhase::Body, detail: "the answer's body did not arrive".into() },
@@ -195,7 +217,7 @@ where
                     Race::Cancelled => job.cancel(clock.now_ms()),
                 }
             }
-            Action::Receive { file_name, expected_len, stall_timeout_ms } => {
+            Action::Receive { file_name, expected_len } => {
                 let Some(r) = response.take() else {
                     let e = TransportError { phase: TransportPhase::Body, detail: "no response to read".into() };
                     job.handle_body_end(Err(ReceiveFailure::Transport(e)), clock.now_ms());
@@ -212,9 +234,10 @@ where
                         continue;
                     }
                 };
-                match receive(r, &mut s, job, clock, cancel, stall_timeout_ms, on_event).await {
-                    Some(result) => job.handle_body_end(result, clock.now_ms()),
-                    None => job.cancel(clock.now_ms()),
+                match receive(r, &mut s, job, clock, cancel, on_event).await {
+                    Received::Ended(result) => job.handle_body_end(result, clock.now_ms()),
+                    Received::Abandoned => {}
+                    Received::Cancelled => job.cancel(clock.now_ms()),
                 }
                 sink = Some(s);
             }
@@ -238,6 +261,39 @@ where
     }
 }
 
+/// The header values of an answer, without the credentials' secrets.
+fn redact_head(mut head: ResponseHead, secrets: &[String]) -> ResponseHead {
+    if !secrets.is_empty() {
+        for (_, value) in &mut head.headers {
+            *value = redact(value, secrets);
+        }
+    }
+    head
+}
+
+/// A small body (an error page, a GUID), without the credentials' secrets; left as it came when
+/// there is none in it.
+fn redact_body(body: Vec<u8>, secrets: &[String]) -> Vec<u8> {
+    if secrets.is_empty() {
+        return body;
+    }
+    let text = String::from_utf8_lossy(&body);
+    let clean = redact(&text, secrets);
+    if clean == text {
+        body
+    } else {
+        clean.into_bytes()
+    }
+}
+
+/// A timer for the job's next deadline, or one that never fires.
+fn timer_for<'a, C: Clock + ?Sized>(clock: &'a C, deadline: Option<u64>) -> Sleep<'a> {
+    match deadline {
+        Some(at) => clock.sleep_until(at),
+        None => Box::pin(futures::future::pending()),
+    }
+}
+
 async fn read_limited(response: Response, limit: usize) -> Result<Vec<u8>, TransportError> {
     let mut body = Vec::new();
     let mut stream = response.chunks();
@@ -252,16 +308,16 @@ async fn read_limited(response: Response, limit: usize) -> Result<Vec<u8>, Trans
     Ok(body)
 }
 
-/// Streams the body into the sink, hashing and probing as it goes. `None` means cancelled.
+/// Streams the body into the sink, hashing and probing as it goes, until it ends, the job abandons
+/// it, or the caller cancels.
 async fn receive<S, C, E>(
     response: Response,
     sink: &mut S,
     job: &mut Job,
     clock: &C,
     cancel: &CancellationToken,
-    stall_timeout_ms: u64,
     on_event: &E,
-) -> Option<Result<ReceivedBody, ReceiveFailure>>
+) -> Received
 where
     S: PackageSink + ?Sized,
     C: Clock + ?Sized,
@@ -275,10 +331,10 @@ where
     let mut probe: HeldShapeProbe<BodyChunk> = HeldShapeProbe::new();
     let mut scratch = Vec::new();
     let mut bytes: u64 = 0;
-    // One stall timer, re-armed only when it fires: arming a timer per chunk costs more than the
-    // chunk itself on some platforms (WebAssembly's setTimeout).
-    let mut last_data_ms = clock.now_ms();
-    let mut stall: Sleep<'_> = clock.sleep_until(last_data_ms.saturating_add(stall_timeout_ms));
+    // One timer for the job's nearest deadline (stall, low-speed sample, overall timeout), re-armed
+    // only when it fires: arming a timer per chunk costs more than the chunk itself on some
+    // platforms (WebAssembly's setTimeout). The job decides what the time means.
+    let mut timer: Sleep<'_> = timer_for(clock, job.poll_timeout());
     let cancelled = cancel.cancelled();
     futures::pin_mut!(cancelled);
     loop {
@@ -289,7 +345,7 @@ where
             if let Poll::Ready(item) = stream.poll_next_unpin(cx) {
                 return Poll::Ready(Race::Done(item));
             }
-            if stall.as_mut().poll(cx).is_ready() {
+            if timer.as_mut().poll(cx).is_ready() {
                 return Poll::Ready(Race::TimedOut);
             }
             Poll::Pending
@@ -297,18 +353,17 @@ where
         .await;
         let chunk = match next {
             Race::Done(Some(Ok(chunk))) => chunk,
-            Race::Done(Some(Err(e))) => return Some(Err(ReceiveFailure::Transport(e))),
+            Race::Done(Some(Err(e))) => return Received::Ended(Err(ReceiveFailure::Transport(e))),
             Race::Done(None) => break,
             Race::TimedOut => {
-                let now = clock.now_ms();
-                if now.saturating_sub(last_data_ms) < stall_timeout_ms {
-                    stall = clock.sleep_until(last_data_ms.saturating_add(stall_timeout_ms));
-                    continue;
+                job.handle_timeout(clock.now_ms());
+                if !job.is_receiving() {
+                    return Received::Abandoned;
                 }
-                let detail = format!("nothing received for {} s", stall_timeout_ms / 1000);
-                return Some(Err(ReceiveFailure::Transport(TransportError { phase: TransportPhase::Stall, detail })));
+                timer = timer_for(clock, job.poll_timeout());
+                continue;
             }
-            Race::Cancelled => return None,
+            Race::Cancelled => return Received::Cancelled,
         };
         if let Some(sha) = sha.as_mut() {
             chunk.with_bytes(&mut scratch, |b| sha.update(b));
@@ -316,29 +371,31 @@ where
         let len = chunk.len() as u64;
         match race(sink.write(chunk.for_sink()), clock, None, cancel).await {
             Race::Done(Ok(())) => {}
-            Race::Done(Err(e)) => return Some(Err(ReceiveFailure::Sink(e))),
-            Race::TimedOut | Race::Cancelled => return None,
+            Race::Done(Err(e)) => return Received::Ended(Err(ReceiveFailure::Sink(e))),
+            Race::TimedOut | Race::Cancelled => return Received::Cancelled,
         }
         probe.update(chunk);
         bytes += len;
-        last_data_ms = clock.now_ms();
-        job.handle_progress(bytes, last_data_ms);
+        job.handle_progress(bytes, clock.now_ms());
         while let Some(event) = job.poll_event() {
             on_event(&event);
+        }
+        if !job.is_receiving() {
+            return Received::Abandoned;
         }
     }
     let stored = match sink.finish().await {
         Ok(stored) => stored,
-        Err(e) => return Some(Err(ReceiveFailure::Sink(e))),
+        Err(e) => return Received::Ended(Err(ReceiveFailure::Sink(e))),
     };
     let sha256 = match sha {
         Some(sha) => hex(&sha.finalize()),
         None => match sink_digest(stored, bytes, sink.sha256()) {
             Ok(digest) => digest,
-            Err(e) => return Some(Err(ReceiveFailure::Sink(e))),
+            Err(e) => return Received::Ended(Err(ReceiveFailure::Sink(e))),
         },
     };
-    Some(Ok(ReceivedBody { size: bytes, sha256, shape: probe.verdict() }))
+    Received::Ended(Ok(ReceivedBody { size: bytes, sha256, shape: probe.verdict() }))
 }
 
 /// The digest reported by a sink that hashes itself, checked: it must cover as many bytes as the

@@ -6,23 +6,19 @@
 
 pub mod clock;
 pub mod driver;
-#[cfg(target_arch = "wasm32")]
-mod fetch;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod file_sink;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod folder;
 pub mod http;
 #[cfg(not(target_arch = "wasm32"))]
-pub mod restore;
+pub mod private_files;
 #[cfg(not(target_arch = "wasm32"))]
-pub mod restore_flow;
+pub mod restore;
 pub mod sink;
 pub mod system;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod verify_file;
-#[cfg(target_arch = "wasm32")]
-pub mod wasm_clock;
 
 pub use driver::{run_job, MesClient};
 pub use mesbackup_core as core;

@@ -15,9 +15,20 @@ use mesbackup_core::Error;
 
 use crate::http::SinkChunk;
 
+/// `Sync` natively, where the driver's future may move between threads (and a default `async`
+/// method borrows `&self` across an await); no bound in WebAssembly, where nothing is `Sync`.
+#[cfg(not(target_arch = "wasm32"))]
+pub trait MaybeSync: Sync {}
+#[cfg(not(target_arch = "wasm32"))]
+impl<T: Sync + ?Sized> MaybeSync for T {}
+#[cfg(target_arch = "wasm32")]
+pub trait MaybeSync {}
+#[cfg(target_arch = "wasm32")]
+impl<T: ?Sized> MaybeSync for T {}
+
 #[cfg_attr(not(target_arch = "wasm32"), async_trait)]
 #[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
-pub trait SinkFactory {
+pub trait SinkFactory: MaybeSync {
     type Sink: PackageSink;
     /// Checks, before the step that cannot be undone, that a package could be stored: called
     /// before the backup request (POST) and before the first GET of a download, whose `200` would

@@ -171,6 +171,32 @@ pub fn quote_untrusted(text: &str, max_chars: usize) -> String {
     out
 }
 
+/// What [`redact`] puts in place of a secret.
+pub const REDACTED: &str = "<redacted>";
+
+/// Secrets shorter than this are not redacted: replacing every "a" or "12" would garble a message
+/// and hide nothing worth hiding (credentials that short are refused where they are read).
+pub const MIN_REDACTED_LEN: usize = 4;
+
+/// Replaces every occurrence of each secret in `text` with `<redacted>`.
+///
+/// The one redaction of every front end. Apply it to server text before anything shortens or
+/// quotes it (a secret cut at a truncation boundary, or escaped by [`quote_untrusted`], would no
+/// longer match and would be printed in part), and to whatever is printed, as a second line of
+/// defence. Longer secrets go first, so a secret that contains another is hidden whole.
+pub fn redact<S: AsRef<str>>(text: &str, secrets: &[S]) -> String {
+    let mut ordered: Vec<&str> =
+        secrets.iter().map(AsRef::as_ref).filter(|s| s.len() >= MIN_REDACTED_LEN).collect();
+    ordered.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    let mut out = text.to_owned();
+    for secret in ordered {
+        if out.contains(secret) {
+            out = out.replace(secret, REDACTED);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,5 +216,27 @@ mod tests {
     fn quoting_escapes_controls_and_truncates() {
         assert_eq!(quote_untrusted("a\nb\u{1b}[31m", 100), "\"a\\nb\\u{1b}[31m\"");
         assert_eq!(quote_untrusted("abcdef", 3), "\"abc\"… (truncated)");
+    }
+
+    #[test]
+    fn redaction_hides_whole_secrets_longest_first_and_ignores_tiny_ones() {
+        let secrets = ["tok-123456", "tok-123456789", "ab"];
+        assert_eq!(redact("x tok-123456789 y tok-123456 ab", &secrets), "x <redacted> y <redacted> ab");
+        assert_eq!(redact("nothing here", &secrets), "nothing here");
+        let none: [String; 0] = [];
+        assert_eq!(redact("tok-123456", &none), "tok-123456");
+    }
+
+    #[test]
+    fn redacting_before_quoting_leaves_no_piece_of_a_secret_at_the_cut() {
+        let secret = "Zq7kP9xW4mR2vT8n";
+        let body = format!("{}{secret} and more", "x".repeat(192));
+        // Quoting first and redacting after would print "Zq7kP9xW" (cut at 200 characters).
+        let leaked = redact(&quote_untrusted(&body, 200), &[secret]);
+        assert!(leaked.contains("Zq7kP9xW"), "{leaked}");
+        let safe = quote_untrusted(&redact(&body, &[secret]), 200);
+        for piece in secret.as_bytes().windows(6) {
+            assert!(!safe.contains(std::str::from_utf8(piece).unwrap()), "{safe}");
+        }
     }
 }

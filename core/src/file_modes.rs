@@ -34,13 +34,20 @@ impl Default for FileModes {
 
 impl FileModes {
     /// Modes from the administrator's text (`"0640"`, `"640"`, `"0o640"`); `None` keeps a default.
+    /// Errors name the CLI's options (`--file-mode`, `--dir-mode`).
     pub fn parse(file: Option<&str>, dir: Option<&str>) -> Result<FileModes, Error> {
+        FileModes::parse_named(file, dir, ["--file-mode", "--dir-mode"])
+    }
+
+    /// [`FileModes::parse`], with errors that name the options as the caller's front end spells
+    /// them (`["file_mode", "dir_mode"]` in Python, `["fileMode", "dirMode"]` in JavaScript).
+    pub fn parse_named(file: Option<&str>, dir: Option<&str>, names: [&str; 2]) -> Result<FileModes, Error> {
         let mut modes = FileModes::default();
         if let Some(text) = file {
-            modes.file = parse_file_mode(text)?;
+            modes.file = file_mode_named(text, names[0])?;
         }
         if let Some(text) = dir {
-            modes.dir = parse_dir_mode(text)?;
+            modes.dir = dir_mode_named(text, names[1])?;
         }
         Ok(modes)
     }
@@ -72,10 +79,14 @@ fn parse_octal(text: &str, option: &str) -> Result<u32, Error> {
 /// A file mode: owner read and write required; no execute, set-id or sticky bit; never writable by
 /// others.
 pub fn parse_file_mode(text: &str) -> Result<u32, Error> {
-    let mode = parse_octal(text, "--file-mode")?;
+    file_mode_named(text, "--file-mode")
+}
+
+fn file_mode_named(text: &str, option: &str) -> Result<u32, Error> {
+    let mode = parse_octal(text, option)?;
     let fail = |why: &str| {
         Err(Error::invalid_argument(format!(
-            "--file-mode {mode:04o} {why}: use 0600 (private, the default) or 0640 (readable by the group)"
+            "{option} {mode:04o} {why}: use 0600 (private, the default) or 0640 (readable by the group)"
         )))
     };
     if mode & 0o600 != 0o600 {
@@ -93,10 +104,14 @@ pub fn parse_file_mode(text: &str) -> Result<u32, Error> {
 /// A folder mode: owner read, write and search required; no set-id or sticky bit; never writable
 /// by the group or others.
 pub fn parse_dir_mode(text: &str) -> Result<u32, Error> {
-    let mode = parse_octal(text, "--dir-mode")?;
+    dir_mode_named(text, "--dir-mode")
+}
+
+fn dir_mode_named(text: &str, option: &str) -> Result<u32, Error> {
+    let mode = parse_octal(text, option)?;
     let fail = |why: &str| {
         Err(Error::invalid_argument(format!(
-            "--dir-mode {mode:04o} {why}: use 0700 (private, the default) or 0750 (readable by the group)"
+            "{option} {mode:04o} {why}: use 0700 (private, the default) or 0750 (readable by the group)"
         )))
     };
     if mode & 0o700 != 0o700 {
@@ -142,5 +157,13 @@ mod tests {
         for bad in ["0600", "0770", "0777", "1700", "0500"] {
             assert!(parse_dir_mode(bad).is_err(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn errors_name_the_option_as_the_front_end_spells_it() {
+        let e = FileModes::parse_named(Some("0666"), None, ["fileMode", "dirMode"]).unwrap_err();
+        assert!(e.message.starts_with("fileMode 0666 "), "{}", e.message);
+        let e = FileModes::parse_named(None, Some("x"), ["file_mode", "dir_mode"]).unwrap_err();
+        assert!(e.message.starts_with("dir_mode \"x\""), "{}", e.message);
     }
 }

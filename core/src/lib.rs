@@ -5,25 +5,20 @@
 //! Nothing here reads a clock, touches a socket or the file system, so the same logic runs natively,
 //! in WebAssembly and in a virtual-clock simulation.
 
-pub mod cityhash;
-pub mod clickhouse_url;
-pub mod content_disposition;
-pub mod credentials;
-pub mod entry_path;
 pub mod error;
 pub mod file_modes;
-pub mod guid;
-pub mod httpdate;
-pub mod inspect;
-pub mod job;
+pub mod mes;
 pub mod naming;
-pub mod package_shape;
-pub mod polling;
-pub mod response;
-pub mod restore_plan;
-pub mod sidecar;
-pub mod url;
-pub mod verify;
-pub mod zipstream;
+pub mod package;
+pub mod restore;
 
 pub use error::{Error, ErrorKind};
+// The paths before the modules were grouped by concern (transitional: removed once every user
+// names the new ones).
+pub use mes::{content_disposition, credentials, download_guard, guid, job, polling, response, sidecar, url};
+pub use mes::shape as package_shape;
+pub use mes::time as httpdate;
+pub use package::zip as zipstream;
+pub use package::{cityhash, entry_path, inspect, verify};
+pub use restore::clickhouse_url;
+pub use restore::plan as restore_plan;

@@ -220,6 +220,22 @@ function Invoke-ScenarioStep {
     if ($null -ne $stallMs) {
         $waitOptions.StallTimeout = [TimeSpan]::FromMilliseconds($stallMs)
     }
+    $speedLimit = Get-OptionalProperty -Object $options -Name 'speed_limit'
+    if ($null -ne $speedLimit) {
+        $waitOptions.SpeedLimit = [long]$speedLimit
+    }
+    $speedTimeMs = Get-OptionalProperty -Object $options -Name 'speed_time_ms'
+    if ($null -ne $speedTimeMs) {
+        $waitOptions.SpeedTime = [TimeSpan]::FromMilliseconds($speedTimeMs)
+    }
+    $downloadTimeoutMs = Get-OptionalProperty -Object $options -Name 'download_timeout_ms'
+    if ($null -ne $downloadTimeoutMs) {
+        $waitOptions.DownloadTimeout = [TimeSpan]::FromMilliseconds($downloadTimeoutMs)
+    }
+    $maxSize = Get-OptionalProperty -Object $options -Name 'max_size'
+    if ($null -ne $maxSize) {
+        $waitOptions.MaxSize = [long]$maxSize
+    }
     $fileName = Get-OptionalProperty -Object $options -Name 'file_name'
     if ($fileName) {
         $waitOptions.FileName = $fileName
@@ -233,6 +249,15 @@ function Invoke-ScenarioStep {
     if ($guid -eq '$guid') {
         $guid = $PreviousGuid
     }
+
+    $existingFiles = Get-OptionalProperty -Object $Step -Name 'existing_files'
+    if ($null -ne $existingFiles) {
+        foreach ($entry in $existingFiles.PSObject.Properties) {
+            # No byte-order mark, no newline: the file holds exactly the scenario's text.
+            [System.IO.File]::WriteAllText((Join-Path -Path $OutDirectory -ChildPath $entry.Name), [string]$entry.Value)
+        }
+    }
+    $readOnly = Set-ScenarioFolderMode -Step $Step -OutDirectory $OutDirectory
 
     $output = @()
     $stepErrors = @()
@@ -270,6 +295,11 @@ function Invoke-ScenarioStep {
     catch {
         $terminating = $_
     }
+    finally {
+        if ($readOnly) {
+            $null = & chattr -i $OutDirectory
+        }
+    }
 
     $allErrors = @($stepErrors | Where-Object -FilterScript { $_ -is [System.Management.Automation.ErrorRecord] })
     if ($null -ne $terminating) {
@@ -301,6 +331,39 @@ function Invoke-ScenarioStep {
     return $result
 }
 
+function Set-ScenarioFolderMode {
+    <#
+    .SYNOPSIS
+    "out_dir": "read_only": makes the output folder take no new file (chattr +i: the suites run as
+    root, where permissions do not stop writes). Throws with the reason when it cannot; returns
+    whether the caller must undo it (chattr -i).
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param(
+        [Parameter(Mandatory)]
+        [object]$Step,
+
+        [Parameter(Mandatory)]
+        [string]$OutDirectory
+    )
+    $mode = Get-OptionalProperty -Object $Step -Name 'out_dir'
+    if ($null -eq $mode) {
+        return $false
+    }
+    if ($mode -ne 'read_only') {
+        throw ('unknown out_dir {0} (only read_only)' -f $mode)
+    }
+    if (-not $IsLinux -or -not (Get-Command -Name 'chattr' -ErrorAction SilentlyContinue)) {
+        throw ('cannot make {0} read-only: chattr +i needs Linux with e2fsprogs' -f $OutDirectory)
+    }
+    $message = & chattr +i $OutDirectory 2>&1
+    if ($LASTEXITCODE -ne 0) {
+        throw ('cannot make {0} read-only with chattr +i (needs root and a file system with attributes): {1}' -f $OutDirectory, $message)
+    }
+    return $true
+}
+
 function Compare-ScenarioStep {
     <#
     .SYNOPSIS
@@ -326,6 +389,11 @@ function Compare-ScenarioStep {
     $expectedGuid = Get-OptionalProperty -Object $expect -Name 'guid'
     if ($expectedGuid -and $Result.Guid -ne $expectedGuid) {
         $problems.Add(('guid: expected {0}, got {1}' -f $expectedGuid, $Result.Guid))
+    }
+    foreach ($part in @(Get-OptionalProperty -Object $expect -Name 'message_contains')) {
+        if ($null -ne $part -and -not ("$($Result.Message)".Contains([string]$part))) {
+            $problems.Add(('message: expected it to contain {0}, got {1}' -f $part, $Result.Message))
+        }
     }
     $files = Get-OptionalProperty -Object $expect -Name 'files'
     if ($null -ne $files) {

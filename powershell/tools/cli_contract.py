@@ -40,6 +40,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -218,10 +219,14 @@ def main() -> int:
         token_env = clean_env(MES_URL=mock.base, MES_TOKEN=TOKEN)
         basic_env = clean_env(MES_URL=mock.base, MES_USER=USER, MES_PAT=PAT)
         durations = ["--timeout", "60000ms", "--max-poll-delay", "200ms", "--stall-timeout", "30000ms"]
+        # -SpeedLimit 1KB -SpeedTime 2 min -DownloadTimeout 10 min -MaxSize 1TB, as the module passes them
+        limits = ["--speed-limit", "1024", "--speed-time", "120000ms", "--download-timeout", "600000ms",
+                  "--max-size", "1099511627776"]
 
         # Backup-MesClickHouseDatabase -Database MESCDM -Path out -Timeout/-MaxPollDelay/-StallTimeout -RestartBudget 0
+        #   -SpeedLimit/-SpeedTime/-DownloadTimeout/-MaxSize
         mock.scenario({"pending_polls": 1})
-        ev = run(cli, ["backup", "--json", "--out", out, *durations, "--restart-budget", "0",
+        ev = run(cli, ["backup", "--json", "--out", out, *durations, *limits, "--restart-budget", "0",
                        "--sql-backup-finished", "2026-11-25T09:40:00.000Z", "--", "MESCDM"],
                  token_env, 0, "Backup-MesClickHouseDatabase -Database -SqlBackupFinished", work)
         check(names_of(ev)[0] == "started" and "saved" in names_of(ev) and names_of(ev)[-1] == "summary",
@@ -273,13 +278,16 @@ def main() -> int:
               f"window: expected started/finished and the recorded SQL Server completion as reprocess_from, got {ev}")
 
         # Backup-MesClickHouseDatabase -System MES -InstallerName -Version 11.3.0 -SystemSpecific -Force
+        #   -FileMode 0640 -DirMode 0750
         mock.scenario({})
         ev = run(cli, ["backup", "--json", "--system", "MES", "--version", "11.3.0", "--system-specific",
-                       "--installer-names", "--out", out, "--overwrite"], basic_env, 0,
-                 "Backup-MesClickHouseDatabase -System -InstallerName", work)
+                       "--installer-names", "--out", out, "--overwrite", "--file-mode", "0640", "--dir-mode", "0750"],
+                 basic_env, 0, "Backup-MesClickHouseDatabase -System -InstallerName -FileMode -DirMode", work)
         files = sorted(Path(e["package"]["location"]).name for e in ev if e.get("event") == "saved")
         check(files == sorted(f"MES.Cmf.ClickHouse.FullBackup.{k}.11.3.0.zip" for k in ("Online", "CDM", "ODS", "DWH")),
               f"Backup -System -InstallerName: saved {files}")
+        modes = {f: oct(stat.S_IMODE((Path(out) / f).stat().st_mode)) for f in files}
+        check(set(modes.values()) == {"0o640"}, f"Backup -FileMode 0640: the packages have modes {modes}")
 
         # Start-MesClickHouseBackup -Database MESCDM, MESODS (then Save-MesClickHouseBackup of both GUIDs)
         mock.scenario({"pending_polls": 1})
@@ -288,7 +296,7 @@ def main() -> int:
         check(len(started) == 2 and all(e.get("guid") and e.get("database") and "at_ms" in e for e in started),
               f"Start: expected two started events with guid, database, at_ms; got {ev}")
         guids = [e["guid"] for e in started]
-        ev = run(cli, ["download", "--json", "--out", out, *durations, "--", *guids], token_env, 0,
+        ev = run(cli, ["download", "--json", "--out", out, *durations, *limits, "--", *guids], token_env, 0,
                  "Save-MesClickHouseBackup (two GUIDs)", work)
         check(sorted(e["package"]["guid"] for e in ev if e.get("event") == "saved") == sorted(guids),
               f"Save: expected both GUIDs saved, got {names_of(ev)}")
@@ -310,6 +318,14 @@ def main() -> int:
         failed = [e for e in ev if e.get("event") == "failed"]
         check(bool(failed) and failed[0]["error"]["kind"] == "backup_not_found" and failed[0]["error"].get("guid") == G2,
               f"Save of an unknown GUID: expected failed backup_not_found with the GUID, got {failed}")
+
+        # -MaxSize under the package: the module reads a failed download_lost that names the option
+        mock.scenario({})
+        ev = run(cli, ["backup", "--json", "--out", out, "--max-size", "1000", "--", "MESCDM"], token_env, 10,
+                 "Backup-MesClickHouseDatabase -MaxSize 1000", work)
+        lost = [e for e in ev if e.get("event") == "failed" and e["error"]["kind"] == "download_lost"]
+        check(bool(lost) and "--max-size" in lost[0]["error"]["message"] and lost[0]["error"].get("guid") == G1,
+              f"-MaxSize: expected a failed download_lost naming --max-size with the GUID, got {ev}")
 
         # A rejected credential: failed event carrying the kind, the database, and a summary
         ev = run(cli, ["backup", "--json", "--out", out, "--", "MESCDM"],
@@ -342,10 +358,13 @@ def main() -> int:
         staging.mkdir()
         sources = sorted(str(p) for p in Path(out).glob("MES.Cmf.*.zip"))
         ev = run(cli, ["stage", "--json", "--into", str(staging), "--system", "MES", "--version", "11.3.0",
-                       "--move", "--force", "--", *sources], clean_env(), 0, "Copy-MesClickHouseBackupToInstaller -Move", work)
+                       "--move", "--force", "--file-mode", "0644", "--", *sources], clean_env(), 0,
+                 "Copy-MesClickHouseBackupToInstaller -Move -FileMode", work)
         staged = [e for e in ev if e.get("event") == "staged"]
         check(len(staged) == 4 and all(Path(e["target"]).is_file() for e in staged),
               f"stage: expected four staged packages, got {names_of(ev)}")
+        modes = {e["target"]: oct(stat.S_IMODE(Path(e["target"]).stat().st_mode)) for e in staged}
+        check(set(modes.values()) == {"0o644"}, f"stage -FileMode 0644: the staged packages have modes {modes}")
         ev = run(cli, ["stage", "--json", "--into", str(staging), "--system", "MES", "--version", "11.3.0", "--",
                        str(Path(work) / "missing.zip")], clean_env(), 12, "stage of a missing file (io)", work)
         check(any(e.get("event") == "failed" for e in ev), "stage of a missing file: expected a failed event")

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # CLI: the client's folder operations, the CLI's unit tests, every scenario file through the real
-# `mesbackup` binary, the CLI behaviour tests (secrets, folders, Ctrl-C, kill -9, demo), and every
-# --json output validated against cli/events.schema.json (Python jsonschema in a venv).
+# `mesbackup` binary, the CLI behaviour tests (secrets, folders, Ctrl-C, kill -9, demo; SIGTERM and
+# SIGHUP; file modes under umask 022; two runs in different PID namespaces sharing a folder, through
+# `unshare --pid --fork --mount-proc`, which fails loudly where it cannot run), and every --json output
+# validated against cli/events.schema.json (Python jsonschema in a venv).
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 root="${MESBACKUP_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}"

@@ -35,6 +35,7 @@ echo "--- node runner: verify/inspect (ClickHouse fixtures, a damaged copy, a mo
 node --test --test-reporter=dot bindings-wasm/tests/verify.test.mjs
 node --test --test-reporter=dot bindings-wasm/tests/transport.test.mjs
 node --test --test-reporter=dot bindings-wasm/tests/sinks.test.mjs
+node --test --test-reporter=dot bindings-wasm/tests/file_modes.test.mjs
 wasm_file=bindings-wasm/pkg/wasm/mesbackup_wasm_bg.wasm
 echo "download .wasm: $(wc -c < "$wasm_file") bytes, gzip -9 $(gzip -9 -c "$wasm_file" | wc -c) bytes (bench target <= 250 KiB)"
 verify_file=bindings-wasm/pkg/wasm-verify/mesbackup_verify_bg.wasm
@@ -61,6 +62,14 @@ JS
 ls "$tmp/app/out" | grep -qx 'MES.Cmf.ClickHouse.FullBackup.CDM.11.3.0.zip.mesbackup.json'
 kill "$mock_pid"; mock_pid=
 
+echo "--- extension manifest: only the permissions the panel needs (activeTab, not tabs; hosts optional)"
+node -e '
+  const m = JSON.parse(require("fs").readFileSync("bindings-wasm/extension/manifest.json", "utf8"));
+  const want = ["activeTab", "storage", "webRequest"];
+  const got = [...m.permissions].sort();
+  if (JSON.stringify(got) !== JSON.stringify(want)) { console.error(`permissions ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`); process.exit(1); }
+  if (m.host_permissions) { console.error("host_permissions must stay optional (optional_host_permissions)"); process.exit(1); }
+'
 echo "--- browser: the panel in headless Chromium against mock-mes"
 node --test --test-reporter=spec bindings-wasm/tests/browser.test.mjs
 echo "screenshot: tests/artifacts/wasm-panel.png"

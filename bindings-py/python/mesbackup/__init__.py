@@ -10,6 +10,18 @@ A thin layer over the Rust crates ``mesbackup-core`` and ``mesbackup-client``: e
 
 ``AsyncClient`` has the same methods as coroutines. Ctrl-C (KeyboardInterrupt) or cancelling the
 asyncio task stops a backup and leaves no partial file.
+
+Signals: the library installs no signal handler of its own. Python's SIGINT handler raises
+KeyboardInterrupt; a handler you install for SIGTERM (or SIGHUP) runs as usual, and the exception it
+raises (``SystemExit``, your own) cancels the transfer the same way: within about half a second the
+job stops, its temporary file is removed, and your exception propagates. Without such a handler,
+SIGTERM ends the process at once (the operating system's default), and the next run into that
+folder removes the temporary file it left.
+
+Files: packages, sidecars and temporary files are written with exactly ``file_mode`` (default
+``"0600"``), folders mesbackup creates get ``dir_mode`` (default ``"0700"``); pass e.g.
+``file_mode="0640", dir_mode="0750"`` to let your group read them. On Windows files and folders
+inherit the folder's ACL instead.
 """
 
 from __future__ import annotations
@@ -235,6 +247,12 @@ class AsyncClient:
         request_timeout: Optional[Seconds] = None,
         connect_timeout: Optional[Seconds] = None,
         allow_insecure_http: bool = False,
+        file_mode: Optional[str] = None,
+        dir_mode: Optional[str] = None,
+        speed_limit: Optional[int] = None,
+        speed_time: Optional[Seconds] = None,
+        download_timeout: Optional[Seconds] = None,
+        max_size: Optional[int] = None,
     ) -> None:
         self._client = Client(
             env_url,
@@ -251,6 +269,12 @@ class AsyncClient:
             request_timeout=request_timeout,
             connect_timeout=connect_timeout,
             allow_insecure_http=allow_insecure_http,
+            file_mode=file_mode,
+            dir_mode=dir_mode,
+            speed_limit=speed_limit,
+            speed_time=speed_time,
+            download_timeout=download_timeout,
+            max_size=max_size,
         )
 
     @property
@@ -260,6 +284,14 @@ class AsyncClient:
     @property
     def auth_scheme(self) -> str:
         return self._client.auth_scheme
+
+    @property
+    def file_mode(self) -> str:
+        return self._client.file_mode
+
+    @property
+    def dir_mode(self) -> str:
+        return self._client.dir_mode
 
     def __repr__(self) -> str:
         return "Async" + repr(self._client)

@@ -328,11 +328,18 @@ def stage(
     system_specific: bool = False,
     move: bool = False,
     force: bool = False,
+    file_mode: Optional[str] = None,
 ) -> StagedPackage:
     """Copies (or moves) ``package`` into the installer's custom packages folder ``into`` under the
     installer name for ``system`` and ``version``. Atomic; never replaces a file unless ``force``;
-    a copy is checked against the source's sidecar (:class:`Integrity` on mismatch)."""
-    raw = _mesbackup._stage(os.fspath(package), os.fspath(into), system, version, system_specific, move, force)
+    a copy is checked against the source's sidecar (:class:`Integrity` on mismatch).
+
+    The staged package and its sidecar get exactly ``file_mode`` (octal text, default ``"0600"``:
+    only you; ``"0640"`` lets your group, e.g. the installer's service account, read them). On
+    Windows they inherit the folder's ACL instead."""
+    raw = _mesbackup._stage(
+        os.fspath(package), os.fspath(into), system, version, system_specific, move, force, file_mode
+    )
     sidecar = raw.get("sidecar")
     return StagedPackage(
         source=pathlib.Path(raw["source"]),

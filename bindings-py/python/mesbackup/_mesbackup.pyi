@@ -123,7 +123,16 @@ class _Operation:
 
 class Client:
     """A connection to one MES environment. Every method blocks (GIL released) until its job ends;
-    Ctrl-C cancels it and leaves no partial file."""
+    Ctrl-C cancels it and leaves no partial file. The library installs no signal handler: an
+    exception raised by one of yours (SIGTERM raising ``SystemExit``, say) cancels the job the same
+    way, within about half a second. Files are written with ``file_mode`` (default ``"0600"``),
+    created folders get ``dir_mode`` (default ``"0700"``); on Windows both inherit the folder's ACL.
+
+    Every download is bounded (each limit, when hit, is a ``DownloadLost`` naming it): ``speed_limit``
+    bytes per second averaged over ``speed_time`` (default 1024 over 120 s; 0 disables, as curl's
+    ``--speed-limit``/``--speed-time``), ``download_timeout`` from the first byte (default none),
+    ``max_size`` bytes (default 1 TiB; a larger ``Content-Length`` is refused before anything is
+    written), and ``stall_timeout`` without any byte (default 120 s)."""
 
     def __init__(
         self,
@@ -142,11 +151,21 @@ class Client:
         request_timeout: Optional[_Seconds] = None,
         connect_timeout: Optional[_Seconds] = None,
         allow_insecure_http: bool = False,
+        file_mode: Optional[str] = None,
+        dir_mode: Optional[str] = None,
+        speed_limit: Optional[int] = None,
+        speed_time: Optional[_Seconds] = None,
+        download_timeout: Optional[_Seconds] = None,
+        max_size: Optional[int] = None,
     ) -> None: ...
     @property
     def env_url(self) -> str: ...
     @property
     def auth_scheme(self) -> Literal["bearer", "basic", "none"]: ...
+    @property
+    def file_mode(self) -> str: ...
+    @property
+    def dir_mode(self) -> str: ...
     def backup(
         self,
         database: str,
@@ -232,7 +251,14 @@ def check_folder(folder: _PathLike, system: str, version: str) -> FolderReport: 
 def _verify_file(path: _PathLike) -> Any: ...
 def _backup_window(folder: _PathLike) -> Any: ...
 def _stage(
-    package: _PathLike, into: _PathLike, system: str, version: str, system_specific: bool, move: bool, force: bool
+    package: _PathLike,
+    into: _PathLike,
+    system: str,
+    version: str,
+    system_specific: bool,
+    move: bool,
+    force: bool,
+    file_mode: Optional[str] = None,
 ) -> Any: ...
 def _prune(folder: _PathLike, keep: int, execute: bool) -> Any: ...
 def _restore(

@@ -1,6 +1,6 @@
 """Restore and test-restore into ClickHouse, with any SQL executor.
 
-Thin wrappers: the native module runs client's ``restore_flow`` (verify, plan against the target's
+Thin wrappers: the native module runs client's ``restore::flow`` (verify, plan against the target's
 storage policies, disks and databases, extract, ``RESTORE ... ASYNC``, follow ``system.backups``,
 compare row counts) and returns plain data, which becomes the frozen dataclasses below.
 

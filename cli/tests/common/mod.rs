@@ -137,3 +137,103 @@ pub fn assert_no_secret(run: &Run, secrets: &[&str]) -> Result<(), String> {
     }
     Ok(())
 }
+
+// ---- running the binary against the mock, watching it, stopping it ------------------------------
+
+/// A mock MES on loopback, serving `server` (a scenario's `server` object).
+pub fn mock(server: serde_json::Value) -> mock_mes::MockMes {
+    let m = mock_mes::MockMes::start_in_background("127.0.0.1:0".parse().unwrap());
+    m.set_scenario(server).unwrap();
+    m
+}
+
+/// Polls fast, so that tests do not wait for the production delays.
+pub fn fast(cmd: &mut Command) {
+    cmd.args(["--min-poll-delay", "10ms", "--retry-delay", "10ms", "--max-poll-delay", "100ms"]);
+}
+
+/// A mock whose every download takes about 5 s (2 MB in 8 KiB pieces, 20 ms apart).
+pub fn dripping_mock() -> mock_mes::MockMes {
+    mock(serde_json::json!({
+        "payload": {"size": 2_000_000, "seed": 5},
+        "download": {"drip": {"chunk": 8192, "interval_ms": 20}, "every": true}
+    }))
+}
+
+/// The entries of `dir`, sorted.
+pub fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    v.sort();
+    v
+}
+
+/// Runs the child under `mask` as its umask (set between fork and exec).
+pub fn with_umask(cmd: &mut Command, mask: libc::mode_t) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: umask is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::umask(mask);
+            Ok(())
+        });
+    }
+}
+
+/// Permission bits of `path` (not following a link).
+pub fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::symlink_metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+/// Spawns the command and returns the child plus its stdout parsed line by line as JSON.
+pub fn spawn_json(mut c: Command) -> (std::process::Child, std::sync::mpsc::Receiver<serde_json::Value>) {
+    use std::io::BufRead;
+    let mut child = c.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
+                if tx.send(v).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    (child, rx)
+}
+
+/// Waits (at most 60 s) for an event named `name`, collecting everything seen.
+pub fn wait_for_event(rx: &std::sync::mpsc::Receiver<serde_json::Value>, name: &str, seen: &mut Vec<serde_json::Value>) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::time::Instant::now() < deadline {
+        if let Ok(v) = rx.recv_timeout(std::time::Duration::from_millis(100)) {
+            let hit = v["event"] == name;
+            seen.push(v);
+            if hit {
+                return;
+            }
+        }
+    }
+    panic!("no {name} event within 60 s: {seen:?}");
+}
+
+/// Reaps the child and collects the rest of its events: (exit code, every event).
+pub fn finish_json(
+    child: std::process::Child,
+    rx: std::sync::mpsc::Receiver<serde_json::Value>,
+    mut seen: Vec<serde_json::Value>,
+) -> (i32, Vec<serde_json::Value>) {
+    let (code, _) = wait4(child.id() as libc::pid_t);
+    while let Ok(v) = rx.recv_timeout(std::time::Duration::from_secs(5)) {
+        seen.push(v);
+    }
+    (code, seen)
+}
+
+/// Sends `sig` to the child.
+pub fn send_signal(child: &std::process::Child, sig: libc::c_int) {
+    // SAFETY: sending a signal to our own child.
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, sig) }, 0);
+}

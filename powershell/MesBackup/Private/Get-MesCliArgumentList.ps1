@@ -34,10 +34,17 @@ function Get-MesCliArgumentList {
         [Nullable[TimeSpan]]$Timeout,
         [Nullable[TimeSpan]]$MaxPollDelay,
         [Nullable[TimeSpan]]$StallTimeout,
+        [Nullable[long]]$SpeedLimit,
+        [Nullable[TimeSpan]]$SpeedTime,
+        [Nullable[TimeSpan]]$DownloadTimeout,
+        [Nullable[long]]$MaxSize,
         [Nullable[int]]$RestartBudget,
         [Nullable[datetime]]$SqlBackupFinished,
         [string]$CaCertificate,
         [switch]$AllowInsecureHttp,
+        # Octal permission bits of the files written and the folders created (Unix; Windows: ACLs).
+        [string]$FileMode,
+        [string]$DirMode,
 
         # restore and test-restore: ClickHouse's HTTP URL (never with credentials in it: those go to
         # CLICKHOUSE_USER / CLICKHOUSE_PASSWORD in the child's environment), the target name (--as),
@@ -107,6 +114,22 @@ function Get-MesCliArgumentList {
         $list.Add('--stall-timeout')
         $list.Add((ConvertTo-MesCliDuration -Duration $StallTimeout.Value))
     }
+    if ($null -ne $SpeedLimit) {
+        $list.Add('--speed-limit')
+        $list.Add([string]$SpeedLimit.Value)
+    }
+    if ($null -ne $SpeedTime) {
+        $list.Add('--speed-time')
+        $list.Add((ConvertTo-MesCliDuration -Duration $SpeedTime.Value))
+    }
+    if ($null -ne $DownloadTimeout) {
+        $list.Add('--download-timeout')
+        $list.Add((ConvertTo-MesCliDuration -Duration $DownloadTimeout.Value))
+    }
+    if ($null -ne $MaxSize) {
+        $list.Add('--max-size')
+        $list.Add([string]$MaxSize.Value)
+    }
     if ($null -ne $RestartBudget) {
         $list.Add('--restart-budget')
         $list.Add([string]$RestartBudget.Value)
@@ -121,6 +144,14 @@ function Get-MesCliArgumentList {
     }
     if ($AllowInsecureHttp) {
         $list.Add('--allow-insecure-http')
+    }
+    if ($FileMode) {
+        $list.Add('--file-mode')
+        $list.Add($FileMode)
+    }
+    if ($DirMode) {
+        $list.Add('--dir-mode')
+        $list.Add($DirMode)
     }
     if ($ClickHouseUrl) {
         $list.Add('--clickhouse')

@@ -47,12 +47,39 @@ function Backup-MesClickHouseDatabase {
     A download that receives nothing for this long is abandoned (and so lost: the MES deletes the
     one-shot file). Default: the CLI's (two minutes).
 
+    .PARAMETER SpeedLimit
+    Abandon a download that averages fewer bytes per second than this over -SpeedTime (as curl's
+    --speed-limit; the download is then lost, as any broken one-shot download). A number of bytes,
+    for example 1KB (PowerShell's KB is 1024). 0 disables the rule. Default: the CLI's (1 KiB/s).
+
+    .PARAMETER SpeedTime
+    The window over which -SpeedLimit is averaged, a TimeSpan. Default: the CLI's (two minutes).
+
+    .PARAMETER DownloadTimeout
+    Abandon a download still arriving this long after it started, a TimeSpan. Default: no limit.
+
+    .PARAMETER MaxSize
+    The largest package accepted, in bytes, for example 500GB. A larger Content-Length is refused
+    before anything is written; a package sent without one is abandoned once it passes the cap.
+    Default: the CLI's (1 TiB).
+
     .PARAMETER FileName
     Save the package under this name instead of the server's; only with a single backup.
 
     .PARAMETER Force
     Replace an existing file of the same name. Without it an existing file is never overwritten:
     the package gets another name (said in its Notes).
+
+    .PARAMETER FileMode
+    The Unix permission bits (octal text, for example 0640) of every file written: packages, sidecars
+    and temporary files. Default 0600: only the account that runs the backup. 0640 lets its group
+    read them. Set exactly, whatever the umask. On Windows this is not used: files inherit the ACL of
+    the folder they are written to.
+
+    .PARAMETER DirMode
+    The Unix permission bits (octal text, for example 0750) of the folders the tool creates (a
+    missing -Path and its missing parents; an existing folder keeps its permissions). Default 0700.
+    On Windows this is not used: folders inherit their parent's ACL.
 
     .PARAMETER RestartBudget
     How many new backups may be started after a one-shot download is lost mid-transfer. Default 0:
@@ -145,10 +172,28 @@ function Backup-MesClickHouseDatabase {
         [ValidateScript({ $_ -ge [TimeSpan]::FromMilliseconds(100) })]
         [TimeSpan]$StallTimeout,
 
+        [ValidateRange(0, [long]::MaxValue)]
+        [long]$SpeedLimit,
+
+        [ValidateScript({ $_ -ge [TimeSpan]::FromMilliseconds(100) })]
+        [TimeSpan]$SpeedTime,
+
+        [ValidateScript({ $_ -ge [TimeSpan]::FromMilliseconds(100) })]
+        [TimeSpan]$DownloadTimeout,
+
+        [ValidateRange(1, [long]::MaxValue)]
+        [long]$MaxSize,
+
         [ValidateNotNullOrEmpty()]
         [string]$FileName,
 
         [switch]$Force,
+
+        [ValidateNotNullOrEmpty()]
+        [string]$FileMode,
+
+        [ValidateNotNullOrEmpty()]
+        [string]$DirMode,
 
         [ValidateRange(0, 100)]
         [int]$RestartBudget,
@@ -217,11 +262,22 @@ function Backup-MesClickHouseDatabase {
         if ($PSBoundParameters.ContainsKey('StallTimeout')) {
             $cliOptions.StallTimeout = $StallTimeout
         }
+        foreach ($limitName in @('SpeedLimit', 'SpeedTime', 'DownloadTimeout', 'MaxSize')) {
+            if ($PSBoundParameters.ContainsKey($limitName)) {
+                $cliOptions[$limitName] = $PSBoundParameters[$limitName]
+            }
+        }
         if ($PSBoundParameters.ContainsKey('SqlBackupFinished')) {
             $cliOptions.SqlBackupFinished = $SqlBackupFinished
         }
         if ($PSBoundParameters.ContainsKey('RestartBudget')) {
             $cliOptions.RestartBudget = $RestartBudget
+        }
+        if ($FileMode) {
+            $cliOptions.FileMode = $FileMode
+        }
+        if ($DirMode) {
+            $cliOptions.DirMode = $DirMode
         }
         if ($PSCmdlet.ParameterSetName -eq 'System') {
             if (-not $PSCmdlet.ShouldProcess(('all four databases of system {0} on {1}' -f $System, $url), $action)) {

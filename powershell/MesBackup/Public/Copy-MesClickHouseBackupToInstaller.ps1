@@ -36,6 +36,12 @@ function Copy-MesClickHouseBackupToInstaller {
     .PARAMETER Force
     Replace a file of the same name in -Destination.
 
+    .PARAMETER FileMode
+    The Unix permission bits (octal text, for example 0640) of the staged packages and sidecars.
+    Default 0600: only the account that stages them; 0640 lets its group (for example the
+    installer's service account) read them. Set exactly, whatever the umask. On Windows this is not
+    used: files inherit the ACL of -Destination.
+
     .PARAMETER CliPath
     The mesbackup binary, or the folder that holds it.
 
@@ -93,6 +99,9 @@ function Copy-MesClickHouseBackupToInstaller {
 
         [switch]$Force,
 
+        [ValidateNotNullOrEmpty()]
+        [string]$FileMode,
+
         [string]$CliPath
     )
     begin {
@@ -129,7 +138,7 @@ function Copy-MesClickHouseBackupToInstaller {
         if ($packages.Count -eq 0) {
             return
         }
-        $argumentList = Get-MesCliArgumentList -Command 'stage' -Operand $packages.ToArray() -Into $target -System $System -Version $Version -SystemSpecific:$SystemSpecific -Move:$Move -Force:$Force
+        $argumentList = Get-MesCliArgumentList -Command 'stage' -Operand $packages.ToArray() -Into $target -System $System -Version $Version -SystemSpecific:$SystemSpecific -Move:$Move -Force:$Force -FileMode $FileMode
         $events = Invoke-MesCliCommand -Cmdlet $PSCmdlet -CliPath $cli -ArgumentList $argumentList -PerItem -Activity 'Stage ClickHouse backup'
         foreach ($ev in $events) {
             if ((Get-MesEventValue $ev 'event') -ne 'staged') {

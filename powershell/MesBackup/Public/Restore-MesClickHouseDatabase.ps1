@@ -36,7 +36,7 @@ function Restore-MesClickHouseDatabase {
     objects (MesBackup.Package, files of Get-ChildItem).
 
     .PARAMETER ClickHouseUrl
-    ClickHouse's HTTP interface, for example http://ch:8123.
+    ClickHouse's HTTP interface, for example https://ch:8443 (plain http:// only on this machine, or with -AllowInsecureHttp).
 
     .PARAMETER ClickHouseCredential
     The ClickHouse user and password. Without it, $env:CLICKHOUSE_USER and $env:CLICKHOUSE_PASSWORD
@@ -66,6 +66,15 @@ function Restore-MesClickHouseDatabase {
     The same folder as the ClickHouse server sees it, when the path differs there (ClickHouse in a
     container, or on another host sharing the folder). Default: the same path as -ServerBackupPath.
 
+    .PARAMETER FileMode
+    The Unix permission bits (octal text, for example 0640) of the extracted files. Default 0600: only
+    the account that runs the command. When ClickHouse runs as another user, use 0640 with -DirMode
+    0750 and give the server backup path to ClickHouse's group. On Windows this is not used: files
+    inherit the ACL of the folder they are written to.
+
+    .PARAMETER DirMode
+    The Unix permission bits (octal text, for example 0750) of the extraction folders. Default 0700.
+
     .PARAMETER TimeoutSeconds
     The whole restore, every ClickHouse statement included, ends within this many seconds (the tool's
     default: 3600); a server that accepts and never answers cannot hold it longer.
@@ -74,19 +83,19 @@ function Restore-MesClickHouseDatabase {
     The mesbackup binary, or the folder that holds it.
 
     .EXAMPLE
-    PS> Restore-MesClickHouseDatabase -Path D:\Backups\MESCDM.zip -ClickHouseUrl http://ch:8123 -DatabaseName MESCDM_check -WhatIf
+    PS> Restore-MesClickHouseDatabase -Path D:\Backups\MESCDM.zip -ClickHouseUrl https://ch:8443 -DatabaseName MESCDM_check -WhatIf
 
     Shows the plan (source and target database, tables and their rows, settings, the RESTORE statement)
     and names any problem the target has, without restoring anything.
 
     .EXAMPLE
     PS> $cred = Get-Credential -UserName default -Message 'ClickHouse password'
-    PS> Restore-MesClickHouseDatabase -Path D:\Backups\MESCDM.zip -ClickHouseUrl http://ch:8123 -ClickHouseCredential $cred -DatabaseName MESCDM_check -ServerBackupPath /var/lib/clickhouse/backups -Confirm:$false
+    PS> Restore-MesClickHouseDatabase -Path D:\Backups\MESCDM.zip -ClickHouseUrl https://ch:8443 -ClickHouseCredential $cred -DatabaseName MESCDM_check -ServerBackupPath /var/lib/clickhouse/backups -Confirm:$false
 
     Restores the package as MESCDM_check and returns the row-count comparison of every table.
 
     .EXAMPLE
-    PS> $result = Restore-MesClickHouseDatabase -Path .\MESDWH.zip -ClickHouseUrl http://ch:8123 -ServerBackupPath /srv/ch-backups -StoragePolicy default -TimeoutSeconds 14400
+    PS> $result = Restore-MesClickHouseDatabase -Path .\MESDWH.zip -ClickHouseUrl https://ch:8443 -ServerBackupPath /srv/ch-backups -StoragePolicy default -TimeoutSeconds 14400
     PS> $result.Tables | Where-Object -FilterScript { -not $_.Ok }
 
     Restores onto a server without the package's storage policies, waiting up to four hours, and lists
@@ -140,6 +149,12 @@ function Restore-MesClickHouseDatabase {
         [ValidateNotNullOrEmpty()]
         [string]$PathOnServer,
 
+        [ValidateNotNullOrEmpty()]
+        [string]$FileMode,
+
+        [ValidateNotNullOrEmpty()]
+        [string]$DirMode,
+
         [ValidateRange(1, 2147483647)]
         [int]$TimeoutSeconds,
 
@@ -173,6 +188,8 @@ function Restore-MesClickHouseDatabase {
             TimeoutSeconds = $timeout
             IntoExisting   = $IntoExisting
             AllowInsecureHttp = $AllowInsecureHttp
+            FileMode       = $FileMode
+            DirMode        = $DirMode
         }
         if ($PSCmdlet.ShouldProcess(('{0} on {1}' -f $targetName, $ClickHouseUrl), ('Restore ClickHouse database from {0} (creates the database)' -f $package))) {
             if (-not $serverPath) {

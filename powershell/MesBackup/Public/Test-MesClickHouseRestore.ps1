@@ -28,7 +28,7 @@ function Test-MesClickHouseRestore {
     objects, so MesBackup.Package objects and the files of Get-ChildItem can be piped.
 
     .PARAMETER ClickHouseUrl
-    ClickHouse's HTTP interface, for example http://ch:8123.
+    ClickHouse's HTTP interface, for example https://ch:8443 (plain http:// only on this machine, or with -AllowInsecureHttp).
 
     .PARAMETER ServerBackupPath
     A folder the server can read (under its backups.allowed_path), written from this machine.
@@ -56,6 +56,15 @@ function Test-MesClickHouseRestore {
     .PARAMETER StoragePolicy
     Restore every table with this storage policy.
 
+    .PARAMETER FileMode
+    The Unix permission bits (octal text, for example 0640) of the extracted files. Default 0600: only
+    the account that runs the command. When ClickHouse runs as another user, use 0640 with -DirMode
+    0750 and give the server backup path to ClickHouse's group. On Windows this is not used: files
+    inherit the ACL of the folder they are written to.
+
+    .PARAMETER DirMode
+    The Unix permission bits (octal text, for example 0750) of the extraction folders. Default 0700.
+
     .PARAMETER TimeoutSeconds
     Each package's test, every ClickHouse statement included, ends within this many seconds (the
     tool's default: 3600).
@@ -64,13 +73,13 @@ function Test-MesClickHouseRestore {
     The mesbackup binary, or the folder that holds it.
 
     .EXAMPLE
-    PS> Get-ChildItem -Path D:\Backups -Filter '*.zip' | Test-MesClickHouseRestore -ClickHouseUrl http://ch-test:8123 -ServerBackupPath /var/lib/clickhouse/backups
+    PS> Get-ChildItem -Path D:\Backups -Filter '*.zip' | Test-MesClickHouseRestore -ClickHouseUrl https://ch-test:8443 -ServerBackupPath /var/lib/clickhouse/backups
 
     Restores every package of a folder into a throwaway database on a test server, checks the row
     counts and drops the databases; one result per package.
 
     .EXAMPLE
-    PS> Backup-MesClickHouseDatabase -System MES -Path D:\Backups | Test-MesClickHouseRestore -ClickHouseUrl http://ch-test:8123 -ServerBackupPath /srv/ch-backups -ClickHouseCredential $chCred |
+    PS> Backup-MesClickHouseDatabase -System MES -Path D:\Backups | Test-MesClickHouseRestore -ClickHouseUrl https://ch-test:8443 -ServerBackupPath /srv/ch-backups -ClickHouseCredential $chCred |
     PS>     Where-Object -FilterScript { -not $_.Ok } | ForEach-Object -Process { '{0}: [{1}] {2}' -f $_.Path, $_.Error.Kind, $_.Error.Message }
 
     Backs up the four databases of system MES, proves each package restores, and lists the ones that
@@ -129,6 +138,12 @@ function Test-MesClickHouseRestore {
         [ValidateNotNullOrEmpty()]
         [string]$StoragePolicy,
 
+        [ValidateNotNullOrEmpty()]
+        [string]$FileMode,
+
+        [ValidateNotNullOrEmpty()]
+        [string]$DirMode,
+
         [ValidateRange(1, 2147483647)]
         [int]$TimeoutSeconds,
 
@@ -158,7 +173,7 @@ function Test-MesClickHouseRestore {
         if ($packages.Count -eq 0) {
             return
         }
-        $argumentList = Get-MesCliArgumentList -Command 'test-restore' -Operand $packages -ClickHouseUrl $ClickHouseUrl -ServerBackupPath $serverPath -PathOnServer $PathOnServer -Prefix $Prefix -Keep:$Keep -StoragePolicy $StoragePolicy -TimeoutSeconds $timeout -AllowInsecureHttp:$AllowInsecureHttp
+        $argumentList = Get-MesCliArgumentList -Command 'test-restore' -Operand $packages -ClickHouseUrl $ClickHouseUrl -ServerBackupPath $serverPath -PathOnServer $PathOnServer -Prefix $Prefix -Keep:$Keep -StoragePolicy $StoragePolicy -TimeoutSeconds $timeout -AllowInsecureHttp:$AllowInsecureHttp -FileMode $FileMode -DirMode $DirMode
         $state = @{}
         $answered = @{}
         $commandFailures = New-Object -TypeName 'System.Collections.Generic.List[object]'

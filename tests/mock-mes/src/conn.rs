@@ -6,7 +6,12 @@
 //!   to drain before that, so that a reset comes exactly after the promised bytes.
 
 use std::io;
+#[cfg(unix)]
 use std::os::fd::{AsRawFd, RawFd};
+/// Not Unix (the CLI's demo embeds this server and must build for Windows): the fault injection that
+/// needs the socket's descriptor (reset on close, send-queue drain) is Unix only; a placeholder here.
+#[cfg(not(unix))]
+type RawFd = i32;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -86,11 +91,13 @@ impl ConnShared {
     /// Makes the coming close of this connection a TCP reset.
     pub fn reset_on_close(&self) {
         self.reset_on_close.store(true, Ordering::SeqCst);
+        #[cfg(unix)]
         let linger = libc::linger {
             l_onoff: 1,
             l_linger: 0,
         };
         // SAFETY: the fd belongs to the connection's TcpStream, alive while its requests are.
+        #[cfg(unix)]
         unsafe {
             libc::setsockopt(
                 self.fd,
@@ -204,7 +211,11 @@ pub async fn serve(listener: TcpListener, router: Router, mut shutdown: watch::R
             }
         };
         let _ = stream.set_nodelay(true);
-        let shared = Arc::new(ConnShared::new(stream.as_raw_fd()));
+        #[cfg(unix)]
+        let fd = stream.as_raw_fd();
+        #[cfg(not(unix))]
+        let fd = -1;
+        let shared = Arc::new(ConnShared::new(fd));
         let io = TokioIo::new(ConnIo {
             stream,
             shared: shared.clone(),

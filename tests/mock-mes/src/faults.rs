@@ -28,6 +28,8 @@ pub struct DownloadPlan {
     pub stall: Option<(u64, Duration)>,
     /// Send pieces of this many bytes, this long apart.
     pub drip: Option<(u64, Duration)>,
+    /// Send no Content-Length (a chunked body).
+    pub chunked: bool,
 }
 
 impl DownloadPlan {
@@ -43,6 +45,7 @@ impl DownloadPlan {
                     .drip
                     .as_ref()
                     .map(|dr| (dr.chunk, Duration::from_millis(dr.interval_ms))),
+                chunked: d.chunked,
             },
             _ => DownloadPlan::default(),
         }

@@ -24,6 +24,9 @@ pub struct LogEntry {
     pub body_complete: bool,
     /// Milliseconds from loading the scenario to the request's arrival.
     pub at_ms: u64,
+    /// The request carried a `Referer` header (a client should never send one: it would tell a
+    /// redirect's target the MES address and the GUID).
+    pub referer: bool,
 }
 
 /// Where a streamed body reports progress: entry `index` of the log of scenario `epoch`.

@@ -153,6 +153,7 @@ async fn api(State(app): State<Arc<App>>, req: Request) -> Response {
     let who = auth::authenticate(req.headers());
     let conn = req.extensions().get::<Arc<ConnShared>>().cloned();
     let cors = req.headers().contains_key(header::ORIGIN);
+    let referer = req.headers().contains_key(header::REFERER);
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
     let query = req.uri().query().map(str::to_owned);
@@ -179,6 +180,7 @@ async fn api(State(app): State<Arc<App>>, req: Request) -> Response {
         body_bytes_sent: 0,
         body_complete: false,
         at_ms,
+        referer,
     };
     match answer {
         Answer::Plain {
@@ -255,6 +257,11 @@ fn decide(
                 HeaderValue::from_bytes(value.as_bytes()),
             ) {
                 headers.append(n, v);
+            }
+        }
+        if let Some(n) = f.header_bytes {
+            if let Ok(v) = HeaderValue::from_bytes(&vec![b'a'; n]) {
+                headers.insert(HeaderName::from_static("x-mock-padding"), v);
             }
         }
         if !f.body.is_empty() && !headers.contains_key(header::CONTENT_TYPE) {
@@ -361,12 +368,15 @@ fn decide(
                 },
             };
             let nth = st.count_package_download();
+            let plan = DownloadPlan::for_download(&sc, nth);
             let mut headers = HeaderMap::new();
             headers.insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/zip"),
             );
-            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(package.len()));
+            if !plan.chunked {
+                headers.insert(header::CONTENT_LENGTH, HeaderValue::from(package.len()));
+            }
             let disposition = match &sc.content_disposition {
                 ContentDisposition::Default => {
                     Some(format!("attachment; filename=\"{}.zip\"", job.database))
@@ -380,7 +390,7 @@ fn decide(
             Answer::Package {
                 headers,
                 package,
-                plan: DownloadPlan::for_download(&sc, nth),
+                plan,
             }
         }
     }

@@ -17,6 +17,9 @@ pub const DATABASE_SUFFIXES: [&str; 4] = ["", "CDM", "ODS", "DWH"];
 /// Longest accepted `system` name (database names appear in every path of the payload).
 pub const MAX_SYSTEM_LEN: usize = 32;
 
+/// Largest `faults[].header_bytes` (16 MiB: far over any client's header limit).
+pub const MAX_HEADER_BYTES: usize = 16 << 20;
+
 /// The validated `server` object.
 #[derive(Debug, Clone)]
 pub struct Scenario {
@@ -232,6 +235,10 @@ pub struct DownloadFault {
     /// The whole body, `chunk` bytes every `interval_ms`.
     #[serde(default)]
     pub drip: Option<Drip>,
+    /// No Content-Length: the body is sent chunked (Transfer-Encoding: chunked), its size unknown
+    /// to the client until it ends.
+    #[serde(default)]
+    pub chunked: bool,
     /// Apply to every package download, not only the first 200 of the scenario.
     #[serde(default)]
     pub every: bool,
@@ -255,6 +262,9 @@ pub struct Fault {
     pub body: String,
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// Adds a header `X-Mock-Padding` of this many bytes (a header block over a client's limit).
+    #[serde(default)]
+    pub header_bytes: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -361,6 +371,9 @@ impl Scenario {
                     f.status
                 ));
             }
+            if f.header_bytes.is_some_and(|n| n > MAX_HEADER_BYTES) {
+                return Err(format!("faults[{i}].header_bytes: at most {MAX_HEADER_BYTES}"));
+            }
             for (name, value) in &f.headers {
                 if axum::http::HeaderName::from_bytes(name.as_bytes()).is_err() {
                     return Err(format!("faults[{i}].headers: bad header name {name:?}"));
@@ -460,8 +473,8 @@ mod tests {
             "system": "PROD", "path_prefix": "mes/", "pending_polls": 2, "pending_ms": 10,
             "pending_status": 204, "retry_after": {"http_date_in_s": 2}, "guid_body": "bom",
             "guids": ["a"], "payload": {"size": 100000, "seed": 7}, "content_disposition": null,
-            "download": {"stall_at": 10, "stall_ms": 5, "every": true},
-            "faults": [{"method": "get", "nth": "all", "status": 503, "headers": {"Retry-After": "1"}}],
+            "download": {"stall_at": 10, "stall_ms": 5, "every": true, "chunked": true},
+            "faults": [{"method": "get", "nth": "all", "status": 503, "headers": {"Retry-After": "1"}, "header_bytes": 1024}],
             "redirect_get": "other_host",
             "ready_body": {"content_type": "text/html", "body": "<html></html>"}
         }))
@@ -488,6 +501,7 @@ mod tests {
             json!({"faults": [{"method": "GET", "nth": "first", "status": 500}]}),
             json!({"download": {"truncate_at": 1, "reset_at": 2}}),
             json!({"download": {"stall_at": 1}}),
+            json!({"faults": [{"method": "GET", "nth": 1, "status": 202, "header_bytes": 16777217}]}),
             json!({"guid_body": "xml"}),
             json!({"payload": {"file": "relative/package.zip"}}),
             json!({"payload": {"file": "/"}}),

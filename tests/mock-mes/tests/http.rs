@@ -535,3 +535,30 @@ async fn payload_file_is_served_as_is() {
         "{out}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chunked_bodies_oversized_headers_and_referers() {
+    let (mock, addr) = start().await;
+    mock.set_scenario(json!({
+        "download": {"chunked": true},
+        "faults": [{"method": "GET", "nth": 1, "status": 202, "header_bytes": 1_048_576}]
+    }))
+    .unwrap();
+    let guid = request(addr, "POST", &format!("{API}MES"), &[ADMIN, ("Referer", "http://x/")])
+        .await
+        .text();
+    let padded = request(addr, "GET", &format!("{API}{guid}"), &[ADMIN]).await;
+    assert_eq!(padded.status, 202);
+    assert_eq!(padded.header("x-mock-padding").map(str::len), Some(1_048_576));
+    let r = request(addr, "GET", &format!("{API}{guid}"), &[ADMIN]).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-length"), None);
+    assert_eq!(r.header("transfer-encoding"), Some("chunked"));
+    let log = mock.log();
+    assert_eq!(
+        log.iter().map(|e| e.referer).collect::<Vec<_>>(),
+        [true, false, false]
+    );
+    assert!(log[2].body_complete);
+    assert_eq!(log[2].body_bytes_sent, 65536);
+}

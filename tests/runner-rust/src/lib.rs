@@ -41,6 +41,12 @@ pub struct Step {
     pub auth: Auth,
     #[serde(default)]
     pub env_suffix: String,
+    /// Files (name -> text) put in the output folder before the step.
+    #[serde(default)]
+    pub existing_files: BTreeMap<String, String>,
+    /// `"read_only"`: the output folder takes no new file during the step.
+    #[serde(default)]
+    pub out_dir: Option<String>,
     #[serde(default)]
     pub options: StepOptions,
     pub expect: StepExpect,
@@ -59,6 +65,10 @@ pub struct StepOptions {
     pub min_poll_ms: Option<u64>,
     pub max_poll_ms: Option<u64>,
     pub stall_timeout_ms: Option<u64>,
+    pub speed_limit: Option<u64>,
+    pub speed_time_ms: Option<u64>,
+    pub download_timeout_ms: Option<u64>,
+    pub max_size: Option<u64>,
     pub restart_budget: Option<u32>,
     pub file_name: Option<String>,
     #[serde(default)]
@@ -74,6 +84,9 @@ pub struct StepExpect {
     pub files: Option<BTreeMap<String, FileExpect>>,
     #[serde(default)]
     pub max_rss_growth_mib: Option<u64>,
+    /// Strings the error message must contain.
+    #[serde(default)]
+    pub message_contains: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -174,6 +187,11 @@ pub fn check_step(step: &Step, result: &StepResult, out_dir: &Path) -> Vec<Strin
     if let Some(g) = &e.guid {
         if result.guid.as_deref() != Some(g.as_str()) {
             problems.push(format!("guid: expected {g}, got {:?}", result.guid));
+        }
+    }
+    for part in &e.message_contains {
+        if !result.message.as_deref().is_some_and(|m| m.contains(part.as_str())) {
+            problems.push(format!("message: expected it to contain {part:?}, got {:?}", result.message));
         }
     }
     if let Some(files) = &e.files {
@@ -277,7 +295,16 @@ pub fn run_steps(
     let out = tempfile::tempdir().unwrap();
     for (i, step) in scenario.steps.iter().enumerate() {
         let env = format!("{}{}{}", mock.base_url(), prefix, step.env_suffix);
+        for (name, text) in &step.existing_files {
+            std::fs::write(out.path().join(name), text).map_err(|e| format!("step {i}: cannot create {name}: {e}"))?;
+        }
+        let lock = match step.out_dir.as_deref() {
+            None => None,
+            Some("read_only") => Some(ReadOnlyFolder::new(out.path()).map_err(|e| format!("step {i}: {e}"))?),
+            Some(other) => return Err(format!("step {i}: unknown out_dir {other:?} (only \"read_only\")").into()),
+        };
         let (result, own) = run_step(step, &env, previous_guid.as_deref(), out.path());
+        drop(lock);
         for p in own.into_iter().chain(check_step(step, &result, out.path())) {
             problems.push(format!("step {i} ({}): {p}", step.op));
         }
@@ -290,6 +317,36 @@ pub fn run_steps(
         problems.extend(check_requests(expect, &log));
     }
     Ok(problems)
+}
+
+/// A folder that takes no new file while this lives: the immutable attribute (`chattr +i`), since
+/// the suites run as root, where permissions do not stop writes. Never silently skipped: when the
+/// attribute cannot be set (not Linux, not root, a file system without attributes), the reason is
+/// the error.
+pub struct ReadOnlyFolder(PathBuf);
+
+impl ReadOnlyFolder {
+    pub fn new(dir: &Path) -> Result<ReadOnlyFolder, String> {
+        let out = std::process::Command::new("chattr")
+            .arg("+i")
+            .arg(dir)
+            .output()
+            .map_err(|e| format!("cannot make {} read-only: chattr: {e} (needs Linux with e2fsprogs)", dir.display()))?;
+        if !out.status.success() {
+            return Err(format!(
+                "cannot make {} read-only with chattr +i (needs root and a file system with attributes, e.g. ext4): {}",
+                dir.display(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        Ok(ReadOnlyFolder(dir.to_owned()))
+    }
+}
+
+impl Drop for ReadOnlyFolder {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("chattr").arg("-i").arg(&self.0).status();
+    }
 }
 
 /// A scenario's verdict from its problems.

@@ -9,6 +9,7 @@ use mesbackup_client::file_sink::FileSinkFactory;
 use mesbackup_client::system::backup_system;
 use mesbackup_client::{CancellationToken, MesClient};
 use mesbackup_core::credentials::Credentials;
+use mesbackup_core::download_guard::DownloadLimits;
 use mesbackup_core::job::{Mode, Outcome};
 use mesbackup_core::polling::PollPolicy;
 use mesbackup_core::url::EnvUrl;
@@ -50,6 +51,17 @@ fn policy(step: &Step) -> PollPolicy {
     }
 }
 
+fn download_limits(step: &Step) -> DownloadLimits {
+    let o = &step.options;
+    let d = DownloadLimits::default();
+    DownloadLimits {
+        speed_limit: o.speed_limit.unwrap_or(d.speed_limit),
+        speed_time_ms: o.speed_time_ms.unwrap_or(d.speed_time_ms),
+        download_timeout_ms: o.download_timeout_ms.or(d.download_timeout_ms),
+        max_size: o.max_size.unwrap_or(d.max_size),
+    }
+}
+
 async fn run_step(step: &Step, env: &str, previous_guid: Option<&str>, out: &Path) -> StepResult {
     let env = match EnvUrl::parse(env) {
         Ok(e) => e,
@@ -58,6 +70,7 @@ async fn run_step(step: &Step, env: &str, previous_guid: Option<&str>, out: &Pat
     let options = ClientOptions {
         policy: policy(step),
         restart_budget: step.options.restart_budget.unwrap_or(0),
+        download_limits: download_limits(step),
         ..ClientOptions::default()
     };
     let client = match MesClient::new(env, credentials(step), options) {

@@ -4,7 +4,12 @@
 //!   natively). Node's fetch then returns the 3xx itself; a browser returns an opaque redirect
 //!   (status 0, no headers), which is reported as status 300 without `Location`: the core refuses
 //!   it like any redirect on the POST. GETs follow redirects (the browser, or Node's fetch, drops
-//!   `Authorization` when the redirect leaves the origin).
+//!   `Authorization` when the redirect leaves the origin). No request carries a `Referer`
+//!   (`referrerPolicy: "no-referrer"`): a browser would otherwise send the page's address.
+//! - An answer Node's fetch cannot parse (undici: a header block over its 16 KiB default, a broken
+//!   status line) is `TransportPhase::Malformed`, as natively. Browsers report such an answer as a
+//!   plain network failure ("Failed to fetch"), which cannot be told apart: there it stays a
+//!   connection problem.
 //! - The body is read chunk by chunk from the response's `ReadableStream`. A chunk stays in
 //!   JavaScript memory ([`JsChunk`]): the JS sink gets it as it came, and only what wasm must read
 //!   is copied in (the first bytes and the tail, for the shape probe; the whole chunk only when the
@@ -19,14 +24,14 @@ use std::task::{Context, Poll};
 use futures::Stream;
 use mesbackup_core::credentials::Credentials;
 use mesbackup_core::job::{Method, Request, TransportError, TransportPhase};
-use mesbackup_core::package_shape::HeldBytes;
 use mesbackup_core::response::ResponseHead;
 use mesbackup_core::Error;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::http::{BodyChunks, ChunkAccess, HttpConfig, SinkChunk};
+use super::body::{BodyChunks, JsChunk};
+use super::config::HttpConfig;
 
 #[wasm_bindgen]
 extern "C" {
@@ -67,44 +72,6 @@ extern "C" {
     fn value(this: &ReadResult) -> JsValue;
 }
 
-/// A body chunk as fetch delivered it: a `Uint8Array` in JavaScript memory that nothing modifies
-/// (the JS sink gets it only when it promises to copy it and leave it alone, see
-/// bindings-wasm/src/sink.rs), with its length read once.
-#[derive(Clone, Debug)]
-pub struct JsChunk {
-    array: js_sys::Uint8Array,
-    len: usize,
-}
-
-impl JsChunk {
-    pub fn array(&self) -> &js_sys::Uint8Array {
-        &self.array
-    }
-}
-
-impl HeldBytes for JsChunk {
-    fn len(&self) -> usize {
-        self.len
-    }
-    fn copy_range_to(&self, start: usize, end: usize, out: &mut Vec<u8>) {
-        let at = out.len();
-        out.resize(at + (end - start), 0);
-        self.array.subarray(start as u32, end as u32).copy_to(&mut out[at..]);
-    }
-}
-
-impl ChunkAccess for JsChunk {
-    fn for_sink(&self) -> &SinkChunk {
-        self
-    }
-    fn with_bytes<R>(&self, scratch: &mut Vec<u8>, f: impl FnOnce(&[u8]) -> R) -> R {
-        // Chunks mostly have one size: the scratch buffer is zeroed only when it grows.
-        scratch.resize(self.len, 0);
-        self.array.copy_to(scratch);
-        f(scratch)
-    }
-}
-
 /// Aborts the fetch when dropped (after a complete body this changes nothing).
 struct AbortOnDrop(AbortController);
 
@@ -117,6 +84,8 @@ impl Drop for AbortOnDrop {
 #[derive(Clone)]
 pub struct Http {
     authorization: Option<String>,
+    /// What the driver redacts from server text.
+    secrets: Vec<String>,
 }
 
 impl std::fmt::Debug for Http {
@@ -141,13 +110,24 @@ impl Http {
                 ));
             }
         }
-        Ok(Http { authorization })
+        Ok(Http { authorization, secrets: credentials.secrets() })
+    }
+
+    /// The credentials' secrets, to redact from anything the server sends back.
+    pub fn secrets(&self) -> &[String] {
+        &self.secrets
     }
 
     /// Sends a request and returns once the status line and headers are in.
     pub async fn send(&self, request: &Request) -> Result<Response, TransportError> {
         let fail = |e: JsValue| {
-            let phase = if never_sent(&e) { TransportPhase::Connect } else { TransportPhase::Response };
+            let phase = if never_sent(&e) {
+                TransportPhase::Connect
+            } else if unparseable_answer(&e) {
+                TransportPhase::Malformed
+            } else {
+                TransportPhase::Response
+            };
             TransportError { phase, detail: describe(&e) }
         };
         let abort = AbortOnDrop(AbortController::new().map_err(fail)?);
@@ -164,6 +144,7 @@ impl Http {
         };
         set(&init, "method", &method.into());
         set(&init, "redirect", &redirect.into());
+        set(&init, "referrerPolicy", &"no-referrer".into());
         set(&init, "headers", &headers);
         set(&init, "signal", &abort.0.signal());
         let promise = js_fetch(&request.url, &init).map_err(fail)?;
@@ -209,10 +190,21 @@ const NOT_CONNECTED_CODES: [&str; 7] = [
 ];
 
 fn never_sent(e: &JsValue) -> bool {
+    has_code(e, |c| NOT_CONNECTED_CODES.contains(&c))
+}
+
+/// undici's codes for an answer it could not parse: its own for a header block over its limit,
+/// llhttp's (`HPE_…`) for the rest.
+fn unparseable_answer(e: &JsValue) -> bool {
+    has_code(e, |c| c == "UND_ERR_HEADERS_OVERFLOW" || c.starts_with("HPE_"))
+}
+
+/// Whether the error or one of its causes carries a `code` that `matches`.
+fn has_code(e: &JsValue, matches: impl Fn(&str) -> bool) -> bool {
     let mut current = e.clone();
     for _ in 0..4 {
         let code = js_sys::Reflect::get(&current, &JsValue::from_str("code")).ok().and_then(|c| c.as_string());
-        if code.is_some_and(|c| NOT_CONNECTED_CODES.contains(&c.as_str())) {
+        if code.is_some_and(|c| matches(&c)) {
             return true;
         }
         current = js_sys::Reflect::get(&current, &JsValue::from_str("cause")).unwrap_or(JsValue::UNDEFINED);
@@ -318,7 +310,7 @@ impl Stream for Chunks {
                 }
                 let array = js_sys::Uint8Array::unchecked_from_js(r.value());
                 let len = array.length() as usize;
-                Poll::Ready(Some(Ok(JsChunk { array, len })))
+                Poll::Ready(Some(Ok(JsChunk::new(array, len))))
             }
             Err(e) => {
                 this.reader = None;

@@ -16,7 +16,9 @@ use mesbackup_core::{Error, ErrorKind};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::restore::{self, RestoreProgress, RowCheck, SqlExecutor};
+use super::extract;
+use super::steps::{self as restore, RestoreProgress, RowCheck};
+use super::SqlExecutor;
 use crate::verify_file;
 
 /// How often `system.backups` is asked about a running restore.
@@ -187,7 +189,7 @@ async fn extract_and_restore(
     on_step: &mut dyn FnMut(RestoreStep),
 ) -> Result<String, Error> {
     let Extraction { package, backup_root, dest, path_on_server, modes } = *x;
-    let (files, bytes) = restore::extract_backup_root(package, backup_root, dest, modes)?;
+    let (files, bytes) = extract::extract_backup_root(package, backup_root, dest, modes)?;
     on_step(RestoreStep::Extracted { dir: absolute(dest), files, bytes });
     let run = async {
         let id = restore::start_restore(exec, &plan.sql(&server_view(dest, path_on_server))).await?;
@@ -262,7 +264,7 @@ pub async fn restore_package(
         into_existing: request.into_existing,
     };
     let plan = plan_restore(&inspection, &database, options, &facts);
-    let dest = request.server_backup_path.as_ref().map(|b| restore::unique_dir(b, &plan.target_database));
+    let dest = request.server_backup_path.as_ref().map(|b| extract::unique_dir(b, &plan.target_database));
     let shown_path = dest
         .as_deref()
         .map(|d| server_view(d, request.path_on_server.as_deref()))
@@ -428,7 +430,7 @@ async fn test_one(
     }
     let options = PlanOptions { target_name: Some(&target), storage_policy: o.storage_policy.as_deref(), into_existing: false };
     let plan = plan_restore(&inspection, &database, options, &facts);
-    let dest = restore::unique_dir(&o.server_backup_path, &target);
+    let dest = extract::unique_dir(&o.server_backup_path, &target);
     let on_server = o.path_on_server.as_deref();
     on_step(RestoreStep::Planned { plan: plan.clone(), sql: plan.sql(&server_view(&dest, on_server)) });
     if !plan.is_ok() {

@@ -15,7 +15,18 @@ fn fast_policy() -> PollPolicy {
 
 fn backup_job(budget: u32) -> Job {
     let spec = JobSpec { policy: fast_policy(), restart_budget: budget, ..JobSpec::backup(env(), "MESCDM") };
-    Job::new(spec, 0).unwrap()
+    prepared(Job::new(spec, 0).unwrap())
+}
+
+/// The folder check a job asks for before its first request, answered "fine".
+fn prepared(mut job: Job) -> Job {
+    expect_prepare(&mut job);
+    job
+}
+
+fn expect_prepare(job: &mut Job) {
+    assert_eq!(job.poll_action(), Some(Action::Prepare));
+    job.handle_prepare(Ok(()), 0);
 }
 
 fn zip_body(size: u64) -> ReceivedBody {
@@ -150,9 +161,10 @@ fn lost_stream_within_budget_posts_again_once() {
     job.handle_timeout(t);
     answer_get(&mut job, 200, t);
     job.poll_action();
-    job.handle_body_end(Err(ReceiveFailure::Transport(TransportError { phase: TransportPhase::Stall, detail: "x".into() })), t);
+    job.handle_body_end(Err(ReceiveFailure::Transport(TransportError { phase: TransportPhase::Body, detail: "x".into() })), t);
     assert_eq!(job.poll_action(), Some(Action::Discard { keep_as: None }));
-    // A new POST: a new backup, because the first one is gone.
+    // A new POST: a new backup, because the first one is gone; the folder is checked again first.
+    expect_prepare(&mut job);
     let t = accept(&mut job, G2, t + 1);
     assert_eq!(job.guid(), Some(G2));
     job.handle_timeout(t);
@@ -238,7 +250,7 @@ fn get_400_after_a_failed_get_is_a_lost_download() {
 #[test]
 fn plain_get_400_is_backup_not_found() {
     let spec = JobSpec { policy: fast_policy(), ..JobSpec::download(env(), G1) };
-    let mut job = Job::new(spec, 0).unwrap();
+    let mut job = prepared(Job::new(spec, 0).unwrap());
     answer_get(&mut job, 400, 0);
     assert_eq!(failed_kind(&job), Some(ErrorKind::BackupNotFound));
 }
@@ -247,12 +259,12 @@ fn plain_get_400_is_backup_not_found() {
 fn download_if_ready_sends_exactly_one_get() {
     let spec = JobSpec { policy: fast_policy(), ..JobSpec::new(Mode::DownloadIfReady, env()) };
     let spec = JobSpec { guid: Some(G1.into()), ..spec };
-    let mut job = Job::new(spec.clone(), 0).unwrap();
+    let mut job = prepared(Job::new(spec.clone(), 0).unwrap());
     answer_get(&mut job, 202, 0);
     assert_eq!(job.outcome(), Some(&Outcome::Pending { guid: G1.into() }));
     assert_eq!(job.poll_action(), None);
 
-    let mut job = Job::new(spec, 0).unwrap();
+    let mut job = prepared(Job::new(spec, 0).unwrap());
     expect_send(&mut job, Method::Get);
     job.handle_transport_error(TransportError { phase: TransportPhase::Connect, detail: "refused".into() }, 0);
     assert_eq!(failed_kind(&job), Some(ErrorKind::Network));
@@ -389,7 +401,7 @@ fn the_sql_backup_time_reaches_the_sidecar_normalised() {
         sql_backup_finished_at: Some("2026-11-25T10:40:00+01:00".into()),
         ..JobSpec::backup(env(), "MESCDM")
     };
-    let mut job = Job::new(spec, 0).unwrap();
+    let mut job = prepared(Job::new(spec, 0).unwrap());
     let t = accept(&mut job, G1, 0);
     job.handle_timeout(t);
     answer_get(&mut job, 200, t);
@@ -399,6 +411,308 @@ fn the_sql_backup_time_reaches_the_sidecar_normalised() {
         Some(Action::Commit { sidecar, .. }) => {
             assert_eq!(sidecar.sql_backup_finished_at.as_deref(), Some("2026-11-25T09:40:00.000Z"))
         }
+        other => panic!("{other:?}"),
+    }
+}
+
+// ---- the folder check before the step that cannot be undone ------------------------------------
+
+#[test]
+fn a_folder_that_cannot_take_a_package_fails_before_the_post() {
+    let spec = JobSpec { policy: fast_policy(), ..JobSpec::backup(env(), "MESCDM") };
+    let mut job = Job::new(spec, 0).unwrap();
+    assert_eq!(job.phase(), Phase::Starting);
+    assert_eq!(job.poll_action(), Some(Action::Prepare));
+    job.handle_prepare(Err(Error::io("/out is on a read-only file system")), 0);
+    assert_eq!(job.poll_action(), None, "no request at all");
+    match job.outcome() {
+        Some(Outcome::Failed(e)) => {
+            assert_eq!(e.kind, ErrorKind::Io);
+            assert!(e.message.contains("read-only") && e.message.contains("Nothing was sent"), "{}", e.message);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_download_into_a_bad_folder_sends_no_get_and_says_how_to_resume() {
+    let spec = JobSpec { policy: fast_policy(), ..JobSpec::download(env(), G1) };
+    let mut job = Job::new(spec, 0).unwrap();
+    assert_eq!(job.poll_action(), Some(Action::Prepare));
+    job.handle_prepare(Err(Error::io("permission denied")), 0);
+    assert_eq!(job.poll_action(), None);
+    match job.outcome() {
+        Some(Outcome::Failed(e)) => {
+            assert_eq!(e.kind, ErrorKind::Io);
+            assert_eq!(e.guid.as_deref(), Some(G1));
+            assert!(e.message.contains(&format!("mesbackup download {G1}")), "{}", e.message);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn cancel_during_the_folder_check_sends_nothing() {
+    let mut job = Job::new(JobSpec::backup(env(), "MESCDM"), 0).unwrap();
+    assert_eq!(job.poll_action(), Some(Action::Prepare));
+    job.cancel(0);
+    assert_eq!(failed_kind(&job), Some(ErrorKind::Cancelled));
+    assert_eq!(job.poll_action(), None);
+}
+
+// ---- bounded downloads --------------------------------------------------------------------------
+
+fn limited_job(budget: u32, limits: DownloadLimits, stall_ms: u64) -> Job {
+    let policy = PollPolicy { stall_timeout_ms: stall_ms, ..fast_policy() };
+    let spec =
+        JobSpec { policy, restart_budget: budget, download_limits: limits, ..JobSpec::backup(env(), "MESCDM") };
+    prepared(Job::new(spec, 0).unwrap())
+}
+
+/// Accepts the POST and answers the first GET 200 with `content_length`; returns the time.
+fn receiving(job: &mut Job, content_length: Option<u64>) -> u64 {
+    let t = accept(job, G1, 0);
+    job.handle_timeout(t);
+    expect_send(job, Method::Get);
+    let mut head = ResponseHead::new(200);
+    if let Some(n) = content_length {
+        head = head.with_header("Content-Length", &n.to_string());
+    }
+    job.handle_response(head, t);
+    t
+}
+
+fn lost_message(job: &Job) -> String {
+    match job.outcome() {
+        Some(Outcome::Failed(e)) if e.kind == ErrorKind::DownloadLost => e.message.clone(),
+        other => panic!("expected download_lost, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_drip_under_the_low_speed_limit_is_abandoned_by_the_timer() {
+    let limits = DownloadLimits { speed_limit: 1024, speed_time_ms: 8_000, ..DownloadLimits::default() };
+    let mut job = limited_job(0, limits, 60_000);
+    let t = receiving(&mut job, Some(1_000_000));
+    assert!(matches!(job.poll_action(), Some(Action::Receive { .. })));
+    assert!(job.is_receiving());
+    let mut now = t;
+    let mut bytes = 0;
+    while job.is_receiving() {
+        let deadline = job.poll_timeout().expect("a receiving job has a deadline");
+        assert!(deadline > now);
+        // One byte per second, and the timer when it is due.
+        if deadline <= now + 1_000 {
+            now = deadline;
+            job.handle_timeout(now);
+        } else {
+            now += 1_000;
+            bytes += 1;
+            job.handle_progress(bytes, now);
+        }
+        assert!(now < t + 20_000, "never abandoned");
+    }
+    assert!(now >= t + 8_000);
+    assert_eq!(job.poll_action(), Some(Action::Discard { keep_as: None }));
+    let m = lost_message(&job);
+    assert!(m.contains("--speed-limit/--speed-time") && m.contains("this backup is gone"), "{m}");
+}
+
+#[test]
+fn the_overall_download_timeout_abandons_even_a_fast_download() {
+    let limits = DownloadLimits { download_timeout_ms: Some(5_000), ..DownloadLimits::default() };
+    let mut job = limited_job(0, limits, 60_000);
+    let t = receiving(&mut job, None);
+    job.poll_action();
+    assert!(job.poll_timeout().is_some_and(|d| d <= t + 5_000), "the timer covers the overall timeout");
+    job.handle_progress(10_000_000, t + 4_999);
+    assert!(job.is_receiving());
+    job.handle_timeout(t + 5_000);
+    assert!(!job.is_receiving());
+    assert!(lost_message(&job).contains("--download-timeout"));
+}
+
+#[test]
+fn a_stall_is_now_the_jobs_own_rule() {
+    let mut job = limited_job(0, DownloadLimits { speed_limit: 0, ..DownloadLimits::default() }, 2_000);
+    let t = receiving(&mut job, None);
+    job.poll_action();
+    job.handle_progress(100, t + 500);
+    assert_eq!(job.poll_timeout(), Some(t + 2_500));
+    job.handle_timeout(t + 2_499);
+    assert!(job.is_receiving(), "not yet");
+    job.handle_timeout(t + 2_500);
+    assert!(lost_message(&job).contains("no data arrived for 2 s after 100 bytes"));
+}
+
+#[test]
+fn a_content_length_over_the_cap_is_refused_before_anything_is_opened() {
+    let limits = DownloadLimits { max_size: 1_000, ..DownloadLimits::default() };
+    let mut job = limited_job(1, limits, 60_000);
+    receiving(&mut job, Some(1_001));
+    // No Receive, nothing to discard: the answer is dropped unread. The budget applies as to any loss.
+    expect_prepare(&mut job);
+    expect_send(&mut job, Method::Post);
+    let events: Vec<JobEvent> = std::iter::from_fn(|| job.poll_event()).collect();
+    let restart = events.iter().find_map(|e| match e {
+        JobEvent::Restarting { reason, .. } => Some(reason.clone()),
+        _ => None,
+    });
+    assert!(restart.is_some_and(|r| r.contains("--max-size") && r.contains("before any byte")), "{events:?}");
+}
+
+#[test]
+fn a_body_without_length_is_abandoned_once_past_the_cap() {
+    let limits = DownloadLimits { max_size: 1_000, ..DownloadLimits::default() };
+    let mut job = limited_job(0, limits, 60_000);
+    let t = receiving(&mut job, None);
+    assert!(matches!(job.poll_action(), Some(Action::Receive { expected_len: None, .. })));
+    job.handle_progress(1_000, t + 1);
+    assert!(job.is_receiving());
+    job.handle_progress(1_500, t + 2);
+    assert!(!job.is_receiving());
+    assert_eq!(job.poll_action(), Some(Action::Discard { keep_as: None }));
+    assert!(lost_message(&job).contains("--max-size"));
+}
+
+#[test]
+fn a_job_receiving_survives_serde_with_its_guard() {
+    let limits = DownloadLimits { speed_limit: 10, speed_time_ms: 1_000, ..DownloadLimits::default() };
+    let mut job = limited_job(0, limits, 60_000);
+    let t = receiving(&mut job, None);
+    job.poll_action();
+    job.handle_progress(5, t + 10);
+    let restored: Job = serde_json::from_str(&serde_json::to_string(&job).unwrap()).unwrap();
+    assert_eq!(restored, job);
+    assert_eq!(restored.poll_timeout(), job.poll_timeout());
+}
+
+// ---- answers that cannot be read -----------------------------------------------------------------
+
+#[test]
+fn an_unreadable_answer_to_the_post_is_not_resent() {
+    let mut job = backup_job(3);
+    expect_send(&mut job, Method::Post);
+    job.handle_transport_error(
+        TransportError { phase: TransportPhase::Malformed, detail: "message head is too large".into() },
+        0,
+    );
+    assert_eq!(failed_kind(&job), Some(ErrorKind::UnexpectedResponse));
+    assert_eq!(job.poll_action(), None);
+}
+
+#[test]
+fn an_unreadable_answer_to_a_get_is_not_retried_and_keeps_the_guid() {
+    let mut job = backup_job(3);
+    let t = accept(&mut job, G1, 0);
+    job.handle_timeout(t);
+    expect_send(&mut job, Method::Get);
+    job.handle_transport_error(
+        TransportError { phase: TransportPhase::Malformed, detail: "message head is too large".into() },
+        t,
+    );
+    assert_eq!(job.poll_action(), None, "no retry, no new backup");
+    match job.outcome() {
+        Some(Outcome::Failed(e)) => {
+            assert_eq!(e.kind, ErrorKind::UnexpectedResponse);
+            assert_eq!(e.guid.as_deref(), Some(G1));
+            assert!(e.message.contains("message head is too large") && e.message.contains(G1), "{}", e.message);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+// ---- names and commits ---------------------------------------------------------------------------
+
+#[test]
+fn a_long_name_gives_up_the_end_of_its_stem_for_the_clash_tag() {
+    let stem = "ü".repeat(98); // 196 bytes
+    let name = format!("{stem}.zip");
+    assert_eq!(name.len(), MAX_FILE_NAME_BYTES);
+    let other = alternative_name(&name, G1, 1);
+    assert!(other.len() <= MAX_FILE_NAME_BYTES, "{}", other.len());
+    assert_eq!(other, format!("{}.00000000.zip", "ü".repeat(93)));
+    assert!(is_safe_file_name(&other));
+    let third = alternative_name(&name, G1, 3);
+    assert!(third.ends_with(".00000000-3.zip") && third.len() <= MAX_FILE_NAME_BYTES);
+    // A name whose "extension" is most of it keeps its start instead.
+    let odd = format!("a.{}", "b".repeat(190));
+    let other = alternative_name(&odd, G1, 1);
+    assert!(other.starts_with("a.bbb") && other.ends_with(".00000000") && other.len() <= MAX_FILE_NAME_BYTES);
+    assert_eq!(alternative_name("MESCDM.zip", G1, 1), "MESCDM.00000000.zip");
+}
+
+proptest::proptest! {
+    #[test]
+    fn clash_names_of_safe_names_are_safe_and_fit(name in "[a-zA-Z0-9äöü€ _.-]{1,200}", attempt in 1u32..5) {
+        proptest::prop_assume!(is_safe_file_name(&name));
+        let other = alternative_name(&name, G1, attempt);
+        proptest::prop_assert!(other.len() <= MAX_FILE_NAME_BYTES, "{} bytes", other.len());
+        proptest::prop_assert!(is_safe_file_name(&other), "{other:?}");
+        proptest::prop_assert!(other != name);
+    }
+}
+
+/// A job whose package is complete and whose first commit is about to be answered.
+fn committing() -> (Job, u64) {
+    let mut job = backup_job(0);
+    let t = accept(&mut job, G1, 0);
+    job.handle_timeout(t);
+    answer_get(&mut job, 200, t);
+    job.poll_action();
+    job.handle_body_end(Ok(zip_body(10)), t);
+    assert!(matches!(job.poll_action(), Some(Action::Commit { .. })));
+    (job, t)
+}
+
+#[test]
+fn a_failed_commit_keeps_the_complete_package_as_guid_zip() {
+    let (mut job, t) = committing();
+    job.handle_commit(Err(CommitFailure::Sink(Error::io("File name too long"))), t);
+    match job.poll_action() {
+        Some(Action::Commit { file_name, overwrite: false, sidecar }) => {
+            assert_eq!(file_name, format!("{G1}.zip"));
+            assert_eq!(sidecar.file_name, file_name);
+        }
+        other => panic!("{other:?}"),
+    }
+    job.handle_commit(Ok(format!("/out/{G1}.zip")), t + 1);
+    match job.outcome() {
+        Some(Outcome::Failed(e)) => {
+            assert_eq!(e.kind, ErrorKind::Io);
+            assert!(e.message.contains("File name too long") && e.message.contains(&format!("kept as /out/{G1}.zip")), "{}", e.message);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(job.poll_action(), None, "nothing discarded");
+}
+
+#[test]
+fn only_when_keeping_it_fails_too_is_the_package_removed() {
+    let (mut job, t) = committing();
+    job.handle_commit(Err(CommitFailure::Sink(Error::io("Input/output error"))), t);
+    job.poll_action();
+    job.handle_commit(Err(CommitFailure::Exists), t + 1);
+    assert_eq!(job.poll_action(), Some(Action::Discard { keep_as: None }));
+    match job.outcome() {
+        Some(Outcome::Failed(e)) => {
+            assert_eq!(e.kind, ErrorKind::Io);
+            assert!(e.message.contains("was removed"), "{}", e.message);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn clashes_beyond_the_alternatives_end_in_the_rescue_name_too() {
+    let (mut job, t) = committing();
+    for _ in 1..MAX_COMMIT_ATTEMPTS {
+        job.handle_commit(Err(CommitFailure::Exists), t);
+        assert!(matches!(job.poll_action(), Some(Action::Commit { .. })));
+    }
+    job.handle_commit(Err(CommitFailure::Exists), t);
+    match job.poll_action() {
+        Some(Action::Commit { file_name, .. }) => assert_eq!(file_name, format!("{G1}.zip")),
         other => panic!("{other:?}"),
     }
 }

@@ -17,7 +17,8 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use crate::content_disposition::is_safe_file_name;
+use crate::content_disposition::{is_safe_file_name, MAX_FILE_NAME_BYTES};
+use crate::download_guard::{Abandon, DownloadGuard, DownloadLimits};
 use crate::error::{Error, ErrorKind};
 use crate::httpdate::format_rfc3339_millis;
 use crate::naming::validate_database_name;
@@ -72,6 +73,9 @@ pub struct JobSpec {
     /// When the SQL Server backups completed (RFC 3339), recorded in the sidecar for the backup window.
     #[serde(default)]
     pub sql_backup_finished_at: Option<String>,
+    /// Bounds on each download: low-speed limit, overall timeout, size cap.
+    #[serde(default)]
+    pub download_limits: DownloadLimits,
 }
 
 impl JobSpec {
@@ -87,6 +91,7 @@ impl JobSpec {
             overwrite: false,
             jitter_seed: 0,
             sql_backup_finished_at: None,
+            download_limits: DownloadLimits::default(),
         }
     }
 
@@ -118,14 +123,19 @@ pub struct Request {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
+    /// Check that a package could be stored (`SinkFactory::prepare`: the folder exists, is writable,
+    /// is not read-only) before the request that cannot be undone; report `handle_prepare`.
+    Prepare,
     /// Send this request; report `handle_response` or `handle_transport_error`.
     Send(Request),
     /// Read at most `limit` bytes of the current response's body; report `handle_body`.
     ReadBody { limit: usize },
     /// Open a temporary sink for `file_name` and stream the current body into it, reporting
-    /// `handle_progress` along the way and `handle_body_end` at the end. If no byte arrives for
-    /// `stall_timeout_ms`, abandon the stream and report a stall.
-    Receive { file_name: String, expected_len: Option<u64>, stall_timeout_ms: u64 },
+    /// `handle_progress` along the way and `handle_body_end` at the end. Keep one timer armed for
+    /// `poll_timeout` and report `handle_timeout` when it fires; once `is_receiving` turns false
+    /// (the job abandoned the download: too slow, stalled, too long, too large) stop reading, drop
+    /// the body and go on with the next action, without `handle_body_end`.
+    Receive { file_name: String, expected_len: Option<u64> },
     /// Give the complete temporary file its final name (never replacing an existing file unless
     /// `overwrite`) and write `sidecar` beside it; report `handle_commit`.
     Commit { file_name: String, overwrite: bool, sidecar: Sidecar },
@@ -145,8 +155,10 @@ pub enum TransportPhase {
     Response,
     /// While reading a body.
     Body,
-    /// A body stopped arriving for longer than the stall timeout.
-    Stall,
+    /// An answer arrived that the HTTP library cannot read (a header block over its size limit, a
+    /// broken status line). The server did answer, so the request may have been acted on; asking
+    /// again would not make the answer readable.
+    Malformed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -233,13 +245,22 @@ enum Next {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 enum State {
+    Preparing { next: Next },
     PostInFlight,
     PostBody { head: ResponseHead },
     GetInFlight,
     GetBody { head: ResponseHead },
     Waiting { until_ms: u64, next: Next },
-    Receiving { ready: ReadyDownload, file_name: String, bytes: u64, last_progress_ms: u64 },
-    Committing { received: ReceivedBody, file_name: String, attempt: u32 },
+    Receiving { ready: ReadyDownload, file_name: String, bytes: u64, last_progress_ms: u64, guard: DownloadGuard },
+    Committing {
+        received: ReceivedBody,
+        file_name: String,
+        attempt: u32,
+        /// Set when this commit keeps a complete package under `<guid>.zip` after its own name
+        /// failed: (that name, why it failed).
+        #[serde(default)]
+        rescue_of: Option<(String, String)>,
+    },
     Finished { outcome: Outcome },
 }
 
@@ -254,9 +275,11 @@ pub enum Phase {
     Finished,
 }
 
-/// Start, ready and finish times (Unix ms) of the backup: the window to re-run data processing over.
+/// When this job's backup was accepted, became ready and was saved (Unix ms). The sidecar records
+/// them; a set of sidecars adds up to the [`BackupWindow`](crate::mes::BackupWindow) to re-run data
+/// processing over.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BackupWindow {
+pub struct JobTimes {
     pub started_at_ms: Option<u64>,
     pub ready_at_ms: Option<u64>,
     pub finished_at_ms: Option<u64>,
@@ -278,7 +301,7 @@ pub struct Job {
     /// A GET of this GUID failed before its answer arrived: the server may have answered 200 and
     /// deleted the file, so a later 400 means "lost", not "never existed".
     maybe_consumed: bool,
-    window: BackupWindow,
+    times: JobTimes,
     notes: Vec<String>,
 }
 
@@ -286,6 +309,7 @@ impl Job {
     /// Checks the spec and queues the first request.
     pub fn new(mut spec: JobSpec, now_ms: u64) -> Result<Job, Error> {
         spec.policy.validate()?;
+        spec.download_limits.validate()?;
         if let Some(t) = &spec.sql_backup_finished_at {
             let ms = crate::httpdate::parse_rfc3339(t).ok_or_else(|| {
                 Error::invalid_argument(format!(
@@ -328,13 +352,16 @@ impl Job {
             failures: 0,
             restarts_used: 0,
             maybe_consumed: false,
-            window: BackupWindow::default(),
+            times: JobTimes::default(),
             notes: Vec::new(),
         };
         if needs_guid {
             job.begin_waiting(now_ms);
-            job.send(Next::Get);
+            job.prepare_then(Next::Get);
+        } else if job.spec.mode == Mode::Backup {
+            job.prepare_then(Next::Post);
         } else {
+            // Start only: nothing will be stored, so there is nothing to check.
             job.send(Next::Post);
         }
         Ok(job)
@@ -350,8 +377,8 @@ impl Job {
         self.guid.as_deref()
     }
 
-    pub fn window(&self) -> BackupWindow {
-        self.window
+    pub fn times(&self) -> JobTimes {
+        self.times
     }
 
     pub fn restarts_used(&self) -> u32 {
@@ -360,6 +387,8 @@ impl Job {
 
     pub fn phase(&self) -> Phase {
         match self.state {
+            State::Preparing { next: Next::Post } => Phase::Starting,
+            State::Preparing { next: Next::Get } => Phase::Waiting,
             State::PostInFlight | State::PostBody { .. } => Phase::Starting,
             State::GetInFlight | State::GetBody { .. } | State::Waiting { .. } => Phase::Waiting,
             State::Receiving { .. } => Phase::Downloading,
@@ -379,6 +408,11 @@ impl Job {
         matches!(self.state, State::Finished { .. }) && self.actions.is_empty()
     }
 
+    /// True while the body of a `Receive` is wanted; false once the job abandoned it (or it ended).
+    pub fn is_receiving(&self) -> bool {
+        matches!(self.state, State::Receiving { .. })
+    }
+
     /// A spec that resumes this job from its GUID in another process (after a timeout or Ctrl-C).
     pub fn resume_spec(&self) -> Option<JobSpec> {
         let guid = self.guid.clone()?;
@@ -395,15 +429,42 @@ impl Job {
         self.events.pop_front()
     }
 
-    /// When the job next needs `handle_timeout`, if it is waiting.
+    /// When the job next needs `handle_timeout`: the end of a wait, or the nearest deadline of a
+    /// download's guard (stall, low-speed sample, overall timeout).
     pub fn poll_timeout(&self) -> Option<u64> {
-        match self.state {
-            State::Waiting { until_ms, .. } => Some(until_ms),
+        match &self.state {
+            State::Waiting { until_ms, .. } => Some(*until_ms),
+            State::Receiving { guard, .. } => Some(guard.next_deadline()),
             _ => None,
         }
     }
 
     // ---- events from the driver ----------------------------------------------------------------
+
+    /// The result of a `Prepare`: whether a package could be stored where it is to go.
+    pub fn handle_prepare(&mut self, result: Result<(), Error>, _now_ms: u64) {
+        let State::Preparing { next } = self.state else {
+            debug_assert!(false, "handle_prepare in state {:?}", self.state);
+            return;
+        };
+        let e = match result {
+            Ok(()) => return self.send(next),
+            Err(e) => e,
+        };
+        let message = match (next, self.guid.as_deref()) {
+            (Next::Get, Some(guid)) => format!(
+                "The package of backup {guid} could not be stored: {}. Nothing was sent to the MES, so the backup \
+                 continues on the server: fix the folder, then resume it with `mesbackup download {guid}`.",
+                e.message
+            ),
+            _ => format!(
+                "A package could not be stored: {}. Nothing was sent to the MES (no backup was started): fix the \
+                 folder (permissions, free space, a read-only or immutable file system) and run again.",
+                e.message
+            ),
+        };
+        self.fail(Error::new(ErrorKind::Io, message));
+    }
 
     /// Status line and headers of the response to the last `Send`.
     pub fn handle_response(&mut self, head: ResponseHead, now_ms: u64) {
@@ -459,6 +520,9 @@ impl Job {
 
     /// A request or small-body read failed without a usable answer.
     pub fn handle_transport_error(&mut self, error: TransportError, now_ms: u64) {
+        if error.phase == TransportPhase::Malformed {
+            return self.unreadable_answer(&error);
+        }
         match self.state {
             State::PostInFlight | State::PostBody { .. } => {
                 let nothing_sent = error.phase == TransportPhase::Connect;
@@ -484,10 +548,14 @@ impl Job {
         }
     }
 
-    /// Bytes received so far by the sink during `Receive`.
+    /// Bytes received so far by the sink during `Receive`. The download's guard may abandon it here
+    /// (over the size cap, too slow): then `is_receiving` turns false.
     pub fn handle_progress(&mut self, bytes: u64, now_ms: u64) {
-        if let State::Receiving { bytes: b, last_progress_ms, ready, .. } = &mut self.state {
+        if let State::Receiving { bytes: b, last_progress_ms, ready, guard, .. } = &mut self.state {
             *b = bytes;
+            if let Some(why) = guard.on_progress(bytes, now_ms) {
+                return self.abandon_download(why, now_ms);
+            }
             if now_ms.saturating_sub(*last_progress_ms) >= PROGRESS_INTERVAL_MS {
                 *last_progress_ms = now_ms;
                 let event = JobEvent::Progress {
@@ -521,8 +589,9 @@ impl Job {
                 }
                 match &received.shape {
                     Shape::Zip => {
-                        self.state = State::Committing { received, file_name: file_name.clone(), attempt: 0 };
-                        self.queue_commit(file_name, now_ms);
+                        self.state =
+                            State::Committing { received, file_name: file_name.clone(), attempt: 0, rescue_of: None };
+                        self.queue_commit(file_name, self.spec.overwrite, now_ms);
                     }
                     Shape::TruncatedZip => {
                         let why = format!(
@@ -548,11 +617,7 @@ impl Job {
                 }
             }
             Err(ReceiveFailure::Transport(e)) => {
-                let why = match e.phase {
-                    TransportPhase::Stall => format!("no data arrived for too long after {bytes} bytes ({})", e.detail),
-                    _ => format!("the stream broke after {bytes} bytes ({})", e.detail),
-                };
-                self.lose_download(why, now_ms, true)
+                self.lose_download(format!("the stream broke after {bytes} bytes ({})", e.detail), now_ms, true)
             }
             Err(ReceiveFailure::Sink(e)) => {
                 self.actions.push_back(Action::Discard { keep_as: None });
@@ -571,15 +636,19 @@ impl Job {
 
     /// The result of a `Commit`.
     pub fn handle_commit(&mut self, result: Result<String, CommitFailure>, now_ms: u64) {
-        let State::Committing { received, file_name, attempt } = std::mem::replace(&mut self.state, State::PostInFlight)
+        let State::Committing { received, file_name, attempt, rescue_of } =
+            std::mem::replace(&mut self.state, State::PostInFlight)
         else {
             debug_assert!(false, "handle_commit outside Committing");
             return;
         };
         let guid = self.guid.clone().unwrap_or_default();
+        if let Some((wanted, why)) = rescue_of {
+            return self.end_rescue(result, &guid, &wanted, &why, &file_name);
+        }
         match result {
             Ok(location) => {
-                self.window.finished_at_ms = Some(now_ms);
+                self.times.finished_at_ms = Some(now_ms);
                 let package = SavedPackage {
                     guid,
                     database: self.spec.database.clone(),
@@ -588,8 +657,8 @@ impl Job {
                     location,
                     size: received.size,
                     sha256: received.sha256,
-                    started_at_ms: self.window.started_at_ms,
-                    ready_at_ms: self.window.ready_at_ms,
+                    started_at_ms: self.times.started_at_ms,
+                    ready_at_ms: self.times.ready_at_ms,
                     finished_at_ms: now_ms,
                     notes: self.notes.clone(),
                 };
@@ -604,34 +673,72 @@ impl Job {
                 );
                 self.events.push_back(JobEvent::Warning { guid: Some(guid), message: note.clone() });
                 self.notes.push(note);
-                self.state = State::Committing { received, file_name: other.clone(), attempt: attempt + 1 };
-                self.queue_commit(other, now_ms);
+                self.state =
+                    State::Committing { received, file_name: other.clone(), attempt: attempt + 1, rescue_of: None };
+                self.queue_commit(other, self.spec.overwrite, now_ms);
             }
             Err(failure) => {
                 let why = match failure {
                     CommitFailure::Exists => format!("{file_name} and its alternatives already exist"),
                     CommitFailure::Sink(e) => e.message,
                 };
-                self.actions.push_back(Action::Discard { keep_as: None });
-                self.fail(Error::new(
-                    ErrorKind::Io,
-                    format!(
-                        "Backup {guid} was downloaded completely but could not be saved under its name: {why}. \
-                         The server has deleted its copy: fix the folder and start a new backup."
-                    ),
-                ));
+                // The package is complete and the server's copy is gone: keep it under a name the
+                // installer never picks up rather than throw it away.
+                let keep = rescue_name(&guid);
+                self.state = State::Committing {
+                    received,
+                    file_name: keep.clone(),
+                    attempt: attempt + 1,
+                    rescue_of: Some((file_name, why)),
+                };
+                self.queue_commit(keep, false, now_ms);
             }
         }
     }
 
-    /// Time has passed; wakes the job when its `Sleep` is over.
-    pub fn handle_timeout(&mut self, now_ms: u64) {
-        if let State::Waiting { until_ms, next } = self.state {
-            if now_ms >= until_ms {
-                self.send(next);
-            } else {
-                self.actions.push_back(Action::Sleep { until_ms });
+    /// The result of keeping a complete package as `<guid>.zip` after its own name failed: either
+    /// way the job fails (the package is not where it was asked to be), saying where it is.
+    fn end_rescue(&mut self, result: Result<String, CommitFailure>, guid: &str, wanted: &str, why: &str, kept: &str) {
+        let message = match result {
+            Ok(location) => format!(
+                "Backup {guid} was downloaded completely but could not be saved as {wanted}: {why}. It was kept as \
+                 {location} instead, with its sidecar (a name the installer does not pick up): check it with \
+                 `mesbackup verify`, then rename it."
+            ),
+            Err(failure) => {
+                let also = match failure {
+                    CommitFailure::Exists => format!("{kept} already exists"),
+                    CommitFailure::Sink(e) => e.message,
+                };
+                self.actions.push_back(Action::Discard { keep_as: None });
+                format!(
+                    "Backup {guid} was downloaded completely but could not be saved as {wanted}: {why}; keeping it as \
+                     {kept} failed too ({also}), so it was removed. The server has deleted its copy: fix the folder \
+                     and start a new backup."
+                )
             }
+        };
+        self.fail(Error::new(ErrorKind::Io, message));
+    }
+
+    /// Time has passed: wakes the job when its `Sleep` is over, or lets a download's guard look at
+    /// the clock (it may abandon the download: then `is_receiving` turns false).
+    pub fn handle_timeout(&mut self, now_ms: u64) {
+        match &mut self.state {
+            State::Waiting { until_ms, next } => {
+                let (until_ms, next) = (*until_ms, *next);
+                if now_ms >= until_ms {
+                    self.send(next);
+                } else {
+                    self.actions.push_back(Action::Sleep { until_ms });
+                }
+            }
+            State::Receiving { guard, .. } => {
+                if let Some(why) = guard.on_timeout(now_ms) {
+                    self.abandon_download(why, now_ms);
+                }
+            }
+            _ => {}
         }
     }
 
@@ -642,6 +749,9 @@ impl Job {
             State::Finished { .. } => return,
             // The package is complete: finishing the rename is safer than throwing it away.
             State::Committing { .. } => return,
+            State::Preparing { next: Next::Post } => {
+                "Cancelled before the backup was requested: nothing was sent to the MES.".to_owned()
+            }
             State::PostInFlight | State::PostBody { .. } => {
                 "Cancelled while starting the backup. If the request reached the MES, a backup may be running \
                  on the server; its GUID is unknown."
@@ -652,7 +762,7 @@ impl Job {
                  a download has started, so this backup is gone: start a new backup.",
                 guid.as_deref().unwrap_or("?")
             ),
-            State::GetInFlight | State::GetBody { .. } | State::Waiting { .. } => format!(
+            State::Preparing { next: Next::Get } | State::GetInFlight | State::GetBody { .. } | State::Waiting { .. } => format!(
                 "Cancelled while waiting. The backup continues on the server: resume it later with its GUID {} \
                  (for example `mesbackup download {}`).",
                 guid.as_deref().unwrap_or("?"),
@@ -684,6 +794,13 @@ impl Job {
         self.actions.push_back(Action::Send(Request { method, url, timeout_ms: self.spec.policy.request_timeout_ms }));
     }
 
+    /// Checks the destination before `next`, whose answer may be the one-shot package (a GET) or
+    /// start a backup that a full or read-only folder would then destroy (a POST).
+    fn prepare_then(&mut self, next: Next) {
+        self.state = State::Preparing { next };
+        self.actions.push_back(Action::Prepare);
+    }
+
     fn sleep(&mut self, until_ms: u64, next: Next) {
         self.state = State::Waiting { until_ms, next };
         self.actions.push_back(Action::Sleep { until_ms });
@@ -699,7 +816,7 @@ impl Job {
 
     fn on_started(&mut self, guid: String, database: String, now_ms: u64) {
         self.guid = Some(guid.clone());
-        self.window.started_at_ms = Some(now_ms);
+        self.times.started_at_ms = Some(now_ms);
         self.events.push_back(JobEvent::Started { database: database.clone(), guid: guid.clone(), at_ms: now_ms });
         if self.spec.mode == Mode::StartOnly {
             self.state = State::Finished { outcome: Outcome::Started { guid, database } };
@@ -800,17 +917,45 @@ impl Job {
             }
         }
         let file_name = self.spec.file_name.clone().unwrap_or_else(|| ready.file_name.clone());
-        self.window.ready_at_ms = Some(now_ms);
+        self.times.ready_at_ms = Some(now_ms);
         self.events.push_back(JobEvent::Ready { guid, file_name: file_name.clone(), size: ready.content_length });
-        self.actions.push_back(Action::Receive {
-            file_name: file_name.clone(),
-            expected_len: ready.content_length,
-            stall_timeout_ms: self.spec.policy.stall_timeout_ms,
-        });
-        self.state = State::Receiving { ready, file_name, bytes: 0, last_progress_ms: now_ms };
+        if let Some(why) = self.spec.download_limits.check_declared_length(ready.content_length) {
+            // Nothing is opened: dropping the answer closes the stream, and the server's copy with it.
+            return self.lose_download(why.describe(), now_ms, false);
+        }
+        self.actions.push_back(Action::Receive { file_name: file_name.clone(), expected_len: ready.content_length });
+        let guard = DownloadGuard::new(self.spec.download_limits.clone(), self.spec.policy.stall_timeout_ms, now_ms);
+        self.state = State::Receiving { ready, file_name, bytes: 0, last_progress_ms: now_ms, guard };
     }
 
-    fn queue_commit(&mut self, file_name: String, now_ms: u64) {
+    /// The guard gave up on the download in progress: it is lost like a broken stream.
+    fn abandon_download(&mut self, why: Abandon, now_ms: u64) {
+        self.state = State::PostInFlight;
+        self.lose_download(why.describe(), now_ms, true);
+    }
+
+    /// The answer to the last request could not be read as HTTP. Not asked again: the server did
+    /// answer, and another request would not make its answer readable (a POST may have started a
+    /// backup; a GET may have been answered with the one-shot package).
+    fn unreadable_answer(&mut self, error: &TransportError) {
+        let message = match (&self.state, self.guid.as_deref()) {
+            (State::GetInFlight | State::GetBody { .. }, Some(guid)) => format!(
+                "The answer to the download request for backup {guid} could not be read ({}). It was not asked \
+                 again: if that answer was the package, the server has deleted it. Check any proxy or gateway in \
+                 front of the MES, then try `mesbackup download {guid}` once: a 400 then means the backup is gone.",
+                error.detail
+            ),
+            _ => format!(
+                "The answer to the backup request could not be read ({}). A backup may have been started on the \
+                 server; the request was not re-sent, to avoid starting a second one. Check any proxy or gateway \
+                 in front of the MES and the Environment Manager, then start again if needed.",
+                error.detail
+            ),
+        };
+        self.fail(Error::new(ErrorKind::UnexpectedResponse, message));
+    }
+
+    fn queue_commit(&mut self, file_name: String, overwrite: bool, now_ms: u64) {
         let State::Committing { received, .. } = &self.state else { return };
         let ts = |ms: Option<u64>| ms.map(format_rfc3339_millis);
         let sidecar = Sidecar {
@@ -822,13 +967,13 @@ impl Job {
             environment_url: self.spec.env.as_str().to_owned(),
             size: received.size,
             sha256: received.sha256.clone(),
-            started_at: ts(self.window.started_at_ms),
-            ready_at: ts(self.window.ready_at_ms),
+            started_at: ts(self.times.started_at_ms),
+            ready_at: ts(self.times.ready_at_ms),
             finished_at: ts(Some(now_ms)),
             server_file_name: None,
             sql_backup_finished_at: self.spec.sql_backup_finished_at.clone(),
         };
-        self.actions.push_back(Action::Commit { file_name, overwrite: self.spec.overwrite, sidecar });
+        self.actions.push_back(Action::Commit { file_name, overwrite, sidecar });
     }
 
     /// The one-shot download is gone. Restart within the budget, or fail with `download_lost`.
@@ -849,9 +994,9 @@ impl Job {
                 reason,
             });
             self.guid = None;
-            self.window = BackupWindow::default();
+            self.times = JobTimes::default();
             let _ = now_ms;
-            self.send(Next::Post);
+            self.prepare_then(Next::Post);
             return;
         }
         let hint = if self.spec.database.is_some() {
@@ -879,15 +1024,31 @@ impl Job {
     }
 }
 
+/// Longest extension kept whole by [`alternative_name`]; anything longer is part of the stem.
+const MAX_EXTENSION_BYTES: usize = 16;
+
 /// `MESCDM.zip` -> `MESCDM.0f8fad5b.zip` (then `-2`, `-3`…): distinct, still a `.zip`, and traceable
-/// to its GUID.
+/// to its GUID. A long name gives up the end of its stem (never half a UTF-8 character) so that the
+/// result stays within [`MAX_FILE_NAME_BYTES`], like every name the job commits, which keeps its
+/// sidecar's temporary file (`.<name>.mesbackup.json.<tag>.mesbackup-partial`, 43 bytes more)
+/// within the 255 bytes of common file systems.
 fn alternative_name(file_name: &str, guid: &str, attempt: u32) -> String {
     let short: String = guid.chars().filter(|c| c.is_ascii_hexdigit()).take(8).collect();
     let tag = if attempt <= 1 { short } else { format!("{short}-{attempt}") };
-    match file_name.rsplit_once('.') {
-        Some((stem, ext)) if !stem.is_empty() => format!("{stem}.{tag}.{ext}"),
-        _ => format!("{file_name}.{tag}"),
+    let (stem, suffix) = match file_name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() && ext.len() <= MAX_EXTENSION_BYTES => (stem, format!(".{tag}.{ext}")),
+        _ => (file_name, format!(".{tag}")),
+    };
+    let mut room = MAX_FILE_NAME_BYTES.saturating_sub(suffix.len()).min(stem.len());
+    while !stem.is_char_boundary(room) {
+        room -= 1;
     }
+    format!("{}{suffix}", &stem[..room])
+}
+
+/// Where a complete package is kept when its own name fails: never an installer package name.
+fn rescue_name(guid: &str) -> String {
+    format!("{guid}.zip")
 }
 
 /// A name that can never be mistaken for a package (nor picked up by the installer).

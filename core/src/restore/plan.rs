@@ -714,7 +714,7 @@ mod tests {
     }
 
     fn fixture_inspection() -> Inspection {
-        let bytes = include_bytes!("../../tests/fixtures/clickhouse/mesfix_stored.zip");
+        let bytes = include_bytes!("../../../tests/fixtures/clickhouse/mesfix_stored.zip");
         let mut v = Verifier::new();
         v.feed(bytes);
         v.finish_with_inspection().1

@@ -1,6 +1,11 @@
 //! Time as the driver sees it. The core never reads a clock; the driver asks an injected `Clock`
 //! (tokio natively, `setTimeout`/`Date.now` in WebAssembly, a virtual clock in simulations).
 
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+#[cfg(target_arch = "wasm32")]
+pub use wasm::WasmClock;
+
 use async_trait::async_trait;
 
 #[cfg_attr(not(target_arch = "wasm32"), async_trait)]
