@@ -11,7 +11,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use fuzz_bodies::TARGETS;
-use mesbackup_core::verify::verify_bytes;
+use mesbackup_core::package::verify::verify_bytes;
 
 fn fuzz_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz")

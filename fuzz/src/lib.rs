@@ -12,23 +12,22 @@
 use std::path::{Component, Path};
 
 use arbitrary::{Arbitrary, Unstructured};
-use mesbackup_core::content_disposition::{
+use mesbackup_core::mes::content_disposition::{
     choose_file_name, is_safe_file_name, parse_filename, sanitize_file_name,
 };
-use mesbackup_core::inspect::{inspect, Inspection};
+use mesbackup_core::mes::response::{
+    classify_fetch, classify_ready, classify_start, FetchAnswer, ResponseHead, StartAnswer,
+};
 use mesbackup_core::naming::{
     check_folder, database_name, installer_package_name, parse_database_name, parse_package_name,
     DatabaseKind, PackageName,
 };
-use mesbackup_core::response::{
-    classify_fetch, classify_ready, classify_start, FetchAnswer, ResponseHead, StartAnswer,
-};
-use mesbackup_core::verify::{
-    decompress_blocks, parse_manifest, parse_part_checksums, report, Manifest, PartChecksum,
-    Verifier, VerifyOptions,
-};
-use mesbackup_core::entry_path::{check_entry_path, entry_components};
-use mesbackup_core::zipstream::{
+use mesbackup_core::package::entry_path::{check_entry_path, entry_components};
+use mesbackup_core::package::inspect::{inspect, DatabaseInfo, Inspection};
+use mesbackup_core::package::manifest::{parse_manifest, Manifest};
+use mesbackup_core::package::part_checksums::{decompress_blocks, parse_part_checksums, PartChecksum};
+use mesbackup_core::package::verify::{report, Verifier, VerifyOptions};
+use mesbackup_core::package::zip::{
     EntryEnd, EntryHeader, ZipProblem, ZipStream, ZipSummary, ZipVisitor,
 };
 use mesbackup_core::ErrorKind;
@@ -230,7 +229,7 @@ fn hex(bytes: &[u8]) -> String {
 
 fn check_inspection_totals(ins: &Inspection) {
     // Sizes and counts come from the package: totals saturate.
-    let sum = |f: fn(&mesbackup_core::inspect::DatabaseInfo) -> u64| {
+    let sum = |f: fn(&DatabaseInfo) -> u64| {
         ins.databases.iter().map(f).fold(0u64, u64::saturating_add)
     };
     assert_eq!(ins.tables, sum(|d| d.tables.len() as u64), "tables total");
@@ -419,7 +418,7 @@ fn block(method: u8, payload: &[u8], declared: u32) -> Vec<u8> {
     b.extend_from_slice(&((9 + payload.len()) as u32).to_le_bytes());
     b.extend_from_slice(&declared.to_le_bytes());
     b.extend_from_slice(payload);
-    let (lo, hi) = mesbackup_core::cityhash::city_hash128(&b);
+    let (lo, hi) = mesbackup_core::package::cityhash::city_hash128(&b);
     let mut out = lo.to_le_bytes().to_vec();
     out.extend_from_slice(&hi.to_le_bytes());
     out.extend_from_slice(&b);
@@ -618,7 +617,7 @@ pub fn response(data: &[u8]) {
     match classify_start(&head, body, "MESCDM", NOW_MS) {
         StartAnswer::Started { guid } => {
             assert!((200..=202).contains(&status), "{status} started a backup");
-            assert_eq!(mesbackup_core::guid::parse_guid_body(guid.as_bytes()).as_deref(), Ok(guid.as_str()), "GUID not canonical");
+            assert_eq!(mesbackup_core::mes::guid::parse_guid_body(guid.as_bytes()).as_deref(), Ok(guid.as_str()), "GUID not canonical");
         }
         StartAnswer::RetryLater { reason, .. } => {
             assert!(matches!(status, 429 | 503), "{status} is 'retry later' for a POST");
