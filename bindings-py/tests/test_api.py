@@ -31,7 +31,7 @@ def listing(out: Path) -> List[str]:
 
 def test_exception_classes_match_core_error_kinds() -> None:
     assert list(mesbackup.ERROR_CLASSES) == list(_mesbackup.ERROR_KINDS)
-    assert len(set(_mesbackup.ERROR_KINDS)) == 13
+    assert len(set(_mesbackup.ERROR_KINDS)) == 14
     for code, cls in mesbackup.ERROR_CLASSES.items():
         assert issubclass(cls, mesbackup.MesBackupError)
         assert cls.code == code
