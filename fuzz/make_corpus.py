@@ -95,7 +95,7 @@ def small_package():
     z = zipfile.ZipFile(FIXTURE)
     manifest = z.read(FIXTURE_ROOT + ".backup").decode()
     head, rest = manifest.split("<contents>", 1)
-    files = re.findall(r"<file>.*?</file>", rest, re.S)
+    files = re.findall(r"<file>.*?</file>", rest, re.DOTALL)
     kept = [f for f in files if re.search(r"<name>(.*?)</name>", f).group(1).startswith(KEEP)]
     small = head + "<contents>" + "".join(kept) + "</contents></config>"
     entries = []

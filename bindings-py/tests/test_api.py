@@ -8,7 +8,7 @@ import json
 import pickle
 import time
 from pathlib import Path
-from typing import Any, List, Optional, Tuple
+from typing import Any
 
 import pytest
 
@@ -22,7 +22,7 @@ SECRET_TOKEN = "s3cr3t-T0ken-only-in-tests"
 SECRET_PAT = "pässwörd-✓-ü-secret-pat"
 
 
-def listing(out: Path) -> List[str]:
+def listing(out: Path) -> list[str]:
     return sorted(p.name for p in out.iterdir())
 
 
@@ -69,7 +69,7 @@ def test_no_secret_in_messages_or_reprs(mock: Mock, tmp_path: Path) -> None:
     mock.load({})
     bearer = mesbackup.Client(mock.base, token=SECRET_TOKEN, **FAST)
     basic = mesbackup.Client(mock.base, user="admin", pat=SECRET_PAT, **FAST)
-    texts: List[str] = [repr(bearer), repr(basic), str(bearer), repr(mesbackup.AsyncClient(mock.base, token=SECRET_TOKEN))]
+    texts: list[str] = [repr(bearer), repr(basic), str(bearer), repr(mesbackup.AsyncClient(mock.base, token=SECRET_TOKEN))]
     assert repr(bearer) == f"Client('{mock.base}', auth='bearer')"
     assert basic.auth_scheme == "basic"
     for client in (bearer, basic):
@@ -144,7 +144,7 @@ def test_environment_variables(mock: Mock, tmp_path: Path, monkeypatch: pytest.M
 def test_package_object_and_progress(mock: Mock, tmp_path: Path) -> None:
     mock.load({"pending_polls": 2, "payload": {"size": 3_000_000, "seed": 3}, "download": {"drip": {"chunk": 1_000_000, "interval_ms": 300}}})
     client = mesbackup.Client(mock.base, token="admin-token", **FAST)
-    calls: List[Tuple[int, Optional[int], str]] = []
+    calls: list[tuple[int, int | None, str]] = []
     pkg = client.backup("MESODS", tmp_path, installer_name="11.3.0", progress=lambda d, t, p: calls.append((d, t, p)))
     assert pkg.file_name == "MES.Cmf.ClickHouse.FullBackup.ODS.11.3.0.zip"
     assert pkg.path == tmp_path / pkg.file_name and pkg.path.stat().st_size == pkg.size == 3_000_000
@@ -227,7 +227,7 @@ def test_backup_system_with_sql_backup_time_and_overwrite(mock: Mock, tmp_path: 
 def test_async_gather_of_four_databases(mock: Mock, tmp_path: Path) -> None:
     mock.load({"pending_polls": 2, "payload": {"size": 262144, "seed": 1}})
 
-    async def main() -> List[mesbackup.Package]:
+    async def main() -> list[mesbackup.Package]:
         client = mesbackup.AsyncClient(mock.base, token="admin-token", **FAST)
         return await asyncio.gather(*(client.backup(db, tmp_path) for db in mesbackup.system_databases("MES")))
 
@@ -245,7 +245,7 @@ def test_async_gather_of_four_databases(mock: Mock, tmp_path: Path) -> None:
 def test_async_backup_system_start_and_errors(mock: Mock, tmp_path: Path) -> None:
     mock.load({})
 
-    async def main() -> Tuple[List[Any], mesbackup.Job, Optional[mesbackup.Package]]:
+    async def main() -> tuple[list[Any], mesbackup.Job, mesbackup.Package | None]:
         client = mesbackup.AsyncClient(mock.base, token="admin-token", **FAST)
         pkgs = await client.backup_system("MES", tmp_path, installer_name="11.3.0")
         job = await client.start("MESCDM")
@@ -266,7 +266,7 @@ def test_async_cancel_mid_download_leaves_no_file(mock: Mock, tmp_path: Path) ->
         client = mesbackup.AsyncClient(mock.base, token="admin-token", **FAST)
         downloading = asyncio.Event()
 
-        def progress(done: int, total: Optional[int], phase: str) -> None:
+        def progress(done: int, total: int | None, phase: str) -> None:
             if done > 0:
                 downloading.set()
 

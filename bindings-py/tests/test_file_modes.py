@@ -7,12 +7,13 @@ from __future__ import annotations
 import asyncio
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, List, Tuple
 
 import pytest
 
 import mesbackup
+
 from conftest import Mock
 
 
@@ -25,7 +26,7 @@ def umask_022() -> Iterator[None]:
         os.umask(before)
 
 
-def modes_under(root: Path) -> List[Tuple[str, int, bool]]:
+def modes_under(root: Path) -> list[tuple[str, int, bool]]:
     return sorted(
         (str(p.relative_to(root)), stat.S_IMODE(p.lstat().st_mode), p.is_dir()) for p in root.rglob("*")
     )

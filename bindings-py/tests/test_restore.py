@@ -16,7 +16,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 import pytest
 
@@ -24,7 +24,7 @@ import mesbackup
 
 FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "clickhouse"
 PACKAGE = FIXTURES / "mesfix_stored.zip"
-EXPECTED: Dict[str, Any] = json.loads((FIXTURES / "expected.json").read_text())
+EXPECTED: dict[str, Any] = json.loads((FIXTURES / "expected.json").read_text())
 ROWS = {t: v["rows"] for t, v in EXPECTED["tables"].items() if "rows" in v}
 
 
@@ -34,11 +34,11 @@ class FakeClickHouse:
     def __init__(
         self,
         *,
-        policies: Optional[List[str]] = None,
-        databases: Optional[Dict[str, int]] = None,
-        fail_restore: Optional[str] = None,
-        rows: Optional[Dict[str, int]] = None,
-        server_view: Optional[Tuple[str, Path]] = None,
+        policies: list[str] | None = None,
+        databases: dict[str, int] | None = None,
+        fail_restore: str | None = None,
+        rows: dict[str, int] | None = None,
+        server_view: tuple[str, Path] | None = None,
     ) -> None:
         #: (the server's path, the local folder it is): a server in a container sees another path.
         self.server_view = server_view
@@ -46,11 +46,11 @@ class FakeClickHouse:
         self.databases = databases if databases is not None else {"default": 0, "system": 90}
         self.fail_restore = fail_restore
         self.rows = dict(ROWS if rows is None else rows)
-        self.sql: List[str] = []
-        self.restored_from: Optional[Path] = None
+        self.sql: list[str] = []
+        self.restored_from: Path | None = None
         self.polls = 0
         #: UUID of every database, as system.databases shows it.
-        self.uuids: Dict[str, str] = {d: str(uuid.uuid4()) for d in self.databases}
+        self.uuids: dict[str, str] = {d: str(uuid.uuid4()) for d in self.databases}
 
     def __call__(self, sql: str) -> Any:
         self.sql.append(sql)
@@ -100,7 +100,7 @@ class FakeClickHouse:
 
 def test_restore_runs_the_plan_and_compares_rows(tmp_path: Path) -> None:
     ch = FakeClickHouse()
-    steps: List[Dict[str, Any]] = []
+    steps: list[dict[str, Any]] = []
     r = mesbackup.restore(PACKAGE, executor=ch, target="MESFIX_check", server_backup_path=tmp_path, on_step=steps.append)
     assert r and r.ok and not r.dry_run
     assert (r.database, r.target_database, r.operation_id) == ("MESFIX", "MESFIX_check", "op-1")
@@ -198,7 +198,7 @@ def test_keyboard_interrupt_in_the_executor_propagates(tmp_path: Path) -> None:
 
 
 def test_exception_in_on_step_propagates(tmp_path: Path) -> None:
-    def boom(step: Dict[str, Any]) -> None:
+    def boom(step: dict[str, Any]) -> None:
         raise ValueError("callback failed")
 
     with pytest.raises(ValueError, match="callback failed"):
@@ -225,7 +225,7 @@ def test_test_restore_reports_each_package_and_drops(tmp_path: Path) -> None:
     backups = tmp_path / "backups"
     backups.mkdir()
     ch = FakeClickHouse()
-    seen: List[mesbackup.TestRestoreResult] = []
+    seen: list[mesbackup.TestRestoreResult] = []
     results = mesbackup.test_restore([PACKAGE, damaged], executor=ch, server_backup_path=backups, on_result=seen.append)
     assert seen == results
     good, bad = results
@@ -266,7 +266,7 @@ def test_test_restore_is_not_collected_by_pytest(tmp_path: Path) -> None:
 def test_path_on_server_names_the_servers_view_of_the_folder(tmp_path: Path) -> None:
     # The server runs in a container: it sees tmp_path as /var/lib/clickhouse/backups.
     ch = FakeClickHouse(server_view=("/var/lib/clickhouse/backups", tmp_path))
-    steps: List[Dict[str, Any]] = []
+    steps: list[dict[str, Any]] = []
     r = mesbackup.restore(
         PACKAGE, executor=ch, target="X", server_backup_path=tmp_path,
         path_on_server="/var/lib/clickhouse/backups/", on_step=steps.append,
@@ -326,14 +326,14 @@ def test_restore_into_an_existing_database_needs_into_existing(tmp_path: Path) -
 
 
 @pytest.fixture(scope="module")
-def hostile(tmp_path_factory: pytest.TempPathFactory) -> List[Dict[str, Any]]:
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
     out = tmp_path_factory.mktemp("hostile")
     gen = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "hostile" / "make_hostile.py"
     subprocess.run([sys.executable, str(gen), str(out / "packages"), str(out / "escape")], check=True, capture_output=True)
     return json.loads((out / "packages" / "cases.json").read_text())  # type: ignore[no-any-return]
 
 
-def test_hostile_packages_are_refused_and_nothing_is_written(hostile: List[Dict[str, Any]], tmp_path: Path) -> None:
+def test_hostile_packages_are_refused_and_nothing_is_written(hostile: list[dict[str, Any]], tmp_path: Path) -> None:
     for case in hostile:
         v = mesbackup.verify(case["file"])
         assert not v.ok and case["problem"] in [p.kind for p in v.problems], (case["case"], v.problems)
@@ -406,5 +406,5 @@ def test_clickhouse_password_from_the_environment_is_redacted(tmp_path: Path, mo
         srv.shutdown()
     text = str(e.value) + repr(e.value)
     assert "<redacted>" in text or "auth failed" in text, text
-    for i in range(0, len(secret) - 8):
+    for i in range(len(secret) - 8):
         assert secret[i : i + 8] not in text, f"part of the password shown: {secret[i : i + 8]!r}"

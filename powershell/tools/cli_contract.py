@@ -44,8 +44,8 @@ import stat
 import subprocess
 import sys
 import tempfile
-import time
 import threading
+import time
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path

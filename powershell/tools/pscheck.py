@@ -97,7 +97,7 @@ def all_functions() -> dict[str, tuple[Path, object, bytes]]:
 
 def manifest_exports() -> list[str]:
     source = (MODULE / "MesBackup.psd1").read_text(encoding="utf-8")
-    m = re.search(r"FunctionsToExport\s*=\s*@\((.*?)\)", source, re.S)
+    m = re.search(r"FunctionsToExport\s*=\s*@\((.*?)\)", source, re.DOTALL)
     if not m:
         return []
     return re.findall(r"'([^']+)'", m.group(1))
@@ -148,7 +148,7 @@ def check_parse() -> list[str]:
     blocks = 0
     for path in sorted(PS.rglob("*.ps1xml")):
         source = path.read_text(encoding="utf-8")
-        for m in re.finditer(r"<ScriptBlock>(.*?)</ScriptBlock>", source, re.S):
+        for m in re.finditer(r"<ScriptBlock>(.*?)</ScriptBlock>", source, re.DOTALL):
             blocks += 1
             code = (m.group(1).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")).encode()
             base = source[: m.start(1)].count("\n")
@@ -242,11 +242,11 @@ def help_findings(name, path, node, source, verbs, check_location=True) -> list[
         findings.append(f"{where}: {name} has no comment-based help")
         return findings
     for keyword in (".SYNOPSIS", ".DESCRIPTION", ".EXAMPLE"):
-        if not re.search(rf"^\s*\{keyword}\b", helptext, re.M | re.I):
+        if not re.search(rf"^\s*\{keyword}\b", helptext, re.MULTILINE | re.IGNORECASE):
             findings.append(f"{where}: {name} help lacks {keyword}")
-    examples = re.split(r"^\s*\.EXAMPLE\b", helptext, flags=re.M | re.I)[1:]
+    examples = re.split(r"^\s*\.EXAMPLE\b", helptext, flags=re.MULTILINE | re.IGNORECASE)[1:]
     for i, example in enumerate(examples, 1):
-        body = re.split(r"^\s*\.[A-Z]+\b", example, flags=re.M)[0]
+        body = re.split(r"^\s*\.[A-Z]+\b", example, flags=re.MULTILINE)[0]
         if name not in body:
             findings.append(f"{where}: {name} .EXAMPLE {i} does not use {name}")
         code = "\n".join(
@@ -254,7 +254,7 @@ def help_findings(name, path, node, source, verbs, check_location=True) -> list[
         )
         for line, col, what in syntax_errors(code.encode()):
             findings.append(f"{where}: {name} .EXAMPLE {i} line {line}: {what}")
-    documented = {m.lower() for m in re.findall(r"^\s*\.PARAMETER\s+(\w+)", helptext, re.M | re.I)}
+    documented = {m.lower() for m in re.findall(r"^\s*\.PARAMETER\s+(\w+)", helptext, re.MULTILINE | re.IGNORECASE)}
     for param in parameter_names(node, source):
         if param.lower() not in documented:
             findings.append(f"{where}: {name} help has no .PARAMETER {param}")
@@ -468,9 +468,9 @@ def contract_findings(events, names, reads) -> list[str]:
 # secrets
 # ----------------------------------------------------------------------------------------------
 
-SECRET_VARS = re.compile(r"\$(\w*Token|\w*Credential|plain\w+|secrets?|Secret|\w*Password|Pat)\b", re.I)
+SECRET_VARS = re.compile(r"\$(\w*Token|\w*Credential|plain\w+|secrets?|Secret|\w*Password|Pat)\b", re.IGNORECASE)
 SECRET_ENV = ("MES_TOKEN", "MES_PAT", "CLICKHOUSE_PASSWORD")
-STREAM_CMDS = re.compile(r"\b(Write-(Verbose|Debug|Warning|Information|Host|Output|Progress|Error)|Out-\w+)\b", re.I)
+STREAM_CMDS = re.compile(r"\b(Write-(Verbose|Debug|Warning|Information|Host|Output|Progress|Error)|Out-\w+)\b", re.IGNORECASE)
 
 
 def edited_module_copy(dest: Path, edits: dict[str, list[tuple[str, str]]]) -> list[Path]:
@@ -558,10 +558,10 @@ def secret_findings(files: list[Path]) -> list[str]:
         findings.append(f"{where}: {builder} mentions a credential type")
     for m in SECRET_VARS.finditer(body):
         findings.append(f"{where}: {builder} references {m.group(0)}")
-    if re.search(r"--(token|pat|password|user)\b", body, re.I):
+    if re.search(r"--(token|pat|password|user)\b", body, re.IGNORECASE):
         findings.append(f"{where}: {builder} passes a credential option")
     for param in parameter_names(node, source):
-        if re.search(r"token|credential|secret|password|pat$|user", param, re.I):
+        if re.search(r"token|credential|secret|password|pat$|user", param, re.IGNORECASE):
             findings.append(f"{where}: {builder} has a parameter named {param}")
 
     # 2. Only the runner starts processes, and its argument list comes from the builder's output only.
@@ -591,7 +591,7 @@ def secret_findings(files: list[Path]) -> list[str]:
         findings.append(f"{rel(path)}: {runner} should drop MES_TOKEN/MES_PAT from the start info once the child runs")
     if "Remove('CLICKHOUSE_PASSWORD')" not in rtext:
         findings.append(f"{rel(path)}: {runner} should drop CLICKHOUSE_PASSWORD from the start info once the child runs")
-    if not re.search(r"^\s*\$secrets = Set-MesCliEnvironment ", rtext, re.M):
+    if not re.search(r"^\s*\$secrets = Set-MesCliEnvironment ", rtext, re.MULTILINE):
         findings.append(f"{rel(path)}: {runner} should always call {env_setter} (it also removes the credentials a command does not need)")
 
     # 3. Environment setter: secrets go to the child's environment dictionary, never to the session's.
@@ -615,9 +615,9 @@ def secret_findings(files: list[Path]) -> list[str]:
     # 5. Output objects carry no credential property.
     for path in files:
         src = path.read_text(encoding="utf-8")
-        for m in re.finditer(r"\[pscustomobject\]@\{(.*?)\n\s*\}", src, re.S):
-            for prop in re.findall(r"^\s*(\w+)\s*=", m.group(1), re.M):
-                if re.search(r"token|credential|password|secret|^pat$", prop, re.I):
+        for m in re.finditer(r"\[pscustomobject\]@\{(.*?)\n\s*\}", src, re.DOTALL):
+            for prop in re.findall(r"^\s*(\w+)\s*=", m.group(1), re.MULTILINE):
+                if re.search(r"token|credential|password|secret|^pat$", prop, re.IGNORECASE):
                     findings.append(f"{rel(path)}:{line_of(src.encode(), m.start())}: output object has a {prop} property")
     if files and files[0].is_relative_to(MODULE):
         print(f"checked {builder}, {env_setter}, {runner} and every stream write in {len(defined)} functions")
@@ -639,7 +639,7 @@ def check_kinds() -> list[str]:
     src = (MODULE / "Private/ErrorKinds.ps1").read_text(encoding="utf-8")
     table = {
         m.group(1): (int(m.group(2)), m.group(3))
-        for m in re.finditer(r"^\s*(\w+)\s*=\s*@\{\s*ExitCode\s*=\s*(\d+);\s*Category\s*=\s*\[[\w.]+\]::(\w+)", src, re.M)
+        for m in re.finditer(r"^\s*(\w+)\s*=\s*@\{\s*ExitCode\s*=\s*(\d+);\s*Category\s*=\s*\[[\w.]+\]::(\w+)", src, re.MULTILINE)
     }
     for kind, code in sorted(canonical.items()):
         if kind not in table:

@@ -12,12 +12,12 @@
 Prints `ok: ...` per step; any failure raises.
 """
 import json
-import os
 import pathlib
 import sys
 
-import mesbackup
 from chdb import session
+
+import mesbackup
 
 package, expected_path, work = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3])
 expected = json.load(open(expected_path))

@@ -23,26 +23,26 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Dict, Iterator, List
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "hostile"))
-import make_hostile  # noqa: E402
+import make_hostile
 
 BIN = os.environ.get("MESBACKUP_BIN", str(ROOT / "target" / "debug" / "mesbackup"))
 FIXTURE = ROOT / "tests" / "fixtures" / "clickhouse" / "mesfix_stored.zip"
 PASSWORD = "Pa55-w0rd-that-must-never-show"
 
 
-def start(args: List[str], cwd: Path) -> "tuple[subprocess.Popen[str], int]":
+def start(args: list[str], cwd: Path) -> tuple[subprocess.Popen[str], int]:
     out = cwd / f"front-{len(list(cwd.iterdir()))}.out"
     proc = subprocess.Popen([sys.executable, *args], stdout=open(out, "w"), stderr=subprocess.STDOUT, text=True)
     for _ in range(300):
         text = out.read_text() if out.exists() else ""
-        m = re.search(r"^PORT (\d+)$", text, re.M)
+        m = re.search(r"^PORT (\d+)$", text, re.MULTILINE)
         if m:
             return proc, int(m.group(1))
         if proc.poll() is not None:
@@ -69,27 +69,27 @@ def engine(work: Path) -> Iterator[str]:
     proc.kill()
 
 
-def sql(url: str, query: str) -> List[Dict[str, object]]:
+def sql(url: str, query: str) -> list[dict[str, object]]:
     req = urllib.request.Request(url + "?default_format=JSONEachRow", data=query.encode())
     body = urllib.request.urlopen(req).read().decode()
     return [json.loads(line) for line in body.splitlines() if line.strip()]
 
 
-def databases(url: str) -> List[str]:
+def databases(url: str) -> list[str]:
     return sorted(str(r["name"]) for r in sql(url, "SELECT name FROM system.databases"))
 
 
-def run(*args: str, env: "Dict[str, str] | None" = None, timeout: float = 120) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
+def run(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([BIN, *args], capture_output=True, text=True, env=full_env, timeout=timeout)
 
 
-def events(stdout: str) -> List[Dict[str, object]]:
+def events(stdout: str) -> list[dict[str, object]]:
     return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
 
 
 @pytest.fixture(scope="module")
-def hostile(work: Path) -> Dict[str, Dict[str, object]]:
+def hostile(work: Path) -> dict[str, dict[str, object]]:
     escape = work / "escape"
     escape.mkdir()
     subprocess.run([sys.executable, str(ROOT / "tests/fixtures/hostile/make_hostile.py"), str(work / "hostile"), str(escape)],
@@ -98,13 +98,13 @@ def hostile(work: Path) -> Dict[str, Dict[str, object]]:
     return {c["case"]: c for c in listing}
 
 
-def everything_under(folder: Path) -> List[str]:
+def everything_under(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
 
 
 @pytest.mark.parametrize("case", make_hostile.CASE_NAMES)
 def test_a_hostile_package_is_never_ok_and_never_extracted(
-    case: str, hostile: Dict[str, Dict[str, object]], work: Path, engine: str
+    case: str, hostile: dict[str, dict[str, object]], work: Path, engine: str
 ) -> None:
     c = hostile[case]
     package = str(c["file"])
@@ -210,7 +210,7 @@ def test_plain_http_off_this_machine_needs_consent_and_url_credentials_are_refus
 
 @pytest.mark.parametrize("modes, file_mode, dir_mode", [((), 0o600, 0o700), (("--file-mode", "0640", "--dir-mode", "0750"), 0o640, 0o750)])
 def test_extracted_files_are_private_or_exactly_as_chosen(
-    engine: str, work: Path, modes: "tuple[str, ...]", file_mode: int, dir_mode: int
+    engine: str, work: Path, modes: tuple[str, ...], file_mode: int, dir_mode: int
 ) -> None:
     allowed = work / f"allowed-modes-{file_mode:o}"
     allowed.mkdir()
