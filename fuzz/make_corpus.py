@@ -189,8 +189,10 @@ def main():
         f"202\n\n{{{guid.upper()}}}",
         "204\nRetry-After: 5\n\n",
         "202\nRetry-After: Wed, 25 Nov 2026 14:41:35 GMT\n\n",
-        "200\nContent-Disposition: attachment; filename=\"MESCDM.zip\"\nContent-Length: 145840\n"
-        "Content-Type: application/zip\n\n",
+        (
+            "200\nContent-Disposition: attachment; filename=\"MESCDM.zip\"\nContent-Length: 145840\n"
+            "Content-Type: application/zip\n\n"
+        ),
         "400\n\nBackup not found",
         "401\nWWW-Authenticate: Bearer\n\n",
         "503\nRetry-After: 99999999999999999999\n\n<html>busy</html>",
@@ -201,19 +203,25 @@ def main():
 
     # --- naming: a folder listing per input; the first line is also parsed alone.
     for i, listing in enumerate([
-        "MES.Cmf.ClickHouse.FullBackup.Online.11.3.0.zip\nCmf.ClickHouse.FullBackup.CDM.11.3.0.zip\n"
-        "Cmf.ClickHouse.FullBackup.ODS.11.3.0.zip\nMES.Cmf.ClickHouse.FullBackup.DWH.11.3.0.zip",
-        "Cmf.ClickHouse.FullBackup.cdm.11.3.0.zip\nCmf.ClickHouse.FullBackup.CDM.v11.3.0.zip\n"
-        "Cmf.ClickHouse.FullBackup.CDM.11.3.0 (1).zip\nCmf.ClickHouse.FullBackup.CDM.11.3.0.7z",
-        "mes.Cmf.ClickHouse.FullBackup.Online.11.3.0.zip\nClickHouse.FullBackup.ODS.11.3.0.zip\n"
-        "Cmf.ClickHouse.FullBackup.DWH.zip\nMESCDM\nMESODS.zip.part\n.hidden",
+        (
+            "MES.Cmf.ClickHouse.FullBackup.Online.11.3.0.zip\nCmf.ClickHouse.FullBackup.CDM.11.3.0.zip\n"
+            "Cmf.ClickHouse.FullBackup.ODS.11.3.0.zip\nMES.Cmf.ClickHouse.FullBackup.DWH.11.3.0.zip"
+        ),
+        (
+            "Cmf.ClickHouse.FullBackup.cdm.11.3.0.zip\nCmf.ClickHouse.FullBackup.CDM.v11.3.0.zip\n"
+            "Cmf.ClickHouse.FullBackup.CDM.11.3.0 (1).zip\nCmf.ClickHouse.FullBackup.CDM.11.3.0.7z"
+        ),
+        (
+            "mes.Cmf.ClickHouse.FullBackup.Online.11.3.0.zip\nClickHouse.FullBackup.ODS.11.3.0.zip\n"
+            "Cmf.ClickHouse.FullBackup.DWH.zip\nMESCDM\nMESODS.zip.part\n.hidden"
+        ),
     ]):
         write("naming", f"folder_{i}", listing.encode())
 
     # --- entry_path: one path per line (the whole input is also one path).
     write("entry_path", "package_paths", "\n".join(
         n for n, _ in package[:6] + [("MESFIX_backup/data/", b"")]).encode())
-    write("entry_path", "hostile_paths", "\n".join([
+    write("entry_path", "hostile_paths", "\n".join([  # noqa: FLY002 (a list of paths reads better than one literal)
         "R//etc/x", "../x", "a/../../b", "/abs", "R/\\x", "C:x", "a/CON.txt/b", "nul", "a/b. ",
         "x/\x07y", "a/./b", "COM\u00b9", "dir//", "",
     ]).encode())

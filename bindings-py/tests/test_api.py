@@ -17,7 +17,7 @@ from mesbackup import _mesbackup
 
 from conftest import Mock
 
-FAST = dict(min_poll_delay=0.01, max_poll_delay=0.1, retry_delay=0.01, request_timeout=10.0)
+FAST = {"min_poll_delay": 0.01, "max_poll_delay": 0.1, "retry_delay": 0.01, "request_timeout": 10.0}
 SECRET_TOKEN = "s3cr3t-T0ken-only-in-tests"
 SECRET_PAT = "pässwörd-✓-ü-secret-pat"
 
@@ -106,8 +106,8 @@ def test_a_secret_echoed_across_the_quote_boundary_never_shows_in_part(mock: Moc
 
 
 def test_download_limits_are_checked_and_applied(mock: Mock, tmp_path: Path) -> None:
-    for bad in (dict(speed_limit=-1), dict(speed_limit=True), dict(speed_limit=1.5), dict(max_size=0),
-                dict(speed_time=0), dict(download_timeout=-3)):
+    for bad in ({"speed_limit": -1}, {"speed_limit": True}, {"speed_limit": 1.5}, {"max_size": 0},
+                {"speed_time": 0}, {"download_timeout": -3}):
         with pytest.raises(mesbackup.InvalidArgument):
             mesbackup.Client(mock.base, token="admin-token", **bad)
     mock.load({})

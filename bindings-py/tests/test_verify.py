@@ -17,7 +17,7 @@ from conftest import Mock
 
 FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "clickhouse"
 PACKAGES = ["mesfix_stored.zip", "mesfix_deflated.zip"]
-FAST: dict[str, Any] = dict(min_poll_delay=0.01, max_poll_delay=0.1, retry_delay=0.01, request_timeout=10.0)
+FAST: dict[str, Any] = {"min_poll_delay": 0.01, "max_poll_delay": 0.1, "retry_delay": 0.01, "request_timeout": 10.0}
 
 
 def expected() -> dict[str, Any]:

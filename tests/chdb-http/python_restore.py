@@ -20,7 +20,7 @@ from chdb import session
 import mesbackup
 
 package, expected_path, work = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3])
-expected = json.load(open(expected_path))
+expected = json.loads(pathlib.Path(expected_path).read_text())
 tables = {t: v for t, v in expected["tables"].items() if "rows" in v}
 allowed = work / "allowed"
 allowed.mkdir(parents=True, exist_ok=True)

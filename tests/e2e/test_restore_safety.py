@@ -39,7 +39,8 @@ PASSWORD = "Pa55-w0rd-that-must-never-show"
 
 def start(args: list[str], cwd: Path) -> tuple[subprocess.Popen[str], int]:
     out = cwd / f"front-{len(list(cwd.iterdir()))}.out"
-    proc = subprocess.Popen([sys.executable, *args], stdout=open(out, "w"), stderr=subprocess.STDOUT, text=True)
+    with open(out, "w") as log:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen([sys.executable, *args], stdout=log, stderr=subprocess.STDOUT, text=True)
     for _ in range(300):
         text = out.read_text() if out.exists() else ""
         m = re.search(r"^PORT (\d+)$", text, re.MULTILINE)
@@ -81,7 +82,7 @@ def databases(url: str) -> list[str]:
 
 def run(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([BIN, *args], capture_output=True, text=True, env=full_env, timeout=timeout)
+    return subprocess.run([BIN, *args], capture_output=True, text=True, check=False, env=full_env, timeout=timeout)
 
 
 def events(stdout: str) -> list[dict[str, object]]:

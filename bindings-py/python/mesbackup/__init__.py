@@ -31,7 +31,6 @@ import datetime
 import os
 from typing import Any, Callable, Optional, Union
 
-from . import _mesbackup
 from ._errors import (
     ERROR_CLASSES,
     BackupNotFound,
@@ -188,7 +187,7 @@ async def _settle(op: Any) -> None:
     while True:
         try:
             tag, _ = await op.next()
-        except (Exception, asyncio.CancelledError):
+        except (Exception, asyncio.CancelledError):  # noqa: BLE001 (however it ends, the job has ended)
             return
         if tag == "done":
             return
@@ -198,7 +197,7 @@ async def _cancel(op: Any) -> None:
     op.cancel()
     try:
         await asyncio.wait_for(_settle(op), _CLEANUP_TIMEOUT_S)
-    except (Exception, asyncio.CancelledError):
+    except (Exception, asyncio.CancelledError):  # noqa: BLE001, S110 (best effort: the caller re-raises its own error)
         pass
 
 

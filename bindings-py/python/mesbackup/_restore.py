@@ -44,7 +44,7 @@ def _seconds(value: Seconds) -> int:
     s = value.total_seconds() if isinstance(value, datetime.timedelta) else float(value)
     if s <= 0:
         raise ValueError("timeout must be positive")
-    return max(1, int(round(s)))
+    return max(1, round(s))
 
 
 @dataclass(frozen=True)
