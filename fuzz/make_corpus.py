@@ -221,10 +221,11 @@ def main():
     # --- entry_path: one path per line (the whole input is also one path).
     write("entry_path", "package_paths", "\n".join(
         n for n, _ in package[:6] + [("MESFIX_backup/data/", b"")]).encode())
-    write("entry_path", "hostile_paths", "\n".join([  # noqa: FLY002 (a list of paths reads better than one literal)
+    hostile_paths = [
         "R//etc/x", "../x", "a/../../b", "/abs", "R/\\x", "C:x", "a/CON.txt/b", "nul", "a/b. ",
         "x/\x07y", "a/./b", "COM\u00b9", "dir//", "",
-    ]).encode())
+    ]
+    write("entry_path", "hostile_paths", "\n".join(hostile_paths).encode())
 
 
 if __name__ == "__main__":
