@@ -55,9 +55,7 @@ class Mock:
 
 @pytest.fixture(scope="session")
 def mock() -> Iterator[Mock]:
-    proc = subprocess.Popen(
-        [str(mock_binary()), "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE, text=True
-    )
+    proc = subprocess.Popen([str(mock_binary()), "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     base = proc.stdout.readline().strip()
     assert base.startswith("http://"), f"mock-mes printed {base!r}"

@@ -69,7 +69,12 @@ def test_no_secret_in_messages_or_reprs(mock: Mock, tmp_path: Path) -> None:
     mock.load({})
     bearer = mesbackup.Client(mock.base, token=SECRET_TOKEN, **FAST)
     basic = mesbackup.Client(mock.base, user="admin", pat=SECRET_PAT, **FAST)
-    texts: list[str] = [repr(bearer), repr(basic), str(bearer), repr(mesbackup.AsyncClient(mock.base, token=SECRET_TOKEN))]
+    texts: list[str] = [
+        repr(bearer),
+        repr(basic),
+        str(bearer),
+        repr(mesbackup.AsyncClient(mock.base, token=SECRET_TOKEN)),
+    ]
     assert repr(bearer) == f"Client('{mock.base}', auth='bearer')"
     assert basic.auth_scheme == "basic"
     for client in (bearer, basic):
@@ -106,8 +111,14 @@ def test_a_secret_echoed_across_the_quote_boundary_never_shows_in_part(mock: Moc
 
 
 def test_download_limits_are_checked_and_applied(mock: Mock, tmp_path: Path) -> None:
-    for bad in ({"speed_limit": -1}, {"speed_limit": True}, {"speed_limit": 1.5}, {"max_size": 0},
-                {"speed_time": 0}, {"download_timeout": -3}):
+    for bad in (
+        {"speed_limit": -1},
+        {"speed_limit": True},
+        {"speed_limit": 1.5},
+        {"max_size": 0},
+        {"speed_time": 0},
+        {"download_timeout": -3},
+    ):
         with pytest.raises(mesbackup.InvalidArgument):
             mesbackup.Client(mock.base, token="admin-token", **bad)
     mock.load({})
@@ -142,7 +153,13 @@ def test_environment_variables(mock: Mock, tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_package_object_and_progress(mock: Mock, tmp_path: Path) -> None:
-    mock.load({"pending_polls": 2, "payload": {"size": 3_000_000, "seed": 3}, "download": {"drip": {"chunk": 1_000_000, "interval_ms": 300}}})
+    mock.load(
+        {
+            "pending_polls": 2,
+            "payload": {"size": 3_000_000, "seed": 3},
+            "download": {"drip": {"chunk": 1_000_000, "interval_ms": 300}},
+        }
+    )
     client = mesbackup.Client(mock.base, token="admin-token", **FAST)
     calls: list[tuple[int, int | None, str]] = []
     pkg = client.backup("MESODS", tmp_path, installer_name="11.3.0", progress=lambda d, t, p: calls.append((d, t, p)))
@@ -306,9 +323,14 @@ def test_async_cancel_while_waiting(mock: Mock, tmp_path: Path) -> None:
 
 def test_naming_helpers(tmp_path: Path) -> None:
     assert mesbackup.installer_package_name("CDM", "11.3.0") == "Cmf.ClickHouse.FullBackup.CDM.11.3.0.zip"
-    assert mesbackup.installer_package_name("Online", "11.3.0", "MES") == "MES.Cmf.ClickHouse.FullBackup.Online.11.3.0.zip"
+    assert (
+        mesbackup.installer_package_name("Online", "11.3.0", "MES") == "MES.Cmf.ClickHouse.FullBackup.Online.11.3.0.zip"
+    )
     assert mesbackup.installer_name_for_database("MESDWH", "11.3") == "MES.Cmf.ClickHouse.FullBackup.DWH.11.3.zip"
-    assert mesbackup.installer_name_for_database("MESDWH", "11.3", generic=True) == "Cmf.ClickHouse.FullBackup.DWH.11.3.zip"
+    assert (
+        mesbackup.installer_name_for_database("MESDWH", "11.3", generic=True)
+        == "Cmf.ClickHouse.FullBackup.DWH.11.3.zip"
+    )
     with pytest.raises(mesbackup.InvalidArgument):
         mesbackup.installer_package_name("cdm", "11.3.0")
     with pytest.raises(mesbackup.InvalidArgument, match="11.3.0"):
@@ -320,8 +342,12 @@ def test_naming_helpers(tmp_path: Path) -> None:
     with pytest.raises(mesbackup.InvalidArgument):
         mesbackup.parse_package_name("backup.zip")
     assert mesbackup.explain_package_name("Cmf.ClickHouse.FullBackup.ODS.11.3.0.zip").valid
-    for name in ("MES.Cmf.ClickHouse.FullBackup.Online.11.3.0.zip", "Cmf.ClickHouse.FullBackup.CDM.11.3.0.zip",
-                 "Cmf.ClickHouse.FullBackup.ods.11.3.0.zip", "Cmf.ClickHouse.FullBackup.DWH.11.2.0.zip"):
+    for name in (
+        "MES.Cmf.ClickHouse.FullBackup.Online.11.3.0.zip",
+        "Cmf.ClickHouse.FullBackup.CDM.11.3.0.zip",
+        "Cmf.ClickHouse.FullBackup.ods.11.3.0.zip",
+        "Cmf.ClickHouse.FullBackup.DWH.11.2.0.zip",
+    ):
         (tmp_path / name).write_bytes(b"")
     report = mesbackup.check_folder(tmp_path, "MES", "11.3.0")
     assert not report.complete and report.missing == ["ODS", "DWH"]

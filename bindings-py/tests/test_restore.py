@@ -61,7 +61,9 @@ class FakeClickHouse:
         if sql == "SELECT name FROM system.databases":
             return [{"name": d} for d in self.databases]
         if sql.startswith("SELECT database, count()"):
-            return b"".join(json.dumps({"database": d, "tables": str(n)}).encode() + b"\n" for d, n in self.databases.items())
+            return b"".join(
+                json.dumps({"database": d, "tables": str(n)}).encode() + b"\n" for d, n in self.databases.items()
+            )
         m = re.match(r"SELECT toString\(uuid\) AS uuid FROM system.databases WHERE name = '(\w+)'", sql)
         if m:
             return [{"uuid": self.uuids[m.group(1)]}] if m.group(1) in self.uuids else []
@@ -82,10 +84,40 @@ class FakeClickHouse:
         if sql.startswith("SELECT * FROM system.backups"):
             self.polls += 1
             if self.polls < 2:
-                return [{"id": "op-1", "status": "RESTORING", "error": "", "num_files": "97", "files_read": "10", "total_size": "1000", "bytes_read": "100"}]
+                return [
+                    {
+                        "id": "op-1",
+                        "status": "RESTORING",
+                        "error": "",
+                        "num_files": "97",
+                        "files_read": "10",
+                        "total_size": "1000",
+                        "bytes_read": "100",
+                    }
+                ]
             if self.fail_restore:
-                return [{"id": "op-1", "status": "RESTORE_FAILED", "error": self.fail_restore, "num_files": "97", "files_read": "50", "total_size": "1000", "bytes_read": "500"}]
-            return [{"id": "op-1", "status": "RESTORED", "error": "", "num_files": "97", "files_read": "97", "total_size": "1000", "bytes_read": "1000"}]
+                return [
+                    {
+                        "id": "op-1",
+                        "status": "RESTORE_FAILED",
+                        "error": self.fail_restore,
+                        "num_files": "97",
+                        "files_read": "50",
+                        "total_size": "1000",
+                        "bytes_read": "500",
+                    }
+                ]
+            return [
+                {
+                    "id": "op-1",
+                    "status": "RESTORED",
+                    "error": "",
+                    "num_files": "97",
+                    "files_read": "97",
+                    "total_size": "1000",
+                    "bytes_read": "1000",
+                }
+            ]
         m = re.match(r"SELECT count\(\) AS c FROM `(\w+)`\.`(\w+)`", sql)
         if m:
             return [{"c": str(self.rows[m.group(2)])}]
@@ -101,7 +133,9 @@ class FakeClickHouse:
 def test_restore_runs_the_plan_and_compares_rows(tmp_path: Path) -> None:
     ch = FakeClickHouse()
     steps: list[dict[str, Any]] = []
-    r = mesbackup.restore(PACKAGE, executor=ch, target="MESFIX_check", server_backup_path=tmp_path, on_step=steps.append)
+    r = mesbackup.restore(
+        PACKAGE, executor=ch, target="MESFIX_check", server_backup_path=tmp_path, on_step=steps.append
+    )
     assert r and r.ok and not r.dry_run
     assert (r.database, r.target_database, r.operation_id) == ("MESFIX", "MESFIX_check", "op-1")
     assert {t.table: t.rows for t in r.tables} == ROWS
@@ -247,17 +281,19 @@ def test_test_restore_with_problems_names_them(tmp_path: Path) -> None:
     assert r.problems and r.problems[0]["name"] == "default"
 
 
-
 def test_test_restore_is_not_collected_by_pytest(tmp_path: Path) -> None:
     # `from mesbackup import test_restore` in someone's test module must not become a test.
-    (tmp_path / "test_user_module.py").write_text("from mesbackup import test_restore\n\ndef test_nothing():\n    pass\n")
+    (tmp_path / "test_user_module.py").write_text(
+        "from mesbackup import test_restore\n\ndef test_nothing():\n    pass\n"
+    )
     import subprocess
     import sys
 
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", str(tmp_path)],
         capture_output=True,
-        text=True, check=False,
+        text=True,
+        check=False,
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "test_nothing" in run.stdout and "::test_restore" not in run.stdout, run.stdout
@@ -268,8 +304,12 @@ def test_path_on_server_names_the_servers_view_of_the_folder(tmp_path: Path) -> 
     ch = FakeClickHouse(server_view=("/var/lib/clickhouse/backups", tmp_path))
     steps: list[dict[str, Any]] = []
     r = mesbackup.restore(
-        PACKAGE, executor=ch, target="X", server_backup_path=tmp_path,
-        path_on_server="/var/lib/clickhouse/backups/", on_step=steps.append,
+        PACKAGE,
+        executor=ch,
+        target="X",
+        server_backup_path=tmp_path,
+        path_on_server="/var/lib/clickhouse/backups/",
+        on_step=steps.append,
     )
     assert r.ok
     restore_sql = next(s for s in ch.sql if s.startswith("RESTORE"))
@@ -278,7 +318,6 @@ def test_path_on_server_names_the_servers_view_of_the_folder(tmp_path: Path) -> 
     assert "/var/lib/clickhouse/backups/mesbackup-restore-X-" in planned["sql"]
     extracted = next(s for s in steps if s["step"] == "extracted")
     assert extracted["dir"].startswith(str(tmp_path))
-
 
 
 def test_test_restore_drops_only_the_database_it_restored(tmp_path: Path) -> None:
@@ -329,7 +368,9 @@ def test_restore_into_an_existing_database_needs_into_existing(tmp_path: Path) -
 def hostile(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
     out = tmp_path_factory.mktemp("hostile")
     gen = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "hostile" / "make_hostile.py"
-    subprocess.run([sys.executable, str(gen), str(out / "packages"), str(out / "escape")], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(gen), str(out / "packages"), str(out / "escape")], check=True, capture_output=True
+    )
     return json.loads((out / "packages" / "cases.json").read_text())  # type: ignore[no-any-return]
 
 
@@ -357,8 +398,13 @@ def test_extracted_files_are_private_unless_chosen(tmp_path: Path) -> None:
         old = os.umask(0o022)
         try:
             with pytest.raises(mesbackup.ServerError):
-                mesbackup.restore(PACKAGE, executor=FakeClickHouse(fail_restore="Code: 1. Permission denied"),
-                                  target="X", server_backup_path=backups, **modes)
+                mesbackup.restore(
+                    PACKAGE,
+                    executor=FakeClickHouse(fail_restore="Code: 1. Permission denied"),
+                    target="X",
+                    server_backup_path=backups,
+                    **modes,
+                )
         finally:
             os.umask(old)
         [kept] = list(backups.iterdir())

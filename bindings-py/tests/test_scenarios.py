@@ -109,7 +109,9 @@ def run_step(step: dict[str, Any], env: str, previous_guid: str | None, out: Pat
             pkg = client.download(guid or "", out, file_name=o.get("file_name"), overwrite=bool(o.get("overwrite")))
             result = StepResult("ok", pkg.guid)
         elif op == "download_if_ready":
-            maybe = client.download_if_ready(guid or "", out, file_name=o.get("file_name"), overwrite=bool(o.get("overwrite")))
+            maybe = client.download_if_ready(
+                guid or "", out, file_name=o.get("file_name"), overwrite=bool(o.get("overwrite"))
+            )
             result = StepResult("pending", guid) if maybe is None else StepResult("ok", maybe.guid)
         else:
             result = StepResult(f"unknown op {op}")

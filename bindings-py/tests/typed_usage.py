@@ -11,7 +11,9 @@ import mesbackup
 
 
 def sync_usage(out: Path) -> list[str]:
-    client = mesbackup.Client("https://mes.example.com", token="t", timeout=datetime.timedelta(hours=4), restart_budget=1, max_size=500 << 30)
+    client = mesbackup.Client(
+        "https://mes.example.com", token="t", timeout=datetime.timedelta(hours=4), restart_budget=1, max_size=500 << 30
+    )
     pkg: mesbackup.Package = client.backup("MESCDM", out, installer_name="11.3.0", progress=lambda d, t, p: None)
     size: int = pkg.size
     path: Path = pkg.path
@@ -40,7 +42,12 @@ def sync_usage(out: Path) -> list[str]:
 
 async def async_usage(out: Path) -> list[mesbackup.Package]:
     client = mesbackup.AsyncClient(
-        token="t", max_poll_delay=60, speed_limit=1024, speed_time=120, download_timeout=datetime.timedelta(hours=6), max_size=1 << 40
+        token="t",
+        max_poll_delay=60,
+        speed_limit=1024,
+        speed_time=120,
+        download_timeout=datetime.timedelta(hours=6),
+        max_size=1 << 40,
     )
     first: mesbackup.Package = await client.backup("MES", out)
     job: mesbackup.Job = await client.start("MESCDM")
@@ -85,7 +92,11 @@ def restore_usage(pkg: Path, backups: Path) -> int:
 
     steps: list[str] = []
     done: mesbackup.RestoreResult = mesbackup.restore(
-        pkg, executor=executor, target="MESCDM_check", server_backup_path=backups, timeout=datetime.timedelta(minutes=30),
+        pkg,
+        executor=executor,
+        target="MESCDM_check",
+        server_backup_path=backups,
+        timeout=datetime.timedelta(minutes=30),
         on_step=lambda step: steps.append(str(step["step"])),
     )
     checks: list[mesbackup.TableCheck] = done.tables

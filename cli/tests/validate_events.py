@@ -1,4 +1,5 @@
 """Validates NDJSON events (stdin) against a JSON Schema (argv[1]); prints every failure, exits 1 on any."""
+
 import json
 import sys
 

@@ -11,6 +11,7 @@
 3. test_restore: passes, the throwaway database is dropped.
 Prints `ok: ...` per step; any failure raises.
 """
+
 import json
 import pathlib
 import sys

@@ -9,6 +9,7 @@ engine's message.
 DIR holds the session's data and config (`<backups><allowed_path>`). The bound port is printed
 on stdout as `PORT <n>` once listening. chdb-core: `pip install --no-deps chdb-core`.
 """
+
 import argparse
 import os
 import sys

@@ -169,7 +169,7 @@ _CLEANUP_TIMEOUT_S = 10.0
 def tqdm_progress(bar: Any) -> ProgressCallback:
     """A progress callback driving a ``tqdm`` bar (or anything with ``n``, ``total``, ``update``)::
 
-        client.backup("MES", out, progress=mesbackup.tqdm_progress(tqdm(unit="B", unit_scale=True)))
+    client.backup("MES", out, progress=mesbackup.tqdm_progress(tqdm(unit="B", unit_scale=True)))
     """
 
     def update(done: int, total: int | None, phase: str) -> None:
