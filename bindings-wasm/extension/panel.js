@@ -1,7 +1,7 @@
 // The mesbackup panel: runs in the extension (chrome-extension://…/panel.html?env=<MES origin>) or as a
 // plain page served next to the MES API (/panel/ on the MES origin; that is how it is tested).
 // All protocol work is done by the mesbackup package (WebAssembly); this file is only the UI.
-import { Client, directorySink, downloadSink, systemDatabases, installerNameForDatabase, toolVersion, verify } from './mesbackup/index.js';
+import { Client, directorySink, downloadSink, installerNameForDatabase, systemDatabases, toolVersion, verify } from './mesbackup/index.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);

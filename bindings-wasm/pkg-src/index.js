@@ -1,10 +1,11 @@
 // mesbackup: back up the ClickHouse databases of a Critical Manufacturing MES (Node >= 20, browsers).
 // A thin layer over the WebAssembly build of the Rust core and driver: every protocol decision
 // (polling, one-shot downloads, names, errors) is made there, the same as in every other front end.
-import initWasm, * as wasm from './wasm/mesbackup_wasm.js';
-import { writableSink, directorySink, downloadSink } from './sinks.js';
 
-export { writableSink, directorySink, downloadSink };
+import { directorySink, downloadSink, writableSink } from './sinks.js';
+import initWasm, * as wasm from './wasm/mesbackup_wasm.js';
+
+export { directorySink, downloadSink, writableSink };
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
 

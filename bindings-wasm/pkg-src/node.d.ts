@@ -14,7 +14,8 @@ export const PARTIAL_SUFFIX: '.mesbackup-node-partial';
 export function fileSink(dir: string, options?: { create?: boolean; fileMode?: string | number; dirMode?: string | number }): SinkFactory & { prepare(): Promise<void> };
 /** A Node Writable as a sink (through Writable.toWeb). */
 export function nodeWritableSink(writable: Writable, options?: { onSidecar?: (fileName: string, json: string) => void | Promise<void> }): SinkFactory;
-import type { VerifyOptions, VerifyResult, InspectResult } from './index.js';
+
+import type { InspectResult, VerifyOptions, VerifyResult } from './index.js';
 
 /** The `<path>.mesbackup.json` sidecar, parsed; null when absent. */
 export function readSidecar(path: string): Promise<({ sha256: string; size: number; file_name?: string } & Record<string, unknown>) | null>;

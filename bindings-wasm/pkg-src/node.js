@@ -11,13 +11,14 @@
 // and nothing in JavaScript removes any file it did not create in this process. A Node process
 // killed mid-download leaves its temporary file behind (private, 0600): remove it once no Node run
 // writes into that folder.
-import { open, link, unlink, rename, stat, mkdir, statfs, constants } from 'node:fs/promises';
-import { randomBytes, createHash } from 'node:crypto';
-import { join, dirname, resolve } from 'node:path';
-import { Worker } from 'node:worker_threads';
+
+import { createHash, randomBytes } from 'node:crypto';
+import { constants, link, mkdir, open, rename, stat, statfs, unlink } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import { writableSink } from './sinks.js';
+import { Worker } from 'node:worker_threads';
 import { fileModes } from './index.js';
+import { writableSink } from './sinks.js';
 
 /** The end of this sink's temporary file names (not `.mesbackup-partial`: see above). */
 export const PARTIAL_SUFFIX = '.mesbackup-node-partial';
@@ -334,7 +335,7 @@ export function nodeWritableSink(writable, options) {
 // --- Verification of a saved package file (streamed, 1 MiB at a time).
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { verify, inspect, integrityError } from './index.js';
+import { inspect, integrityError, verify } from './index.js';
 
 const SIDECAR_SUFFIX = '.mesbackup.json';
 

@@ -3,12 +3,13 @@
 // through the panel's File System Access sink into the origin private file system (?dest=opfs), then
 // read back and compared with the scenario files' expectations; the mock's log is checked as well.
 // Needs bindings-wasm/build.sh to have assembled bindings-wasm/dist/extension.
-import { test, before, after } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { readFileSync, mkdirSync, existsSync } from 'node:fs';
-import { resolve, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
 import puppeteer from 'puppeteer-core';
-import { startMock, root } from './mock.mjs';
+import { root, startMock } from './mock.mjs';
 
 const panelDir = process.env.MESBACKUP_PANEL ?? resolve(root, 'bindings-wasm/dist/extension');
 const chromium = process.env.CHROMIUM ?? '/usr/bin/chromium';

@@ -3,11 +3,12 @@
 // with `.mesbackup-node-partial` (Node cannot lock them; the CLI and Python only remove
 // `.mesbackup-partial` files whose lock they can take).
 // Usage: node --test bindings-wasm/tests/file_modes.test.mjs   (MESBACKUP_PKG=path to the built package)
-import { test, before, after } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, lstatSync, mkdirSync, chmodSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { root, startMock } from './mock.mjs';
 

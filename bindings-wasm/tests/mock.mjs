@@ -1,9 +1,9 @@
 // Starts the mock-mes binary and talks to its control endpoints (tests/scenarios/README.md).
 import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { resolve, dirname } from 'node:path';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 

@@ -2,15 +2,16 @@
 // expectations as the Rust runner (tests/runner-rust/src/lib.rs): outcome, GUID, the exact set of files
 // in the output folder (hidden ones included) with size and SHA-256, peak memory, requests seen.
 // Usage: node --test bindings-wasm/tests/scenarios.test.mjs   (MESBACKUP_PKG=path to the built package)
-import { test, before, after } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync, statSync, createReadStream } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { startMock, root } from './mock.mjs';
+import { root, startMock } from './mock.mjs';
 
 const pkgDir = process.env.MESBACKUP_PKG ?? resolve(root, 'bindings-wasm/pkg');
 const { Client } = await import(pathToFileURL(join(pkgDir, 'index.js')).href);

@@ -6,15 +6,16 @@
 // - Node's fileSink (a worker thread hashes and writes): a failing write and a cancelled download
 //   leave nothing in the folder and say what happened.
 // Usage: node --test bindings-wasm/tests/sinks.test.mjs   (MESBACKUP_PKG=path to the built package)
-import { test, before, after } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { root, startMock, mockBinary } from './mock.mjs';
+import { mockBinary, root, startMock } from './mock.mjs';
 
 const pkgDir = process.env.MESBACKUP_PKG ?? resolve(root, 'bindings-wasm/pkg');
 const { Client } = await import(pathToFileURL(join(pkgDir, 'index.js')).href);

@@ -4,13 +4,14 @@
 // Also the shared driver's redaction of echoed secrets, and fileSink's checks before the one-shot
 // step (prepare(): the folder takes files; open(): the free space holds the Content-Length).
 // Usage: node --test bindings-wasm/tests/transport.test.mjs   (MESBACKUP_PKG=path to the built package)
-import { test, after } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { after, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { root, startMock } from './mock.mjs';
 

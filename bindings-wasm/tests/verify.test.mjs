@@ -1,14 +1,15 @@
 // verify()/inspect()/Verifier of the npm package (WASM) in Node: the real-engine ClickHouse fixtures,
 // a damaged copy, and a package downloaded from mock-mes checked against its sidecar.
 // Usage: node --test bindings-wasm/tests/verify.test.mjs   (MESBACKUP_PKG=path to the built package)
-import { test, before, after } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, mkdtempSync, rmSync, openAsBlob } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, openAsBlob, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { execFileSync } from 'node:child_process';
-import { startMock, root } from './mock.mjs';
+import { root, startMock } from './mock.mjs';
 
 const pkgDir = process.env.MESBACKUP_PKG ?? resolve(root, 'bindings-wasm/pkg');
 const { Client, Verifier, verify, inspect, initVerifier } = await import(pathToFileURL(join(pkgDir, 'index.js')).href);
