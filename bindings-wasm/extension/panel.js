@@ -188,7 +188,7 @@ async function run(databases) {
   try {
     c = client();
     const fileNames = names(databases);
-    databases.forEach((db) => setRow(db, 'queued', 'Starting…'));
+    for (const db of databases) setRow(db, 'queued', 'Starting…');
     const t0 = performance.now();
     if (databases.length === 1) {
       const db = databases[0];

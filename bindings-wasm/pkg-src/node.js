@@ -121,7 +121,11 @@ class FileSink {
     let off = 0;
     while (off < chunk.byteLength) {
       if (!this.#buf) {
-        this.#buf = this.#free.pop() ?? (this.#allocated < POOL ? (this.#allocated++, new Uint8Array(BUFFER)) : null);
+        this.#buf = this.#free.pop() ?? null;
+        if (!this.#buf && this.#allocated < POOL) {
+          this.#allocated++;
+          this.#buf = new Uint8Array(BUFFER);
+        }
         if (!this.#buf) {
           const rest = chunk.slice(off); // a copy: the chunk is not ours to keep
           return this.#nextEvent().then(() => this.write(rest));
@@ -216,13 +220,19 @@ class FileSink {
         let done = 0;
         while (done < n) done += (await this.#fh.write(buf, done, n - done)).bytesWritten;
         await this.#fh.sync();
-      } catch (e) { throw (this.#error = ioError(e)); }
+      } catch (e) {
+        this.#error = ioError(e);
+        throw this.#error;
+      }
       this.#used = 0; this.#given = n;
       result = { bytes: n, sha256: hash.digest('hex') };
     }
     await this.#fh.close();
     this.#fh = null;
-    if (result.bytes !== this.#given) throw (this.#error = Object.assign(new Error(`wrote ${result.bytes} bytes of ${this.#given}`), { kind: 'io' }));
+    if (result.bytes !== this.#given) {
+      this.#error = Object.assign(new Error(`wrote ${result.bytes} bytes of ${this.#given}`), { kind: 'io' });
+      throw this.#error;
+    }
     return result;
   }
 
