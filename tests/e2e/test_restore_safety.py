@@ -10,7 +10,8 @@ What is pinned here (issue "Safe with other people's data"):
   plain http off this machine needs --allow-insecure-http; credentials in the URL are refused unechoed;
 - extracted files are private (0600 in 0700 folders) under umask 022, or exactly the chosen modes.
 
-Run by scripts/suites/60-restore.sh: MESBACKUP_BIN names the binary, the chdb venv runs pytest.
+Run by scripts/suites/60-restore.sh: MESBACKUP_BIN names the binary, the chdb venv runs pytest;
+the engine, `run` and the other helpers are in conftest.py.
 """
 
 from __future__ import annotations
@@ -22,77 +23,17 @@ import stat
 import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from conftest import ROOT, databases, events, run, sql, start
+
 sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "hostile"))
 import make_hostile
 
-BIN = os.environ.get("MESBACKUP_BIN", str(ROOT / "target" / "debug" / "mesbackup"))
 FIXTURE = ROOT / "tests" / "fixtures" / "clickhouse" / "mesfix_stored.zip"
 PASSWORD = "Pa55-w0rd-that-must-never-show"
-
-
-def start(args: list[str], cwd: Path) -> tuple[subprocess.Popen[str], int]:
-    out = cwd / f"front-{len(list(cwd.iterdir()))}.out"
-    with open(out, "w") as log:  # the child keeps its own copy of the descriptor
-        proc = subprocess.Popen([sys.executable, *args], stdout=log, stderr=subprocess.STDOUT, text=True)
-    for _ in range(300):
-        text = out.read_text() if out.exists() else ""
-        m = re.search(r"^PORT (\d+)$", text, re.MULTILINE)
-        if m:
-            return proc, int(m.group(1))
-        if proc.poll() is not None:
-            break
-        time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError(f"{args[0]} did not start: {out.read_text() if out.exists() else ''}")
-
-
-@pytest.fixture(scope="module")
-def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("restore-safety")
-
-
-@pytest.fixture(scope="module")
-def engine(work: Path) -> Iterator[str]:
-    (work / "front").mkdir()
-    (work / "allowed").mkdir()
-    proc, port = start(
-        [
-            str(ROOT / "tests/chdb-http/server.py"),
-            "--dir",
-            str(work / "front"),
-            "--allowed-path",
-            str(work / "allowed"),
-        ],
-        work,
-    )
-    yield f"http://127.0.0.1:{port}/"
-    proc.kill()
-
-
-def sql(url: str, query: str) -> list[dict[str, object]]:
-    req = urllib.request.Request(url + "?default_format=JSONEachRow", data=query.encode())
-    body = urllib.request.urlopen(req).read().decode()
-    return [json.loads(line) for line in body.splitlines() if line.strip()]
-
-
-def databases(url: str) -> list[str]:
-    return sorted(str(r["name"]) for r in sql(url, "SELECT name FROM system.databases"))
-
-
-def run(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
-    full_env = {**os.environ, **(env or {})}
-    return subprocess.run([BIN, *args], capture_output=True, text=True, check=False, env=full_env, timeout=timeout)
-
-
-def events(stdout: str) -> list[dict[str, object]]:
-    return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
 
 
 @pytest.fixture(scope="module")
