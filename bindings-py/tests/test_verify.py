@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import datetime
 import json
-import shutil
 import zipfile
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any
 
 import pytest
 
@@ -18,11 +17,11 @@ from conftest import Mock
 
 FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "clickhouse"
 PACKAGES = ["mesfix_stored.zip", "mesfix_deflated.zip"]
-FAST: Dict[str, Any] = dict(min_poll_delay=0.01, max_poll_delay=0.1, retry_delay=0.01, request_timeout=10.0)
+FAST: dict[str, Any] = {"min_poll_delay": 0.01, "max_poll_delay": 0.1, "retry_delay": 0.01, "request_timeout": 10.0}
 
 
-def expected() -> Dict[str, Any]:
-    data: Dict[str, Any] = json.loads((FIXTURES / "expected.json").read_text())
+def expected() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((FIXTURES / "expected.json").read_text())
     return data
 
 

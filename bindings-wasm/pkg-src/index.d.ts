@@ -2,9 +2,20 @@
 
 /** Canonical error kinds, shared by every mesbackup front end. */
 export type ErrorKind =
-  | 'invalid_argument' | 'unauthorized' | 'forbidden' | 'invalid_database' | 'backup_not_found'
-  | 'server_error' | 'unexpected_response' | 'timeout' | 'download_lost' | 'integrity' | 'io'
-  | 'network' | 'cancelled' | 'internal';
+  | 'invalid_argument'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'invalid_database'
+  | 'backup_not_found'
+  | 'server_error'
+  | 'unexpected_response'
+  | 'timeout'
+  | 'download_lost'
+  | 'integrity'
+  | 'io'
+  | 'network'
+  | 'cancelled'
+  | 'internal';
 
 /** What every rejection of this package is: an Error with the canonical kind and the GUID, if any. */
 export interface MesBackupError extends Error {
@@ -92,7 +103,10 @@ export interface SinkFactory {
 export type SinkLike =
   | SinkFactory
   | WritableStream<Uint8Array>
-  | ((fileName: string, expectedLength: number | null) => WritableStream<Uint8Array> | Promise<WritableStream<Uint8Array>>)
+  | ((
+      fileName: string,
+      expectedLength: number | null,
+    ) => WritableStream<Uint8Array> | Promise<WritableStream<Uint8Array>>)
   | FileSystemDirectoryHandle;
 
 export interface SavedPackage {
@@ -110,8 +124,15 @@ export interface SavedPackage {
   finishedAtMs: number;
   notes: string[];
 }
-export interface Started { outcome: 'started'; guid: string; database: string }
-export interface Pending { outcome: 'pending'; guid: string }
+export interface Started {
+  outcome: 'started';
+  guid: string;
+  database: string;
+}
+export interface Pending {
+  outcome: 'pending';
+  guid: string;
+}
 
 export type JobEvent =
   | { event: 'started'; database: string; guid: string; atMs: number }
@@ -120,7 +141,14 @@ export type JobEvent =
   | { event: 'ready'; guid: string; fileName: string; size: number | null; database?: string }
   | { event: 'progress'; guid: string; bytes: number; total: number | null; database?: string }
   | { event: 'warning'; guid: string | null; message: string; database?: string }
-  | { event: 'restarting'; lostGuid: string; restartsUsed: number; restartBudget: number; reason: string; database?: string }
+  | {
+      event: 'restarting';
+      lostGuid: string;
+      restartsUsed: number;
+      restartBudget: number;
+      reason: string;
+      database?: string;
+    }
   | { event: 'saved'; package: Omit<SavedPackage, 'outcome'>; database?: string }
   | { event: 'failed'; error: { kind: ErrorKind; message: string; guid: string | null }; database?: string };
 
@@ -165,8 +193,16 @@ export type PackageNameCheck =
   | { ok: true; system: string | null; kind: DatabaseKind; version: string; fileName: string }
   | {
       ok: false;
-      reason: 'not_a_package' | 'wrong_case' | 'unknown_kind' | 'missing_version' | 'bad_version' | 'extra_suffix'
-        | 'wrong_extension' | 'renamed' | 'bad_system_prefix';
+      reason:
+        | 'not_a_package'
+        | 'wrong_case'
+        | 'unknown_kind'
+        | 'missing_version'
+        | 'bad_version'
+        | 'extra_suffix'
+        | 'wrong_extension'
+        | 'renamed'
+        | 'bad_system_prefix';
       message: string;
       /** The exact name the installer would accept, when it can be inferred. */
       expected: string | null;
@@ -174,8 +210,15 @@ export type PackageNameCheck =
 
 export function installerPackageName(kind: DatabaseKind, version: string, system?: string | null): string;
 /** The permission bits for `fileMode` / `dirMode` (octal text like "0640", or a number like 0o640; absent: 0o600 / 0o700), checked by the core. Throws an `invalid_argument` error for a mode that would expose or lose data. */
-export function fileModes(fileMode?: string | number | null, dirMode?: string | number | null): { file: number; dir: number };
-export function installerNameForDatabase(database: string, version: string, options?: { systemPrefix?: boolean }): string;
+export function fileModes(
+  fileMode?: string | number | null,
+  dirMode?: string | number | null,
+): { file: number; dir: number };
+export function installerNameForDatabase(
+  database: string,
+  version: string,
+  options?: { systemPrefix?: boolean },
+): string;
 export function installerNames(system: string, version: string, systemPrefix?: boolean): Record<string, string>;
 /** What the MES installer makes of a file name, and why not. */
 export function checkPackageName(fileName: string): PackageNameCheck;
@@ -185,7 +228,12 @@ export function errorKinds(): ErrorKind[];
 export function toolVersion(): string;
 
 export function writableSink(
-  target: WritableStream<Uint8Array> | ((fileName: string, expectedLength: number | null) => WritableStream<Uint8Array> | Promise<WritableStream<Uint8Array>>),
+  target:
+    | WritableStream<Uint8Array>
+    | ((
+        fileName: string,
+        expectedLength: number | null,
+      ) => WritableStream<Uint8Array> | Promise<WritableStream<Uint8Array>>),
   options?: { onSidecar?: (fileName: string, json: string) => void | Promise<void> },
 ): SinkFactory;
 export function directorySink(dir: FileSystemDirectoryHandle, options?: { sidecar?: boolean }): SinkFactory;
@@ -198,10 +246,25 @@ export function init(moduleOrPath?: unknown): Promise<void>;
 /** One problem found; `kind` is the core's (snake_case), `message` names the file or entry. */
 export interface Problem {
   kind:
-    | 'crc_mismatch' | 'size_mismatch' | 'checksum_mismatch' | 'missing' | 'unlisted' | 'part_checksum_mismatch'
-    | 'bad_part_checksums' | 'no_manifest' | 'bad_manifest' | 'truncated' | 'sha256_mismatch' | 'unsafe_name'
-    | 'unsafe_manifest_path' | 'special_entry' | 'no_checksum'
-    | 'duplicate_entry' | 'corrupt' | 'central_directory_mismatch' | 'unsupported';
+    | 'crc_mismatch'
+    | 'size_mismatch'
+    | 'checksum_mismatch'
+    | 'missing'
+    | 'unlisted'
+    | 'part_checksum_mismatch'
+    | 'bad_part_checksums'
+    | 'no_manifest'
+    | 'bad_manifest'
+    | 'truncated'
+    | 'sha256_mismatch'
+    | 'unsafe_name'
+    | 'unsafe_manifest_path'
+    | 'special_entry'
+    | 'no_checksum'
+    | 'duplicate_entry'
+    | 'corrupt'
+    | 'central_directory_mismatch'
+    | 'unsupported';
   message: string;
   /** The file or zip entry concerned, when the kind has one. */
   file?: string;
@@ -297,9 +360,17 @@ export interface VerifyOptions {
   total?: number;
 }
 
-export interface VerifyResult extends VerifyReport { inspection: Inspection }
-export interface InspectResult extends Inspection { ok: boolean; problems: Problem[] }
-export interface IntegrityError extends MesBackupError { kind: 'integrity'; report: VerifyResult }
+export interface VerifyResult extends VerifyReport {
+  inspection: Inspection;
+}
+export interface InspectResult extends Inspection {
+  ok: boolean;
+  problems: Problem[];
+}
+export interface IntegrityError extends MesBackupError {
+  kind: 'integrity';
+  report: VerifyResult;
+}
 
 /**
  * Loads the verifier's WebAssembly module (a second module, so that downloads never load it); done

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # WebAssembly: the npm package `mesbackup` (bindings-wasm) in Node and headless Chromium.
 # Installs what it needs (cheaply when present): the wasm32 target, wasm-bindgen-cli 0.2.130,
-# Debian's chromium + chromium-driver, the test tools (puppeteer-core, typescript) in bindings-wasm/tests.
+# Debian's chromium + chromium-driver, the test tools (puppeteer-core, typescript, biome) in bindings-wasm/tests.
+# Ends with biome (lint and format check of the JavaScript/TypeScript, bindings-wasm/biome.jsonc).
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 root="${MESBACKUP_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -73,3 +74,6 @@ node -e '
 echo "--- browser: the panel in headless Chromium against mock-mes"
 node --test --test-reporter=spec bindings-wasm/tests/browser.test.mjs
 echo "screenshot: tests/artifacts/wasm-panel.png"
+
+echo "--- biome check: lint and format of the JavaScript/TypeScript (bindings-wasm/biome.jsonc; --write rewrites)"
+(cd bindings-wasm && tests/node_modules/.bin/biome --version && tests/node_modules/.bin/biome check --error-on-warnings .)
