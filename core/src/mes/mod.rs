@@ -16,7 +16,7 @@ mod time;
 mod url;
 
 pub use content_disposition::{FileNameChoice, MAX_FILE_NAME_BYTES, choose_file_name, is_safe_file_name, parse_filename, sanitize_file_name};
-pub use credentials::{Credentials, check_transport};
+pub use credentials::{Credentials, GivenCredentials, NO_CREDENTIALS, Unresolved, check_transport, resolve_credentials};
 pub use download_guard::{Abandon, DEFAULT_MAX_SIZE, DEFAULT_SPEED_LIMIT, DEFAULT_SPEED_TIME_MS, DownloadGuard, DownloadLimits, human_bytes, human_duration};
 pub use guid::{parse_guid, parse_guid_body};
 pub use job::{Action, CommitFailure, Job, JobEvent, JobSpec, JobTimes, Method, Mode, Outcome, PROGRESS_INTERVAL_MS, Phase, ReceiveFailure, ReceivedBody, Request, SavedPackage, TransportError, TransportPhase};
