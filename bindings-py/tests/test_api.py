@@ -31,7 +31,7 @@ def listing(out: Path) -> List[str]:
 
 def test_exception_classes_match_core_error_kinds() -> None:
     assert list(mesbackup.ERROR_CLASSES) == list(_mesbackup.ERROR_KINDS)
-    assert len(set(_mesbackup.ERROR_KINDS)) == 13
+    assert len(set(_mesbackup.ERROR_KINDS)) == 14
     for code, cls in mesbackup.ERROR_CLASSES.items():
         assert issubclass(cls, mesbackup.MesBackupError)
         assert cls.code == code
@@ -145,7 +145,7 @@ def test_package_object_and_progress(mock: Mock, tmp_path: Path) -> None:
     mock.load({"pending_polls": 2, "payload": {"size": 3_000_000, "seed": 3}, "download": {"drip": {"chunk": 1_000_000, "interval_ms": 300}}})
     client = mesbackup.Client(mock.base, token="admin-token", **FAST)
     calls: List[Tuple[int, Optional[int], str]] = []
-    pkg = client.backup("MESODS", tmp_path, installer_name="11.3.0", progress=lambda d, t, p: calls.append((d, t, p)))
+    pkg = client.backup("MESODS", tmp_path, version="11.3.0", progress=lambda d, t, p: calls.append((d, t, p)))
     assert pkg.file_name == "MES.Cmf.ClickHouse.FullBackup.ODS.11.3.0.zip"
     assert pkg.path == tmp_path / pkg.file_name and pkg.path.stat().st_size == pkg.size == 3_000_000
     assert pkg.sidecar == tmp_path / (pkg.file_name + mesbackup.SIDECAR_SUFFIX)
@@ -210,11 +210,11 @@ def test_backup_system_with_sql_backup_time_and_overwrite(mock: Mock, tmp_path: 
     mock.load({})
     client = mesbackup.Client(mock.base, token="admin-token", **FAST)
     sql = datetime.datetime(2026, 11, 25, 3, 0, tzinfo=datetime.timezone.utc)
-    first = client.backup_system("MES", tmp_path, installer_name="11.3.0", sql_backup_finished=sql)
+    first = client.backup_system("MES", tmp_path, version="11.3.0", sql_backup_finished=sql)
     for pkg in first:
         assert json.loads(pkg.sidecar.read_text())["sql_backup_finished_at"].startswith("2026-11-25T03:00:00")
     # The same installer names again: replaced with overwrite=True, not saved under other names.
-    again = client.backup_system("MES", tmp_path, installer_name="11.3.0", overwrite=True)
+    again = client.backup_system("MES", tmp_path, version="11.3.0", overwrite=True)
     assert [p.file_name for p in again] == [p.file_name for p in first]
     assert len(listing(tmp_path)) == 8
     window = mesbackup.backup_window(tmp_path)
@@ -247,7 +247,7 @@ def test_async_backup_system_start_and_errors(mock: Mock, tmp_path: Path) -> Non
 
     async def main() -> Tuple[List[Any], mesbackup.Job, Optional[mesbackup.Package]]:
         client = mesbackup.AsyncClient(mock.base, token="admin-token", **FAST)
-        pkgs = await client.backup_system("MES", tmp_path, installer_name="11.3.0")
+        pkgs = await client.backup_system("MES", tmp_path, version="11.3.0")
         job = await client.start("MESCDM")
         maybe = await client.download_if_ready(job, tmp_path)
         with pytest.raises(mesbackup.BackupNotFound):
@@ -308,7 +308,7 @@ def test_naming_helpers(tmp_path: Path) -> None:
     assert mesbackup.installer_package_name("CDM", "11.3.0") == "Cmf.ClickHouse.FullBackup.CDM.11.3.0.zip"
     assert mesbackup.installer_package_name("Online", "11.3.0", "MES") == "MES.Cmf.ClickHouse.FullBackup.Online.11.3.0.zip"
     assert mesbackup.installer_name_for_database("MESDWH", "11.3") == "MES.Cmf.ClickHouse.FullBackup.DWH.11.3.zip"
-    assert mesbackup.installer_name_for_database("MESDWH", "11.3", generic=True) == "Cmf.ClickHouse.FullBackup.DWH.11.3.zip"
+    assert mesbackup.installer_name_for_database("MESDWH", "11.3", generic_names=True) == "Cmf.ClickHouse.FullBackup.DWH.11.3.zip"
     with pytest.raises(mesbackup.InvalidArgument):
         mesbackup.installer_package_name("cdm", "11.3.0")
     with pytest.raises(mesbackup.InvalidArgument, match="11.3.0"):

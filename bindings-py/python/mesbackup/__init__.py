@@ -5,7 +5,7 @@ A thin layer over the Rust crates ``mesbackup-core`` and ``mesbackup-client``: e
 
     >>> import mesbackup
     >>> client = mesbackup.Client("https://mes.example.com", token="...")   # or MES_URL / MES_TOKEN
-    >>> pkg = client.backup("MESCDM", "/backups", installer_name="11.3.0")
+    >>> pkg = client.backup("MESCDM", "/backups", version="11.3.0")   # under the installer's name
     >>> pkg.path, pkg.size, pkg.sha256, pkg.started_at
 
 ``AsyncClient`` has the same methods as coroutines. Ctrl-C (KeyboardInterrupt) or cancelling the
@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import os
+import warnings
 from typing import Any, Callable, List, Optional, Union
 
 from . import _mesbackup
@@ -185,6 +186,21 @@ def tqdm_progress(bar: Any) -> ProgressCallback:
     return update
 
 
+def _installer_version(version: Optional[str], installer_name: Optional[str]) -> Optional[str]:
+    """``version=``, or its deprecated spelling ``installer_name=`` (kept one release)."""
+    if installer_name is None:
+        return version
+    if version is not None:
+        raise InvalidArgument("give version only (installer_name is its deprecated spelling)")
+    warnings.warn(
+        "installer_name= is deprecated and will be removed in the next release: use version= (the MES version "
+        "of the installer names)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return installer_name
+
+
 async def _settle(op: Any) -> None:
     """After a cancel: wait until the job has ended (and removed any temporary file)."""
     while True:
@@ -255,6 +271,7 @@ class AsyncClient:
         speed_time: Optional[Seconds] = None,
         download_timeout: Optional[Seconds] = None,
         max_size: Optional[int] = None,
+        no_auth: bool = False,
     ) -> None:
         self._client = Client(
             env_url,
@@ -277,6 +294,7 @@ class AsyncClient:
             speed_time=speed_time,
             download_timeout=download_timeout,
             max_size=max_size,
+            no_auth=no_auth,
         )
 
     @property
@@ -303,16 +321,19 @@ class AsyncClient:
         database: str,
         out_dir: PathLike,
         *,
-        installer_name: Optional[str] = None,
+        version: Optional[str] = None,
+        generic_names: bool = False,
         file_name: Optional[str] = None,
         overwrite: bool = False,
         progress: Optional[ProgressCallback] = None,
         sql_backup_finished: Union[datetime.datetime, str, None] = None,
+        installer_name: Optional[str] = None,
     ) -> Package:
         op = self._client._backup_op(
             database,
             out_dir,
-            installer_name=installer_name,
+            version=_installer_version(version, installer_name),
+            generic_names=generic_names,
             file_name=file_name,
             overwrite=overwrite,
             sql_backup_finished=sql_backup_finished,
@@ -325,16 +346,19 @@ class AsyncClient:
         system: str,
         out_dir: PathLike,
         *,
-        installer_name: Optional[str] = None,
+        version: Optional[str] = None,
+        generic_names: bool = False,
         return_exceptions: bool = False,
         progress: Optional[ProgressCallback] = None,
         overwrite: bool = False,
         sql_backup_finished: Union[datetime.datetime, str, None] = None,
+        installer_name: Optional[str] = None,
     ) -> List[Any]:
         op = self._client._backup_system_op(
             system,
             out_dir,
-            installer_name=installer_name,
+            version=_installer_version(version, installer_name),
+            generic_names=generic_names,
             return_exceptions=return_exceptions,
             overwrite=overwrite,
             sql_backup_finished=sql_backup_finished,

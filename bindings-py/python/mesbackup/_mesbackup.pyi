@@ -132,7 +132,12 @@ class Client:
     bytes per second averaged over ``speed_time`` (default 1024 over 120 s; 0 disables, as curl's
     ``--speed-limit``/``--speed-time``), ``download_timeout`` from the first byte (default none),
     ``max_size`` bytes (default 1 TiB; a larger ``Content-Length`` is refused before anything is
-    written), and ``stall_timeout`` without any byte (default 120 s)."""
+    written), and ``stall_timeout`` without any byte (default 120 s).
+
+    Credentials, the first found (the rule of every front end): ``token``; ``user`` and ``pat``;
+    ``MES_TOKEN``; ``MES_USER`` and ``MES_PAT``. A token and a user/PAT from the same place are
+    refused; none at all is ``InvalidArgument`` naming every way, unless ``no_auth=True`` (a test
+    server)."""
 
     def __init__(
         self,
@@ -157,6 +162,7 @@ class Client:
         speed_time: Optional[_Seconds] = None,
         download_timeout: Optional[_Seconds] = None,
         max_size: Optional[int] = None,
+        no_auth: bool = False,
     ) -> None: ...
     @property
     def env_url(self) -> str: ...
@@ -171,22 +177,26 @@ class Client:
         database: str,
         out_dir: _PathLike,
         *,
-        installer_name: Optional[str] = None,
+        version: Optional[str] = None,
+        generic_names: bool = False,
         file_name: Optional[str] = None,
         overwrite: bool = False,
         progress: Optional[_Progress] = None,
         sql_backup_finished: Union[datetime.datetime, str, None] = None,
+        installer_name: Optional[str] = None,
     ) -> Package: ...
     def backup_system(
         self,
         system: str,
         out_dir: _PathLike,
         *,
-        installer_name: Optional[str] = None,
+        version: Optional[str] = None,
+        generic_names: bool = False,
         return_exceptions: bool = False,
         progress: Optional[_Progress] = None,
         overwrite: bool = False,
         sql_backup_finished: Union[datetime.datetime, str, None] = None,
+        installer_name: Optional[str] = None,
     ) -> List[Any]: ...
     def start(self, database: str) -> Job: ...
     def download(
@@ -212,7 +222,8 @@ class Client:
         database: str,
         out_dir: _PathLike,
         *,
-        installer_name: Optional[str] = None,
+        version: Optional[str] = None,
+        generic_names: bool = False,
         file_name: Optional[str] = None,
         overwrite: bool = False,
         sql_backup_finished: Union[datetime.datetime, str, None] = None,
@@ -232,7 +243,8 @@ class Client:
         system: str,
         out_dir: _PathLike,
         *,
-        installer_name: Optional[str] = None,
+        version: Optional[str] = None,
+        generic_names: bool = False,
         return_exceptions: bool = False,
         overwrite: bool = False,
         sql_backup_finished: Union[datetime.datetime, str, None] = None,
@@ -240,7 +252,12 @@ class Client:
 
 def installer_package_name(kind: str, version: str, system: Optional[str] = None) -> str: ...
 def installer_name_for_database(
-    database: str, version: str, *, system: Optional[str] = None, generic: bool = False
+    database: str,
+    version: str,
+    *,
+    system: Optional[str] = None,
+    generic_names: bool = False,
+    generic: Optional[bool] = None,
 ) -> str: ...
 def system_databases(system: str) -> List[str]: ...
 def parse_package_name(file_name: str) -> PackageName: ...
@@ -277,7 +294,7 @@ def _restore(
     path_on_server: Optional[str] = None,
     file_mode: Optional[str] = None,
     dir_mode: Optional[str] = None,
-    timeout_s: int = 3600,
+    timeout_ms: int = 3600000,
     on_step: Optional[Callable[[Dict[str, Any]], object]] = None,
 ) -> Dict[str, Any]: ...
 def _test_restore(
@@ -295,6 +312,6 @@ def _test_restore(
     path_on_server: Optional[str] = None,
     file_mode: Optional[str] = None,
     dir_mode: Optional[str] = None,
-    timeout_s: int = 3600,
+    timeout_ms: int = 3600000,
     on_step: Optional[Callable[[Dict[str, Any]], object]] = None,
 ) -> Dict[str, Any]: ...

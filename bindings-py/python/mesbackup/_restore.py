@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, List, Optional, Union
 
 from . import _mesbackup
-from ._errors import Integrity, MesBackupError, _from_core
+from ._errors import Integrity, InvalidArgument, MesBackupError, _from_core
 from ._files import _as_dict
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -39,11 +39,12 @@ RestoreStepCallback = Callable[[Dict[str, Any]], object]
 Seconds = Union[float, int, datetime.timedelta]
 
 
-def _seconds(value: Seconds) -> int:
+def _milliseconds(value: Seconds) -> int:
+    """Seconds (a number) or a ``timedelta``, as every duration of the Python API."""
     s = value.total_seconds() if isinstance(value, datetime.timedelta) else float(value)
-    if s <= 0:
-        raise ValueError("timeout must be positive")
-    return max(1, int(round(s)))
+    if not s > 0 or s == float("inf"):
+        raise InvalidArgument("timeout must be a positive number of seconds or a timedelta")
+    return max(1, int(round(s * 1000)))
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ def restore(
         path_on_server=path_on_server,
         file_mode=file_mode,
         dir_mode=dir_mode,
-        timeout_s=_seconds(timeout),
+        timeout_ms=_milliseconds(timeout),
         on_step=on_step,
     )
     result = RestoreResult(
@@ -234,7 +235,7 @@ def test_restore(
             path_on_server=path_on_server,
             file_mode=file_mode,
             dir_mode=dir_mode,
-            timeout_s=_seconds(timeout),
+            timeout_ms=_milliseconds(timeout),
             on_step=on_step,
         )
         err = raw.get("error")
