@@ -45,7 +45,7 @@ async function loadSessionToken() {
 function client() {
   const envUrl = $('env').value.trim();
   const common = { envUrl };
-  if (params.get('fast')) Object.assign(common, { pollMinMs: 50, pollMaxMs: 250, retryBaseMs: 50, stallTimeoutMs: 5000, requestTimeoutMs: 10000 });
+  if (params.get('fast')) Object.assign(common, { minPollDelayMs: 50, maxPollDelayMs: 250, retryDelayMs: 50, stallTimeoutMs: 5000, requestTimeoutMs: 10000 });
   if ($('auth-mode').value === 'pat') return new Client({ ...common, user: $('user').value, pat: $('pat').value });
   return new Client({ ...common, token: $('token').value });
 }
@@ -167,7 +167,7 @@ function names(databases) {
   const version = $('version').value.trim();
   if (!version) return {};
   const out = {};
-  for (const db of databases) out[db] = installerNameForDatabase(db, version, { systemPrefix: $('prefix').checked });
+  for (const db of databases) out[db] = installerNameForDatabase(db, version, { genericNames: !$('prefix').checked });
   return out;
 }
 

@@ -126,8 +126,8 @@ async function clientScenario(name) {
     const o = step.options ?? {};
     const min = o.min_poll_ms ?? 10;
     const client = new m.Client({
-      envUrl: base, token: step.auth.token, pollMinMs: min, pollMaxMs: Math.max(o.max_poll_ms ?? 200, min),
-      retryBaseMs: min, timeoutMs: o.timeout_ms ?? 30_000, stallTimeoutMs: o.stall_timeout_ms ?? 10_000,
+      envUrl: base, token: step.auth.token, minPollDelayMs: min, maxPollDelayMs: Math.max(o.max_poll_ms ?? 200, min),
+      retryDelayMs: min, timeoutMs: o.timeout_ms ?? 30_000, stallTimeoutMs: o.stall_timeout_ms ?? 10_000,
       requestTimeoutMs: 10_000, restartBudget: o.restart_budget ?? 0, speedLimit: o.speed_limit ?? undefined,
       speedTimeMs: o.speed_time_ms ?? undefined, downloadTimeoutMs: o.download_timeout_ms ?? undefined,
       maxSize: o.max_size ?? undefined,

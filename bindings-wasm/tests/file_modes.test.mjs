@@ -54,7 +54,7 @@ async function underUmask(mask, fn) {
   try { return await fn(); } finally { process.umask(before); }
 }
 
-const client = () => new Client({ envUrl: mock.base, token: 'admin-token', pollMinMs: 10 });
+const client = () => new Client({ envUrl: mock.base, token: 'admin-token', minPollDelayMs: 10 });
 
 test('fileSink: packages, sidecars, temporary files, kept diagnostics and created folders are private by default', { timeout: 60_000 }, async () => {
   const base = mkdtempSync(join(tmp, 'default-'));

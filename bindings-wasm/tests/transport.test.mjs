@@ -31,7 +31,7 @@ async function closedPort() {
 
 test('a refused connection: the POST is retried, then a network error that says the MES was not reached', async () => {
   const port = await closedPort();
-  const client = new Client({ envUrl: `http://127.0.0.1:${port}`, token: 'admin-token', retryBaseMs: 10, pollMinMs: 10, maxConsecutiveFailures: 3 });
+  const client = new Client({ envUrl: `http://127.0.0.1:${port}`, token: 'admin-token', retryDelayMs: 10, minPollDelayMs: 10, maxConsecutiveFailures: 3 });
   const events = [];
   const err = await client.backup('MESCDM', { sink: fileSink(tmp), onEvent: (e) => events.push(e) }).then(
     () => assert.fail('a backup against a closed port succeeded'),
