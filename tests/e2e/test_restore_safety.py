@@ -185,7 +185,7 @@ def test_a_clickhouse_that_never_answers_ends_at_the_timeout(work: Path) -> None
     silent, port = start([str(ROOT / "tests/chdb-http/hostile_front.py"), "silent"], work)
     try:
         started = time.monotonic()
-        r = run("restore", str(FIXTURE), "--clickhouse", f"http://127.0.0.1:{port}/", "--dry-run", "--timeout", "3",
+        r = run("restore", str(FIXTURE), "--clickhouse", f"http://127.0.0.1:{port}/", "--dry-run", "--timeout", "3s",
                 timeout=60)
         elapsed = time.monotonic() - started
     finally:
