@@ -28,6 +28,10 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 echo "--- types: tsc --noEmit on a typed example"
 bindings-wasm/tests/node_modules/.bin/tsc -p bindings-wasm/examples/tsconfig.json
 
+echo "--- README vocabulary table: every JavaScript spelling in the shipped index.d.ts / node.d.ts"
+python3 tests/vocabulary/check_table.py javascript --self-test --package bindings-wasm/pkg \
+  --tsc bindings-wasm/tests/node_modules/.bin/tsc
+
 echo "--- node runner: every scenario"
 node --test --test-reporter=dot bindings-wasm/tests/scenarios.test.mjs
 
