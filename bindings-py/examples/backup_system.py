@@ -55,7 +55,7 @@ out_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(pref
 out_dir.mkdir(parents=True, exist_ok=True)
 try:
     results: list[Any] = client.backup_system(
-        system, out_dir, installer_name="11.3.0", return_exceptions=True, progress=progress
+        system, out_dir, version="11.3.0", return_exceptions=True, progress=progress
     )
 finally:
     if mock is not None:

@@ -162,7 +162,7 @@ def test_package_object_and_progress(mock: Mock, tmp_path: Path) -> None:
     )
     client = mesbackup.Client(mock.base, token="admin-token", **FAST)
     calls: list[tuple[int, int | None, str]] = []
-    pkg = client.backup("MESODS", tmp_path, installer_name="11.3.0", progress=lambda d, t, p: calls.append((d, t, p)))
+    pkg = client.backup("MESODS", tmp_path, version="11.3.0", progress=lambda d, t, p: calls.append((d, t, p)))
     assert pkg.file_name == "MES.Cmf.ClickHouse.FullBackup.ODS.11.3.0.zip"
     assert pkg.path == tmp_path / pkg.file_name and pkg.path.stat().st_size == pkg.size == 3_000_000
     assert pkg.sidecar == tmp_path / (pkg.file_name + mesbackup.SIDECAR_SUFFIX)
@@ -227,11 +227,11 @@ def test_backup_system_with_sql_backup_time_and_overwrite(mock: Mock, tmp_path: 
     mock.load({})
     client = mesbackup.Client(mock.base, token="admin-token", **FAST)
     sql = datetime.datetime(2026, 11, 25, 3, 0, tzinfo=datetime.timezone.utc)
-    first = client.backup_system("MES", tmp_path, installer_name="11.3.0", sql_backup_finished=sql)
+    first = client.backup_system("MES", tmp_path, version="11.3.0", sql_backup_finished=sql)
     for pkg in first:
         assert json.loads(pkg.sidecar.read_text())["sql_backup_finished_at"].startswith("2026-11-25T03:00:00")
     # The same installer names again: replaced with overwrite=True, not saved under other names.
-    again = client.backup_system("MES", tmp_path, installer_name="11.3.0", overwrite=True)
+    again = client.backup_system("MES", tmp_path, version="11.3.0", overwrite=True)
     assert [p.file_name for p in again] == [p.file_name for p in first]
     assert len(listing(tmp_path)) == 8
     window = mesbackup.backup_window(tmp_path)
@@ -264,7 +264,7 @@ def test_async_backup_system_start_and_errors(mock: Mock, tmp_path: Path) -> Non
 
     async def main() -> tuple[list[Any], mesbackup.Job, mesbackup.Package | None]:
         client = mesbackup.AsyncClient(mock.base, token="admin-token", **FAST)
-        pkgs = await client.backup_system("MES", tmp_path, installer_name="11.3.0")
+        pkgs = await client.backup_system("MES", tmp_path, version="11.3.0")
         job = await client.start("MESCDM")
         maybe = await client.download_if_ready(job, tmp_path)
         with pytest.raises(mesbackup.BackupNotFound):
@@ -328,7 +328,7 @@ def test_naming_helpers(tmp_path: Path) -> None:
     )
     assert mesbackup.installer_name_for_database("MESDWH", "11.3") == "MES.Cmf.ClickHouse.FullBackup.DWH.11.3.zip"
     assert (
-        mesbackup.installer_name_for_database("MESDWH", "11.3", generic=True)
+        mesbackup.installer_name_for_database("MESDWH", "11.3", generic_names=True)
         == "Cmf.ClickHouse.FullBackup.DWH.11.3.zip"
     )
     with pytest.raises(mesbackup.InvalidArgument):

@@ -46,6 +46,7 @@ def client_for(step: dict[str, Any], env: str) -> mesbackup.Client:
         token=auth.get("token"),
         user=auth.get("user"),
         pat=auth.get("pat"),
+        no_auth=not auth,
         min_poll_delay=min_ms / 1000,
         max_poll_delay=max(o.get("max_poll_ms", 200), min_ms) / 1000,
         retry_delay=min_ms / 1000,

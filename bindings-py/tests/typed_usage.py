@@ -14,7 +14,7 @@ def sync_usage(out: Path) -> list[str]:
     client = mesbackup.Client(
         "https://mes.example.com", token="t", timeout=datetime.timedelta(hours=4), restart_budget=1, max_size=500 << 30
     )
-    pkg: mesbackup.Package = client.backup("MESCDM", out, installer_name="11.3.0", progress=lambda d, t, p: None)
+    pkg: mesbackup.Package = client.backup("MESCDM", out, version="11.3.0", progress=lambda d, t, p: None)
     size: int = pkg.size
     path: Path = pkg.path
     started: datetime.datetime | None = pkg.started_at
@@ -76,7 +76,7 @@ def package_files_usage(pkg: Path, out: Path) -> int:
         since: datetime.datetime = window.reprocess_from
         sql: datetime.datetime | None = window.sql_backup_finished_at
         _ = (since, sql, window.started_at, window.finished_at)
-    staged: mesbackup.StagedPackage = mesbackup.stage(pkg, out, "MES", "11.3.0", system_specific=True, force=True)
+    staged: mesbackup.StagedPackage = mesbackup.stage(pkg, out, "MES", "11.3.0", overwrite=True)
     target: Path = staged.path
     plan: mesbackup.PrunePlan = mesbackup.plan_prune(out, 3)
     gone: list[Path] = mesbackup.prune(out, 3).deleted

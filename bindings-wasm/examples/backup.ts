@@ -13,7 +13,7 @@ import {
 import { fileSink, verifyFile } from 'mesbackup/node';
 
 export async function main(envUrl: string, token: string, dir: string): Promise<SavedPackage> {
-  const client = new Client({ envUrl, token, pollMinMs: 1000 });
+  const client = new Client({ envUrl, token, minPollDelayMs: 1000 });
   const controller = new AbortController();
   try {
     const saved = await client.backup('MESCDM', {

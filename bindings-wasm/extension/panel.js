@@ -67,9 +67,9 @@ function client() {
   const common = { envUrl };
   if (params.get('fast'))
     Object.assign(common, {
-      pollMinMs: 50,
-      pollMaxMs: 250,
-      retryBaseMs: 50,
+      minPollDelayMs: 50,
+      maxPollDelayMs: 250,
+      retryDelayMs: 50,
       stallTimeoutMs: 5000,
       requestTimeoutMs: 10000,
     });
@@ -221,7 +221,7 @@ function names(databases) {
   const version = $('version').value.trim();
   if (!version) return {};
   const out = {};
-  for (const db of databases) out[db] = installerNameForDatabase(db, version, { systemPrefix: $('prefix').checked });
+  for (const db of databases) out[db] = installerNameForDatabase(db, version, { genericNames: !$('prefix').checked });
   return out;
 }
 

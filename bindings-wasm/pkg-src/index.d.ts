@@ -24,18 +24,31 @@ export interface MesBackupError extends Error {
   guid: string | null;
 }
 
+/**
+ * Credentials, the first found (the rule of every mesbackup front end, decided in the core): `token`;
+ * `user` and `pat`; in Node the environment variable MES_TOKEN; MES_USER and MES_PAT. A token and a
+ * user/PAT from the same place are refused; none at all is an `invalid_argument` naming every way to
+ * give them, unless `noAuth: true` (a test server).
+ */
 export type Credentials =
-  | { token: string; user?: never; pat?: never }
-  | { user: string; pat: string; token?: never }
-  | { noAuth: true; token?: never; user?: never; pat?: never };
+  | { token: string; user?: never; pat?: never; noAuth?: false }
+  | { user: string; pat: string; token?: never; noAuth?: false }
+  | { noAuth: true; token?: never; user?: never; pat?: never }
+  | { token?: never; user?: never; pat?: never; noAuth?: false };
 
 export type ClientOptions = Credentials & {
   /** The MES environment's API address, e.g. https://mes.example.com/api (path prefix allowed). */
   envUrl: string;
   /** Shortest / longest wait between two polls of a pending backup (default 1 s / 30 min). */
+  minPollDelayMs?: number;
+  maxPollDelayMs?: number;
+  /** First wait after a transient failure (503, connection refused); doubles each time (default 1 s). */
+  retryDelayMs?: number;
+  /** @deprecated since the one vocabulary: `minPollDelayMs` (accepted for one release, with a warning). */
   pollMinMs?: number;
+  /** @deprecated since the one vocabulary: `maxPollDelayMs` (accepted for one release, with a warning). */
   pollMaxMs?: number;
-  /** First wait after a transient failure (503, connection refused); doubles each time. */
+  /** @deprecated since the one vocabulary: `retryDelayMs` (accepted for one release, with a warning). */
   retryBaseMs?: number;
   maxConsecutiveFailures?: number;
   /** Overall deadline for the backup to become ready (default 24 h); then `timeout` with the GUID. */
@@ -166,9 +179,12 @@ export interface RunOptions {
 }
 
 export interface SystemOptions extends Omit<RunOptions, 'fileName'> {
-  /** MES version: save each package under its installer name. */
+  /** MES version: save each package under its installer name, the system-specific one
+   * (`<System>.Cmf…`, which the installer prefers) unless `genericNames`. */
   version?: string;
-  /** With `version`: `<System>.Cmf…` names (default true) or generic `Cmf…` names. */
+  /** With `version`: the generic `Cmf…` names instead of the system-specific ones. */
+  genericNames?: boolean;
+  /** @deprecated since the one vocabulary: `genericNames: !systemPrefix` (accepted for one release, with a warning). */
   systemPrefix?: boolean;
   /** Explicit names, database -> file name. */
   fileNames?: Record<string, string>;
@@ -214,12 +230,19 @@ export function fileModes(
   fileMode?: string | number | null,
   dirMode?: string | number | null,
 ): { file: number; dir: number };
-export function installerNameForDatabase(
-  database: string,
+/** Options of the installer names: the system-specific name (default) or the generic one. */
+export interface NamingOptions {
+  genericNames?: boolean;
+  /** @deprecated since the one vocabulary: `genericNames: !systemPrefix` (accepted for one release, with a warning). */
+  systemPrefix?: boolean;
+}
+export function installerNameForDatabase(database: string, version: string, options?: NamingOptions): string;
+/** `systemPrefix` as a boolean third argument is deprecated (accepted for one release, with a warning). */
+export function installerNames(
+  system: string,
   version: string,
-  options?: { systemPrefix?: boolean },
-): string;
-export function installerNames(system: string, version: string, systemPrefix?: boolean): Record<string, string>;
+  options?: NamingOptions | boolean,
+): Record<string, string>;
 /** What the MES installer makes of a file name, and why not. */
 export function checkPackageName(fileName: string): PackageNameCheck;
 export function parseDatabaseName(name: string, system?: string | null): { system: string; kind: DatabaseKind };

@@ -143,24 +143,63 @@ function result(raw) {
   return r;
 }
 
+// Old spellings, accepted for one release: each is translated to its new name and said once per
+// process with console.warn (the same words as the CLI's stderr and Python's DeprecationWarning).
+const warnedOnce = new Set();
+function deprecated(old, instead) {
+  if (warnedOnce.has(old)) return;
+  warnedOnce.add(old);
+  console.warn(`mesbackup: ${old} is deprecated and will be removed in the next release: ${instead}`);
+}
+const RENAMED_OPTIONS = [
+  ['pollMinMs', 'minPollDelayMs'],
+  ['pollMaxMs', 'maxPollDelayMs'],
+  ['retryBaseMs', 'retryDelayMs'],
+];
+/** Client options with the old names moved to the new ones (a new name given too wins). */
+function clientOptions(options) {
+  if (options === null || typeof options !== 'object') return options;
+  let out = options;
+  for (const [old, now] of RENAMED_OPTIONS) {
+    if (options[old] === undefined) continue;
+    deprecated(old, `use ${now}`);
+    if (out === options) out = { ...options };
+    out[now] ??= options[old];
+    delete out[old];
+  }
+  return out;
+}
+/** `genericNames`, or its deprecated opposite `systemPrefix`. */
+function genericNamesOf({ genericNames, systemPrefix } = {}) {
+  if (systemPrefix === undefined) return genericNames ?? false;
+  deprecated('systemPrefix', 'the system-specific names are the default; use genericNames: true for the others');
+  return genericNames ?? !systemPrefix;
+}
+// Where MES_TOKEN, MES_USER and MES_PAT are looked up when no credentials are given: the process
+// environment in Node; nothing in a browser.
+const credentialEnv = () => (isNode ? process.env : undefined);
+
 /** Installer package names for a system's databases (database -> name). */
-function installerNames(system, version, systemPrefix = true) {
+function installerNames(system, version, options = {}) {
+  if (typeof options === 'boolean') options = { systemPrefix: options };
+  const generic = genericNamesOf(options);
   const out = {};
   for (const { database } of wasm.systemDatabases(system))
-    out[database] = wasm.installerNameForDatabase(database, version, systemPrefix);
+    out[database] = wasm.installerNameForDatabase(database, version, generic);
   return out;
 }
 
 export class Client {
   #inner;
   /**
-   * @param {{envUrl: string, token?: string, user?: string, pat?: string}} options plus optional
-   *   pollMinMs, pollMaxMs, retryBaseMs, timeoutMs, stallTimeoutMs, requestTimeoutMs,
-   *   maxConsecutiveFailures, restartBudget, allowInsecureHttp, speedLimit, speedTimeMs,
-   *   downloadTimeoutMs, maxSize.
+   * @param {{envUrl: string, token?: string, user?: string, pat?: string, noAuth?: boolean}} options plus
+   *   optional minPollDelayMs, maxPollDelayMs, retryDelayMs, timeoutMs, stallTimeoutMs,
+   *   requestTimeoutMs, maxConsecutiveFailures, restartBudget, allowInsecureHttp, speedLimit,
+   *   speedTimeMs, downloadTimeoutMs, maxSize. Credentials, the first found (every front end's
+   *   rule): token; user and pat; in Node MES_TOKEN; MES_USER and MES_PAT.
    */
   constructor(options) {
-    this.#inner = new wasm.WasmClient(options);
+    this.#inner = new wasm.WasmClient(clientOptions(options), credentialEnv());
   }
 
   get envUrl() {
@@ -192,12 +231,17 @@ export class Client {
   /**
    * Backs up the four databases of `system` concurrently. With `version`, each package is saved
    * under its installer name (`<System>.Cmf.ClickHouse.FullBackup.<Kind>.<version>.zip`; generic
-   * names with `systemPrefix: false`); `fileNames` maps database -> name explicitly.
+   * names with `genericNames: true`); `fileNames` maps database -> name explicitly.
    * Resolves to [{database, ok, result?, error?}] in the order Online, CDM, ODS, DWH; never rejects
    * for one database's failure (check `ok`), only for bad arguments.
    */
   async backupSystem(system, o = {}) {
-    const names = o.fileNames ?? (o.version ? installerNames(system, o.version, o.systemPrefix ?? true) : {});
+    if (o.genericNames && !o.version)
+      throw Object.assign(new TypeError('genericNames applies to installer names: give version too'), {
+        kind: 'invalid_argument',
+        guid: null,
+      });
+    const names = o.fileNames ?? (o.version ? installerNames(system, o.version, o) : {});
     const list = await this.#inner.runSystem(system, toSinkFactory(o.sink), eventHandler(o), o.signal, names);
     return list.map(({ database, result: r, error }) =>
       error ? { database, ok: false, error } : { database, ok: true, result: result(r) },
@@ -210,8 +254,8 @@ export const installerPackageName = (kind, version, system) =>
 /** `{file, dir}`: the permission bits for `fileMode` / `dirMode` (octal text or a number such as 0o640; absent: 0o600 / 0o700), checked by the core. */
 export const fileModes = (fileMode, dirMode) => wasm.fileModes(octalText(fileMode), octalText(dirMode));
 const octalText = (mode) => (typeof mode === 'number' ? mode.toString(8) : (mode ?? undefined));
-export const installerNameForDatabase = (database, version, { systemPrefix = true } = {}) =>
-  wasm.installerNameForDatabase(database, version, systemPrefix);
+export const installerNameForDatabase = (database, version, options = {}) =>
+  wasm.installerNameForDatabase(database, version, genericNamesOf(options));
 export { installerNames };
 export const checkPackageName = (fileName) => wasm.checkPackageName(fileName);
 export const parseDatabaseName = (name, system) => wasm.parseDatabaseName(name, system ?? undefined);

@@ -157,9 +157,9 @@ async function clientScenario(name) {
       const client = new m.Client({
         envUrl: base,
         token: step.auth.token,
-        pollMinMs: min,
-        pollMaxMs: Math.max(o.max_poll_ms ?? 200, min),
-        retryBaseMs: min,
+        minPollDelayMs: min,
+        maxPollDelayMs: Math.max(o.max_poll_ms ?? 200, min),
+        retryDelayMs: min,
         timeoutMs: o.timeout_ms ?? 30_000,
         stallTimeoutMs: o.stall_timeout_ms ?? 10_000,
         requestTimeoutMs: 10_000,

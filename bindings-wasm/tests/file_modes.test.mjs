@@ -59,7 +59,7 @@ async function underUmask(mask, fn) {
   }
 }
 
-const client = () => new Client({ envUrl: mock.base, token: 'admin-token', pollMinMs: 10 });
+const client = () => new Client({ envUrl: mock.base, token: 'admin-token', minPollDelayMs: 10 });
 
 test('fileSink: packages, sidecars, temporary files, kept diagnostics and created folders are private by default', {
   timeout: 60_000,

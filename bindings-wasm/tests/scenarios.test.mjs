@@ -83,9 +83,9 @@ function clientFor(step, env) {
   return new Client({
     envUrl: env,
     ...creds,
-    pollMinMs: min,
-    pollMaxMs: Math.max(o.max_poll_ms ?? 200, min),
-    retryBaseMs: min,
+    minPollDelayMs: min,
+    maxPollDelayMs: Math.max(o.max_poll_ms ?? 200, min),
+    retryDelayMs: min,
     timeoutMs: o.timeout_ms ?? 30_000,
     stallTimeoutMs: o.stall_timeout_ms ?? 10_000,
     requestTimeoutMs: 10_000,

@@ -73,7 +73,7 @@ function memorySink(abuse, { copiesChunks = false } = {}) {
 
 async function backupInto(sink) {
   await mock.setScenario({ payload: { size: SIZE, seed: SEED } });
-  const client = new Client({ envUrl: mock.base, token: 'admin-token', pollMinMs: 10 });
+  const client = new Client({ envUrl: mock.base, token: 'admin-token', minPollDelayMs: 10 });
   return client.backup('MES', { sink });
 }
 
@@ -124,7 +124,7 @@ test('fileSink: a write the file system refuses is an io error and leaves nothin
     `
     const { Client } = await import(${JSON.stringify(pathToFileURL(join(pkgDir, 'index.js')).href)});
     const { fileSink } = await import(${JSON.stringify(pathToFileURL(join(pkgDir, 'node.js')).href)});
-    const client = new Client({ envUrl: process.argv[2], token: 'admin-token', pollMinMs: 10 });
+    const client = new Client({ envUrl: process.argv[2], token: 'admin-token', minPollDelayMs: 10 });
     try {
       await client.backup('MES', { sink: fileSink(process.argv[3]) });
       console.log(JSON.stringify({ saved: true }));
@@ -152,7 +152,7 @@ test('fileSink: a download cancelled mid-way leaves nothing in the folder', { ti
   });
   const out = mkdtempSync(join(tmp, 'cancel-'));
   const controller = new AbortController();
-  const client = new Client({ envUrl: mock.base, token: 'admin-token', pollMinMs: 10 });
+  const client = new Client({ envUrl: mock.base, token: 'admin-token', minPollDelayMs: 10 });
   const { fileSink } = await import(pathToFileURL(join(pkgDir, 'node.js')).href);
   let seen = 0;
   const err = await client

@@ -35,8 +35,8 @@ test('a refused connection: the POST is retried, then a network error that says 
   const client = new Client({
     envUrl: `http://127.0.0.1:${port}`,
     token: 'admin-token',
-    retryBaseMs: 10,
-    pollMinMs: 10,
+    retryDelayMs: 10,
+    minPollDelayMs: 10,
     maxConsecutiveFailures: 3,
   });
   const events = [];

@@ -154,7 +154,7 @@ test('a wrong expected SHA-256 is a problem; a malformed one is invalid_argument
 test('a package downloaded from mock-mes verifies and matches its sidecar', async () => {
   const mock = await startMock();
   try {
-    const client = new Client({ envUrl: mock.base, token: 'admin-token', pollMinMs: 10 });
+    const client = new Client({ envUrl: mock.base, token: 'admin-token', minPollDelayMs: 10 });
     const out = join(tmp, 'out');
     const saved = await client.backup('MESCDM', {
       sink: fileSink(out, { create: true }),

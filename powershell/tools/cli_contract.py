@@ -238,7 +238,21 @@ def main() -> int:
         out = str(Path(work) / "out")
         token_env = clean_env(MES_URL=mock.base, MES_TOKEN=TOKEN)
         basic_env = clean_env(MES_URL=mock.base, MES_USER=USER, MES_PAT=PAT)
-        durations = ["--timeout", "60000ms", "--max-poll-delay", "200ms", "--stall-timeout", "30000ms"]
+        # -Timeout 1 min -MinPollDelay 10 ms -MaxPollDelay 200 ms -RetryDelay 10 ms -RequestTimeout 30 s -StallTimeout 30 s
+        durations = [
+            "--timeout",
+            "60000ms",
+            "--min-poll-delay",
+            "10ms",
+            "--max-poll-delay",
+            "200ms",
+            "--retry-delay",
+            "10ms",
+            "--request-timeout",
+            "30000ms",
+            "--stall-timeout",
+            "30000ms",
+        ]
         # -SpeedLimit 1KB -SpeedTime 2 min -DownloadTimeout 10 min -MaxSize 1TB, as the module passes them
         limits = [
             "--speed-limit",
@@ -251,7 +265,8 @@ def main() -> int:
             "1099511627776",
         ]
 
-        # Backup-MesClickHouseDatabase -Database MESCDM -Path out -Timeout/-MaxPollDelay/-StallTimeout -RestartBudget 0
+        # Backup-MesClickHouseDatabase -Database MESCDM -Path out -Timeout/-Min-/-MaxPollDelay/-RetryDelay/
+        #   -RequestTimeout/-StallTimeout -RestartBudget 0
         #   -SpeedLimit/-SpeedTime/-DownloadTimeout/-MaxSize
         mock.scenario({"pending_polls": 1})
         ev = run(
@@ -361,8 +376,8 @@ def main() -> int:
             f"window: expected started/finished and the recorded SQL Server completion as reprocess_from, got {ev}",
         )
 
-        # Backup-MesClickHouseDatabase -System MES -InstallerName -Version 11.3.0 -SystemSpecific -Force
-        #   -FileMode 0640 -DirMode 0750
+        # Backup-MesClickHouseDatabase -System MES -Version 11.3.0 -Overwrite -FileMode 0640 -DirMode 0750
+        #   (-Version alone: the system-specific installer names)
         mock.scenario({})
         ev = run(
             cli,
@@ -373,8 +388,6 @@ def main() -> int:
                 "MES",
                 "--version",
                 "11.3.0",
-                "--system-specific",
-                "--installer-names",
                 "--out",
                 out,
                 "--overwrite",
@@ -385,13 +398,13 @@ def main() -> int:
             ],
             basic_env,
             0,
-            "Backup-MesClickHouseDatabase -System -InstallerName -FileMode -DirMode",
+            "Backup-MesClickHouseDatabase -System -Version -FileMode -DirMode",
             work,
         )
         files = sorted(Path(e["package"]["location"]).name for e in ev if e.get("event") == "saved")
         check(
             files == sorted(f"MES.Cmf.ClickHouse.FullBackup.{k}.11.3.0.zip" for k in ("Online", "CDM", "ODS", "DWH")),
-            f"Backup -System -InstallerName: saved {files}",
+            f"Backup -System -Version: saved {files}",
         )
         modes = {f: oct(stat.S_IMODE((Path(out) / f).stat().st_mode)) for f in files}
         check(set(modes.values()) == {"0o640"}, f"Backup -FileMode 0640: the packages have modes {modes}")
@@ -436,7 +449,7 @@ def main() -> int:
         )
         check([r["method"] for r in mock.log()] == ["POST", "GET"], "Save -NoWait sent more than one GET")
 
-        # Save-MesClickHouseBackup -FileName x.zip -Force of an unknown GUID: failed event with kind and GUID
+        # Save-MesClickHouseBackup -FileName x.zip -Overwrite of an unknown GUID: failed event with kind and GUID
         mock.scenario({})
         ev = run(
             cli,
@@ -499,7 +512,8 @@ def main() -> int:
             "both credential kinds: expected invalid_argument",
         )
 
-        # No credential, standard input a pipe (as the module runs it): an error, never a prompt.
+        # No credential, standard input a pipe (as the module runs it): an error, never a prompt; and the
+        # module's own check before it starts the CLI (Assert-MesConnection) says the same sentence.
         ev = run(
             cli,
             ["start", "--json", "--", "MESCDM"],
@@ -508,9 +522,16 @@ def main() -> int:
             "no credentials, stdin a pipe",
             work,
         )
+        failed = [e for e in ev if e.get("event") == "failed" and e["error"]["kind"] == "invalid_argument"]
+        check(bool(failed), "no credentials: expected invalid_argument")
+        module_text = re.search(
+            r"-Message '(no MES credentials:[^']*)'",
+            (ROOT / "powershell/MesBackup/Private/Set-MesCliEnvironment.ps1").read_text(encoding="utf-8"),
+        )
         check(
-            any(e.get("event") == "failed" and e["error"]["kind"] == "invalid_argument" for e in ev),
-            "no credentials: expected invalid_argument",
+            bool(failed) and module_text is not None and failed[0]["error"]["message"] == module_text.group(1),
+            "no credentials: the module's message differs from the CLI's (core's mes::NO_CREDENTIALS): "
+            f"{module_text and module_text.group(1)!r} vs {failed and failed[0]['error']['message']!r}",
         )
 
         # Get-MesClickHouseBackupName -System MES -Version 11.3.0 (no credentials in the environment)
@@ -528,7 +549,7 @@ def main() -> int:
             f"names: expected four packages with kind, database, generic, system_specific; got {packages}",
         )
 
-        # Copy-MesClickHouseBackupToInstaller -Destination d -System MES -Version 11.3.0 -Move -Force
+        # Copy-MesClickHouseBackupToInstaller -Destination d -System MES -Version 11.3.0 -Move -Overwrite
         staging = Path(work) / "custom"
         staging.mkdir()
         sources = sorted(str(p) for p in Path(out).glob("MES.Cmf.*.zip"))
@@ -544,7 +565,7 @@ def main() -> int:
                 "--version",
                 "11.3.0",
                 "--move",
-                "--force",
+                "--overwrite",
                 "--file-mode",
                 "0644",
                 "--",
@@ -681,20 +702,21 @@ def restore_contract(cli: str, chdb_python: str) -> None:
         dbs = [r["name"] for r in front.query("SELECT name FROM system.databases")]
         check("MESFIX_ps" not in dbs, "restore --dry-run created the database")
 
-        # Restore-MesClickHouseDatabase -Path p -ClickHouseUrl u -DatabaseName MESFIX_ps -ServerBackupPath d -TimeoutSeconds 600 -Confirm:$false
+        # Restore-MesClickHouseDatabase -Path p -ClickHouseUrl u -DatabaseName MESFIX_ps -ServerBackupPath d
+        #   -Timeout (New-TimeSpan -Minutes 10) -Confirm:$false
         ev = run(
             cli,
             [
                 "restore",
                 "--json",
+                "--timeout",
+                "600000ms",
                 "--clickhouse",
                 front.url,
                 "--as",
                 "MESFIX_ps",
                 "--server-backup-path",
                 str(front.allowed),
-                "--timeout",
-                "600",
                 "--",
                 fixture,
             ],
@@ -781,7 +803,8 @@ def restore_contract(cli: str, chdb_python: str) -> None:
             f"restore onto a non-empty target: expected the plan and failed invalid_argument, nothing extracted; got {ev}",
         )
 
-        # Test-MesClickHouseRestore -Path missing, fixture -ClickHouseUrl u -ServerBackupPath d -Prefix psc_ -TimeoutSeconds 600
+        # Test-MesClickHouseRestore -Path missing, fixture -ClickHouseUrl u -ServerBackupPath d -Prefix psc_
+        #   -Timeout (New-TimeSpan -Minutes 10)
         missing = str(work / "missing-package.zip")
         proc = subprocess.Popen(
             [
@@ -795,7 +818,7 @@ def restore_contract(cli: str, chdb_python: str) -> None:
                 "--prefix",
                 "psc_",
                 "--timeout",
-                "600",
+                "600000ms",
                 "--",
                 missing,
                 fixture,

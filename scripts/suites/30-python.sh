@@ -30,6 +30,9 @@ echo "--- pytest"
 # Run from the tests folder so `import mesbackup` is the installed wheel, not the source tree.
 (cd bindings-py/tests && "$py" -m pytest -q -p no:cacheprovider .)
 
+echo "--- README vocabulary table: every Python spelling in the installed package's signatures and stubs"
+"$py" tests/vocabulary/check_table.py python --self-test
+
 echo "--- mypy --strict (example, typed usage)"
 (cd bindings-py && "$py" -m mypy --strict --no-incremental examples/backup_system.py tests/typed_usage.py)
 

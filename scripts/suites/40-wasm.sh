@@ -29,6 +29,10 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 echo "--- types: tsc --noEmit on a typed example"
 bindings-wasm/tests/node_modules/.bin/tsc -p bindings-wasm/examples/tsconfig.json
 
+echo "--- README vocabulary table: every JavaScript spelling in the shipped index.d.ts / node.d.ts"
+python3 tests/vocabulary/check_table.py javascript --self-test --package bindings-wasm/pkg \
+  --tsc bindings-wasm/tests/node_modules/.bin/tsc
+
 echo "--- node runner: every scenario"
 node --test --test-reporter=dot bindings-wasm/tests/scenarios.test.mjs
 
@@ -37,6 +41,7 @@ node --test --test-reporter=dot bindings-wasm/tests/verify.test.mjs
 node --test --test-reporter=dot bindings-wasm/tests/transport.test.mjs
 node --test --test-reporter=dot bindings-wasm/tests/sinks.test.mjs
 node --test --test-reporter=dot bindings-wasm/tests/file_modes.test.mjs
+node --test --test-reporter=dot bindings-wasm/tests/vocabulary.test.mjs
 wasm_file=bindings-wasm/pkg/wasm/mesbackup_wasm_bg.wasm
 echo "download .wasm: $(wc -c < "$wasm_file") bytes, gzip -9 $(gzip -9 -c "$wasm_file" | wc -c) bytes (bench target <= 250 KiB)"
 verify_file=bindings-wasm/pkg/wasm-verify/mesbackup_verify_bg.wasm
@@ -55,7 +60,7 @@ base="$(head -1 "$tmp/mock.out")"
 cat > "$tmp/app/backup.mjs" <<'JS'
 import { Client, toolVersion } from 'mesbackup';
 import { fileSink } from 'mesbackup/node';
-const client = new Client({ envUrl: process.argv[2], token: 'admin-token', pollMinMs: 50 });
+const client = new Client({ envUrl: process.argv[2], token: 'admin-token', minPollDelayMs: 50 });
 const saved = await client.backup('MESCDM', { sink: fileSink('out'), fileName: 'MES.Cmf.ClickHouse.FullBackup.CDM.11.3.0.zip' });
 console.log(toolVersion(), saved.fileName, saved.size, saved.sha256);
 JS

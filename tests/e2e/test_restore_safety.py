@@ -188,7 +188,7 @@ def test_a_clickhouse_that_never_answers_ends_at_the_timeout(work: Path) -> None
             f"http://127.0.0.1:{port}/",
             "--dry-run",
             "--timeout",
-            "3",
+            "3s",
             timeout=60,
         )
         elapsed = time.monotonic() - started

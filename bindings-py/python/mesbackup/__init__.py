@@ -5,7 +5,7 @@ A thin layer over the Rust crates ``mesbackup-core`` and ``mesbackup-client``: e
 
     >>> import mesbackup
     >>> client = mesbackup.Client("https://mes.example.com", token="...")   # or MES_URL / MES_TOKEN
-    >>> pkg = client.backup("MESCDM", "/backups", installer_name="11.3.0")
+    >>> pkg = client.backup("MESCDM", "/backups", version="11.3.0")   # under the installer's name
     >>> pkg.path, pkg.size, pkg.sha256, pkg.started_at
 
 ``AsyncClient`` has the same methods as coroutines. Ctrl-C (KeyboardInterrupt) or cancelling the
@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import os
+import warnings
 from typing import Any, Callable, Optional, Union
 
 from ._errors import (
@@ -184,6 +185,21 @@ def tqdm_progress(bar: Any) -> ProgressCallback:
     return update
 
 
+def _installer_version(version: str | None, installer_name: str | None) -> str | None:
+    """``version=``, or its deprecated spelling ``installer_name=`` (kept one release)."""
+    if installer_name is None:
+        return version
+    if version is not None:
+        raise InvalidArgument("give version only (installer_name is its deprecated spelling)")
+    warnings.warn(
+        "installer_name= is deprecated and will be removed in the next release: use version= (the MES version "
+        "of the installer names)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return installer_name
+
+
 async def _settle(op: Any) -> None:
     """After a cancel: wait until the job has ended (and removed any temporary file)."""
     while True:
@@ -254,6 +270,7 @@ class AsyncClient:
         speed_time: Seconds | None = None,
         download_timeout: Seconds | None = None,
         max_size: int | None = None,
+        no_auth: bool = False,
     ) -> None:
         self._client = Client(
             env_url,
@@ -276,6 +293,7 @@ class AsyncClient:
             speed_time=speed_time,
             download_timeout=download_timeout,
             max_size=max_size,
+            no_auth=no_auth,
         )
 
     @property
@@ -302,16 +320,19 @@ class AsyncClient:
         database: str,
         out_dir: PathLike,
         *,
-        installer_name: str | None = None,
+        version: str | None = None,
+        generic_names: bool = False,
         file_name: str | None = None,
         overwrite: bool = False,
         progress: ProgressCallback | None = None,
         sql_backup_finished: datetime.datetime | str | None = None,
+        installer_name: str | None = None,
     ) -> Package:
         op = self._client._backup_op(
             database,
             out_dir,
-            installer_name=installer_name,
+            version=_installer_version(version, installer_name),
+            generic_names=generic_names,
             file_name=file_name,
             overwrite=overwrite,
             sql_backup_finished=sql_backup_finished,
@@ -324,16 +345,19 @@ class AsyncClient:
         system: str,
         out_dir: PathLike,
         *,
-        installer_name: str | None = None,
+        version: str | None = None,
+        generic_names: bool = False,
         return_exceptions: bool = False,
         progress: ProgressCallback | None = None,
         overwrite: bool = False,
         sql_backup_finished: datetime.datetime | str | None = None,
+        installer_name: str | None = None,
     ) -> list[Any]:
         op = self._client._backup_system_op(
             system,
             out_dir,
-            installer_name=installer_name,
+            version=_installer_version(version, installer_name),
+            generic_names=generic_names,
             return_exceptions=return_exceptions,
             overwrite=overwrite,
             sql_backup_finished=sql_backup_finished,

@@ -10,13 +10,21 @@ import dataclasses
 import datetime
 import os
 import pathlib
+import warnings
 from dataclasses import dataclass
 from typing import Any, Literal, Union
 
 from . import _mesbackup
-from ._errors import Integrity
+from ._errors import Integrity, InvalidArgument
 
 PathLike = Union[str, "os.PathLike[str]"]
+
+
+def _deprecated(old: str, instead: str) -> None:
+    """A deprecated spelling was used (kept one release): warn at the caller's line."""
+    warnings.warn(
+        f"{old} is deprecated and will be removed in the next release: {instead}", DeprecationWarning, stacklevel=3
+    )
 
 
 def _dt(text: str | None) -> datetime.datetime | None:
@@ -310,7 +318,7 @@ class StagedPackage:
     #: Computed while copying (None when a move was a rename).
     sha256: str | None
     moved: bool
-    #: An existing file of that name was replaced (``force=True``).
+    #: An existing file of that name was replaced (``overwrite=True``).
     replaced: bool
     #: The sidecar written beside the target, when the source had one.
     sidecar: pathlib.Path | None
@@ -325,20 +333,34 @@ def stage(
     system: str,
     version: str,
     *,
-    system_specific: bool = False,
+    generic_names: bool = False,
     move: bool = False,
-    force: bool = False,
+    overwrite: bool = False,
     file_mode: str | None = None,
+    system_specific: bool | None = None,
+    force: bool | None = None,
 ) -> StagedPackage:
     """Copies (or moves) ``package`` into the installer's custom packages folder ``into`` under the
-    installer name for ``system`` and ``version``. Atomic; never replaces a file unless ``force``;
-    a copy is checked against the source's sidecar (:class:`Integrity` on mismatch).
+    installer name for ``system`` and ``version``: the system-specific name, which the installer
+    prefers, or the generic one with ``generic_names=True``. Atomic; never replaces a file unless
+    ``overwrite``; a copy is checked against the source's sidecar (:class:`Integrity` on mismatch).
+
+    ``system_specific=`` (now the default) and ``force=`` (``overwrite=``) are deprecated spellings,
+    accepted for one release with a ``DeprecationWarning``.
 
     The staged package and its sidecar get exactly ``file_mode`` (octal text, default ``"0600"``:
     only you; ``"0640"`` lets your group, e.g. the installer's service account, read them). On
     Windows they inherit the folder's ACL instead."""
+    if system_specific is not None:
+        _deprecated("system_specific=", "the system-specific names are the default (generic_names=True for the others)")
+        if system_specific and generic_names:
+            raise InvalidArgument("give generic_names only (system_specific is its deprecated opposite)")
+        generic_names = generic_names or not system_specific
+    if force is not None:
+        _deprecated("force=", "use overwrite=")
+        overwrite = overwrite or force
     raw = _mesbackup._stage(
-        os.fspath(package), os.fspath(into), system, version, system_specific, move, force, file_mode
+        os.fspath(package), os.fspath(into), system, version, not generic_names, move, overwrite, file_mode
     )
     sidecar = raw.get("sidecar")
     return StagedPackage(

@@ -134,7 +134,12 @@ class Client:
     bytes per second averaged over ``speed_time`` (default 1024 over 120 s; 0 disables, as curl's
     ``--speed-limit``/``--speed-time``), ``download_timeout`` from the first byte (default none),
     ``max_size`` bytes (default 1 TiB; a larger ``Content-Length`` is refused before anything is
-    written), and ``stall_timeout`` without any byte (default 120 s)."""
+    written), and ``stall_timeout`` without any byte (default 120 s).
+
+    Credentials, the first found (the rule of every front end): ``token``; ``user`` and ``pat``;
+    ``MES_TOKEN``; ``MES_USER`` and ``MES_PAT``. A token and a user/PAT from the same place are
+    refused; none at all is ``InvalidArgument`` naming every way, unless ``no_auth=True`` (a test
+    server)."""
 
     def __init__(
         self,
@@ -159,6 +164,7 @@ class Client:
         speed_time: _Seconds | None = None,
         download_timeout: _Seconds | None = None,
         max_size: int | None = None,
+        no_auth: bool = False,
     ) -> None: ...
     @property
     def env_url(self) -> str: ...
@@ -173,22 +179,26 @@ class Client:
         database: str,
         out_dir: _PathLike,
         *,
-        installer_name: str | None = None,
+        version: str | None = None,
+        generic_names: bool = False,
         file_name: str | None = None,
         overwrite: bool = False,
         progress: _Progress | None = None,
         sql_backup_finished: datetime.datetime | str | None = None,
+        installer_name: str | None = None,
     ) -> Package: ...
     def backup_system(
         self,
         system: str,
         out_dir: _PathLike,
         *,
-        installer_name: str | None = None,
+        version: str | None = None,
+        generic_names: bool = False,
         return_exceptions: bool = False,
         progress: _Progress | None = None,
         overwrite: bool = False,
         sql_backup_finished: datetime.datetime | str | None = None,
+        installer_name: str | None = None,
     ) -> list[Any]: ...
     def start(self, database: str) -> Job: ...
     def download(
@@ -214,7 +224,8 @@ class Client:
         database: str,
         out_dir: _PathLike,
         *,
-        installer_name: str | None = None,
+        version: str | None = None,
+        generic_names: bool = False,
         file_name: str | None = None,
         overwrite: bool = False,
         sql_backup_finished: datetime.datetime | str | None = None,
@@ -234,7 +245,8 @@ class Client:
         system: str,
         out_dir: _PathLike,
         *,
-        installer_name: str | None = None,
+        version: str | None = None,
+        generic_names: bool = False,
         return_exceptions: bool = False,
         overwrite: bool = False,
         sql_backup_finished: datetime.datetime | str | None = None,
@@ -242,7 +254,12 @@ class Client:
 
 def installer_package_name(kind: str, version: str, system: str | None = None) -> str: ...
 def installer_name_for_database(
-    database: str, version: str, *, system: str | None = None, generic: bool = False
+    database: str,
+    version: str,
+    *,
+    system: str | None = None,
+    generic_names: bool = False,
+    generic: bool | None = None,
 ) -> str: ...
 def system_databases(system: str) -> list[str]: ...
 def parse_package_name(file_name: str) -> PackageName: ...
@@ -279,7 +296,7 @@ def _restore(
     path_on_server: str | None = None,
     file_mode: str | None = None,
     dir_mode: str | None = None,
-    timeout_s: int = 3600,
+    timeout_ms: int = 3600000,
     on_step: Callable[[dict[str, Any]], object] | None = None,
 ) -> dict[str, Any]: ...
 def _test_restore(
@@ -297,6 +314,6 @@ def _test_restore(
     path_on_server: str | None = None,
     file_mode: str | None = None,
     dir_mode: str | None = None,
-    timeout_s: int = 3600,
+    timeout_ms: int = 3600000,
     on_step: Callable[[dict[str, Any]], object] | None = None,
 ) -> dict[str, Any]: ...

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Union
 
 from . import _mesbackup
-from ._errors import Integrity, MesBackupError, _from_core
+from ._errors import Integrity, InvalidArgument, MesBackupError, _from_core
 from ._files import _as_dict
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -40,11 +40,12 @@ RestoreStepCallback = Callable[[dict[str, Any]], object]
 Seconds = Union[float, int, datetime.timedelta]
 
 
-def _seconds(value: Seconds) -> int:
+def _milliseconds(value: Seconds) -> int:
+    """Seconds (a number) or a ``timedelta``, as every duration of the Python API."""
     s = value.total_seconds() if isinstance(value, datetime.timedelta) else float(value)
-    if s <= 0:
-        raise ValueError("timeout must be positive")
-    return max(1, round(s))
+    if not s > 0 or s == float("inf"):
+        raise InvalidArgument("timeout must be a positive number of seconds or a timedelta")
+    return max(1, round(s * 1000))
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ def restore(
         path_on_server=path_on_server,
         file_mode=file_mode,
         dir_mode=dir_mode,
-        timeout_s=_seconds(timeout),
+        timeout_ms=_milliseconds(timeout),
         on_step=on_step,
     )
     result = RestoreResult(
@@ -235,7 +236,7 @@ def test_restore(
             path_on_server=path_on_server,
             file_mode=file_mode,
             dir_mode=dir_mode,
-            timeout_s=_seconds(timeout),
+            timeout_ms=_milliseconds(timeout),
             on_step=on_step,
         )
         err = raw.get("error")

@@ -3,7 +3,24 @@
 //! A driver owns the sockets, the clock and the sink. It repeatedly:
 //! 1. drains [`Job::poll_event`] (what front ends show) and takes the next [`Job::poll_action`];
 //! 2. performs it (send a request, read a small body, stream a body into a sink, commit, sleep);
-//! 3. reports what happened through a `handle_*` method, with the current time.
+//! 3. reports what happened through the `handle_*` method that answers that action, with the
+//!    current time.
+//!
+//! Each action has its answer (quinn-proto's pairing of a `poll_*` with the `handle_*` that reports
+//! back):
+//!
+//! | [`Action`] | answered by |
+//! |---|---|
+//! | `Prepare` | [`Job::handle_prepare`] |
+//! | `Send` | [`Job::handle_response`], or [`Job::handle_transport_error`] |
+//! | `ReadBody` | [`Job::handle_body`], or [`Job::handle_transport_error`] |
+//! | `Receive` | [`Job::handle_progress`] while bytes arrive, then [`Job::handle_received`] (unless the job abandoned the body: [`Job::is_receiving`] turned false) |
+//! | `Commit` | [`Job::handle_commit`] |
+//! | `Discard` | nothing |
+//! | `Sleep` | [`Job::handle_timeout`] once [`Job::poll_timeout`] is reached |
+//!
+//! [`Job::cancel`] may be called at any time (Ctrl-C, an abort signal); the job then queues what is
+//! left to do (a `Discard`) and ends.
 //!
 //! The job never sleeps, reads a clock or touches a socket, so a four-hour backup can be simulated in
 //! microseconds and every front end behaves the same. It encodes the rules that protect data:
@@ -25,7 +42,7 @@ use super::time::format_rfc3339_millis;
 use crate::naming::validate_database_name;
 use super::shape::Shape;
 use super::polling::{Jitter, PollPolicy};
-use super::response::{classify_fetch, classify_ready, classify_start, FetchAnswer, ReadyDownload, ResponseHead, StartAnswer, SMALL_BODY_LIMIT};
+use super::response::{classify_get, classify_ready, classify_start, GetAnswer, ReadyDownload, ResponseHead, StartAnswer, SMALL_BODY_LIMIT};
 use super::sidecar::{sidecar_file_name, tool_id, Sidecar, SIDECAR_FORMAT};
 use super::url::EnvUrl;
 
@@ -129,10 +146,10 @@ pub enum Action {
     /// Read at most `limit` bytes of the current response's body; report `handle_body`.
     ReadBody { limit: usize },
     /// Open a temporary sink for `file_name` and stream the current body into it, reporting
-    /// `handle_progress` along the way and `handle_body_end` at the end. Keep one timer armed for
+    /// `handle_progress` along the way and `handle_received` at the end. Keep one timer armed for
     /// `poll_timeout` and report `handle_timeout` when it fires; once `is_receiving` turns false
     /// (the job abandoned the download: too slow, stalled, too long, too large) stop reading, drop
-    /// the body and go on with the next action, without `handle_body_end`.
+    /// the body and go on with the next action, without `handle_received`.
     Receive { file_name: String, expected_len: Option<u64> },
     /// Give the complete temporary file its final name (never replacing an existing file unless
     /// `overwrite`) and write `sidecar` beside it; report `handle_commit`.
@@ -411,10 +428,14 @@ impl Job {
 
     // ---- polls ---------------------------------------------------------------------------------
 
+    /// The next thing the driver must do; call it after `new` and after every `handle_*` or
+    /// `cancel`, until it answers `None`. Each action names the `handle_*` that answers it.
     pub fn poll_action(&mut self) -> Option<Action> {
         self.actions.pop_front()
     }
 
+    /// What front ends show (started, pending, progress, saved, failed...); drain it after every
+    /// `handle_*` or `cancel`, before taking the next action.
     pub fn poll_event(&mut self) -> Option<JobEvent> {
         self.events.pop_front()
     }
@@ -431,7 +452,7 @@ impl Job {
 
     // ---- events from the driver ----------------------------------------------------------------
 
-    /// The result of a `Prepare`: whether a package could be stored where it is to go.
+    /// Answers `Prepare`: whether a package could be stored where it is to go.
     pub fn handle_prepare(&mut self, result: Result<(), Error>, _now_ms: u64) {
         let State::Preparing { next } = self.state else {
             return self.misuse("handle_prepare");
@@ -447,7 +468,8 @@ impl Job {
         self.fail(Error::new(ErrorKind::Io, message));
     }
 
-    /// Status line and headers of the response to the last `Send`.
+    /// Answers `Send`: call it with the status line and headers as soon as they have arrived (the
+    /// body stays unread until the next action says how to read it).
     pub fn handle_response(&mut self, head: ResponseHead, now_ms: u64) {
         match self.state {
             State::PostInFlight => {
@@ -463,7 +485,7 @@ impl Job {
         }
     }
 
-    /// The (bounded) body requested by `ReadBody`.
+    /// Answers `ReadBody`: the body of the current answer, at most `limit` bytes of it.
     pub fn handle_body(&mut self, body: &[u8], now_ms: u64) {
         match std::mem::replace(&mut self.state, State::PostInFlight) {
             State::PostBody { head } => {
@@ -478,12 +500,12 @@ impl Job {
             }
             State::GetBody { head } => {
                 let guid = self.guid.clone().unwrap_or_default();
-                match classify_fetch(&head, body, &guid, now_ms) {
-                    FetchAnswer::Pending { retry_after_ms } => self.on_pending(retry_after_ms, now_ms),
-                    FetchAnswer::RetryLater { after_ms, reason } => {
+                match classify_get(&head, body, &guid, now_ms) {
+                    GetAnswer::Pending { retry_after_ms } => self.on_pending(retry_after_ms, now_ms),
+                    GetAnswer::RetryLater { after_ms, reason } => {
                         self.retry(Next::Get, ErrorKind::ServerError, reason, after_ms, now_ms)
                     }
-                    FetchAnswer::Failed(e) if e.kind == ErrorKind::BackupNotFound && self.maybe_consumed => {
+                    GetAnswer::Failed(e) if e.kind == ErrorKind::BackupNotFound && self.maybe_consumed => {
                         self.lose_download(
                             "an earlier request for it failed before its answer arrived, and the server now \
                              reports it gone: it was most likely sent then and deleted"
@@ -493,8 +515,8 @@ impl Job {
                         )
                     }
                     // A 200 is received (handle_response), never classified from a small body.
-                    FetchAnswer::Ready(_) => self.misuse("handle_body with a 200"),
-                    FetchAnswer::Failed(e) => self.fail(e),
+                    GetAnswer::Ready(_) => self.misuse("handle_body with a 200"),
+                    GetAnswer::Failed(e) => self.fail(e),
                 }
             }
             other => {
@@ -504,7 +526,8 @@ impl Job {
         }
     }
 
-    /// A request or small-body read failed without a usable answer.
+    /// Answers `Send` or `ReadBody` when it failed without a usable answer (no connection, no
+    /// status line in time, the body of a small answer broke off, an unreadable answer).
     pub fn handle_transport_error(&mut self, error: TransportError, now_ms: u64) {
         if error.phase == TransportPhase::Malformed {
             return self.unreadable_answer(&error);
@@ -529,8 +552,8 @@ impl Job {
         }
     }
 
-    /// Bytes received so far by the sink during `Receive`. The download's guard may abandon it here
-    /// (over the size cap, too slow): then `is_receiving` turns false.
+    /// During `Receive`: call it as bytes reach the sink, with the total so far. The download's
+    /// guard may abandon it here (over the size cap, too slow): then `is_receiving` turns false.
     pub fn handle_progress(&mut self, bytes: u64, now_ms: u64) {
         if let State::Receiving { bytes: b, last_progress_ms, ready, guard, .. } = &mut self.state {
             *b = bytes;
@@ -549,12 +572,14 @@ impl Job {
         }
     }
 
-    /// The body of a `Receive` ended: completely (with the sink's summary) or not.
-    pub fn handle_body_end(&mut self, result: Result<ReceivedBody, ReceiveFailure>, now_ms: u64) {
+    /// Answers `Receive`: call it once the body has ended, completely (with the sink's summary) or
+    /// not (the stream broke, or the sink failed). Not called when the job abandoned the body itself
+    /// (`is_receiving` turned false during `handle_progress` or `handle_timeout`).
+    pub fn handle_received(&mut self, result: Result<ReceivedBody, ReceiveFailure>, now_ms: u64) {
         let state = std::mem::replace(&mut self.state, State::PostInFlight);
         let State::Receiving { ready, file_name, bytes, .. } = state else {
             self.state = state;
-            return self.misuse("handle_body_end");
+            return self.misuse("handle_received");
         };
         let guid = self.guid.clone().unwrap_or_default();
         match result {
@@ -601,7 +626,7 @@ impl Job {
         }
     }
 
-    /// The result of a `Commit`.
+    /// Answers `Commit`: where the package now is, or why it could not be given its name.
     pub fn handle_commit(&mut self, result: Result<String, CommitFailure>, now_ms: u64) {
         let state = std::mem::replace(&mut self.state, State::PostInFlight);
         let State::Committing { received, file_name, attempt, rescue_of } = state else {
@@ -676,8 +701,9 @@ impl Job {
         self.fail(Error::new(ErrorKind::Io, message));
     }
 
-    /// Time has passed: wakes the job when its `Sleep` is over, or lets a download's guard look at
-    /// the clock (it may abandon the download: then `is_receiving` turns false).
+    /// Answers `Sleep`, and the timer of `poll_timeout` during `Receive`: call it when that time has
+    /// come. Wakes the job when its `Sleep` is over, or lets a download's guard look at the clock (it
+    /// may abandon the download: then `is_receiving` turns false).
     pub fn handle_timeout(&mut self, now_ms: u64) {
         match &mut self.state {
             State::Waiting { until_ms, next } => {
@@ -697,7 +723,8 @@ impl Job {
         }
     }
 
-    /// The caller gave up (Ctrl-C, AbortSignal, task cancelled).
+    /// A command, not an answer: the caller gave up (Ctrl-C, AbortSignal, task cancelled). Call it at
+    /// any time; the job queues what is left to do (a `Discard` of a partial download) and ends.
     pub fn cancel(&mut self, _now_ms: u64) {
         let guid = self.guid.clone();
         let message = match &self.state {
@@ -731,7 +758,7 @@ impl Job {
             }
             Next::Get => {
                 let guid = self.guid.as_deref().unwrap_or_default();
-                (State::GetInFlight, Method::Get, self.spec.env.backup_fetch_url(guid))
+                (State::GetInFlight, Method::Get, self.spec.env.backup_get_url(guid))
             }
         };
         self.state = state;
