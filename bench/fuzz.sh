@@ -6,7 +6,7 @@
 #   bench/fuzz.sh [TARGET...]                  (default: every target)
 #
 #   FUZZ_SECONDS    seconds per target (default 60; the figures in fuzz/README.md use 600)
-#   FUZZ_SANITIZER  none (default: core has no unsafe code, and runs ~2x faster) or address
+#   FUZZ_SANITIZER  none (default: core has no unsafe code; faster) or address
 #
 # Needs the nightly toolchain (`rustup toolchain install nightly`); installs cargo-fuzz when
 # missing. Each target's working corpus, log and findings live in fuzz/work/<target>/ (ignored by
@@ -49,10 +49,12 @@ for t in "${targets[@]}"; do
   took=$(sed -nE 's/^Done [0-9]+ runs in ([0-9]+) second.*/\1/p' "$work/log" | tail -1)
   took=${took:-$(( $(date +%s) - start ))}
   execs=$(awk '/stat::number_of_executed_units/ {print $2}' "$work/log" | tail -1)
+  last=$(grep -E '^#[0-9]+' "$work/log" | tail -1 || true)
+  # Without final stats (cut off at the time limit), the last status line's count.
+  execs=${execs:-$(echo "$last" | sed -nE 's/^#([0-9]+).*/\1/p')}
   execs=${execs:-0}
   rate=$(awk '/stat::average_exec_per_sec/ {print $2}' "$work/log" | tail -1)
-  rate=${rate:-0}
-  last=$(grep -E '^#[0-9]+' "$work/log" | tail -1 || true)
+  rate=${rate:-$(( execs / (took > 0 ? took : 1) ))}
   corpus=$(echo "$last" | sed -nE 's/.* corp: ([0-9]+)\/.*/\1/p')
   cov=$(echo "$last" | sed -nE 's/.* cov: ([0-9]+) .*/\1/p')
   # Only this run's: earlier findings stay in the folder until someone looks at them.

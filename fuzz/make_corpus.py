@@ -18,6 +18,7 @@ Seeds are small (KBs) and valid, so the fuzzer starts deep inside each format:
 - content_disposition, response, naming: header values, HTTP answers ("STATUS\\nName: value\\n\\n
   body"), file names: the ones the MES sends, and the hostile ones the code must refuse.
 """
+
 import os
 import re
 import shutil
@@ -58,8 +59,18 @@ def write_zip(entries, deflated=False, descriptor=False, signature=True, zip64=F
         hcrc, hc, hu = (0, 0, 0) if descriptor else (crc, len(body), len(data))
         extra = struct.pack("<HHQQ", 1, 16, hu, hc) if zip64 else b""
         out += struct.pack(
-            "<IHHHHHIIIHH", 0x04034B50, 45, flags, method, 0, 0, hcrc,
-            0xFFFFFFFF if zip64 else hc, 0xFFFFFFFF if zip64 else hu, len(raw_name), len(extra),
+            "<IHHHHHIIIHH",
+            0x04034B50,
+            45,
+            flags,
+            method,
+            0,
+            0,
+            hcrc,
+            0xFFFFFFFF if zip64 else hc,
+            0xFFFFFFFF if zip64 else hu,
+            len(raw_name),
+            len(extra),
         )
         out += raw_name + extra + body
         if descriptor:
@@ -71,9 +82,24 @@ def write_zip(entries, deflated=False, descriptor=False, signature=True, zip64=F
                 out += struct.pack("<III", crc, len(body), len(data))
         cextra = struct.pack("<HHQQQ", 1, 24, len(data), len(body), offset) if zip64 else b""
         central += struct.pack(
-            "<IHHHHHHIIIHHHHHII", 0x02014B50, 45, 45, flags, method, 0, 0, crc,
-            0xFFFFFFFF if zip64 else len(body), 0xFFFFFFFF if zip64 else len(data),
-            len(raw_name), len(cextra), 0, 0, 0, 0, 0xFFFFFFFF if zip64 else offset,
+            "<IHHHHHHIIIHHHHHII",
+            0x02014B50,
+            45,
+            45,
+            flags,
+            method,
+            0,
+            0,
+            crc,
+            0xFFFFFFFF if zip64 else len(body),
+            0xFFFFFFFF if zip64 else len(data),
+            len(raw_name),
+            len(cextra),
+            0,
+            0,
+            0,
+            0,
+            0xFFFFFFFF if zip64 else offset,
         )
         central += raw_name + cextra
     cd_offset = len(out)
@@ -84,8 +110,15 @@ def write_zip(entries, deflated=False, descriptor=False, signature=True, zip64=F
         out += struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, n, n, len(central), cd_offset)
         out += struct.pack("<IIQI", 0x07064B50, 0, z64, 1)
     out += struct.pack(
-        "<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF if zip64 else n, 0xFFFF if zip64 else n,
-        len(central), 0xFFFFFFFF if zip64 else cd_offset, 0,
+        "<IHHHHIIH",
+        0x06054B50,
+        0,
+        0,
+        0xFFFF if zip64 else n,
+        0xFFFF if zip64 else n,
+        len(central),
+        0xFFFFFFFF if zip64 else cd_offset,
+        0,
     )
     return bytes(out)
 
@@ -95,7 +128,7 @@ def small_package():
     z = zipfile.ZipFile(FIXTURE)
     manifest = z.read(FIXTURE_ROOT + ".backup").decode()
     head, rest = manifest.split("<contents>", 1)
-    files = re.findall(r"<file>.*?</file>", rest, re.S)
+    files = re.findall(r"<file>.*?</file>", rest, re.DOTALL)
     kept = [f for f in files if re.search(r"<name>(.*?)</name>", f).group(1).startswith(KEEP)]
     small = head + "<contents>" + "".join(kept) + "</contents></config>"
     entries = []
@@ -135,8 +168,11 @@ def main():
     for i, (name, layout) in enumerate(layouts):
         spec = [WHOLE, BY_7, BY_31, BY_256][i % 4]
         write("zipstream", name, bytes([spec]) + write_zip(entries, **layout))
-    write("zipstream", "unsafe_names", bytes([BY_31]) + write_zip(
-        [("../up", b"x"), ("/abs", b"y"), ("R//etc/x", b"z"), ("C:\\w", b"w")]))
+    write(
+        "zipstream",
+        "unsafe_names",
+        bytes([BY_31]) + write_zip([("../up", b"x"), ("/abs", b"y"), ("R//etc/x", b"z"), ("C:\\w", b"w")]),
+    )
     write("zipstream", "empty_archive", bytes([WHOLE]) + write_zip([]))
 
     # --- verifier: the real part as a package, under a folder and at the root.
@@ -144,79 +180,118 @@ def main():
     package = [("MESFIX_backup/" + n, d) for n, d in files] + [("MESFIX_backup/.backup", manifest)]
     write("verifier", "package_stored", bytes([WHOLE]) + write_zip(package))
     at_root = [(n, d) for n, d in files] + [(".backup", manifest)]
-    write("verifier", "package_deflated_descriptor_zip64", bytes([BY_256]) + write_zip(
-        at_root, deflated=True, descriptor=True, zip64=True))
-    write("verifier", "package_stored_descriptor_nosig", bytes([BY_31]) + write_zip(
-        at_root, descriptor=True, signature=False))
+    write(
+        "verifier",
+        "package_deflated_descriptor_zip64",
+        bytes([BY_256]) + write_zip(at_root, deflated=True, descriptor=True, zip64=True),
+    )
+    write(
+        "verifier",
+        "package_stored_descriptor_nosig",
+        bytes([BY_31]) + write_zip(at_root, descriptor=True, signature=False),
+    )
     # An entry that escapes the backup root once the root is stripped (issue 13).
     escaping = package[:3] + [("MESFIX_backup//tmp/evil", b"x")] + package[3:]
     write("verifier", "package_escaping_entry", bytes([WHOLE]) + write_zip(escaping))
 
     # --- manifest
     write("manifest", "real", manifest)
-    write("manifest", "every_field", b"""<?xml version="1.0"?>
+    write(
+        "manifest",
+        "every_field",
+        b"""<?xml version="1.0"?>
 <!-- comment --><config><version>1</version><timestamp>2026-11-25 14:41:35</timestamp>
 <uuid>50e7e7e8-316d-43f7-a856-a5c9ee8cb6e5</uuid><contents>
  <file><name>metadata/a&amp;b&#x20;&#233;.sql</name><size>0</size></file>
  <file><name>x</name><size>10</size><checksum>00000000000000000000000000000001</checksum><use_base>true</use_base><base_size>4</base_size><base_checksum>2</base_checksum></file>
  <file><name>y</name><size>3</size><checksum>3</checksum><data_file>x</data_file><archive_suffix>.zip</archive_suffix><pos_in_archive>7</pos_in_archive><unknown_field/></file>
-</contents></config>""")
+</contents></config>""",
+    )
 
     # --- part_checksums: real ones (ZSTD blocks); the structured mode needs no seed.
     for name, data in files:
         if name.endswith("checksums.txt"):
             write("part_checksums", "real_wide_part", data)
     z = zipfile.ZipFile(FIXTURE)
-    write("part_checksums", "real_compact_part",
-          z.read(FIXTURE_ROOT + "data/MESFIX/MaterialHistory/all_1_1_0/checksums.txt"))
+    write(
+        "part_checksums",
+        "real_compact_part",
+        z.read(FIXTURE_ROOT + "data/MESFIX/MaterialHistory/all_1_1_0/checksums.txt"),
+    )
 
     # --- content_disposition
-    for i, value in enumerate([
-        'attachment; filename="MESCDM.zip"',
-        "attachment; filename*=UTF-8''MES.Cmf.ClickHouse.FullBackup.CDM.11.3.0.zip",
-        "attachment; filename=\"fallback.zip\"; filename*=ISO-8859-1'en'%E9t%E9.zip",
-        'attachment; filename="../../etc/passwd"',
-        "inline; FILENAME=CON.zip ; size=3",
-        'form-data; name="f"; filename="a\\"b\\\\c.zip"',
-        "attachment; filename*=UTF-8''%2E%2E%2F%E2%80%AEpiz.exe",
-    ]):
+    for i, value in enumerate(
+        [
+            'attachment; filename="MESCDM.zip"',
+            "attachment; filename*=UTF-8''MES.Cmf.ClickHouse.FullBackup.CDM.11.3.0.zip",
+            "attachment; filename=\"fallback.zip\"; filename*=ISO-8859-1'en'%E9t%E9.zip",
+            'attachment; filename="../../etc/passwd"',
+            "inline; FILENAME=CON.zip ; size=3",
+            'form-data; name="f"; filename="a\\"b\\\\c.zip"',
+            "attachment; filename*=UTF-8''%2E%2E%2F%E2%80%AEpiz.exe",
+        ]
+    ):
         write("content_disposition", f"header_{i}", value.encode())
 
     # --- response: "STATUS\nName: value\n...\n\nbody"
     guid = "0f8fad5b-d9cb-469f-a165-70867728950e"
-    for i, answer in enumerate([
-        f"202\nContent-Type: application/json\n\n\"{guid}\"",
-        f"202\n\n{{{guid.upper()}}}",
-        "204\nRetry-After: 5\n\n",
-        "202\nRetry-After: Wed, 25 Nov 2026 14:41:35 GMT\n\n",
-        "200\nContent-Disposition: attachment; filename=\"MESCDM.zip\"\nContent-Length: 145840\n"
-        "Content-Type: application/zip\n\n",
-        "400\n\nBackup not found",
-        "401\nWWW-Authenticate: Bearer\n\n",
-        "503\nRetry-After: 99999999999999999999\n\n<html>busy</html>",
-        "307\nLocation: http://elsewhere.example/x\n\n",
-        "500\n\n\x1b[2Jfailed\nfake prompt $",
-    ]):
+    for i, answer in enumerate(
+        [
+            f'202\nContent-Type: application/json\n\n"{guid}"',
+            f"202\n\n{{{guid.upper()}}}",
+            "204\nRetry-After: 5\n\n",
+            "202\nRetry-After: Wed, 25 Nov 2026 14:41:35 GMT\n\n",
+            (
+                '200\nContent-Disposition: attachment; filename="MESCDM.zip"\nContent-Length: 145840\n'
+                "Content-Type: application/zip\n\n"
+            ),
+            "400\n\nBackup not found",
+            "401\nWWW-Authenticate: Bearer\n\n",
+            "503\nRetry-After: 99999999999999999999\n\n<html>busy</html>",
+            "307\nLocation: http://elsewhere.example/x\n\n",
+            "500\n\n\x1b[2Jfailed\nfake prompt $",
+        ]
+    ):
         write("response", f"answer_{i}", answer.encode())
 
     # --- naming: a folder listing per input; the first line is also parsed alone.
-    for i, listing in enumerate([
-        "MES.Cmf.ClickHouse.FullBackup.Online.11.3.0.zip\nCmf.ClickHouse.FullBackup.CDM.11.3.0.zip\n"
-        "Cmf.ClickHouse.FullBackup.ODS.11.3.0.zip\nMES.Cmf.ClickHouse.FullBackup.DWH.11.3.0.zip",
-        "Cmf.ClickHouse.FullBackup.cdm.11.3.0.zip\nCmf.ClickHouse.FullBackup.CDM.v11.3.0.zip\n"
-        "Cmf.ClickHouse.FullBackup.CDM.11.3.0 (1).zip\nCmf.ClickHouse.FullBackup.CDM.11.3.0.7z",
-        "mes.Cmf.ClickHouse.FullBackup.Online.11.3.0.zip\nClickHouse.FullBackup.ODS.11.3.0.zip\n"
-        "Cmf.ClickHouse.FullBackup.DWH.zip\nMESCDM\nMESODS.zip.part\n.hidden",
-    ]):
+    for i, listing in enumerate(
+        [
+            (
+                "MES.Cmf.ClickHouse.FullBackup.Online.11.3.0.zip\nCmf.ClickHouse.FullBackup.CDM.11.3.0.zip\n"
+                "Cmf.ClickHouse.FullBackup.ODS.11.3.0.zip\nMES.Cmf.ClickHouse.FullBackup.DWH.11.3.0.zip"
+            ),
+            (
+                "Cmf.ClickHouse.FullBackup.cdm.11.3.0.zip\nCmf.ClickHouse.FullBackup.CDM.v11.3.0.zip\n"
+                "Cmf.ClickHouse.FullBackup.CDM.11.3.0 (1).zip\nCmf.ClickHouse.FullBackup.CDM.11.3.0.7z"
+            ),
+            (
+                "mes.Cmf.ClickHouse.FullBackup.Online.11.3.0.zip\nClickHouse.FullBackup.ODS.11.3.0.zip\n"
+                "Cmf.ClickHouse.FullBackup.DWH.zip\nMESCDM\nMESODS.zip.part\n.hidden"
+            ),
+        ]
+    ):
         write("naming", f"folder_{i}", listing.encode())
 
     # --- entry_path: one path per line (the whole input is also one path).
-    write("entry_path", "package_paths", "\n".join(
-        n for n, _ in package[:6] + [("MESFIX_backup/data/", b"")]).encode())
-    write("entry_path", "hostile_paths", "\n".join([
-        "R//etc/x", "../x", "a/../../b", "/abs", "R/\\x", "C:x", "a/CON.txt/b", "nul", "a/b. ",
-        "x/\x07y", "a/./b", "COM\u00b9", "dir//", "",
-    ]).encode())
+    write("entry_path", "package_paths", "\n".join(n for n, _ in package[:6] + [("MESFIX_backup/data/", b"")]).encode())
+    hostile_paths = [
+        "R//etc/x",
+        "../x",
+        "a/../../b",
+        "/abs",
+        "R/\\x",
+        "C:x",
+        "a/CON.txt/b",
+        "nul",
+        "a/b. ",
+        "x/\x07y",
+        "a/./b",
+        "COM\u00b9",
+        "dir//",
+        "",
+    ]
+    write("entry_path", "hostile_paths", "\n".join(hostile_paths).encode())
 
 
 if __name__ == "__main__":

@@ -52,7 +52,7 @@ fn simulate(policy: &PollPolicy, duration_ms: u64, seed: u64) -> Run {
                 job.handle_body(body, now);
             }
             Action::Receive { .. } => {
-                job.handle_body_end(Ok(ReceivedBody { size: 10, sha256: String::new(), shape: Shape::Zip }), now)
+                job.handle_received(Ok(ReceivedBody { size: 10, sha256: String::new(), shape: Shape::Zip }), now)
             }
             Action::Commit { .. } => job.handle_commit(Ok("x".into()), now),
             Action::Discard { .. } => {}

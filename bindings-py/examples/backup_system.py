@@ -14,12 +14,12 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable
 
 import mesbackup
 
 # %% Where to back up from: a real MES (MES_URL + credentials) or the mock server.
-mock: Optional["subprocess.Popen[str]"] = None
+mock: subprocess.Popen[str] | None = None
 if os.environ.get("MES_URL"):
     client = mesbackup.Client()  # MES_URL, MES_TOKEN / MES_USER + MES_PAT from the environment
 else:
@@ -38,14 +38,14 @@ else:
 print(client)
 
 # %% Progress: a tqdm bar if tqdm is installed (one line), else a plain callback.
-progress: Callable[[int, Optional[int], str], object]
+progress: Callable[[int, int | None, str], object]
 try:
     from tqdm import tqdm  # type: ignore[import-untyped, unused-ignore]
 
     progress = mesbackup.tqdm_progress(tqdm(unit="B", unit_scale=True, desc="MES"))
 except ImportError:
 
-    def progress(done: int, total: Optional[int], phase: str) -> None:
+    def progress(done: int, total: int | None, phase: str) -> None:
         print(f"\r{phase:<12} {done:>12,} / {total or 0:>12,} bytes", end="", file=sys.stderr)
 
 
@@ -54,8 +54,8 @@ system = os.environ.get("SYSTEM", "MES")
 out_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="mesbackup-"))
 out_dir.mkdir(parents=True, exist_ok=True)
 try:
-    results: List[Any] = client.backup_system(
-        system, out_dir, installer_name="11.3.0", return_exceptions=True, progress=progress
+    results: list[Any] = client.backup_system(
+        system, out_dir, version="11.3.0", return_exceptions=True, progress=progress
     )
 finally:
     if mock is not None:
@@ -64,8 +64,8 @@ finally:
 print(file=sys.stderr)
 
 # %% The table of packages (errors keep their kind and GUID, so a timeout can be resumed).
-packages: List[mesbackup.Package] = [r for r in results if isinstance(r, mesbackup.Package)]
-errors: List[mesbackup.MesBackupError] = [r for r in results if isinstance(r, mesbackup.MesBackupError)]
+packages: list[mesbackup.Package] = [r for r in results if isinstance(r, mesbackup.Package)]
+errors: list[mesbackup.MesBackupError] = [r for r in results if isinstance(r, mesbackup.MesBackupError)]
 header = f"{'database':<10} {'file':<48} {'size':>10}  {'sha256':<16} {'started (UTC)':<19} {'finished (UTC)':<19}"
 print(header)
 print("-" * len(header))

@@ -21,7 +21,7 @@ use mesbackup_client::driver::ClientOptions;
 use mesbackup_client::file_sink::FileSinkFactory;
 use mesbackup_client::http::HttpConfig;
 use mesbackup_client::{CancellationToken, MesClient};
-use mesbackup_core::mes::Credentials;
+use mesbackup_core::mes::{resolve_credentials, Credentials, GivenCredentials};
 use mesbackup_core::mes::DownloadLimits;
 use mesbackup_core::file_modes::FileModes;
 use mesbackup_core::mes::{JobEvent, Mode, Outcome, Phase, SavedPackage};
@@ -478,26 +478,30 @@ fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-fn credentials(token: Option<String>, user: Option<String>, pat: Option<String>) -> Result<Credentials, Error> {
-    let explicit = token.is_some() || user.is_some() || pat.is_some();
-    let (token, user, pat, source) = if explicit {
-        (token, user, pat, "arguments")
-    } else {
-        (env_var("MES_TOKEN"), env_var("MES_USER"), env_var("MES_PAT"), "environment variables MES_TOKEN, MES_USER, MES_PAT")
-    };
-    match (token, user, pat) {
-        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => Err(Error::invalid_argument(format!(
-            "both a token and a user / personal access token were given (from the {source}): use one or the other"
-        ))),
-        (Some(t), None, None) => Credentials::bearer(&t),
-        (None, Some(u), Some(p)) => Credentials::basic(&u, &p),
-        (None, Some(_), None) => Err(Error::invalid_argument(format!(
-            "a user name needs its personal access token (pat=, or MES_PAT) (from the {source})"
-        ))),
-        (None, None, Some(_)) => Err(Error::invalid_argument(format!(
-            "a personal access token needs its user name (user=, or MES_USER) (from the {source})"
-        ))),
-        (None, None, None) => Ok(Credentials::None),
+/// Core's one rule: explicit token, explicit user + PAT, MES_TOKEN, MES_USER + MES_PAT.
+fn credentials(token: Option<&str>, user: Option<&str>, pat: Option<&str>, no_auth: bool) -> Result<Credentials, Error> {
+    resolve_credentials(GivenCredentials { token, user, pat, no_auth }, env_var).map_err(Error::from)
+}
+
+/// A deprecated spelling was used: a `DeprecationWarning` naming what to write instead. Old
+/// spellings are kept one release. `stacklevel` 1 points at the caller of a native method.
+fn warn_deprecated(py: Python<'_>, old: &str, instead: &str, stacklevel: i32) -> PyResult<()> {
+    let category = py.get_type::<pyo3::exceptions::PyDeprecationWarning>();
+    let message = format!("{old} is deprecated and will be removed in the next release: {instead}");
+    py.import("warnings")?.call_method1("warn", (message, category, stacklevel))?;
+    Ok(())
+}
+
+/// `version` of the installer names, from `version=` or the deprecated `installer_name=` (which
+/// meant the same: the version, with system-specific names).
+fn installer_version(py: Python<'_>, version: Option<String>, installer_name: Option<String>) -> PyResult<Option<String>> {
+    match (version, installer_name) {
+        (Some(_), Some(_)) => Err(arg_err(py, Error::invalid_argument("give version only (installer_name is its deprecated spelling)"))),
+        (None, Some(v)) => {
+            warn_deprecated(py, "installer_name=", "use version= (the MES version of the installer names)", 1)?;
+            Ok(Some(v))
+        }
+        (v, None) => Ok(v),
     }
 }
 
@@ -592,9 +596,16 @@ impl Client {
         Ok(op)
     }
 
-    fn installer_name_for(py: Python<'_>, database: &str, system: Option<&str>, version: &str) -> PyResult<String> {
+    fn installer_name_for(
+        py: Python<'_>,
+        database: &str,
+        system: Option<&str>,
+        version: &str,
+        generic_names: bool,
+    ) -> PyResult<String> {
         let (system, kind) = naming::parse_database_name(database, system).map_err(|e| arg_err(py, e))?;
-        naming::installer_package_name(kind, version, Some(&system)).map_err(|e| arg_err(py, e))
+        let prefix = (!generic_names).then_some(system.as_str());
+        naming::installer_package_name(kind, version, prefix).map_err(|e| arg_err(py, e))
     }
 }
 
@@ -605,7 +616,7 @@ impl Client {
     #[pyo3(signature = (env_url=None, *, token=None, user=None, pat=None, ca_cert=None, timeout=None,
         max_poll_delay=None, restart_budget=0, min_poll_delay=None, retry_delay=None, stall_timeout=None,
         request_timeout=None, connect_timeout=None, allow_insecure_http=false, file_mode=None, dir_mode=None,
-        speed_limit=None, speed_time=None, download_timeout=None, max_size=None))]
+        speed_limit=None, speed_time=None, download_timeout=None, max_size=None, no_auth=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -629,6 +640,7 @@ impl Client {
         speed_time: Option<Bound<'_, PyAny>>,
         download_timeout: Option<Bound<'_, PyAny>>,
         max_size: Option<Bound<'_, PyAny>>,
+        no_auth: bool,
     ) -> PyResult<Client> {
         let modes = FileModes::parse_named(file_mode.as_deref(), dir_mode.as_deref(), ["file_mode", "dir_mode"])
             .map_err(|e| arg_err(py, e))?;
@@ -644,7 +656,7 @@ impl Client {
             }
         };
         let env = EnvUrl::parse(&url).map_err(|e| arg_err(py, e))?;
-        let creds = credentials(token, user, pat).map_err(|e| arg_err(py, e))?;
+        let creds = credentials(token.as_deref(), user.as_deref(), pat.as_deref(), no_auth).map_err(|e| arg_err(py, e))?;
         let secrets = creds.secrets();
         let scheme = match creds {
             Credentials::Bearer(_) => "bearer",
@@ -733,23 +745,27 @@ impl Client {
 
     // -- operations (the asyncio API awaits these; the blocking methods below wait on them) --
 
-    #[pyo3(signature = (database, out_dir, *, installer_name=None, file_name=None, overwrite=false, sql_backup_finished=None))]
+    #[pyo3(signature = (database, out_dir, *, version=None, generic_names=false, file_name=None, overwrite=false, sql_backup_finished=None))]
     fn _backup_op(
         &self,
         py: Python<'_>,
         database: String,
         out_dir: PathBuf,
-        installer_name: Option<String>,
+        version: Option<String>,
+        generic_names: bool,
         file_name: Option<String>,
         overwrite: bool,
         sql_backup_finished: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Operation> {
         let sql_backup_finished_at = rfc3339_arg(py, "sql_backup_finished", sql_backup_finished.as_ref())?;
-        let file_name = match (installer_name, file_name) {
+        let file_name = match (version, file_name) {
             (Some(_), Some(_)) => {
-                return Err(arg_err(py, Error::invalid_argument("give installer_name or file_name, not both")))
+                return Err(arg_err(py, Error::invalid_argument("give version (installer names) or file_name, not both")))
             }
-            (Some(version), None) => Some(Client::installer_name_for(py, &database, None, &version)?),
+            (Some(version), None) => Some(Client::installer_name_for(py, &database, None, &version, generic_names)?),
+            (None, _) if generic_names => {
+                return Err(arg_err(py, Error::invalid_argument("generic_names applies to installer names: give version too")))
+            }
             (None, f) => f,
         };
         let args = JobArgs { mode: Mode::Backup, database: Some(database), guid: None, file_name, overwrite, sql_backup_finished_at };
@@ -780,14 +796,15 @@ impl Client {
         self.spawn_job(py, args, Some(out_dir))
     }
 
-    #[pyo3(signature = (system, out_dir, *, installer_name=None, return_exceptions=false, overwrite=false, sql_backup_finished=None))]
+    #[pyo3(signature = (system, out_dir, *, version=None, generic_names=false, return_exceptions=false, overwrite=false, sql_backup_finished=None))]
     #[allow(clippy::too_many_arguments)]
     fn _backup_system_op(
         &self,
         py: Python<'_>,
         system: String,
         out_dir: PathBuf,
-        installer_name: Option<String>,
+        version: Option<String>,
+        generic_names: bool,
         return_exceptions: bool,
         overwrite: bool,
         sql_backup_finished: Option<Bound<'_, PyAny>>,
@@ -795,9 +812,12 @@ impl Client {
         let sql_backup_finished_at = rfc3339_arg(py, "sql_backup_finished", sql_backup_finished.as_ref())?;
         let databases = naming::system_databases(&system).map_err(|e| arg_err(py, e))?;
         let mut names: BTreeMap<String, String> = BTreeMap::new();
-        if let Some(version) = &installer_name {
+        if generic_names && version.is_none() {
+            return Err(arg_err(py, Error::invalid_argument("generic_names applies to installer names: give version too")));
+        }
+        if let Some(version) = &version {
             for (_, db) in &databases {
-                names.insert(db.clone(), Client::installer_name_for(py, db, Some(&system), version)?);
+                names.insert(db.clone(), Client::installer_name_for(py, db, Some(&system), version, generic_names)?);
             }
         }
         prepare_out(py, &out_dir, self.modes)?;
@@ -846,38 +866,47 @@ impl Client {
 
     // -- the blocking API --
 
-    /// Backs up one database into `out_dir` and returns the saved `Package`.
-    #[pyo3(signature = (database, out_dir, *, installer_name=None, file_name=None, overwrite=false, progress=None, sql_backup_finished=None))]
+    /// Backs up one database into `out_dir` and returns the saved `Package`. With `version`, the
+    /// package is saved under the installer's name for that MES version: the system-specific one,
+    /// which the installer prefers, or the generic one with `generic_names=True`.
+    #[pyo3(signature = (database, out_dir, *, version=None, generic_names=false, file_name=None, overwrite=false, progress=None, sql_backup_finished=None, installer_name=None))]
     fn backup(
         &self,
         py: Python<'_>,
         database: String,
         out_dir: PathBuf,
-        installer_name: Option<String>,
+        version: Option<String>,
+        generic_names: bool,
         file_name: Option<String>,
         overwrite: bool,
         progress: Option<Bound<'_, PyAny>>,
         sql_backup_finished: Option<Bound<'_, PyAny>>,
+        installer_name: Option<String>,
     ) -> PyResult<Py<PyAny>> {
-        self._backup_op(py, database, out_dir, installer_name, file_name, overwrite, sql_backup_finished)?.wait(py, progress)
+        let version = installer_version(py, version, installer_name)?;
+        self._backup_op(py, database, out_dir, version, generic_names, file_name, overwrite, sql_backup_finished)?
+            .wait(py, progress)
     }
 
     /// Backs up the four databases of `system` concurrently; returns their packages in the order
     /// online, CDM, ODS, DWH.
-    #[pyo3(signature = (system, out_dir, *, installer_name=None, return_exceptions=false, progress=None, overwrite=false, sql_backup_finished=None))]
+    #[pyo3(signature = (system, out_dir, *, version=None, generic_names=false, return_exceptions=false, progress=None, overwrite=false, sql_backup_finished=None, installer_name=None))]
     #[allow(clippy::too_many_arguments)]
     fn backup_system(
         &self,
         py: Python<'_>,
         system: String,
         out_dir: PathBuf,
-        installer_name: Option<String>,
+        version: Option<String>,
+        generic_names: bool,
         return_exceptions: bool,
         progress: Option<Bound<'_, PyAny>>,
         overwrite: bool,
         sql_backup_finished: Option<Bound<'_, PyAny>>,
+        installer_name: Option<String>,
     ) -> PyResult<Py<PyAny>> {
-        self._backup_system_op(py, system, out_dir, installer_name, return_exceptions, overwrite, sql_backup_finished)?
+        let version = installer_version(py, version, installer_name)?;
+        self._backup_system_op(py, system, out_dir, version, generic_names, return_exceptions, overwrite, sql_backup_finished)?
             .wait(py, progress)
     }
 
@@ -1007,16 +1036,25 @@ fn installer_package_name(py: Python<'_>, kind: &str, version: &str, system: Opt
     naming::installer_package_name(kind, version, system).map_err(|e| arg_err(py, e))
 }
 
-/// The installer package name for a database (`MESCDM`, `11.3.0` -> `MES.Cmf.ClickHouse.FullBackup.CDM.11.3.0.zip`).
+/// The installer package name for a database (`MESCDM`, `11.3.0` -> `MES.Cmf.ClickHouse.FullBackup.CDM.11.3.0.zip`;
+/// with `generic_names=True`, `Cmf.ClickHouse.FullBackup.CDM.11.3.0.zip`).
 #[pyfunction]
-#[pyo3(signature = (database, version, *, system=None, generic=false))]
+#[pyo3(signature = (database, version, *, system=None, generic_names=false, generic=None))]
 fn installer_name_for_database(
     py: Python<'_>,
     database: &str,
     version: &str,
     system: Option<&str>,
-    generic: bool,
+    generic_names: bool,
+    generic: Option<bool>,
 ) -> PyResult<String> {
+    let generic = match generic {
+        Some(g) => {
+            warn_deprecated(py, "generic=", "use generic_names=", 1)?;
+            g || generic_names
+        }
+        None => generic_names,
+    };
     let (system, kind) = naming::parse_database_name(database, system).map_err(|e| arg_err(py, e))?;
     let system = if generic { None } else { Some(system.as_str()) };
     naming::installer_package_name(kind, version, system).map_err(|e| arg_err(py, e))

@@ -191,7 +191,7 @@ fn modes(py: Python<'_>, file_mode: Option<String>, dir_mode: Option<String>) ->
 
 /// Restores one package (see `mesbackup.restore`). Returns the report as plain data.
 #[pyfunction]
-#[pyo3(signature = (package, *, executor=None, clickhouse=None, user=None, password=None, allow_insecure_http=false, target_name=None, storage_policy=None, into_existing=false, dry_run=false, server_backup_path=None, path_on_server=None, file_mode=None, dir_mode=None, timeout_s=3600, on_step=None))]
+#[pyo3(signature = (package, *, executor=None, clickhouse=None, user=None, password=None, allow_insecure_http=false, target_name=None, storage_policy=None, into_existing=false, dry_run=false, server_backup_path=None, path_on_server=None, file_mode=None, dir_mode=None, timeout_ms=3_600_000, on_step=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn _restore(
     py: Python<'_>,
@@ -209,7 +209,7 @@ pub fn _restore(
     path_on_server: Option<String>,
     file_mode: Option<String>,
     dir_mode: Option<String>,
-    timeout_s: u64,
+    timeout_ms: u64,
     on_step: Option<Py<PyAny>>,
 ) -> PyResult<Py<PyAny>> {
     let connection = Connection::new(executor, clickhouse, user, password, allow_insecure_http);
@@ -224,7 +224,7 @@ pub fn _restore(
         path_on_server,
         into_existing,
         modes: modes(py, file_mode, dir_mode)?,
-        timeout: Duration::from_secs(timeout_s),
+        timeout: Duration::from_millis(timeout_ms),
     };
     let result = run_flow(py, &exec, &on_step, |report| runtime().block_on(restore_package(&exec, &request, report)))?;
     let report = result.map_err(|e| to_py_err(py, &e, &hidden))?;
@@ -239,7 +239,7 @@ pub fn _restore(
 /// Test-restores one package (see `mesbackup.test_restore`). Returns the result as plain data;
 /// failures are in it, not raised (except an interrupt).
 #[pyfunction]
-#[pyo3(signature = (package, *, server_backup_path, executor=None, clickhouse=None, user=None, password=None, allow_insecure_http=false, prefix=mesbackup_core::restore::DEFAULT_THROWAWAY_PREFIX.to_owned(), keep=false, storage_policy=None, path_on_server=None, file_mode=None, dir_mode=None, timeout_s=3600, on_step=None))]
+#[pyo3(signature = (package, *, server_backup_path, executor=None, clickhouse=None, user=None, password=None, allow_insecure_http=false, prefix=mesbackup_core::restore::DEFAULT_THROWAWAY_PREFIX.to_owned(), keep=false, storage_policy=None, path_on_server=None, file_mode=None, dir_mode=None, timeout_ms=3_600_000, on_step=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn _test_restore(
     py: Python<'_>,
@@ -256,13 +256,13 @@ pub fn _test_restore(
     path_on_server: Option<String>,
     file_mode: Option<String>,
     dir_mode: Option<String>,
-    timeout_s: u64,
+    timeout_ms: u64,
     on_step: Option<Py<PyAny>>,
 ) -> PyResult<Py<PyAny>> {
     let connection = Connection::new(executor, clickhouse, user, password, allow_insecure_http);
     let hidden = connection.secrets();
     let exec = self::executor(py, connection)?;
-    let timeout = Duration::from_secs(timeout_s);
+    let timeout = Duration::from_millis(timeout_ms);
     let modes = modes(py, file_mode, dir_mode)?;
     let options = TestRestoreOptions { prefix, keep, storage_policy, server_backup_path, path_on_server, modes, timeout };
     let result =

@@ -10,8 +10,9 @@ import json
 import os
 import subprocess
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator, List
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,7 @@ def mock_binary() -> Path:
 
 
 class Mock:
-    def __init__(self, base: str, proc: "subprocess.Popen[str]") -> None:
+    def __init__(self, base: str, proc: subprocess.Popen[str]) -> None:
         self.base = base
         self.proc = proc
 
@@ -46,17 +47,15 @@ class Mock:
         with urllib.request.urlopen(req, timeout=10) as r:
             assert r.status == 200, r.read()
 
-    def log(self) -> List[Any]:
+    def log(self) -> list[Any]:
         with urllib.request.urlopen(self.base + "/_mock/log", timeout=10) as r:
-            log: List[Any] = json.loads(r.read())
+            log: list[Any] = json.loads(r.read())
             return log
 
 
 @pytest.fixture(scope="session")
 def mock() -> Iterator[Mock]:
-    proc = subprocess.Popen(
-        [str(mock_binary()), "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE, text=True
-    )
+    proc = subprocess.Popen([str(mock_binary()), "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     base = proc.stdout.readline().strip()
     assert base.startswith("http://"), f"mock-mes printed {base!r}"

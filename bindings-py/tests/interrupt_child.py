@@ -6,7 +6,6 @@ from __future__ import annotations
 import signal
 import sys
 import time
-from typing import Optional
 
 import mesbackup
 
@@ -19,7 +18,7 @@ client = mesbackup.Client(base, token="admin-token", min_poll_delay=0.05, max_po
 ready = False
 
 
-def progress(done: int, total: Optional[int], phase: str) -> None:
+def progress(done: int, total: int | None, phase: str) -> None:
     global ready
     if not ready and ((when == "wait" and phase == "waiting") or (when == "download" and done > 0)):
         ready = True

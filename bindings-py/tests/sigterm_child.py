@@ -9,7 +9,6 @@ import signal
 import sys
 import time
 from types import FrameType
-from typing import Optional
 
 import mesbackup
 
@@ -32,7 +31,7 @@ def caught_by_the_process(signum: int) -> bool:
 ready = False
 
 
-def progress(done: int, total: Optional[int], phase: str) -> None:
+def progress(done: int, total: int | None, phase: str) -> None:
     global ready
     if not ready and done > 0:
         ready = True
@@ -41,7 +40,7 @@ def progress(done: int, total: Optional[int], phase: str) -> None:
         print(f"READY {int(hup)}", flush=True)
 
 
-def on_sigterm(signum: int, frame: Optional[FrameType]) -> None:
+def on_sigterm(signum: int, frame: FrameType | None) -> None:
     if raises == "SystemExit":
         raise SystemExit(143)
     raise ServiceStopping()

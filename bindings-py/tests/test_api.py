@@ -8,7 +8,7 @@ import json
 import pickle
 import time
 from pathlib import Path
-from typing import Any, List, Optional, Tuple
+from typing import Any
 
 import pytest
 
@@ -17,12 +17,12 @@ from mesbackup import _mesbackup
 
 from conftest import Mock
 
-FAST = dict(min_poll_delay=0.01, max_poll_delay=0.1, retry_delay=0.01, request_timeout=10.0)
+FAST = {"min_poll_delay": 0.01, "max_poll_delay": 0.1, "retry_delay": 0.01, "request_timeout": 10.0}
 SECRET_TOKEN = "s3cr3t-T0ken-only-in-tests"
 SECRET_PAT = "pässwörd-✓-ü-secret-pat"
 
 
-def listing(out: Path) -> List[str]:
+def listing(out: Path) -> list[str]:
     return sorted(p.name for p in out.iterdir())
 
 
@@ -31,7 +31,7 @@ def listing(out: Path) -> List[str]:
 
 def test_exception_classes_match_core_error_kinds() -> None:
     assert list(mesbackup.ERROR_CLASSES) == list(_mesbackup.ERROR_KINDS)
-    assert len(set(_mesbackup.ERROR_KINDS)) == 13
+    assert len(set(_mesbackup.ERROR_KINDS)) == 14
     for code, cls in mesbackup.ERROR_CLASSES.items():
         assert issubclass(cls, mesbackup.MesBackupError)
         assert cls.code == code
@@ -69,7 +69,12 @@ def test_no_secret_in_messages_or_reprs(mock: Mock, tmp_path: Path) -> None:
     mock.load({})
     bearer = mesbackup.Client(mock.base, token=SECRET_TOKEN, **FAST)
     basic = mesbackup.Client(mock.base, user="admin", pat=SECRET_PAT, **FAST)
-    texts: List[str] = [repr(bearer), repr(basic), str(bearer), repr(mesbackup.AsyncClient(mock.base, token=SECRET_TOKEN))]
+    texts: list[str] = [
+        repr(bearer),
+        repr(basic),
+        str(bearer),
+        repr(mesbackup.AsyncClient(mock.base, token=SECRET_TOKEN)),
+    ]
     assert repr(bearer) == f"Client('{mock.base}', auth='bearer')"
     assert basic.auth_scheme == "basic"
     for client in (bearer, basic):
@@ -106,8 +111,14 @@ def test_a_secret_echoed_across_the_quote_boundary_never_shows_in_part(mock: Moc
 
 
 def test_download_limits_are_checked_and_applied(mock: Mock, tmp_path: Path) -> None:
-    for bad in (dict(speed_limit=-1), dict(speed_limit=True), dict(speed_limit=1.5), dict(max_size=0),
-                dict(speed_time=0), dict(download_timeout=-3)):
+    for bad in (
+        {"speed_limit": -1},
+        {"speed_limit": True},
+        {"speed_limit": 1.5},
+        {"max_size": 0},
+        {"speed_time": 0},
+        {"download_timeout": -3},
+    ):
         with pytest.raises(mesbackup.InvalidArgument):
             mesbackup.Client(mock.base, token="admin-token", **bad)
     mock.load({})
@@ -142,10 +153,16 @@ def test_environment_variables(mock: Mock, tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_package_object_and_progress(mock: Mock, tmp_path: Path) -> None:
-    mock.load({"pending_polls": 2, "payload": {"size": 3_000_000, "seed": 3}, "download": {"drip": {"chunk": 1_000_000, "interval_ms": 300}}})
+    mock.load(
+        {
+            "pending_polls": 2,
+            "payload": {"size": 3_000_000, "seed": 3},
+            "download": {"drip": {"chunk": 1_000_000, "interval_ms": 300}},
+        }
+    )
     client = mesbackup.Client(mock.base, token="admin-token", **FAST)
-    calls: List[Tuple[int, Optional[int], str]] = []
-    pkg = client.backup("MESODS", tmp_path, installer_name="11.3.0", progress=lambda d, t, p: calls.append((d, t, p)))
+    calls: list[tuple[int, int | None, str]] = []
+    pkg = client.backup("MESODS", tmp_path, version="11.3.0", progress=lambda d, t, p: calls.append((d, t, p)))
     assert pkg.file_name == "MES.Cmf.ClickHouse.FullBackup.ODS.11.3.0.zip"
     assert pkg.path == tmp_path / pkg.file_name and pkg.path.stat().st_size == pkg.size == 3_000_000
     assert pkg.sidecar == tmp_path / (pkg.file_name + mesbackup.SIDECAR_SUFFIX)
@@ -210,11 +227,11 @@ def test_backup_system_with_sql_backup_time_and_overwrite(mock: Mock, tmp_path: 
     mock.load({})
     client = mesbackup.Client(mock.base, token="admin-token", **FAST)
     sql = datetime.datetime(2026, 11, 25, 3, 0, tzinfo=datetime.timezone.utc)
-    first = client.backup_system("MES", tmp_path, installer_name="11.3.0", sql_backup_finished=sql)
+    first = client.backup_system("MES", tmp_path, version="11.3.0", sql_backup_finished=sql)
     for pkg in first:
         assert json.loads(pkg.sidecar.read_text())["sql_backup_finished_at"].startswith("2026-11-25T03:00:00")
     # The same installer names again: replaced with overwrite=True, not saved under other names.
-    again = client.backup_system("MES", tmp_path, installer_name="11.3.0", overwrite=True)
+    again = client.backup_system("MES", tmp_path, version="11.3.0", overwrite=True)
     assert [p.file_name for p in again] == [p.file_name for p in first]
     assert len(listing(tmp_path)) == 8
     window = mesbackup.backup_window(tmp_path)
@@ -227,7 +244,7 @@ def test_backup_system_with_sql_backup_time_and_overwrite(mock: Mock, tmp_path: 
 def test_async_gather_of_four_databases(mock: Mock, tmp_path: Path) -> None:
     mock.load({"pending_polls": 2, "payload": {"size": 262144, "seed": 1}})
 
-    async def main() -> List[mesbackup.Package]:
+    async def main() -> list[mesbackup.Package]:
         client = mesbackup.AsyncClient(mock.base, token="admin-token", **FAST)
         return await asyncio.gather(*(client.backup(db, tmp_path) for db in mesbackup.system_databases("MES")))
 
@@ -245,9 +262,9 @@ def test_async_gather_of_four_databases(mock: Mock, tmp_path: Path) -> None:
 def test_async_backup_system_start_and_errors(mock: Mock, tmp_path: Path) -> None:
     mock.load({})
 
-    async def main() -> Tuple[List[Any], mesbackup.Job, Optional[mesbackup.Package]]:
+    async def main() -> tuple[list[Any], mesbackup.Job, mesbackup.Package | None]:
         client = mesbackup.AsyncClient(mock.base, token="admin-token", **FAST)
-        pkgs = await client.backup_system("MES", tmp_path, installer_name="11.3.0")
+        pkgs = await client.backup_system("MES", tmp_path, version="11.3.0")
         job = await client.start("MESCDM")
         maybe = await client.download_if_ready(job, tmp_path)
         with pytest.raises(mesbackup.BackupNotFound):
@@ -266,7 +283,7 @@ def test_async_cancel_mid_download_leaves_no_file(mock: Mock, tmp_path: Path) ->
         client = mesbackup.AsyncClient(mock.base, token="admin-token", **FAST)
         downloading = asyncio.Event()
 
-        def progress(done: int, total: Optional[int], phase: str) -> None:
+        def progress(done: int, total: int | None, phase: str) -> None:
             if done > 0:
                 downloading.set()
 
@@ -306,9 +323,14 @@ def test_async_cancel_while_waiting(mock: Mock, tmp_path: Path) -> None:
 
 def test_naming_helpers(tmp_path: Path) -> None:
     assert mesbackup.installer_package_name("CDM", "11.3.0") == "Cmf.ClickHouse.FullBackup.CDM.11.3.0.zip"
-    assert mesbackup.installer_package_name("Online", "11.3.0", "MES") == "MES.Cmf.ClickHouse.FullBackup.Online.11.3.0.zip"
+    assert (
+        mesbackup.installer_package_name("Online", "11.3.0", "MES") == "MES.Cmf.ClickHouse.FullBackup.Online.11.3.0.zip"
+    )
     assert mesbackup.installer_name_for_database("MESDWH", "11.3") == "MES.Cmf.ClickHouse.FullBackup.DWH.11.3.zip"
-    assert mesbackup.installer_name_for_database("MESDWH", "11.3", generic=True) == "Cmf.ClickHouse.FullBackup.DWH.11.3.zip"
+    assert (
+        mesbackup.installer_name_for_database("MESDWH", "11.3", generic_names=True)
+        == "Cmf.ClickHouse.FullBackup.DWH.11.3.zip"
+    )
     with pytest.raises(mesbackup.InvalidArgument):
         mesbackup.installer_package_name("cdm", "11.3.0")
     with pytest.raises(mesbackup.InvalidArgument, match="11.3.0"):
@@ -320,8 +342,12 @@ def test_naming_helpers(tmp_path: Path) -> None:
     with pytest.raises(mesbackup.InvalidArgument):
         mesbackup.parse_package_name("backup.zip")
     assert mesbackup.explain_package_name("Cmf.ClickHouse.FullBackup.ODS.11.3.0.zip").valid
-    for name in ("MES.Cmf.ClickHouse.FullBackup.Online.11.3.0.zip", "Cmf.ClickHouse.FullBackup.CDM.11.3.0.zip",
-                 "Cmf.ClickHouse.FullBackup.ods.11.3.0.zip", "Cmf.ClickHouse.FullBackup.DWH.11.2.0.zip"):
+    for name in (
+        "MES.Cmf.ClickHouse.FullBackup.Online.11.3.0.zip",
+        "Cmf.ClickHouse.FullBackup.CDM.11.3.0.zip",
+        "Cmf.ClickHouse.FullBackup.ods.11.3.0.zip",
+        "Cmf.ClickHouse.FullBackup.DWH.11.2.0.zip",
+    ):
         (tmp_path / name).write_bytes(b"")
     report = mesbackup.check_folder(tmp_path, "MES", "11.3.0")
     assert not report.complete and report.missing == ["ODS", "DWH"]

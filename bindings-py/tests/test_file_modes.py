@@ -7,12 +7,13 @@ from __future__ import annotations
 import asyncio
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, List, Tuple
 
 import pytest
 
 import mesbackup
+
 from conftest import Mock
 
 
@@ -25,10 +26,8 @@ def umask_022() -> Iterator[None]:
         os.umask(before)
 
 
-def modes_under(root: Path) -> List[Tuple[str, int, bool]]:
-    return sorted(
-        (str(p.relative_to(root)), stat.S_IMODE(p.lstat().st_mode), p.is_dir()) for p in root.rglob("*")
-    )
+def modes_under(root: Path) -> list[tuple[str, int, bool]]:
+    return sorted((str(p.relative_to(root)), stat.S_IMODE(p.lstat().st_mode), p.is_dir()) for p in root.rglob("*"))
 
 
 def assert_modes(root: Path, file_mode: int, dir_mode: int) -> None:
@@ -43,7 +42,9 @@ def client(mock: Mock, **kw: str) -> mesbackup.Client:
     return mesbackup.Client(mock.base, token="admin-token", min_poll_delay=0.01, max_poll_delay=0.1, **kw)
 
 
-def test_backup_download_stage_and_kept_files_are_private_by_default(mock: Mock, tmp_path: Path, umask_022: None) -> None:
+def test_backup_download_stage_and_kept_files_are_private_by_default(
+    mock: Mock, tmp_path: Path, umask_022: None
+) -> None:
     mock.load({"payload": {"size": 30_000, "seed": 1}})
     c = client(mock)
     assert (c.file_mode, c.dir_mode) == ("0600", "0700")
@@ -71,7 +72,9 @@ def test_file_mode_and_dir_mode_are_applied_exactly(mock: Mock, tmp_path: Path, 
     out = tmp_path / "group" / "backups"
     pkgs = client(mock, file_mode="0640", dir_mode="0750").backup_system("MES", out)
     assert len(pkgs) == 4
-    aclient = mesbackup.AsyncClient(mock.base, token="admin-token", min_poll_delay=0.01, file_mode="0640", dir_mode="0750")
+    aclient = mesbackup.AsyncClient(
+        mock.base, token="admin-token", min_poll_delay=0.01, file_mode="0640", dir_mode="0750"
+    )
     assert (aclient.file_mode, aclient.dir_mode) == ("0640", "0750")
     asyncio.run(aclient.backup("MESCDM", tmp_path / "async", file_name="again.zip"))
     assert_modes(tmp_path, 0o640, 0o750)

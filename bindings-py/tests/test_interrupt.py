@@ -20,7 +20,10 @@ CHILD = Path(__file__).with_name("interrupt_child.py")
     "when, server",
     [
         ("wait", {"pending_polls": 100_000}),
-        ("download", {"payload": {"size": 8_000_000, "seed": 5}, "download": {"drip": {"chunk": 32768, "interval_ms": 40}}}),
+        (
+            "download",
+            {"payload": {"size": 8_000_000, "seed": 5}, "download": {"drip": {"chunk": 32768, "interval_ms": 40}}},
+        ),
     ],
 )
 def test_sigint_stops_the_backup_quickly(mock: Mock, tmp_path: Path, when: str, server: dict) -> None:  # type: ignore[type-arg]

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 import pytest
 
@@ -24,7 +24,7 @@ import mesbackup
 
 FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "clickhouse"
 PACKAGE = FIXTURES / "mesfix_stored.zip"
-EXPECTED: Dict[str, Any] = json.loads((FIXTURES / "expected.json").read_text())
+EXPECTED: dict[str, Any] = json.loads((FIXTURES / "expected.json").read_text())
 ROWS = {t: v["rows"] for t, v in EXPECTED["tables"].items() if "rows" in v}
 
 
@@ -34,11 +34,11 @@ class FakeClickHouse:
     def __init__(
         self,
         *,
-        policies: Optional[List[str]] = None,
-        databases: Optional[Dict[str, int]] = None,
-        fail_restore: Optional[str] = None,
-        rows: Optional[Dict[str, int]] = None,
-        server_view: Optional[Tuple[str, Path]] = None,
+        policies: list[str] | None = None,
+        databases: dict[str, int] | None = None,
+        fail_restore: str | None = None,
+        rows: dict[str, int] | None = None,
+        server_view: tuple[str, Path] | None = None,
     ) -> None:
         #: (the server's path, the local folder it is): a server in a container sees another path.
         self.server_view = server_view
@@ -46,11 +46,11 @@ class FakeClickHouse:
         self.databases = databases if databases is not None else {"default": 0, "system": 90}
         self.fail_restore = fail_restore
         self.rows = dict(ROWS if rows is None else rows)
-        self.sql: List[str] = []
-        self.restored_from: Optional[Path] = None
+        self.sql: list[str] = []
+        self.restored_from: Path | None = None
         self.polls = 0
         #: UUID of every database, as system.databases shows it.
-        self.uuids: Dict[str, str] = {d: str(uuid.uuid4()) for d in self.databases}
+        self.uuids: dict[str, str] = {d: str(uuid.uuid4()) for d in self.databases}
 
     def __call__(self, sql: str) -> Any:
         self.sql.append(sql)
@@ -61,7 +61,9 @@ class FakeClickHouse:
         if sql == "SELECT name FROM system.databases":
             return [{"name": d} for d in self.databases]
         if sql.startswith("SELECT database, count()"):
-            return b"".join(json.dumps({"database": d, "tables": str(n)}).encode() + b"\n" for d, n in self.databases.items())
+            return b"".join(
+                json.dumps({"database": d, "tables": str(n)}).encode() + b"\n" for d, n in self.databases.items()
+            )
         m = re.match(r"SELECT toString\(uuid\) AS uuid FROM system.databases WHERE name = '(\w+)'", sql)
         if m:
             return [{"uuid": self.uuids[m.group(1)]}] if m.group(1) in self.uuids else []
@@ -82,10 +84,40 @@ class FakeClickHouse:
         if sql.startswith("SELECT * FROM system.backups"):
             self.polls += 1
             if self.polls < 2:
-                return [{"id": "op-1", "status": "RESTORING", "error": "", "num_files": "97", "files_read": "10", "total_size": "1000", "bytes_read": "100"}]
+                return [
+                    {
+                        "id": "op-1",
+                        "status": "RESTORING",
+                        "error": "",
+                        "num_files": "97",
+                        "files_read": "10",
+                        "total_size": "1000",
+                        "bytes_read": "100",
+                    }
+                ]
             if self.fail_restore:
-                return [{"id": "op-1", "status": "RESTORE_FAILED", "error": self.fail_restore, "num_files": "97", "files_read": "50", "total_size": "1000", "bytes_read": "500"}]
-            return [{"id": "op-1", "status": "RESTORED", "error": "", "num_files": "97", "files_read": "97", "total_size": "1000", "bytes_read": "1000"}]
+                return [
+                    {
+                        "id": "op-1",
+                        "status": "RESTORE_FAILED",
+                        "error": self.fail_restore,
+                        "num_files": "97",
+                        "files_read": "50",
+                        "total_size": "1000",
+                        "bytes_read": "500",
+                    }
+                ]
+            return [
+                {
+                    "id": "op-1",
+                    "status": "RESTORED",
+                    "error": "",
+                    "num_files": "97",
+                    "files_read": "97",
+                    "total_size": "1000",
+                    "bytes_read": "1000",
+                }
+            ]
         m = re.match(r"SELECT count\(\) AS c FROM `(\w+)`\.`(\w+)`", sql)
         if m:
             return [{"c": str(self.rows[m.group(2)])}]
@@ -100,8 +132,10 @@ class FakeClickHouse:
 
 def test_restore_runs_the_plan_and_compares_rows(tmp_path: Path) -> None:
     ch = FakeClickHouse()
-    steps: List[Dict[str, Any]] = []
-    r = mesbackup.restore(PACKAGE, executor=ch, target="MESFIX_check", server_backup_path=tmp_path, on_step=steps.append)
+    steps: list[dict[str, Any]] = []
+    r = mesbackup.restore(
+        PACKAGE, executor=ch, target="MESFIX_check", server_backup_path=tmp_path, on_step=steps.append
+    )
     assert r and r.ok and not r.dry_run
     assert (r.database, r.target_database, r.operation_id) == ("MESFIX", "MESFIX_check", "op-1")
     assert {t.table: t.rows for t in r.tables} == ROWS
@@ -198,7 +232,7 @@ def test_keyboard_interrupt_in_the_executor_propagates(tmp_path: Path) -> None:
 
 
 def test_exception_in_on_step_propagates(tmp_path: Path) -> None:
-    def boom(step: Dict[str, Any]) -> None:
+    def boom(step: dict[str, Any]) -> None:
         raise ValueError("callback failed")
 
     with pytest.raises(ValueError, match="callback failed"):
@@ -225,7 +259,7 @@ def test_test_restore_reports_each_package_and_drops(tmp_path: Path) -> None:
     backups = tmp_path / "backups"
     backups.mkdir()
     ch = FakeClickHouse()
-    seen: List[mesbackup.TestRestoreResult] = []
+    seen: list[mesbackup.TestRestoreResult] = []
     results = mesbackup.test_restore([PACKAGE, damaged], executor=ch, server_backup_path=backups, on_result=seen.append)
     assert seen == results
     good, bad = results
@@ -247,10 +281,11 @@ def test_test_restore_with_problems_names_them(tmp_path: Path) -> None:
     assert r.problems and r.problems[0]["name"] == "default"
 
 
-
 def test_test_restore_is_not_collected_by_pytest(tmp_path: Path) -> None:
     # `from mesbackup import test_restore` in someone's test module must not become a test.
-    (tmp_path / "test_user_module.py").write_text("from mesbackup import test_restore\n\ndef test_nothing():\n    pass\n")
+    (tmp_path / "test_user_module.py").write_text(
+        "from mesbackup import test_restore\n\ndef test_nothing():\n    pass\n"
+    )
     import subprocess
     import sys
 
@@ -258,6 +293,7 @@ def test_test_restore_is_not_collected_by_pytest(tmp_path: Path) -> None:
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", str(tmp_path)],
         capture_output=True,
         text=True,
+        check=False,
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "test_nothing" in run.stdout and "::test_restore" not in run.stdout, run.stdout
@@ -266,10 +302,14 @@ def test_test_restore_is_not_collected_by_pytest(tmp_path: Path) -> None:
 def test_path_on_server_names_the_servers_view_of_the_folder(tmp_path: Path) -> None:
     # The server runs in a container: it sees tmp_path as /var/lib/clickhouse/backups.
     ch = FakeClickHouse(server_view=("/var/lib/clickhouse/backups", tmp_path))
-    steps: List[Dict[str, Any]] = []
+    steps: list[dict[str, Any]] = []
     r = mesbackup.restore(
-        PACKAGE, executor=ch, target="X", server_backup_path=tmp_path,
-        path_on_server="/var/lib/clickhouse/backups/", on_step=steps.append,
+        PACKAGE,
+        executor=ch,
+        target="X",
+        server_backup_path=tmp_path,
+        path_on_server="/var/lib/clickhouse/backups/",
+        on_step=steps.append,
     )
     assert r.ok
     restore_sql = next(s for s in ch.sql if s.startswith("RESTORE"))
@@ -278,7 +318,6 @@ def test_path_on_server_names_the_servers_view_of_the_folder(tmp_path: Path) -> 
     assert "/var/lib/clickhouse/backups/mesbackup-restore-X-" in planned["sql"]
     extracted = next(s for s in steps if s["step"] == "extracted")
     assert extracted["dir"].startswith(str(tmp_path))
-
 
 
 def test_test_restore_drops_only_the_database_it_restored(tmp_path: Path) -> None:
@@ -326,14 +365,16 @@ def test_restore_into_an_existing_database_needs_into_existing(tmp_path: Path) -
 
 
 @pytest.fixture(scope="module")
-def hostile(tmp_path_factory: pytest.TempPathFactory) -> List[Dict[str, Any]]:
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
     out = tmp_path_factory.mktemp("hostile")
     gen = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "hostile" / "make_hostile.py"
-    subprocess.run([sys.executable, str(gen), str(out / "packages"), str(out / "escape")], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(gen), str(out / "packages"), str(out / "escape")], check=True, capture_output=True
+    )
     return json.loads((out / "packages" / "cases.json").read_text())  # type: ignore[no-any-return]
 
 
-def test_hostile_packages_are_refused_and_nothing_is_written(hostile: List[Dict[str, Any]], tmp_path: Path) -> None:
+def test_hostile_packages_are_refused_and_nothing_is_written(hostile: list[dict[str, Any]], tmp_path: Path) -> None:
     for case in hostile:
         v = mesbackup.verify(case["file"])
         assert not v.ok and case["problem"] in [p.kind for p in v.problems], (case["case"], v.problems)
@@ -357,8 +398,13 @@ def test_extracted_files_are_private_unless_chosen(tmp_path: Path) -> None:
         old = os.umask(0o022)
         try:
             with pytest.raises(mesbackup.ServerError):
-                mesbackup.restore(PACKAGE, executor=FakeClickHouse(fail_restore="Code: 1. Permission denied"),
-                                  target="X", server_backup_path=backups, **modes)
+                mesbackup.restore(
+                    PACKAGE,
+                    executor=FakeClickHouse(fail_restore="Code: 1. Permission denied"),
+                    target="X",
+                    server_backup_path=backups,
+                    **modes,
+                )
         finally:
             os.umask(old)
         [kept] = list(backups.iterdir())
@@ -406,5 +452,5 @@ def test_clickhouse_password_from_the_environment_is_redacted(tmp_path: Path, mo
         srv.shutdown()
     text = str(e.value) + repr(e.value)
     assert "<redacted>" in text or "auth failed" in text, text
-    for i in range(0, len(secret) - 8):
+    for i in range(len(secret) - 8):
         assert secret[i : i + 8] not in text, f"part of the password shown: {secret[i : i + 8]!r}"

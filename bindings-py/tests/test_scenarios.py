@@ -7,10 +7,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any
 
 import pytest
 
@@ -26,18 +26,18 @@ def test_there_are_scenarios() -> None:
 
 
 class StepResult:
-    def __init__(self, outcome: str, guid: Optional[str] = None, message: str = "") -> None:
+    def __init__(self, outcome: str, guid: str | None = None, message: str = "") -> None:
         self.outcome = outcome
         self.guid = guid
         self.message = message
-        self.rss_growth_mib: Optional[int] = None
+        self.rss_growth_mib: int | None = None
 
 
 def failed(e: mesbackup.MesBackupError) -> StepResult:
     return StepResult(e.kind, e.guid, e.message)
 
 
-def client_for(step: Dict[str, Any], env: str) -> mesbackup.Client:
+def client_for(step: dict[str, Any], env: str) -> mesbackup.Client:
     auth = step.get("auth") or {}
     o = step.get("options") or {}
     min_ms = o.get("min_poll_ms", 10)
@@ -46,6 +46,7 @@ def client_for(step: Dict[str, Any], env: str) -> mesbackup.Client:
         token=auth.get("token"),
         user=auth.get("user"),
         pat=auth.get("pat"),
+        no_auth=not auth,
         min_poll_delay=min_ms / 1000,
         max_poll_delay=max(o.get("max_poll_ms", 200), min_ms) / 1000,
         retry_delay=min_ms / 1000,
@@ -70,7 +71,7 @@ def rss_reset() -> bool:
         return False
 
 
-def rss_peak_kib() -> Optional[int]:
+def rss_peak_kib() -> int | None:
     try:
         with open("/proc/self/status") as f:
             for line in f:
@@ -81,7 +82,7 @@ def rss_peak_kib() -> Optional[int]:
     return None
 
 
-def run_step(step: Dict[str, Any], env: str, previous_guid: Optional[str], out: Path) -> StepResult:
+def run_step(step: dict[str, Any], env: str, previous_guid: str | None, out: Path) -> StepResult:
     try:
         client = client_for(step, env)
     except mesbackup.MesBackupError as e:
@@ -109,7 +110,9 @@ def run_step(step: Dict[str, Any], env: str, previous_guid: Optional[str], out: 
             pkg = client.download(guid or "", out, file_name=o.get("file_name"), overwrite=bool(o.get("overwrite")))
             result = StepResult("ok", pkg.guid)
         elif op == "download_if_ready":
-            maybe = client.download_if_ready(guid or "", out, file_name=o.get("file_name"), overwrite=bool(o.get("overwrite")))
+            maybe = client.download_if_ready(
+                guid or "", out, file_name=o.get("file_name"), overwrite=bool(o.get("overwrite"))
+            )
             result = StepResult("pending", guid) if maybe is None else StepResult("ok", maybe.guid)
         else:
             result = StepResult(f"unknown op {op}")
@@ -132,11 +135,11 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def dir_listing(out: Path) -> Dict[str, Tuple[int, str]]:
+def dir_listing(out: Path) -> dict[str, tuple[int, str]]:
     return {e.name: (e.stat().st_size, sha256_file(e)) for e in out.iterdir()}
 
 
-def check_step(step: Dict[str, Any], result: StepResult, out: Path) -> List[str]:
+def check_step(step: dict[str, Any], result: StepResult, out: Path) -> list[str]:
     problems = []
     e = step["expect"]
     if result.outcome != e["outcome"]:
@@ -169,7 +172,7 @@ def same(a: Any, b: Any) -> bool:
     return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
-def check_requests(expect: Dict[str, Any], log: List[Dict[str, Any]]) -> List[str]:
+def check_requests(expect: dict[str, Any], log: list[dict[str, Any]]) -> list[str]:
     problems = []
     summary = [f"{r.get('method')} {r.get('path')} {r.get('status')} {r.get('host')}" for r in log]
     exact = expect.get("exact")
@@ -194,7 +197,7 @@ def check_requests(expect: Dict[str, Any], log: List[Dict[str, Any]]) -> List[st
 
 
 @contextlib.contextmanager
-def out_dir_mode(step: Dict[str, Any], out: Path) -> Iterator[None]:
+def out_dir_mode(step: dict[str, Any], out: Path) -> Iterator[None]:
     """`"out_dir": "read_only"`: the folder takes no new file during the step (chattr +i: the suites
     run as root, where permissions do not stop writes). Never skipped: failing to set it fails."""
     mode = step.get("out_dir")
@@ -202,7 +205,7 @@ def out_dir_mode(step: Dict[str, Any], out: Path) -> Iterator[None]:
         yield
         return
     assert mode == "read_only", f"unknown out_dir {mode!r}"
-    done = subprocess.run(["chattr", "+i", str(out)], capture_output=True, text=True)
+    done = subprocess.run(["chattr", "+i", str(out)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, (
         f"cannot make {out} read-only with chattr +i (needs Linux, root and a file system with attributes): "
         f"{done.stderr.strip()}"
@@ -221,8 +224,8 @@ def test_scenario(path: Path, mock: Mock, tmp_path: Path) -> None:
     prefix = server.get("path_prefix", "")
     out = tmp_path / "out"
     out.mkdir()
-    problems: List[str] = []
-    previous_guid: Optional[str] = None
+    problems: list[str] = []
+    previous_guid: str | None = None
     for i, step in enumerate(scenario["steps"]):
         env = f"{mock.base}{prefix}{step.get('env_suffix', '')}"
         for name, text in (step.get("existing_files") or {}).items():

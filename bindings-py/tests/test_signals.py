@@ -21,7 +21,9 @@ DRIP = {"payload": {"size": 8_000_000, "seed": 5}, "download": {"drip": {"chunk"
 
 @pytest.mark.parametrize("raises", ["SystemExit", "ServiceStopping"])
 @pytest.mark.parametrize("api", ["sync", "async"])
-def test_a_users_sigterm_handler_cancels_the_download_cleanly(mock: Mock, tmp_path: Path, raises: str, api: str) -> None:
+def test_a_users_sigterm_handler_cancels_the_download_cleanly(
+    mock: Mock, tmp_path: Path, raises: str, api: str
+) -> None:
     mock.load(DRIP)
     child = subprocess.Popen(
         [sys.executable, str(CHILD), mock.base, str(tmp_path), raises, api], stdout=subprocess.PIPE, text=True

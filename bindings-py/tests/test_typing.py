@@ -18,6 +18,7 @@ def test_mypy_strict_on_examples_and_typed_usage() -> None:
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", *files],
         capture_output=True,
         text=True,
+        check=False,
         cwd=HERE.parent,
     )
     assert run.returncode == 0, run.stdout + run.stderr
@@ -31,7 +32,12 @@ def test_wrong_usage_is_caught_by_mypy(tmp_path: Path) -> None:
         "c = mesbackup.Client('https://x', tokn='t')\n"
         "n: int = mesbackup.Client('https://x').backup('MES', '.').sha256\n"
     )
-    run = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(bad)], capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(bad)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert run.returncode != 0
     assert '"tokn"' in run.stdout, run.stdout
     assert "Incompatible types in assignment" in run.stdout, run.stdout
@@ -46,7 +52,9 @@ def test_wheel_installs_in_a_fresh_venv(tmp_path: Path) -> None:
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     py = venv / "bin" / "python"
-    subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-index", "--disable-pip-version-check", wheel], check=True)
+    subprocess.run(
+        [str(py), "-m", "pip", "install", "-q", "--no-index", "--disable-pip-version-check", wheel], check=True
+    )
     code = (
         "import mesbackup, pathlib; "
         "assert mesbackup.Client('https://mes.example.com', token='t').auth_scheme == 'bearer'; "
@@ -54,5 +62,5 @@ def test_wheel_installs_in_a_fresh_venv(tmp_path: Path) -> None:
         "assert (d / 'py.typed').exists() and (d / '_mesbackup.pyi').exists(); "
         "print(mesbackup.__version__)"
     )
-    run = subprocess.run([str(py), "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    run = subprocess.run([str(py), "-c", code], capture_output=True, text=True, check=False, cwd=tmp_path)
     assert run.returncode == 0, run.stderr

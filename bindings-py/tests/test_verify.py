@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import datetime
 import json
-import shutil
 import zipfile
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any
 
 import pytest
 
@@ -18,11 +17,11 @@ from conftest import Mock
 
 FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "clickhouse"
 PACKAGES = ["mesfix_stored.zip", "mesfix_deflated.zip"]
-FAST: Dict[str, Any] = dict(min_poll_delay=0.01, max_poll_delay=0.1, retry_delay=0.01, request_timeout=10.0)
+FAST: dict[str, Any] = {"min_poll_delay": 0.01, "max_poll_delay": 0.1, "retry_delay": 0.01, "request_timeout": 10.0}
 
 
-def expected() -> Dict[str, Any]:
-    data: Dict[str, Any] = json.loads((FIXTURES / "expected.json").read_text())
+def expected() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((FIXTURES / "expected.json").read_text())
     return data
 
 
@@ -108,7 +107,7 @@ def test_downloaded_package_matches_its_sidecar(mock: Mock, tmp_path: Path) -> N
     mock.load({"payload": {"size": 200_000, "seed": 5}})
     client = mesbackup.Client(mock.base, token="admin-token", **FAST)
     sql = datetime.datetime(2020, 1, 1, 9, 40, tzinfo=datetime.timezone.utc)
-    pkg = client.backup("MESCDM", tmp_path, installer_name="11.3.0", sql_backup_finished=sql)
+    pkg = client.backup("MESCDM", tmp_path, version="11.3.0", sql_backup_finished=sql)
     r = mesbackup.verify(pkg.path)
     assert r.ok, r.problems
     assert r.sidecar_matched and r.has_sidecar and r.sha256 == pkg.sha256
@@ -159,7 +158,7 @@ def test_stage_into_installer_folder(mock: Mock, tmp_path: Path) -> None:
     out.mkdir()
     installer.mkdir()
     pkg = client.backup("MESCDM", out)
-    staged = mesbackup.stage(pkg.path, installer, "MES", "11.3.0")
+    staged = mesbackup.stage(pkg.path, installer, "MES", "11.3.0", generic_names=True)
     assert staged.file_name == "Cmf.ClickHouse.FullBackup.CDM.11.3.0.zip"
     assert staged.path == installer / staged.file_name and staged.path.exists()
     assert staged.kind == "CDM" and staged.mode == "copy" and not staged.replaced
@@ -167,10 +166,11 @@ def test_stage_into_installer_folder(mock: Mock, tmp_path: Path) -> None:
     assert pkg.path.exists()
     assert mesbackup.verify(staged.path).sidecar_matched
     with pytest.raises(mesbackup.IoError):
-        mesbackup.stage(pkg.path, installer, "MES", "11.3.0")
-    again = mesbackup.stage(pkg.path, installer, "MES", "11.3.0", force=True)
+        mesbackup.stage(pkg.path, installer, "MES", "11.3.0", generic_names=True)
+    again = mesbackup.stage(pkg.path, installer, "MES", "11.3.0", generic_names=True, overwrite=True)
     assert again.replaced
-    specific = mesbackup.stage(pkg.path, installer, "MES", "11.3.0", system_specific=True, move=True)
+    # The system-specific name, which the installer prefers, is the default.
+    specific = mesbackup.stage(pkg.path, installer, "MES", "11.3.0", move=True)
     assert specific.file_name == "MES.Cmf.ClickHouse.FullBackup.CDM.11.3.0.zip" and specific.mode == "move"
     with pytest.deprecated_call():
         assert specific.moved

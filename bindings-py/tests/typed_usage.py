@@ -6,46 +6,52 @@ from __future__ import annotations
 import asyncio
 import datetime
 from pathlib import Path
-from typing import List, Optional
 
 import mesbackup
 
 
-def sync_usage(out: Path) -> List[str]:
-    client = mesbackup.Client("https://mes.example.com", token="t", timeout=datetime.timedelta(hours=4), restart_budget=1, max_size=500 << 30)
-    pkg: mesbackup.Package = client.backup("MESCDM", out, installer_name="11.3.0", progress=lambda d, t, p: None)
+def sync_usage(out: Path) -> list[str]:
+    client = mesbackup.Client(
+        "https://mes.example.com", token="t", timeout=datetime.timedelta(hours=4), restart_budget=1, max_size=500 << 30
+    )
+    pkg: mesbackup.Package = client.backup("MESCDM", out, version="11.3.0", progress=lambda d, t, p: None)
     size: int = pkg.size
     path: Path = pkg.path
-    started: Optional[datetime.datetime] = pkg.started_at
+    started: datetime.datetime | None = pkg.started_at
     finished: datetime.datetime = pkg.finished_at
     job: mesbackup.Job = client.start("MES")
-    maybe: Optional[mesbackup.Package] = client.download_if_ready(job, out)
+    maybe: mesbackup.Package | None = client.download_if_ready(job, out)
     again: mesbackup.Package = client.download(job.guid, out, file_name="x.zip", overwrite=True)
     _ = (size, path, started, finished, maybe, again, pkg.sidecar, pkg.notes)
     try:
         client.backup_system("MES", out)
     except mesbackup.Timeout as e:
-        resume: Optional[str] = e.guid
+        resume: str | None = e.guid
         kind: str = e.kind
         _ = (resume, kind)
     except mesbackup.MesBackupError as e:
         print(e.message)
     report: mesbackup.FolderReport = mesbackup.check_folder(out, "MES", "11.3.0")
-    chosen: Optional[str] = report.kinds[0]["chosen"]
+    chosen: str | None = report.kinds[0]["chosen"]
     check: mesbackup.NameCheck = mesbackup.explain_package_name("x.zip")
-    expected: Optional[str] = check.expected
+    expected: str | None = check.expected
     name: str = mesbackup.installer_package_name("CDM", "11.3.0", "MES")
     _ = (chosen, expected)
     return [name, *mesbackup.system_databases("MES"), *report.missing]
 
 
-async def async_usage(out: Path) -> List[mesbackup.Package]:
+async def async_usage(out: Path) -> list[mesbackup.Package]:
     client = mesbackup.AsyncClient(
-        token="t", max_poll_delay=60, speed_limit=1024, speed_time=120, download_timeout=datetime.timedelta(hours=6), max_size=1 << 40
+        token="t",
+        max_poll_delay=60,
+        speed_limit=1024,
+        speed_time=120,
+        download_timeout=datetime.timedelta(hours=6),
+        max_size=1 << 40,
     )
     first: mesbackup.Package = await client.backup("MES", out)
     job: mesbackup.Job = await client.start("MESCDM")
-    maybe: Optional[mesbackup.Package] = await client.download_if_ready(job, out)
+    maybe: mesbackup.Package | None = await client.download_if_ready(job, out)
     _ = maybe
     rest = await asyncio.gather(client.backup("MESODS", out), client.download(job, out))
     return [first, *rest]
@@ -54,9 +60,9 @@ async def async_usage(out: Path) -> List[mesbackup.Package]:
 def package_files_usage(pkg: Path, out: Path) -> int:
     result: mesbackup.VerifyResult = mesbackup.verify(pkg)
     ok: bool = result.ok and result.sidecar_matched
-    digest: Optional[str] = result.sha256
+    digest: str | None = result.sha256
     for problem in result.problems:
-        file: Optional[str] = problem.file
+        file: str | None = problem.file
         _ = (problem.kind, problem.message, file)
     try:
         mesbackup.verify(str(pkg), raise_on_error=True)
@@ -64,16 +70,16 @@ def package_files_usage(pkg: Path, out: Path) -> int:
         print(e.path, e.message)
     info: mesbackup.PackageInfo = mesbackup.inspect(pkg)
     rows: int = sum(t.rows for t in info.tables if t.engine == "MergeTree")
-    policies: List[str] = info.storage_policies + info.disks
-    window: Optional[mesbackup.BackupWindow] = mesbackup.backup_window(out)
+    policies: list[str] = info.storage_policies + info.disks
+    window: mesbackup.BackupWindow | None = mesbackup.backup_window(out)
     if window is not None:
         since: datetime.datetime = window.reprocess_from
-        sql: Optional[datetime.datetime] = window.sql_backup_finished_at
+        sql: datetime.datetime | None = window.sql_backup_finished_at
         _ = (since, sql, window.started_at, window.finished_at)
-    staged: mesbackup.StagedPackage = mesbackup.stage(pkg, out, "MES", "11.3.0", system_specific=True, force=True)
+    staged: mesbackup.StagedPackage = mesbackup.stage(pkg, out, "MES", "11.3.0", overwrite=True)
     target: Path = staged.path
     plan: mesbackup.PrunePlan = mesbackup.plan_prune(out, 3)
-    gone: List[Path] = mesbackup.prune(out, 3).deleted
+    gone: list[Path] = mesbackup.prune(out, 3).deleted
     client = mesbackup.Client(token="t")
     client.backup("MESCDM", out, sql_backup_finished=datetime.datetime.now(datetime.timezone.utc))
     _ = (ok, digest, policies, target, plan.to_delete, gone, result.to_dict(), info.to_dict())
@@ -84,17 +90,21 @@ def restore_usage(pkg: Path, backups: Path) -> int:
     def executor(sql: str) -> str:
         return ""
 
-    steps: List[str] = []
+    steps: list[str] = []
     done: mesbackup.RestoreResult = mesbackup.restore(
-        pkg, executor=executor, target="MESCDM_check", server_backup_path=backups, timeout=datetime.timedelta(minutes=30),
+        pkg,
+        executor=executor,
+        target="MESCDM_check",
+        server_backup_path=backups,
+        timeout=datetime.timedelta(minutes=30),
         on_step=lambda step: steps.append(str(step["step"])),
     )
-    checks: List[mesbackup.TableCheck] = done.tables
-    counted: Optional[int] = checks[0].rows if checks else None
+    checks: list[mesbackup.TableCheck] = done.tables
+    counted: int | None = checks[0].rows if checks else None
     plan_only: mesbackup.RestoreResult = mesbackup.restore(pkg, clickhouse="http://127.0.0.1:8123", dry_run=True)
-    results: List[mesbackup.TestRestoreResult] = mesbackup.test_restore(
+    results: list[mesbackup.TestRestoreResult] = mesbackup.test_restore(
         [pkg, str(pkg)], clickhouse="http://127.0.0.1:8123", server_backup_path=backups, keep=True
     )
-    failed: List[Optional[mesbackup.MesBackupError]] = [r.error for r in results if not r]
+    failed: list[mesbackup.MesBackupError | None] = [r.error for r in results if not r]
     _ = (counted, plan_only.dry_run, failed)
     return done.rows

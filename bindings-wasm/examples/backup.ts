@@ -1,10 +1,19 @@
 // A typed example (checked with `tsc --noEmit` by scripts/suites/40-wasm.sh; also runnable with node
 // after stripping types): back up one database, then a whole system under installer names.
-import { Client, Verifier, verify, inspect, checkPackageName, installerPackageName, type MesBackupError, type SavedPackage } from 'mesbackup';
+import {
+  Client,
+  checkPackageName,
+  inspect,
+  installerPackageName,
+  type MesBackupError,
+  type SavedPackage,
+  Verifier,
+  verify,
+} from 'mesbackup';
 import { fileSink, verifyFile } from 'mesbackup/node';
 
 export async function main(envUrl: string, token: string, dir: string): Promise<SavedPackage> {
-  const client = new Client({ envUrl, token, pollMinMs: 1000 });
+  const client = new Client({ envUrl, token, minPollDelayMs: 1000 });
   const controller = new AbortController();
   try {
     const saved = await client.backup('MESCDM', {

@@ -21,7 +21,11 @@ chrome.webRequest.onSendHeaders.addListener(
 // The toolbar button opens the panel for the MES in the active tab.
 chrome.action.onClicked.addListener(async (tab) => {
   let env = '';
-  try { env = tab.url ? new URL(tab.url).origin : ''; } catch { /* not a web page */ }
+  try {
+    env = tab.url ? new URL(tab.url).origin : '';
+  } catch {
+    /* not a web page */
+  }
   const url = chrome.runtime.getURL(`panel.html?env=${encodeURIComponent(env)}`);
   await chrome.tabs.create({ url, index: tab.index + 1, openerTabId: tab.id });
 });

@@ -1,7 +1,15 @@
 // The mesbackup panel: runs in the extension (chrome-extension://…/panel.html?env=<MES origin>) or as a
 // plain page served next to the MES API (/panel/ on the MES origin; that is how it is tested).
 // All protocol work is done by the mesbackup package (WebAssembly); this file is only the UI.
-import { Client, directorySink, downloadSink, systemDatabases, installerNameForDatabase, toolVersion, verify } from './mesbackup/index.js';
+import {
+  Client,
+  directorySink,
+  downloadSink,
+  installerNameForDatabase,
+  systemDatabases,
+  toolVersion,
+  verify,
+} from './mesbackup/index.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -16,8 +24,12 @@ $('footer').textContent = `${toolVersion()} · WebAssembly · ${inExtension ? 'e
 
 function showAuth() {
   const pat = $('auth-mode').value === 'pat';
-  document.querySelectorAll('.auth-pat').forEach((e) => { e.hidden = !pat; });
-  document.querySelectorAll('.auth-token').forEach((e) => { e.hidden = pat; });
+  document.querySelectorAll('.auth-pat').forEach((e) => {
+    e.hidden = !pat;
+  });
+  document.querySelectorAll('.auth-token').forEach((e) => {
+    e.hidden = pat;
+  });
 }
 $('auth-mode').addEventListener('change', showAuth);
 
@@ -28,36 +40,56 @@ async function loadSessionToken() {
   if (!have) {
     $('token-note').innerHTML = '';
     const b = document.createElement('button');
-    b.className = 'secondary'; b.textContent = `Allow mesbackup on ${origin}`;
-    b.onclick = async () => { if (await chrome.permissions.request({ origins: [`${origin}/*`] })) { $('token-note').textContent = 'Granted. Reload the MES tab (or click anything in it) so its session token can be picked up.'; } };
+    b.className = 'secondary';
+    b.textContent = `Allow mesbackup on ${origin}`;
+    b.onclick = async () => {
+      if (await chrome.permissions.request({ origins: [`${origin}/*`] })) {
+        $('token-note').textContent =
+          'Granted. Reload the MES tab (or click anything in it) so its session token can be picked up.';
+      }
+    };
     $('token-note').append(b, ' so the panel can call the MES API and use your MES session.');
     return;
   }
   const t = await chrome.runtime.sendMessage({ type: 'token', origin });
   if (t?.value) {
     $('token').value = t.value;
-    $('token-note').textContent = `Using your MES session (token seen ${new Date(t.seenAt).toLocaleTimeString()}); it is sent only to ${origin}.`;
+    $('token-note').textContent =
+      `Using your MES session (token seen ${new Date(t.seenAt).toLocaleTimeString()}); it is sent only to ${origin}.`;
   } else {
-    $('token-note').textContent = 'No session token seen yet: click anything in the MES tab, then reopen this panel, or paste a token.';
+    $('token-note').textContent =
+      'No session token seen yet: click anything in the MES tab, then reopen this panel, or paste a token.';
   }
 }
 
 function client() {
   const envUrl = $('env').value.trim();
   const common = { envUrl };
-  if (params.get('fast')) Object.assign(common, { pollMinMs: 50, pollMaxMs: 250, retryBaseMs: 50, stallTimeoutMs: 5000, requestTimeoutMs: 10000 });
+  if (params.get('fast'))
+    Object.assign(common, {
+      minPollDelayMs: 50,
+      maxPollDelayMs: 250,
+      retryDelayMs: 50,
+      stallTimeoutMs: 5000,
+      requestTimeoutMs: 10000,
+    });
   if ($('auth-mode').value === 'pat') return new Client({ ...common, user: $('user').value, pat: $('pat').value });
   return new Client({ ...common, token: $('token').value });
 }
 
 // ---- destination -----------------------------------------------------------------------------
 $('pick').addEventListener('click', async () => {
-  if (!globalThis.showDirectoryPicker) { $('dest-name').textContent = 'browser downloads (this browser cannot write to a folder)'; return; }
+  if (!globalThis.showDirectoryPicker) {
+    $('dest-name').textContent = 'browser downloads (this browser cannot write to a folder)';
+    return;
+  }
   try {
     destination = await showDirectoryPicker({ id: 'mesbackup', mode: 'readwrite', startIn: 'downloads' });
     destinationLabel = destination.name;
     $('dest-name').textContent = destination.name;
-  } catch { /* dismissed */ }
+  } catch {
+    /* dismissed */
+  }
 });
 if (params.get('dest') === 'opfs') {
   destination = await navigator.storage.getDirectory();
@@ -71,8 +103,11 @@ function fillDatabases() {
   const sel = $('database');
   sel.innerHTML = '';
   try {
-    for (const { kind, database } of systemDatabases($('system').value.trim())) sel.add(new Option(`${database} (${kind})`, database));
-  } catch (e) { showError(e); }
+    for (const { kind, database } of systemDatabases($('system').value.trim()))
+      sel.add(new Option(`${database} (${kind})`, database));
+  } catch (e) {
+    showError(e);
+  }
 }
 $('system').addEventListener('change', fillDatabases);
 fillDatabases();
@@ -83,7 +118,8 @@ function row(db) {
   if (!tr) {
     tr = document.createElement('tr');
     tr.dataset.db = db;
-    tr.innerHTML = '<td class="db"></td><td class="status"></td><td><div class="bar"><div></div></div><span class="pct"></span></td><td class="pkg"></td>';
+    tr.innerHTML =
+      '<td class="db"></td><td class="status"></td><td><div class="bar"><div></div></div><span class="pct"></span></td><td class="pkg"></td>';
     tr.querySelector('.db').textContent = db;
     $('rows').tBodies[0].append(tr);
   }
@@ -99,18 +135,29 @@ function onEvent(e) {
   if (!db) return;
   const tr = row(db);
   switch (e.event) {
-    case 'started': setRow(db, 'started', 'Backup started'); break;
-    case 'pending': setRow(db, 'pending', `Preparing… (checked ${e.polls}×)`); break;
-    case 'retrying': setRow(db, 'retrying', `Retrying: ${e.reason}`); break;
-    case 'ready': setRow(db, 'downloading', 'Downloading'); break;
+    case 'started':
+      setRow(db, 'started', 'Backup started');
+      break;
+    case 'pending':
+      setRow(db, 'pending', `Preparing… (checked ${e.polls}×)`);
+      break;
+    case 'retrying':
+      setRow(db, 'retrying', `Retrying: ${e.reason}`);
+      break;
+    case 'ready':
+      setRow(db, 'downloading', 'Downloading');
+      break;
     case 'progress': {
       const pct = e.total ? Math.min(100, (100 * e.bytes) / e.total) : null;
       tr.querySelector('.bar > div').style.width = `${pct ?? 50}%`;
       tr.querySelector('.pct').textContent = `${mib(e.bytes)}${e.total ? ` / ${mib(e.total)}` : ''} MiB`;
       break;
     }
-    case 'restarting': setRow(db, 'restarting', `Download lost, starting again (${e.restartsUsed}/${e.restartBudget})`); break;
-    default: break;
+    case 'restarting':
+      setRow(db, 'restarting', `Download lost, starting again (${e.restartsUsed}/${e.restartBudget})`);
+      break;
+    default:
+      break;
   }
 }
 function saved(db, r) {
@@ -136,13 +183,16 @@ async function verifySaved(db, signal) {
   const report = await verify(file, {
     expectedSha256: tr.dataset.sha256,
     signal,
-    onProgress: ({ bytes, total }) => { tr.querySelector('.pct').textContent = `verifying ${mib(bytes)} / ${mib(total ?? file.size)} MiB`; },
+    onProgress: ({ bytes, total }) => {
+      tr.querySelector('.pct').textContent = `verifying ${mib(bytes)} / ${mib(total ?? file.size)} MiB`;
+    },
   });
   tr.querySelector('.pct').textContent = `${mib(file.size)} MiB`;
   tr.dataset.verified = report.ok ? 'ok' : 'failed';
   if (report.ok) {
     setRow(db, 'saved', 'Saved · verified');
-    tr.querySelector('.status').title = `${report.filesChecked} files checked against the backup manifest, SHA-256 as downloaded`;
+    tr.querySelector('.status').title =
+      `${report.filesChecked} files checked against the backup manifest, SHA-256 as downloaded`;
   } else {
     setRow(db, 'saved', 'Saved · DAMAGED');
     const small = document.createElement('small');
@@ -156,7 +206,11 @@ function failed(db, e) {
   setRow(db, `failed:${e.kind ?? 'error'}`, `Failed (${e.kind ?? 'error'})`);
   const pkg = row(db).querySelector('.pkg');
   pkg.textContent = e.message;
-  if (e.guid) { const s = document.createElement('small'); s.textContent = `GUID ${e.guid}`; pkg.append(s); }
+  if (e.guid) {
+    const s = document.createElement('small');
+    s.textContent = `GUID ${e.guid}`;
+    pkg.append(s);
+  }
 }
 function showError(e) {
   $('summary').className = 'note error';
@@ -167,7 +221,7 @@ function names(databases) {
   const version = $('version').value.trim();
   if (!version) return {};
   const out = {};
-  for (const db of databases) out[db] = installerNameForDatabase(db, version, { systemPrefix: $('prefix').checked });
+  for (const db of databases) out[db] = installerNameForDatabase(db, version, { genericNames: !$('prefix').checked });
   return out;
 }
 
@@ -188,27 +242,48 @@ async function run(databases) {
   try {
     c = client();
     const fileNames = names(databases);
-    databases.forEach((db) => setRow(db, 'queued', 'Starting…'));
+    for (const db of databases) setRow(db, 'queued', 'Starting…');
     const t0 = performance.now();
     if (databases.length === 1) {
       const db = databases[0];
       try {
-        saved(db, await c.backup(db, { sink: sink(), signal: controller.signal, fileName: fileNames[db], onEvent: (e) => onEvent({ ...e, database: db }) }));
-      } catch (e) { failed(db, e); }
+        saved(
+          db,
+          await c.backup(db, {
+            sink: sink(),
+            signal: controller.signal,
+            fileName: fileNames[db],
+            onEvent: (e) => onEvent({ ...e, database: db }),
+          }),
+        );
+      } catch (e) {
+        failed(db, e);
+      }
     } else {
-      const results = await c.backupSystem($('system').value.trim(), { sink: sink(), signal: controller.signal, fileNames, onEvent });
-      for (const r of results) (r.ok ? saved(r.database, r.result) : failed(r.database, r.error));
+      const results = await c.backupSystem($('system').value.trim(), {
+        sink: sink(),
+        signal: controller.signal,
+        fileNames,
+        onEvent,
+      });
+      for (const r of results) r.ok ? saved(r.database, r.result) : failed(r.database, r.error);
     }
     const savedDbs = [...document.querySelectorAll('tr[data-status="saved"]')].map((tr) => tr.dataset.db);
     let verifiedNote = '';
     if (destination && $('verify').checked && savedDbs.length) {
       for (const db of savedDbs) {
-        try { await verifySaved(db, controller.signal); } catch (e) { row(db).dataset.verified = 'error'; setRow(db, 'saved', `Saved · not verified (${e.kind ?? 'error'}: ${e.message})`); }
+        try {
+          await verifySaved(db, controller.signal);
+        } catch (e) {
+          row(db).dataset.verified = 'error';
+          setRow(db, 'saved', `Saved · not verified (${e.kind ?? 'error'}: ${e.message})`);
+        }
       }
       const good = savedDbs.filter((db) => row(db).dataset.verified === 'ok').length;
       verifiedNote = ` ${good} of ${savedDbs.length} verified${good < savedDbs.length ? ': check the rows marked DAMAGED' : ''}.`;
     }
-    $('summary').textContent = `${savedDbs.length} of ${databases.length} saved in ${((performance.now() - t0) / 1000).toFixed(1)} s to ${destinationLabel}.${verifiedNote}`;
+    $('summary').textContent =
+      `${savedDbs.length} of ${databases.length} saved in ${((performance.now() - t0) / 1000).toFixed(1)} s to ${destinationLabel}.${verifiedNote}`;
   } catch (e) {
     showError(e);
   } finally {
@@ -219,12 +294,25 @@ async function run(databases) {
 
 $('one').addEventListener('click', () => run([$('database').value]));
 $('all').addEventListener('click', () => {
-  try { run(systemDatabases($('system').value.trim()).map((d) => d.database)); } catch (e) { showError(e); }
+  try {
+    run(systemDatabases($('system').value.trim()).map((d) => d.database));
+  } catch (e) {
+    showError(e);
+  }
 });
 $('cancel').addEventListener('click', () => controller?.abort());
-$('env').addEventListener('change', () => { loadSessionToken().catch(showError); badge(); });
+$('env').addEventListener('change', () => {
+  loadSessionToken().catch(showError);
+  badge();
+});
 function badge() {
-  try { $('env-badge').textContent = new URL($('env').value).host; $('env-badge').className = 'badge ok'; } catch { $('env-badge').textContent = 'no environment'; $('env-badge').className = 'badge'; }
+  try {
+    $('env-badge').textContent = new URL($('env').value).host;
+    $('env-badge').className = 'badge ok';
+  } catch {
+    $('env-badge').textContent = 'no environment';
+    $('env-badge').className = 'badge';
+  }
 }
 showAuth();
 badge();

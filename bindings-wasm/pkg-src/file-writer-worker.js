@@ -11,9 +11,10 @@
 // k-1 (one write in flight, so the file is written in order). Done one after the other here, the two
 // were the download's bottleneck whenever the page cache was slow to take writes (this VM with a
 // full cache: 0.60x of plain fetch -> fs, against 0.72x overlapped; the same when writes are fast).
-import { parentPort, workerData } from 'node:worker_threads';
-import { write, fsync, fdatasync } from 'node:fs';
+
 import { createHash } from 'node:crypto';
+import { fdatasync, fsync, write } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
 
 const { fd } = workerData;
 const hash = createHash('sha256');

@@ -2,9 +2,20 @@
 
 /** Canonical error kinds, shared by every mesbackup front end. */
 export type ErrorKind =
-  | 'invalid_argument' | 'unauthorized' | 'forbidden' | 'invalid_database' | 'backup_not_found'
-  | 'server_error' | 'unexpected_response' | 'timeout' | 'download_lost' | 'integrity' | 'io'
-  | 'network' | 'cancelled';
+  | 'invalid_argument'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'invalid_database'
+  | 'backup_not_found'
+  | 'server_error'
+  | 'unexpected_response'
+  | 'timeout'
+  | 'download_lost'
+  | 'integrity'
+  | 'io'
+  | 'network'
+  | 'cancelled'
+  | 'internal';
 
 /** What every rejection of this package is: an Error with the canonical kind and the GUID, if any. */
 export interface MesBackupError extends Error {
@@ -13,18 +24,31 @@ export interface MesBackupError extends Error {
   guid: string | null;
 }
 
+/**
+ * Credentials, the first found (the rule of every mesbackup front end, decided in the core): `token`;
+ * `user` and `pat`; in Node the environment variable MES_TOKEN; MES_USER and MES_PAT. A token and a
+ * user/PAT from the same place are refused; none at all is an `invalid_argument` naming every way to
+ * give them, unless `noAuth: true` (a test server).
+ */
 export type Credentials =
-  | { token: string; user?: never; pat?: never }
-  | { user: string; pat: string; token?: never }
-  | { noAuth: true; token?: never; user?: never; pat?: never };
+  | { token: string; user?: never; pat?: never; noAuth?: false }
+  | { user: string; pat: string; token?: never; noAuth?: false }
+  | { noAuth: true; token?: never; user?: never; pat?: never }
+  | { token?: never; user?: never; pat?: never; noAuth?: false };
 
 export type ClientOptions = Credentials & {
   /** The MES environment's API address, e.g. https://mes.example.com/api (path prefix allowed). */
   envUrl: string;
   /** Shortest / longest wait between two polls of a pending backup (default 1 s / 30 min). */
+  minPollDelayMs?: number;
+  maxPollDelayMs?: number;
+  /** First wait after a transient failure (503, connection refused); doubles each time (default 1 s). */
+  retryDelayMs?: number;
+  /** @deprecated since the one vocabulary: `minPollDelayMs` (accepted for one release, with a warning). */
   pollMinMs?: number;
+  /** @deprecated since the one vocabulary: `maxPollDelayMs` (accepted for one release, with a warning). */
   pollMaxMs?: number;
-  /** First wait after a transient failure (503, connection refused); doubles each time. */
+  /** @deprecated since the one vocabulary: `retryDelayMs` (accepted for one release, with a warning). */
   retryBaseMs?: number;
   maxConsecutiveFailures?: number;
   /** Overall deadline for the backup to become ready (default 24 h); then `timeout` with the GUID. */
@@ -92,7 +116,10 @@ export interface SinkFactory {
 export type SinkLike =
   | SinkFactory
   | WritableStream<Uint8Array>
-  | ((fileName: string, expectedLength: number | null) => WritableStream<Uint8Array> | Promise<WritableStream<Uint8Array>>)
+  | ((
+      fileName: string,
+      expectedLength: number | null,
+    ) => WritableStream<Uint8Array> | Promise<WritableStream<Uint8Array>>)
   | FileSystemDirectoryHandle;
 
 export interface SavedPackage {
@@ -110,8 +137,15 @@ export interface SavedPackage {
   finishedAtMs: number;
   notes: string[];
 }
-export interface Started { outcome: 'started'; guid: string; database: string }
-export interface Pending { outcome: 'pending'; guid: string }
+export interface Started {
+  outcome: 'started';
+  guid: string;
+  database: string;
+}
+export interface Pending {
+  outcome: 'pending';
+  guid: string;
+}
 
 export type JobEvent =
   | { event: 'started'; database: string; guid: string; atMs: number }
@@ -120,7 +154,14 @@ export type JobEvent =
   | { event: 'ready'; guid: string; fileName: string; size: number | null; database?: string }
   | { event: 'progress'; guid: string; bytes: number; total: number | null; database?: string }
   | { event: 'warning'; guid: string | null; message: string; database?: string }
-  | { event: 'restarting'; lostGuid: string; restartsUsed: number; restartBudget: number; reason: string; database?: string }
+  | {
+      event: 'restarting';
+      lostGuid: string;
+      restartsUsed: number;
+      restartBudget: number;
+      reason: string;
+      database?: string;
+    }
   | { event: 'saved'; package: Omit<SavedPackage, 'outcome'>; database?: string }
   | { event: 'failed'; error: { kind: ErrorKind; message: string; guid: string | null }; database?: string };
 
@@ -138,9 +179,12 @@ export interface RunOptions {
 }
 
 export interface SystemOptions extends Omit<RunOptions, 'fileName'> {
-  /** MES version: save each package under its installer name. */
+  /** MES version: save each package under its installer name, the system-specific one
+   * (`<System>.Cmf…`, which the installer prefers) unless `genericNames`. */
   version?: string;
-  /** With `version`: `<System>.Cmf…` names (default true) or generic `Cmf…` names. */
+  /** With `version`: the generic `Cmf…` names instead of the system-specific ones. */
+  genericNames?: boolean;
+  /** @deprecated since the one vocabulary: `genericNames: !systemPrefix` (accepted for one release, with a warning). */
   systemPrefix?: boolean;
   /** Explicit names, database -> file name. */
   fileNames?: Record<string, string>;
@@ -165,8 +209,16 @@ export type PackageNameCheck =
   | { ok: true; system: string | null; kind: DatabaseKind; version: string; fileName: string }
   | {
       ok: false;
-      reason: 'not_a_package' | 'wrong_case' | 'unknown_kind' | 'missing_version' | 'bad_version' | 'extra_suffix'
-        | 'wrong_extension' | 'renamed' | 'bad_system_prefix';
+      reason:
+        | 'not_a_package'
+        | 'wrong_case'
+        | 'unknown_kind'
+        | 'missing_version'
+        | 'bad_version'
+        | 'extra_suffix'
+        | 'wrong_extension'
+        | 'renamed'
+        | 'bad_system_prefix';
       message: string;
       /** The exact name the installer would accept, when it can be inferred. */
       expected: string | null;
@@ -174,9 +226,23 @@ export type PackageNameCheck =
 
 export function installerPackageName(kind: DatabaseKind, version: string, system?: string | null): string;
 /** The permission bits for `fileMode` / `dirMode` (octal text like "0640", or a number like 0o640; absent: 0o600 / 0o700), checked by the core. Throws an `invalid_argument` error for a mode that would expose or lose data. */
-export function fileModes(fileMode?: string | number | null, dirMode?: string | number | null): { file: number; dir: number };
-export function installerNameForDatabase(database: string, version: string, options?: { systemPrefix?: boolean }): string;
-export function installerNames(system: string, version: string, systemPrefix?: boolean): Record<string, string>;
+export function fileModes(
+  fileMode?: string | number | null,
+  dirMode?: string | number | null,
+): { file: number; dir: number };
+/** Options of the installer names: the system-specific name (default) or the generic one. */
+export interface NamingOptions {
+  genericNames?: boolean;
+  /** @deprecated since the one vocabulary: `genericNames: !systemPrefix` (accepted for one release, with a warning). */
+  systemPrefix?: boolean;
+}
+export function installerNameForDatabase(database: string, version: string, options?: NamingOptions): string;
+/** `systemPrefix` as a boolean third argument is deprecated (accepted for one release, with a warning). */
+export function installerNames(
+  system: string,
+  version: string,
+  options?: NamingOptions | boolean,
+): Record<string, string>;
 /** What the MES installer makes of a file name, and why not. */
 export function checkPackageName(fileName: string): PackageNameCheck;
 export function parseDatabaseName(name: string, system?: string | null): { system: string; kind: DatabaseKind };
@@ -185,7 +251,12 @@ export function errorKinds(): ErrorKind[];
 export function toolVersion(): string;
 
 export function writableSink(
-  target: WritableStream<Uint8Array> | ((fileName: string, expectedLength: number | null) => WritableStream<Uint8Array> | Promise<WritableStream<Uint8Array>>),
+  target:
+    | WritableStream<Uint8Array>
+    | ((
+        fileName: string,
+        expectedLength: number | null,
+      ) => WritableStream<Uint8Array> | Promise<WritableStream<Uint8Array>>),
   options?: { onSidecar?: (fileName: string, json: string) => void | Promise<void> },
 ): SinkFactory;
 export function directorySink(dir: FileSystemDirectoryHandle, options?: { sidecar?: boolean }): SinkFactory;
@@ -198,10 +269,25 @@ export function init(moduleOrPath?: unknown): Promise<void>;
 /** One problem found; `kind` is the core's (snake_case), `message` names the file or entry. */
 export interface Problem {
   kind:
-    | 'crc_mismatch' | 'size_mismatch' | 'checksum_mismatch' | 'missing' | 'unlisted' | 'part_checksum_mismatch'
-    | 'bad_part_checksums' | 'no_manifest' | 'bad_manifest' | 'truncated' | 'sha256_mismatch' | 'unsafe_name'
-    | 'unsafe_manifest_path' | 'special_entry' | 'no_checksum'
-    | 'duplicate_entry' | 'corrupt' | 'central_directory_mismatch' | 'unsupported';
+    | 'crc_mismatch'
+    | 'size_mismatch'
+    | 'checksum_mismatch'
+    | 'missing'
+    | 'unlisted'
+    | 'part_checksum_mismatch'
+    | 'bad_part_checksums'
+    | 'no_manifest'
+    | 'bad_manifest'
+    | 'truncated'
+    | 'sha256_mismatch'
+    | 'unsafe_name'
+    | 'unsafe_manifest_path'
+    | 'special_entry'
+    | 'no_checksum'
+    | 'duplicate_entry'
+    | 'corrupt'
+    | 'central_directory_mismatch'
+    | 'unsupported';
   message: string;
   /** The file or zip entry concerned, when the kind has one. */
   file?: string;
@@ -297,9 +383,17 @@ export interface VerifyOptions {
   total?: number;
 }
 
-export interface VerifyResult extends VerifyReport { inspection: Inspection }
-export interface InspectResult extends Inspection { ok: boolean; problems: Problem[] }
-export interface IntegrityError extends MesBackupError { kind: 'integrity'; report: VerifyResult }
+export interface VerifyResult extends VerifyReport {
+  inspection: Inspection;
+}
+export interface InspectResult extends Inspection {
+  ok: boolean;
+  problems: Problem[];
+}
+export interface IntegrityError extends MesBackupError {
+  kind: 'integrity';
+  report: VerifyResult;
+}
 
 /**
  * Loads the verifier's WebAssembly module (a second module, so that downloads never load it); done

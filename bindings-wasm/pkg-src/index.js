@@ -1,10 +1,11 @@
 // mesbackup: back up the ClickHouse databases of a Critical Manufacturing MES (Node >= 20, browsers).
 // A thin layer over the WebAssembly build of the Rust core and driver: every protocol decision
 // (polling, one-shot downloads, names, errors) is made there, the same as in every other front end.
-import initWasm, * as wasm from './wasm/mesbackup_wasm.js';
-import { writableSink, directorySink, downloadSink } from './sinks.js';
 
-export { writableSink, directorySink, downloadSink };
+import { directorySink, downloadSink, writableSink } from './sinks.js';
+import initWasm, * as wasm from './wasm/mesbackup_wasm.js';
+
+export { directorySink, downloadSink, writableSink };
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
 
@@ -29,7 +30,8 @@ export function init(moduleOrPath) {
     if (isNode) {
       nodeFs = await import('node:fs');
       verifyGlue = await import(VERIFY_GLUE);
-      if (input === undefined) input = await nodeFs.promises.readFile(new URL('./wasm/mesbackup_wasm_bg.wasm', import.meta.url));
+      if (input === undefined)
+        input = await nodeFs.promises.readFile(new URL('./wasm/mesbackup_wasm_bg.wasm', import.meta.url));
     }
     await initWasm(input === undefined ? undefined : { module_or_path: input });
   })();
@@ -62,7 +64,9 @@ export function initVerifier(moduleOrPath) {
     await verifyGlue.default(moduleOrPath === undefined ? undefined : { module_or_path: moduleOrPath });
     verifyLoaded = true;
   })();
-  verifyReady.catch(() => { verifyReady = undefined; }); // a failed load (network) is retried next time
+  verifyReady.catch(() => {
+    verifyReady = undefined;
+  }); // a failed load (network) is retried next time
   return verifyReady;
 }
 
@@ -70,7 +74,12 @@ export function initVerifier(moduleOrPath) {
 function verifierModule() {
   if (!verifyLoaded && isNode) loadVerifierNode();
   if (!verifyLoaded) {
-    throw Object.assign(new Error('the verifier module is not loaded yet: await initVerifier() (or use await Verifier.create()) before new Verifier(); verify() and inspect() load it themselves'), { name: 'MesBackupError', kind: 'invalid_argument', guid: null });
+    throw Object.assign(
+      new Error(
+        'the verifier module is not loaded yet: await initVerifier() (or use await Verifier.create()) before new Verifier(); verify() and inspect() load it themselves',
+      ),
+      { name: 'MesBackupError', kind: 'invalid_argument', guid: null },
+    );
   }
   return verifyGlue;
 }
@@ -89,7 +98,11 @@ function camelize(v) {
 
 /** Accepts a SinkFactory, a WritableStream, or a function returning one. */
 function toSinkFactory(sink) {
-  if (sink == null) throw Object.assign(new TypeError('a sink is required: a WritableStream, directorySink(...), or fileSink(dir) from "mesbackup/node"'), { kind: 'invalid_argument', guid: null });
+  if (sink == null)
+    throw Object.assign(
+      new TypeError('a sink is required: a WritableStream, directorySink(...), or fileSink(dir) from "mesbackup/node"'),
+      { kind: 'invalid_argument', guid: null },
+    );
   if (typeof sink.open === 'function') return sink;
   if (typeof sink.getWriter === 'function' || typeof sink === 'function') return writableSink(sink);
   if (typeof sink.getFileHandle === 'function') return directorySink(sink);
@@ -100,16 +113,25 @@ function eventHandler({ onEvent, onProgress } = {}) {
   if (!onEvent && !onProgress) return undefined;
   return (raw) => {
     const e = camelize(raw);
-    if (e.databaseName) { e.database ??= e.databaseName; delete e.databaseName; }
+    if (e.databaseName) {
+      e.database ??= e.databaseName;
+      delete e.databaseName;
+    }
     try {
       onEvent?.(e);
       if (e.event === 'progress') onProgress?.(e);
-    } catch { /* a callback's exception must not break the backup */ }
+    } catch {
+      /* a callback's exception must not break the backup */
+    }
   };
 }
 
 function callOptions(o = {}) {
-  return { fileName: o.fileName ?? undefined, overwrite: o.overwrite ?? undefined, jitterSeed: o.jitterSeed ?? undefined };
+  return {
+    fileName: o.fileName ?? undefined,
+    overwrite: o.overwrite ?? undefined,
+    jitterSeed: o.jitterSeed ?? undefined,
+  };
 }
 
 function result(raw) {
@@ -121,24 +143,68 @@ function result(raw) {
   return r;
 }
 
+// Old spellings, accepted for one release: each is translated to its new name and said once per
+// process with console.warn (the same words as the CLI's stderr and Python's DeprecationWarning).
+const warnedOnce = new Set();
+function deprecated(old, instead) {
+  if (warnedOnce.has(old)) return;
+  warnedOnce.add(old);
+  console.warn(`mesbackup: ${old} is deprecated and will be removed in the next release: ${instead}`);
+}
+const RENAMED_OPTIONS = [
+  ['pollMinMs', 'minPollDelayMs'],
+  ['pollMaxMs', 'maxPollDelayMs'],
+  ['retryBaseMs', 'retryDelayMs'],
+];
+/** Client options with the old names moved to the new ones (a new name given too wins). */
+function clientOptions(options) {
+  if (options === null || typeof options !== 'object') return options;
+  let out = options;
+  for (const [old, now] of RENAMED_OPTIONS) {
+    if (options[old] === undefined) continue;
+    deprecated(old, `use ${now}`);
+    if (out === options) out = { ...options };
+    out[now] ??= options[old];
+    delete out[old];
+  }
+  return out;
+}
+/** `genericNames`, or its deprecated opposite `systemPrefix`. */
+function genericNamesOf({ genericNames, systemPrefix } = {}) {
+  if (systemPrefix === undefined) return genericNames ?? false;
+  deprecated('systemPrefix', 'the system-specific names are the default; use genericNames: true for the others');
+  return genericNames ?? !systemPrefix;
+}
+// Where MES_TOKEN, MES_USER and MES_PAT are looked up when no credentials are given: the process
+// environment in Node; nothing in a browser.
+const credentialEnv = () => (isNode ? process.env : undefined);
+
 /** Installer package names for a system's databases (database -> name). */
-function installerNames(system, version, systemPrefix = true) {
+function installerNames(system, version, options = {}) {
+  if (typeof options === 'boolean') options = { systemPrefix: options };
+  const generic = genericNamesOf(options);
   const out = {};
-  for (const { database } of wasm.systemDatabases(system)) out[database] = wasm.installerNameForDatabase(database, version, systemPrefix);
+  for (const { database } of wasm.systemDatabases(system))
+    out[database] = wasm.installerNameForDatabase(database, version, generic);
   return out;
 }
 
 export class Client {
   #inner;
   /**
-   * @param {{envUrl: string, token?: string, user?: string, pat?: string}} options plus optional
-   *   pollMinMs, pollMaxMs, retryBaseMs, timeoutMs, stallTimeoutMs, requestTimeoutMs,
-   *   maxConsecutiveFailures, restartBudget, allowInsecureHttp, speedLimit, speedTimeMs,
-   *   downloadTimeoutMs, maxSize.
+   * @param {{envUrl: string, token?: string, user?: string, pat?: string, noAuth?: boolean}} options plus
+   *   optional minPollDelayMs, maxPollDelayMs, retryDelayMs, timeoutMs, stallTimeoutMs,
+   *   requestTimeoutMs, maxConsecutiveFailures, restartBudget, allowInsecureHttp, speedLimit,
+   *   speedTimeMs, downloadTimeoutMs, maxSize. Credentials, the first found (every front end's
+   *   rule): token; user and pat; in Node MES_TOKEN; MES_USER and MES_PAT.
    */
-  constructor(options) { this.#inner = new wasm.WasmClient(options); }
+  constructor(options) {
+    this.#inner = new wasm.WasmClient(clientOptions(options), credentialEnv());
+  }
 
-  get envUrl() { return this.#inner.envUrl; }
+  get envUrl() {
+    return this.#inner.envUrl;
+  }
 
   async #run(op, target, o = {}) {
     const sink = op === 'start' ? {} : toSinkFactory(o.sink);
@@ -146,33 +212,50 @@ export class Client {
   }
 
   /** POST, wait until ready, download once, save. Resolves to the saved package. */
-  backup(database, options) { return this.#run('backup', database, options); }
+  backup(database, options) {
+    return this.#run('backup', database, options);
+  }
   /** POST only: resolves to {outcome: "started", guid, database}. */
-  start(database, options = {}) { return this.#run('start', database, options); }
+  start(database, options = {}) {
+    return this.#run('start', database, options);
+  }
   /** Waits for a backup started earlier and downloads it (one-shot). */
-  download(guid, options) { return this.#run('download', guid, options); }
+  download(guid, options) {
+    return this.#run('download', guid, options);
+  }
   /** Exactly one GET: the saved package, or {outcome: "pending", guid}. */
-  downloadIfReady(guid, options) { return this.#run('download_if_ready', guid, options); }
+  downloadIfReady(guid, options) {
+    return this.#run('download_if_ready', guid, options);
+  }
 
   /**
    * Backs up the four databases of `system` concurrently. With `version`, each package is saved
    * under its installer name (`<System>.Cmf.ClickHouse.FullBackup.<Kind>.<version>.zip`; generic
-   * names with `systemPrefix: false`); `fileNames` maps database -> name explicitly.
+   * names with `genericNames: true`); `fileNames` maps database -> name explicitly.
    * Resolves to [{database, ok, result?, error?}] in the order Online, CDM, ODS, DWH; never rejects
    * for one database's failure (check `ok`), only for bad arguments.
    */
   async backupSystem(system, o = {}) {
-    const names = o.fileNames ?? (o.version ? installerNames(system, o.version, o.systemPrefix ?? true) : {});
+    if (o.genericNames && !o.version)
+      throw Object.assign(new TypeError('genericNames applies to installer names: give version too'), {
+        kind: 'invalid_argument',
+        guid: null,
+      });
+    const names = o.fileNames ?? (o.version ? installerNames(system, o.version, o) : {});
     const list = await this.#inner.runSystem(system, toSinkFactory(o.sink), eventHandler(o), o.signal, names);
-    return list.map(({ database, result: r, error }) => (error ? { database, ok: false, error } : { database, ok: true, result: result(r) }));
+    return list.map(({ database, result: r, error }) =>
+      error ? { database, ok: false, error } : { database, ok: true, result: result(r) },
+    );
   }
 }
 
-export const installerPackageName = (kind, version, system) => wasm.installerPackageName(kind, version, system ?? undefined);
+export const installerPackageName = (kind, version, system) =>
+  wasm.installerPackageName(kind, version, system ?? undefined);
 /** `{file, dir}`: the permission bits for `fileMode` / `dirMode` (octal text or a number such as 0o640; absent: 0o600 / 0o700), checked by the core. */
 export const fileModes = (fileMode, dirMode) => wasm.fileModes(octalText(fileMode), octalText(dirMode));
-const octalText = (mode) => (typeof mode === 'number' ? mode.toString(8) : mode ?? undefined);
-export const installerNameForDatabase = (database, version, { systemPrefix = true } = {}) => wasm.installerNameForDatabase(database, version, systemPrefix);
+const octalText = (mode) => (typeof mode === 'number' ? mode.toString(8) : (mode ?? undefined));
+export const installerNameForDatabase = (database, version, options = {}) =>
+  wasm.installerNameForDatabase(database, version, genericNamesOf(options));
 export { installerNames };
 export const checkPackageName = (fileName) => wasm.checkPackageName(fileName);
 export const parseDatabaseName = (name, system) => wasm.parseDatabaseName(name, system ?? undefined);
@@ -210,24 +293,34 @@ export class Verifier {
   feed(chunk) {
     if (!this.#inner) throw invalid('the verifier has already finished');
     if (chunk instanceof ArrayBuffer) chunk = new Uint8Array(chunk);
-    else if (ArrayBuffer.isView(chunk) && !(chunk instanceof Uint8Array)) chunk = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    else if (ArrayBuffer.isView(chunk) && !(chunk instanceof Uint8Array))
+      chunk = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     else if (!(chunk instanceof Uint8Array)) throw invalid('feed() takes a Uint8Array');
     this.#inner.feed(chunk);
   }
   /** Bytes fed so far. */
-  get bytesFed() { return this.#inner ? this.#inner.bytesFed : 0; }
+  get bytesFed() {
+    return this.#inner ? this.#inner.bytesFed : 0;
+  }
   /** Ends the input: {report, inspection} as plain objects. The verifier cannot be fed afterwards. */
   finish() {
     if (!this.#inner) throw invalid('the verifier has already finished');
     const inner = this.#inner;
     this.#inner = null;
-    try { return shapeFinished(inner.finish()); } finally { inner.free(); }
+    try {
+      return shapeFinished(inner.finish());
+    } finally {
+      inner.free();
+    }
   }
 }
 
 /** Byte chunks of a Blob/File, a ReadableStream, an async iterable (Node Readable), or bytes. */
 async function* chunksOf(source) {
-  if (source instanceof Uint8Array || source instanceof ArrayBuffer || ArrayBuffer.isView(source)) { yield source; return; }
+  if (source instanceof Uint8Array || source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
+    yield source;
+    return;
+  }
   if (typeof Blob !== 'undefined' && source instanceof Blob) source = source.stream();
   if (source && typeof source.getReader === 'function') {
     const reader = source.getReader();
@@ -235,7 +328,10 @@ async function* chunksOf(source) {
     try {
       for (;;) {
         const r = await reader.read();
-        if (r.done) { done = true; return; }
+        if (r.done) {
+          done = true;
+          return;
+        }
         yield r.value;
       }
     } finally {
@@ -243,15 +339,23 @@ async function* chunksOf(source) {
       reader.releaseLock?.();
     }
   }
-  if (source && typeof source[Symbol.asyncIterator] === 'function') { yield* source; return; }
-  if (typeof source === 'string') throw invalid('a path can only be verified in Node: use verifyFile(path) from "mesbackup/node"');
+  if (source && typeof source[Symbol.asyncIterator] === 'function') {
+    yield* source;
+    return;
+  }
+  if (typeof source === 'string')
+    throw invalid('a path can only be verified in Node: use verifyFile(path) from "mesbackup/node"');
   throw invalid('unsupported source: give a Blob/File, a ReadableStream<Uint8Array>, or bytes');
 }
 
 function cancelled(signal) {
   const reason = signal.reason;
   const msg = reason instanceof Error && reason.message ? reason.message : 'cancelled';
-  return Object.assign(new Error(`verification cancelled: ${msg}`), { name: 'MesBackupError', kind: 'cancelled', guid: null });
+  return Object.assign(new Error(`verification cancelled: ${msg}`), {
+    name: 'MesBackupError',
+    kind: 'cancelled',
+    guid: null,
+  });
 }
 
 /** Reads `source` through a Verifier; the shared part of verify() and inspect(). */
@@ -263,19 +367,34 @@ async function run(source, { expectedSha256, onProgress, signal, total } = {}) {
     for await (const chunk of chunksOf(source)) {
       if (signal?.aborted) throw cancelled(signal);
       v.feed(chunk);
-      if (onProgress) { try { onProgress({ bytes: v.bytesFed, total: total ?? null }); } catch { /* a callback's exception must not break verification */ } }
+      if (onProgress) {
+        try {
+          onProgress({ bytes: v.bytesFed, total: total ?? null });
+        } catch {
+          /* a callback's exception must not break verification */
+        }
+      }
     }
     if (signal?.aborted) throw cancelled(signal);
     return v.finish();
   } catch (e) {
-    try { v.finish(); } catch { /* frees the wasm side */ }
+    try {
+      v.finish();
+    } catch {
+      /* frees the wasm side */
+    }
     throw e;
   }
 }
 
 /** The report of verify(): the integrity `Error` of `throwOnError`. */
 export function integrityError(report) {
-  return Object.assign(new Error(report.error ?? 'the package is damaged'), { name: 'MesBackupError', kind: 'integrity', guid: null, report });
+  return Object.assign(new Error(report.error ?? 'the package is damaged'), {
+    name: 'MesBackupError',
+    kind: 'integrity',
+    guid: null,
+    report,
+  });
 }
 
 /**

@@ -11,13 +11,14 @@
 // and nothing in JavaScript removes any file it did not create in this process. A Node process
 // killed mid-download leaves its temporary file behind (private, 0600): remove it once no Node run
 // writes into that folder.
-import { open, link, unlink, rename, stat, mkdir, statfs, constants } from 'node:fs/promises';
-import { randomBytes, createHash } from 'node:crypto';
-import { join, dirname, resolve } from 'node:path';
-import { Worker } from 'node:worker_threads';
+
+import { createHash, randomBytes } from 'node:crypto';
+import { constants, link, mkdir, open, rename, stat, statfs, unlink } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import { writableSink } from './sinks.js';
+import { Worker } from 'node:worker_threads';
 import { fileModes } from './index.js';
+import { writableSink } from './sinks.js';
 
 /** The end of this sink's temporary file names (not `.mesbackup-partial`: see above). */
 export const PARTIAL_SUFFIX = '.mesbackup-node-partial';
@@ -30,7 +31,8 @@ const POOL = 8;
 const tag = () => randomBytes(4).toString('hex');
 
 function assertPlainName(name) {
-  if (!name || name === '.' || name === '..' || /[/\\\0]/.test(name)) throw Object.assign(new Error(`unsafe file name ${JSON.stringify(name)}`), { kind: 'invalid_argument' });
+  if (!name || name === '.' || name === '..' || /[/\\\0]/.test(name))
+    throw Object.assign(new Error(`unsafe file name ${JSON.stringify(name)}`), { kind: 'invalid_argument' });
 }
 
 /** A new temporary file (never an existing one) with exactly `mode`, not what the umask leaves. */
@@ -38,11 +40,15 @@ async function createTemp(dir, name, mode) {
   for (let attempt = 0; ; attempt++) {
     const path = join(dir, `.${name}.${tag()}${PARTIAL_SUFFIX}`);
     let fh;
-    try { fh = await open(path, 'wx', mode); } catch (e) {
+    try {
+      fh = await open(path, 'wx', mode);
+    } catch (e) {
       if (e.code === 'EEXIST' && attempt < 15) continue;
       throw Object.assign(new Error(`cannot create a file in ${dir}: ${e.message}`), { kind: 'io' });
     }
-    try { if (setsModes) await fh.chmod(mode); } catch (e) {
+    try {
+      if (setsModes) await fh.chmod(mode);
+    } catch (e) {
       await fh.close().catch(() => {});
       await unlink(path).catch(() => {});
       throw Object.assign(new Error(`cannot set the permissions of a file in ${dir}: ${e.message}`), { kind: 'io' });
@@ -53,29 +59,55 @@ async function createTemp(dir, name, mode) {
 
 /** Creates `dir` and its missing parents, each created here with exactly `mode`; existing folders keep theirs. */
 async function mkdirWithMode(dir, mode) {
-  try { if ((await stat(dir)).isDirectory()) return; } catch { /* missing: create it */ }
+  try {
+    if ((await stat(dir)).isDirectory()) return;
+  } catch {
+    /* missing: create it */
+  }
   const parent = dirname(dir);
   if (parent !== dir) await mkdirWithMode(parent, mode);
-  try { await mkdir(dir, { mode }); } catch (e) {
+  try {
+    await mkdir(dir, { mode });
+  } catch (e) {
     if (e.code === 'EEXIST') return; // someone else's folder now: its permissions
     throw e;
   }
   if (!setsModes) return;
   // Through a descriptor opened without following a link: a link planted in its place is refused.
   const dh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
-  try { await dh.chmod(mode); } finally { await dh.close(); }
+  try {
+    await dh.chmod(mode);
+  } finally {
+    await dh.close();
+  }
 }
 
 async function syncDir(dir) {
-  try { const d = await open(dir, 'r'); try { await d.sync(); } finally { await d.close(); } } catch { /* not supported */ }
+  try {
+    const d = await open(dir, 'r');
+    try {
+      await d.sync();
+    } finally {
+      await d.close();
+    }
+  } catch {
+    /* not supported */
+  }
 }
 
 /** Commits `temp` as `target` without replacing an existing file. false = the name is taken. */
 async function linkNoClobber(temp, target) {
-  try { await link(temp, target); } catch (e) {
+  try {
+    await link(temp, target);
+  } catch (e) {
     if (e.code === 'EEXIST') return false;
     // File systems without hard links: check, then rename (a small race, as in the native sink).
-    try { await stat(target); return false; } catch { /* free */ }
+    try {
+      await stat(target);
+      return false;
+    } catch {
+      /* free */
+    }
     await rename(temp, target);
     return true;
   }
@@ -85,32 +117,57 @@ async function linkNoClobber(temp, target) {
 
 /** A failure of the temporary file's writes, as the `kind: 'io'` error the driver reports. */
 function ioError(e) {
-  return Object.assign(new Error(e?.message ?? String(e)), { kind: 'io', code: e?.code, errno: e?.errno, syscall: e?.syscall });
+  return Object.assign(new Error(e?.message ?? String(e)), {
+    kind: 'io',
+    code: e?.code,
+    errno: e?.errno,
+    syscall: e?.syscall,
+  });
 }
 
 class FileSink {
-  #dir; #temp; #fh;
+  #dir;
+  #temp;
+  #fh;
   /** The buffer being filled (null: take one from #free when the next byte comes) and its fill. */
-  #buf = new Uint8Array(BUFFER); #used = 0; #allocated = 1; #free = [];
+  #buf = new Uint8Array(BUFFER);
+  #used = 0;
+  #allocated = 1;
+  #free = [];
   /** Bytes handed to the worker (or written inline); finish() checks the worker wrote as many. */
   #given = 0;
-  #worker = null; #inFlight = 0; #finishing = false; #error = null;
+  #worker = null;
+  #inFlight = 0;
+  #finishing = false;
+  #error = null;
   /** The worker has exited; #onStopped: settles #stopWorker's wait for the worker's {stopped}. */
-  #workerGone = false; #onStopped = null;
+  #workerGone = false;
+  #onStopped = null;
   /** Settled by the worker's {done} / first error; never an unhandled rejection (see #startWorker). */
-  #result = null; #resolve = null; #reject = null;
+  #result = null;
+  #resolve = null;
+  #reject = null;
   /** Callbacks waiting for the worker's next message (a buffer back, an error, its exit). */
   #waiters = [];
   #fileMode;
-  constructor(dir, temp, fh, fileMode) { this.#dir = dir; this.#temp = temp; this.#fh = fh; this.#fileMode = fileMode; }
+  constructor(dir, temp, fh, fileMode) {
+    this.#dir = dir;
+    this.#temp = temp;
+    this.#fh = fh;
+    this.#fileMode = fileMode;
+  }
 
   // The sink hashes what it writes with node:crypto (hardware-accelerated, unlike SHA-256 compiled
   // to WebAssembly); finish() then reports {bytes, sha256} and the driver skips its own hashing.
-  get computesSha256() { return true; }
+  get computesSha256() {
+    return true;
+  }
   // write() copies each chunk (into its buffer, or a copy of the rest while it waits for a buffer)
   // before returning, keeps no reference to it and never changes it, so the driver may hand it the
   // chunks fetch delivered themselves (no copy of its own per chunk).
-  get copiesChunks() { return true; }
+  get copiesChunks() {
+    return true;
+  }
 
   // Filled 1 MiB buffers go to a worker thread (file-writer-worker.js), which hashes and writes them
   // off the main thread and sends them back for reuse. At most POOL buffers exist, so memory stays
@@ -120,7 +177,11 @@ class FileSink {
     let off = 0;
     while (off < chunk.byteLength) {
       if (!this.#buf) {
-        this.#buf = this.#free.pop() ?? (this.#allocated < POOL ? (this.#allocated++, new Uint8Array(BUFFER)) : null);
+        this.#buf = this.#free.pop() ?? null;
+        if (!this.#buf && this.#allocated < POOL) {
+          this.#allocated++;
+          this.#buf = new Uint8Array(BUFFER);
+        }
         if (!this.#buf) {
           const rest = chunk.slice(off); // a copy: the chunk is not ours to keep
           return this.#nextEvent().then(() => this.write(rest));
@@ -128,13 +189,16 @@ class FileSink {
       }
       const n = Math.min(BUFFER - this.#used, chunk.byteLength - off);
       this.#buf.set(chunk.subarray(off, off + n), this.#used);
-      this.#used += n; off += n;
+      this.#used += n;
+      off += n;
       if (this.#used === BUFFER) this.#send();
     }
     return undefined;
   }
 
-  #nextEvent() { return new Promise((resolve) => this.#waiters.push(resolve)); }
+  #nextEvent() {
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
 
   #event() {
     const w = this.#waiters;
@@ -149,7 +213,10 @@ class FileSink {
   }
 
   #startWorker() {
-    this.#result = new Promise((resolve, reject) => { this.#resolve = resolve; this.#reject = reject; });
+    this.#result = new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
     this.#result.catch(() => {}); // also reported through #error / finish()
     const w = new Worker(new URL('./file-writer-worker.js', import.meta.url), { workerData: { fd: this.#fh.fd } });
     w.on('message', (m) => {
@@ -179,8 +246,11 @@ class FileSink {
   /** Transfers the filled buffer to the worker; the next write takes a free one. */
   #send() {
     if (!this.#worker) this.#startWorker();
-    const buf = this.#buf, n = this.#used;
-    this.#buf = null; this.#used = 0; this.#given += n;
+    const buf = this.#buf,
+      n = this.#used;
+    this.#buf = null;
+    this.#used = 0;
+    this.#given += n;
     if (this.#inFlight++ === 0) this.#worker.ref();
     this.#worker.postMessage({ buf: buf.buffer, n }, [buf.buffer]);
   }
@@ -192,7 +262,11 @@ class FileSink {
     w.ref(); // an unreferenced worker would let the process exit before it answers
     // The worker's writes run on libuv's thread pool: it answers {stopped} once none is in flight,
     // so that no write lands in whatever file reuses the descriptor's number after close().
-    if (!this.#workerGone) await new Promise((resolve) => { this.#onStopped = resolve; w.postMessage({ stop: true }); });
+    if (!this.#workerGone)
+      await new Promise((resolve) => {
+        this.#onStopped = resolve;
+        w.postMessage({ stop: true });
+      });
     w.removeAllListeners('exit');
     await w.terminate();
   }
@@ -209,19 +283,27 @@ class FileSink {
       await this.#stopWorker();
     } else {
       // Less than one buffer in all: hash and write here (no thread started for a small file).
-      const n = this.#used, buf = this.#buf;
+      const n = this.#used,
+        buf = this.#buf;
       const hash = createHash('sha256').update(buf.subarray(0, n));
       try {
         let done = 0;
         while (done < n) done += (await this.#fh.write(buf, done, n - done)).bytesWritten;
         await this.#fh.sync();
-      } catch (e) { throw (this.#error = ioError(e)); }
-      this.#used = 0; this.#given = n;
+      } catch (e) {
+        this.#error = ioError(e);
+        throw this.#error;
+      }
+      this.#used = 0;
+      this.#given = n;
       result = { bytes: n, sha256: hash.digest('hex') };
     }
     await this.#fh.close();
     this.#fh = null;
-    if (result.bytes !== this.#given) throw (this.#error = Object.assign(new Error(`wrote ${result.bytes} bytes of ${this.#given}`), { kind: 'io' }));
+    if (result.bytes !== this.#given) {
+      this.#error = Object.assign(new Error(`wrote ${result.bytes} bytes of ${this.#given}`), { kind: 'io' });
+      throw this.#error;
+    }
     return result;
   }
 
@@ -241,7 +323,10 @@ class FileSink {
     } catch (e) {
       await fh.close().catch(() => {});
       await unlink(path).catch(() => {});
-      throw Object.assign(new Error(`the package was saved, but its sidecar could not be written to ${sidecar}: ${e.message}`), { kind: 'io' });
+      throw Object.assign(
+        new Error(`the package was saved, but its sidecar could not be written to ${sidecar}: ${e.message}`),
+        { kind: 'io' },
+      );
     }
     await syncDir(this.#dir);
     return target;
@@ -253,7 +338,10 @@ class FileSink {
     if (keepAs) while (this.#worker && this.#inFlight > 0 && !this.#error) await this.#nextEvent();
     await this.#stopWorker();
     this.#fail(Object.assign(new Error('the file was discarded'), { kind: 'io' }));
-    if (this.#fh) { await this.#fh.close().catch(() => {}); this.#fh = null; }
+    if (this.#fh) {
+      await this.#fh.close().catch(() => {});
+      this.#fh = null;
+    }
     const temp = this.#temp;
     this.#temp = null;
     if (!temp) return;
@@ -268,7 +356,8 @@ class FileSink {
 function folderError(dir, e) {
   let message;
   if (e.code === 'EROFS') message = `${dir} is on a read-only file system (${e.message})`;
-  else if (e.code === 'EACCES' || e.code === 'EPERM') message = `${dir} does not accept new files (${e.message}): check its owner and permissions, and whether it is immutable (\`lsattr -d ${dir}\`)`;
+  else if (e.code === 'EACCES' || e.code === 'EPERM')
+    message = `${dir} does not accept new files (${e.message}): check its owner and permissions, and whether it is immutable (\`lsattr -d ${dir}\`)`;
   else if (e.code === 'ENOSPC') message = `the file system of ${dir} is full (${e.message})`;
   else message = `cannot create a file in ${dir}: ${e.message}`;
   return Object.assign(new Error(message), { kind: 'io', code: e.code });
@@ -276,7 +365,11 @@ function folderError(dir, e) {
 
 async function assertFolder(dir) {
   let st;
-  try { st = await stat(dir); } catch (e) { throw Object.assign(new Error(`cannot use the output folder ${dir}: ${e.message}`), { kind: 'io' }); }
+  try {
+    st = await stat(dir);
+  } catch (e) {
+    throw Object.assign(new Error(`cannot use the output folder ${dir}: ${e.message}`), { kind: 'io' });
+  }
   if (!st.isDirectory()) throw Object.assign(new Error(`${dir} is not a folder`), { kind: 'io' });
 }
 
@@ -286,9 +379,19 @@ const FREE_SPACE_MARGIN = 1 << 20;
 /** Refuses at once a package that cannot fit, instead of writing until the disk is full. */
 async function ensureRoom(dir, needed) {
   let free;
-  try { const s = await statfs(dir); free = s.bavail * s.bsize; } catch { return; /* unknown: not a refusal */ }
+  try {
+    const s = await statfs(dir);
+    free = s.bavail * s.bsize;
+  } catch {
+    return; /* unknown: not a refusal */
+  }
   if (needed + FREE_SPACE_MARGIN <= free) return;
-  throw Object.assign(new Error(`the package is ${needed} bytes but ${dir} has ${free} bytes free, so nothing was written; it needs at least ${needed + FREE_SPACE_MARGIN - free} bytes more`), { kind: 'io' });
+  throw Object.assign(
+    new Error(
+      `the package is ${needed} bytes but ${dir} has ${free} bytes free, so nothing was written; it needs at least ${needed + FREE_SPACE_MARGIN - free} bytes more`,
+    ),
+    { kind: 'io' },
+  );
 }
 
 /**
@@ -303,18 +406,29 @@ export function fileSink(dir, { create = false, fileMode, dirMode } = {}) {
     // folder exists (or is created), is a folder and takes a new file. The probe is hidden and named
     // like this tool's temporary files, so a crash in between leaves nothing a later run cannot clean.
     async prepare() {
-      if (create) await mkdirWithMode(resolve(dir), modes.dir).catch((e) => { throw folderError(dir, e); });
+      if (create)
+        await mkdirWithMode(resolve(dir), modes.dir).catch((e) => {
+          throw folderError(dir, e);
+        });
       await assertFolder(dir);
       const probe = join(dir, `.mesbackup-probe.${tag()}${PARTIAL_SUFFIX}`);
       let fh;
-      try { fh = await open(probe, 'wx', modes.file); } catch (e) { throw folderError(dir, e); }
+      try {
+        fh = await open(probe, 'wx', modes.file);
+      } catch (e) {
+        throw folderError(dir, e);
+      }
       await fh.close();
-      await unlink(probe).catch(() => { /* gone already */ });
+      await unlink(probe).catch(() => {
+        /* gone already */
+      });
     },
     async open(fileName, expectedLength) {
       assertPlainName(fileName);
       if (create) {
-        try { await mkdirWithMode(resolve(dir), modes.dir); } catch (e) {
+        try {
+          await mkdirWithMode(resolve(dir), modes.dir);
+        } catch (e) {
           throw Object.assign(new Error(`cannot create the output folder ${dir}: ${e.message}`), { kind: 'io' });
         }
       }
@@ -334,14 +448,16 @@ export function nodeWritableSink(writable, options) {
 // --- Verification of a saved package file (streamed, 1 MiB at a time).
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { verify, inspect, integrityError } from './index.js';
+import { inspect, integrityError, verify } from './index.js';
 
 const SIDECAR_SUFFIX = '.mesbackup.json';
 
 /** The `<path>.mesbackup.json` sidecar, parsed; null when there is none. */
 export async function readSidecar(path) {
   let text;
-  try { text = await readFile(`${path}${SIDECAR_SUFFIX}`, 'utf8'); } catch (e) {
+  try {
+    text = await readFile(`${path}${SIDECAR_SUFFIX}`, 'utf8');
+  } catch (e) {
     if (e.code === 'ENOENT') return null;
     throw Object.assign(new Error(`cannot read the sidecar of ${path}: ${e.message}`), { kind: 'io', guid: null });
   }
@@ -350,13 +466,20 @@ export async function readSidecar(path) {
     if (typeof s?.sha256 !== 'string') throw new Error('no sha256');
     return s;
   } catch (e) {
-    throw Object.assign(new Error(`${path}${SIDECAR_SUFFIX} is not a mesbackup sidecar file: ${e.message}`), { kind: 'invalid_argument', guid: null });
+    throw Object.assign(new Error(`${path}${SIDECAR_SUFFIX} is not a mesbackup sidecar file: ${e.message}`), {
+      kind: 'invalid_argument',
+      guid: null,
+    });
   }
 }
 
 async function fileSource(path) {
   let st;
-  try { st = await stat(path); } catch (e) { throw Object.assign(new Error(`cannot read ${path}: ${e.message}`), { kind: 'io', guid: null }); }
+  try {
+    st = await stat(path);
+  } catch (e) {
+    throw Object.assign(new Error(`cannot read ${path}: ${e.message}`), { kind: 'io', guid: null });
+  }
   if (!st.isFile()) throw Object.assign(new Error(`${path} is not a file`), { kind: 'io', guid: null });
   return { stream: createReadStream(path, { highWaterMark: 1 << 20 }), size: st.size };
 }
@@ -375,11 +498,17 @@ export async function verifyFile(path, options = {}) {
     const out = { ...report, path, sidecar: side ? `${path}${SIDECAR_SUFFIX}` : null };
     if (options.throwOnError && !out.ok) throw integrityError(out);
     return out;
-  } finally { stream.destroy(); }
+  } finally {
+    stream.destroy();
+  }
 }
 
 /** What the package file at `path` holds (see inspect()). */
 export async function inspectFile(path, options = {}) {
   const { stream, size } = await fileSource(path);
-  try { return await inspect(stream, { ...options, total: size }); } finally { stream.destroy(); }
+  try {
+    return await inspect(stream, { ...options, total: size });
+  } finally {
+    stream.destroy();
+  }
 }

@@ -3,7 +3,10 @@
 // (see index.d.ts). The WASM driver hashes the bytes and decides names; sinks only store.
 
 const PARTIAL = '.mesbackup-partial';
-const tag = () => Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0');
+const tag = () =>
+  Math.floor(Math.random() * 0x100000000)
+    .toString(16)
+    .padStart(8, '0');
 
 /**
  * A WritableStream sink. `target` is a WritableStream (one download only) or a function
@@ -17,7 +20,10 @@ export function writableSink(target, { onSidecar } = {}) {
       let stream;
       if (typeof target === 'function') stream = await target(fileName, expectedLength);
       else {
-        if (used) throw new Error('this WritableStream already received a download; pass a function that returns a new stream per download');
+        if (used)
+          throw new Error(
+            'this WritableStream already received a download; pass a function that returns a new stream per download',
+          );
         used = true;
         stream = target;
       }
@@ -30,20 +36,32 @@ export function writableSink(target, { onSidecar } = {}) {
           bytes += chunk.byteLength;
           await writer.write(chunk);
         },
-        async finish() { await writer.close(); return bytes; },
+        async finish() {
+          await writer.close();
+          return bytes;
+        },
         async commit(name, _overwrite, sidecarJson) {
           committedName = name;
           if (onSidecar) await onSidecar(name, sidecarJson);
           return committedName;
         },
-        async discard() { try { await writer.abort(new Error('download abandoned')); } catch { /* already closed */ } },
+        async discard() {
+          try {
+            await writer.abort(new Error('download abandoned'));
+          } catch {
+            /* already closed */
+          }
+        },
       };
     },
   };
 }
 
 async function exists(dir, name) {
-  try { await dir.getFileHandle(name); return true; } catch (e) {
+  try {
+    await dir.getFileHandle(name);
+    return true;
+  } catch (e) {
     if (e && (e.name === 'NotFoundError' || e.name === 'TypeMismatchError')) return e.name === 'TypeMismatchError';
     throw e;
   }
@@ -68,10 +86,23 @@ export function directorySink(dir, { sidecar = true } = {}) {
       let bytes = 0;
       let closed = false;
       let current = name;
-      const removeCurrent = async () => { try { await dir.removeEntry(current); } catch { /* gone */ } };
+      const removeCurrent = async () => {
+        try {
+          await dir.removeEntry(current);
+        } catch {
+          /* gone */
+        }
+      };
       return {
-        async write(chunk) { bytes += chunk.byteLength; await writable.write(chunk); },
-        async finish() { await writable.close(); closed = true; return bytes; },
+        async write(chunk) {
+          bytes += chunk.byteLength;
+          await writable.write(chunk);
+        },
+        async finish() {
+          await writable.close();
+          closed = true;
+          return bytes;
+        },
         async commit(target, overwrite, sidecarJson) {
           if (target !== current) {
             if (!overwrite && (await exists(dir, target))) return null;
@@ -90,9 +121,20 @@ export function directorySink(dir, { sidecar = true } = {}) {
           return target;
         },
         async discard(keepAs) {
-          if (!closed) { try { await writable.abort(); } catch { /* closed */ } }
+          if (!closed) {
+            try {
+              await writable.abort();
+            } catch {
+              /* closed */
+            }
+          }
           if (keepAs && typeof handle.move === 'function' && !(await exists(dir, keepAs))) {
-            try { await handle.move(keepAs); return; } catch { /* fall through */ }
+            try {
+              await handle.move(keepAs);
+              return;
+            } catch {
+              /* fall through */
+            }
           }
           await removeCurrent();
         },
@@ -109,8 +151,12 @@ export function downloadSink({ document: doc = globalThis.document, sidecar = fa
   const save = (blob, name) => {
     const url = URL.createObjectURL(blob);
     const a = doc.createElement('a');
-    a.href = url; a.download = name; a.rel = 'noopener';
-    doc.body.appendChild(a); a.click(); a.remove();
+    a.href = url;
+    a.download = name;
+    a.rel = 'noopener';
+    doc.body.appendChild(a);
+    a.click();
+    a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 60_000);
   };
   return {
@@ -118,15 +164,22 @@ export function downloadSink({ document: doc = globalThis.document, sidecar = fa
       let parts = [];
       let bytes = 0;
       return {
-        write(chunk) { parts.push(chunk); bytes += chunk.byteLength; },
-        finish() { return bytes; },
+        write(chunk) {
+          parts.push(chunk);
+          bytes += chunk.byteLength;
+        },
+        finish() {
+          return bytes;
+        },
         commit(name, _overwrite, sidecarJson) {
           save(new Blob(parts, { type: 'application/zip' }), name);
           if (sidecar) save(new Blob([sidecarJson], { type: 'application/json' }), `${name}.mesbackup.json`);
           parts = [];
           return name;
         },
-        discard() { parts = []; },
+        discard() {
+          parts = [];
+        },
       };
     },
   };

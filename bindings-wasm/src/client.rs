@@ -6,7 +6,7 @@ use mesbackup_client::driver::ClientOptions;
 use mesbackup_client::system::backup_system;
 use mesbackup_client::clock::WasmClock;
 use mesbackup_client::{CancellationToken, MesClient};
-use mesbackup_core::mes::Credentials;
+use mesbackup_core::mes::{resolve_credentials, Credentials, GivenCredentials};
 use mesbackup_core::mes::DownloadLimits;
 use mesbackup_core::mes::{JobEvent, JobSpec, Mode, Outcome};
 use mesbackup_core::mes::PollPolicy;
@@ -23,37 +23,30 @@ pub struct WasmClient {
     inner: Rc<MesClient>,
 }
 
-fn credentials(options: &JsValue) -> Result<Credentials, Error> {
+/// Core's one rule over `token`, `user` + `pat`, `noAuth`, then the environment `env` (Node's
+/// `process.env`; in a browser nothing, so the lookup finds nothing).
+fn credentials(options: &JsValue, env: &JsValue) -> Result<Credentials, Error> {
     let token = opt_string(options, "token")?;
     let user = opt_string(options, "user")?;
     let pat = opt_string(options, "pat")?;
-    match (token, user, pat) {
-        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-            Err(Error::invalid_argument("give either token, or user and pat, not both"))
-        }
-        (Some(t), None, None) => Credentials::bearer(&t),
-        (None, Some(u), Some(p)) => Credentials::basic(&u, &p),
-        (None, Some(_), None) => Err(Error::invalid_argument("user needs pat (a personal access token)")),
-        (None, None, Some(_)) => Err(Error::invalid_argument("pat needs user")),
-        (None, None, None) => {
-            if opt_bool(options, "noAuth")?.unwrap_or(false) {
-                Ok(Credentials::None)
-            } else {
-                Err(Error::invalid_argument("give token, or user and pat (noAuth: true only for test servers)"))
-            }
-        }
-    }
+    let given = GivenCredentials {
+        token: token.as_deref(),
+        user: user.as_deref(),
+        pat: pat.as_deref(),
+        no_auth: opt_bool(options, "noAuth")?.unwrap_or(false),
+    };
+    resolve_credentials(given, |name| get(env, name).as_string()).map_err(Error::from)
 }
 
 fn policy(options: &JsValue) -> Result<PollPolicy, Error> {
     let mut p = PollPolicy::default();
-    if let Some(v) = opt_u64(options, "pollMinMs")? {
+    if let Some(v) = opt_u64(options, "minPollDelayMs")? {
         p.min_delay_ms = v;
     }
-    if let Some(v) = opt_u64(options, "pollMaxMs")? {
+    if let Some(v) = opt_u64(options, "maxPollDelayMs")? {
         p.max_delay_ms = v;
     }
-    if let Some(v) = opt_u64(options, "retryBaseMs")? {
+    if let Some(v) = opt_u64(options, "retryDelayMs")? {
         p.retry_base_ms = v;
     }
     if let Some(v) = opt_u64(options, "timeoutMs")? {
@@ -86,12 +79,12 @@ fn download_limits(options: &JsValue) -> Result<DownloadLimits, Error> {
     Ok(l)
 }
 
-fn build(options: &JsValue) -> Result<MesClient, Error> {
+fn build(options: &JsValue, env: &JsValue) -> Result<MesClient, Error> {
     if !options.is_object() {
         return Err(Error::invalid_argument("new Client(options): options must be an object with envUrl"));
     }
-    let env = opt_string(options, "envUrl")?.ok_or_else(|| Error::invalid_argument("envUrl is required"))?;
-    let env = EnvUrl::parse(&env)?;
+    let env_url = opt_string(options, "envUrl")?.ok_or_else(|| Error::invalid_argument("envUrl is required"))?;
+    let env_url = EnvUrl::parse(&env_url)?;
     let client_options = ClientOptions {
         policy: policy(options)?,
         restart_budget: opt_u64(options, "restartBudget")?.unwrap_or(0).min(u32::MAX as u64) as u32,
@@ -99,7 +92,7 @@ fn build(options: &JsValue) -> Result<MesClient, Error> {
         download_limits: download_limits(options)?,
         ..ClientOptions::default()
     };
-    MesClient::new(env, credentials(options)?, client_options)
+    MesClient::new(env_url, credentials(options, env)?, client_options)
 }
 
 /// Keeps `token` cancelled when `signal` (an `AbortSignal`) aborts, for as long as it lives.
@@ -157,10 +150,12 @@ fn outcome_to_js(outcome: &Outcome) -> Result<JsValue, JsValue> {
 
 #[wasm_bindgen]
 impl WasmClient {
-    /// `options`: `envUrl`, `token` | `user` + `pat`, and optional policy fields (see index.d.ts).
+    /// `options`: `envUrl`, `token` | `user` + `pat` | `noAuth`, and optional policy fields (see
+    /// index.d.ts). `env`: where `MES_TOKEN`, `MES_USER` and `MES_PAT` are looked up when no
+    /// credentials are given (Node's `process.env`; undefined in a browser).
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> Result<WasmClient, JsValue> {
-        build(&options).map(|c| WasmClient { inner: Rc::new(c) }).map_err(|e| error_to_js(&e))
+    pub fn new(options: JsValue, env: JsValue) -> Result<WasmClient, JsValue> {
+        build(&options, &env).map(|c| WasmClient { inner: Rc::new(c) }).map_err(|e| error_to_js(&e))
     }
 
     /// The environment URL as it is used (normalised, without credentials).

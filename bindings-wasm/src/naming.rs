@@ -23,11 +23,12 @@ pub fn installer_package_name_js(kind: &str, version: &str, system: Option<Strin
     installer_package_name(kind, version, system.as_deref()).map_err(|e| error_to_js(&e))
 }
 
-/// The installer name for a database (`MESCDM` -> `[MES.]Cmf.ClickHouse.FullBackup.CDM.<version>.zip`).
+/// The installer name for a database (`MESCDM` -> `MES.Cmf.ClickHouse.FullBackup.CDM.<version>.zip`, or
+/// with `generic_names` `Cmf.ClickHouse.FullBackup.CDM.<version>.zip`).
 #[wasm_bindgen(js_name = installerNameForDatabase)]
-pub fn installer_name_for_database(database: &str, version: &str, system_prefix: bool) -> Result<String, JsValue> {
+pub fn installer_name_for_database(database: &str, version: &str, generic_names: bool) -> Result<String, JsValue> {
     let (system, kind) = parse_database_name(database, None).map_err(|e| error_to_js(&e))?;
-    installer_package_name(kind, version, system_prefix.then_some(system.as_str())).map_err(|e| error_to_js(&e))
+    installer_package_name(kind, version, (!generic_names).then_some(system.as_str())).map_err(|e| error_to_js(&e))
 }
 
 /// `{system, kind}` of a database name (`MESCDM` -> `{system: "MES", kind: "CDM"}`).

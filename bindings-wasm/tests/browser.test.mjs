@@ -3,12 +3,13 @@
 // through the panel's File System Access sink into the origin private file system (?dest=opfs), then
 // read back and compared with the scenario files' expectations; the mock's log is checked as well.
 // Needs bindings-wasm/build.sh to have assembled bindings-wasm/dist/extension.
-import { test, before, after } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { readFileSync, mkdirSync, existsSync } from 'node:fs';
-import { resolve, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
 import puppeteer from 'puppeteer-core';
-import { startMock, root } from './mock.mjs';
+import { root, startMock } from './mock.mjs';
 
 const panelDir = process.env.MESBACKUP_PANEL ?? resolve(root, 'bindings-wasm/dist/extension');
 const chromium = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -22,14 +23,25 @@ before(async () => {
   browser = await puppeteer.launch({
     executablePath: chromium,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-      '--disable-extensions', '--no-first-run', '--no-default-browser-check', '--disable-features=Translate'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--disable-background-networking',
+      '--disable-extensions',
+      '--no-first-run',
+      '--no-default-browser-check',
+      '--disable-features=Translate',
+    ],
   });
   page = await browser.newPage();
   await page.setViewport({ width: 1100, height: 760, deviceScaleFactor: 1 });
   page.on('pageerror', (e) => console.error('page error:', e.message));
 });
-after(async () => { await browser?.close(); mock?.stop(); });
+after(async () => {
+  await browser?.close();
+  mock?.stop();
+});
 
 async function openPanel() {
   await page.goto(`${mock.base}/panel/panel.html?dest=opfs&fast=1`, { waitUntil: 'load' });
@@ -41,7 +53,14 @@ async function openPanel() {
 }
 
 async function setField(selector, value) {
-  await page.$eval(selector, (el, v) => { el.value = v; el.dispatchEvent(new Event('change')); }, value);
+  await page.$eval(
+    selector,
+    (el, v) => {
+      el.value = v;
+      el.dispatchEvent(new Event('change'));
+    },
+    value,
+  );
 }
 
 /** Clicks a button of the panel and waits until the run is over. */
@@ -50,7 +69,15 @@ async function runPanel(button, { whileRunning } = {}) {
   await page.click(button);
   if (whileRunning) await whileRunning();
   await page.waitForFunction((n) => Number(document.body.dataset.done ?? 0) > n, { timeout: 60_000 }, done);
-  return page.$$eval('#rows tbody tr', (trs) => trs.map((tr) => ({ db: tr.dataset.db, status: tr.dataset.status, fileName: tr.dataset.fileName ?? null, verified: tr.dataset.verified ?? null, text: tr.textContent })));
+  return page.$$eval('#rows tbody tr', (trs) =>
+    trs.map((tr) => ({
+      db: tr.dataset.db,
+      status: tr.dataset.status,
+      fileName: tr.dataset.fileName ?? null,
+      verified: tr.dataset.verified ?? null,
+      text: tr.textContent,
+    })),
+  );
 }
 
 async function opfsListing() {
@@ -79,7 +106,8 @@ function checkLog(expect, log) {
   if (expect.exact) {
     assert.equal(log.length, expect.exact.length, `request count ${summary}`);
     expect.exact.forEach((want, i) => {
-      for (const [k, v] of Object.entries(want)) assert.deepEqual(log[i][k] ?? null, v, `request #${i} ${k} ${summary}`);
+      for (const [k, v] of Object.entries(want))
+        assert.deepEqual(log[i][k] ?? null, v, `request #${i} ${k} ${summary}`);
     });
   }
   for (const [key, want] of Object.entries(expect.counts ?? {})) {
@@ -115,31 +143,45 @@ async function clientScenario(name) {
   const step = s.steps[0];
   await mock.setScenario(s.server);
   await openPanel();
-  const result = await page.evaluate(async ({ base, step }) => {
-    const m = await import('./mesbackup/index.js');
-    const dir = await navigator.storage.getDirectory();
-    for (const [file, text] of Object.entries(step.existing_files ?? {})) {
-      const w = await (await dir.getFileHandle(file, { create: true })).createWritable();
-      await w.write(text);
-      await w.close();
-    }
-    const o = step.options ?? {};
-    const min = o.min_poll_ms ?? 10;
-    const client = new m.Client({
-      envUrl: base, token: step.auth.token, pollMinMs: min, pollMaxMs: Math.max(o.max_poll_ms ?? 200, min),
-      retryBaseMs: min, timeoutMs: o.timeout_ms ?? 30_000, stallTimeoutMs: o.stall_timeout_ms ?? 10_000,
-      requestTimeoutMs: 10_000, restartBudget: o.restart_budget ?? 0, speedLimit: o.speed_limit ?? undefined,
-      speedTimeMs: o.speed_time_ms ?? undefined, downloadTimeoutMs: o.download_timeout_ms ?? undefined,
-      maxSize: o.max_size ?? undefined,
-    });
-    try {
-      const r = await client.backup(step.database, { sink: m.directorySink(dir), jitterSeed: 42 });
-      return { outcome: 'ok', guid: r.guid, message: '' };
-    } catch (e) { return { outcome: e.kind, guid: e.guid, message: e.message }; }
-  }, { base: mock.base, step });
+  const result = await page.evaluate(
+    async ({ base, step }) => {
+      const m = await import('./mesbackup/index.js');
+      const dir = await navigator.storage.getDirectory();
+      for (const [file, text] of Object.entries(step.existing_files ?? {})) {
+        const w = await (await dir.getFileHandle(file, { create: true })).createWritable();
+        await w.write(text);
+        await w.close();
+      }
+      const o = step.options ?? {};
+      const min = o.min_poll_ms ?? 10;
+      const client = new m.Client({
+        envUrl: base,
+        token: step.auth.token,
+        minPollDelayMs: min,
+        maxPollDelayMs: Math.max(o.max_poll_ms ?? 200, min),
+        retryDelayMs: min,
+        timeoutMs: o.timeout_ms ?? 30_000,
+        stallTimeoutMs: o.stall_timeout_ms ?? 10_000,
+        requestTimeoutMs: 10_000,
+        restartBudget: o.restart_budget ?? 0,
+        speedLimit: o.speed_limit ?? undefined,
+        speedTimeMs: o.speed_time_ms ?? undefined,
+        downloadTimeoutMs: o.download_timeout_ms ?? undefined,
+        maxSize: o.max_size ?? undefined,
+      });
+      try {
+        const r = await client.backup(step.database, { sink: m.directorySink(dir), jitterSeed: 42 });
+        return { outcome: 'ok', guid: r.guid, message: '' };
+      } catch (e) {
+        return { outcome: e.kind, guid: e.guid, message: e.message };
+      }
+    },
+    { base: mock.base, step },
+  );
   assert.equal(result.outcome, step.expect.outcome, result.message);
   if (step.expect.guid) assert.equal(result.guid, step.expect.guid);
-  for (const part of step.expect.message_contains ?? []) assert.ok(result.message.includes(part), `${part} not in: ${result.message}`);
+  for (const part of step.expect.message_contains ?? [])
+    assert.ok(result.message.includes(part), `${part} not in: ${result.message}`);
   if (step.expect.files) checkFiles(step.expect.files, await opfsListing());
   if (s.expect_requests) checkLog(s.expect_requests, await mock.log());
 }
@@ -162,13 +204,18 @@ test('cross-host redirect: no Authorization to the other host', () => panelScena
 test('a redirect on the POST is refused, not followed (opaque redirect)', () => panelScenario('post-redirect-refused'));
 
 test('cancellation mid-download leaves nothing behind', async () => {
-  await mock.setScenario({ payload: { size: 4 * 1048576, seed: 3 }, download: { drip: { chunk: 65536, interval_ms: 60 } } });
+  await mock.setScenario({
+    payload: { size: 4 * 1048576, seed: 3 },
+    download: { drip: { chunk: 65536, interval_ms: 60 } },
+  });
   await openPanel();
   await setField('#token', 'admin-token');
   await page.select('#database', 'MESCDM');
   const rows = await runPanel('#one', {
     whileRunning: async () => {
-      await page.waitForFunction(() => /MiB/.test(document.querySelector('#rows tbody tr .pct')?.textContent ?? ''), { timeout: 20_000 });
+      await page.waitForFunction(() => /MiB/.test(document.querySelector('#rows tbody tr .pct')?.textContent ?? ''), {
+        timeout: 20_000,
+      });
       await page.click('#cancel');
     },
   });
@@ -186,9 +233,17 @@ test('all four databases under installer names, screenshot', async () => {
   await setField('#token', 'admin-token');
   await setField('#version', '11.3.0');
   const rows = await runPanel('#all');
-  assert.deepEqual(rows.map((r) => r.status), ['saved', 'saved', 'saved', 'saved'], JSON.stringify(rows));
+  assert.deepEqual(
+    rows.map((r) => r.status),
+    ['saved', 'saved', 'saved', 'saved'],
+    JSON.stringify(rows),
+  );
   // Read back from the folder and verified against the ClickHouse manifest and the download's SHA-256.
-  assert.deepEqual(rows.map((r) => r.verified), ['ok', 'ok', 'ok', 'ok'], JSON.stringify(rows));
+  assert.deepEqual(
+    rows.map((r) => r.verified),
+    ['ok', 'ok', 'ok', 'ok'],
+    JSON.stringify(rows),
+  );
   assert.match(await page.$eval('#summary', (e) => e.textContent), /4 of 4 verified/);
   const listing = await opfsListing();
   const kinds = { MES: 'Online', MESCDM: 'CDM', MESODS: 'ODS', MESDWH: 'DWH' };
@@ -207,14 +262,19 @@ test('all four databases under installer names, screenshot', async () => {
 
 test('the verifier module is loaded on first use only (a page that downloads never fetches it)', async () => {
   await openPanel();
-  const loaded = () => page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name.split('/').pop()));
+  const loaded = () =>
+    page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name.split('/').pop()));
   const before = await loaded();
   assert.ok(before.includes('mesbackup_wasm_bg.wasm'), JSON.stringify(before));
   assert.ok(!before.some((n) => n.startsWith('mesbackup_verify')), `the verifier was loaded with the panel: ${before}`);
   const r = await page.evaluate(async () => {
     const m = await import('./mesbackup/index.js');
     let early = null;
-    try { new m.Verifier(); } catch (e) { early = e.kind; }
+    try {
+      new m.Verifier();
+    } catch (e) {
+      early = e.kind;
+    }
     const report = await m.verify(new Blob([new Uint8Array(100)]));
     const v = new m.Verifier(); // loaded now: the constructor works
     v.feed(new Uint8Array(5));
@@ -230,13 +290,17 @@ test('the verifier module is loaded on first use only (a page that downloads nev
   assert.ok((await loaded()).includes('mesbackup_verify_bg.wasm'));
 });
 
-test('the browser verifier refuses hostile packages with the core\'s problem kind (the same rule as restore)', async () => {
+test("the browser verifier refuses hostile packages with the core's problem kind (the same rule as restore)", async () => {
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { execFileSync } = await import('node:child_process');
   const tmp = mkdtempSync(join(tmpdir(), 'mesbackup-hostile-'));
   try {
-    execFileSync('python3', [resolve(root, 'tests/fixtures/hostile/make_hostile.py'), join(tmp, 'p'), join(tmp, 'escape')]);
+    execFileSync('python3', [
+      resolve(root, 'tests/fixtures/hostile/make_hostile.py'),
+      join(tmp, 'p'),
+      join(tmp, 'escape'),
+    ]);
     const cases = JSON.parse(readFileSync(join(tmp, 'p', 'cases.json'), 'utf8'));
     await openPanel();
     for (const c of cases) {
@@ -250,5 +314,7 @@ test('the browser verifier refuses hostile packages with the core\'s problem kin
       assert.equal(kinds.ok, false, c.case);
       assert.ok(kinds.kinds.includes(c.problem), `${c.case}: ${c.problem} in ${kinds.kinds}`);
     }
-  } finally { rmSync(tmp, { recursive: true, force: true }); }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 });

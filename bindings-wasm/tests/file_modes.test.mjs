@@ -3,11 +3,12 @@
 // with `.mesbackup-node-partial` (Node cannot lock them; the CLI and Python only remove
 // `.mesbackup-partial` files whose lock they can take).
 // Usage: node --test bindings-wasm/tests/file_modes.test.mjs   (MESBACKUP_PKG=path to the built package)
-import { test, before, after } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, lstatSync, mkdirSync, chmodSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { root, startMock } from './mock.mjs';
 
@@ -51,41 +52,64 @@ function assertModes(dir, file, folder) {
 /** Runs `fn` with the process umask set to `mask`. */
 async function underUmask(mask, fn) {
   const before = process.umask(mask);
-  try { return await fn(); } finally { process.umask(before); }
+  try {
+    return await fn();
+  } finally {
+    process.umask(before);
+  }
 }
 
-const client = () => new Client({ envUrl: mock.base, token: 'admin-token', pollMinMs: 10 });
+const client = () => new Client({ envUrl: mock.base, token: 'admin-token', minPollDelayMs: 10 });
 
-test('fileSink: packages, sidecars, temporary files, kept diagnostics and created folders are private by default', { timeout: 60_000 }, async () => {
+test('fileSink: packages, sidecars, temporary files, kept diagnostics and created folders are private by default', {
+  timeout: 60_000,
+}, async () => {
   const base = mkdtempSync(join(tmp, 'default-'));
   const out = join(base, 'new', 'backups');
   await underUmask(0o022, async () => {
-    await mock.setScenario({ payload: { size: 600_000, seed: 3 }, download: { drip: { chunk: 16384, interval_ms: 10 } } });
+    await mock.setScenario({
+      payload: { size: 600_000, seed: 3 },
+      download: { drip: { chunk: 16384, interval_ms: 10 } },
+    });
     let temp = null;
     await client().backup('MESCDM', {
       sink: fileSink(out, { create: true }),
       onProgress: () => {
-        temp ??= readdirSync(out).map((n) => [n, modeOf(join(out, n))]).find(([n]) => n.endsWith(PARTIAL_SUFFIX));
+        temp ??= readdirSync(out)
+          .map((n) => [n, modeOf(join(out, n))])
+          .find(([n]) => n.endsWith(PARTIAL_SUFFIX));
       },
     });
     assert.ok(temp, 'a temporary file was seen while downloading');
     assert.ok(temp[0].endsWith('.mesbackup-node-partial'), temp[0]);
     assert.equal(temp[1], 0o600, 'the temporary file');
     await mock.setScenario({ ready_body: { content_type: 'text/html', body: '<html>502 Bad Gateway</html>' } });
-    const err = await client().backup('MESDWH', { sink: fileSink(out, { create: true }) }).then(() => null, (e) => e);
+    const err = await client()
+      .backup('MESDWH', { sink: fileSink(out, { create: true }) })
+      .then(
+        () => null,
+        (e) => e,
+      );
     assert.equal(err?.kind, 'unexpected_response', err?.message);
   });
   const names = readdirSync(out).sort();
   assert.equal(names.length, 3, JSON.stringify(names));
-  assert.ok(names.some((n) => n.endsWith('.not-a-package.html')), JSON.stringify(names));
+  assert.ok(
+    names.some((n) => n.endsWith('.not-a-package.html')),
+    JSON.stringify(names),
+  );
   assertModes(base, 0o600, 0o700);
 });
 
-test('fileSink: fileMode and dirMode are applied exactly, and an existing folder keeps its mode', { timeout: 60_000 }, async () => {
+test('fileSink: fileMode and dirMode are applied exactly, and an existing folder keeps its mode', {
+  timeout: 60_000,
+}, async () => {
   const base = mkdtempSync(join(tmp, 'wide-'));
   await mock.setScenario({ payload: { size: 50_000, seed: 4 } });
   await underUmask(0o077, async () => {
-    await client().backup('MESODS', { sink: fileSink(join(base, 'group', 'backups'), { create: true, fileMode: '0640', dirMode: 0o750 }) });
+    await client().backup('MESODS', {
+      sink: fileSink(join(base, 'group', 'backups'), { create: true, fileMode: '0640', dirMode: 0o750 }),
+    });
   });
   assertModes(base, 0o640, 0o750);
   const existing = join(tmp, 'existing');
@@ -97,7 +121,15 @@ test('fileSink: fileMode and dirMode are applied exactly, and an existing folder
 });
 
 test('fileSink: a mode that would expose or lose data is refused at once', () => {
-  for (const [options, name] of [[{ fileMode: '0666' }, 'fileMode'], [{ fileMode: 'rw-r-----' }, 'fileMode'], [{ dirMode: 0o777 }, 'dirMode']]) {
-    assert.throws(() => fileSink(join(tmp, 'never'), options), (e) => e.kind === 'invalid_argument' && e.message.startsWith(name), JSON.stringify(options));
+  for (const [options, name] of [
+    [{ fileMode: '0666' }, 'fileMode'],
+    [{ fileMode: 'rw-r-----' }, 'fileMode'],
+    [{ dirMode: 0o777 }, 'dirMode'],
+  ]) {
+    assert.throws(
+      () => fileSink(join(tmp, 'never'), options),
+      (e) => e.kind === 'invalid_argument' && e.message.startsWith(name),
+      JSON.stringify(options),
+    );
   }
 });

@@ -1,9 +1,9 @@
 // Starts the mock-mes binary and talks to its control endpoints (tests/scenarios/README.md).
 import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { resolve, dirname } from 'node:path';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -11,10 +11,11 @@ export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export function mockBinary() {
   if (process.env.MOCK_MES_BIN) return process.env.MOCK_MES_BIN;
   const dirs = [process.env.CARGO_TARGET_DIR, resolve(root, 'target')].filter(Boolean);
-  for (const d of dirs) for (const p of ['debug', 'release']) {
-    const bin = resolve(d, p, 'mock-mes');
-    if (existsSync(bin)) return bin;
-  }
+  for (const d of dirs)
+    for (const p of ['debug', 'release']) {
+      const bin = resolve(d, p, 'mock-mes');
+      if (existsSync(bin)) return bin;
+    }
   throw new Error('mock-mes binary not found: build it (cargo build -p mock-mes) or set MOCK_MES_BIN');
 }
 
@@ -32,7 +33,11 @@ export async function startMock(args = []) {
       const r = await fetch(`${base}/_mock/scenario`, { method: 'PUT', body: JSON.stringify(server ?? {}) });
       if (!r.ok) throw new Error(`mock rejected the scenario: ${await r.text()}`);
     },
-    async log() { return (await fetch(`${base}/_mock/log`)).json(); },
-    stop() { child.kill(); },
+    async log() {
+      return (await fetch(`${base}/_mock/log`)).json();
+    },
+    stop() {
+      child.kill();
+    },
   };
 }

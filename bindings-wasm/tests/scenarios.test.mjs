@@ -2,15 +2,16 @@
 // expectations as the Rust runner (tests/runner-rust/src/lib.rs): outcome, GUID, the exact set of files
 // in the output folder (hidden ones included) with size and SHA-256, peak memory, requests seen.
 // Usage: node --test bindings-wasm/tests/scenarios.test.mjs   (MESBACKUP_PKG=path to the built package)
-import { test, before, after } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync, statSync, createReadStream } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { startMock, root } from './mock.mjs';
+import { root, startMock } from './mock.mjs';
 
 const pkgDir = process.env.MESBACKUP_PKG ?? resolve(root, 'bindings-wasm/pkg');
 const { Client } = await import(pathToFileURL(join(pkgDir, 'index.js')).href);
@@ -26,13 +27,18 @@ const scenarios = readdirSync(scenarioDir)
   .filter((s) => !only || only.has(s.name));
 
 let mock;
-before(async () => { mock = await startMock(); });
+before(async () => {
+  mock = await startMock();
+});
 after(() => mock?.stop());
 
 function sha256File(path) {
   return new Promise((ok, fail) => {
     const h = createHash('sha256');
-    createReadStream(path, { highWaterMark: 1 << 20 }).on('data', (d) => h.update(d)).on('end', () => ok(h.digest('hex'))).on('error', fail);
+    createReadStream(path, { highWaterMark: 1 << 20 })
+      .on('data', (d) => h.update(d))
+      .on('end', () => ok(h.digest('hex')))
+      .on('error', fail);
   });
 }
 
@@ -48,22 +54,38 @@ async function listing(dir) {
 /** Peak RSS of this process, from the kernel (VmHWM), resettable through clear_refs. */
 const peakRss = {
   readKib() {
-    try { return Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]); } catch { return null; }
+    try {
+      return Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
+    } catch {
+      return null;
+    }
   },
 };
-function resetPeak() { try { writeFileSync('/proc/self/clear_refs', '5'); return true; } catch { return false; } }
+function resetPeak() {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function clientFor(step, env) {
   const o = step.options ?? {};
   const min = o.min_poll_ms ?? 10;
   const a = step.auth ?? {};
-  const creds = a.token != null ? { token: a.token } : a.user != null && a.pat != null ? { user: a.user, pat: a.pat } : { noAuth: true };
+  const creds =
+    a.token != null
+      ? { token: a.token }
+      : a.user != null && a.pat != null
+        ? { user: a.user, pat: a.pat }
+        : { noAuth: true };
   return new Client({
     envUrl: env,
     ...creds,
-    pollMinMs: min,
-    pollMaxMs: Math.max(o.max_poll_ms ?? 200, min),
-    retryBaseMs: min,
+    minPollDelayMs: min,
+    maxPollDelayMs: Math.max(o.max_poll_ms ?? 200, min),
+    retryDelayMs: min,
     timeoutMs: o.timeout_ms ?? 30_000,
     stallTimeoutMs: o.stall_timeout_ms ?? 10_000,
     requestTimeoutMs: 10_000,
@@ -89,15 +111,29 @@ function toResult(r) {
 function readOnly(step, out) {
   if (step.out_dir == null) return () => {};
   assert.equal(step.out_dir, 'read_only', `unknown out_dir ${step.out_dir}`);
-  try { execFileSync('chattr', ['+i', out], { stdio: ['ignore', 'ignore', 'pipe'] }); } catch (e) {
-    throw new Error(`cannot make ${out} read-only with chattr +i (needs Linux, root and a file system with attributes): ${e.stderr ?? e.message}`);
+  try {
+    execFileSync('chattr', ['+i', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (e) {
+    throw new Error(
+      `cannot make ${out} read-only with chattr +i (needs Linux, root and a file system with attributes): ${e.stderr ?? e.message}`,
+    );
   }
-  return () => { try { execFileSync('chattr', ['-i', out]); } catch { /* reported by the clean-up */ } };
+  return () => {
+    try {
+      execFileSync('chattr', ['-i', out]);
+    } catch {
+      /* reported by the clean-up */
+    }
+  };
 }
 
 async function runStep(step, env, previousGuid, out) {
   let client;
-  try { client = clientFor(step, env); } catch (e) { return failed(e); }
+  try {
+    client = clientFor(step, env);
+  } catch (e) {
+    return failed(e);
+  }
   const guid = step.guid === '$guid' ? previousGuid : step.guid;
   const sink = fileSink(out);
   const o = step.options ?? {};
@@ -108,38 +144,71 @@ async function runStep(step, env, previousGuid, out) {
         const bad = results.find((r) => !r.ok);
         return bad ? failed(bad.error) : { outcome: 'ok' };
       }
-      case 'backup': return toResult(await client.backup(step.database, { sink, fileName: o.file_name ?? undefined, overwrite: o.overwrite, jitterSeed: 42 }));
-      case 'start': return toResult(await client.start(step.database, { jitterSeed: 42 }));
-      case 'download': return toResult(await client.download(guid, { sink, fileName: o.file_name ?? undefined, overwrite: o.overwrite, jitterSeed: 42 }));
-      case 'download_if_ready': return toResult(await client.downloadIfReady(guid, { sink, fileName: o.file_name ?? undefined, overwrite: o.overwrite, jitterSeed: 42 }));
-      default: return { outcome: `unknown op ${step.op}` };
+      case 'backup':
+        return toResult(
+          await client.backup(step.database, {
+            sink,
+            fileName: o.file_name ?? undefined,
+            overwrite: o.overwrite,
+            jitterSeed: 42,
+          }),
+        );
+      case 'start':
+        return toResult(await client.start(step.database, { jitterSeed: 42 }));
+      case 'download':
+        return toResult(
+          await client.download(guid, {
+            sink,
+            fileName: o.file_name ?? undefined,
+            overwrite: o.overwrite,
+            jitterSeed: 42,
+          }),
+        );
+      case 'download_if_ready':
+        return toResult(
+          await client.downloadIfReady(guid, {
+            sink,
+            fileName: o.file_name ?? undefined,
+            overwrite: o.overwrite,
+            jitterSeed: 42,
+          }),
+        );
+      default:
+        return { outcome: `unknown op ${step.op}` };
     }
-  } catch (e) { return failed(e); }
+  } catch (e) {
+    return failed(e);
+  }
 }
 
 async function checkStep(step, result, out) {
   const problems = [];
   const e = step.expect;
-  if (result.outcome !== e.outcome) problems.push(`outcome: expected ${e.outcome}, got ${result.outcome} (${result.message ?? ''})`);
+  if (result.outcome !== e.outcome)
+    problems.push(`outcome: expected ${e.outcome}, got ${result.outcome} (${result.message ?? ''})`);
   if (e.guid && result.guid !== e.guid) problems.push(`guid: expected ${e.guid}, got ${result.guid}`);
   for (const part of e.message_contains ?? []) {
-    if (!(result.message ?? '').includes(part)) problems.push(`message: expected it to contain ${JSON.stringify(part)}, got ${JSON.stringify(result.message)}`);
+    if (!(result.message ?? '').includes(part))
+      problems.push(`message: expected it to contain ${JSON.stringify(part)}, got ${JSON.stringify(result.message)}`);
   }
   if (e.files) {
     const list = await listing(out);
     const want = Object.keys(e.files).sort();
     const got = Object.keys(list).sort();
-    if (JSON.stringify(want) !== JSON.stringify(got)) problems.push(`files: expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
+    if (JSON.stringify(want) !== JSON.stringify(got))
+      problems.push(`files: expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
     for (const [name, fe] of Object.entries(e.files)) {
       const f = list[name];
       if (!f) continue;
       if (fe.size != null && fe.size !== f.size) problems.push(`${name}: size expected ${fe.size}, got ${f.size}`);
-      if (fe.sha256 != null && fe.sha256 !== f.sha256) problems.push(`${name}: sha256 expected ${fe.sha256}, got ${f.sha256}`);
+      if (fe.sha256 != null && fe.sha256 !== f.sha256)
+        problems.push(`${name}: sha256 expected ${fe.sha256}, got ${f.sha256}`);
     }
   }
   if (e.max_rss_growth_mib != null) {
     if (result.rssGrowthMib == null) problems.push('memory: could not measure peak RSS (no /proc/self/clear_refs)');
-    else if (result.rssGrowthMib > e.max_rss_growth_mib) problems.push(`memory: peak grew by ${result.rssGrowthMib} MiB, limit ${e.max_rss_growth_mib} MiB`);
+    else if (result.rssGrowthMib > e.max_rss_growth_mib)
+      problems.push(`memory: peak grew by ${result.rssGrowthMib} MiB, limit ${e.max_rss_growth_mib} MiB`);
   }
   return problems;
 }
@@ -148,11 +217,15 @@ function checkRequests(expect, log) {
   const problems = [];
   const summary = log.map((r) => `${r.method} ${r.path} ${r.status} ${r.host}`);
   if (expect.exact) {
-    if (expect.exact.length !== log.length) problems.push(`requests: expected ${expect.exact.length} entries, got ${log.length}: ${JSON.stringify(summary)}`);
+    if (expect.exact.length !== log.length)
+      problems.push(`requests: expected ${expect.exact.length} entries, got ${log.length}: ${JSON.stringify(summary)}`);
     expect.exact.forEach((want, i) => {
       const got = log[i] ?? {};
       for (const [field, value] of Object.entries(want)) {
-        if (JSON.stringify(got[field] ?? null) !== JSON.stringify(value)) problems.push(`request #${i} ${field}: expected ${JSON.stringify(value)}, got ${JSON.stringify(got[field])} (${JSON.stringify(summary)})`);
+        if (JSON.stringify(got[field] ?? null) !== JSON.stringify(value))
+          problems.push(
+            `request #${i} ${field}: expected ${JSON.stringify(value)}, got ${JSON.stringify(got[field])} (${JSON.stringify(summary)})`,
+          );
       }
     });
   }
@@ -163,7 +236,10 @@ function checkRequests(expect, log) {
   if (expect.min_gap_ms_between_gets != null) {
     const times = log.filter((r) => r.method === 'GET').map((r) => r.at_ms);
     for (let i = 1; i < times.length; i++) {
-      if (times[i] - times[i - 1] < expect.min_gap_ms_between_gets) problems.push(`GETs ${times[i] - times[i - 1]} ms apart, expected at least ${expect.min_gap_ms_between_gets} ms`);
+      if (times[i] - times[i - 1] < expect.min_gap_ms_between_gets)
+        problems.push(
+          `GETs ${times[i] - times[i - 1]} ms apart, expected at least ${expect.min_gap_ms_between_gets} ms`,
+        );
     }
   }
   return problems;
@@ -186,9 +262,14 @@ for (const s of scenarios) {
         const before = peakRss.readKib();
         const unlock = readOnly(step, out);
         let result;
-        try { result = await runStep(step, env, previous, out); } finally { unlock(); }
+        try {
+          result = await runStep(step, env, previous, out);
+        } finally {
+          unlock();
+        }
         const afterKib = peakRss.readKib();
-        if (measured && before != null && afterKib != null) result.rssGrowthMib = Math.floor(Math.max(0, afterKib - before) / 1024);
+        if (measured && before != null && afterKib != null)
+          result.rssGrowthMib = Math.floor(Math.max(0, afterKib - before) / 1024);
         for (const p of await checkStep(step, result, out)) problems.push(`step ${i} (${step.op}): ${p}`);
         if (result.guid) previous = result.guid;
       }

@@ -6,15 +6,16 @@
 // - Node's fileSink (a worker thread hashes and writes): a failing write and a cancelled download
 //   leave nothing in the folder and say what happened.
 // Usage: node --test bindings-wasm/tests/sinks.test.mjs   (MESBACKUP_PKG=path to the built package)
-import { test, before, after } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { root, startMock, mockBinary } from './mock.mjs';
+import { mockBinary, root, startMock } from './mock.mjs';
 
 const pkgDir = process.env.MESBACKUP_PKG ?? resolve(root, 'bindings-wasm/pkg');
 const { Client } = await import(pathToFileURL(join(pkgDir, 'index.js')).href);
@@ -22,9 +23,13 @@ const { Client } = await import(pathToFileURL(join(pkgDir, 'index.js')).href);
 // Several MiB, so that the body arrives in many chunks and the tail window spans more than one.
 const SIZE = 5 * 1024 * 1024 + 12345;
 const SEED = 11;
-const expected = execFileSync(mockBinary(), ['payload', '--database', 'MES', '--size', String(SIZE), '--seed', String(SEED)], {
-  maxBuffer: 64 << 20,
-});
+const expected = execFileSync(
+  mockBinary(),
+  ['payload', '--database', 'MES', '--size', String(SIZE), '--seed', String(SEED)],
+  {
+    maxBuffer: 64 << 20,
+  },
+);
 const expectedSha = createHash('sha256').update(expected).digest('hex');
 
 let mock;
@@ -52,8 +57,13 @@ function memorySink(abuse, { copiesChunks = false } = {}) {
           state.chunks++;
           abuse(chunk);
         },
-        finish() { return state.parts.reduce((n, p) => n + p.byteLength, 0); },
-        commit(fileName) { state.committed = fileName; return fileName; },
+        finish() {
+          return state.parts.reduce((n, p) => n + p.byteLength, 0);
+        },
+        commit(fileName) {
+          state.committed = fileName;
+          return fileName;
+        },
         discard() {},
       };
     },
@@ -63,7 +73,7 @@ function memorySink(abuse, { copiesChunks = false } = {}) {
 
 async function backupInto(sink) {
   await mock.setScenario({ payload: { size: SIZE, seed: SEED } });
-  const client = new Client({ envUrl: mock.base, token: 'admin-token', pollMinMs: 10 });
+  const client = new Client({ envUrl: mock.base, token: 'admin-token', minPollDelayMs: 10 });
   return client.backup('MES', { sink });
 }
 
@@ -78,12 +88,16 @@ function assertSavedWhole(saved, state) {
   assert.ok(state.chunks > 4, `the body came in ${state.chunks} chunks`);
 }
 
-test('a sink that overwrites each chunk it was given: the package is saved whole and judged a zip', { timeout: 60_000 }, async () => {
+test('a sink that overwrites each chunk it was given: the package is saved whole and judged a zip', {
+  timeout: 60_000,
+}, async () => {
   const { factory, state } = memorySink((chunk) => chunk.fill(0));
   assertSavedWhole(await backupInto(factory), state);
 });
 
-test('a sink that transfers (detaches) each chunk it was given: the package is saved whole and judged a zip', { timeout: 60_000 }, async () => {
+test('a sink that transfers (detaches) each chunk it was given: the package is saved whole and judged a zip', {
+  timeout: 60_000,
+}, async () => {
   const { factory, state } = memorySink((chunk) => {
     structuredClone(chunk.buffer, { transfer: [chunk.buffer] });
     assert.equal(chunk.byteLength, 0, 'the chunk is detached');
@@ -97,24 +111,33 @@ test('a copiesChunks sink gets the chunks fetch delivered, each once', { timeout
   assert.equal(state.sameObjectTwice, false);
 });
 
-test('fileSink: a write the file system refuses is an io error and leaves nothing in the folder', { timeout: 60_000 }, async () => {
+test('fileSink: a write the file system refuses is an io error and leaves nothing in the folder', {
+  timeout: 60_000,
+}, async () => {
   // A child process whose files may not grow past 2 MiB (ulimit -f; Node ignores SIGXFSZ, so the
   // worker's write fails with EFBIG after the first buffers went through).
   await mock.setScenario({ payload: { size: SIZE, seed: SEED } });
   const out = mkdtempSync(join(tmp, 'efbig-'));
   const child = join(tmp, 'efbig-child.mjs');
-  writeFileSync(child, `
+  writeFileSync(
+    child,
+    `
     const { Client } = await import(${JSON.stringify(pathToFileURL(join(pkgDir, 'index.js')).href)});
     const { fileSink } = await import(${JSON.stringify(pathToFileURL(join(pkgDir, 'node.js')).href)});
-    const client = new Client({ envUrl: process.argv[2], token: 'admin-token', pollMinMs: 10 });
+    const client = new Client({ envUrl: process.argv[2], token: 'admin-token', minPollDelayMs: 10 });
     try {
       await client.backup('MES', { sink: fileSink(process.argv[3]) });
       console.log(JSON.stringify({ saved: true }));
     } catch (e) {
       console.log(JSON.stringify({ kind: e.kind, message: e.message }));
     }
-  `);
-  const text = execFileSync('bash', ['-c', 'ulimit -f 4096 && exec "$0" "$@"', process.execPath, child, mock.base, out], { encoding: 'utf8' });
+  `,
+  );
+  const text = execFileSync(
+    'bash',
+    ['-c', 'ulimit -f 4096 && exec "$0" "$@"', process.execPath, child, mock.base, out],
+    { encoding: 'utf8' },
+  );
   const result = JSON.parse(text.trim().split('\n').pop());
   assert.equal(result.kind, 'io', JSON.stringify(result));
   assert.match(result.message, /EFBIG|too large/i);
@@ -123,10 +146,13 @@ test('fileSink: a write the file system refuses is an io error and leaves nothin
 
 test('fileSink: a download cancelled mid-way leaves nothing in the folder', { timeout: 60_000 }, async () => {
   // 16 MiB dripped in 256 KiB pieces: the worker holds buffers in flight when the signal fires.
-  await mock.setScenario({ payload: { size: 16 << 20, seed: SEED }, download: { drip: { chunk: 256 << 10, interval_ms: 5 } } });
+  await mock.setScenario({
+    payload: { size: 16 << 20, seed: SEED },
+    download: { drip: { chunk: 256 << 10, interval_ms: 5 } },
+  });
   const out = mkdtempSync(join(tmp, 'cancel-'));
   const controller = new AbortController();
-  const client = new Client({ envUrl: mock.base, token: 'admin-token', pollMinMs: 10 });
+  const client = new Client({ envUrl: mock.base, token: 'admin-token', minPollDelayMs: 10 });
   const { fileSink } = await import(pathToFileURL(join(pkgDir, 'node.js')).href);
   let seen = 0;
   const err = await client
@@ -138,7 +164,10 @@ test('fileSink: a download cancelled mid-way leaves nothing in the folder', { ti
         if (e.bytes > 4 << 20) controller.abort();
       },
     })
-    .then(() => assert.fail('the download finished despite the abort'), (e) => e);
+    .then(
+      () => assert.fail('the download finished despite the abort'),
+      (e) => e,
+    );
   assert.equal(err.kind, 'cancelled', err.message);
   assert.ok(seen > 4 << 20 && seen < 16 << 20, `cancelled after ${seen} bytes`);
   assert.deepEqual(readdirSync(out), [], 'no package, no temporary file, no sidecar');

@@ -4,13 +4,14 @@
 // Also the shared driver's redaction of echoed secrets, and fileSink's checks before the one-shot
 // step (prepare(): the folder takes files; open(): the free space holds the Content-Length).
 // Usage: node --test bindings-wasm/tests/transport.test.mjs   (MESBACKUP_PKG=path to the built package)
-import { test, after } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { after, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { root, startMock } from './mock.mjs';
 
@@ -31,7 +32,13 @@ async function closedPort() {
 
 test('a refused connection: the POST is retried, then a network error that says the MES was not reached', async () => {
   const port = await closedPort();
-  const client = new Client({ envUrl: `http://127.0.0.1:${port}`, token: 'admin-token', retryBaseMs: 10, pollMinMs: 10, maxConsecutiveFailures: 3 });
+  const client = new Client({
+    envUrl: `http://127.0.0.1:${port}`,
+    token: 'admin-token',
+    retryDelayMs: 10,
+    minPollDelayMs: 10,
+    maxConsecutiveFailures: 3,
+  });
   const events = [];
   const err = await client.backup('MESCDM', { sink: fileSink(tmp), onEvent: (e) => events.push(e) }).then(
     () => assert.fail('a backup against a closed port succeeded'),
@@ -50,13 +57,20 @@ test('a token echoed across the 200-character quote of an error body shows no pi
   try {
     const token = 'Zq7kP9xW4mR2vT8nL5cJ';
     // Faults answer before authentication: any token reaches the echo.
-    await mock.setScenario({ faults: [{ method: 'POST', nth: 'all', status: 500, body: `${'x'.repeat(192)}${token} here` }] });
+    await mock.setScenario({
+      faults: [{ method: 'POST', nth: 'all', status: 500, body: `${'x'.repeat(192)}${token} here` }],
+    });
     const client = new Client({ envUrl: mock.base, token });
-    const err = await client.backup('MESCDM', { sink: fileSink(tmp) }).then(() => assert.fail('saved'), (e) => e);
+    const err = await client.backup('MESCDM', { sink: fileSink(tmp) }).then(
+      () => assert.fail('saved'),
+      (e) => e,
+    );
     assert.equal(err.kind, 'server_error', err.message);
     assert.match(err.message, /xxxxxxxx<redacte/);
     for (let i = 0; i + 6 <= token.length; i++) assert.ok(!err.message.includes(token.slice(i, i + 6)), err.message);
-  } finally { mock.stop(); }
+  } finally {
+    mock.stop();
+  }
 });
 
 test('fileSink.prepare(): a folder that takes no new file fails the backup with io before any request', async () => {
@@ -69,8 +83,13 @@ test('fileSink.prepare(): a folder that takes no new file fails the backup with 
     const client = new Client({ envUrl: mock.base, token: 'admin-token' });
     let err;
     try {
-      err = await client.backup('MESCDM', { sink: fileSink(dir) }).then(() => assert.fail('saved'), (e) => e);
-    } finally { execFileSync('chattr', ['-i', dir]); }
+      err = await client.backup('MESCDM', { sink: fileSink(dir) }).then(
+        () => assert.fail('saved'),
+        (e) => e,
+      );
+    } finally {
+      execFileSync('chattr', ['-i', dir]);
+    }
     assert.equal(err.kind, 'io', err.message);
     assert.match(err.message, /does not accept new files/);
     assert.deepEqual(await mock.log(), [], 'no request at all');
@@ -90,10 +109,15 @@ test('fileSink.prepare(): a folder that takes no new file fails the backup with 
 test('fileSink.open(): a package larger than the free space is refused before any byte', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mesbackup-full-'));
   try {
-    await assert.rejects(fileSink(dir).open('a.zip', 2 ** 52), (e) => e.kind === 'io' && /nothing was written/.test(e.message));
+    await assert.rejects(
+      fileSink(dir).open('a.zip', 2 ** 52),
+      (e) => e.kind === 'io' && /nothing was written/.test(e.message),
+    );
     assert.deepEqual(readdirSync(dir), []);
     const sink = await fileSink(dir).open('a.zip', 1000);
     await sink.discard(null);
     assert.deepEqual(readdirSync(dir), []);
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

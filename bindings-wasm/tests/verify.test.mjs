@@ -1,14 +1,15 @@
 // verify()/inspect()/Verifier of the npm package (WASM) in Node: the real-engine ClickHouse fixtures,
 // a damaged copy, and a package downloaded from mock-mes checked against its sidecar.
 // Usage: node --test bindings-wasm/tests/verify.test.mjs   (MESBACKUP_PKG=path to the built package)
-import { test, before, after } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, mkdtempSync, rmSync, openAsBlob } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, openAsBlob, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { after, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { execFileSync } from 'node:child_process';
-import { startMock, root } from './mock.mjs';
+import { root, startMock } from './mock.mjs';
 
 const pkgDir = process.env.MESBACKUP_PKG ?? resolve(root, 'bindings-wasm/pkg');
 const { Client, Verifier, verify, inspect, initVerifier } = await import(pathToFileURL(join(pkgDir, 'index.js')).href);
@@ -30,7 +31,10 @@ function checkInspection(ins, pkg) {
   for (const [name, want] of Object.entries(expected.tables)) {
     const t = db.tables.find((x) => x.name === name);
     assert.equal(t.engineName ?? t.engine, want.engine, name);
-    if (want.rows !== undefined) { assert.equal(t.rows, want.rows, `${name} rows`); rows += want.rows; }
+    if (want.rows !== undefined) {
+      assert.equal(t.rows, want.rows, `${name} rows`);
+      rows += want.rows;
+    }
     if (want.parts !== undefined) assert.equal(t.parts, want.parts, `${name} parts`);
   }
   assert.equal(db.rows, rows);
@@ -40,7 +44,12 @@ for (const pkg of Object.keys(expected.packages)) {
   test(`${pkg}: verifyFile OK, inspectFile matches expected.json`, async () => {
     const path = join(fixtures, pkg);
     let progress = 0;
-    const r = await verifyFile(path, { onProgress: (p) => { progress = p.bytes; assert.ok(p.total > 0); } });
+    const r = await verifyFile(path, {
+      onProgress: (p) => {
+        progress = p.bytes;
+        assert.ok(p.total > 0);
+      },
+    });
     assert.equal(r.ok, true, JSON.stringify(r.problems));
     assert.deepEqual(r.problems, []);
     assert.match(r.sha256, /^[0-9a-f]{64}$/);
@@ -60,7 +69,12 @@ for (const pkg of Object.keys(expected.packages)) {
     assert.equal(viaBlob.ok, true);
     const viaFileBlob = await inspect(await openAsBlob(join(fixtures, pkg)));
     checkInspection(viaFileBlob, pkg);
-    const stream = new ReadableStream({ start(c) { for (let i = 0; i < bytes.length; i += 777) c.enqueue(bytes.subarray(i, i + 777)); c.close(); } });
+    const stream = new ReadableStream({
+      start(c) {
+        for (let i = 0; i < bytes.length; i += 777) c.enqueue(bytes.subarray(i, i + 777));
+        c.close();
+      },
+    });
     const viaStream = await verify(stream, { expectedSha256: viaBlob.sha256.toUpperCase() });
     assert.equal(viaStream.ok, true);
     const v = new Verifier({ expectedSha256: viaBlob.sha256 });
@@ -69,7 +83,10 @@ for (const pkg of Object.keys(expected.packages)) {
     const { report, inspection } = v.finish();
     assert.equal(report.ok, true);
     checkInspection(inspection, pkg);
-    assert.throws(() => v.feed(bytes), (e) => e.kind === 'invalid_argument');
+    assert.throws(
+      () => v.feed(bytes),
+      (e) => e.kind === 'invalid_argument',
+    );
   });
 }
 
@@ -78,7 +95,14 @@ test('one flipped byte: not ok, the problem names the file; throwOnError throws 
   // Flip a byte inside the stored data of a data file (found by name in the local headers).
   const sig = Buffer.from('PK\x03\x04', 'latin1');
   let h = bytes.indexOf(sig);
-  while (h >= 0 && !bytes.subarray(h + 30, h + 30 + bytes.readUInt16LE(h + 26)).toString().endsWith('/data.bin')) h = bytes.indexOf(sig, h + 4);
+  while (
+    h >= 0 &&
+    !bytes
+      .subarray(h + 30, h + 30 + bytes.readUInt16LE(h + 26))
+      .toString()
+      .endsWith('/data.bin')
+  )
+    h = bytes.indexOf(sig, h + 4);
   assert.ok(h >= 0);
   const nameLen = bytes.readUInt16LE(h + 26);
   const extraLen = bytes.readUInt16LE(h + 28);
@@ -91,8 +115,14 @@ test('one flipped byte: not ok, the problem names the file; throwOnError throws 
   const r = await verifyFile(path);
   assert.equal(r.ok, false);
   assert.ok(r.problems.length > 0);
-  for (const p of r.problems) { assert.equal(typeof p.kind, 'string'); assert.equal(typeof p.message, 'string'); }
-  assert.ok(r.problems.some((p) => p.message.includes(entry)), `a problem names ${entry}: ${JSON.stringify(r.problems)}`);
+  for (const p of r.problems) {
+    assert.equal(typeof p.kind, 'string');
+    assert.equal(typeof p.message, 'string');
+  }
+  assert.ok(
+    r.problems.some((p) => p.message.includes(entry)),
+    `a problem names ${entry}: ${JSON.stringify(r.problems)}`,
+  );
   await assert.rejects(verifyFile(path, { throwOnError: true }), (e) => {
     assert.ok(e instanceof Error);
     assert.equal(e.kind, 'integrity');
@@ -107,8 +137,14 @@ test('a wrong expected SHA-256 is a problem; a malformed one is invalid_argument
   const path = join(fixtures, 'mesfix_deflated.zip');
   const r = await verifyFile(path, { expectedSha256: '0'.repeat(64) });
   assert.equal(r.ok, false);
-  assert.deepEqual(r.problems.map((p) => p.kind), ['sha256_mismatch']);
-  assert.throws(() => new Verifier({ expectedSha256: 'xyz' }), (e) => e.kind === 'invalid_argument');
+  assert.deepEqual(
+    r.problems.map((p) => p.kind),
+    ['sha256_mismatch'],
+  );
+  assert.throws(
+    () => new Verifier({ expectedSha256: 'xyz' }),
+    (e) => e.kind === 'invalid_argument',
+  );
   const c = new AbortController();
   c.abort();
   await assert.rejects(verifyFile(path, { signal: c.signal }), (e) => e.kind === 'cancelled');
@@ -118,9 +154,12 @@ test('a wrong expected SHA-256 is a problem; a malformed one is invalid_argument
 test('a package downloaded from mock-mes verifies and matches its sidecar', async () => {
   const mock = await startMock();
   try {
-    const client = new Client({ envUrl: mock.base, token: 'admin-token', pollMinMs: 10 });
+    const client = new Client({ envUrl: mock.base, token: 'admin-token', minPollDelayMs: 10 });
     const out = join(tmp, 'out');
-    const saved = await client.backup('MESCDM', { sink: fileSink(out, { create: true }), fileName: 'MES.Cmf.ClickHouse.FullBackup.CDM.11.3.0.zip' });
+    const saved = await client.backup('MESCDM', {
+      sink: fileSink(out, { create: true }),
+      fileName: 'MES.Cmf.ClickHouse.FullBackup.CDM.11.3.0.zip',
+    });
     const path = join(out, saved.fileName);
     const r = await verifyFile(path, { throwOnError: true });
     assert.equal(r.ok, true, JSON.stringify(r.problems));
@@ -134,14 +173,23 @@ test('a package downloaded from mock-mes verifies and matches its sidecar', asyn
     const bad = await verifyFile(path);
     assert.equal(bad.ok, false);
     assert.equal(bad.problems[0].kind, 'sha256_mismatch');
-  } finally { mock.stop(); }
+  } finally {
+    mock.stop();
+  }
 });
 
 test('the verifier is a second module: new Verifier() first thing in Node (sync), Verifier.create(), initVerifier()', async () => {
   const index = pathToFileURL(join(pkgDir, 'index.js')).href;
   // A fresh process whose first verifier use is the synchronous constructor.
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e',
-    `const { Verifier } = await import(${JSON.stringify(index)}); const v = new Verifier(); v.feed(new Uint8Array([1, 2, 3])); const { report } = v.finish(); console.log(JSON.stringify({ ok: report.ok, bytes: v.bytesFed }));`], { encoding: 'utf8' });
+  const out = execFileSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `const { Verifier } = await import(${JSON.stringify(index)}); const v = new Verifier(); v.feed(new Uint8Array([1, 2, 3])); const { report } = v.finish(); console.log(JSON.stringify({ ok: report.ok, bytes: v.bytesFed }));`,
+    ],
+    { encoding: 'utf8' },
+  );
   assert.deepEqual(JSON.parse(out.trim()), { ok: false, bytes: 0 });
   await initVerifier();
   const v = await Verifier.create({ expectedSha256: null });
@@ -151,7 +199,7 @@ test('the verifier is a second module: new Verifier() first thing in Node (sync)
   await assert.rejects(Verifier.create({ expectedSha256: 'xyz' }), (e) => e.kind === 'invalid_argument');
 });
 
-test('hostile packages (entries that would leave the extraction folder) are never OK, with the core\'s problem kind', async () => {
+test("hostile packages (entries that would leave the extraction folder) are never OK, with the core's problem kind", async () => {
   const out = join(tmp, 'hostile');
   execFileSync('python3', [resolve(root, 'tests/fixtures/hostile/make_hostile.py'), out, join(tmp, 'escape')]);
   const cases = JSON.parse(readFileSync(join(out, 'cases.json'), 'utf8'));

@@ -8,7 +8,7 @@ use clap::Args;
 use mesbackup_client::driver::ClientOptions;
 use mesbackup_client::http::HttpConfig;
 use mesbackup_client::MesClient;
-use mesbackup_core::mes::Credentials;
+use mesbackup_core::mes::{resolve_credentials, Credentials, GivenCredentials, Unresolved};
 use mesbackup_core::mes::DownloadLimits;
 use mesbackup_core::file_modes::FileModes;
 use mesbackup_core::mes::PollPolicy;
@@ -38,14 +38,14 @@ pub struct ConnOpts {
     /// Longest wait between two status checks of a pending backup.
     #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
     pub max_poll_delay: u64,
-    /// Shortest wait between two status checks (for tests).
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration, hide = true)]
+    /// Shortest wait between two status checks (the wait grows with the time already waited).
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
     pub min_poll_delay: u64,
-    /// First wait after a transient failure, doubling each time (for tests).
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration, hide = true)]
+    /// First wait after a transient failure (503, connection refused), doubling each time.
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
     pub retry_delay: u64,
-    /// Time allowed for the status line and headers of one answer (for tests).
-    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_duration, hide = true)]
+    /// Time allowed for the status line and headers of one answer.
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_duration)]
     pub request_timeout: u64,
     /// A download that receives nothing for this long is abandoned (and then lost: one-shot).
     #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_duration)]
@@ -157,6 +157,34 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     Ok(bytes as u64)
 }
 
+/// A duration of an option that once took bare seconds: a duration with a unit, or (deprecated for
+/// one release) a bare number of seconds, which the command warns about when it runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SecondsOrDuration {
+    pub ms: u64,
+    /// Given as a bare number of seconds (the old spelling).
+    pub bare_seconds: bool,
+}
+
+/// `1h`, `90s`, `1h30m` (see `parse_duration`), or a bare number of seconds (deprecated).
+pub fn parse_duration_or_seconds(text: &str) -> Result<SecondsOrDuration, String> {
+    let t = text.trim();
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        let secs: u64 = t.parse().map_err(|_| format!("{t:?} is too large"))?;
+        if secs == 0 {
+            return Err(format!("{t:?} is zero; use a duration such as 30m or 1h"));
+        }
+        return Ok(SecondsOrDuration { ms: secs.saturating_mul(1000), bare_seconds: true });
+    }
+    parse_duration(t).map(|ms| SecondsOrDuration { ms, bare_seconds: false })
+}
+
+/// Says on stderr that a deprecated spelling was used and what to write instead. Old spellings are
+/// kept for one release and hidden from --help.
+pub fn warn_deprecated(old: &str, instead: &str) {
+    eprintln!("warning: {old} is deprecated and will be removed in the next release: {instead}");
+}
+
 /// A size per second: `1KiB`, `1KiB/s`, `0` (disabled).
 pub fn parse_speed(text: &str) -> Result<u64, String> {
     let t = text.trim();
@@ -167,41 +195,33 @@ fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-/// Credentials from, in order: --no-auth, --token-file, MES_TOKEN, MES_USER + MES_PAT, a prompt.
+/// The bearer token of `--token-file`: its first non-empty line, checked (an error names the file).
+fn read_token_file(path: &std::path::Path, ui: &crate::output::Ui) -> Result<String, Error> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::invalid_argument(format!("cannot read the token file {}: {e}", path.display())))?;
+    warn_if_shared(path, ui);
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    Credentials::bearer(first)
+        .map_err(|e| Error::invalid_argument(format!("token file {}: {}", path.display(), e.message)))?;
+    Ok(first.to_owned())
+}
+
+/// Credentials by core's one rule (`--token-file` is the explicit token; then MES_TOKEN, then
+/// MES_USER + MES_PAT); on a terminal, what is missing is asked for without echo.
 pub fn credentials(opts: &ConnOpts, env_url: &str, ui: &crate::output::Ui) -> Result<Credentials, Error> {
-    if opts.no_auth {
-        return Ok(Credentials::None);
-    }
-    if let Some(path) = &opts.token_file {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::invalid_argument(format!("cannot read the token file {}: {e}", path.display())))?;
-        warn_if_shared(path, ui);
-        let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-        return Credentials::bearer(first)
-            .map_err(|e| Error::invalid_argument(format!("token file {}: {}", path.display(), e.message)));
-    }
-    let token = env_var("MES_TOKEN");
-    let user = env_var("MES_USER");
-    let pat = env_var("MES_PAT");
-    match (token, user, pat) {
-        (Some(_), Some(_), _) => Err(Error::invalid_argument(
-            "both MES_TOKEN and MES_USER are set: use either a bearer token (MES_TOKEN) or a user and personal \
-             access token (MES_USER and MES_PAT), and unset the other",
-        )),
-        (Some(t), None, _) => Credentials::bearer(&t)
-            .map_err(|e| Error::invalid_argument(format!("MES_TOKEN: {}", e.message))),
-        (None, Some(u), Some(p)) => Credentials::basic(&u, &p),
-        (None, Some(u), None) if std::io::stdin().is_terminal() => {
-            let pat = prompt_secret(&format!("Personal access token for {u} at {env_url}: "))?;
-            Credentials::basic(&u, &pat)
+    let token = match &opts.token_file {
+        Some(path) => Some(read_token_file(path, ui)?),
+        None => None,
+    };
+    let given = GivenCredentials { token: token.as_deref(), no_auth: opts.no_auth, ..GivenCredentials::default() };
+    let interactive = std::io::stdin().is_terminal();
+    match resolve_credentials(given, env_var) {
+        Ok(c) => Ok(c),
+        Err(Unresolved::PatMissing { user, explicit: false }) if interactive => {
+            let pat = prompt_secret(&format!("Personal access token for {user} at {env_url}: "))?;
+            Credentials::basic(&user, &pat)
         }
-        (None, Some(_), None) => Err(Error::invalid_argument(
-            "MES_USER is set but MES_PAT is not: set MES_PAT to the user's personal access token",
-        )),
-        (None, None, Some(_)) => Err(Error::invalid_argument(
-            "MES_PAT is set but MES_USER is not: set MES_USER to the user the token belongs to",
-        )),
-        (None, None, None) if std::io::stdin().is_terminal() => {
+        Err(Unresolved::NoneGiven) if interactive => {
             eprint!("MES user for a personal access token (leave empty to paste a bearer token instead): ");
             let _ = std::io::stderr().flush();
             let mut user = String::new();
@@ -217,10 +237,7 @@ pub fn credentials(opts: &ConnOpts, env_url: &str, ui: &crate::output::Ui) -> Re
                 Credentials::basic(user, &pat)
             }
         }
-        (None, None, None) => Err(Error::invalid_argument(
-            "no credentials: set MES_TOKEN (a bearer token), or MES_USER and MES_PAT (a personal access token), \
-             or pass --token-file FILE; run on a terminal to be prompted instead",
-        )),
+        Err(unresolved) => Err(unresolved.into()),
     }
 }
 
@@ -311,6 +328,17 @@ mod tests {
         assert!(parse_size("").is_err());
         assert!(parse_size("KiB").is_err());
         assert!(parse_size("99999999EiB").is_err());
+    }
+
+    #[test]
+    fn restore_timeouts_take_units_and_for_now_bare_seconds() {
+        use super::{parse_duration_or_seconds, SecondsOrDuration};
+        assert_eq!(parse_duration_or_seconds("1h"), Ok(SecondsOrDuration { ms: 3_600_000, bare_seconds: false }));
+        assert_eq!(parse_duration_or_seconds("90s"), Ok(SecondsOrDuration { ms: 90_000, bare_seconds: false }));
+        assert_eq!(parse_duration_or_seconds("3600"), Ok(SecondsOrDuration { ms: 3_600_000, bare_seconds: true }));
+        assert!(parse_duration_or_seconds("0").is_err());
+        assert!(parse_duration_or_seconds("").is_err());
+        assert!(parse_duration_or_seconds("5x").is_err());
     }
 
     #[test]

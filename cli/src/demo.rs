@@ -146,7 +146,7 @@ pub async fn run(ui: &Ui, args: DemoArgs) -> Result<u8, Error> {
         ui.result("Next: against your MES, with a SysAdministrators user and a personal access token:");
         ui.result("  export MES_URL=https://your-mes MES_USER=you MES_PAT=...   # never on the command line");
         ui.result(&format!(
-            "  mesbackup backup --system {SYSTEM} --installer-names --version {VERSION} --out /path/to/packages"
+            "  mesbackup backup --system {SYSTEM} --version {VERSION} --out /path/to/packages"
         ));
         ui.result("The mock server has stopped; nothing is left running.");
     }

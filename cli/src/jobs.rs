@@ -122,7 +122,7 @@ pub async fn backup(ui: &Ui, conn: &ConnOpts, targets: Targets, save: &Save, nam
     let names = installer_names(&databases, targets.system.as_deref(), &naming)?;
     if save.file_name.is_some() && (databases.len() != 1 || naming.installer_names) {
         return Err(Error::invalid_argument(
-            "--file-name names a single package: use it with one database and without --installer-names",
+            "--file-name names a single package: use it with one database and without --version",
         ));
     }
     let (client, _) = connect(conn, ui)?;

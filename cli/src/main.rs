@@ -31,11 +31,12 @@ pub const EXIT_INCOMPLETE: u8 = 20;
 pub const EXIT_INTERNAL: u8 = 1;
 
 const AFTER_HELP: &str = "\
-Credentials (never as a command-line value, which every user could read in `ps`):
+Credentials (never as a command-line value, which every user could read in `ps`), the first found:
+  --token-file FILE                   a file holding the bearer token
   MES_TOKEN=<bearer token>            a session token copied from the MES GUI
   MES_USER=<user> MES_PAT=<token>     a personal access token (HTTP Basic), for automation
-  --token-file FILE                   a file holding the bearer token
-  otherwise, on a terminal, a prompt that does not echo.
+  otherwise, on a terminal, a prompt that does not echo; --no-auth for a test server.
+A token and a PAT from the same place are refused, not picked from.
 The MES address: --env URL or MES_URL. Credentials over plain http:// are refused unless
 --allow-insecure-http (http://localhost and 127.0.0.1 are allowed).
 
@@ -91,7 +92,7 @@ enum Command {
     #[command(after_help = "Examples:
   MES_URL=https://mes.example.com MES_USER=admin MES_PAT=... mesbackup backup --system MES --out /backups
   mesbackup backup MESCDM MESODS --out /backups
-  mesbackup backup --system MES --installer-names --version 11.3.0 --system-specific --out /packages")]
+  mesbackup backup --system MES --version 11.3.0 --out /packages")]
     Backup(BackupArgs),
     /// Start backups only and print their GUIDs (download them later with `download`).
     #[command(after_help = "Example:
@@ -159,15 +160,21 @@ struct BackupArgs {
     system: Option<String>,
     #[command(flatten)]
     save: SaveOpts,
-    /// Save under the installer package names (needs --version).
-    #[arg(long, requires = "mes_version")]
-    installer_names: bool,
-    /// The MES version for --installer-names (e.g. 11.3.0).
+    /// Save each package under the MES installer's name for this MES version (e.g. 11.3.0): the
+    /// system-specific name (<System>.Cmf.ClickHouse.FullBackup.<Kind>.<VERSION>.zip), which the
+    /// installer prefers, unless --generic-names. The system is --system, or read from the database name.
     #[arg(long = "version", value_name = "VERSION", id = "mes_version")]
     mes_version: Option<String>,
-    /// With --installer-names: the system-specific names (<System>.Cmf.ClickHouse.FullBackup…), which the
-    /// installer prefers. Needs --system, or database names the system can be read from.
-    #[arg(long, requires = "installer_names")]
+    /// With --version: the generic installer names (Cmf.ClickHouse.FullBackup.<Kind>.<VERSION>.zip)
+    /// instead of the system-specific ones.
+    #[arg(long, requires = "mes_version")]
+    generic_names: bool,
+    /// Deprecated (one release): --version alone saves under the installer names. Without
+    /// --system-specific it keeps its old meaning, the generic names.
+    #[arg(long, requires = "mes_version", hide = true)]
+    installer_names: bool,
+    /// Deprecated (one release): the system-specific names are the default.
+    #[arg(long, requires = "mes_version", conflicts_with = "generic_names", hide = true)]
     system_specific: bool,
     #[command(flatten)]
     conn: ConnOpts,
@@ -248,14 +255,21 @@ struct StageArgs {
     system: String,
     #[arg(long = "version", value_name = "VERSION", id = "mes_version")]
     mes_version: String,
-    /// Use the system-specific names, which the installer prefers.
+    /// The generic installer names (Cmf.ClickHouse.FullBackup.<Kind>.<VERSION>.zip) instead of the
+    /// system-specific ones (<System>.Cmf.…), which the installer prefers.
     #[arg(long)]
+    generic_names: bool,
+    /// Deprecated (one release): the system-specific names are the default.
+    #[arg(long, conflicts_with = "generic_names", hide = true)]
     system_specific: bool,
     /// Move instead of copy.
     #[arg(long = "move")]
     move_: bool,
-    /// Replace a file of the same name.
+    /// Replace a file of the same name (otherwise the package is not staged).
     #[arg(long)]
+    overwrite: bool,
+    /// Deprecated (one release): --overwrite.
+    #[arg(long, hide = true)]
     force: bool,
     #[command(flatten)]
     modes: FileModeArgs,
@@ -382,10 +396,19 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 fn run(command: Command, ui: &Ui) -> Result<u8, Error> {
     match command {
         Command::Backup(a) => {
+            if a.installer_names {
+                let keep = if a.system_specific || a.generic_names { "" } else { "; add --generic-names for the generic names it chose so far" };
+                config::warn_deprecated("--installer-names", &format!("--version alone saves under the installer names, system-specific by default{keep}"));
+            }
+            if a.system_specific {
+                config::warn_deprecated("--system-specific", "the system-specific names are the default (--generic-names for the others)");
+            }
+            // The old spelling keeps its old default (generic names) for its last release.
+            let generic = a.generic_names || (a.installer_names && !a.system_specific);
             let naming = jobs::Naming {
-                installer_names: a.installer_names,
+                installer_names: a.mes_version.is_some(),
                 version: a.mes_version,
-                system_specific: a.system_specific,
+                system_specific: !generic,
             };
             let targets = jobs::Targets { databases: a.databases, system: a.system };
             let rt = runtime()?;
@@ -401,21 +424,30 @@ fn run(command: Command, ui: &Ui) -> Result<u8, Error> {
         }
         Command::Names(a) => folder_cmds::names(ui, &a.system, &a.mes_version),
         Command::CheckFolder(a) => folder_cmds::check_folder(ui, &a.dir, &a.system, &a.mes_version),
-        Command::Stage(a) => folder_cmds::stage(
-            ui,
-            &a.packages,
-            &a.into,
-            &a.system,
-            &a.mes_version,
-            a.system_specific,
-            a.move_,
-            a.force,
-            a.modes.modes()?,
-        ),
+        Command::Stage(a) => {
+            if a.system_specific {
+                config::warn_deprecated("--system-specific", "the system-specific names are the default (--generic-names for the others)");
+            }
+            if a.force {
+                config::warn_deprecated("--force", "use --overwrite");
+            }
+            folder_cmds::stage(
+                ui,
+                &a.packages,
+                &a.into,
+                &a.system,
+                &a.mes_version,
+                !a.generic_names,
+                a.move_,
+                a.overwrite || a.force,
+                a.modes.modes()?,
+            )
+        }
         Command::Prune(a) => folder_cmds::prune(ui, &a.dir, a.keep, a.yes),
         Command::Verify(a) => package_cmds::verify(ui, &a.packages),
         Command::Inspect(a) => package_cmds::inspect(ui, &a.package),
         Command::Restore(a) => {
+            a.clickhouse.warn_deprecated();
             let rt = runtime()?;
             rt.block_on(restore_cmd::restore(
                 ui,
@@ -431,6 +463,7 @@ fn run(command: Command, ui: &Ui) -> Result<u8, Error> {
             ))
         }
         Command::TestRestore(a) => {
+            a.clickhouse.warn_deprecated();
             let rt = runtime()?;
             rt.block_on(restore_cmd::test_restore(
                 ui,

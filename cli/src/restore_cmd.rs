@@ -12,7 +12,7 @@ use mesbackup_client::restore::{
 };
 use mesbackup_core::Error;
 
-use crate::config::FileModeArgs;
+use crate::config::{parse_duration_or_seconds, warn_deprecated, FileModeArgs, SecondsOrDuration};
 use crate::events::CliEvent;
 use crate::output::Ui;
 
@@ -35,13 +35,23 @@ pub struct ClickHouseArgs {
     /// running as another user needs its group to read them: --file-mode 0640 --dir-mode 0750.
     #[command(flatten)]
     pub modes: FileModeArgs,
-    /// The whole restore of one package, every ClickHouse statement included, ends within this
-    /// many seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
-    pub timeout: u64,
+    /// The whole restore of one package, every ClickHouse statement included, ends within this long
+    /// (e.g. 30m, 4h). A bare number of seconds is deprecated (accepted for one release).
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_duration_or_seconds)]
+    pub timeout: SecondsOrDuration,
 }
 
 impl ClickHouseArgs {
+    /// Warns on stderr about deprecated spellings among these options.
+    pub fn warn_deprecated(&self) {
+        if self.timeout.bare_seconds {
+            warn_deprecated(
+                "--timeout with a bare number of seconds",
+                &format!("give a unit, e.g. --timeout {}s", self.timeout.ms / 1000),
+            );
+        }
+    }
+
     /// The ClickHouse HTTP executor, with CLICKHOUSE_USER / CLICKHOUSE_PASSWORD from the environment
     /// (never from argv); the password is registered with the output so no line can show it.
     fn executor(&self, ui: &Ui) -> Result<HttpExecutor, Error> {
@@ -163,7 +173,7 @@ pub async fn restore(ui: &Ui, o: RestoreOpts) -> Result<u8, Error> {
         path_on_server: o.clickhouse.path_on_server.clone(),
         into_existing: o.into_existing,
         modes: o.clickhouse.modes.modes()?,
-        timeout: Duration::from_secs(o.clickhouse.timeout),
+        timeout: Duration::from_millis(o.clickhouse.timeout.ms),
     };
     let mut on_step = |step| show_step(ui, &shown, exec.url(), Some(o.dry_run), step);
     let report = restore_package(&exec, &request, &mut on_step).await?;
@@ -195,7 +205,7 @@ pub async fn test_restore(ui: &Ui, o: TestRestoreOpts) -> Result<u8, Error> {
         server_backup_path: o.server_backup_path,
         path_on_server: o.clickhouse.path_on_server.clone(),
         modes: o.clickhouse.modes.modes()?,
-        timeout: Duration::from_secs(o.clickhouse.timeout),
+        timeout: Duration::from_millis(o.clickhouse.timeout.ms),
     };
     let mut code = 0u8;
     for path in &o.packages {

@@ -106,8 +106,11 @@ fn no_credentials_without_a_terminal_is_an_invalid_argument() {
     c.args(["start", "MES", "--json", "--env", "https://mes.example"]);
     let r = run(c);
     assert_eq!(r.code, 2);
-    assert!(r.stdout.contains("MES_TOKEN"), "{}", r.stdout);
     json_ok(&r);
+    // Core's one sentence, the same in every front end.
+    let failed = r.events.iter().find(|e| e["event"] == "failed").expect("a failed event");
+    assert_eq!(failed["error"]["message"], mesbackup_core::mes::NO_CREDENTIALS, "{}", r.stdout);
+    assert_eq!(failed["error"]["kind"], "invalid_argument");
 }
 
 fn near_miss_folder(dir: &Path) {
@@ -177,10 +180,11 @@ fn stage_places_packages_atomically_and_never_clobbers() {
     backup_system(src.path());
     let into = tempfile::tempdir().unwrap();
     near_miss_folder(into.path());
-    // CDM's generic name exists already: refused (io, exit 12) without --force, nothing else changed.
+    // CDM's generic name exists already: refused (io, exit 12) without --overwrite, nothing else changed.
     let packages = ["MES.zip", "MESCDM.zip", "MESODS.zip", "MESDWH.zip"].map(|n| src.path().join(n));
     let mut c = command();
-    c.arg("stage").args(&packages).arg("--into").arg(into.path()).args(["--system", "MES", "--version", "11.3.0", "--json"]);
+    c.arg("stage").args(&packages).arg("--into").arg(into.path());
+    c.args(["--system", "MES", "--version", "11.3.0", "--generic-names", "--json"]);
     let r = run(c);
     assert_eq!(r.code, 12, "{}", r.stdout);
     json_ok(&r);
@@ -189,10 +193,10 @@ fn stage_places_packages_atomically_and_never_clobbers() {
     assert_eq!(fs::read(into.path().join("Cmf.ClickHouse.FullBackup.CDM.11.3.0.zip")).unwrap(), b"x");
     assert!(!names(into.path()).iter().any(|n| n.ends_with(".mesbackup-partial")));
 
-    // System-specific names win in the installer's search; --move removes the sources.
+    // System-specific names (the default) win in the installer's search; --move removes the sources.
     let mut c = command();
     c.arg("stage").args(&packages).arg("--into").arg(into.path());
-    c.args(["--system", "MES", "--version", "11.3.0", "--system-specific", "--move", "--force"]);
+    c.args(["--system", "MES", "--version", "11.3.0", "--move", "--overwrite"]);
     let r = run(c);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("moved"), "{}", r.stdout);

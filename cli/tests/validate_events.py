@@ -1,4 +1,5 @@
 """Validates NDJSON events (stdin) against a JSON Schema (argv[1]); prints every failure, exits 1 on any."""
+
 import json
 import sys
 
@@ -8,7 +9,8 @@ except ImportError:
     print("python package 'jsonschema' is missing: pip install jsonschema (scripts/suites/20-cli.sh does)")
     sys.exit(2)
 
-schema = json.load(open(sys.argv[1], encoding="utf-8"))
+with open(sys.argv[1], encoding="utf-8") as schema_file:
+    schema = json.load(schema_file)
 validator = jsonschema.Draft202012Validator(schema)
 jsonschema.Draft202012Validator.check_schema(schema)
 bad = 0

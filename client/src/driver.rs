@@ -111,7 +111,7 @@ enum Race<T> {
 
 /// How the streaming of a package body ended.
 enum Received {
-    /// The body ended (completely or not), or the sink failed: for `handle_body_end`.
+    /// The body ended (completely or not), or the sink failed: for `handle_received`.
     Ended(Result<ReceivedBody, ReceiveFailure>),
     /// The job gave up on it (its guard: too slow, stalled, too long, too large); it said so itself.
     Abandoned,
@@ -220,13 +220,13 @@ where
             Action::Receive { file_name, expected_len } => {
                 let Some(r) = response.take() else {
                     let e = TransportError { phase: TransportPhase::Body, detail: "no response to read".into() };
-                    job.handle_body_end(Err(ReceiveFailure::Transport(e)), clock.now_ms());
+                    job.handle_received(Err(ReceiveFailure::Transport(e)), clock.now_ms());
                     continue;
                 };
                 let mut s = match race(sinks.open(&file_name, expected_len), clock, None, cancel).await {
                     Race::Done(Ok(s)) => s,
                     Race::Done(Err(e)) => {
-                        job.handle_body_end(Err(ReceiveFailure::Sink(e)), clock.now_ms());
+                        job.handle_received(Err(ReceiveFailure::Sink(e)), clock.now_ms());
                         continue;
                     }
                     Race::TimedOut | Race::Cancelled => {
@@ -235,7 +235,7 @@ where
                     }
                 };
                 match receive(r, &mut s, job, clock, cancel, on_event).await {
-                    Received::Ended(result) => job.handle_body_end(result, clock.now_ms()),
+                    Received::Ended(result) => job.handle_received(result, clock.now_ms()),
                     Received::Abandoned => {}
                     Received::Cancelled => job.cancel(clock.now_ms()),
                 }

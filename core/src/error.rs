@@ -13,6 +13,7 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// The caller gave something unusable (bad URL, bad database name, bad option).
     InvalidArgument,
@@ -40,10 +41,12 @@ pub enum ErrorKind {
     Network,
     /// The caller cancelled (Ctrl-C, AbortSignal, task cancellation).
     Cancelled,
+    /// A bug in mesbackup itself (a driver used the job out of order): never a server or user problem.
+    Internal,
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 13] = [
+    pub const ALL: [ErrorKind; 14] = [
         ErrorKind::InvalidArgument,
         ErrorKind::Unauthorized,
         ErrorKind::Forbidden,
@@ -57,6 +60,7 @@ impl ErrorKind {
         ErrorKind::Io,
         ErrorKind::Network,
         ErrorKind::Cancelled,
+        ErrorKind::Internal,
     ];
 
     /// The stable string code.
@@ -75,6 +79,7 @@ impl ErrorKind {
             ErrorKind::Io => "io",
             ErrorKind::Network => "network",
             ErrorKind::Cancelled => "cancelled",
+            ErrorKind::Internal => "internal",
         }
     }
 
@@ -99,6 +104,7 @@ impl ErrorKind {
             ErrorKind::Io => 12,
             ErrorKind::Network => 13,
             ErrorKind::Cancelled => 130,
+            ErrorKind::Internal => 1,
         }
     }
 }

@@ -21,7 +21,7 @@ use mesbackup_core::naming::{
     DatabaseKind, PackageName,
 };
 use mesbackup_core::mes::{
-    classify_fetch, classify_ready, classify_start, FetchAnswer, ResponseHead, StartAnswer,
+    classify_get, classify_ready, classify_start, GetAnswer, ResponseHead, StartAnswer,
 };
 use mesbackup_core::package::{
     decompress_blocks, parse_manifest, parse_part_checksums, report, Manifest, PartChecksum,
@@ -609,7 +609,7 @@ fn parse_answer(data: &[u8]) -> (ResponseHead, &[u8]) {
 }
 
 /// Classification of the MES's answers: total; a 200 is never "pending" and never "retry";
-/// each status gets its error kind; a started job's GUID is canonical; errors of a fetch carry
+/// each status gets its error kind; a started job's GUID is canonical; errors of a GET carry
 /// its GUID; messages are printable; a ready download's name is safe or the fallback.
 pub fn response(data: &[u8]) {
     let (head, body) = parse_answer(data);
@@ -638,16 +638,16 @@ pub fn response(data: &[u8]) {
         }
     }
 
-    match classify_fetch(&head, body, GUID, NOW_MS) {
-        FetchAnswer::Pending { .. } => {
+    match classify_get(&head, body, GUID, NOW_MS) {
+        GetAnswer::Pending { .. } => {
             assert!(matches!(status, 202 | 204), "{status} classified as pending");
         }
-        FetchAnswer::RetryLater { reason, .. } => {
+        GetAnswer::RetryLater { reason, .. } => {
             assert!(matches!(status, 429 | 502..=504), "{status} is 'retry later' for a GET");
             assert_printable("a retry reason", &reason);
         }
-        FetchAnswer::Ready(_) => panic!("classify_fetch answered Ready to {status}"),
-        FetchAnswer::Failed(e) => {
+        GetAnswer::Ready(_) => panic!("classify_get answered Ready to {status}"),
+        GetAnswer::Failed(e) => {
             assert!(!matches!(status, 202 | 204 | 429 | 502..=504), "{status} failed a GET");
             assert_eq!(e.guid.as_deref(), Some(GUID), "the error lost the GUID");
             let expected = match status {
@@ -658,7 +658,7 @@ pub fn response(data: &[u8]) {
                 _ => ErrorKind::UnexpectedResponse,
             };
             assert_eq!(e.kind, expected, "GET answered {status}");
-            assert_printable("a fetch error", &e.message);
+            assert_printable("a GET error", &e.message);
         }
     }
 

@@ -107,7 +107,7 @@ Describe 'error kinds' {
     It 'maps every canonical kind of core/src/error.rs to a specific ErrorCategory' {
         $errorRs = Get-Content -LiteralPath (Join-Path -Path (Split-Path -Path (Split-Path -Path $PSScriptRoot -Parent) -Parent) -ChildPath 'core/src/error.rs') -Raw
         $kinds = [regex]::Matches($errorRs, 'ErrorKind::\w+ => "(\w+)"') | ForEach-Object -Process { $_.Groups[1].Value } | Sort-Object -Unique
-        $kinds.Count | Should -Be 13
+        $kinds.Count | Should -Be 14
         InModuleScope MesBackup -Parameters @{ Kinds = $kinds } {
             param($Kinds)
             foreach ($kind in $Kinds) {

@@ -94,7 +94,7 @@ Describe 'pipelines' {
         $null = New-Item -ItemType Directory -Path $custom
         $downloads = Join-Path -Path $out -ChildPath 'downloads'
         $staged = @(Backup-MesClickHouseDatabase -System 'MES' -Path $downloads @connection |
-                Copy-MesClickHouseBackupToInstaller -Destination $custom -System 'MES' -Version '11.3.0' -SystemSpecific)
+                Copy-MesClickHouseBackupToInstaller -Destination $custom -System 'MES' -Version '11.3.0')
         $staged.Count | Should -Be 4
         $staged[0].PSObject.TypeNames | Should -Contain 'MesBackup.StagedPackage'
         Test-MesClickHouseBackupFolder -Path $custom -System 'MES' -Version '11.3.0' -Quiet | Should -BeTrue
@@ -153,7 +153,7 @@ Describe '-WhatIf' {
 
 Describe 'errors' {
     It 'bad arguments are terminating, with the kind as error id' {
-        { Backup-MesClickHouseDatabase -Database 'MESCDM' -InstallerName @connection -ErrorAction SilentlyContinue } |
+        { Backup-MesClickHouseDatabase -Database 'MESCDM' -GenericNames @connection -ErrorAction SilentlyContinue } |
             Should -Throw -ErrorId 'invalid_argument,Backup-MesClickHouseDatabase'
         { Start-MesClickHouseBackup -Database 'MESCDM' -Token $token -ErrorAction SilentlyContinue } |
             Should -Throw -ErrorId 'invalid_argument,Start-MesClickHouseBackup'

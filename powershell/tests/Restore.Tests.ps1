@@ -55,8 +55,8 @@ Describe 'Restore-MesClickHouseDatabase' -Skip:(-not $isUnix) {
         $env:MES_TOKEN = 'mes-token-not-for-restore'
         $fake = New-FakeCli -Folder $out -EventLine (@($planOk) + $progress + @($restored))
         $credential = New-Object -TypeName System.Management.Automation.PSCredential -ArgumentList @('chuser', (ConvertTo-SecureString -String 'ch-pw-1234' -AsPlainText -Force))
-        $result = Restore-MesClickHouseDatabase -Path $package -ClickHouseUrl $url -ClickHouseCredential $credential -DatabaseName 'MESFIX_x' -ServerBackupPath $serverPath -TimeoutSeconds 600 -CliPath $fake.Path -Confirm:$false
-        Get-Content -LiteralPath $fake.ArgvFile | Should -Be @('restore', '--json', '--clickhouse', $url, '--as', 'MESFIX_x', '--server-backup-path', $serverPath, '--timeout', '600', '--', $package)
+        $result = Restore-MesClickHouseDatabase -Path $package -ClickHouseUrl $url -ClickHouseCredential $credential -DatabaseName 'MESFIX_x' -ServerBackupPath $serverPath -Timeout (New-TimeSpan -Minutes 10) -CliPath $fake.Path -Confirm:$false
+        Get-Content -LiteralPath $fake.ArgvFile | Should -Be @('restore', '--json', '--timeout', '600000ms', '--clickhouse', $url, '--as', 'MESFIX_x', '--server-backup-path', $serverPath, '--', $package)
         $environment = Get-Content -LiteralPath $fake.EnvFile
         $environment | Should -Contain 'CLICKHOUSE_USER=chuser'
         $environment | Should -Contain 'CLICKHOUSE_PASSWORD=ch-pw-1234'

@@ -38,6 +38,7 @@ MODULE = PS / "MesBackup"
 # helpers
 # ----------------------------------------------------------------------------------------------
 
+
 def parse(source: bytes):
     return PARSER.parse(source)
 
@@ -51,7 +52,7 @@ def syntax_errors(source: bytes) -> list[tuple[int, int, str]]:
             out.append((node.start_point[0] + 1, node.start_point[1] + 1, f"missing {node.type}"))
             return
         if node.type == "ERROR":
-            text = source[node.start_byte:node.end_byte].decode("utf-8", "replace")
+            text = source[node.start_byte : node.end_byte].decode("utf-8", "replace")
             text = text.strip().splitlines()[0][:60] if text.strip() else ""
             out.append((node.start_point[0] + 1, node.start_point[1] + 1, f"syntax error near {text!r}"))
             return
@@ -63,7 +64,7 @@ def syntax_errors(source: bytes) -> list[tuple[int, int, str]]:
 
 
 def text(source: bytes, node) -> str:
-    return source[node.start_byte:node.end_byte].decode("utf-8")
+    return source[node.start_byte : node.end_byte].decode("utf-8")
 
 
 def walk_nodes(node):
@@ -97,7 +98,7 @@ def all_functions() -> dict[str, tuple[Path, object, bytes]]:
 
 def manifest_exports() -> list[str]:
     source = (MODULE / "MesBackup.psd1").read_text(encoding="utf-8")
-    m = re.search(r"FunctionsToExport\s*=\s*@\((.*?)\)", source, re.S)
+    m = re.search(r"FunctionsToExport\s*=\s*@\((.*?)\)", source, re.DOTALL)
     if not m:
         return []
     return re.findall(r"'([^']+)'", m.group(1))
@@ -138,8 +139,11 @@ def check_parse() -> list[str]:
             findings.append(f"self-test: the parser accepted a broken snippet ({label}): the checker cannot be trusted")
     if syntax_errors(VALID_SNIPPET):
         findings.append("self-test: the parser rejected a valid snippet: the checker cannot be trusted")
-    print(f"self-test: {len(BROKEN_SNIPPETS)} broken snippets rejected, 1 valid snippet accepted"
-          if not findings else "self-test FAILED")
+    print(
+        f"self-test: {len(BROKEN_SNIPPETS)} broken snippets rejected, 1 valid snippet accepted"
+        if not findings
+        else "self-test FAILED"
+    )
 
     files = sorted(p for p in PS.rglob("*") if p.suffix in (".ps1", ".psm1", ".psd1"))
     for path in files:
@@ -148,7 +152,7 @@ def check_parse() -> list[str]:
     blocks = 0
     for path in sorted(PS.rglob("*.ps1xml")):
         source = path.read_text(encoding="utf-8")
-        for m in re.finditer(r"<ScriptBlock>(.*?)</ScriptBlock>", source, re.S):
+        for m in re.finditer(r"<ScriptBlock>(.*?)</ScriptBlock>", source, re.DOTALL):
             blocks += 1
             code = (m.group(1).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")).encode()
             base = source[: m.start(1)].count("\n")
@@ -161,6 +165,7 @@ def check_parse() -> list[str]:
 # ----------------------------------------------------------------------------------------------
 # help and verbs
 # ----------------------------------------------------------------------------------------------
+
 
 def help_comment(node, source: bytes) -> str | None:
     """Comment-based help: a <# #> block inside the function body before param, or just before it."""
@@ -216,7 +221,9 @@ def check_help() -> list[str]:
         name, node, source = next(functions(probe))
         probe_findings = help_findings(name, probe, node, source, verbs, check_location=False)
         if len(probe_findings) != 4:
-            return [f"self-test: the help check found {probe_findings} in a probe with 4 problems: it cannot be trusted"]
+            return [
+                f"self-test: the help check found {probe_findings} in a probe with 4 problems: it cannot be trusted"
+            ]
     print("self-test: a probe with an unapproved verb and incomplete help was rejected")
     defined = all_functions()
     for name in exports:
@@ -242,19 +249,17 @@ def help_findings(name, path, node, source, verbs, check_location=True) -> list[
         findings.append(f"{where}: {name} has no comment-based help")
         return findings
     for keyword in (".SYNOPSIS", ".DESCRIPTION", ".EXAMPLE"):
-        if not re.search(rf"^\s*\{keyword}\b", helptext, re.M | re.I):
+        if not re.search(rf"^\s*\{keyword}\b", helptext, re.MULTILINE | re.IGNORECASE):
             findings.append(f"{where}: {name} help lacks {keyword}")
-    examples = re.split(r"^\s*\.EXAMPLE\b", helptext, flags=re.M | re.I)[1:]
+    examples = re.split(r"^\s*\.EXAMPLE\b", helptext, flags=re.MULTILINE | re.IGNORECASE)[1:]
     for i, example in enumerate(examples, 1):
-        body = re.split(r"^\s*\.[A-Z]+\b", example, flags=re.M)[0]
+        body = re.split(r"^\s*\.[A-Z]+\b", example, flags=re.MULTILINE)[0]
         if name not in body:
             findings.append(f"{where}: {name} .EXAMPLE {i} does not use {name}")
-        code = "\n".join(
-            l.strip()[3:].strip() for l in body.splitlines() if l.strip().startswith("PS>")
-        )
+        code = "\n".join(l.strip()[3:].strip() for l in body.splitlines() if l.strip().startswith("PS>"))
         for line, col, what in syntax_errors(code.encode()):
             findings.append(f"{where}: {name} .EXAMPLE {i} line {line}: {what}")
-    documented = {m.lower() for m in re.findall(r"^\s*\.PARAMETER\s+(\w+)", helptext, re.M | re.I)}
+    documented = {m.lower() for m in re.findall(r"^\s*\.PARAMETER\s+(\w+)", helptext, re.MULTILINE | re.IGNORECASE)}
     for param in parameter_names(node, source):
         if param.lower() not in documented:
             findings.append(f"{where}: {name} help has no .PARAMETER {param}")
@@ -267,6 +272,7 @@ def help_findings(name, path, node, source, verbs, check_location=True) -> list[
 # ----------------------------------------------------------------------------------------------
 # event contract
 # ----------------------------------------------------------------------------------------------
+
 
 def schema_events(schema: dict) -> dict[str, set[str]]:
     """event name -> set of dotted property paths (objects and arrays of objects descended into)."""
@@ -366,7 +372,9 @@ def module_event_usage(files: list[Path] | None = None):
                         names.setdefault(label, f"{rel(path)}:{node.start_point[0] + 1}")
             for m in re.finditer(r"\(Get-MesEventValue \$\w+ 'event'\)\s+-(?:eq|ne)\s+'([^']+)'", ftext):
                 compared.add(m.group(1))
-                names.setdefault(m.group(1), f"{rel(path)}:{fnode.start_point[0] + 1 + ftext[:m.start()].count(chr(10))}")
+                names.setdefault(
+                    m.group(1), f"{rel(path)}:{fnode.start_point[0] + 1 + ftext[: m.start()].count(chr(10))}"
+                )
             if len(compared) == 1:
                 only_event = next(iter(compared))
             # aliases ($summary = $ev inside a clause) and foreach bindings over event arrays
@@ -377,7 +385,9 @@ def module_event_usage(files: list[Path] | None = None):
                     if m:
                         aliases[m.group(1)] = clause_label(node, source)
             base = fnode.start_byte
-            binding_list = [(base + m.start(), m.group(1), m.group(2), m.group(3)) for m in FOREACH_BIND.finditer(ftext)]
+            binding_list = [
+                (base + m.start(), m.group(1), m.group(2), m.group(3)) for m in FOREACH_BIND.finditer(ftext)
+            ]
             for node in walk_nodes(fnode):
                 if node.type != "command":
                     continue
@@ -414,11 +424,15 @@ def module_event_usage(files: list[Path] | None = None):
 def check_contract(schema_path: Path) -> list[str]:
     findings = []
     if not schema_path.exists():
-        return [f"{rel(schema_path)}: missing: the CLI publishes no event schema, so the module's contract cannot be checked"]
+        return [
+            f"{rel(schema_path)}: missing: the CLI publishes no event schema, so the module's contract cannot be checked"
+        ]
     schema = json.loads(schema_path.read_text(encoding="utf-8"))
     events = schema_events(schema)
     if not events:
-        return [f"{rel(schema_path)}: no event variants found (expected oneOf/anyOf of objects with an 'event' const or enum)"]
+        return [
+            f"{rel(schema_path)}: no event variants found (expected oneOf/anyOf of objects with an 'event' const or enum)"
+        ]
     # Self-test: a module that handles an unknown event and reads an unknown field must be caught.
     with tempfile.TemporaryDirectory() as tmp:
         probe = Path(tmp) / "Probe.ps1"
@@ -430,14 +444,18 @@ def check_contract(schema_path: Path) -> list[str]:
         )
         probe_findings = contract_findings(events, *module_event_usage([probe]))
         if len(probe_findings) != 2:
-            return [f"self-test: the contract check found {probe_findings} in a probe with 2 errors: it cannot be trusted"]
+            return [
+                f"self-test: the contract check found {probe_findings} in a probe with 2 errors: it cannot be trusted"
+            ]
     print("self-test: a probe with an unknown event and an unknown field was rejected")
     findings = contract_findings(events, *module_event_usage())
     names, reads = module_event_usage()
     print(f"schema events: {', '.join(sorted(events))}")
     per_event = sum(1 for r in reads if r[2] is not None)
-    print(f"module handles events: {', '.join(sorted(names))}; {sum(1 for r in reads if r[1] != 'event')} field reads "
-          f"checked ({per_event} against their specific event)")
+    print(
+        f"module handles events: {', '.join(sorted(names))}; {sum(1 for r in reads if r[1] != 'event')} field reads "
+        f"checked ({per_event} against their specific event)"
+    )
     return findings
 
 
@@ -458,7 +476,9 @@ def contract_findings(events, names, reads) -> list[str]:
                 findings.append(f"{loc}: the module reads ${var}.{field}, a field that appears nowhere in the schema")
         elif event is not None and event in events:
             if field not in events[event]:
-                findings.append(f"{loc}: the module reads {field!r} of event {event!r}, which the schema does not define for it")
+                findings.append(
+                    f"{loc}: the module reads {field!r} of event {event!r}, which the schema does not define for it"
+                )
         elif field not in all_paths:
             findings.append(f"{loc}: the module reads event field {field!r}, which no event of the schema has")
     return findings
@@ -468,9 +488,11 @@ def contract_findings(events, names, reads) -> list[str]:
 # secrets
 # ----------------------------------------------------------------------------------------------
 
-SECRET_VARS = re.compile(r"\$(\w*Token|\w*Credential|plain\w+|secrets?|Secret|\w*Password|Pat)\b", re.I)
+SECRET_VARS = re.compile(r"\$(\w*Token|\w*Credential|plain\w+|secrets?|Secret|\w*Password|Pat)\b", re.IGNORECASE)
 SECRET_ENV = ("MES_TOKEN", "MES_PAT", "CLICKHOUSE_PASSWORD")
-STREAM_CMDS = re.compile(r"\b(Write-(Verbose|Debug|Warning|Information|Host|Output|Progress|Error)|Out-\w+)\b", re.I)
+STREAM_CMDS = re.compile(
+    r"\b(Write-(Verbose|Debug|Warning|Information|Host|Output|Progress|Error)|Out-\w+)\b", re.IGNORECASE
+)
 
 
 def edited_module_copy(dest: Path, edits: dict[str, list[tuple[str, str]]]) -> list[Path]:
@@ -492,34 +514,54 @@ def check_secrets() -> list[str]:
     # Self-test: a copy of the module that leaks a token into argv and into the verbose stream, and
     # sets MES_TOKEN outside the environment function, must be caught.
     with tempfile.TemporaryDirectory() as tmp:
-        copies = edited_module_copy(Path(tmp), {
-            "Get-MesCliArgumentList.ps1": [
-                ("    $list.Add('--json')\n", "    $list.Add('--json')\n    $list.Add('--token')\n    $list.Add($Token)\n"),
-            ],
-            "Invoke-MesCli.ps1": [
-                ("    $State.ExitCode = $null\n", "    $State.ExitCode = $null\n    Write-Verbose -Message $secrets\n    $startInfo.EnvironmentVariables['MES_TOKEN'] = 'x'\n"),
-            ],
-        })
+        copies = edited_module_copy(
+            Path(tmp),
+            {
+                "Get-MesCliArgumentList.ps1": [
+                    (
+                        "    $list.Add('--json')\n",
+                        "    $list.Add('--json')\n    $list.Add('--token')\n    $list.Add($Token)\n",
+                    ),
+                ],
+                "Invoke-MesCli.ps1": [
+                    (
+                        "    $State.ExitCode = $null\n",
+                        "    $State.ExitCode = $null\n    Write-Verbose -Message $secrets\n    $startInfo.EnvironmentVariables['MES_TOKEN'] = 'x'\n",
+                    ),
+                ],
+            },
+        )
         probe = secret_findings(copies)
         if len(probe) < 4:
-            return [f"self-test: the secrets check found only {probe} in a leaking copy of the module: it cannot be trusted"]
+            return [
+                f"self-test: the secrets check found only {probe} in a leaking copy of the module: it cannot be trusted"
+            ]
     print(f"self-test: a leaking copy of the module was rejected ({len(probe)} findings)")
     # Self-test for ClickHouse credentials: a copy that puts the ClickHouse password into argv, writes
     # it to the verbose stream, sets CLICKHOUSE_PASSWORD outside the environment function, keeps it in
     # the start info after the child started, and leaves inherited CLICKHOUSE_* to every command.
     with tempfile.TemporaryDirectory() as tmp:
-        copies = edited_module_copy(Path(tmp), {
-            "Get-MesCliArgumentList.ps1": [
-                ("    $list.Add('--json')\n", "    $list.Add('--json')\n    $list.Add($ClickHouseCredential.GetNetworkCredential().Password)\n"),
-            ],
-            "Invoke-MesCli.ps1": [
-                ("    $State.ExitCode = $null\n", "    $State.ExitCode = $null\n    Write-Verbose -Message $plainPassword\n    $startInfo.EnvironmentVariables['CLICKHOUSE_PASSWORD'] = 'x'\n"),
-                ("    [void]$startInfo.EnvironmentVariables.Remove('CLICKHOUSE_PASSWORD')\n", ""),
-            ],
-            "Set-MesCliEnvironment.ps1": [
-                ("        [void]$childEnvironment.Remove('CLICKHOUSE_PASSWORD')\n", ""),
-            ],
-        })
+        copies = edited_module_copy(
+            Path(tmp),
+            {
+                "Get-MesCliArgumentList.ps1": [
+                    (
+                        "    $list.Add('--json')\n",
+                        "    $list.Add('--json')\n    $list.Add($ClickHouseCredential.GetNetworkCredential().Password)\n",
+                    ),
+                ],
+                "Invoke-MesCli.ps1": [
+                    (
+                        "    $State.ExitCode = $null\n",
+                        "    $State.ExitCode = $null\n    Write-Verbose -Message $plainPassword\n    $startInfo.EnvironmentVariables['CLICKHOUSE_PASSWORD'] = 'x'\n",
+                    ),
+                    ("    [void]$startInfo.EnvironmentVariables.Remove('CLICKHOUSE_PASSWORD')\n", ""),
+                ],
+                "Set-MesCliEnvironment.ps1": [
+                    ("        [void]$childEnvironment.Remove('CLICKHOUSE_PASSWORD')\n", ""),
+                ],
+            },
+        )
         probe = secret_findings(copies)
         wanted = {
             "argv": lambda f: "Get-MesCliArgumentList" in f and "ClickHouseCredential" in f,
@@ -530,7 +572,9 @@ def check_secrets() -> list[str]:
         }
         missed = [k for k, test in wanted.items() if not any(test(f) for f in probe)]
         if missed:
-            return [f"self-test: a copy leaking the ClickHouse password was not caught for {missed} (found {probe}): the check cannot be trusted"]
+            return [
+                f"self-test: a copy leaking the ClickHouse password was not caught for {missed} (found {probe}): the check cannot be trusted"
+            ]
     print(f"self-test: a copy leaking the ClickHouse password was rejected ({len(probe)} findings)")
     return secret_findings(module_files())
 
@@ -558,17 +602,19 @@ def secret_findings(files: list[Path]) -> list[str]:
         findings.append(f"{where}: {builder} mentions a credential type")
     for m in SECRET_VARS.finditer(body):
         findings.append(f"{where}: {builder} references {m.group(0)}")
-    if re.search(r"--(token|pat|password|user)\b", body, re.I):
+    if re.search(r"--(token|pat|password|user)\b", body, re.IGNORECASE):
         findings.append(f"{where}: {builder} passes a credential option")
     for param in parameter_names(node, source):
-        if re.search(r"token|credential|secret|password|pat$|user", param, re.I):
+        if re.search(r"token|credential|secret|password|pat$|user", param, re.IGNORECASE):
             findings.append(f"{where}: {builder} has a parameter named {param}")
 
     # 2. Only the runner starts processes, and its argument list comes from the builder's output only.
     for fname, (fpath, fnode, fsource) in defined.items():
         ftext = text(fsource, fnode)
         floc = f"{rel(fpath)}:{fnode.start_point[0] + 1}"
-        if fname != runner and re.search(r"Diagnostics\.Process\b|Start-Process|\.ArgumentList\.Add|\.Arguments\s*=", ftext):
+        if fname != runner and re.search(
+            r"Diagnostics\.Process\b|Start-Process|\.ArgumentList\.Add|\.Arguments\s*=", ftext
+        ):
             findings.append(f"{floc}: {fname} starts a process or sets arguments; only {runner} may")
         if fname != env_setter:
             for var in SECRET_ENV:
@@ -582,7 +628,9 @@ def secret_findings(files: list[Path]) -> list[str]:
     rtext = text(source, node)
     for m in re.finditer(r"\.ArgumentList\.Add\(\s*\$(\w+)\s*\)|\.Arguments\s*=\s*([^\n]+)", rtext):
         if m.group(1) and m.group(1) != "argument":
-            findings.append(f"{rel(path)}: {runner} adds ${m.group(1)} to the argument list (expected only the builder's output)")
+            findings.append(
+                f"{rel(path)}: {runner} adds ${m.group(1)} to the argument list (expected only the builder's output)"
+            )
         if m.group(2) and "ConvertTo-MesWindowsCommandLine -ArgumentList $ArgumentList" not in m.group(2):
             findings.append(f"{rel(path)}: {runner} sets Arguments from something other than the builder's output")
     if not re.search(r"foreach \(\$argument in \$ArgumentList\)", rtext):
@@ -590,15 +638,23 @@ def secret_findings(files: list[Path]) -> list[str]:
     if "Remove('MES_TOKEN')" not in rtext or "Remove('MES_PAT')" not in rtext:
         findings.append(f"{rel(path)}: {runner} should drop MES_TOKEN/MES_PAT from the start info once the child runs")
     if "Remove('CLICKHOUSE_PASSWORD')" not in rtext:
-        findings.append(f"{rel(path)}: {runner} should drop CLICKHOUSE_PASSWORD from the start info once the child runs")
-    if not re.search(r"^\s*\$secrets = Set-MesCliEnvironment ", rtext, re.M):
-        findings.append(f"{rel(path)}: {runner} should always call {env_setter} (it also removes the credentials a command does not need)")
+        findings.append(
+            f"{rel(path)}: {runner} should drop CLICKHOUSE_PASSWORD from the start info once the child runs"
+        )
+    if not re.search(r"^\s*\$secrets = Set-MesCliEnvironment ", rtext, re.MULTILINE):
+        findings.append(
+            f"{rel(path)}: {runner} should always call {env_setter} (it also removes the credentials a command does not need)"
+        )
 
     # 3. Environment setter: secrets go to the child's environment dictionary, never to the session's.
     path, node, source = defined[env_setter]
     etext = text(source, node)
-    if not re.search(r"if \(-not \$ClickHouse\) \{[^}]*Remove\('CLICKHOUSE_USER'\)[^}]*Remove\('CLICKHOUSE_PASSWORD'\)", etext):
-        findings.append(f"{rel(path)}: {env_setter} should keep inherited CLICKHOUSE_USER/CLICKHOUSE_PASSWORD from commands that talk to no ClickHouse")
+    if not re.search(
+        r"if \(-not \$ClickHouse\) \{[^}]*Remove\('CLICKHOUSE_USER'\)[^}]*Remove\('CLICKHOUSE_PASSWORD'\)", etext
+    ):
+        findings.append(
+            f"{rel(path)}: {env_setter} should keep inherited CLICKHOUSE_USER/CLICKHOUSE_PASSWORD from commands that talk to no ClickHouse"
+        )
     if re.search(r"\$env:(MES_(TOKEN|PAT|USER)|CLICKHOUSE_\w+)\s*=|SetEnvironmentVariable", etext):
         findings.append(f"{rel(path)}: {env_setter} changes the session's own environment")
     if "$StartInfo.EnvironmentVariables" not in etext:
@@ -610,15 +666,20 @@ def secret_findings(files: list[Path]) -> list[str]:
         for lineno, line in enumerate(ftext.splitlines(), fnode.start_point[0] + 1):
             if STREAM_CMDS.search(line) and SECRET_VARS.search(line):
                 findings.append(f"{rel(fpath)}:{lineno}: writes a secret-looking variable to a stream: {line.strip()}")
-            if re.search(r"GetNetworkCredential|NetworkCredential|SecureStringToBSTR|ConvertFrom-SecureString", line) and fname != env_setter:
+            if (
+                re.search(r"GetNetworkCredential|NetworkCredential|SecureStringToBSTR|ConvertFrom-SecureString", line)
+                and fname != env_setter
+            ):
                 findings.append(f"{rel(fpath)}:{lineno}: {fname} turns a secret into plain text; only {env_setter} may")
     # 5. Output objects carry no credential property.
     for path in files:
         src = path.read_text(encoding="utf-8")
-        for m in re.finditer(r"\[pscustomobject\]@\{(.*?)\n\s*\}", src, re.S):
-            for prop in re.findall(r"^\s*(\w+)\s*=", m.group(1), re.M):
-                if re.search(r"token|credential|password|secret|^pat$", prop, re.I):
-                    findings.append(f"{rel(path)}:{line_of(src.encode(), m.start())}: output object has a {prop} property")
+        for m in re.finditer(r"\[pscustomobject\]@\{(.*?)\n\s*\}", src, re.DOTALL):
+            for prop in re.findall(r"^\s*(\w+)\s*=", m.group(1), re.MULTILINE):
+                if re.search(r"token|credential|password|secret|^pat$", prop, re.IGNORECASE):
+                    findings.append(
+                        f"{rel(path)}:{line_of(src.encode(), m.start())}: output object has a {prop} property"
+                    )
     if files and files[0].is_relative_to(MODULE):
         print(f"checked {builder}, {env_setter}, {runner} and every stream write in {len(defined)} functions")
     return findings
@@ -628,6 +689,7 @@ def secret_findings(files: list[Path]) -> list[str]:
 # error kinds
 # ----------------------------------------------------------------------------------------------
 
+
 def check_kinds() -> list[str]:
     findings = []
     rust = (ROOT / "core/src/error.rs").read_text(encoding="utf-8")
@@ -635,27 +697,59 @@ def check_kinds() -> list[str]:
     exits = dict(re.findall(r"ErrorKind::(\w+) => (\d+),", rust))
     canonical = {codes[k]: int(exits[k]) for k in codes if k in exits}
     if len(canonical) < 13:
-        findings.append(f"core/src/error.rs: found only {len(canonical)} kinds; the parser of this check needs updating")
+        findings.append(
+            f"core/src/error.rs: found only {len(canonical)} kinds; the parser of this check needs updating"
+        )
     src = (MODULE / "Private/ErrorKinds.ps1").read_text(encoding="utf-8")
     table = {
         m.group(1): (int(m.group(2)), m.group(3))
-        for m in re.finditer(r"^\s*(\w+)\s*=\s*@\{\s*ExitCode\s*=\s*(\d+);\s*Category\s*=\s*\[[\w.]+\]::(\w+)", src, re.M)
+        for m in re.finditer(
+            r"^\s*(\w+)\s*=\s*@\{\s*ExitCode\s*=\s*(\d+);\s*Category\s*=\s*\[[\w.]+\]::(\w+)", src, re.MULTILINE
+        )
     }
     for kind, code in sorted(canonical.items()):
         if kind not in table:
             findings.append(f"powershell/MesBackup/Private/ErrorKinds.ps1: kind {kind!r} is not mapped")
         elif table[kind][0] != code:
-            findings.append(f"powershell/MesBackup/Private/ErrorKinds.ps1: kind {kind!r} has exit code {table[kind][0]}, core says {code}")
+            findings.append(
+                f"powershell/MesBackup/Private/ErrorKinds.ps1: kind {kind!r} has exit code {table[kind][0]}, core says {code}"
+            )
     for kind in table:
         if kind not in canonical:
             findings.append(f"powershell/MesBackup/Private/ErrorKinds.ps1: {kind!r} is not a canonical kind")
     categories = {
-        "NotSpecified", "OpenError", "CloseError", "DeviceError", "DeadlockDetected", "InvalidArgument",
-        "InvalidData", "InvalidOperation", "InvalidResult", "InvalidType", "MetadataError", "NotImplemented",
-        "NotInstalled", "ObjectNotFound", "OperationStopped", "OperationTimeout", "SyntaxError", "ParserError",
-        "PermissionDenied", "ResourceBusy", "ResourceExists", "ResourceUnavailable", "ReadError", "WriteError",
-        "FromStdErr", "SecurityError", "ProtocolError", "ConnectionError", "AuthenticationError",
-        "LimitsExceeded", "QuotaExceeded", "NotEnabled",
+        "NotSpecified",
+        "OpenError",
+        "CloseError",
+        "DeviceError",
+        "DeadlockDetected",
+        "InvalidArgument",
+        "InvalidData",
+        "InvalidOperation",
+        "InvalidResult",
+        "InvalidType",
+        "MetadataError",
+        "NotImplemented",
+        "NotInstalled",
+        "ObjectNotFound",
+        "OperationStopped",
+        "OperationTimeout",
+        "SyntaxError",
+        "ParserError",
+        "PermissionDenied",
+        "ResourceBusy",
+        "ResourceExists",
+        "ResourceUnavailable",
+        "ReadError",
+        "WriteError",
+        "FromStdErr",
+        "SecurityError",
+        "ProtocolError",
+        "ConnectionError",
+        "AuthenticationError",
+        "LimitsExceeded",
+        "QuotaExceeded",
+        "NotEnabled",
     }
     for kind, (_, category) in table.items():
         if category not in categories:

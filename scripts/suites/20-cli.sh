@@ -21,5 +21,10 @@ cargo test -q -p mesbackup-client --lib folder
 echo "--- cargo test: CLI (unit, scenarios through the binary, behaviour)"
 cargo test -p mesbackup-cli
 
+echo "--- README vocabulary table: every CLI spelling in mesbackup <command> --help, the old ones still accepted"
+cargo build -q -p mesbackup-cli
+cli_bin="$(cargo metadata --format-version 1 --no-deps | "$MESBACKUP_PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/mesbackup"
+"$MESBACKUP_PYTHON" tests/vocabulary/check_table.py cli --self-test --cli "$cli_bin"
+
 echo "--- bench/cli.sh parses (run it by hand: it is too slow for the suite)"
 bash -n bench/cli.sh

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Python: builds the `mesbackup` wheel (maturin, abi3) into a virtual environment, then runs the pytest
 # suite in bindings-py/tests (every scenario against mock-mes, asyncio, Ctrl-C, errors and secrets,
-# naming helpers, a fresh-venv install of the wheel) and mypy --strict over the example and stubs.
+# naming helpers, a fresh-venv install of the wheel), mypy --strict over the example and stubs, and
+# ruff (lint and format check, ruff.toml) over every Python file of the project.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 root="${MESBACKUP_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -9,8 +10,9 @@ cd "$root"
 target="${CARGO_TARGET_DIR:-$root/target}"
 venv="$target/venv-py"
 
-echo "--- virtual environment ($venv: maturin, pytest, mypy)"
-ensure_venv "$venv" "maturin>=1.16,<2" pytest mypy
+echo "--- virtual environment ($venv: maturin, pytest, mypy, ruff)"
+# ruff is pinned to a minor version: its default rules and its formatting change between them.
+ensure_venv "$venv" "maturin>=1.16,<2" pytest mypy "ruff>=0.17,<0.18"
 py="$venv/bin/python"
 
 echo "--- mock-mes"
@@ -28,5 +30,13 @@ echo "--- pytest"
 # Run from the tests folder so `import mesbackup` is the installed wheel, not the source tree.
 (cd bindings-py/tests && "$py" -m pytest -q -p no:cacheprovider .)
 
+echo "--- README vocabulary table: every Python spelling in the installed package's signatures and stubs"
+"$py" tests/vocabulary/check_table.py python --self-test
+
 echo "--- mypy --strict (example, typed usage)"
 (cd bindings-py && "$py" -m mypy --strict --no-incremental examples/backup_system.py tests/typed_usage.py)
+
+echo "--- ruff check, ruff format --check (every Python file; ruff.toml; \`ruff format .\` rewrites)"
+"$venv/bin/ruff" --version
+"$venv/bin/ruff" check --no-cache .
+"$venv/bin/ruff" format --check --no-cache .

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # WebAssembly: the npm package `mesbackup` (bindings-wasm) in Node and headless Chromium.
 # Installs what it needs (cheaply when present): the wasm32 target, wasm-bindgen-cli 0.2.130,
-# Debian's chromium + chromium-driver, the test tools (puppeteer-core, typescript) in bindings-wasm/tests.
+# Debian's chromium + chromium-driver, the test tools (puppeteer-core, typescript, biome) in bindings-wasm/tests.
+# Ends with biome (lint and format check of the JavaScript/TypeScript, bindings-wasm/biome.jsonc).
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 root="${MESBACKUP_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -28,6 +29,10 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 echo "--- types: tsc --noEmit on a typed example"
 bindings-wasm/tests/node_modules/.bin/tsc -p bindings-wasm/examples/tsconfig.json
 
+echo "--- README vocabulary table: every JavaScript spelling in the shipped index.d.ts / node.d.ts"
+python3 tests/vocabulary/check_table.py javascript --self-test --package bindings-wasm/pkg \
+  --tsc bindings-wasm/tests/node_modules/.bin/tsc
+
 echo "--- node runner: every scenario"
 node --test --test-reporter=dot bindings-wasm/tests/scenarios.test.mjs
 
@@ -36,6 +41,7 @@ node --test --test-reporter=dot bindings-wasm/tests/verify.test.mjs
 node --test --test-reporter=dot bindings-wasm/tests/transport.test.mjs
 node --test --test-reporter=dot bindings-wasm/tests/sinks.test.mjs
 node --test --test-reporter=dot bindings-wasm/tests/file_modes.test.mjs
+node --test --test-reporter=dot bindings-wasm/tests/vocabulary.test.mjs
 wasm_file=bindings-wasm/pkg/wasm/mesbackup_wasm_bg.wasm
 echo "download .wasm: $(wc -c < "$wasm_file") bytes, gzip -9 $(gzip -9 -c "$wasm_file" | wc -c) bytes (bench target <= 250 KiB)"
 verify_file=bindings-wasm/pkg/wasm-verify/mesbackup_verify_bg.wasm
@@ -54,7 +60,7 @@ base="$(head -1 "$tmp/mock.out")"
 cat > "$tmp/app/backup.mjs" <<'JS'
 import { Client, toolVersion } from 'mesbackup';
 import { fileSink } from 'mesbackup/node';
-const client = new Client({ envUrl: process.argv[2], token: 'admin-token', pollMinMs: 50 });
+const client = new Client({ envUrl: process.argv[2], token: 'admin-token', minPollDelayMs: 50 });
 const saved = await client.backup('MESCDM', { sink: fileSink('out'), fileName: 'MES.Cmf.ClickHouse.FullBackup.CDM.11.3.0.zip' });
 console.log(toolVersion(), saved.fileName, saved.size, saved.sha256);
 JS
@@ -73,3 +79,6 @@ node -e '
 echo "--- browser: the panel in headless Chromium against mock-mes"
 node --test --test-reporter=spec bindings-wasm/tests/browser.test.mjs
 echo "screenshot: tests/artifacts/wasm-panel.png"
+
+echo "--- biome check: lint and format of the JavaScript/TypeScript (bindings-wasm/biome.jsonc; --write rewrites)"
+(cd bindings-wasm && tests/node_modules/.bin/biome --version && tests/node_modules/.bin/biome check --error-on-warnings .)

@@ -45,6 +45,7 @@ check "(c) exported functions: help, examples, approved verbs" "$py" powershell/
 check "(d) secrets only in the child's environment" "$py" powershell/tools/pscheck.py secrets
 check "error kinds match core/src/error.rs" "$py" powershell/tools/pscheck.py kinds
 check "(b) events and fields the module reads exist in cli/events.schema.json" "$py" powershell/tools/pscheck.py contract
+check "README vocabulary table: the module's cmdlets and parameters" "$py" tests/vocabulary/check_table.py powershell --self-test
 
 echo "--- building mesbackup and mock-mes"
 cargo build -q -p mesbackup-cli -p mock-mes

@@ -9,6 +9,7 @@
 
 Each prints `PORT <n>` on stdout once listening on 127.0.0.1 and serves until killed.
 """
+
 import json
 import socket
 import sys

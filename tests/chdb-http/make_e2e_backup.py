@@ -16,6 +16,7 @@ EXPECTED.json: {"database", "tables": {name: {"engine", "rows", "parts", "conten
 "backup_files"}, where content_hash is `toString(sum(cityHash64(*)))` as the engine computes it;
 a restore must reproduce rows and content_hash exactly.
 """
+
 import json
 import os
 import sys
@@ -117,7 +118,9 @@ def main():
         t = {
             "engine": one(f"SELECT engine FROM system.tables WHERE database = '{db}' AND name = '{name}'"),
             "rows": int(one(f"SELECT count() FROM `{db}`.`{name}`")),
-            "parts": int(one(f"SELECT count() FROM system.parts WHERE database = '{db}' AND table = '{name}' AND active")),
+            "parts": int(
+                one(f"SELECT count() FROM system.parts WHERE database = '{db}' AND table = '{name}' AND active")
+            ),
             "content_hash": one(f"SELECT toString(sum(cityHash64(*))) FROM `{db}`.`{name}`"),
         }
         # The data is what the generator meant: one part per INSERT, no row lost or merged away.

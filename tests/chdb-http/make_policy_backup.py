@@ -8,6 +8,7 @@ creates database MESPOL with a MergeTree table `SETTINGS storage_policy = POLICY
 (directory format) and zips the folder as an MES package. The checksums are the engine's own, so
 the package verifies and only the restore plan can object.
 """
+
 import os
 import sys
 import zipfile
@@ -26,7 +27,9 @@ with open(cfg, "w") as f:
 """)
 s = session.Session(f"{os.path.join(work, 'db')}?config-file={cfg}")
 s.query("CREATE DATABASE MESPOL")
-s.query(f"CREATE TABLE MESPOL.Tiered (Id UInt64, Name String) ENGINE = MergeTree ORDER BY Id SETTINGS storage_policy = '{policy}'")
+s.query(
+    f"CREATE TABLE MESPOL.Tiered (Id UInt64, Name String) ENGINE = MergeTree ORDER BY Id SETTINGS storage_policy = '{policy}'"
+)
 s.query("INSERT INTO MESPOL.Tiered SELECT number, toString(number) FROM numbers(100)")
 target = os.path.join(bk, "MESPOL_backup")
 s.query(f"BACKUP DATABASE MESPOL TO File('{target}')")

@@ -11,16 +11,17 @@
 3. test_restore: passes, the throwaway database is dropped.
 Prints `ok: ...` per step; any failure raises.
 """
+
 import json
-import os
 import pathlib
 import sys
 
-import mesbackup
 from chdb import session
 
+import mesbackup
+
 package, expected_path, work = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3])
-expected = json.load(open(expected_path))
+expected = json.loads(pathlib.Path(expected_path).read_text())
 tables = {t: v for t, v in expected["tables"].items() if "rows" in v}
 allowed = work / "allowed"
 allowed.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@ engine's message.
 DIR holds the session's data and config (`<backups><allowed_path>`). The bound port is printed
 on stdout as `PORT <n>` once listening. chdb-core: `pip install --no-deps chdb-core`.
 """
+
 import argparse
 import os
 import sys
@@ -45,7 +46,7 @@ class Handler(BaseHTTPRequestHandler):
                 res = SESSION.query(sql, fmt)
             out = res.bytes() if hasattr(res, "bytes") else str(res).encode()
             return self._answer(200, out)
-        except Exception as e:  # the engine's error message, like ClickHouse's HTTP 500
+        except Exception as e:  # noqa: BLE001 (any engine error is answered like ClickHouse's HTTP 500, with its message)
             return self._answer(500, str(e))
 
     def do_POST(self):

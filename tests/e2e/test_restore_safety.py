@@ -10,7 +10,8 @@ What is pinned here (issue "Safe with other people's data"):
   plain http off this machine needs --allow-insecure-http; credentials in the URL are refused unechoed;
 - extracted files are private (0600 in 0700 folders) under umask 022, or exactly the chosen modes.
 
-Run by scripts/suites/60-restore.sh: MESBACKUP_BIN names the binary, the chdb venv runs pytest.
+Run by scripts/suites/60-restore.sh: MESBACKUP_BIN names the binary, the chdb venv runs pytest;
+the engine, `run` and the other helpers are in conftest.py.
 """
 
 from __future__ import annotations
@@ -22,89 +23,39 @@ import stat
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
-from typing import Dict, Iterator, List
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "hostile"))
-import make_hostile  # noqa: E402
+from conftest import ROOT, databases, events, run, sql, start
 
-BIN = os.environ.get("MESBACKUP_BIN", str(ROOT / "target" / "debug" / "mesbackup"))
+sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "hostile"))
+import make_hostile
+
 FIXTURE = ROOT / "tests" / "fixtures" / "clickhouse" / "mesfix_stored.zip"
 PASSWORD = "Pa55-w0rd-that-must-never-show"
 
 
-def start(args: List[str], cwd: Path) -> "tuple[subprocess.Popen[str], int]":
-    out = cwd / f"front-{len(list(cwd.iterdir()))}.out"
-    proc = subprocess.Popen([sys.executable, *args], stdout=open(out, "w"), stderr=subprocess.STDOUT, text=True)
-    for _ in range(300):
-        text = out.read_text() if out.exists() else ""
-        m = re.search(r"^PORT (\d+)$", text, re.M)
-        if m:
-            return proc, int(m.group(1))
-        if proc.poll() is not None:
-            break
-        time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError(f"{args[0]} did not start: {out.read_text() if out.exists() else ''}")
-
-
 @pytest.fixture(scope="module")
-def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("restore-safety")
-
-
-@pytest.fixture(scope="module")
-def engine(work: Path) -> Iterator[str]:
-    (work / "front").mkdir()
-    (work / "allowed").mkdir()
-    proc, port = start(
-        [str(ROOT / "tests/chdb-http/server.py"), "--dir", str(work / "front"), "--allowed-path", str(work / "allowed")],
-        work,
-    )
-    yield f"http://127.0.0.1:{port}/"
-    proc.kill()
-
-
-def sql(url: str, query: str) -> List[Dict[str, object]]:
-    req = urllib.request.Request(url + "?default_format=JSONEachRow", data=query.encode())
-    body = urllib.request.urlopen(req).read().decode()
-    return [json.loads(line) for line in body.splitlines() if line.strip()]
-
-
-def databases(url: str) -> List[str]:
-    return sorted(str(r["name"]) for r in sql(url, "SELECT name FROM system.databases"))
-
-
-def run(*args: str, env: "Dict[str, str] | None" = None, timeout: float = 120) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
-    full_env = {**os.environ, **(env or {})}
-    return subprocess.run([BIN, *args], capture_output=True, text=True, env=full_env, timeout=timeout)
-
-
-def events(stdout: str) -> List[Dict[str, object]]:
-    return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
-
-
-@pytest.fixture(scope="module")
-def hostile(work: Path) -> Dict[str, Dict[str, object]]:
+def hostile(work: Path) -> dict[str, dict[str, object]]:
     escape = work / "escape"
     escape.mkdir()
-    subprocess.run([sys.executable, str(ROOT / "tests/fixtures/hostile/make_hostile.py"), str(work / "hostile"), str(escape)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "tests/fixtures/hostile/make_hostile.py"), str(work / "hostile"), str(escape)],
+        check=True,
+        capture_output=True,
+    )
     listing = json.loads((work / "hostile" / "cases.json").read_text())
     return {c["case"]: c for c in listing}
 
 
-def everything_under(folder: Path) -> List[str]:
+def everything_under(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
 
 
 @pytest.mark.parametrize("case", make_hostile.CASE_NAMES)
 def test_a_hostile_package_is_never_ok_and_never_extracted(
-    case: str, hostile: Dict[str, Dict[str, object]], work: Path, engine: str
+    case: str, hostile: dict[str, dict[str, object]], work: Path, engine: str
 ) -> None:
     c = hostile[case]
     package = str(c["file"])
@@ -116,8 +67,16 @@ def test_a_hostile_package_is_never_ok_and_never_extracted(
 
     allowed = work / f"allowed-{case}"
     allowed.mkdir()
-    r = run("restore", package, "--clickhouse", engine, "--as", "HOSTILE_" + case.replace("-", "_"),
-            "--server-backup-path", str(allowed))
+    r = run(
+        "restore",
+        package,
+        "--clickhouse",
+        engine,
+        "--as",
+        "HOSTILE_" + case.replace("-", "_"),
+        "--server-backup-path",
+        str(allowed),
+    )
     assert r.returncode == 11, (r.stdout, r.stderr)
     assert "not restoring from a damaged package" in r.stderr, r.stderr
     t = run("--json", "test-restore", package, "--clickhouse", engine, "--server-backup-path", str(allowed))
@@ -135,12 +94,24 @@ def test_a_hostile_package_is_never_ok_and_never_extracted(
 def test_restore_refuses_an_existing_target_unless_into_existing(engine: str, work: Path) -> None:
     sql(engine, "CREATE DATABASE MESFIX_existing")
     allowed = work / "allowed"
-    r = run("restore", str(FIXTURE), "--clickhouse", engine, "--as", "MESFIX_existing", "--server-backup-path", str(allowed))
+    r = run(
+        "restore", str(FIXTURE), "--clickhouse", engine, "--as", "MESFIX_existing", "--server-backup-path", str(allowed)
+    )
     assert r.returncode == 2 and "existing_target" in r.stdout + r.stderr and "--into-existing" in r.stderr, r
-    assert sql(engine, "SELECT count() AS c FROM system.tables WHERE database = 'MESFIX_existing'") == [{"c": "0"}] or \
-        sql(engine, "SELECT count() AS c FROM system.tables WHERE database = 'MESFIX_existing'") == [{"c": 0}]
-    r = run("restore", str(FIXTURE), "--clickhouse", engine, "--as", "MESFIX_existing", "--into-existing",
-            "--server-backup-path", str(allowed))
+    assert sql(engine, "SELECT count() AS c FROM system.tables WHERE database = 'MESFIX_existing'") == [
+        {"c": "0"}
+    ] or sql(engine, "SELECT count() AS c FROM system.tables WHERE database = 'MESFIX_existing'") == [{"c": 0}]
+    r = run(
+        "restore",
+        str(FIXTURE),
+        "--clickhouse",
+        engine,
+        "--as",
+        "MESFIX_existing",
+        "--into-existing",
+        "--server-backup-path",
+        str(allowed),
+    )
     assert r.returncode == 0, (r.stdout, r.stderr)
     assert everything_under(allowed) == []
 
@@ -150,8 +121,16 @@ def test_test_restore_leaves_databases_it_did_not_create(engine: str, work: Path
     for name in ("MESFIX", "mesbackup_testrestore_MESFIX"):
         sql(engine, f"CREATE DATABASE IF NOT EXISTS `{name}`")
     before = databases(engine)
-    t = run("--json", "test-restore", str(FIXTURE), str(FIXTURE), "--clickhouse", engine,
-            "--server-backup-path", str(work / "allowed"))
+    t = run(
+        "--json",
+        "test-restore",
+        str(FIXTURE),
+        str(FIXTURE),
+        "--clickhouse",
+        engine,
+        "--server-backup-path",
+        str(work / "allowed"),
+    )
     assert t.returncode == 0, (t.stdout, t.stderr)
     results = [e for e in events(t.stdout) if e["event"] == "test_restore"]
     names = [str(r["target_database"]) for r in results]
@@ -160,7 +139,16 @@ def test_test_restore_leaves_databases_it_did_not_create(engine: str, work: Path
     assert all(r["ok"] and r["dropped"] for r in results), results
     assert databases(engine) == before, "both pre-existing databases survive; the throwaways are gone"
 
-    empty = run("test-restore", str(FIXTURE), "--prefix", "", "--clickhouse", engine, "--server-backup-path", str(work / "allowed"))
+    empty = run(
+        "test-restore",
+        str(FIXTURE),
+        "--prefix",
+        "",
+        "--clickhouse",
+        engine,
+        "--server-backup-path",
+        str(work / "allowed"),
+    )
     assert empty.returncode == 2 and "--prefix" in empty.stdout, (empty.stdout, empty.stderr)
     assert databases(engine) == before
 
@@ -168,10 +156,18 @@ def test_test_restore_leaves_databases_it_did_not_create(engine: str, work: Path
 def test_the_password_never_follows_a_redirect(work: Path) -> None:
     log = work / "other-host.log"
     other, other_port = start([str(ROOT / "tests/chdb-http/hostile_front.py"), "record", str(log)], work)
-    redirect, port = start([str(ROOT / "tests/chdb-http/hostile_front.py"), "redirect", f"http://localhost:{other_port}"], work)
+    redirect, port = start(
+        [str(ROOT / "tests/chdb-http/hostile_front.py"), "redirect", f"http://localhost:{other_port}"], work
+    )
     try:
-        r = run("restore", str(FIXTURE), "--clickhouse", f"http://127.0.0.1:{port}/", "--dry-run",
-                env={"CLICKHOUSE_USER": "default", "CLICKHOUSE_PASSWORD": PASSWORD})
+        r = run(
+            "restore",
+            str(FIXTURE),
+            "--clickhouse",
+            f"http://127.0.0.1:{port}/",
+            "--dry-run",
+            env={"CLICKHOUSE_USER": "default", "CLICKHOUSE_PASSWORD": PASSWORD},
+        )
     finally:
         other.kill()
         redirect.kill()
@@ -185,8 +181,16 @@ def test_a_clickhouse_that_never_answers_ends_at_the_timeout(work: Path) -> None
     silent, port = start([str(ROOT / "tests/chdb-http/hostile_front.py"), "silent"], work)
     try:
         started = time.monotonic()
-        r = run("restore", str(FIXTURE), "--clickhouse", f"http://127.0.0.1:{port}/", "--dry-run", "--timeout", "3",
-                timeout=60)
+        r = run(
+            "restore",
+            str(FIXTURE),
+            "--clickhouse",
+            f"http://127.0.0.1:{port}/",
+            "--dry-run",
+            "--timeout",
+            "3s",
+            timeout=60,
+        )
         elapsed = time.monotonic() - started
     finally:
         silent.kill()
@@ -196,11 +200,24 @@ def test_a_clickhouse_that_never_answers_ends_at_the_timeout(work: Path) -> None
 
 
 def test_plain_http_off_this_machine_needs_consent_and_url_credentials_are_refused() -> None:
-    r = run("restore", str(FIXTURE), "--clickhouse", "http://clickhouse.invalid:8123", "--dry-run",
-            env={"CLICKHOUSE_PASSWORD": PASSWORD})
+    r = run(
+        "restore",
+        str(FIXTURE),
+        "--clickhouse",
+        "http://clickhouse.invalid:8123",
+        "--dry-run",
+        env={"CLICKHOUSE_PASSWORD": PASSWORD},
+    )
     assert r.returncode == 2 and "--allow-insecure-http" in r.stderr, r.stderr
-    r = run("restore", str(FIXTURE), "--clickhouse", "http://clickhouse.invalid:8123", "--dry-run", "--allow-insecure-http",
-            env={"CLICKHOUSE_PASSWORD": PASSWORD})
+    r = run(
+        "restore",
+        str(FIXTURE),
+        "--clickhouse",
+        "http://clickhouse.invalid:8123",
+        "--dry-run",
+        "--allow-insecure-http",
+        env={"CLICKHOUSE_PASSWORD": PASSWORD},
+    )
     assert r.returncode == 13, (r.stdout, r.stderr)  # consented, then the host does not resolve
     for url in (f"http://admin:{PASSWORD}@127.0.0.1:8123", f"http://127.0.0.1:8123/?user=admin&password={PASSWORD}"):
         r = run("restore", str(FIXTURE), "--clickhouse", url, "--dry-run")
@@ -208,9 +225,11 @@ def test_plain_http_off_this_machine_needs_consent_and_url_credentials_are_refus
         assert PASSWORD not in r.stdout + r.stderr
 
 
-@pytest.mark.parametrize("modes, file_mode, dir_mode", [((), 0o600, 0o700), (("--file-mode", "0640", "--dir-mode", "0750"), 0o640, 0o750)])
+@pytest.mark.parametrize(
+    "modes, file_mode, dir_mode", [((), 0o600, 0o700), (("--file-mode", "0640", "--dir-mode", "0750"), 0o640, 0o750)]
+)
 def test_extracted_files_are_private_or_exactly_as_chosen(
-    engine: str, work: Path, modes: "tuple[str, ...]", file_mode: int, dir_mode: int
+    engine: str, work: Path, modes: tuple[str, ...], file_mode: int, dir_mode: int
 ) -> None:
     allowed = work / f"allowed-modes-{file_mode:o}"
     allowed.mkdir()
@@ -218,8 +237,19 @@ def test_extracted_files_are_private_or_exactly_as_chosen(
     try:
         # The server is told another path, so RESTORE fails after the extraction and the folder is
         # kept for whoever investigates: its modes can be read.
-        r = run("restore", str(FIXTURE), "--clickhouse", engine, "--as", f"MESFIX_modes_{file_mode:o}",
-                "--server-backup-path", str(allowed), "--path-on-server", str(work / "not-there"), *modes)
+        r = run(
+            "restore",
+            str(FIXTURE),
+            "--clickhouse",
+            engine,
+            "--as",
+            f"MESFIX_modes_{file_mode:o}",
+            "--server-backup-path",
+            str(allowed),
+            "--path-on-server",
+            str(work / "not-there"),
+            *modes,
+        )
     finally:
         os.umask(old)
     assert r.returncode == 7, (r.stdout, r.stderr)

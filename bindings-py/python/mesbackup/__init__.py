@@ -5,7 +5,7 @@ A thin layer over the Rust crates ``mesbackup-core`` and ``mesbackup-client``: e
 
     >>> import mesbackup
     >>> client = mesbackup.Client("https://mes.example.com", token="...")   # or MES_URL / MES_TOKEN
-    >>> pkg = client.backup("MESCDM", "/backups", installer_name="11.3.0")
+    >>> pkg = client.backup("MESCDM", "/backups", version="11.3.0")   # under the installer's name
     >>> pkg.path, pkg.size, pkg.sha256, pkg.started_at
 
 ``AsyncClient`` has the same methods as coroutines. Ctrl-C (KeyboardInterrupt) or cancelling the
@@ -29,9 +29,9 @@ from __future__ import annotations
 import asyncio
 import datetime
 import os
-from typing import Any, Callable, List, Optional, Union
+import warnings
+from typing import Any, Callable, Optional, Union
 
-from . import _mesbackup
 from ._errors import (
     ERROR_CLASSES,
     BackupNotFound,
@@ -39,6 +39,7 @@ from ._errors import (
     DownloadLost,
     Forbidden,
     Integrity,
+    InternalError,
     InvalidArgument,
     InvalidDatabase,
     IoError,
@@ -67,15 +68,6 @@ from ._files import (
     stage,
     verify,
 )
-from ._restore import (
-    RestoreResult,
-    RestoreStepCallback,
-    SqlExecutor,
-    TableCheck,
-    TestRestoreResult,
-    restore,
-    test_restore,
-)
 from ._mesbackup import (
     ERROR_KINDS,
     PARTIAL_SUFFIX,
@@ -94,8 +86,21 @@ from ._mesbackup import (
     parse_package_name,
     system_databases,
 )
+from ._restore import (
+    RestoreResult,
+    RestoreStepCallback,
+    SqlExecutor,
+    TableCheck,
+    TestRestoreResult,
+    restore,
+    test_restore,
+)
 
 __all__ = [
+    "ERROR_CLASSES",
+    "ERROR_KINDS",
+    "PARTIAL_SUFFIX",
+    "SIDECAR_SUFFIX",
     "AsyncClient",
     "BackupNotFound",
     "BackupWindow",
@@ -103,11 +108,10 @@ __all__ = [
     "Client",
     "DatabaseInfo",
     "DownloadLost",
-    "ERROR_CLASSES",
-    "ERROR_KINDS",
     "FolderReport",
     "Forbidden",
     "Integrity",
+    "InternalError",
     "InvalidArgument",
     "InvalidDatabase",
     "IoError",
@@ -115,19 +119,17 @@ __all__ = [
     "MesBackupError",
     "NameCheck",
     "NetworkError",
-    "PARTIAL_SUFFIX",
     "Package",
     "PackageInfo",
     "PackageName",
     "Problem",
     "ProgressCallback",
     "PruneEntry",
+    "PrunePlan",
     "RestoreResult",
     "RestoreStepCallback",
-    "PrunePlan",
-    "SIDECAR_SUFFIX",
-    "SqlExecutor",
     "ServerError",
+    "SqlExecutor",
     "StagedPackage",
     "TableCheck",
     "TableInfo",
@@ -170,10 +172,10 @@ _CLEANUP_TIMEOUT_S = 10.0
 def tqdm_progress(bar: Any) -> ProgressCallback:
     """A progress callback driving a ``tqdm`` bar (or anything with ``n``, ``total``, ``update``)::
 
-        client.backup("MES", out, progress=mesbackup.tqdm_progress(tqdm(unit="B", unit_scale=True)))
+    client.backup("MES", out, progress=mesbackup.tqdm_progress(tqdm(unit="B", unit_scale=True)))
     """
 
-    def update(done: int, total: Optional[int], phase: str) -> None:
+    def update(done: int, total: int | None, phase: str) -> None:
         if total is not None and bar.total != total:
             bar.total = total
         if hasattr(bar, "set_postfix_str"):
@@ -183,12 +185,27 @@ def tqdm_progress(bar: Any) -> ProgressCallback:
     return update
 
 
+def _installer_version(version: str | None, installer_name: str | None) -> str | None:
+    """``version=``, or its deprecated spelling ``installer_name=`` (kept one release)."""
+    if installer_name is None:
+        return version
+    if version is not None:
+        raise InvalidArgument("give version only (installer_name is its deprecated spelling)")
+    warnings.warn(
+        "installer_name= is deprecated and will be removed in the next release: use version= (the MES version "
+        "of the installer names)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return installer_name
+
+
 async def _settle(op: Any) -> None:
     """After a cancel: wait until the job has ended (and removed any temporary file)."""
     while True:
         try:
             tag, _ = await op.next()
-        except (Exception, asyncio.CancelledError):
+        except (Exception, asyncio.CancelledError):  # noqa: BLE001 (however it ends, the job has ended)
             return
         if tag == "done":
             return
@@ -198,11 +215,11 @@ async def _cancel(op: Any) -> None:
     op.cancel()
     try:
         await asyncio.wait_for(_settle(op), _CLEANUP_TIMEOUT_S)
-    except (Exception, asyncio.CancelledError):
+    except (Exception, asyncio.CancelledError):  # noqa: BLE001, S110 (best effort: the caller re-raises its own error)
         pass
 
 
-async def _drive(op: Any, progress: Optional[ProgressCallback]) -> Any:
+async def _drive(op: Any, progress: ProgressCallback | None) -> Any:
     """Awaits an operation's messages; cancelling the awaiting task cancels the job cleanly."""
     while True:
         try:
@@ -232,27 +249,28 @@ class AsyncClient:
 
     def __init__(
         self,
-        env_url: Optional[str] = None,
+        env_url: str | None = None,
         *,
-        token: Optional[str] = None,
-        user: Optional[str] = None,
-        pat: Optional[str] = None,
-        ca_cert: Optional[PathLike] = None,
-        timeout: Optional[Seconds] = None,
-        max_poll_delay: Optional[Seconds] = None,
+        token: str | None = None,
+        user: str | None = None,
+        pat: str | None = None,
+        ca_cert: PathLike | None = None,
+        timeout: Seconds | None = None,
+        max_poll_delay: Seconds | None = None,
         restart_budget: int = 0,
-        min_poll_delay: Optional[Seconds] = None,
-        retry_delay: Optional[Seconds] = None,
-        stall_timeout: Optional[Seconds] = None,
-        request_timeout: Optional[Seconds] = None,
-        connect_timeout: Optional[Seconds] = None,
+        min_poll_delay: Seconds | None = None,
+        retry_delay: Seconds | None = None,
+        stall_timeout: Seconds | None = None,
+        request_timeout: Seconds | None = None,
+        connect_timeout: Seconds | None = None,
         allow_insecure_http: bool = False,
-        file_mode: Optional[str] = None,
-        dir_mode: Optional[str] = None,
-        speed_limit: Optional[int] = None,
-        speed_time: Optional[Seconds] = None,
-        download_timeout: Optional[Seconds] = None,
-        max_size: Optional[int] = None,
+        file_mode: str | None = None,
+        dir_mode: str | None = None,
+        speed_limit: int | None = None,
+        speed_time: Seconds | None = None,
+        download_timeout: Seconds | None = None,
+        max_size: int | None = None,
+        no_auth: bool = False,
     ) -> None:
         self._client = Client(
             env_url,
@@ -275,6 +293,7 @@ class AsyncClient:
             speed_time=speed_time,
             download_timeout=download_timeout,
             max_size=max_size,
+            no_auth=no_auth,
         )
 
     @property
@@ -301,16 +320,19 @@ class AsyncClient:
         database: str,
         out_dir: PathLike,
         *,
-        installer_name: Optional[str] = None,
-        file_name: Optional[str] = None,
+        version: str | None = None,
+        generic_names: bool = False,
+        file_name: str | None = None,
         overwrite: bool = False,
-        progress: Optional[ProgressCallback] = None,
-        sql_backup_finished: Union[datetime.datetime, str, None] = None,
+        progress: ProgressCallback | None = None,
+        sql_backup_finished: datetime.datetime | str | None = None,
+        installer_name: str | None = None,
     ) -> Package:
         op = self._client._backup_op(
             database,
             out_dir,
-            installer_name=installer_name,
+            version=_installer_version(version, installer_name),
+            generic_names=generic_names,
             file_name=file_name,
             overwrite=overwrite,
             sql_backup_finished=sql_backup_finished,
@@ -323,21 +345,24 @@ class AsyncClient:
         system: str,
         out_dir: PathLike,
         *,
-        installer_name: Optional[str] = None,
+        version: str | None = None,
+        generic_names: bool = False,
         return_exceptions: bool = False,
-        progress: Optional[ProgressCallback] = None,
+        progress: ProgressCallback | None = None,
         overwrite: bool = False,
-        sql_backup_finished: Union[datetime.datetime, str, None] = None,
-    ) -> List[Any]:
+        sql_backup_finished: datetime.datetime | str | None = None,
+        installer_name: str | None = None,
+    ) -> list[Any]:
         op = self._client._backup_system_op(
             system,
             out_dir,
-            installer_name=installer_name,
+            version=_installer_version(version, installer_name),
+            generic_names=generic_names,
             return_exceptions=return_exceptions,
             overwrite=overwrite,
             sql_backup_finished=sql_backup_finished,
         )
-        result: List[Any] = await _drive(op, progress)
+        result: list[Any] = await _drive(op, progress)
         return result
 
     async def start(self, database: str) -> Job:
@@ -346,12 +371,12 @@ class AsyncClient:
 
     async def download(
         self,
-        guid: Union[str, Job],
+        guid: str | Job,
         out_dir: PathLike,
         *,
-        file_name: Optional[str] = None,
+        file_name: str | None = None,
         overwrite: bool = False,
-        progress: Optional[ProgressCallback] = None,
+        progress: ProgressCallback | None = None,
     ) -> Package:
         op = self._client._download_op(guid, out_dir, file_name=file_name, overwrite=overwrite)
         result: Package = await _drive(op, progress)
@@ -359,13 +384,13 @@ class AsyncClient:
 
     async def download_if_ready(
         self,
-        guid: Union[str, Job],
+        guid: str | Job,
         out_dir: PathLike,
         *,
-        file_name: Optional[str] = None,
+        file_name: str | None = None,
         overwrite: bool = False,
-        progress: Optional[ProgressCallback] = None,
-    ) -> Optional[Package]:
+        progress: ProgressCallback | None = None,
+    ) -> Package | None:
         op = self._client._download_op(guid, out_dir, file_name=file_name, overwrite=overwrite, if_ready=True)
-        result: Optional[Package] = await _drive(op, progress)
+        result: Package | None = await _drive(op, progress)
         return result

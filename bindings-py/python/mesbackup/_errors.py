@@ -15,24 +15,24 @@ Some classes also derive from the matching built-in exception so generic handler
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Type, Union
+from typing import Any
 
 __all__ = [
-    "MesBackupError",
-    "InvalidArgument",
-    "Unauthorized",
-    "Forbidden",
-    "InvalidDatabase",
-    "BackupNotFound",
-    "ServerError",
-    "UnexpectedResponse",
-    "Timeout",
-    "DownloadLost",
-    "Integrity",
-    "IoError",
-    "NetworkError",
-    "Cancelled",
     "ERROR_CLASSES",
+    "BackupNotFound",
+    "Cancelled",
+    "DownloadLost",
+    "Forbidden",
+    "Integrity",
+    "InvalidArgument",
+    "InvalidDatabase",
+    "IoError",
+    "MesBackupError",
+    "NetworkError",
+    "ServerError",
+    "Timeout",
+    "Unauthorized",
+    "UnexpectedResponse",
 ]
 
 
@@ -43,21 +43,21 @@ class MesBackupError(Exception):
     code: str = ""
 
     kind: str
-    guid: Optional[str]
+    guid: str | None
     message: str
     #: ``backup_system`` only: per database, the saved ``Package`` or the exception (in system order).
-    results: "Optional[List[Union[object, MesBackupError]]]"
+    results: list[object | MesBackupError] | None
 
-    def __init__(self, message: str, *, kind: Optional[str] = None, guid: Optional[str] = None) -> None:
+    def __init__(self, message: str, *, kind: str | None = None, guid: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.kind = kind or self.code or "unknown"
         self.guid = guid
         self.results = None
         #: The package concerned (set by ``verify(..., raise_on_error=True)`` / ``inspect``).
-        self.path: Optional[Any] = None  # pathlib.Path
+        self.path: Any | None = None  # pathlib.Path
         #: The full ``VerifyResult`` of a failed verification.
-        self.result: Optional[Any] = None  # VerifyResult
+        self.result: Any | None = None  # VerifyResult
 
     def __str__(self) -> str:
         return self.message
@@ -148,8 +148,14 @@ class Cancelled(MesBackupError):
     code = "cancelled"
 
 
+class InternalError(MesBackupError):
+    """A bug in mesbackup itself (never a server or user problem): please report it."""
+
+    code = "internal"
+
+
 #: kind code -> exception class; must cover exactly ``mesbackup._mesbackup.ERROR_KINDS`` (tested).
-ERROR_CLASSES: Dict[str, Type[MesBackupError]] = {
+ERROR_CLASSES: dict[str, type[MesBackupError]] = {
     cls.code: cls
     for cls in (
         InvalidArgument,
@@ -165,11 +171,12 @@ ERROR_CLASSES: Dict[str, Type[MesBackupError]] = {
         IoError,
         NetworkError,
         Cancelled,
+        InternalError,
     )
 }
 
 
-def _from_core(kind: str, message: str, guid: Optional[str]) -> MesBackupError:
+def _from_core(kind: str, message: str, guid: str | None) -> MesBackupError:
     """Called by the native module: the exception instance for a core error."""
     cls = ERROR_CLASSES.get(kind, MesBackupError)
     return cls(message, kind=kind, guid=guid)

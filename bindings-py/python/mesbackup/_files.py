@@ -12,21 +12,28 @@ import os
 import pathlib
 import warnings
 from dataclasses import dataclass
-from typing import Any, Dict, List, Literal, Optional, Union
+from typing import Any, Literal, Union
 
 from . import _mesbackup
-from ._errors import Integrity
+from ._errors import Integrity, InvalidArgument
 
 PathLike = Union[str, "os.PathLike[str]"]
 
 
-def _dt(text: Optional[str]) -> Optional[datetime.datetime]:
+def _deprecated(old: str, instead: str) -> None:
+    """A deprecated spelling was used (kept one release): warn at the caller's line."""
+    warnings.warn(
+        f"{old} is deprecated and will be removed in the next release: {instead}", DeprecationWarning, stacklevel=3
+    )
+
+
+def _dt(text: str | None) -> datetime.datetime | None:
     if text is None:
         return None
     return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def _as_dict(obj: Any) -> Dict[str, Any]:
+def _as_dict(obj: Any) -> dict[str, Any]:
     def conv(v: Any) -> Any:
         if dataclasses.is_dataclass(v) and not isinstance(v, type):
             return {f.name: conv(getattr(v, f.name)) for f in dataclasses.fields(v)}
@@ -38,7 +45,7 @@ def _as_dict(obj: Any) -> Dict[str, Any]:
             return v.isoformat() if isinstance(v, datetime.datetime) else str(v)
         return v
 
-    result: Dict[str, Any] = conv(obj)
+    result: dict[str, Any] = conv(obj)
     return result
 
 
@@ -48,10 +55,10 @@ class Problem:
 
     kind: str
     message: str
-    file: Optional[str]
-    detail: Dict[str, Any]
+    file: str | None
+    detail: dict[str, Any]
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return _as_dict(self)
 
 
@@ -61,9 +68,9 @@ class VerifyResult:
 
     path: pathlib.Path
     ok: bool
-    problems: List[Problem]
+    problems: list[Problem]
     #: SHA-256 of the package (lowercase hex).
-    sha256: Optional[str]
+    sha256: str | None
     #: A sidecar was found beside the package and its SHA-256 matched.
     sidecar_matched: bool
     #: A sidecar was found beside the package (its SHA-256 was compared).
@@ -75,14 +82,14 @@ class VerifyResult:
     part_files_checked: int
     parts_checked: int
     #: Things not checked, and why.
-    notes: List[str]
+    notes: list[str]
     #: The canonical error message when the package is damaged (path first), else None.
-    error: Optional[str]
+    error: str | None
 
     def __bool__(self) -> bool:
         return self.ok
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return _as_dict(self)
 
 
@@ -93,33 +100,33 @@ class TableInfo:
     #: "table", "view", "materialized_view", "dictionary"...
     kind: str
     #: The engine's name (``ReplacingMergeTree``).
-    engine: Optional[str]
+    engine: str | None
     #: The engine as written (``ReplacingMergeTree(ModifiedOn)``).
-    engine_full: Optional[str]
-    order_by: Optional[str]
-    partition_by: Optional[str]
-    storage_policy: Optional[str]
-    disk: Optional[str]
+    engine_full: str | None
+    order_by: str | None
+    partition_by: str | None
+    storage_policy: str | None
+    disk: str | None
     #: The policy the table needs on the restore target.
-    required_policy: Optional[str]
+    required_policy: str | None
     parts: int
     rows: int
     bytes: int
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return _as_dict(self)
 
 
 @dataclass(frozen=True)
 class DatabaseInfo:
     name: str
-    engine: Optional[str]
-    tables: List[TableInfo]
+    engine: str | None
+    tables: list[TableInfo]
     parts: int
     rows: int
     bytes: int
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return _as_dict(self)
 
 
@@ -128,34 +135,34 @@ class PackageInfo:
     """What :func:`inspect` found in a package (and whether it verified)."""
 
     path: pathlib.Path
-    backup_root: Optional[str]
-    timestamp: Optional[str]
-    databases: List[DatabaseInfo]
+    backup_root: str | None
+    timestamp: str | None
+    databases: list[DatabaseInfo]
     #: Every table of every database.
-    tables: List[TableInfo]
+    tables: list[TableInfo]
     #: Storage policies the target needs at restore time.
-    storage_policies: List[str]
+    storage_policies: list[str]
     #: Disks the target needs at restore time.
-    disks: List[str]
+    disks: list[str]
     parts: int
     rows: int
     bytes: int
-    notes: List[str]
+    notes: list[str]
     #: The package verified (same pass); see ``verification`` for its problems.
     verified: bool
     verification: VerifyResult
 
-    def table(self, name: str, database: Optional[str] = None) -> Optional[TableInfo]:
+    def table(self, name: str, database: str | None = None) -> TableInfo | None:
         for t in self.tables:
             if t.name == name and (database is None or t.database == database):
                 return t
         return None
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return _as_dict(self)
 
 
-def _verify_result(raw: Dict[str, Any]) -> VerifyResult:
+def _verify_result(raw: dict[str, Any]) -> VerifyResult:
     report = raw["report"]
     problems = [Problem(p["kind"], p["message"], p["file"], p["detail"]) for p in raw["problems"]]
     return VerifyResult(
@@ -194,7 +201,7 @@ def verify(path: PathLike, *, raise_on_error: bool = False) -> VerifyResult:
     return result
 
 
-def _table(t: Dict[str, Any]) -> TableInfo:
+def _table(t: dict[str, Any]) -> TableInfo:
     return TableInfo(
         database=t["database"],
         name=t["name"],
@@ -251,9 +258,9 @@ def inspect(path: PathLike, *, raise_on_error: bool = False) -> PackageInfo:
 @dataclass(frozen=True)
 class WindowPackage:
     file: str
-    database: Optional[str]
-    started_at: Optional[datetime.datetime]
-    finished_at: Optional[datetime.datetime]
+    database: str | None
+    started_at: datetime.datetime | None
+    finished_at: datetime.datetime | None
 
 
 @dataclass(frozen=True)
@@ -265,22 +272,22 @@ class BackupWindow:
     #: Latest ClickHouse backup finish.
     finished_at: datetime.datetime
     #: Latest SQL Server backup completion recorded in the sidecars, if any.
-    sql_backup_finished_at: Optional[datetime.datetime]
+    sql_backup_finished_at: datetime.datetime | None
     #: Where data processing should start.
     reprocess_from: datetime.datetime
-    packages: List[WindowPackage]
+    packages: list[WindowPackage]
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return _as_dict(self)
 
 
-def _req(text: Optional[str]) -> datetime.datetime:
+def _req(text: str | None) -> datetime.datetime:
     value = _dt(text)
     assert value is not None
     return value
 
 
-def backup_window(folder: PathLike) -> Optional[BackupWindow]:
+def backup_window(folder: PathLike) -> BackupWindow | None:
     """Earliest start to latest finish over the sidecars in ``folder`` (plus the SQL Server backup
     completion when recorded); None when no sidecar records both a start and a finish."""
     raw = _mesbackup._backup_window(os.fspath(folder))
@@ -312,21 +319,21 @@ class StagedPackage:
     kind: Literal["Online", "CDM", "ODS", "DWH"]
     size: int
     #: Computed while copying (None when a move was a rename).
-    sha256: Optional[str]
+    sha256: str | None
     #: ``"copy"`` (the source stays) or ``"move"``.
     mode: Literal["copy", "move"]
-    #: An existing file of that name was replaced (``force=True``).
+    #: An existing file of that name was replaced (``overwrite=True``).
     replaced: bool
     #: The sidecar written beside the target, when the source had one.
-    sidecar: Optional[pathlib.Path]
+    sidecar: pathlib.Path | None
 
     @property
     def moved(self) -> bool:
         """Deprecated: use ``mode == "move"``. Kept for one release."""
-        warnings.warn('StagedPackage.moved is deprecated: use mode == "move"', DeprecationWarning, stacklevel=2)
+        _deprecated("StagedPackage.moved", 'use mode == "move"')
         return self.mode == "move"
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return _as_dict(self)
 
 
@@ -336,20 +343,34 @@ def stage(
     system: str,
     version: str,
     *,
-    system_specific: bool = False,
+    generic_names: bool = False,
     move: bool = False,
-    force: bool = False,
-    file_mode: Optional[str] = None,
+    overwrite: bool = False,
+    file_mode: str | None = None,
+    system_specific: bool | None = None,
+    force: bool | None = None,
 ) -> StagedPackage:
     """Copies (or moves) ``package`` into the installer's custom packages folder ``into`` under the
-    installer name for ``system`` and ``version``. Atomic; never replaces a file unless ``force``;
-    a copy is checked against the source's sidecar (:class:`Integrity` on mismatch).
+    installer name for ``system`` and ``version``: the system-specific name, which the installer
+    prefers, or the generic one with ``generic_names=True``. Atomic; never replaces a file unless
+    ``overwrite``; a copy is checked against the source's sidecar (:class:`Integrity` on mismatch).
+
+    ``system_specific=`` (now the default) and ``force=`` (``overwrite=``) are deprecated spellings,
+    accepted for one release with a ``DeprecationWarning``.
 
     The staged package and its sidecar get exactly ``file_mode`` (octal text, default ``"0600"``:
     only you; ``"0640"`` lets your group, e.g. the installer's service account, read them). On
     Windows they inherit the folder's ACL instead."""
+    if system_specific is not None:
+        _deprecated("system_specific=", "the system-specific names are the default (generic_names=True for the others)")
+        if system_specific and generic_names:
+            raise InvalidArgument("give generic_names only (system_specific is its deprecated opposite)")
+        generic_names = generic_names or not system_specific
+    if force is not None:
+        _deprecated("force=", "use overwrite=")
+        overwrite = overwrite or force
     raw = _mesbackup._stage(
-        os.fspath(package), os.fspath(into), system, version, system_specific, move, force, file_mode
+        os.fspath(package), os.fspath(into), system, version, not generic_names, move, overwrite, file_mode
     )
     sidecar = raw.get("sidecar")
     return StagedPackage(
@@ -369,8 +390,8 @@ def stage(
 class PruneEntry:
     package: pathlib.Path
     sidecar: pathlib.Path
-    database: Optional[str]
-    finished_at: Optional[datetime.datetime]
+    database: str | None
+    finished_at: datetime.datetime | None
     size: int
     keep: bool
 
@@ -380,19 +401,19 @@ class PrunePlan:
     """Per database, newest first: which packages stay and which go."""
 
     keep: int
-    entries: List[PruneEntry]
+    entries: list[PruneEntry]
     #: Paths deleted (empty for :func:`plan_prune`).
-    deleted: List[pathlib.Path]
+    deleted: list[pathlib.Path]
 
     @property
-    def to_delete(self) -> List[PruneEntry]:
+    def to_delete(self) -> list[PruneEntry]:
         return [e for e in self.entries if not e.keep]
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return _as_dict(self)
 
 
-def _prune_plan(raw: Dict[str, Any]) -> PrunePlan:
+def _prune_plan(raw: dict[str, Any]) -> PrunePlan:
     return PrunePlan(
         keep=int(raw["keep"]),
         entries=[

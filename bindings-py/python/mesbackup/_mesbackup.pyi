@@ -3,13 +3,15 @@
 import datetime
 import os
 import pathlib
-from typing import Any, Callable, Dict, List, Literal, Optional, Tuple, TypedDict, Union, final
+from typing import Any, Callable, Literal, TypedDict, final
 
-_PathLike = Union[str, "os.PathLike[str]"]
-_Seconds = Union[float, int, datetime.timedelta]
-_Progress = Callable[[int, Optional[int], str], object]
+from typing_extensions import TypeAlias
 
-ERROR_KINDS: Tuple[str, ...]
+_PathLike: TypeAlias = str | os.PathLike[str]
+_Seconds: TypeAlias = float | int | datetime.timedelta
+_Progress: TypeAlias = Callable[[int, int | None, str], object]
+
+ERROR_KINDS: tuple[str, ...]
 SIDECAR_SUFFIX: str
 PARTIAL_SUFFIX: str
 __version__: str
@@ -29,15 +31,15 @@ class Package:
     @property
     def guid(self) -> str: ...
     @property
-    def database(self) -> Optional[str]: ...
+    def database(self) -> str | None: ...
     @property
-    def started_at(self) -> Optional[datetime.datetime]: ...
+    def started_at(self) -> datetime.datetime | None: ...
     @property
-    def ready_at(self) -> Optional[datetime.datetime]: ...
+    def ready_at(self) -> datetime.datetime | None: ...
     @property
     def finished_at(self) -> datetime.datetime: ...
     @property
-    def notes(self) -> List[str]: ...
+    def notes(self) -> list[str]: ...
     @property
     def sidecar(self) -> pathlib.Path: ...
     def __fspath__(self) -> str: ...
@@ -54,7 +56,7 @@ class Job:
 @final
 class PackageName:
     @property
-    def system(self) -> Optional[str]: ...
+    def system(self) -> str | None: ...
     @property
     def kind(self) -> Literal["Online", "CDM", "ODS", "DWH"]: ...
     @property
@@ -69,21 +71,21 @@ class NameCheck:
     @property
     def valid(self) -> bool: ...
     @property
-    def package(self) -> Optional[PackageName]: ...
+    def package(self) -> PackageName | None: ...
     @property
-    def reason(self) -> Optional[str]: ...
+    def reason(self) -> str | None: ...
     @property
     def message(self) -> str: ...
     @property
-    def expected(self) -> Optional[str]: ...
+    def expected(self) -> str | None: ...
     def __bool__(self) -> bool: ...
 
 class KindReport(TypedDict):
     kind: str
-    chosen: Optional[str]
+    chosen: str | None
     system_specific: bool
-    also_present_but_shadowed: Optional[str]
-    expected_names: List[str]
+    also_present_but_shadowed: str | None
+    expected_names: list[str]
 
 class IgnoredFile(TypedDict):
     file: str
@@ -94,7 +96,7 @@ class NearMissFile(TypedDict):
     file: str
     reason: str
     message: str
-    expected: Optional[str]
+    expected: str | None
 
 @final
 class FolderReport:
@@ -105,19 +107,19 @@ class FolderReport:
     @property
     def complete(self) -> bool: ...
     @property
-    def missing(self) -> List[str]: ...
+    def missing(self) -> list[str]: ...
     @property
-    def kinds(self) -> List[KindReport]: ...
+    def kinds(self) -> list[KindReport]: ...
     @property
-    def ignored(self) -> List[IgnoredFile]: ...
+    def ignored(self) -> list[IgnoredFile]: ...
     @property
-    def near_misses(self) -> List[NearMissFile]: ...
+    def near_misses(self) -> list[NearMissFile]: ...
     def to_dict(self) -> dict[str, Any]: ...
     def __bool__(self) -> bool: ...
 
 @final
 class _Operation:
-    def wait(self, progress: Optional[_Progress] = None) -> Any: ...
+    def wait(self, progress: _Progress | None = None) -> Any: ...
     def cancel(self) -> None: ...
     def next(self) -> Any: ...
 
@@ -132,31 +134,37 @@ class Client:
     bytes per second averaged over ``speed_time`` (default 1024 over 120 s; 0 disables, as curl's
     ``--speed-limit``/``--speed-time``), ``download_timeout`` from the first byte (default none),
     ``max_size`` bytes (default 1 TiB; a larger ``Content-Length`` is refused before anything is
-    written), and ``stall_timeout`` without any byte (default 120 s)."""
+    written), and ``stall_timeout`` without any byte (default 120 s).
+
+    Credentials, the first found (the rule of every front end): ``token``; ``user`` and ``pat``;
+    ``MES_TOKEN``; ``MES_USER`` and ``MES_PAT``. A token and a user/PAT from the same place are
+    refused; none at all is ``InvalidArgument`` naming every way, unless ``no_auth=True`` (a test
+    server)."""
 
     def __init__(
         self,
-        env_url: Optional[str] = None,
+        env_url: str | None = None,
         *,
-        token: Optional[str] = None,
-        user: Optional[str] = None,
-        pat: Optional[str] = None,
-        ca_cert: Optional[_PathLike] = None,
-        timeout: Optional[_Seconds] = None,
-        max_poll_delay: Optional[_Seconds] = None,
+        token: str | None = None,
+        user: str | None = None,
+        pat: str | None = None,
+        ca_cert: _PathLike | None = None,
+        timeout: _Seconds | None = None,
+        max_poll_delay: _Seconds | None = None,
         restart_budget: int = 0,
-        min_poll_delay: Optional[_Seconds] = None,
-        retry_delay: Optional[_Seconds] = None,
-        stall_timeout: Optional[_Seconds] = None,
-        request_timeout: Optional[_Seconds] = None,
-        connect_timeout: Optional[_Seconds] = None,
+        min_poll_delay: _Seconds | None = None,
+        retry_delay: _Seconds | None = None,
+        stall_timeout: _Seconds | None = None,
+        request_timeout: _Seconds | None = None,
+        connect_timeout: _Seconds | None = None,
         allow_insecure_http: bool = False,
-        file_mode: Optional[str] = None,
-        dir_mode: Optional[str] = None,
-        speed_limit: Optional[int] = None,
-        speed_time: Optional[_Seconds] = None,
-        download_timeout: Optional[_Seconds] = None,
-        max_size: Optional[int] = None,
+        file_mode: str | None = None,
+        dir_mode: str | None = None,
+        speed_limit: int | None = None,
+        speed_time: _Seconds | None = None,
+        download_timeout: _Seconds | None = None,
+        max_size: int | None = None,
+        no_auth: bool = False,
     ) -> None: ...
     @property
     def env_url(self) -> str: ...
@@ -171,59 +179,64 @@ class Client:
         database: str,
         out_dir: _PathLike,
         *,
-        installer_name: Optional[str] = None,
-        file_name: Optional[str] = None,
+        version: str | None = None,
+        generic_names: bool = False,
+        file_name: str | None = None,
         overwrite: bool = False,
-        progress: Optional[_Progress] = None,
-        sql_backup_finished: Union[datetime.datetime, str, None] = None,
+        progress: _Progress | None = None,
+        sql_backup_finished: datetime.datetime | str | None = None,
+        installer_name: str | None = None,
     ) -> Package: ...
     def backup_system(
         self,
         system: str,
         out_dir: _PathLike,
         *,
-        installer_name: Optional[str] = None,
+        version: str | None = None,
+        generic_names: bool = False,
         return_exceptions: bool = False,
-        progress: Optional[_Progress] = None,
+        progress: _Progress | None = None,
         overwrite: bool = False,
-        sql_backup_finished: Union[datetime.datetime, str, None] = None,
-    ) -> List[Any]: ...
+        sql_backup_finished: datetime.datetime | str | None = None,
+        installer_name: str | None = None,
+    ) -> list[Any]: ...
     def start(self, database: str) -> Job: ...
     def download(
         self,
-        guid: Union[str, Job],
+        guid: str | Job,
         out_dir: _PathLike,
         *,
-        file_name: Optional[str] = None,
+        file_name: str | None = None,
         overwrite: bool = False,
-        progress: Optional[_Progress] = None,
+        progress: _Progress | None = None,
     ) -> Package: ...
     def download_if_ready(
         self,
-        guid: Union[str, Job],
+        guid: str | Job,
         out_dir: _PathLike,
         *,
-        file_name: Optional[str] = None,
+        file_name: str | None = None,
         overwrite: bool = False,
-        progress: Optional[_Progress] = None,
-    ) -> Optional[Package]: ...
+        progress: _Progress | None = None,
+    ) -> Package | None: ...
     def _backup_op(
         self,
         database: str,
         out_dir: _PathLike,
         *,
-        installer_name: Optional[str] = None,
-        file_name: Optional[str] = None,
+        version: str | None = None,
+        generic_names: bool = False,
+        file_name: str | None = None,
         overwrite: bool = False,
-        sql_backup_finished: Union[datetime.datetime, str, None] = None,
+        sql_backup_finished: datetime.datetime | str | None = None,
     ) -> _Operation: ...
     def _start_op(self, database: str) -> _Operation: ...
     def _download_op(
         self,
-        guid: Union[str, Job],
+        guid: str | Job,
         out_dir: _PathLike,
         *,
-        file_name: Optional[str] = None,
+        file_name: str | None = None,
         overwrite: bool = False,
         if_ready: bool = False,
     ) -> _Operation: ...
@@ -232,17 +245,23 @@ class Client:
         system: str,
         out_dir: _PathLike,
         *,
-        installer_name: Optional[str] = None,
+        version: str | None = None,
+        generic_names: bool = False,
         return_exceptions: bool = False,
         overwrite: bool = False,
-        sql_backup_finished: Union[datetime.datetime, str, None] = None,
+        sql_backup_finished: datetime.datetime | str | None = None,
     ) -> _Operation: ...
 
-def installer_package_name(kind: str, version: str, system: Optional[str] = None) -> str: ...
+def installer_package_name(kind: str, version: str, system: str | None = None) -> str: ...
 def installer_name_for_database(
-    database: str, version: str, *, system: Optional[str] = None, generic: bool = False
+    database: str,
+    version: str,
+    *,
+    system: str | None = None,
+    generic_names: bool = False,
+    generic: bool | None = None,
 ) -> str: ...
-def system_databases(system: str) -> List[str]: ...
+def system_databases(system: str) -> list[str]: ...
 def parse_package_name(file_name: str) -> PackageName: ...
 def explain_package_name(file_name: str) -> NameCheck: ...
 def check_folder(folder: _PathLike, system: str, version: str) -> FolderReport: ...
@@ -258,43 +277,43 @@ def _stage(
     system_specific: bool,
     move: bool,
     force: bool,
-    file_mode: Optional[str] = None,
+    file_mode: str | None = None,
 ) -> Any: ...
 def _prune(folder: _PathLike, keep: int, execute: bool) -> Any: ...
 def _restore(
     package: _PathLike,
     *,
-    executor: Optional[Callable[[str], Any]] = None,
-    clickhouse: Optional[str] = None,
-    user: Optional[str] = None,
-    password: Optional[str] = None,
+    executor: Callable[[str], Any] | None = None,
+    clickhouse: str | None = None,
+    user: str | None = None,
+    password: str | None = None,
     allow_insecure_http: bool = False,
-    target_name: Optional[str] = None,
-    storage_policy: Optional[str] = None,
+    target_name: str | None = None,
+    storage_policy: str | None = None,
     into_existing: bool = False,
     dry_run: bool = False,
-    server_backup_path: Optional[_PathLike] = None,
-    path_on_server: Optional[str] = None,
-    file_mode: Optional[str] = None,
-    dir_mode: Optional[str] = None,
-    timeout_s: int = 3600,
-    on_step: Optional[Callable[[Dict[str, Any]], object]] = None,
-) -> Dict[str, Any]: ...
+    server_backup_path: _PathLike | None = None,
+    path_on_server: str | None = None,
+    file_mode: str | None = None,
+    dir_mode: str | None = None,
+    timeout_ms: int = 3600000,
+    on_step: Callable[[dict[str, Any]], object] | None = None,
+) -> dict[str, Any]: ...
 def _test_restore(
     package: _PathLike,
     *,
     server_backup_path: _PathLike,
-    executor: Optional[Callable[[str], Any]] = None,
-    clickhouse: Optional[str] = None,
-    user: Optional[str] = None,
-    password: Optional[str] = None,
+    executor: Callable[[str], Any] | None = None,
+    clickhouse: str | None = None,
+    user: str | None = None,
+    password: str | None = None,
     allow_insecure_http: bool = False,
     prefix: str = "mesbackup_testrestore_",
     keep: bool = False,
-    storage_policy: Optional[str] = None,
-    path_on_server: Optional[str] = None,
-    file_mode: Optional[str] = None,
-    dir_mode: Optional[str] = None,
-    timeout_s: int = 3600,
-    on_step: Optional[Callable[[Dict[str, Any]], object]] = None,
-) -> Dict[str, Any]: ...
+    storage_policy: str | None = None,
+    path_on_server: str | None = None,
+    file_mode: str | None = None,
+    dir_mode: str | None = None,
+    timeout_ms: int = 3600000,
+    on_step: Callable[[dict[str, Any]], object] | None = None,
+) -> dict[str, Any]: ...

@@ -23,11 +23,12 @@ from __future__ import annotations
 import datetime
 import os
 import pathlib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, List, Optional, Union
+from typing import Any, Callable, Union
 
 from . import _mesbackup
-from ._errors import Integrity, MesBackupError, _from_core
+from ._errors import Integrity, InvalidArgument, MesBackupError, _from_core
 from ._files import _as_dict
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -35,15 +36,16 @@ PathLike = Union[str, "os.PathLike[str]"]
 SqlExecutor = Callable[[str], Any]
 #: Receives one dict per step: ``{"step": "verified" | "planned" | "extracted" | "started" |
 #: "restoring", ...}`` (the same fields as the CLI's ``restore_progress`` / ``restore_plan`` events).
-RestoreStepCallback = Callable[[Dict[str, Any]], object]
+RestoreStepCallback = Callable[[dict[str, Any]], object]
 Seconds = Union[float, int, datetime.timedelta]
 
 
-def _seconds(value: Seconds) -> int:
+def _milliseconds(value: Seconds) -> int:
+    """Seconds (a number) or a ``timedelta``, as every duration of the Python API."""
     s = value.total_seconds() if isinstance(value, datetime.timedelta) else float(value)
-    if s <= 0:
-        raise ValueError("timeout must be positive")
-    return max(1, int(round(s)))
+    if not s > 0 or s == float("inf"):
+        raise InvalidArgument("timeout must be a positive number of seconds or a timedelta")
+    return max(1, round(s * 1000))
 
 
 @dataclass(frozen=True)
@@ -53,14 +55,14 @@ class TableCheck:
     table: str
     expected_rows: int
     #: None when the table could not be counted.
-    rows: Optional[int]
+    rows: int | None
     ok: bool
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return _as_dict(self)
 
 
-def _tables(raw: Optional[List[Dict[str, Any]]]) -> List[TableCheck]:
+def _tables(raw: list[dict[str, Any]] | None) -> list[TableCheck]:
     return [TableCheck(t["table"], int(t["expected_rows"]), t["rows"], bool(t["ok"])) for t in raw or []]
 
 
@@ -72,8 +74,8 @@ class RestoreResult:
     target_database: str
     dry_run: bool
     #: ClickHouse's id of the RESTORE operation (None on a dry run).
-    operation_id: Optional[str]
-    tables: List[TableCheck]
+    operation_id: str | None
+    tables: list[TableCheck]
     rows: int
     elapsed_ms: int
     ok: bool
@@ -81,28 +83,28 @@ class RestoreResult:
     def __bool__(self) -> bool:
         return self.ok
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return _as_dict(self)
 
 
 def restore(
     package: PathLike,
     *,
-    clickhouse: Optional[str] = None,
-    executor: Optional[SqlExecutor] = None,
-    user: Optional[str] = None,
-    password: Optional[str] = None,
+    clickhouse: str | None = None,
+    executor: SqlExecutor | None = None,
+    user: str | None = None,
+    password: str | None = None,
     allow_insecure_http: bool = False,
-    target: Optional[str] = None,
-    storage_policy: Optional[str] = None,
+    target: str | None = None,
+    storage_policy: str | None = None,
     into_existing: bool = False,
     dry_run: bool = False,
-    server_backup_path: Optional[PathLike] = None,
-    path_on_server: Optional[str] = None,
-    file_mode: Optional[str] = None,
-    dir_mode: Optional[str] = None,
+    server_backup_path: PathLike | None = None,
+    path_on_server: str | None = None,
+    file_mode: str | None = None,
+    dir_mode: str | None = None,
     timeout: Seconds = 3600,
-    on_step: Optional[RestoreStepCallback] = None,
+    on_step: RestoreStepCallback | None = None,
 ) -> RestoreResult:
     """Restores one package: verifies it, asks the target for its storage policies, disks and
     databases and checks core's restore plan (a missing policy or disk, a non-empty target database
@@ -136,7 +138,7 @@ def restore(
         path_on_server=path_on_server,
         file_mode=file_mode,
         dir_mode=dir_mode,
-        timeout_s=_seconds(timeout),
+        timeout_ms=_milliseconds(timeout),
         on_step=on_step,
     )
     result = RestoreResult(
@@ -166,50 +168,50 @@ class TestRestoreResult:
 
     path: pathlib.Path
     ok: bool
-    verified: Optional[bool]
-    verify_ms: Optional[int]
-    database: Optional[str]
-    target_database: Optional[str]
+    verified: bool | None
+    verify_ms: int | None
+    database: str | None
+    target_database: str | None
     #: The plan's problems (kind, name, tables, message) when the restore would fail.
-    problems: Optional[List[Dict[str, Any]]]
-    restore_ms: Optional[int]
+    problems: list[dict[str, Any]] | None
+    restore_ms: int | None
     #: Whether the throwaway database was dropped (None with ``keep=True``).
-    dropped: Optional[bool]
-    tables_checked: Optional[int]
-    rows_checked: Optional[int]
-    tables: Optional[List[TableCheck]]
+    dropped: bool | None
+    tables_checked: int | None
+    rows_checked: int | None
+    tables: list[TableCheck] | None
     #: Why it failed: the exception of the error's kind (not raised).
-    error: Optional[MesBackupError]
+    error: MesBackupError | None
     elapsed_ms: int
 
     def __bool__(self) -> bool:
         return self.ok
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         d = _as_dict(self)
         d["error"] = None if self.error is None else {"kind": self.error.kind, "message": self.error.message}
         return d
 
 
 def test_restore(
-    packages: Union[PathLike, Iterable[PathLike]],
+    packages: PathLike | Iterable[PathLike],
     *,
     server_backup_path: PathLike,
-    clickhouse: Optional[str] = None,
-    executor: Optional[SqlExecutor] = None,
-    user: Optional[str] = None,
-    password: Optional[str] = None,
+    clickhouse: str | None = None,
+    executor: SqlExecutor | None = None,
+    user: str | None = None,
+    password: str | None = None,
     allow_insecure_http: bool = False,
     prefix: str = "mesbackup_testrestore_",
     keep: bool = False,
-    storage_policy: Optional[str] = None,
-    path_on_server: Optional[str] = None,
-    file_mode: Optional[str] = None,
-    dir_mode: Optional[str] = None,
+    storage_policy: str | None = None,
+    path_on_server: str | None = None,
+    file_mode: str | None = None,
+    dir_mode: str | None = None,
     timeout: Seconds = 3600,
-    on_step: Optional[RestoreStepCallback] = None,
-    on_result: Optional[Callable[[TestRestoreResult], object]] = None,
-) -> List[TestRestoreResult]:
+    on_step: RestoreStepCallback | None = None,
+    on_result: Callable[[TestRestoreResult], object] | None = None,
+) -> list[TestRestoreResult]:
     """What dbatools' ``Test-DbaLastBackup`` is to SQL Server: for each package, verify, restore
     into a throwaway database ``<prefix><database>_<random>`` (fresh for every package and call; an
     empty ``prefix`` or a name that already exists is refused), compare every table's row count
@@ -218,7 +220,7 @@ def test_restore(
     ``on_result`` receives each result as soon as its package is done."""
     if isinstance(packages, (str, os.PathLike)):
         packages = [packages]
-    results: List[TestRestoreResult] = []
+    results: list[TestRestoreResult] = []
     for package in packages:
         raw = _mesbackup._test_restore(
             os.fspath(package),
@@ -234,7 +236,7 @@ def test_restore(
             path_on_server=path_on_server,
             file_mode=file_mode,
             dir_mode=dir_mode,
-            timeout_s=_seconds(timeout),
+            timeout_ms=_milliseconds(timeout),
             on_step=on_step,
         )
         err = raw.get("error")

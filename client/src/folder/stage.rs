@@ -89,7 +89,7 @@ fn place(temp: &Path, target: &Path, force: bool) -> Result<bool, Error> {
 
 fn exists_error(target: &Path) -> Error {
     Error::io(format!(
-        "{} already exists; it was not replaced. Remove it first, or stage with --force to replace it.",
+        "{} already exists; it was not replaced. Remove it first, or stage with overwrite to replace it (--overwrite; Python overwrite=True, PowerShell -Overwrite).",
         target.display()
     ))
 }

@@ -123,9 +123,10 @@ impl Deadline<'_> {
         Error::new(
             ErrorKind::Timeout,
             format!(
-                "ClickHouse did not finish within the restore's timeout ({} s); a statement already sent may still \
-                 run on the server (look at system.backups). Allow more time with --timeout.",
-                self.timeout.as_secs()
+                "ClickHouse did not finish within the restore's timeout ({}); a statement already sent may still \
+                 run on the server (look at system.backups). Allow more time with the timeout (--timeout; Python \
+                 timeout=, PowerShell -Timeout).",
+                mesbackup_core::mes::human_duration(self.timeout.as_millis().min(u64::MAX as u128) as u64)
             ),
         )
     }

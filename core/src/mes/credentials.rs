@@ -97,6 +97,115 @@ impl Credentials {
     }
 }
 
+/// Credentials a caller gave explicitly (arguments, options, a token file), before the environment
+/// is consulted. Every front end fills this in its own spelling and calls [`resolve_credentials`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GivenCredentials<'a> {
+    /// A bearer token (CLI `--token-file`, Python `token=`, JavaScript `token`, PowerShell `-Token`).
+    pub token: Option<&'a str>,
+    /// A user name for a personal access token (Python `user=`, JavaScript `user`, PowerShell `-Credential`).
+    pub user: Option<&'a str>,
+    /// That user's personal access token.
+    pub pat: Option<&'a str>,
+    /// The caller said, explicitly, to send no credentials at all (a test server).
+    pub no_auth: bool,
+}
+
+/// Why [`resolve_credentials`] found no credentials to use. The two "missing" cases are told apart
+/// so a front end on a terminal can ask for what is missing (the CLI's prompt); any other front end
+/// turns them into their `invalid_argument` [`Error`] with `Error::from`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Unresolved {
+    /// Nothing given anywhere: no explicit value, no `MES_TOKEN`, no `MES_USER`/`MES_PAT`.
+    NoneGiven,
+    /// A user name without its personal access token (explicitly, or in `MES_USER`).
+    PatMissing { user: String, explicit: bool },
+    /// A conflict or an invalid value: nothing to ask for.
+    Invalid(Error),
+}
+
+/// What every front end says when no credentials were given: every way to give them, in every front
+/// end's spelling, so the sentence is the same wherever it is read.
+pub const NO_CREDENTIALS: &str = "no MES credentials: give a bearer token, or a user name and its personal \
+     access token (PAT). Looked for, in this order: a token given explicitly (CLI --token-file FILE, Python \
+     token=, JavaScript token, PowerShell -Token), a user and PAT given explicitly (Python user= and pat=, \
+     JavaScript user and pat, PowerShell -Credential), the environment variable MES_TOKEN, the environment \
+     variables MES_USER and MES_PAT. The CLI also asks on a terminal. For a test server without \
+     authentication, say so explicitly (CLI --no-auth, Python no_auth=True, JavaScript noAuth: true).";
+
+impl From<Unresolved> for Error {
+    fn from(u: Unresolved) -> Error {
+        match u {
+            Unresolved::NoneGiven => Error::invalid_argument(NO_CREDENTIALS),
+            Unresolved::PatMissing { explicit: true, .. } => Error::invalid_argument(
+                "a user name was given without its personal access token: give the PAT too (Python pat=, \
+                 JavaScript pat), or a bearer token instead",
+            ),
+            Unresolved::PatMissing { explicit: false, .. } => Error::invalid_argument(
+                "MES_USER is set but MES_PAT is not: set MES_PAT to the user's personal access token",
+            ),
+            Unresolved::Invalid(e) => e,
+        }
+    }
+}
+
+/// The one rule for which credentials a front end uses. The first source that holds anything wins,
+/// in this order: a token given explicitly; a user and PAT given explicitly; `MES_TOKEN`;
+/// `MES_USER` and `MES_PAT`. An explicit `no_auth` means no credentials (only with no explicit token
+/// or user). Within one source, a token and a user or PAT together are refused, naming both, rather
+/// than one being picked silently. Environment values that are empty or only whitespace count as
+/// unset; `env` looks a variable up (a browser passes one that finds nothing).
+pub fn resolve_credentials(
+    given: GivenCredentials<'_>,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Credentials, Unresolved> {
+    let invalid = |m: &str| Unresolved::Invalid(Error::invalid_argument(m));
+    let explicit = given.token.is_some() || given.user.is_some() || given.pat.is_some();
+    if given.no_auth {
+        if explicit {
+            return Err(invalid(
+                "no authentication was asked for, and credentials were given too: drop one or the other",
+            ));
+        }
+        return Ok(Credentials::None);
+    }
+    if explicit {
+        return match (given.token, given.user, given.pat) {
+            (Some(_), _, _) if given.user.is_some() || given.pat.is_some() => Err(invalid(
+                "both a bearer token and a user / personal access token were given explicitly: give one or the other",
+            )),
+            (Some(t), None, None) => Credentials::bearer(t).map_err(Unresolved::Invalid),
+            (None, Some(u), Some(p)) => Credentials::basic(u, p).map_err(Unresolved::Invalid),
+            (None, Some(u), None) => Err(Unresolved::PatMissing { user: u.trim().to_owned(), explicit: true }),
+            _ => Err(invalid(
+                "a personal access token was given without its user name: give the user too (Python user=, \
+                 JavaScript user)",
+            )),
+        };
+    }
+    let var = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+    match (var("MES_TOKEN"), var("MES_USER"), var("MES_PAT")) {
+        (Some(_), Some(_), _) => Err(both_in_environment("MES_USER")),
+        (Some(_), None, Some(_)) => Err(both_in_environment("MES_PAT")),
+        (Some(t), None, None) => Credentials::bearer(&t)
+            .map_err(|e| Unresolved::Invalid(Error::invalid_argument(format!("MES_TOKEN: {}", e.message)))),
+        (None, Some(u), Some(p)) => Credentials::basic(&u, &p)
+            .map_err(|e| Unresolved::Invalid(Error::invalid_argument(format!("MES_USER/MES_PAT: {}", e.message)))),
+        (None, Some(u), None) => Err(Unresolved::PatMissing { user: u.trim().to_owned(), explicit: false }),
+        (None, None, Some(_)) => Err(invalid(
+            "MES_PAT is set but MES_USER is not: set MES_USER to the user the token belongs to",
+        )),
+        (None, None, None) => Err(Unresolved::NoneGiven),
+    }
+}
+
+fn both_in_environment(other: &str) -> Unresolved {
+    Unresolved::Invalid(Error::invalid_argument(format!(
+        "both MES_TOKEN and {other} are set: use either a bearer token (MES_TOKEN) or a user and personal \
+         access token (MES_USER and MES_PAT), and unset the other"
+    )))
+}
+
 /// Credentials travel in clear over `http://`. Refuse that unless the caller explicitly allows it,
 /// or the server is on this machine (loopback traffic never leaves it).
 pub fn check_transport(env: &EnvUrl, credentials: &Credentials, allow_insecure_http: bool) -> Result<(), Error> {
@@ -140,6 +249,84 @@ mod tests {
         assert!(!format!("{c:?}").contains("s3cr3t"));
         let c = Credentials::bearer("tok-123").unwrap();
         assert!(!format!("{c:?}").contains("tok-123"));
+    }
+
+    fn resolve(given: GivenCredentials<'_>, vars: &[(&str, &str)]) -> Result<Credentials, Unresolved> {
+        resolve_credentials(given, |name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned()))
+    }
+
+    fn message(r: Result<Credentials, Unresolved>) -> String {
+        Error::from(r.expect_err("refused")).message
+    }
+
+    #[test]
+    fn the_first_source_that_holds_anything_wins() {
+        let env_token = [("MES_TOKEN", "env-tok")];
+        let env_basic = [("MES_USER", "u"), ("MES_PAT", "env-pat")];
+        let token = GivenCredentials { token: Some("given-tok"), ..Default::default() };
+        let basic = GivenCredentials { user: Some("g"), pat: Some("given-pat"), ..Default::default() };
+        // explicit token, over everything in the environment
+        assert_eq!(resolve(token, &env_basic).ok(), Credentials::bearer("given-tok").ok());
+        assert_eq!(resolve(token, &env_token).ok(), Credentials::bearer("given-tok").ok());
+        // explicit user + PAT, over everything in the environment
+        assert_eq!(resolve(basic, &env_token).ok(), Credentials::basic("g", "given-pat").ok());
+        // then MES_TOKEN, then MES_USER + MES_PAT
+        assert_eq!(resolve(GivenCredentials::default(), &env_token).ok(), Credentials::bearer("env-tok").ok());
+        assert_eq!(resolve(GivenCredentials::default(), &env_basic).ok(), Credentials::basic("u", "env-pat").ok());
+        // an explicit "no authentication" also wins over the environment
+        let none = GivenCredentials { no_auth: true, ..Default::default() };
+        assert_eq!(resolve(none, &env_token), Ok(Credentials::None));
+    }
+
+    #[test]
+    fn a_token_and_a_pat_from_one_source_are_refused_naming_both() {
+        let m = message(resolve(GivenCredentials { token: Some("t"), pat: Some("p"), ..Default::default() }, &[]));
+        assert!(m.contains("bearer token") && m.contains("personal access token") && m.contains("explicitly"), "{m}");
+        let m = message(resolve(GivenCredentials { token: Some("t"), user: Some("u"), ..Default::default() }, &[]));
+        assert!(m.contains("bearer token") && m.contains("user"), "{m}");
+        let m = message(resolve(GivenCredentials::default(), &[("MES_TOKEN", "t"), ("MES_PAT", "p")]));
+        assert!(m.contains("MES_TOKEN") && m.contains("MES_PAT"), "{m}");
+        let m = message(resolve(GivenCredentials::default(), &[("MES_TOKEN", "t"), ("MES_USER", "u"), ("MES_PAT", "p")]));
+        assert!(m.contains("MES_TOKEN") && m.contains("MES_USER"), "{m}");
+        let m = message(resolve(GivenCredentials { token: Some("t"), no_auth: true, ..Default::default() }, &[]));
+        assert!(m.contains("no authentication"), "{m}");
+    }
+
+    #[test]
+    fn nothing_given_is_one_error_naming_every_way() {
+        let blank = [("MES_TOKEN", "  "), ("MES_USER", ""), ("MES_PAT", "\n")];
+        for r in [resolve(GivenCredentials::default(), &[]), resolve(GivenCredentials::default(), &blank)] {
+            assert_eq!(r, Err(Unresolved::NoneGiven));
+            let e = Error::from(r.unwrap_err());
+            assert_eq!(e.kind, crate::ErrorKind::InvalidArgument);
+            assert_eq!(e.message, NO_CREDENTIALS);
+        }
+        for way in ["--token-file", "token=", "-Token", "user= and pat=", "-Credential", "MES_TOKEN", "MES_USER and MES_PAT", "--no-auth", "noAuth"] {
+            assert!(NO_CREDENTIALS.contains(way), "{way} missing from: {NO_CREDENTIALS}");
+        }
+    }
+
+    #[test]
+    fn half_a_user_and_pat_says_what_is_missing() {
+        assert_eq!(
+            resolve(GivenCredentials::default(), &[("MES_USER", "svc ")]),
+            Err(Unresolved::PatMissing { user: "svc".into(), explicit: false })
+        );
+        assert_eq!(
+            resolve(GivenCredentials { user: Some("svc"), ..Default::default() }, &[("MES_PAT", "env-pat")]),
+            Err(Unresolved::PatMissing { user: "svc".into(), explicit: true }),
+            "an explicit user is not completed from the environment"
+        );
+        assert!(message(resolve(GivenCredentials::default(), &[("MES_PAT", "p")])).contains("MES_USER"));
+        assert!(message(resolve(GivenCredentials { pat: Some("p"), ..Default::default() }, &[])).contains("user name"));
+    }
+
+    #[test]
+    fn invalid_values_say_where_they_came_from() {
+        let m = message(resolve(GivenCredentials::default(), &[("MES_TOKEN", "a b")]));
+        assert!(m.starts_with("MES_TOKEN: "), "{m}");
+        let m = message(resolve(GivenCredentials { token: Some("Bearer "), ..Default::default() }, &[]));
+        assert!(m.contains("empty"), "{m}");
     }
 
     #[test]

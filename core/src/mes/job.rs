@@ -3,7 +3,24 @@
 //! A driver owns the sockets, the clock and the sink. It repeatedly:
 //! 1. drains [`Job::poll_event`] (what front ends show) and takes the next [`Job::poll_action`];
 //! 2. performs it (send a request, read a small body, stream a body into a sink, commit, sleep);
-//! 3. reports what happened through a `handle_*` method, with the current time.
+//! 3. reports what happened through the `handle_*` method that answers that action, with the
+//!    current time.
+//!
+//! Each action has its answer (quinn-proto's pairing of a `poll_*` with the `handle_*` that reports
+//! back):
+//!
+//! | [`Action`] | answered by |
+//! |---|---|
+//! | `Prepare` | [`Job::handle_prepare`] |
+//! | `Send` | [`Job::handle_response`], or [`Job::handle_transport_error`] |
+//! | `ReadBody` | [`Job::handle_body`], or [`Job::handle_transport_error`] |
+//! | `Receive` | [`Job::handle_progress`] while bytes arrive, then [`Job::handle_received`] (unless the job abandoned the body: [`Job::is_receiving`] turned false) |
+//! | `Commit` | [`Job::handle_commit`] |
+//! | `Discard` | nothing |
+//! | `Sleep` | [`Job::handle_timeout`] once [`Job::poll_timeout`] is reached |
+//!
+//! [`Job::cancel`] may be called at any time (Ctrl-C, an abort signal); the job then queues what is
+//! left to do (a `Discard`) and ends.
 //!
 //! The job never sleeps, reads a clock or touches a socket, so a four-hour backup can be simulated in
 //! microseconds and every front end behaves the same. It encodes the rules that protect data:
@@ -17,6 +34,7 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
+use super::messages;
 use super::content_disposition::{is_safe_file_name, MAX_FILE_NAME_BYTES};
 use super::download_guard::{Abandon, DownloadGuard, DownloadLimits};
 use crate::error::{Error, ErrorKind};
@@ -24,7 +42,7 @@ use super::time::format_rfc3339_millis;
 use crate::naming::validate_database_name;
 use super::shape::Shape;
 use super::polling::{Jitter, PollPolicy};
-use super::response::{classify_fetch, classify_ready, classify_start, FetchAnswer, ReadyDownload, ResponseHead, StartAnswer, SMALL_BODY_LIMIT};
+use super::response::{classify_get, classify_ready, classify_start, GetAnswer, ReadyDownload, ResponseHead, StartAnswer, SMALL_BODY_LIMIT};
 use super::sidecar::{sidecar_file_name, tool_id, Sidecar, SIDECAR_FORMAT};
 use super::url::EnvUrl;
 
@@ -128,10 +146,10 @@ pub enum Action {
     /// Read at most `limit` bytes of the current response's body; report `handle_body`.
     ReadBody { limit: usize },
     /// Open a temporary sink for `file_name` and stream the current body into it, reporting
-    /// `handle_progress` along the way and `handle_body_end` at the end. Keep one timer armed for
+    /// `handle_progress` along the way and `handle_received` at the end. Keep one timer armed for
     /// `poll_timeout` and report `handle_timeout` when it fires; once `is_receiving` turns false
     /// (the job abandoned the download: too slow, stalled, too long, too large) stop reading, drop
-    /// the body and go on with the next action, without `handle_body_end`.
+    /// the body and go on with the next action, without `handle_received`.
     Receive { file_name: String, expected_len: Option<u64> },
     /// Give the complete temporary file its final name (never replacing an existing file unless
     /// `overwrite`) and write `sidecar` beside it; report `handle_commit`.
@@ -322,11 +340,7 @@ impl Job {
         spec.download_limits.validate()?;
         if let Some(t) = &spec.sql_backup_finished_at {
             let ms = super::time::parse_rfc3339(t).ok_or_else(|| {
-                Error::invalid_argument(format!(
-                    "the SQL Server backup completion time {} is not an RFC 3339 time: use for example \
-                     2026-11-25T09:40:00Z or 2026-11-25T10:40:00+01:00",
-                    crate::error::quote_untrusted(t, 60)
-                ))
+                Error::invalid_argument(messages::sql_time_not_rfc3339(t))
             })?;
             spec.sql_backup_finished_at = Some(format_rfc3339_millis(ms));
         }
@@ -335,11 +349,7 @@ impl Job {
         }
         if let Some(name) = &spec.file_name {
             if !is_safe_file_name(name) {
-                return Err(Error::invalid_argument(format!(
-                    "{} is not a safe file name: use a plain name without folders, control characters or \
-                     characters Windows forbids",
-                    crate::error::quote_untrusted(name, 100)
-                )));
+                return Err(Error::invalid_argument(messages::unsafe_file_name(name)));
             }
         }
         let needs_guid = matches!(spec.mode, Mode::Download | Mode::DownloadIfReady);
@@ -431,10 +441,14 @@ impl Job {
 
     // ---- polls ---------------------------------------------------------------------------------
 
+    /// The next thing the driver must do; call it after `new` and after every `handle_*` or
+    /// `cancel`, until it answers `None`. Each action names the `handle_*` that answers it.
     pub fn poll_action(&mut self) -> Option<Action> {
         self.actions.pop_front()
     }
 
+    /// What front ends show (started, pending, progress, saved, failed...); drain it after every
+    /// `handle_*` or `cancel`, before taking the next action.
     pub fn poll_event(&mut self) -> Option<JobEvent> {
         self.events.pop_front()
     }
@@ -451,32 +465,24 @@ impl Job {
 
     // ---- events from the driver ----------------------------------------------------------------
 
-    /// The result of a `Prepare`: whether a package could be stored where it is to go.
+    /// Answers `Prepare`: whether a package could be stored where it is to go.
     pub fn handle_prepare(&mut self, result: Result<(), Error>, _now_ms: u64) {
         let State::Preparing { next } = self.state else {
-            debug_assert!(false, "handle_prepare in state {:?}", self.state);
-            return;
+            return self.misuse("handle_prepare");
         };
         let e = match result {
             Ok(()) => return self.send(next),
             Err(e) => e,
         };
         let message = match (next, self.guid.as_deref()) {
-            (Next::Get, Some(guid)) => format!(
-                "The package of backup {guid} could not be stored: {}. Nothing was sent to the MES, so the backup \
-                 continues on the server: fix the folder, then resume it with `mesbackup download {guid}`.",
-                e.message
-            ),
-            _ => format!(
-                "A package could not be stored: {}. Nothing was sent to the MES (no backup was started): fix the \
-                 folder (permissions, free space, a read-only or immutable file system) and run again.",
-                e.message
-            ),
+            (Next::Get, Some(guid)) => messages::folder_refused_before_download(guid, &e.message),
+            _ => messages::folder_refused_before_backup(&e.message),
         };
         self.fail(Error::new(ErrorKind::Io, message));
     }
 
-    /// Status line and headers of the response to the last `Send`.
+    /// Answers `Send`: call it with the status line and headers as soon as they have arrived (the
+    /// body stays unread until the next action says how to read it).
     pub fn handle_response(&mut self, head: ResponseHead, now_ms: u64) {
         match self.state {
             State::PostInFlight => {
@@ -488,27 +494,31 @@ impl Job {
                 self.state = State::GetBody { head };
                 self.actions.push_back(Action::ReadBody { limit: SMALL_BODY_LIMIT });
             }
-            _ => debug_assert!(false, "handle_response in state {:?}", self.state),
+            _ => self.misuse("handle_response"),
         }
     }
 
-    /// The (bounded) body requested by `ReadBody`.
+    /// Answers `ReadBody`: the body of the current answer, at most `limit` bytes of it.
     pub fn handle_body(&mut self, body: &[u8], now_ms: u64) {
         match std::mem::replace(&mut self.state, State::PostInFlight) {
             State::PostBody { head } => {
                 let database = self.spec.database.clone().unwrap_or_default();
                 match classify_start(&head, body, &database, now_ms) {
                     StartAnswer::Started { guid } => self.on_started(guid, database, now_ms),
-                    StartAnswer::RetryLater { after_ms, reason } => self.retry(Next::Post, reason, after_ms, now_ms),
+                    StartAnswer::RetryLater { after_ms, reason } => {
+                        self.retry(Next::Post, ErrorKind::ServerError, reason, after_ms, now_ms)
+                    }
                     StartAnswer::Failed(e) => self.fail(e),
                 }
             }
             State::GetBody { head } => {
                 let guid = self.guid.clone().unwrap_or_default();
-                match classify_fetch(&head, body, &guid, now_ms) {
-                    FetchAnswer::Pending { retry_after_ms } => self.on_pending(retry_after_ms, now_ms),
-                    FetchAnswer::RetryLater { after_ms, reason } => self.retry(Next::Get, reason, after_ms, now_ms),
-                    FetchAnswer::Failed(e) if e.kind == ErrorKind::BackupNotFound && self.maybe_consumed => {
+                match classify_get(&head, body, &guid, now_ms) {
+                    GetAnswer::Pending { retry_after_ms } => self.on_pending(retry_after_ms, now_ms),
+                    GetAnswer::RetryLater { after_ms, reason } => {
+                        self.retry(Next::Get, ErrorKind::ServerError, reason, after_ms, now_ms)
+                    }
+                    GetAnswer::Failed(e) if e.kind == ErrorKind::BackupNotFound && self.maybe_consumed => {
                         self.lose_download(
                             "an earlier request for it failed before its answer arrived, and the server now \
                              reports it gone: it was most likely sent then and deleted"
@@ -517,18 +527,20 @@ impl Job {
                             false,
                         )
                     }
-                    FetchAnswer::Ready(_) => unreachable!("a 200 is received, not classified from a body"),
-                    FetchAnswer::Failed(e) => self.fail(e),
+                    // A 200 is received (handle_response), never classified from a small body.
+                    GetAnswer::Ready(_) => self.misuse("handle_body with a 200"),
+                    GetAnswer::Failed(e) => self.fail(e),
                 }
             }
             other => {
                 self.state = other;
-                debug_assert!(false, "handle_body in state {:?}", self.state);
+                self.misuse("handle_body");
             }
         }
     }
 
-    /// A request or small-body read failed without a usable answer.
+    /// Answers `Send` or `ReadBody` when it failed without a usable answer (no connection, no
+    /// status line in time, the body of a small answer broke off, an unreadable answer).
     pub fn handle_transport_error(&mut self, error: TransportError, now_ms: u64) {
         if error.phase == TransportPhase::Malformed {
             return self.unreadable_answer(&error);
@@ -537,29 +549,24 @@ impl Job {
             State::PostInFlight | State::PostBody { .. } => {
                 let nothing_sent = error.phase == TransportPhase::Connect;
                 if nothing_sent {
-                    self.retry(Next::Post, format!("cannot reach the MES ({})", error.detail), None, now_ms);
+                    self.retry(Next::Post, ErrorKind::Network, messages::unreachable(&error.detail), None, now_ms);
                 } else {
                     // The server may have started a backup: re-sending could start a second one.
-                    self.fail(Error::network(format!(
-                        "The backup request was sent but no answer came back ({}). A backup may have been \
-                         started on the server; it was not re-sent, to avoid starting a second one. Check the \
-                         Environment Manager, then start again if needed.",
-                        error.detail
-                    )));
+                    self.fail(Error::network(messages::backup_request_unanswered(&error.detail)));
                 }
             }
             State::GetInFlight | State::GetBody { .. } => {
                 if matches!(self.state, State::GetInFlight) && error.phase != TransportPhase::Connect {
                     self.maybe_consumed = true;
                 }
-                self.retry(Next::Get, format!("connection problem ({})", error.detail), None, now_ms);
+                self.retry(Next::Get, ErrorKind::Network, messages::connection_problem(&error.detail), None, now_ms);
             }
-            _ => debug_assert!(false, "handle_transport_error in state {:?}", self.state),
+            _ => self.misuse("handle_transport_error"),
         }
     }
 
-    /// Bytes received so far by the sink during `Receive`. The download's guard may abandon it here
-    /// (over the size cap, too slow): then `is_receiving` turns false.
+    /// During `Receive`: call it as bytes reach the sink, with the total so far. The download's
+    /// guard may abandon it here (over the size cap, too slow): then `is_receiving` turns false.
     pub fn handle_progress(&mut self, bytes: u64, now_ms: u64) {
         if let State::Receiving { bytes: b, last_progress_ms, ready, guard, .. } = &mut self.state {
             *b = bytes;
@@ -578,12 +585,14 @@ impl Job {
         }
     }
 
-    /// The body of a `Receive` ended: completely (with the sink's summary) or not.
-    pub fn handle_body_end(&mut self, result: Result<ReceivedBody, ReceiveFailure>, now_ms: u64) {
-        let State::Receiving { ready, file_name, bytes, .. } = std::mem::replace(&mut self.state, State::PostInFlight)
-        else {
-            debug_assert!(false, "handle_body_end outside Receiving");
-            return;
+    /// Answers `Receive`: call it once the body has ended, completely (with the sink's summary) or
+    /// not (the stream broke, or the sink failed). Not called when the job abandoned the body itself
+    /// (`is_receiving` turned false during `handle_progress` or `handle_timeout`).
+    pub fn handle_received(&mut self, result: Result<ReceivedBody, ReceiveFailure>, now_ms: u64) {
+        let state = std::mem::replace(&mut self.state, State::PostInFlight);
+        let State::Receiving { ready, file_name, bytes, .. } = state else {
+            self.state = state;
+            return self.misuse("handle_received");
         };
         let guid = self.guid.clone().unwrap_or_default();
         match result {
@@ -594,7 +603,7 @@ impl Job {
                     total: ready.content_length,
                 });
                 if let Some(expected) = ready.content_length.filter(|&n| n != received.size) {
-                    let why = format!("the stream ended after {} of {expected} bytes", received.size);
+                    let why = messages::stream_ended_short(received.size, expected);
                     return self.lose_download(why, now_ms, true);
                 }
                 match &received.shape {
@@ -604,10 +613,7 @@ impl Job {
                         self.queue_commit(file_name, self.spec.overwrite, now_ms);
                     }
                     Shape::TruncatedZip => {
-                        let why = format!(
-                            "the stream ended cleanly after {} bytes but the zip is incomplete (no end record)",
-                            received.size
-                        );
+                        let why = messages::zip_incomplete(received.size);
                         self.lose_download(why, now_ms, true)
                     }
                     Shape::NotZip { looks_like } => {
@@ -615,42 +621,30 @@ impl Job {
                         self.actions.push_back(Action::Discard { keep_as: Some(keep_as.clone()) });
                         self.fail(Error::new(
                             ErrorKind::UnexpectedResponse,
-                            format!(
-                                "The server answered 200 for backup {guid} but sent {looks_like} ({} bytes) \
-                                 instead of a zip package; it was kept as {keep_as} for diagnosis, not as a \
-                                 package. This is usually a proxy or gateway error page. Try downloading {guid} \
-                                 once more; if the MES then answers 400, the backup is gone: start a new one.",
-                                received.size
-                            ),
+                            messages::not_a_package(&guid, looks_like, received.size, &keep_as),
                         ));
                     }
                 }
             }
             Err(ReceiveFailure::Transport(e)) => {
-                self.lose_download(format!("the stream broke after {bytes} bytes ({})", e.detail), now_ms, true)
+                self.lose_download(messages::stream_broke(bytes, &e.detail), now_ms, true)
             }
             Err(ReceiveFailure::Sink(e)) => {
                 self.actions.push_back(Action::Discard { keep_as: None });
                 self.fail(Error::new(
                     ErrorKind::Io,
-                    format!(
-                        "Saving backup {guid} failed after {bytes} bytes: {}. The server deletes the file once a \
-                         download has started, so this backup is gone: fix the problem (free space, permissions) \
-                         and start a new backup.",
-                        e.message
-                    ),
+                    messages::sink_failed(&guid, bytes, &e.message),
                 ));
             }
         }
     }
 
-    /// The result of a `Commit`.
+    /// Answers `Commit`: where the package now is, or why it could not be given its name.
     pub fn handle_commit(&mut self, result: Result<String, CommitFailure>, now_ms: u64) {
-        let State::Committing { received, file_name, attempt, rescue_of } =
-            std::mem::replace(&mut self.state, State::PostInFlight)
-        else {
-            debug_assert!(false, "handle_commit outside Committing");
-            return;
+        let state = std::mem::replace(&mut self.state, State::PostInFlight);
+        let State::Committing { received, file_name, attempt, rescue_of } = state else {
+            self.state = state;
+            return self.misuse("handle_commit");
         };
         let guid = self.guid.clone().unwrap_or_default();
         if let Some((wanted, why)) = rescue_of {
@@ -677,10 +671,7 @@ impl Job {
             }
             Err(CommitFailure::Exists) if attempt + 1 < MAX_COMMIT_ATTEMPTS => {
                 let other = alternative_name(&file_name, &guid, attempt + 1);
-                let note = format!(
-                    "A file named {file_name} already exists; this backup was saved as {other} so that nothing is \
-                     overwritten. Rename it when ready, or allow overwriting."
-                );
+                let note = messages::saved_under_another_name(&file_name, &other);
                 self.events.push_back(JobEvent::Warning { guid: Some(guid), message: note.clone() });
                 self.notes.push(note);
                 self.state =
@@ -689,7 +680,7 @@ impl Job {
             }
             Err(failure) => {
                 let why = match failure {
-                    CommitFailure::Exists => format!("{file_name} and its alternatives already exist"),
+                    CommitFailure::Exists => messages::name_and_alternatives_taken(&file_name),
                     CommitFailure::Sink(e) => e.message,
                 };
                 // The package is complete and the server's copy is gone: keep it under a name the
@@ -710,29 +701,22 @@ impl Job {
     /// way the job fails (the package is not where it was asked to be), saying where it is.
     fn end_rescue(&mut self, result: Result<String, CommitFailure>, guid: &str, wanted: &str, why: &str, kept: &str) {
         let message = match result {
-            Ok(location) => format!(
-                "Backup {guid} was downloaded completely but could not be saved as {wanted}: {why}. It was kept as \
-                 {location} instead, with its sidecar (a name the installer does not pick up): check it with \
-                 `mesbackup verify`, then rename it."
-            ),
+            Ok(location) => messages::kept_under_rescue_name(guid, wanted, why, &location),
             Err(failure) => {
                 let also = match failure {
-                    CommitFailure::Exists => format!("{kept} already exists"),
+                    CommitFailure::Exists => messages::already_exists(kept),
                     CommitFailure::Sink(e) => e.message,
                 };
                 self.actions.push_back(Action::Discard { keep_as: None });
-                format!(
-                    "Backup {guid} was downloaded completely but could not be saved as {wanted}: {why}; keeping it as \
-                     {kept} failed too ({also}), so it was removed. The server has deleted its copy: fix the folder \
-                     and start a new backup."
-                )
+                messages::rescue_failed(guid, wanted, why, kept, &also)
             }
         };
         self.fail(Error::new(ErrorKind::Io, message));
     }
 
-    /// Time has passed: wakes the job when its `Sleep` is over, or lets a download's guard look at
-    /// the clock (it may abandon the download: then `is_receiving` turns false).
+    /// Answers `Sleep`, and the timer of `poll_timeout` during `Receive`: call it when that time has
+    /// come. Wakes the job when its `Sleep` is over, or lets a download's guard look at the clock (it
+    /// may abandon the download: then `is_receiving` turns false).
     pub fn handle_timeout(&mut self, now_ms: u64) {
         match &mut self.state {
             State::Waiting { until_ms, next } => {
@@ -752,32 +736,22 @@ impl Job {
         }
     }
 
-    /// The caller gave up (Ctrl-C, AbortSignal, task cancelled).
+    /// A command, not an answer: the caller gave up (Ctrl-C, AbortSignal, task cancelled). Call it at
+    /// any time; the job queues what is left to do (a `Discard` of a partial download) and ends.
     pub fn cancel(&mut self, _now_ms: u64) {
         let guid = self.guid.clone();
         let message = match &self.state {
             State::Finished { .. } => return,
             // The package is complete: finishing the rename is safer than throwing it away.
             State::Committing { .. } => return,
-            State::Preparing { next: Next::Post } => {
-                "Cancelled before the backup was requested: nothing was sent to the MES.".to_owned()
+            State::Preparing { next: Next::Post } => messages::cancelled_before_request(),
+            State::PostInFlight | State::PostBody { .. } => messages::cancelled_while_starting(),
+            State::Receiving { bytes, .. } => {
+                messages::cancelled_while_downloading(guid.as_deref().unwrap_or("?"), *bytes)
             }
-            State::PostInFlight | State::PostBody { .. } => {
-                "Cancelled while starting the backup. If the request reached the MES, a backup may be running \
-                 on the server; its GUID is unknown."
-                    .to_owned()
+            State::Preparing { next: Next::Get } | State::GetInFlight | State::GetBody { .. } | State::Waiting { .. } => {
+                messages::cancelled_while_waiting(guid.as_deref().unwrap_or("?"))
             }
-            State::Receiving { bytes, .. } => format!(
-                "Cancelled during the download of backup {} after {bytes} bytes. The server deletes the file once \
-                 a download has started, so this backup is gone: start a new backup.",
-                guid.as_deref().unwrap_or("?")
-            ),
-            State::Preparing { next: Next::Get } | State::GetInFlight | State::GetBody { .. } | State::Waiting { .. } => format!(
-                "Cancelled while waiting. The backup continues on the server: resume it later with its GUID {} \
-                 (for example `mesbackup download {}`).",
-                guid.as_deref().unwrap_or("?"),
-                guid.as_deref().unwrap_or("?")
-            ),
         };
         let receiving = matches!(self.state, State::Receiving { .. });
         self.actions.clear();
@@ -797,7 +771,7 @@ impl Job {
             }
             Next::Get => {
                 let guid = self.guid.as_deref().unwrap_or_default();
-                (State::GetInFlight, Method::Get, self.spec.env.backup_fetch_url(guid))
+                (State::GetInFlight, Method::Get, self.spec.env.backup_get_url(guid))
             }
         };
         self.state = state;
@@ -867,38 +841,20 @@ impl Job {
         let guid = self.guid.as_deref().unwrap_or("?");
         Error::new(
             ErrorKind::Timeout,
-            format!(
-                "Backup {guid} was still being prepared after {}. It continues on the server: resume with its GUID \
-                 (for example `mesbackup download {guid}`), or allow a longer timeout.",
-                human_duration(waited_ms)
-            ),
+            messages::still_preparing(guid, &human_duration(waited_ms)),
         )
         .with_guid(self.guid.as_deref())
     }
 
-    fn retry(&mut self, next: Next, reason: String, after_ms: Option<u64>, now_ms: u64) {
+    /// A request failed in a way worth repeating; `kind` is the failure's if it is not repeated.
+    fn retry(&mut self, next: Next, kind: ErrorKind, reason: String, after_ms: Option<u64>, now_ms: u64) {
         self.failures += 1;
         let policy = &self.spec.policy;
         let out_of_time = next == Next::Get && now_ms >= self.deadline_ms;
         if self.failures > policy.max_consecutive_failures || out_of_time || self.spec.mode == Mode::DownloadIfReady {
-            let kind = if reason.starts_with("connection") || reason.starts_with("cannot reach") {
-                ErrorKind::Network
-            } else {
-                ErrorKind::ServerError
-            };
-            let resume = match (&self.guid, next) {
-                (Some(g), Next::Get) => format!(" The backup may still be on the server: resume with its GUID {g}."),
-                _ => String::new(),
-            };
-            let lost = if self.maybe_consumed {
-                " A request failed after it may have been answered, so the one-shot file may already be gone."
-            } else {
-                ""
-            };
-            return self.fail(Error::new(
-                kind,
-                format!("Giving up after {} attempts: {reason}.{resume}{lost}", self.failures),
-            ));
+            let resumable = if next == Next::Get { self.guid.as_deref() } else { None };
+            let message = messages::giving_up(self.failures, &reason, resumable, self.maybe_consumed);
+            return self.fail(Error::new(kind, message));
         }
         let mut delay = policy.failure_delay(self.failures, self.jitter.next_u64(), after_ms);
         if next == Next::Get {
@@ -949,18 +905,10 @@ impl Job {
     /// backup; a GET may have been answered with the one-shot package).
     fn unreadable_answer(&mut self, error: &TransportError) {
         let message = match (&self.state, self.guid.as_deref()) {
-            (State::GetInFlight | State::GetBody { .. }, Some(guid)) => format!(
-                "The answer to the download request for backup {guid} could not be read ({}). It was not asked \
-                 again: if that answer was the package, the server has deleted it. Check any proxy or gateway in \
-                 front of the MES, then try `mesbackup download {guid}` once: a 400 then means the backup is gone.",
-                error.detail
-            ),
-            _ => format!(
-                "The answer to the backup request could not be read ({}). A backup may have been started on the \
-                 server; the request was not re-sent, to avoid starting a second one. Check any proxy or gateway \
-                 in front of the MES and the Environment Manager, then start again if needed.",
-                error.detail
-            ),
+            (State::GetInFlight | State::GetBody { .. }, Some(guid)) => {
+                messages::download_answer_unreadable(guid, &error.detail)
+            }
+            _ => messages::backup_answer_unreadable(&error.detail),
         };
         self.fail(Error::new(ErrorKind::UnexpectedResponse, message));
     }
@@ -995,8 +943,8 @@ impl Job {
         let can_restart = self.restarts_used < self.spec.restart_budget && self.spec.database.is_some();
         if can_restart {
             self.restarts_used += 1;
-            let reason = format!("backup {lost} was lost: {why}");
-            self.notes.push(format!("Restarted after a lost download: {reason}."));
+            let reason = messages::restart_reason(&lost, &why);
+            self.notes.push(messages::restarted_note(&reason));
             self.events.push_back(JobEvent::Restarting {
                 lost_guid: lost,
                 restarts_used: self.restarts_used,
@@ -1009,22 +957,30 @@ impl Job {
             self.prepare_then(Next::Post);
             return;
         }
-        let hint = if self.spec.database.is_some() {
-            "Start a new backup (or allow automatic restarts with a restart budget)."
-        } else {
-            "Start a new backup of the same database."
+        let message = messages::download_lost(&lost, &why, self.spec.database.is_some());
+        self.fail(Error::new(ErrorKind::DownloadLost, message).with_guid(Some(&lost)));
+    }
+
+    /// The driver reported something this state does not expect: a bug in that driver. The job
+    /// ends as an internal failure, in release builds too (as h11 turns a misuse into a protocol
+    /// error), rather than carry on in a state nobody designed. A temporary file still open is
+    /// discarded; a finished job keeps its outcome (its answer was given already).
+    fn misuse(&mut self, call: &str) {
+        let state = match &self.state {
+            State::Finished { .. } => return,
+            State::Preparing { .. } => "checking the output folder",
+            State::PostInFlight | State::PostBody { .. } => "starting the backup",
+            State::GetInFlight | State::GetBody { .. } => "asking for the backup",
+            State::Waiting { .. } => "waiting",
+            State::Receiving { .. } => "receiving the package",
+            State::Committing { .. } => "saving the package",
         };
-        self.fail(
-            Error::new(
-                ErrorKind::DownloadLost,
-                format!(
-                    "The download of backup {lost} did not complete: {why}. The server deletes the file as soon \
-                     as a download stream closes, so this backup is gone; nothing was saved under a package name. \
-                     {hint}"
-                ),
-            )
-            .with_guid(Some(&lost)),
-        );
+        let had_sink = matches!(self.state, State::Receiving { .. } | State::Committing { .. });
+        self.actions.clear();
+        if had_sink {
+            self.actions.push_back(Action::Discard { keep_as: None });
+        }
+        self.fail(Error::new(ErrorKind::Internal, messages::misuse(call, state)));
     }
 
     fn fail(&mut self, error: Error) {

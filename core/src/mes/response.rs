@@ -54,10 +54,10 @@ pub enum StartAnswer {
     Failed(Error),
 }
 
-/// What a GET (fetch a backup) answer means. A 200 is handled by [`classify_ready`] without reading
+/// What an answer to the GET of a backup means. A 200 is handled by [`classify_ready`] without reading
 /// its body here: that body is the package, and it must go straight to a sink.
 #[derive(Debug, Clone, PartialEq)]
-pub enum FetchAnswer {
+pub enum GetAnswer {
     Ready(ReadyDownload),
     Pending { retry_after_ms: Option<u64> },
     /// A gateway or overload answer (429, 502, 503, 504): the job is untouched; ask again later.
@@ -183,10 +183,10 @@ pub fn classify_start(head: &ResponseHead, body: &[u8], database: &str, now_ms: 
 
 /// Classifies a non-200 answer to `GET …/backup/{guid}` given its (bounded) body.
 /// `guid` is attached to every error so the administrator knows which job it was.
-pub fn classify_fetch(head: &ResponseHead, body: &[u8], guid: &str, now_ms: u64) -> FetchAnswer {
-    let with_guid = |e: Error| FetchAnswer::Failed(e.with_guid(Some(guid)));
+pub fn classify_get(head: &ResponseHead, body: &[u8], guid: &str, now_ms: u64) -> GetAnswer {
+    let with_guid = |e: Error| GetAnswer::Failed(e.with_guid(Some(guid)));
     match head.status {
-        202 | 204 => FetchAnswer::Pending { retry_after_ms: head.retry_after_ms(now_ms) },
+        202 | 204 => GetAnswer::Pending { retry_after_ms: head.retry_after_ms(now_ms) },
         400 | 410 => with_guid(Error::new(
             ErrorKind::BackupNotFound,
             format!(
@@ -199,7 +199,7 @@ pub fn classify_fetch(head: &ResponseHead, body: &[u8], guid: &str, now_ms: u64)
         401 => with_guid(unauthorized(body)),
         403 => with_guid(forbidden(body)),
         404 | 405 => with_guid(not_found(head.status, body)),
-        429 | 502..=504 => FetchAnswer::RetryLater {
+        429 | 502..=504 => GetAnswer::RetryLater {
             after_ms: head.retry_after_ms(now_ms),
             reason: format!("the server or a gateway is busy ({})", head.status),
         },
@@ -258,7 +258,7 @@ mod tests {
     }
 
     #[test]
-    fn fetch_answers_carry_the_guid() {
+    fn get_answers_carry_the_guid() {
         for (status, kind) in [
             (400, ErrorKind::BackupNotFound),
             (401, ErrorKind::Unauthorized),
@@ -267,27 +267,27 @@ mod tests {
             (404, ErrorKind::UnexpectedResponse),
             (302, ErrorKind::UnexpectedResponse),
         ] {
-            match classify_fetch(&ResponseHead::new(status), b"", G, 0) {
-                FetchAnswer::Failed(e) => {
+            match classify_get(&ResponseHead::new(status), b"", G, 0) {
+                GetAnswer::Failed(e) => {
                     assert_eq!(e.kind, kind, "{status}");
                     assert_eq!(e.guid.as_deref(), Some(G));
                 }
                 other => panic!("{status}: {other:?}"),
             }
         }
-        assert!(matches!(classify_fetch(&ResponseHead::new(204), b"", G, 0), FetchAnswer::Pending { retry_after_ms: None }));
+        assert!(matches!(classify_get(&ResponseHead::new(204), b"", G, 0), GetAnswer::Pending { retry_after_ms: None }));
         assert!(matches!(
-            classify_fetch(&ResponseHead::new(202).with_header("retry-after", "1"), b"", G, 0),
-            FetchAnswer::Pending { retry_after_ms: Some(1000) }
+            classify_get(&ResponseHead::new(202).with_header("retry-after", "1"), b"", G, 0),
+            GetAnswer::Pending { retry_after_ms: Some(1000) }
         ));
-        assert!(matches!(classify_fetch(&ResponseHead::new(503), b"", G, 0), FetchAnswer::RetryLater { .. }));
+        assert!(matches!(classify_get(&ResponseHead::new(503), b"", G, 0), GetAnswer::RetryLater { .. }));
     }
 
     #[test]
     fn server_text_is_quoted_not_trusted() {
         let body = "line1\n\u{1b}[2Jfake prompt".repeat(100);
-        match classify_fetch(&ResponseHead::new(500), body.as_bytes(), G, 0) {
-            FetchAnswer::Failed(e) => {
+        match classify_get(&ResponseHead::new(500), body.as_bytes(), G, 0) {
+            GetAnswer::Failed(e) => {
                 assert!(!e.message.contains('\u{1b}'));
                 assert!(!e.message.contains('\n'));
                 assert!(e.message.len() < 1200);

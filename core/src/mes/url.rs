@@ -90,7 +90,7 @@ impl EnvUrl {
     }
 
     /// `GET {env}/environment/clickhouse/backup/{guid}`, the GUID percent-encoded.
-    pub fn backup_fetch_url(&self, guid: &str) -> String {
+    pub fn backup_get_url(&self, guid: &str) -> String {
         format!("{}{}{}", self.base, BACKUP_PATH, encode_segment(guid))
     }
 }
@@ -270,7 +270,7 @@ mod tests {
                 format!("{base}/environment/clickhouse/backup/MESCDM")
             );
             assert_eq!(
-                env.backup_fetch_url("0f8fad5b-d9cb-469f-a165-70867728950e"),
+                env.backup_get_url("0f8fad5b-d9cb-469f-a165-70867728950e"),
                 format!("{base}/environment/clickhouse/backup/0f8fad5b-d9cb-469f-a165-70867728950e")
             );
         }
@@ -363,7 +363,7 @@ mod tests {
         assert_eq!(env.backup_start_url("A-z_0.9~"), format!("{p}A-z_0.9~"));
         // The url crate (as used by HTTP clients) keeps the request on the endpoint.
         for seg in ["..", ".", "", "%2e%2e", "../..", "a/../../b"] {
-            let built = ::url::Url::parse(&env.backup_fetch_url(seg)).unwrap();
+            let built = ::url::Url::parse(&env.backup_get_url(seg)).unwrap();
             assert!(built.path().starts_with("/mes/environment/clickhouse/backup/"), "{seg}: {built}");
             assert_eq!(built.path_segments().unwrap().count(), 5, "{seg}: {built}");
             assert!(built.query().is_none() && built.fragment().is_none());
@@ -403,7 +403,7 @@ mod tests {
         ) {
             let env = EnvUrl::parse(base).unwrap();
             let prefix = format!("{}/environment/clickhouse/backup/", env.as_str());
-            for built in [env.backup_start_url(&seg), env.backup_fetch_url(&seg)] {
+            for built in [env.backup_start_url(&seg), env.backup_get_url(&seg)] {
                 prop_assert!(built.starts_with(&prefix));
                 let rest = &built[prefix.len()..];
                 prop_assert!(!rest.is_empty());

@@ -245,7 +245,7 @@ mod tests {
             m.files[0].checksum,
             Some(0x7640227c8f3a7e28c8e03d5b74b199f1)
         );
-        // The test vector of shared/clickhouse-backup-format.md.
+        // The test vector of docs/clickhouse-backup-format.md.
         assert_eq!(
             crate::package::chained_checksum(b"5000"),
             m.files[0].checksum.unwrap()

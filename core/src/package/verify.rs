@@ -15,7 +15,7 @@
 //!   the files' real checksums: a second, independent check;
 //! - the SHA-256 of the whole package against an expected value (the sidecar's), when given.
 //!
-//! See `shared/clickhouse-backup-format.md` for the format.
+//! See `docs/clickhouse-backup-format.md` for the format.
 
 
 use std::collections::{BTreeMap, BTreeSet};

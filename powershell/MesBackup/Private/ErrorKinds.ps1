@@ -15,12 +15,12 @@ $script:MesErrorKinds = [ordered]@{
     io                  = @{ ExitCode = 12;  Category = [System.Management.Automation.ErrorCategory]::WriteError;          Terminating = $false }
     network             = @{ ExitCode = 13;  Category = [System.Management.Automation.ErrorCategory]::ConnectionError;     Terminating = $false }
     cancelled           = @{ ExitCode = 130; Category = [System.Management.Automation.ErrorCategory]::OperationStopped;    Terminating = $true }
+    internal            = @{ ExitCode = 1;   Category = [System.Management.Automation.ErrorCategory]::NotSpecified;        Terminating = $true }
 }
 
 # Errors the module itself raises that have no canonical kind.
 $script:MesModuleErrors = @{
     cli_not_found = [System.Management.Automation.ErrorCategory]::ObjectNotFound
-    internal      = [System.Management.Automation.ErrorCategory]::NotSpecified
 }
 
 # What the CLI's exit code says when it ends without a `failed` event.

@@ -20,19 +20,24 @@ function Get-MesCliArgumentList {
         # a folder (check-folder, window) or package paths (stage, verify, inspect, restore, test-restore).
         [string[]]$Operand,
 
+        # -Version: the MES version of the installer names (backup: save under them; names,
+        # check-folder, stage: which names). The system-specific names unless -GenericNames.
         [string]$System,
         [string]$Version,
-        [switch]$SystemSpecific,
-        [switch]$InstallerNames,
+        [switch]$GenericNames,
         [string]$OutDirectory,
         [string]$FileName,
         [switch]$Overwrite,
         [string]$Into,
         [switch]$Move,
-        [switch]$Force,
         [switch]$NoWait,
+        # Every duration goes to the CLI with its unit (whole milliseconds): backup's deadline, and
+        # restore's and test-restore's whole-restore timeout alike.
         [Nullable[TimeSpan]]$Timeout,
+        [Nullable[TimeSpan]]$MinPollDelay,
         [Nullable[TimeSpan]]$MaxPollDelay,
+        [Nullable[TimeSpan]]$RetryDelay,
+        [Nullable[TimeSpan]]$RequestTimeout,
         [Nullable[TimeSpan]]$StallTimeout,
         [Nullable[long]]$SpeedLimit,
         [Nullable[TimeSpan]]$SpeedTime,
@@ -48,7 +53,7 @@ function Get-MesCliArgumentList {
 
         # restore and test-restore: ClickHouse's HTTP URL (never with credentials in it: those go to
         # CLICKHOUSE_USER / CLICKHOUSE_PASSWORD in the child's environment), the target name (--as),
-        # and the options of both commands. --timeout of these commands is in whole seconds.
+        # and the options of both commands.
         [string]$ClickHouseUrl,
         [string]$DatabaseName,
         [string]$StoragePolicy,
@@ -57,8 +62,7 @@ function Get-MesCliArgumentList {
         [switch]$DryRun,
         [switch]$IntoExisting,
         [string]$Prefix,
-        [switch]$Keep,
-        [Nullable[int]]$TimeoutSeconds
+        [switch]$Keep
     )
     $list = New-Object -TypeName 'System.Collections.Generic.List[string]'
     $list.Add($Command)
@@ -72,11 +76,8 @@ function Get-MesCliArgumentList {
         $list.Add('--version')
         $list.Add($Version)
     }
-    if ($SystemSpecific) {
-        $list.Add('--system-specific')
-    }
-    if ($InstallerNames) {
-        $list.Add('--installer-names')
+    if ($GenericNames) {
+        $list.Add('--generic-names')
     }
     if ($OutDirectory) {
         $list.Add('--out')
@@ -96,9 +97,6 @@ function Get-MesCliArgumentList {
     if ($Move) {
         $list.Add('--move')
     }
-    if ($Force) {
-        $list.Add('--force')
-    }
     if ($NoWait) {
         $list.Add('--no-wait')
     }
@@ -106,9 +104,21 @@ function Get-MesCliArgumentList {
         $list.Add('--timeout')
         $list.Add((ConvertTo-MesCliDuration -Duration $Timeout.Value))
     }
+    if ($null -ne $MinPollDelay) {
+        $list.Add('--min-poll-delay')
+        $list.Add((ConvertTo-MesCliDuration -Duration $MinPollDelay.Value))
+    }
     if ($null -ne $MaxPollDelay) {
         $list.Add('--max-poll-delay')
         $list.Add((ConvertTo-MesCliDuration -Duration $MaxPollDelay.Value))
+    }
+    if ($null -ne $RetryDelay) {
+        $list.Add('--retry-delay')
+        $list.Add((ConvertTo-MesCliDuration -Duration $RetryDelay.Value))
+    }
+    if ($null -ne $RequestTimeout) {
+        $list.Add('--request-timeout')
+        $list.Add((ConvertTo-MesCliDuration -Duration $RequestTimeout.Value))
     }
     if ($null -ne $StallTimeout) {
         $list.Add('--stall-timeout')
@@ -185,10 +195,6 @@ function Get-MesCliArgumentList {
     }
     if ($Keep) {
         $list.Add('--keep')
-    }
-    if ($null -ne $TimeoutSeconds) {
-        $list.Add('--timeout')
-        $list.Add([string]$TimeoutSeconds.Value)
     }
 
     if ($Operand -and $Operand.Count -gt 0) {

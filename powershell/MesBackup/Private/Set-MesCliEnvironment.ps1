@@ -148,9 +148,17 @@ function Assert-MesConnection {
         $record = New-MesErrorRecord -Kind 'invalid_argument' -Message 'No MES environment URL: pass -EnvironmentUrl https://mes.example.com/ or set $env:MES_URL.'
         $Cmdlet.ThrowTerminatingError($record)
     }
-    $haveInherited = [bool]$env:MES_TOKEN -or ([bool]$env:MES_USER -and [bool]$env:MES_PAT)
-    if ($null -eq $Credential -and $null -eq $Token -and -not $haveInherited) {
-        $record = New-MesErrorRecord -Kind 'invalid_argument' -Message 'No credentials: pass -Token (a SecureString bearer token) or -Credential (MES user name + personal access token), or set $env:MES_TOKEN, or $env:MES_USER and $env:MES_PAT.'
+    # Nothing given anywhere, as core's rule sees it (blank variables count as unset). A half-given
+    # pair or both kinds at once are left to the CLI, whose error names them.
+    $anyInherited = $false
+    foreach ($name in @('MES_TOKEN', 'MES_USER', 'MES_PAT')) {
+        if (-not [string]::IsNullOrWhiteSpace([System.Environment]::GetEnvironmentVariable($name))) {
+            $anyInherited = $true
+        }
+    }
+    if ($null -eq $Credential -and $null -eq $Token -and -not $anyInherited) {
+        # Word for word core's mes::NO_CREDENTIALS, what the CLI would say (cli_contract.py compares them).
+        $record = New-MesErrorRecord -Kind 'invalid_argument' -Message 'no MES credentials: give a bearer token, or a user name and its personal access token (PAT). Looked for, in this order: a token given explicitly (CLI --token-file FILE, Python token=, JavaScript token, PowerShell -Token), a user and PAT given explicitly (Python user= and pat=, JavaScript user and pat, PowerShell -Credential), the environment variable MES_TOKEN, the environment variables MES_USER and MES_PAT. The CLI also asks on a terminal. For a test server without authentication, say so explicitly (CLI --no-auth, Python no_auth=True, JavaScript noAuth: true).'
         $Cmdlet.ThrowTerminatingError($record)
     }
     return $url

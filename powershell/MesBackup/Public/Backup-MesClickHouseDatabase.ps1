@@ -6,9 +6,9 @@ function Backup-MesClickHouseDatabase {
     .DESCRIPTION
     Start-MesClickHouseBackup and Save-MesClickHouseBackup in one command, for one or more databases,
     or for all four databases of a system with -System (run concurrently). Each package is saved into
-    -Path, under the name the server proposes (reduced to a safe file name) or, with -InstallerName,
-    under the name the MES installer looks for (Cmf.ClickHouse.FullBackup.<Kind>.<Version>.zip, or
-    <System>.Cmf.ClickHouse.FullBackup.<Kind>.<Version>.zip with -SystemSpecific). A JSON sidecar
+    -Path, under the name the server proposes (reduced to a safe file name) or, with -Version, under
+    the name the MES installer looks for: <System>.Cmf.ClickHouse.FullBackup.<Kind>.<Version>.zip,
+    which the installer prefers, or Cmf.ClickHouse.FullBackup.<Kind>.<Version>.zip with -GenericNames. A JSON sidecar
     beside each package records the GUID, SHA-256 and the backup window.
 
     Run the ClickHouse backups after the SQL Server backups of the same environment, once the Work
@@ -27,14 +27,19 @@ function Backup-MesClickHouseDatabase {
     .PARAMETER Path
     The folder to save the packages into. Default: the current folder.
 
-    .PARAMETER InstallerName
-    Save under the installer's package names; needs -Version.
-
     .PARAMETER Version
-    The MES version for installer names, for example 11.3.0.
+    Save under the installer's package names for this MES version, for example 11.3.0: the
+    system-specific names (<System>.Cmf.…), which the installer prefers, unless -GenericNames.
+
+    .PARAMETER GenericNames
+    With -Version: the generic installer names (Cmf.ClickHouse.FullBackup.<Kind>.<Version>.zip).
+
+    .PARAMETER InstallerName
+    Deprecated (kept one release, with a warning): -Version alone saves under the installer names.
+    Without -SystemSpecific it keeps its old meaning, the generic names.
 
     .PARAMETER SystemSpecific
-    With -InstallerName: use the <System>.-prefixed names, which the installer prefers.
+    Deprecated (kept one release, with a warning): the system-specific names are the default.
 
     .PARAMETER Timeout
     How long to wait for each backup to become ready: a TimeSpan of at least 100 ms, for example
@@ -42,6 +47,18 @@ function Backup-MesClickHouseDatabase {
 
     .PARAMETER MaxPollDelay
     The longest pause between two status requests.
+
+    .PARAMETER MinPollDelay
+    The shortest pause between two status requests (the pause grows with the time already waited),
+    a TimeSpan. Default: the CLI's (one second).
+
+    .PARAMETER RetryDelay
+    The first pause after a transient failure (503, connection refused), doubling each time, a
+    TimeSpan. Default: the CLI's (one second).
+
+    .PARAMETER RequestTimeout
+    How long one answer's status line and headers may take, a TimeSpan. Default: the CLI's (two
+    minutes).
 
     .PARAMETER StallTimeout
     A download that receives nothing for this long is abandoned (and so lost: the MES deletes the
@@ -66,9 +83,12 @@ function Backup-MesClickHouseDatabase {
     .PARAMETER FileName
     Save the package under this name instead of the server's; only with a single backup.
 
-    .PARAMETER Force
+    .PARAMETER Overwrite
     Replace an existing file of the same name. Without it an existing file is never overwritten:
     the package gets another name (said in its Notes).
+
+    .PARAMETER Force
+    Deprecated (kept one release, with a warning): -Overwrite.
 
     .PARAMETER FileMode
     The Unix permission bits (octal text, for example 0640) of every file written: packages, sidecars
@@ -120,7 +140,7 @@ function Backup-MesClickHouseDatabase {
     Backs up one database and shows every property of the saved package.
 
     .EXAMPLE
-    PS> Backup-MesClickHouseDatabase -System MES -InstallerName -Version 11.3.0 -SystemSpecific -Path \\installer\CustomPackages -WhatIf
+    PS> Backup-MesClickHouseDatabase -System MES -Version 11.3.0 -Path \\installer\CustomPackages -WhatIf
 
     Shows what would be backed up, and under which kind of names, without starting anything.
 
@@ -156,11 +176,15 @@ function Backup-MesClickHouseDatabase {
         [ValidateNotNullOrEmpty()]
         [string]$Path,
 
-        [switch]$InstallerName,
-
         [ValidatePattern('^\d+(\.\d+){1,3}$')]
         [string]$Version,
 
+        [switch]$GenericNames,
+
+        [Parameter(DontShow)]
+        [switch]$InstallerName,
+
+        [Parameter(DontShow)]
         [switch]$SystemSpecific,
 
         [ValidateScript({ $_ -ge [TimeSpan]::FromMilliseconds(100) })]
@@ -168,6 +192,15 @@ function Backup-MesClickHouseDatabase {
 
         [ValidateScript({ $_ -ge [TimeSpan]::FromMilliseconds(100) })]
         [TimeSpan]$MaxPollDelay,
+
+        [ValidateScript({ $_ -ge [TimeSpan]::FromMilliseconds(1) })]
+        [TimeSpan]$MinPollDelay,
+
+        [ValidateScript({ $_ -ge [TimeSpan]::FromMilliseconds(1) })]
+        [TimeSpan]$RetryDelay,
+
+        [ValidateScript({ $_ -ge [TimeSpan]::FromMilliseconds(100) })]
+        [TimeSpan]$RequestTimeout,
 
         [ValidateScript({ $_ -ge [TimeSpan]::FromMilliseconds(100) })]
         [TimeSpan]$StallTimeout,
@@ -187,6 +220,9 @@ function Backup-MesClickHouseDatabase {
         [ValidateNotNullOrEmpty()]
         [string]$FileName,
 
+        [switch]$Overwrite,
+
+        [Parameter(DontShow)]
         [switch]$Force,
 
         [ValidateNotNullOrEmpty()]
@@ -215,20 +251,36 @@ function Backup-MesClickHouseDatabase {
         [string]$CliPath
     )
     begin {
-        if ($InstallerName -and -not $Version) {
-            $record = New-MesErrorRecord -Kind 'invalid_argument' -Message '-InstallerName needs -Version (the MES version, for example 11.3.0).'
+        if ($InstallerName) {
+            $keep = ''
+            if (-not $SystemSpecific -and -not $GenericNames) {
+                $keep = '; add -GenericNames for the generic names it chose so far'
+            }
+            Write-MesDeprecation -Parameter 'InstallerName' -Instead ('-Version alone saves under the installer names, system-specific by default' + $keep)
+        }
+        if ($SystemSpecific) {
+            Write-MesDeprecation -Parameter 'SystemSpecific' -Instead 'the system-specific names are the default (-GenericNames for the others)'
+        }
+        if ($Force) {
+            Write-MesDeprecation -Parameter 'Force' -Instead 'use -Overwrite'
+        }
+        if (($InstallerName -or $GenericNames -or $SystemSpecific) -and -not $Version) {
+            $record = New-MesErrorRecord -Kind 'invalid_argument' -Message 'Installer names need -Version (the MES version, for example 11.3.0).'
             $PSCmdlet.ThrowTerminatingError($record)
         }
-        if (($SystemSpecific -or $Version) -and -not $InstallerName) {
-            $record = New-MesErrorRecord -Kind 'invalid_argument' -Message '-Version and -SystemSpecific only apply with -InstallerName.'
+        if ($SystemSpecific -and $GenericNames) {
+            $record = New-MesErrorRecord -Kind 'invalid_argument' -Message 'Pass -GenericNames or the deprecated -SystemSpecific, not both.'
             $PSCmdlet.ThrowTerminatingError($record)
         }
+        # The old spelling keeps its old default (generic names) for its last release.
+        $useGenericNames = $GenericNames -or ($InstallerName -and -not $SystemSpecific)
+        $replace = $Overwrite -or $Force
         $url = Assert-MesConnection -Cmdlet $PSCmdlet -EnvironmentUrl $EnvironmentUrl -Credential $Credential -Token $Token
         $cli = Resolve-MesCli -Cmdlet $PSCmdlet -CliPath $CliPath
         $outDirectory = Resolve-MesOutputFolder -Cmdlet $PSCmdlet -Path $Path
         $databases = New-Object -TypeName 'System.Collections.Generic.List[string]'
         $action = 'Back up (start, wait, download) into {0}' -f $outDirectory
-        if ($Force) {
+        if ($replace) {
             $action = $action + ', replacing a file of the same name'
         }
     }
@@ -246,10 +298,9 @@ function Backup-MesClickHouseDatabase {
             Command           = 'backup'
             OutDirectory      = $outDirectory
             FileName          = $FileName
-            Overwrite         = $Force
-            InstallerNames    = $InstallerName
+            Overwrite         = $replace
             Version           = $Version
-            SystemSpecific    = $SystemSpecific
+            GenericNames      = $useGenericNames
             CaCertificate     = $CaCertificate
             AllowInsecureHttp = $AllowInsecureHttp
         }
@@ -262,7 +313,7 @@ function Backup-MesClickHouseDatabase {
         if ($PSBoundParameters.ContainsKey('StallTimeout')) {
             $cliOptions.StallTimeout = $StallTimeout
         }
-        foreach ($limitName in @('SpeedLimit', 'SpeedTime', 'DownloadTimeout', 'MaxSize')) {
+        foreach ($limitName in @('MinPollDelay', 'RetryDelay', 'RequestTimeout', 'SpeedLimit', 'SpeedTime', 'DownloadTimeout', 'MaxSize')) {
             if ($PSBoundParameters.ContainsKey($limitName)) {
                 $cliOptions[$limitName] = $PSBoundParameters[$limitName]
             }

@@ -5,11 +5,11 @@ function Copy-MesClickHouseBackupToInstaller {
 
     .DESCRIPTION
     Copies (or, with -Move, moves) each package into -Destination under its installer name for the
-    system and version: Cmf.ClickHouse.FullBackup.<Kind>.<Version>.zip, or
-    <System>.Cmf.ClickHouse.FullBackup.<Kind>.<Version>.zip with -SystemSpecific. The database kind
+    system and version: <System>.Cmf.ClickHouse.FullBackup.<Kind>.<Version>.zip, which the installer
+    prefers, or Cmf.ClickHouse.FullBackup.<Kind>.<Version>.zip with -GenericNames. The database kind
     comes from the package's sidecar (written by Backup-/Save-MesClickHouseBackup) or its file name.
     Each file appears atomically under its final name, with its sidecar beside it, and an existing file
-    is never replaced unless -Force is given.
+    is never replaced unless -Overwrite is given.
 
     Takes MesBackup.Package objects (from Backup-MesClickHouseDatabase or Save-MesClickHouseBackup) or
     files (Get-ChildItem) from the pipeline. Returns a MesBackup.StagedPackage per package. A package
@@ -27,14 +27,21 @@ function Copy-MesClickHouseBackupToInstaller {
     .PARAMETER Version
     The MES version being installed, for example 11.3.0.
 
+    .PARAMETER GenericNames
+    Use the generic names (Cmf.ClickHouse.FullBackup.<Kind>.<Version>.zip) instead of the
+    <System>.-prefixed ones, which the installer prefers.
+
     .PARAMETER SystemSpecific
-    Use the <System>.-prefixed names, which the installer prefers to the generic ones.
+    Deprecated (kept one release, with a warning): the system-specific names are the default.
 
     .PARAMETER Move
     Move the packages instead of copying them.
 
-    .PARAMETER Force
+    .PARAMETER Overwrite
     Replace a file of the same name in -Destination.
+
+    .PARAMETER Force
+    Deprecated (kept one release, with a warning): -Overwrite.
 
     .PARAMETER FileMode
     The Unix permission bits (octal text, for example 0640) of the staged packages and sidecars.
@@ -51,12 +58,12 @@ function Copy-MesClickHouseBackupToInstaller {
     Backs up system MES and stages the four packages for the installer.
 
     .EXAMPLE
-    PS> Get-ChildItem D:\Backups\2026-11-25\*.zip | Copy-MesClickHouseBackupToInstaller -Destination D:\CustomPackages -System MES -Version 11.3.0 -SystemSpecific -Move -WhatIf
+    PS> Get-ChildItem D:\Backups\2026-11-25\*.zip | Copy-MesClickHouseBackupToInstaller -Destination D:\CustomPackages -System MES -Version 11.3.0 -Move -WhatIf
 
     Shows which packages would be moved, without touching any file.
 
     .EXAMPLE
-    PS> Copy-MesClickHouseBackupToInstaller -Path .\MESCDM.zip -Destination D:\CustomPackages -System MES -Version 11.3.0 -Force -Confirm
+    PS> Copy-MesClickHouseBackupToInstaller -Path .\MESCDM.zip -Destination D:\CustomPackages -System MES -Version 11.3.0 -Overwrite -Confirm
 
     Replaces the staged CDM package after asking.
 
@@ -93,10 +100,16 @@ function Copy-MesClickHouseBackupToInstaller {
         [ValidateNotNullOrEmpty()]
         [string]$Version,
 
+        [switch]$GenericNames,
+
+        [Parameter(DontShow)]
         [switch]$SystemSpecific,
 
         [switch]$Move,
 
+        [switch]$Overwrite,
+
+        [Parameter(DontShow)]
         [switch]$Force,
 
         [ValidateNotNullOrEmpty()]
@@ -105,6 +118,17 @@ function Copy-MesClickHouseBackupToInstaller {
         [string]$CliPath
     )
     begin {
+        if ($SystemSpecific) {
+            Write-MesDeprecation -Parameter 'SystemSpecific' -Instead 'the system-specific names are the default (-GenericNames for the others)'
+        }
+        if ($Force) {
+            Write-MesDeprecation -Parameter 'Force' -Instead 'use -Overwrite'
+        }
+        if ($SystemSpecific -and $GenericNames) {
+            $record = New-MesErrorRecord -Kind 'invalid_argument' -Message 'Pass -GenericNames or the deprecated -SystemSpecific, not both.'
+            $PSCmdlet.ThrowTerminatingError($record)
+        }
+        $replace = $Overwrite -or $Force
         $cli = Resolve-MesCli -Cmdlet $PSCmdlet -CliPath $CliPath
         $target = Resolve-MesOutputFolder -Cmdlet $PSCmdlet -Path $Destination -MustExist
         $packages = New-Object -TypeName 'System.Collections.Generic.List[string]'
@@ -112,12 +136,12 @@ function Copy-MesClickHouseBackupToInstaller {
         if ($Move) {
             $verb = 'Move'
         }
-        $naming = 'generic'
-        if ($SystemSpecific) {
-            $naming = 'system-specific'
+        $naming = 'system-specific'
+        if ($GenericNames) {
+            $naming = 'generic'
         }
         $action = '{0} into {1} under its {2} installer name for system {3}, version {4}' -f $verb, $target, $naming, $System, $Version
-        if ($Force) {
+        if ($replace) {
             $action = $action + ', replacing an existing file'
         }
     }
@@ -138,7 +162,7 @@ function Copy-MesClickHouseBackupToInstaller {
         if ($packages.Count -eq 0) {
             return
         }
-        $argumentList = Get-MesCliArgumentList -Command 'stage' -Operand $packages.ToArray() -Into $target -System $System -Version $Version -SystemSpecific:$SystemSpecific -Move:$Move -Force:$Force -FileMode $FileMode
+        $argumentList = Get-MesCliArgumentList -Command 'stage' -Operand $packages.ToArray() -Into $target -System $System -Version $Version -GenericNames:$GenericNames -Move:$Move -Overwrite:$replace -FileMode $FileMode
         $events = Invoke-MesCliCommand -Cmdlet $PSCmdlet -CliPath $cli -ArgumentList $argumentList -PerItem -Activity 'Stage ClickHouse backup'
         foreach ($ev in $events) {
             if ((Get-MesEventValue $ev 'event') -ne 'staged') {

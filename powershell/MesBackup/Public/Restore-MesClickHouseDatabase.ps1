@@ -75,9 +75,12 @@ function Restore-MesClickHouseDatabase {
     .PARAMETER DirMode
     The Unix permission bits (octal text, for example 0750) of the extraction folders. Default 0700.
 
+    .PARAMETER Timeout
+    The whole restore, every ClickHouse statement included, ends within this long, a TimeSpan (the
+    tool's default: one hour); a server that accepts and never answers cannot hold it longer.
+
     .PARAMETER TimeoutSeconds
-    The whole restore, every ClickHouse statement included, ends within this many seconds (the tool's
-    default: 3600); a server that accepts and never answers cannot hold it longer.
+    Deprecated (kept one release, with a warning): -Timeout, a TimeSpan.
 
     .PARAMETER CliPath
     The mesbackup binary, or the folder that holds it.
@@ -95,7 +98,7 @@ function Restore-MesClickHouseDatabase {
     Restores the package as MESCDM_check and returns the row-count comparison of every table.
 
     .EXAMPLE
-    PS> $result = Restore-MesClickHouseDatabase -Path .\MESDWH.zip -ClickHouseUrl https://ch:8443 -ServerBackupPath /srv/ch-backups -StoragePolicy default -TimeoutSeconds 14400
+    PS> $result = Restore-MesClickHouseDatabase -Path .\MESDWH.zip -ClickHouseUrl https://ch:8443 -ServerBackupPath /srv/ch-backups -StoragePolicy default -Timeout (New-TimeSpan -Hours 4)
     PS> $result.Tables | Where-Object -FilterScript { -not $_.Ok }
 
     Restores onto a server without the package's storage policies, waiting up to four hours, and lists
@@ -155,6 +158,10 @@ function Restore-MesClickHouseDatabase {
         [ValidateNotNullOrEmpty()]
         [string]$DirMode,
 
+        [ValidateScript({ $_ -ge [TimeSpan]::FromMilliseconds(100) })]
+        [TimeSpan]$Timeout,
+
+        [Parameter(DontShow)]
         [ValidateRange(1, 2147483647)]
         [int]$TimeoutSeconds,
 
@@ -167,9 +174,14 @@ function Restore-MesClickHouseDatabase {
         if ($ServerBackupPath) {
             $serverPath = $PSCmdlet.GetUnresolvedProviderPathFromPSPath($ServerBackupPath)
         }
-        $timeout = $null
+        # (PowerShell variables ignore case: this must not be called $timeout, which is -Timeout.)
+        $restoreTimeout = $null
         if ($PSBoundParameters.ContainsKey('TimeoutSeconds')) {
-            $timeout = $TimeoutSeconds
+            Write-MesDeprecation -Parameter 'TimeoutSeconds' -Instead ('use -Timeout (a TimeSpan), e.g. -Timeout (New-TimeSpan -Seconds {0})' -f $TimeoutSeconds)
+            $restoreTimeout = [TimeSpan]::FromSeconds($TimeoutSeconds)
+        }
+        if ($PSBoundParameters.ContainsKey('Timeout')) {
+            $restoreTimeout = $Timeout
         }
     }
     process {
@@ -185,7 +197,7 @@ function Restore-MesClickHouseDatabase {
             DatabaseName   = $DatabaseName
             StoragePolicy  = $StoragePolicy
             PathOnServer   = $PathOnServer
-            TimeoutSeconds = $timeout
+            Timeout        = $restoreTimeout
             IntoExisting   = $IntoExisting
             AllowInsecureHttp = $AllowInsecureHttp
             FileMode       = $FileMode

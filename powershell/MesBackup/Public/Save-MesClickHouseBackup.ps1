@@ -34,6 +34,18 @@ function Save-MesClickHouseBackup {
     .PARAMETER MaxPollDelay
     The longest pause between two status requests.
 
+    .PARAMETER MinPollDelay
+    The shortest pause between two status requests (the pause grows with the time already waited),
+    a TimeSpan. Default: the CLI's (one second).
+
+    .PARAMETER RetryDelay
+    The first pause after a transient failure (503, connection refused), doubling each time, a
+    TimeSpan. Default: the CLI's (one second).
+
+    .PARAMETER RequestTimeout
+    How long one answer's status line and headers may take, a TimeSpan. Default: the CLI's (two
+    minutes).
+
     .PARAMETER StallTimeout
     A download that receives nothing for this long is abandoned (and so lost: the MES deletes the
     one-shot file). Default: the CLI's (two minutes).
@@ -57,9 +69,12 @@ function Save-MesClickHouseBackup {
     .PARAMETER FileName
     Save the package under this name instead of the server's; only with a single backup.
 
-    .PARAMETER Force
+    .PARAMETER Overwrite
     Replace an existing file of the same name. Without it an existing file is never overwritten:
     the package gets another name (said in its Notes).
+
+    .PARAMETER Force
+    Deprecated (kept one release, with a warning): -Overwrite.
 
     .PARAMETER FileMode
     The Unix permission bits (octal text, for example 0640) of every file written: packages, sidecars
@@ -147,6 +162,15 @@ function Save-MesClickHouseBackup {
         [ValidateScript({ $_ -ge [TimeSpan]::FromMilliseconds(100) })]
         [TimeSpan]$MaxPollDelay,
 
+        [ValidateScript({ $_ -ge [TimeSpan]::FromMilliseconds(1) })]
+        [TimeSpan]$MinPollDelay,
+
+        [ValidateScript({ $_ -ge [TimeSpan]::FromMilliseconds(1) })]
+        [TimeSpan]$RetryDelay,
+
+        [ValidateScript({ $_ -ge [TimeSpan]::FromMilliseconds(100) })]
+        [TimeSpan]$RequestTimeout,
+
         [ValidateScript({ $_ -ge [TimeSpan]::FromMilliseconds(100) })]
         [TimeSpan]$StallTimeout,
 
@@ -165,6 +189,9 @@ function Save-MesClickHouseBackup {
         [ValidateNotNullOrEmpty()]
         [string]$FileName,
 
+        [switch]$Overwrite,
+
+        [Parameter(DontShow)]
         [switch]$Force,
 
         [ValidateNotNullOrEmpty()]
@@ -191,6 +218,10 @@ function Save-MesClickHouseBackup {
         [string]$CliPath
     )
     begin {
+        if ($Force) {
+            Write-MesDeprecation -Parameter 'Force' -Instead 'use -Overwrite'
+        }
+        $replace = $Overwrite -or $Force
         $cli = Resolve-MesCli -Cmdlet $PSCmdlet -CliPath $CliPath
         $outDirectory = Resolve-MesOutputFolder -Cmdlet $PSCmdlet -Path $Path
         # Jobs grouped by environment URL (piped jobs carry their own); one CLI run per URL downloads
@@ -204,7 +235,7 @@ function Save-MesClickHouseBackup {
             if ($NoWait) {
                 $action = 'Download if ready (one-shot) into {0}' -f $outDirectory
             }
-            if ($Force) {
+            if ($replace) {
                 $action = $action + ', replacing a file of the same name'
             }
             if ($PSCmdlet.ShouldProcess(('backup job {0} on {1}' -f $id, $url), $action)) {
@@ -224,7 +255,7 @@ function Save-MesClickHouseBackup {
                 Operand           = $entry.Value.ToArray()
                 OutDirectory      = $outDirectory
                 FileName          = $FileName
-                Overwrite         = $Force
+                Overwrite         = $replace
                 NoWait            = $NoWait
                 CaCertificate     = $CaCertificate
                 AllowInsecureHttp = $AllowInsecureHttp
@@ -238,7 +269,7 @@ function Save-MesClickHouseBackup {
             if ($PSBoundParameters.ContainsKey('StallTimeout')) {
                 $cliOptions.StallTimeout = $StallTimeout
             }
-            foreach ($limitName in @('SpeedLimit', 'SpeedTime', 'DownloadTimeout', 'MaxSize')) {
+            foreach ($limitName in @('MinPollDelay', 'RetryDelay', 'RequestTimeout', 'SpeedLimit', 'SpeedTime', 'DownloadTimeout', 'MaxSize')) {
                 if ($PSBoundParameters.ContainsKey($limitName)) {
                     $cliOptions[$limitName] = $PSBoundParameters[$limitName]
                 }

@@ -65,9 +65,12 @@ function Test-MesClickHouseRestore {
     .PARAMETER DirMode
     The Unix permission bits (octal text, for example 0750) of the extraction folders. Default 0700.
 
+    .PARAMETER Timeout
+    Each package's test, every ClickHouse statement included, ends within this long, a TimeSpan (the
+    tool's default: one hour).
+
     .PARAMETER TimeoutSeconds
-    Each package's test, every ClickHouse statement included, ends within this many seconds (the
-    tool's default: 3600).
+    Deprecated (kept one release, with a warning): -Timeout, a TimeSpan.
 
     .PARAMETER CliPath
     The mesbackup binary, or the folder that holds it.
@@ -144,6 +147,10 @@ function Test-MesClickHouseRestore {
         [ValidateNotNullOrEmpty()]
         [string]$DirMode,
 
+        [ValidateScript({ $_ -ge [TimeSpan]::FromMilliseconds(100) })]
+        [TimeSpan]$Timeout,
+
+        [Parameter(DontShow)]
         [ValidateRange(1, 2147483647)]
         [int]$TimeoutSeconds,
 
@@ -153,9 +160,14 @@ function Test-MesClickHouseRestore {
         Assert-MesClickHouseUrl -Cmdlet $PSCmdlet -ClickHouseUrl $ClickHouseUrl
         $cli = Resolve-MesCli -Cmdlet $PSCmdlet -CliPath $CliPath
         $serverPath = $PSCmdlet.GetUnresolvedProviderPathFromPSPath($ServerBackupPath)
-        $timeout = $null
+        # (PowerShell variables ignore case: this must not be called $timeout, which is -Timeout.)
+        $restoreTimeout = $null
         if ($PSBoundParameters.ContainsKey('TimeoutSeconds')) {
-            $timeout = $TimeoutSeconds
+            Write-MesDeprecation -Parameter 'TimeoutSeconds' -Instead ('use -Timeout (a TimeSpan), e.g. -Timeout (New-TimeSpan -Seconds {0})' -f $TimeoutSeconds)
+            $restoreTimeout = [TimeSpan]::FromSeconds($TimeoutSeconds)
+        }
+        if ($PSBoundParameters.ContainsKey('Timeout')) {
+            $restoreTimeout = $Timeout
         }
         $action = 'Restore into a throwaway database, compare row counts and drop it'
         if ($Keep) {
@@ -173,7 +185,7 @@ function Test-MesClickHouseRestore {
         if ($packages.Count -eq 0) {
             return
         }
-        $argumentList = Get-MesCliArgumentList -Command 'test-restore' -Operand $packages -ClickHouseUrl $ClickHouseUrl -ServerBackupPath $serverPath -PathOnServer $PathOnServer -Prefix $Prefix -Keep:$Keep -StoragePolicy $StoragePolicy -TimeoutSeconds $timeout -AllowInsecureHttp:$AllowInsecureHttp -FileMode $FileMode -DirMode $DirMode
+        $argumentList = Get-MesCliArgumentList -Command 'test-restore' -Operand $packages -ClickHouseUrl $ClickHouseUrl -ServerBackupPath $serverPath -PathOnServer $PathOnServer -Prefix $Prefix -Keep:$Keep -StoragePolicy $StoragePolicy -Timeout $restoreTimeout -AllowInsecureHttp:$AllowInsecureHttp -FileMode $FileMode -DirMode $DirMode
         $state = @{}
         $answered = @{}
         $commandFailures = New-Object -TypeName 'System.Collections.Generic.List[object]'

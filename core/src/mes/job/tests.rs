@@ -102,7 +102,7 @@ fn happy_path_post_poll_receive_commit() {
         other => panic!("{other:?}"),
     }
     job.handle_progress(500, t2 + 2);
-    job.handle_body_end(Ok(zip_body(1000)), t2 + 3);
+    job.handle_received(Ok(zip_body(1000)), t2 + 3);
     let sidecar = match job.poll_action() {
         Some(Action::Commit { file_name, overwrite: false, sidecar }) => {
             assert_eq!(file_name, "MESCDM_2026.zip");
@@ -142,7 +142,7 @@ fn lost_stream_without_budget_fails_and_discards() {
     job.handle_timeout(t);
     answer_get(&mut job, 200, t);
     assert!(matches!(job.poll_action(), Some(Action::Receive { .. })));
-    job.handle_body_end(
+    job.handle_received(
         Err(ReceiveFailure::Transport(TransportError { phase: TransportPhase::Body, detail: "reset".into() })),
         t + 5,
     );
@@ -161,7 +161,7 @@ fn lost_stream_within_budget_posts_again_once() {
     job.handle_timeout(t);
     answer_get(&mut job, 200, t);
     job.poll_action();
-    job.handle_body_end(Err(ReceiveFailure::Transport(TransportError { phase: TransportPhase::Body, detail: "x".into() })), t);
+    job.handle_received(Err(ReceiveFailure::Transport(TransportError { phase: TransportPhase::Body, detail: "x".into() })), t);
     assert_eq!(job.poll_action(), Some(Action::Discard { keep_as: None }));
     // A new POST: a new backup, because the first one is gone; the folder is checked again first.
     expect_prepare(&mut job);
@@ -170,7 +170,7 @@ fn lost_stream_within_budget_posts_again_once() {
     job.handle_timeout(t);
     answer_get(&mut job, 200, t);
     job.poll_action();
-    job.handle_body_end(Err(ReceiveFailure::Transport(TransportError { phase: TransportPhase::Body, detail: "x".into() })), t);
+    job.handle_received(Err(ReceiveFailure::Transport(TransportError { phase: TransportPhase::Body, detail: "x".into() })), t);
     job.poll_action();
     // Budget spent: no third POST.
     assert_eq!(failed_kind(&job), Some(ErrorKind::DownloadLost));
@@ -278,7 +278,7 @@ fn not_a_zip_is_kept_under_a_diagnostic_name() {
     job.handle_timeout(t);
     answer_get(&mut job, 200, t);
     job.poll_action();
-    job.handle_body_end(
+    job.handle_received(
         Ok(ReceivedBody { size: 50, sha256: String::new(), shape: Shape::NotZip { looks_like: "an HTML page".into() } }),
         t,
     );
@@ -294,7 +294,7 @@ fn short_body_against_content_length_is_lost() {
     expect_send(&mut job, Method::Get);
     job.handle_response(ResponseHead::new(200).with_header("content-length", "100"), t);
     job.poll_action();
-    job.handle_body_end(Ok(zip_body(99)), t);
+    job.handle_received(Ok(zip_body(99)), t);
     assert_eq!(failed_kind(&job), Some(ErrorKind::DownloadLost));
 }
 
@@ -305,7 +305,7 @@ fn name_clash_picks_another_name_and_never_overwrites() {
     job.handle_timeout(t);
     answer_get(&mut job, 200, t);
     job.poll_action();
-    job.handle_body_end(Ok(zip_body(10)), t);
+    job.handle_received(Ok(zip_body(10)), t);
     assert!(matches!(job.poll_action(), Some(Action::Commit { .. })));
     job.handle_commit(Err(CommitFailure::Exists), t);
     match job.poll_action() {
@@ -351,7 +351,7 @@ fn cancel_during_commit_does_not_throw_a_package_away() {
     job.handle_timeout(t);
     answer_get(&mut job, 200, t);
     job.poll_action();
-    job.handle_body_end(Ok(zip_body(10)), t);
+    job.handle_received(Ok(zip_body(10)), t);
     job.cancel(t);
     assert!(matches!(job.poll_action(), Some(Action::Commit { .. })));
 }
@@ -406,7 +406,7 @@ fn the_sql_backup_time_reaches_the_sidecar_normalised() {
     job.handle_timeout(t);
     answer_get(&mut job, 200, t);
     job.poll_action();
-    job.handle_body_end(Ok(zip_body(10)), t);
+    job.handle_received(Ok(zip_body(10)), t);
     match job.poll_action() {
         Some(Action::Commit { sidecar, .. }) => {
             assert_eq!(sidecar.sql_backup_finished_at.as_deref(), Some("2026-11-25T09:40:00.000Z"))
@@ -660,7 +660,7 @@ fn committing() -> (Job, u64) {
     job.handle_timeout(t);
     answer_get(&mut job, 200, t);
     job.poll_action();
-    job.handle_body_end(Ok(zip_body(10)), t);
+    job.handle_received(Ok(zip_body(10)), t);
     assert!(matches!(job.poll_action(), Some(Action::Commit { .. })));
     (job, t)
 }
@@ -715,4 +715,40 @@ fn clashes_beyond_the_alternatives_end_in_the_rescue_name_too() {
         Some(Action::Commit { file_name, .. }) => assert_eq!(file_name, format!("{G1}.zip")),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn a_driver_that_reports_out_of_order_ends_the_job_as_an_internal_failure() {
+    // A body end while the POST is still out: a bug in the driver, in release builds too.
+    let mut job = backup_job(0);
+    expect_send(&mut job, Method::Post);
+    job.handle_received(Ok(zip_body(10)), 5);
+    assert_eq!(failed_kind(&job), Some(ErrorKind::Internal));
+    let Some(Outcome::Failed(e)) = job.outcome() else { panic!("{:?}", job.outcome()) };
+    assert!(e.message.contains("handle_received") && e.message.contains("starting the backup"), "{}", e.message);
+    assert_eq!(job.poll_action(), None, "nothing else is done after a misuse");
+
+    // A commit result while waiting; then a late response to the finished job changes nothing.
+    let mut job = backup_job(0);
+    let due = accept(&mut job, G1, 0);
+    assert!(due > 0);
+    job.handle_commit(Ok("/x/MESCDM.zip".into()), 1);
+    assert_eq!(failed_kind(&job), Some(ErrorKind::Internal));
+    let before = job.outcome().cloned();
+    job.handle_response(ResponseHead::new(200), 2);
+    assert_eq!(job.outcome().cloned(), before, "a finished job keeps its answer");
+    assert_eq!(ErrorKind::Internal.exit_code(), 1);
+}
+
+#[test]
+fn a_misuse_while_receiving_discards_the_temporary_file() {
+    let mut job = backup_job(0);
+    let due = accept(&mut job, G1, 0);
+    job.handle_timeout(due);
+    expect_send(&mut job, Method::Get);
+    job.handle_response(ResponseHead::new(200), due + 1);
+    assert!(matches!(job.poll_action(), Some(Action::Receive { .. })));
+    job.handle_prepare(Ok(()), due + 2);
+    assert_eq!(failed_kind(&job), Some(ErrorKind::Internal));
+    assert_eq!(job.poll_action(), Some(Action::Discard { keep_as: None }));
 }

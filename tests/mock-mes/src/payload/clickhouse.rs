@@ -1,4 +1,4 @@
-//! The text files of a ClickHouse native backup (see shared/clickhouse-backup-format.md): the
+//! The text files of a ClickHouse native backup (see docs/clickhouse-backup-format.md): the
 //! CREATE statements, a part's `columns.txt`, `count.txt` and `checksums.txt`, and the `.backup`
 //! manifest. Everything is rendered from plain data so that its length can be known before the
 //! hashes it contains are (hashes have a fixed width).
