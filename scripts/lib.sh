@@ -5,6 +5,13 @@ ensure_rust_target() { # ensure_rust_target wasm32-unknown-unknown
   rustup target list --installed 2>/dev/null | grep -qx "$1" || rustup target add "$1"
 }
 
+ensure_rust_component() { # ensure_rust_component clippy rustfmt
+  local c
+  for c in "$@"; do
+    rustup component list --installed 2>/dev/null | grep -q "^$c-" || rustup component add "$c"
+  done
+}
+
 ensure_apt() { # ensure_apt pkg... : installs Debian packages that are not installed yet
   local missing=()
   for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -327,7 +327,7 @@ def check(front_end: str, readme: str, args: argparse.Namespace) -> tuple[int, l
     if front_end == "python":
         return len(cells), check_python(cells)
     if front_end == "javascript":
-        return len(cells), check_javascript(cells, args.tsc, Path(args.package).resolve())
+        return len(cells), check_javascript(cells, str(Path(args.tsc).resolve()), Path(args.package).resolve())
     return len(cells), check_powershell(cells)
 
 

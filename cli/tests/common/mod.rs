@@ -32,6 +32,8 @@ pub fn command() -> Command {
 /// Runs to completion, reaping the child with wait4 to get its peak RSS.
 pub fn run(mut cmd: Command) -> Run {
     let json = cmd.get_args().any(|a| a == "--json");
+    // Reaped below by wait4 (for its peak RSS), which clippy cannot see.
+    #[allow(clippy::zombie_processes)]
     let mut child = cmd.spawn().expect("spawn mesbackup");
     let mut out = child.stdout.take().unwrap();
     let mut err = child.stderr.take().unwrap();

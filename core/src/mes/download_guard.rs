@@ -273,7 +273,7 @@ pub fn human_duration(ms: u64) -> String {
     match s {
         0 => format!("{ms} ms"),
         1..=119 => {
-            if ms % 1000 == 0 {
+            if ms.is_multiple_of(1000) {
                 format!("{s} s")
             } else {
                 format!("{:.1} s", ms as f64 / 1000.0)

@@ -135,6 +135,10 @@ pub struct Request {
 }
 
 /// What the driver must do next.
+// `Commit` carries the sidecar and is much larger than the other variants. One action exists at a
+// time (the driver takes it, acts, reports back), so boxing would add an allocation per step to save
+// bytes nobody keeps.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
@@ -240,9 +244,12 @@ pub enum Outcome {
 }
 
 /// What front ends show. Stable, serialised as the CLI's `--json` events (`"event": "<name>"`).
+/// New kinds of event may be added in a minor release (hence `non_exhaustive`): a front end that
+/// matches on it shows an event it does not know generically instead of failing to build.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "event", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum JobEvent {
     /// The MES accepted the backup (POST 202) under this GUID.
     Started { database: String, guid: String, at_ms: u64 },

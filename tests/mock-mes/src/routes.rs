@@ -476,22 +476,6 @@ fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
     resp
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn segments() {
-        let p = "/environment/clickhouse/backup/MESCDM";
-        assert_eq!(api_segment("", p), Some("MESCDM"));
-        assert_eq!(api_segment("/mes", &format!("/mes{p}")), Some("MESCDM"));
-        assert_eq!(api_segment("/mes", p), None);
-        assert_eq!(api_segment("", &format!("/{p}")), None);
-        assert_eq!(api_segment("", "/environment/clickhouse/backup/"), None);
-        assert_eq!(api_segment("", "/environment/clickhouse/backup/a/b"), None);
-        assert_eq!(api_segment("", "/environment/clickhouse/backup/a/"), None);
-    }
-}
 
 /// 307 to the same path and query on the other host (`localhost` instead of `127.0.0.1`).
 fn redirect_to_other_host(port: u16, path: &str, query: Option<&str>) -> Answer {
@@ -508,4 +492,21 @@ fn redirect_to_other_host(port: u16, path: &str, query: Option<&str>) -> Answer 
         }
     }
     a
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments() {
+        let p = "/environment/clickhouse/backup/MESCDM";
+        assert_eq!(api_segment("", p), Some("MESCDM"));
+        assert_eq!(api_segment("/mes", &format!("/mes{p}")), Some("MESCDM"));
+        assert_eq!(api_segment("/mes", p), None);
+        assert_eq!(api_segment("", &format!("/{p}")), None);
+        assert_eq!(api_segment("", "/environment/clickhouse/backup/"), None);
+        assert_eq!(api_segment("", "/environment/clickhouse/backup/a/b"), None);
+        assert_eq!(api_segment("", "/environment/clickhouse/backup/a/"), None);
+    }
 }
