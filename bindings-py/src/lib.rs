@@ -35,6 +35,7 @@ use pyo3::types::{PyList, PyTuple};
 use pyo3::IntoPyObjectExt;
 use tokio::sync::mpsc;
 
+mod async_bridge;
 mod restore;
 
 /// How long the calling thread waits, GIL released, before it looks at signals and progress again.
@@ -42,8 +43,16 @@ const WAIT_SLICE: Duration = Duration::from_millis(100);
 /// After a cancel, how long the caller waits for the job to clean up before giving up on it.
 const CLEANUP_WAIT: Duration = Duration::from_secs(10);
 
+/// The one multi-threaded runtime every job of this process runs on, started on first use.
 fn runtime() -> &'static tokio::runtime::Runtime {
-    pyo3_async_runtimes::tokio::get_runtime()
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .thread_name("mesbackup")
+            .enable_all()
+            .build()
+            .expect("mesbackup: cannot start the tokio runtime")
+    })
 }
 
 // ---- errors -------------------------------------------------------------------------------------
@@ -427,21 +436,19 @@ impl Operation {
             secrets: self.secrets.clone(),
             return_exceptions: self.return_exceptions,
         };
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let msg = rx.lock().await.recv().await;
-            Python::attach(|py| -> PyResult<Py<PyAny>> {
-                match msg {
-                    Some(Msg::Progress(done, total, phase)) => {
-                        ("progress", (done, total, phase_name(phase))).into_py_any(py)
-                    }
-                    Some(Msg::Done(finished)) => {
-                        let value = op.finish(py, finished)?;
-                        ("done", value).into_py_any(py)
-                    }
-                    None => Err(PyRuntimeError::new_err("mesbackup: the job ended without a result")),
+        async_bridge::future_from(
+            py,
+            runtime(),
+            async move { rx.lock().await.recv().await },
+            move |py, msg| match msg {
+                Some(Msg::Progress(done, total, phase)) => ("progress", (done, total, phase_name(phase))).into_py_any(py),
+                Some(Msg::Done(finished)) => {
+                    let value = op.finish(py, finished)?;
+                    ("done", value).into_py_any(py)
                 }
-            })
-        })
+                None => Err(PyRuntimeError::new_err("mesbackup: the job ended without a result")),
+            },
+        )
     }
 }
 
@@ -1296,6 +1303,8 @@ fn error_kinds<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
 
 #[pymodule]
 fn _mesbackup(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // Before the interpreter finalizes, wait for (then bar) tokio threads handing results to asyncio.
+    m.py().import("atexit")?.call_method1("register", (wrap_pyfunction!(async_bridge::_close_exit_gate, m)?,))?;
     m.add_class::<Client>()?;
     m.add_class::<Package>()?;
     m.add_class::<Job>()?;

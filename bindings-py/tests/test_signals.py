@@ -46,3 +46,56 @@ def test_a_users_sigterm_handler_cancels_the_download_cleanly(
     assert latency < 0.5, f"the handler's exception took {latency:.3f} s to stop the backup"
     assert child.returncode == 143
     assert list(tmp_path.iterdir()) == []
+
+
+EXIT_RIGHT_AFTER = """
+import asyncio, sys
+import mesbackup
+
+base, out, how = sys.argv[1], sys.argv[2], sys.argv[3]
+
+
+async def main() -> None:
+    client = mesbackup.AsyncClient(base, token="admin-token", min_poll_delay=0.01, max_poll_delay=0.02)
+    if how == "complete":
+        await client.backup("MESCDM", out)
+        return
+    started = asyncio.Event()
+    task = asyncio.create_task(client.backup("MESCDM", out, progress=lambda done, *_: done and started.set()))
+    await started.wait()
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+
+
+asyncio.run(main())
+sys.exit(7)
+"""
+
+
+@pytest.mark.parametrize("how", ["complete", "cancel"])
+def test_exiting_right_after_an_async_backup_is_an_ordinary_exit(mock: Mock, tmp_path: Path, how: str) -> None:
+    # A tokio thread that hands the last result to asyncio must be out of Python before the
+    # interpreter finalizes; a thread still attaching then makes CPython abort (SIGABRT, not the
+    # program's exit code). The window is narrow, so the exit is taken several times.
+    mock.load({"payload": {"size": 200_000, "seed": 9}, "download": {"drip": {"chunk": 16384, "interval_ms": 5}}})
+    codes = []
+    for i in range(12):
+        out = tmp_path / str(i)
+        out.mkdir()
+        child = subprocess.run(
+            [sys.executable, "-c", EXIT_RIGHT_AFTER, mock.base, str(out), how],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert "Fatal Python error" not in child.stderr, child.stderr
+        codes.append(child.returncode)
+        saved = [p.name for p in out.iterdir()]
+        if how == "complete":
+            assert any(name.endswith(".zip") for name in saved), saved
+        else:
+            assert not any(name.endswith(".mesbackup-partial") for name in saved), saved
+    assert codes == [7] * 12
