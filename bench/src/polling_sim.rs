@@ -7,11 +7,11 @@
 //! and for the naive fixed 5-second loop admins write by hand.
 //! Targets: lag <= max(1 s, 10 % of the duration); at most 100 GETs for a 4-hour job.
 
-use mesbackup_core::mes::{Action, Job, JobSpec, Method, Outcome, ReceivedBody};
-use mesbackup_core::mes::Shape;
+use mesbackup_core::mes::EnvUrl;
 use mesbackup_core::mes::PollPolicy;
 use mesbackup_core::mes::ResponseHead;
-use mesbackup_core::mes::EnvUrl;
+use mesbackup_core::mes::Shape;
+use mesbackup_core::mes::{Action, Job, JobSpec, Method, Outcome, ReceivedBody};
 
 struct Run {
     gets: u32,
@@ -48,7 +48,8 @@ fn simulate(policy: &PollPolicy, duration_ms: u64, seed: u64) -> Run {
                 }
             }
             Action::ReadBody { .. } => {
-                let body: &[u8] = if last_status == 202 && gets == 0 { b"00000000-0000-4000-8000-000000000001" } else { b"" };
+                let body: &[u8] =
+                    if last_status == 202 && gets == 0 { b"00000000-0000-4000-8000-000000000001" } else { b"" };
                 job.handle_body(body, now);
             }
             Action::Receive { .. } => {
@@ -116,7 +117,10 @@ fn main() {
         );
     }
     println!();
-    println!("targets: lag <= max(1 s, 10 % of duration); <= 100 GETs for a 4 h job: {}", if all_ok { "met" } else { "MISSED" });
+    println!(
+        "targets: lag <= max(1 s, 10 % of duration); <= 100 GETs for a 4 h job: {}",
+        if all_ok { "met" } else { "MISSED" }
+    );
     if !all_ok {
         std::process::exit(1);
     }

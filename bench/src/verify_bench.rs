@@ -27,25 +27,16 @@ fn main() {
             "--no-sha256" => sha = false,
             "--chunk" => {
                 i += 1;
-                chunk = args
-                    .get(i)
-                    .and_then(|s| s.parse().ok())
-                    .expect("--chunk BYTES");
+                chunk = args.get(i).and_then(|s| s.parse().ok()).expect("--chunk BYTES");
             }
             p => path = Some(p.to_owned()),
         }
         i += 1;
     }
-    let path = path.expect(
-        "usage: verify-bench PACKAGE [--expected-sha256 HEX] [--no-sha256] [--chunk BYTES]",
-    );
+    let path = path.expect("usage: verify-bench PACKAGE [--expected-sha256 HEX] [--no-sha256] [--chunk BYTES]");
     let start = Instant::now();
     let mut file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let mut v = Verifier::with_options(VerifyOptions {
-        sha256: sha,
-        expected_sha256: expected,
-    })
-    .expect("options");
+    let mut v = Verifier::with_options(VerifyOptions { sha256: sha, expected_sha256: expected }).expect("options");
     let mut buf = vec![0u8; chunk];
     loop {
         let n = file.read(&mut buf).expect("read");

@@ -21,13 +21,13 @@ use mesbackup_client::driver::ClientOptions;
 use mesbackup_client::file_sink::FileSinkFactory;
 use mesbackup_client::http::HttpConfig;
 use mesbackup_client::{CancellationToken, MesClient};
-use mesbackup_core::mes::{resolve_credentials, Credentials, GivenCredentials};
-use mesbackup_core::mes::DownloadLimits;
 use mesbackup_core::file_modes::FileModes;
+use mesbackup_core::mes::DownloadLimits;
+use mesbackup_core::mes::EnvUrl;
+use mesbackup_core::mes::PollPolicy;
+use mesbackup_core::mes::{resolve_credentials, Credentials, GivenCredentials};
 use mesbackup_core::mes::{JobEvent, Mode, Outcome, Phase, SavedPackage};
 use mesbackup_core::naming::{self, DatabaseKind};
-use mesbackup_core::mes::PollPolicy;
-use mesbackup_core::mes::EnvUrl;
 use mesbackup_core::{Error, ErrorKind};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
@@ -294,12 +294,16 @@ impl Operation {
 
     /// Runs the job on this thread in slices (GIL released), handing progress to `progress`
     /// between slices and checking for signals. Returns the job's end message.
-    fn drive_here(&self, py: Python<'_>, mut job: JobFuture, progress: &Option<Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    fn drive_here(
+        &self,
+        py: Python<'_>,
+        mut job: JobFuture,
+        progress: &Option<Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         let rx = self.rx.clone();
         loop {
-            let finished = py.detach(|| {
-                runtime().block_on(async { tokio::time::timeout(WAIT_SLICE, job.as_mut()).await.is_ok() })
-            });
+            let finished = py
+                .detach(|| runtime().block_on(async { tokio::time::timeout(WAIT_SLICE, job.as_mut()).await.is_ok() }));
             let mut interrupted = Ok(());
             let mut done = None;
             while let Ok(msg) = rx.try_lock().map_err(|_| ()).and_then(|mut r| r.try_recv().map_err(|_| ())) {
@@ -441,7 +445,9 @@ impl Operation {
             runtime(),
             async move { rx.lock().await.recv().await },
             move |py, msg| match msg {
-                Some(Msg::Progress(done, total, phase)) => ("progress", (done, total, phase_name(phase))).into_py_any(py),
+                Some(Msg::Progress(done, total, phase)) => {
+                    ("progress", (done, total, phase_name(phase))).into_py_any(py)
+                }
                 Some(Msg::Done(finished)) => {
                     let value = op.finish(py, finished)?;
                     ("done", value).into_py_any(py)
@@ -476,7 +482,10 @@ fn seconds_to_ms(py: Python<'_>, name: &str, value: Option<&Bound<'_, PyAny>>) -
 fn bytes_arg(py: Python<'_>, name: &str, value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<u64>> {
     let Some(value) = value.filter(|v| !v.is_none()) else { return Ok(None) };
     if value.is_instance_of::<pyo3::types::PyBool>() {
-        return Err(arg_err(py, Error::invalid_argument(format!("{name} must be a whole number of bytes, not a bool"))));
+        return Err(arg_err(
+            py,
+            Error::invalid_argument(format!("{name} must be a whole number of bytes, not a bool")),
+        ));
     }
     value.extract::<u64>().map(Some).map_err(|_| {
         arg_err(py, Error::invalid_argument(format!("{name} must be a whole, non-negative number of bytes (an int)")))
@@ -488,7 +497,12 @@ fn env_var(name: &str) -> Option<String> {
 }
 
 /// Core's one rule: explicit token, explicit user + PAT, MES_TOKEN, MES_USER + MES_PAT.
-fn credentials(token: Option<&str>, user: Option<&str>, pat: Option<&str>, no_auth: bool) -> Result<Credentials, Error> {
+fn credentials(
+    token: Option<&str>,
+    user: Option<&str>,
+    pat: Option<&str>,
+    no_auth: bool,
+) -> Result<Credentials, Error> {
     resolve_credentials(GivenCredentials { token, user, pat, no_auth }, env_var).map_err(Error::from)
 }
 
@@ -503,9 +517,15 @@ fn warn_deprecated(py: Python<'_>, old: &str, instead: &str, stacklevel: i32) ->
 
 /// `version` of the installer names, from `version=` or the deprecated `installer_name=` (which
 /// meant the same: the version, with system-specific names).
-fn installer_version(py: Python<'_>, version: Option<String>, installer_name: Option<String>) -> PyResult<Option<String>> {
+fn installer_version(
+    py: Python<'_>,
+    version: Option<String>,
+    installer_name: Option<String>,
+) -> PyResult<Option<String>> {
     match (version, installer_name) {
-        (Some(_), Some(_)) => Err(arg_err(py, Error::invalid_argument("give version only (installer_name is its deprecated spelling)"))),
+        (Some(_), Some(_)) => {
+            Err(arg_err(py, Error::invalid_argument("give version only (installer_name is its deprecated spelling)")))
+        }
         (None, Some(v)) => {
             warn_deprecated(py, "installer_name=", "use version= (the MES version of the installer names)", 1)?;
             Ok(Some(v))
@@ -590,7 +610,8 @@ impl Client {
         let (op, tx, cancel) = self.operation(false);
         let client = self.client.clone();
         let modes = self.modes;
-        let first_phase = if matches!(args.mode, Mode::Backup | Mode::StartOnly) { Phase::Starting } else { Phase::Waiting };
+        let first_phase =
+            if matches!(args.mode, Mode::Backup | Mode::StartOnly) { Phase::Starting } else { Phase::Waiting };
         let _ = tx.send(Msg::Progress(0, None, first_phase));
         op.set_job(async move {
             let sinks = FileSinkFactory::new(out_dir.unwrap_or_else(|| PathBuf::from("."))).with_modes(modes);
@@ -665,7 +686,8 @@ impl Client {
             }
         };
         let env = EnvUrl::parse(&url).map_err(|e| arg_err(py, e))?;
-        let creds = credentials(token.as_deref(), user.as_deref(), pat.as_deref(), no_auth).map_err(|e| arg_err(py, e))?;
+        let creds =
+            credentials(token.as_deref(), user.as_deref(), pat.as_deref(), no_auth).map_err(|e| arg_err(py, e))?;
         let secrets = creds.secrets();
         let scheme = match creds {
             Credentials::Bearer(_) => "bearer",
@@ -769,20 +791,40 @@ impl Client {
         let sql_backup_finished_at = rfc3339_arg(py, "sql_backup_finished", sql_backup_finished.as_ref())?;
         let file_name = match (version, file_name) {
             (Some(_), Some(_)) => {
-                return Err(arg_err(py, Error::invalid_argument("give version (installer names) or file_name, not both")))
+                return Err(arg_err(
+                    py,
+                    Error::invalid_argument("give version (installer names) or file_name, not both"),
+                ))
             }
             (Some(version), None) => Some(Client::installer_name_for(py, &database, None, &version, generic_names)?),
             (None, _) if generic_names => {
-                return Err(arg_err(py, Error::invalid_argument("generic_names applies to installer names: give version too")))
+                return Err(arg_err(
+                    py,
+                    Error::invalid_argument("generic_names applies to installer names: give version too"),
+                ))
             }
             (None, f) => f,
         };
-        let args = JobArgs { mode: Mode::Backup, database: Some(database), guid: None, file_name, overwrite, sql_backup_finished_at };
+        let args = JobArgs {
+            mode: Mode::Backup,
+            database: Some(database),
+            guid: None,
+            file_name,
+            overwrite,
+            sql_backup_finished_at,
+        };
         self.spawn_job(py, args, Some(out_dir))
     }
 
     fn _start_op(&self, py: Python<'_>, database: String) -> PyResult<Operation> {
-        let args = JobArgs { mode: Mode::StartOnly, database: Some(database), guid: None, file_name: None, overwrite: false, sql_backup_finished_at: None };
+        let args = JobArgs {
+            mode: Mode::StartOnly,
+            database: Some(database),
+            guid: None,
+            file_name: None,
+            overwrite: false,
+            sql_backup_finished_at: None,
+        };
         self.spawn_job(py, args, None)
     }
 
@@ -801,7 +843,8 @@ impl Client {
             Err(_) => guid.extract()?,
         };
         let mode = if if_ready { Mode::DownloadIfReady } else { Mode::Download };
-        let args = JobArgs { mode, database: None, guid: Some(guid), file_name, overwrite, sql_backup_finished_at: None };
+        let args =
+            JobArgs { mode, database: None, guid: Some(guid), file_name, overwrite, sql_backup_finished_at: None };
         self.spawn_job(py, args, Some(out_dir))
     }
 
@@ -822,7 +865,10 @@ impl Client {
         let databases = naming::system_databases(&system).map_err(|e| arg_err(py, e))?;
         let mut names: BTreeMap<String, String> = BTreeMap::new();
         if generic_names && version.is_none() {
-            return Err(arg_err(py, Error::invalid_argument("generic_names applies to installer names: give version too")));
+            return Err(arg_err(
+                py,
+                Error::invalid_argument("generic_names applies to installer names: give version too"),
+            ));
         }
         if let Some(version) = &version {
             for (_, db) in &databases {
@@ -839,10 +885,12 @@ impl Client {
             // One progress line for the whole system: bytes summed over the databases.
             // The phase shown is the least advanced one, so "finished" means all four are.
             let state: Mutex<BTreeMap<String, DbProgress>> = Mutex::new(BTreeMap::new());
-            let rank = |p: Phase| [Phase::Starting, Phase::Waiting, Phase::Downloading, Phase::Saving, Phase::Finished]
-                .iter()
-                .position(|&q| q == p)
-                .unwrap_or(0);
+            let rank = |p: Phase| {
+                [Phase::Starting, Phase::Waiting, Phase::Downloading, Phase::Saving, Phase::Finished]
+                    .iter()
+                    .position(|&q| q == p)
+                    .unwrap_or(0)
+            };
             let on_event = |db: &str, e: &JobEvent| {
                 let Some((done, total, phase)) = progress_of(e) else { return };
                 let Ok(mut s) = state.lock() else { return };
@@ -850,7 +898,15 @@ impl Client {
                 let sum: u64 = s.values().map(|v| v.0).sum();
                 let all = s.len() == 4;
                 let totals: Option<u64> = if all { s.values().map(|v| v.1).sum::<Option<u64>>() } else { None };
-                let least = if all { s.values().map(|v| v.2).min_by_key(|&p| rank(p)).unwrap_or(phase) } else { if rank(phase) < rank(Phase::Waiting) { phase } else { Phase::Waiting } };
+                let least = if all {
+                    s.values().map(|v| v.2).min_by_key(|&p| rank(p)).unwrap_or(phase)
+                } else {
+                    if rank(phase) < rank(Phase::Waiting) {
+                        phase
+                    } else {
+                        Phase::Waiting
+                    }
+                };
                 let _ = tx.send(Msg::Progress(sum, totals, least));
             };
             let customise = |db: &str, spec: &mut mesbackup_core::mes::JobSpec| {
@@ -915,8 +971,17 @@ impl Client {
         installer_name: Option<String>,
     ) -> PyResult<Py<PyAny>> {
         let version = installer_version(py, version, installer_name)?;
-        self._backup_system_op(py, system, out_dir, version, generic_names, return_exceptions, overwrite, sql_backup_finished)?
-            .wait(py, progress)
+        self._backup_system_op(
+            py,
+            system,
+            out_dir,
+            version,
+            generic_names,
+            return_exceptions,
+            overwrite,
+            sql_backup_finished,
+        )?
+        .wait(py, progress)
     }
 
     /// Starts a backup and returns at once with its `Job` (GUID); download it later.
@@ -995,7 +1060,12 @@ impl PackageName {
 
 impl PackageName {
     fn from_core(p: naming::PackageName) -> PackageName {
-        PackageName { file_name: p.file_name(), system: p.system, kind: p.kind.package_token().to_owned(), version: p.version }
+        PackageName {
+            file_name: p.file_name(),
+            system: p.system,
+            kind: p.kind.package_token().to_owned(),
+            version: p.version,
+        }
     }
 }
 

@@ -10,7 +10,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use mesbackup_client::restore::{parse_json_each_row, ClickHouseCredentials, ClickHouseOptions, HttpExecutor, SqlExecutor};
+use mesbackup_client::restore::{
+    parse_json_each_row, ClickHouseCredentials, ClickHouseOptions, HttpExecutor, SqlExecutor,
+};
 use mesbackup_client::restore::{
     restore_package, test_restore_package, RestoreRequest, RestoreStep, TestRestoreOptions,
 };
@@ -62,7 +64,9 @@ fn rows_of(py: Python<'_>, result: &Bound<'_, PyAny>) -> Result<Vec<Value>, Erro
     let bad = |what: &str| {
         Error::new(
             ErrorKind::UnexpectedResponse,
-            format!("the SQL executor returned {what}: return JSONEachRow text (str or bytes), a list of dicts, or None"),
+            format!(
+                "the SQL executor returned {what}: return JSONEachRow text (str or bytes), a list of dicts, or None"
+            ),
         )
     };
     if result.is_none() {
@@ -80,7 +84,7 @@ fn rows_of(py: Python<'_>, result: &Bound<'_, PyAny>) -> Result<Vec<Value>, Erro
     if result.is_instance_of::<pyo3::types::PyList>() || result.is_instance_of::<pyo3::types::PyTuple>() {
         let text: String = py
             .import("json")
-            .and_then(|json| json.call_method1("dumps", (result, )))
+            .and_then(|json| json.call_method1("dumps", (result,)))
             .and_then(|t| t.extract())
             .map_err(|_| bad("a list that is not plain JSON data"))?;
         return match serde_json::from_str::<Value>(&text) {
@@ -115,7 +119,13 @@ struct Connection {
 }
 
 impl Connection {
-    fn new(executor: Option<Py<PyAny>>, clickhouse: Option<String>, user: Option<String>, password: Option<String>, allow_insecure_http: bool) -> Connection {
+    fn new(
+        executor: Option<Py<PyAny>>,
+        clickhouse: Option<String>,
+        user: Option<String>,
+        password: Option<String>,
+        allow_insecure_http: bool,
+    ) -> Connection {
         let credentials = if clickhouse.is_some() {
             ClickHouseCredentials::given_or_from_env(user, password)
         } else {
@@ -135,7 +145,10 @@ fn executor(py: Python<'_>, connection: Connection) -> PyResult<PyExecutor> {
     let target = match (executor, clickhouse) {
         (Some(f), None) => {
             if !f.bind(py).is_callable() {
-                return Err(crate::arg_err(py, Error::invalid_argument("executor must be callable: (sql: str) -> rows")));
+                return Err(crate::arg_err(
+                    py,
+                    Error::invalid_argument("executor must be callable: (sql: str) -> rows"),
+                ));
             }
             Target::Callable(f)
         }
@@ -264,10 +277,13 @@ pub fn _test_restore(
     let exec = self::executor(py, connection)?;
     let timeout = Duration::from_millis(timeout_ms);
     let modes = modes(py, file_mode, dir_mode)?;
-    let options = TestRestoreOptions { prefix, keep, storage_policy, server_backup_path, path_on_server, modes, timeout };
-    let result =
-        run_flow(py, &exec, &on_step, |report| runtime().block_on(test_restore_package(&exec, &package, &options, report)))?;
-    let mut value = serde_json::to_value(&result).map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
+    let options =
+        TestRestoreOptions { prefix, keep, storage_policy, server_backup_path, path_on_server, modes, timeout };
+    let result = run_flow(py, &exec, &on_step, |report| {
+        runtime().block_on(test_restore_package(&exec, &package, &options, report))
+    })?;
+    let mut value =
+        serde_json::to_value(&result).map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
     if let (Some(e), Value::Object(m)) = (&result.error, &mut value) {
         let message = crate::scrub(&e.message, &hidden);
         m.insert("error".into(), serde_json::json!({"kind": e.kind.code(), "message": message}));

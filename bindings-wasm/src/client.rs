@@ -2,15 +2,15 @@
 
 use std::rc::Rc;
 
+use mesbackup_client::clock::WasmClock;
 use mesbackup_client::driver::ClientOptions;
 use mesbackup_client::system::backup_system;
-use mesbackup_client::clock::WasmClock;
 use mesbackup_client::{CancellationToken, MesClient};
-use mesbackup_core::mes::{resolve_credentials, Credentials, GivenCredentials};
 use mesbackup_core::mes::DownloadLimits;
-use mesbackup_core::mes::{JobEvent, JobSpec, Mode, Outcome};
-use mesbackup_core::mes::PollPolicy;
 use mesbackup_core::mes::EnvUrl;
+use mesbackup_core::mes::PollPolicy;
+use mesbackup_core::mes::{resolve_credentials, Credentials, GivenCredentials};
+use mesbackup_core::mes::{JobEvent, JobSpec, Mode, Outcome};
 use mesbackup_core::Error;
 use wasm_bindgen::prelude::*;
 

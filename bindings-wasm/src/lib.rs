@@ -14,16 +14,16 @@
 //! `bindings-wasm/build.sh` builds the crate once per feature set (`--no-default-features
 //! --features verify` for the verifier module); LTO drops what the other module's code does not reach.
 
+#[cfg(all(target_arch = "wasm32", feature = "download"))]
+mod client;
+#[cfg(all(target_arch = "wasm32", feature = "download"))]
+mod file_modes;
 #[cfg(target_arch = "wasm32")]
 #[cfg_attr(not(feature = "download"), allow(dead_code))]
 mod js;
 #[cfg(all(target_arch = "wasm32", feature = "download"))]
-mod file_modes;
-#[cfg(all(target_arch = "wasm32", feature = "download"))]
 mod naming;
 #[cfg(all(target_arch = "wasm32", feature = "download"))]
 mod sink;
-#[cfg(all(target_arch = "wasm32", feature = "download"))]
-mod client;
 #[cfg(all(target_arch = "wasm32", feature = "verify"))]
 mod verify;

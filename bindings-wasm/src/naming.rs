@@ -11,9 +11,8 @@ use wasm_bindgen::prelude::*;
 use crate::js::{error_to_js, to_js};
 
 fn kind_from(text: &str) -> Result<DatabaseKind, Error> {
-    DatabaseKind::from_package_token(text).ok_or_else(|| {
-        Error::invalid_argument(format!("unknown database kind {text:?}: use Online, CDM, ODS or DWH"))
-    })
+    DatabaseKind::from_package_token(text)
+        .ok_or_else(|| Error::invalid_argument(format!("unknown database kind {text:?}: use Online, CDM, ODS or DWH")))
 }
 
 /// `Cmf.ClickHouse.FullBackup.<kind>.<version>.zip`, or with `system` `<system>.Cmf.…`.
@@ -51,7 +50,9 @@ pub fn system_databases_js(system: &str) -> Result<JsValue, JsValue> {
 #[wasm_bindgen(js_name = checkPackageName)]
 pub fn check_package_name(file_name: &str) -> JsValue {
     let value = match parse_package_name(file_name) {
-        Ok(p) => json!({"ok": true, "system": p.system, "kind": p.kind, "version": p.version, "fileName": p.file_name()}),
+        Ok(p) => {
+            json!({"ok": true, "system": p.system, "kind": p.kind, "version": p.version, "fileName": p.file_name()})
+        }
         Err(m) => json!({"ok": false, "reason": m.reason.code(), "message": m.message, "expected": m.expected}),
     };
     to_js(&value)

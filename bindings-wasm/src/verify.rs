@@ -18,7 +18,8 @@ impl WasmVerifier {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<WasmVerifier, JsValue> {
         let expected_sha256 = opt_string(&options, "expectedSha256").map_err(|e| error_to_js(&e))?;
-        let inner = Verifier::with_options(VerifyOptions { sha256: true, expected_sha256 }).map_err(|e| error_to_js(&e))?;
+        let inner =
+            Verifier::with_options(VerifyOptions { sha256: true, expected_sha256 }).map_err(|e| error_to_js(&e))?;
         Ok(WasmVerifier { inner: Some(inner) })
     }
 

@@ -7,11 +7,13 @@ use mesbackup_client::clock::Clock;
 use mesbackup_client::clock::WasmClock;
 use mesbackup_core::mes::is_safe_file_name;
 use mesbackup_core::mes::Credentials;
-use mesbackup_core::mes::{Action, Job, JobSpec, Method};
-use mesbackup_core::naming::{installer_package_name, parse_package_name, system_databases, DatabaseKind, NearMissReason};
+use mesbackup_core::mes::EnvUrl;
 use mesbackup_core::mes::PollPolicy;
 use mesbackup_core::mes::ResponseHead;
-use mesbackup_core::mes::EnvUrl;
+use mesbackup_core::mes::{Action, Job, JobSpec, Method};
+use mesbackup_core::naming::{
+    installer_package_name, parse_package_name, system_databases, DatabaseKind, NearMissReason,
+};
 use mesbackup_core::ErrorKind;
 use wasm_bindgen_test::*;
 

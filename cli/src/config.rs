@@ -8,11 +8,11 @@ use clap::Args;
 use mesbackup_client::driver::ClientOptions;
 use mesbackup_client::http::HttpConfig;
 use mesbackup_client::MesClient;
-use mesbackup_core::mes::{resolve_credentials, Credentials, GivenCredentials, Unresolved};
-use mesbackup_core::mes::DownloadLimits;
 use mesbackup_core::file_modes::FileModes;
-use mesbackup_core::mes::PollPolicy;
+use mesbackup_core::mes::DownloadLimits;
 use mesbackup_core::mes::EnvUrl;
+use mesbackup_core::mes::PollPolicy;
+use mesbackup_core::mes::{resolve_credentials, Credentials, GivenCredentials, Unresolved};
 use mesbackup_core::Error;
 
 #[derive(Args, Clone, Debug)]
@@ -269,9 +269,7 @@ fn warn_if_shared(path: &std::path::Path, ui: &crate::output::Ui) {
 /// The environment URL, credentials and client for a command that talks to the MES.
 pub fn connect(opts: &ConnOpts, ui: &crate::output::Ui) -> Result<(MesClient, Credentials), Error> {
     let Some(raw) = opts.env.as_deref() else {
-        return Err(Error::invalid_argument(
-            "no MES address: pass --env https://mes.example.com or set MES_URL",
-        ));
+        return Err(Error::invalid_argument("no MES address: pass --env https://mes.example.com or set MES_URL"));
     };
     let env = EnvUrl::parse(raw)?;
     let credentials = credentials(opts, env.as_str(), ui)?;

@@ -8,12 +8,12 @@ use mesbackup_client::file_sink::FileSinkFactory;
 use mesbackup_client::folder;
 use mesbackup_client::system::backup_system;
 use mesbackup_client::{CancellationToken, MesClient};
-use mesbackup_core::mes::Credentials;
 use mesbackup_core::mes::format_rfc3339_millis;
+use mesbackup_core::mes::Credentials;
+use mesbackup_core::mes::EnvUrl;
+use mesbackup_core::mes::PollPolicy;
 use mesbackup_core::mes::{JobEvent, JobSpec};
 use mesbackup_core::naming::{installer_package_name, parse_database_name};
-use mesbackup_core::mes::PollPolicy;
-use mesbackup_core::mes::EnvUrl;
 use mesbackup_core::Error;
 use serde_json::json;
 
@@ -85,7 +85,8 @@ pub async fn run(ui: &Ui, args: DemoArgs) -> Result<u8, Error> {
         ));
     }
 
-    let policy = PollPolicy { min_delay_ms: 500, max_delay_ms: 2_000, timeout_ms: 10 * 60_000, ..PollPolicy::default() };
+    let policy =
+        PollPolicy { min_delay_ms: 500, max_delay_ms: 2_000, timeout_ms: 10 * 60_000, ..PollPolicy::default() };
     let options = ClientOptions { policy, ..ClientOptions::default() };
     let client = MesClient::new(env, Credentials::bearer("admin-token")?, options)?;
     let sinks = FileSinkFactory::new(&out).with_modes(modes);
@@ -122,7 +123,10 @@ pub async fn run(ui: &Ui, args: DemoArgs) -> Result<u8, Error> {
         ui.emit(&crate::package_cmds::window_event(&out, &sidecars));
     } else {
         ui.result("");
-        ui.result(&format!("Installer check (mesbackup check-folder {} --system {SYSTEM} --version {VERSION}):", out.display()));
+        ui.result(&format!(
+            "Installer check (mesbackup check-folder {} --system {SYSTEM} --version {VERSION}):",
+            out.display()
+        ));
         for k in &folder_report.kinds {
             match &k.chosen {
                 Some(f) => ui.result(&format!("  {:<7} ✔ restores from {f}", k.kind.to_string())),
@@ -134,20 +138,21 @@ pub async fn run(ui: &Ui, args: DemoArgs) -> Result<u8, Error> {
     }
     // Every package read back and checked: zip CRCs, the ClickHouse manifest, part checksums, and
     // the SHA-256 recorded in its sidecar while downloading.
-    let packages: Vec<PathBuf> = folder_report.kinds.iter().filter_map(|k| k.chosen.as_ref()).map(|f| out.join(f)).collect();
+    let packages: Vec<PathBuf> =
+        folder_report.kinds.iter().filter_map(|k| k.chosen.as_ref()).map(|f| out.join(f)).collect();
     let verify_code = crate::package_cmds::verify(ui, &packages)?;
     if !ui.is_json() {
         if let Some(w) = &window {
             ui.result("");
             ui.result(&format!("Backup window (from the sidecars): {} to {}", w.started_at, w.finished_at));
-            ui.result("  After a restore, re-run MES data processing over this window for messages that were in flight.");
+            ui.result(
+                "  After a restore, re-run MES data processing over this window for messages that were in flight.",
+            );
         }
         ui.result("");
         ui.result("Next: against your MES, with a SysAdministrators user and a personal access token:");
         ui.result("  export MES_URL=https://your-mes MES_USER=you MES_PAT=...   # never on the command line");
-        ui.result(&format!(
-            "  mesbackup backup --system {SYSTEM} --version {VERSION} --out /path/to/packages"
-        ));
+        ui.result(&format!("  mesbackup backup --system {SYSTEM} --version {VERSION} --out /path/to/packages"));
         ui.result("The mock server has stopped; nothing is left running.");
     }
     if verify_code != 0 {

@@ -403,7 +403,8 @@ mod schema {
         let name = JobLine::schema_name();
         let job_line = format!("#/$defs/{name}");
         let job_events = root["$defs"].as_object_mut().and_then(|defs| defs.remove(&*name));
-        let job_events = job_events.and_then(|s| s.get("oneOf").and_then(Value::as_array).cloned()).expect("job events");
+        let job_events =
+            job_events.and_then(|s| s.get("oneOf").and_then(Value::as_array).cloned()).expect("job events");
         let root = root.as_object_mut().expect("an object schema");
         let listed = root.remove("anyOf").or_else(|| root.remove("oneOf"));
         let mut events = Vec::new();
@@ -480,7 +481,12 @@ mod schema {
             JobEvent::Ready { guid: guid.clone(), file_name: "MESCDM.zip".into(), size: None },
             JobEvent::Progress { guid: guid.clone(), bytes: 5, total: Some(10) },
             JobEvent::Warning { guid: Some(guid.clone()), message: "careful".into() },
-            JobEvent::Restarting { lost_guid: guid.clone(), restarts_used: 1, restart_budget: 2, reason: "lost".into() },
+            JobEvent::Restarting {
+                lost_guid: guid.clone(),
+                restarts_used: 1,
+                restart_budget: 2,
+                reason: "lost".into(),
+            },
             JobEvent::Saved { package: package.clone() },
             JobEvent::Failed { error: error.clone() },
         ];
@@ -542,7 +548,9 @@ mod schema {
         let report = mesbackup_core::naming::check_folder(&names, "MES", "11.3.0").unwrap();
         assert!(!report.ignored.is_empty() && !report.near_misses.is_empty());
         events.push(CliEvent::FolderReport { folder: "/i".into(), complete: report.complete(), report });
-        for (mode, sha256, sidecar) in [(StageMode::Copy, Some(sha.clone()), Some("/i/x.json")), (StageMode::Move, None, None)] {
+        for (mode, sha256, sidecar) in
+            [(StageMode::Copy, Some(sha.clone()), Some("/i/x.json")), (StageMode::Move, None, None)]
+        {
             events.push(CliEvent::Staged {
                 package: StagedPackage {
                     source: "/b/MESCDM.zip".into(),
@@ -582,7 +590,12 @@ mod schema {
             finished_at: time.clone(),
             sql_backup_finished_at: time.clone(),
             reprocess_from: time.clone(),
-            packages: vec![WindowPackage { file: "MESCDM.zip".into(), database: None, started_at: time, finished_at: None }],
+            packages: vec![WindowPackage {
+                file: "MESCDM.zip".into(),
+                database: None,
+                started_at: time,
+                finished_at: None,
+            }],
         });
         events.push(CliEvent::BackupWindow {
             folder: "/b".into(),
@@ -612,7 +625,11 @@ mod schema {
         for step in [
             RestoreStep::Extracted { dir: "/s/x".into(), files: 3, bytes: 4 },
             RestoreStep::Started { operation_id: "op".into() },
-            RestoreStep::Restoring(RestoreProgress { id: "op".into(), status: "RESTORING".into(), ..Default::default() }),
+            RestoreStep::Restoring(RestoreProgress {
+                id: "op".into(),
+                status: "RESTORING".into(),
+                ..Default::default()
+            }),
         ] {
             events.push(CliEvent::RestoreProgress { path: "/b/a.zip".into(), step });
         }
@@ -687,8 +704,10 @@ mod schema {
     fn every_event_matches_the_schema_exactly() {
         let schema = generate();
         let lines: Vec<String> = one_of_each().iter().map(|e| serde_json::to_string(e).unwrap()).collect();
-        let kinds: std::collections::BTreeSet<String> =
-            lines.iter().map(|l| serde_json::from_str::<Value>(l).unwrap()["event"].as_str().unwrap().to_owned()).collect();
+        let kinds: std::collections::BTreeSet<String> = lines
+            .iter()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()["event"].as_str().unwrap().to_owned())
+            .collect();
         assert_eq!(kinds.len(), schema["oneOf"].as_array().unwrap().len(), "one sample per event kind: {kinds:?}");
         let found = validate(&schema, &lines);
         assert!(found.is_empty(), "events as printed do not validate:\n{found}");

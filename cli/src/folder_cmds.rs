@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 
 use indicatif::HumanBytes;
 use mesbackup_client::folder::{self, StageMode};
-use mesbackup_core::naming::{database_name, installer_package_name, validate_system, DatabaseKind, FolderReport};
 use mesbackup_core::file_modes::FileModes;
+use mesbackup_core::naming::{database_name, installer_package_name, validate_system, DatabaseKind, FolderReport};
 use mesbackup_core::Error;
 
 use crate::events::{CliEvent, PackageNames};
@@ -29,7 +29,10 @@ pub fn names(ui: &Ui, system: &str, version: &str) -> Result<u8, Error> {
         return Ok(0);
     }
     let w = rows.iter().map(|r| r.2.len()).max().unwrap_or(0);
-    ui.result(&format!("{:<8} {:<8} {:<w$}  SYSTEM-SPECIFIC (preferred by the installer)", "KIND", "DATABASE", "GENERIC"));
+    ui.result(&format!(
+        "{:<8} {:<8} {:<w$}  SYSTEM-SPECIFIC (preferred by the installer)",
+        "KIND", "DATABASE", "GENERIC"
+    ));
     for (k, db, g, s) in &rows {
         ui.result(&format!("{:<8} {:<8} {g:<w$}  {s}", k.to_string(), db));
     }
@@ -49,7 +52,9 @@ fn print_report(ui: &Ui, dir: &Path, report: &FolderReport) {
                 let which = if k.system_specific { "system-specific" } else { "generic" };
                 ui.result(&format!("  {:<7} restores from {file} ({which})", k.kind.to_string()));
                 if let Some(shadowed) = &k.also_present_but_shadowed {
-                    ui.result(&format!("          {shadowed} is present too but ignored (the system-specific name wins)"));
+                    ui.result(&format!(
+                        "          {shadowed} is present too but ignored (the system-specific name wins)"
+                    ));
                 }
             }
             None => ui.result(&format!(

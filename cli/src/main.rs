@@ -114,14 +114,18 @@ otherwise the package is saved.")]
     Prune(PruneArgs),
     /// Check packages in one pass: zip CRCs, the ClickHouse manifest's sizes and checksums, each part's
     /// checksums.txt, and the SHA-256 recorded in the sidecar beside the package, if any.
-    #[command(after_help = "Exit code 0 only when every package verifies; 11 (integrity) when one is damaged or does not
+    #[command(
+        after_help = "Exit code 0 only when every package verifies; 11 (integrity) when one is damaged or does not
 match its sidecar, naming the file; 12 (io) when one cannot be read.
 Example:
-  mesbackup verify /backups/*.zip")]
+  mesbackup verify /backups/*.zip"
+    )]
     Verify(VerifyArgs),
     /// Show what a package holds: databases, tables (engine, parts, rows, bytes), and the storage
     /// policies and disks the target needs at restore; verifies it in the same pass.
-    #[command(after_help = "Exit code 11 (integrity) when the package fails verification (the contents are still shown).")]
+    #[command(
+        after_help = "Exit code 11 (integrity) when the package fails verification (the contents are still shown)."
+    )]
     Inspect(InspectArgs),
     /// Restore a package into a ClickHouse server: verify, plan against the target's storage policies,
     /// disks and databases, RESTORE ... ASYNC, follow system.backups, compare row counts.
@@ -134,10 +138,13 @@ Examples:
     Restore(RestoreArgs),
     /// Prove packages restore: verify, restore each into a throwaway database (<prefix><db>), compare
     /// every table's row count with the package, drop it; one result per package.
-    #[command(name = "test-restore", after_help = "Credentials for ClickHouse: CLICKHOUSE_USER and CLICKHOUSE_PASSWORD (environment only).
+    #[command(
+        name = "test-restore",
+        after_help = "Credentials for ClickHouse: CLICKHOUSE_USER and CLICKHOUSE_PASSWORD (environment only).
 Exit code 0 only when every package verifies, restores and matches its row counts.
 Example:
-  mesbackup test-restore /backups/*.zip --clickhouse http://localhost:8123 --server-backup-path /var/lib/clickhouse/backups")]
+  mesbackup test-restore /backups/*.zip --clickhouse http://localhost:8123 --server-backup-path /var/lib/clickhouse/backups"
+    )]
     TestRestore(TestRestoreArgs),
     /// Print the backup window of a folder of packages: earliest start to latest finish over their
     /// sidecars, the range to re-run MES data processing over after a restore.
@@ -145,9 +152,7 @@ Example:
     /// Run the whole flow against a built-in mock MES on this machine: no setup, no network.
     Demo(DemoArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
-    Completions {
-        shell: clap_complete::Shell,
-    },
+    Completions { shell: clap_complete::Shell },
 }
 
 #[derive(Args)]
@@ -233,7 +238,9 @@ struct NamesArgs {
 }
 
 #[derive(Args)]
-#[command(after_help = "Exit code 0 when all four databases would be restored and no file is a near miss; 20 otherwise.")]
+#[command(
+    after_help = "Exit code 0 when all four databases would be restored and no file is a near miss; 20 otherwise."
+)]
 struct CheckFolderArgs {
     /// The MES custom installation packages folder.
     dir: PathBuf,
@@ -397,11 +404,21 @@ fn run(command: Command, ui: &Ui) -> Result<u8, Error> {
     match command {
         Command::Backup(a) => {
             if a.installer_names {
-                let keep = if a.system_specific || a.generic_names { "" } else { "; add --generic-names for the generic names it chose so far" };
-                config::warn_deprecated("--installer-names", &format!("--version alone saves under the installer names, system-specific by default{keep}"));
+                let keep = if a.system_specific || a.generic_names {
+                    ""
+                } else {
+                    "; add --generic-names for the generic names it chose so far"
+                };
+                config::warn_deprecated(
+                    "--installer-names",
+                    &format!("--version alone saves under the installer names, system-specific by default{keep}"),
+                );
             }
             if a.system_specific {
-                config::warn_deprecated("--system-specific", "the system-specific names are the default (--generic-names for the others)");
+                config::warn_deprecated(
+                    "--system-specific",
+                    "the system-specific names are the default (--generic-names for the others)",
+                );
             }
             // The old spelling keeps its old default (generic names) for its last release.
             let generic = a.generic_names || (a.installer_names && !a.system_specific);
@@ -426,7 +443,10 @@ fn run(command: Command, ui: &Ui) -> Result<u8, Error> {
         Command::CheckFolder(a) => folder_cmds::check_folder(ui, &a.dir, &a.system, &a.mes_version),
         Command::Stage(a) => {
             if a.system_specific {
-                config::warn_deprecated("--system-specific", "the system-specific names are the default (--generic-names for the others)");
+                config::warn_deprecated(
+                    "--system-specific",
+                    "the system-specific names are the default (--generic-names for the others)",
+                );
             }
             if a.force {
                 config::warn_deprecated("--force", "use --overwrite");

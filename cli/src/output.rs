@@ -66,7 +66,9 @@ impl Ui {
     pub fn new(json: bool, no_progress: bool) -> Ui {
         let mode = if json {
             Mode::Json
-        } else if !no_progress && std::io::stderr().is_terminal() && std::env::var_os("TERM").is_some_and(|t| t != "dumb")
+        } else if !no_progress
+            && std::io::stderr().is_terminal()
+            && std::env::var_os("TERM").is_some_and(|t| t != "dumb")
         {
             Mode::Bars
         } else {
@@ -207,10 +209,8 @@ impl Ui {
                 }
             }
             JobEvent::Pending { polls, waited_ms, next_poll_in_ms, .. } => {
-                let text = format!(
-                    "still being prepared (checked {polls}×, next check in {})",
-                    human_ms(*next_poll_in_ms)
-                );
+                let text =
+                    format!("still being prepared (checked {polls}×, next check in {})", human_ms(*next_poll_in_ms));
                 if bars {
                     self.job_line(key, &text);
                 } else {

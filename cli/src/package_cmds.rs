@@ -7,8 +7,8 @@ use std::path::Path;
 
 use indicatif::HumanBytes;
 use mesbackup_client::{folder, verify_file};
-use mesbackup_core::package::Inspection;
 use mesbackup_core::mes::Sidecar;
+use mesbackup_core::package::Inspection;
 use mesbackup_core::package::VerifyReport;
 use mesbackup_core::Error;
 
@@ -188,7 +188,10 @@ pub fn inspect(ui: &Ui, path: &Path) -> Result<u8, Error> {
     match &failure {
         None => ui.result(&format!("Verification: OK ({})", ok_summary(&report, has_sidecar))),
         Some(_) => {
-            ui.result(&format!("Verification: FAILED ({} problem(s)); do not restore from this package", report.problems.len()));
+            ui.result(&format!(
+                "Verification: FAILED ({} problem(s)); do not restore from this package",
+                report.problems.len()
+            ));
             print_problems(ui, &report);
         }
     }

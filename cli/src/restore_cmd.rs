@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use mesbackup_client::restore::{ClickHouseCredentials, ClickHouseOptions, HttpExecutor};
 use mesbackup_client::restore::{
     restore_package, test_restore_package, RestoreReport, RestoreRequest, RestoreStep, TestRestoreOptions,
 };
+use mesbackup_client::restore::{ClickHouseCredentials, ClickHouseOptions, HttpExecutor};
 use mesbackup_core::Error;
 
 use crate::config::{parse_duration_or_seconds, warn_deprecated, FileModeArgs, SecondsOrDuration};
@@ -57,7 +57,8 @@ impl ClickHouseArgs {
     fn executor(&self, ui: &Ui) -> Result<HttpExecutor, Error> {
         let credentials = ClickHouseCredentials::given_or_from_env(None, None);
         ui.add_secrets(credentials.secrets());
-        let options = ClickHouseOptions { allow_insecure_http: self.allow_insecure_http, ..ClickHouseOptions::default() };
+        let options =
+            ClickHouseOptions { allow_insecure_http: self.allow_insecure_http, ..ClickHouseOptions::default() };
         HttpExecutor::new(&self.clickhouse, credentials, &options)
     }
 }

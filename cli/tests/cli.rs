@@ -31,7 +31,8 @@ fn json_ok(r: &Run) {
 }
 
 fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut v: Vec<String> =
+        fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     v.sort();
     v
 }
@@ -59,11 +60,9 @@ fn secrets_never_appear_in_any_output() {
     c.env("MES_USER", "admin").env("MES_PAT", PAT);
     cases.push(("401 basic", c, 3));
     // An invalid URL, a URL with credentials in it, clear-text http to another host.
-    for (url, code) in [
-        ("ht!tp://mes", 2),
-        (&*format!("https://admin:{PAT}@mes.example"), 2),
-        ("http://mes.example.invalid", 2),
-    ] {
+    for (url, code) in
+        [("ht!tp://mes", 2), (&*format!("https://admin:{PAT}@mes.example"), 2), ("http://mes.example.invalid", 2)]
+    {
         for json in [true, false] {
             let mut c = command();
             c.args(["start", "MESCDM", "--env", url]).env("MES_TOKEN", TOKEN);
@@ -188,7 +187,8 @@ fn stage_places_packages_atomically_and_never_clobbers() {
     let r = run(c);
     assert_eq!(r.code, 12, "{}", r.stdout);
     json_ok(&r);
-    let staged: Vec<&str> = r.events.iter().filter(|e| e["event"] == "staged").map(|e| e["file_name"].as_str().unwrap()).collect();
+    let staged: Vec<&str> =
+        r.events.iter().filter(|e| e["event"] == "staged").map(|e| e["file_name"].as_str().unwrap()).collect();
     assert_eq!(staged.len(), 2, "{staged:?}"); // ODS and DWH; Online and CDM names are taken
     assert_eq!(fs::read(into.path().join("Cmf.ClickHouse.FullBackup.CDM.11.3.0.zip")).unwrap(), b"x");
     assert!(!names(into.path()).iter().any(|n| n.ends_with(".mesbackup-partial")));
@@ -269,7 +269,11 @@ fn wait_for(rx: &std::sync::mpsc::Receiver<serde_json::Value>, name: &str, seen:
     panic!("no {name} event within 60 s: {seen:?}");
 }
 
-fn finish(child: Child, rx: std::sync::mpsc::Receiver<serde_json::Value>, mut seen: Vec<serde_json::Value>) -> (i32, Vec<serde_json::Value>) {
+fn finish(
+    child: Child,
+    rx: std::sync::mpsc::Receiver<serde_json::Value>,
+    mut seen: Vec<serde_json::Value>,
+) -> (i32, Vec<serde_json::Value>) {
     let (code, _) = common::wait4(child.id() as libc::pid_t);
     while let Ok(v) = rx.recv_timeout(Duration::from_secs(5)) {
         seen.push(v);
@@ -288,7 +292,10 @@ fn ctrl_c_while_waiting_prints_the_guid_and_exits_130() {
     let out = tempfile::tempdir().unwrap();
     for json in [true, false] {
         let mut c = command();
-        c.args(["backup", "MESCDM", "--env", &m.base_url()]).arg("--out").arg(out.path()).env("MES_TOKEN", "admin-token");
+        c.args(["backup", "MESCDM", "--env", &m.base_url()])
+            .arg("--out")
+            .arg(out.path())
+            .env("MES_TOKEN", "admin-token");
         fast(&mut c);
         if json {
             c.arg("--json");
@@ -320,7 +327,9 @@ fn ctrl_c_while_waiting_prints_the_guid_and_exits_130() {
 }
 
 fn dripping_mock() -> MockMes {
-    mock(json!({"payload": {"size": 2_000_000, "seed": 5}, "download": {"drip": {"chunk": 8192, "interval_ms": 20}, "every": true}}))
+    mock(
+        json!({"payload": {"size": 2_000_000, "seed": 5}, "download": {"drip": {"chunk": 8192, "interval_ms": 20}, "every": true}}),
+    )
 }
 
 #[test]
@@ -410,7 +419,18 @@ fn demo_runs_to_completion_in_a_clean_folder() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     json_ok(&r);
     let kinds: Vec<&str> = r.events.iter().map(|e| e["event"].as_str().unwrap()).collect();
-    for k in ["demo", "started", "pending", "ready", "progress", "saved", "summary", "folder_report", "verified", "backup_window"] {
+    for k in [
+        "demo",
+        "started",
+        "pending",
+        "ready",
+        "progress",
+        "saved",
+        "summary",
+        "folder_report",
+        "verified",
+        "backup_window",
+    ] {
         assert!(kinds.contains(&k), "{k} missing from {kinds:?}");
     }
     assert!(names(tmp.path()).iter().any(|n| n.starts_with("mesbackup-demo-")));

@@ -171,7 +171,9 @@ fn old_spellings_stay_out_of_help_and_the_shared_ones_are_in_it() {
         r.stdout
     };
     let backup = help("backup");
-    for shown in ["--version", "--generic-names", "--overwrite", "--min-poll-delay", "--retry-delay", "--request-timeout"] {
+    for shown in
+        ["--version", "--generic-names", "--overwrite", "--min-poll-delay", "--retry-delay", "--request-timeout"]
+    {
         assert!(backup.contains(shown), "backup --help lacks {shown}");
     }
     for hidden in ["--installer-names", "--system-specific"] {

@@ -7,7 +7,9 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::{command, fast, finish_json, mock, mode_of, names, run, spawn_json, validate_events, wait_for_event, with_umask};
+use common::{
+    command, fast, finish_json, mock, mode_of, names, run, spawn_json, validate_events, wait_for_event, with_umask,
+};
 use serde_json::json;
 
 /// `mesbackup <args> --env <mock>` with a token, fast polling and umask 022.
@@ -45,7 +47,9 @@ fn assert_modes(dir: &Path, file: u32, folder: u32) {
 fn backup_download_stage_and_kept_diagnostics_are_private_by_default() {
     let tmp = tempfile::tempdir().unwrap();
     // A slow download, to look at the temporary file while it is written.
-    let m = mock(json!({"payload": {"size": 400_000, "seed": 2}, "download": {"drip": {"chunk": 8192, "interval_ms": 20}}}));
+    let m = mock(
+        json!({"payload": {"size": 400_000, "seed": 2}, "download": {"drip": {"chunk": 8192, "interval_ms": 20}}}),
+    );
     let out = tmp.path().join("new").join("backups");
     let mut c = cli(&m, &["backup", "MESCDM", "--json"]);
     c.arg("--out").arg(&out);
@@ -69,7 +73,8 @@ fn backup_download_stage_and_kept_diagnostics_are_private_by_default() {
     assert_eq!(r.code, 0, "{}", r.stderr);
 
     // A 200 that is not a zip is kept for diagnosis, as privately as a package.
-    m.set_scenario(json!({"ready_body": {"content_type": "text/html", "body": "<html>502 Bad Gateway</html>"}})).unwrap();
+    m.set_scenario(json!({"ready_body": {"content_type": "text/html", "body": "<html>502 Bad Gateway</html>"}}))
+        .unwrap();
     let mut c = cli(&m, &["backup", "MESDWH"]);
     c.arg("--out").arg(&out);
     assert_eq!(run(c).code, 8);
@@ -121,7 +126,9 @@ fn file_mode_and_dir_mode_are_applied_exactly() {
     // The demo's folder and packages too.
     let demo = tmp.path().join("demo");
     let mut c = command();
-    c.args(["demo", "--pending", "1s", "--size-mib", "1", "--file-mode", "0640", "--dir-mode", "0750"]).arg("--out").arg(&demo);
+    c.args(["demo", "--pending", "1s", "--size-mib", "1", "--file-mode", "0640", "--dir-mode", "0750"])
+        .arg("--out")
+        .arg(&demo);
     with_umask(&mut c, 0o022);
     let r = run(c);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
@@ -133,7 +140,9 @@ fn file_mode_and_dir_mode_are_applied_exactly() {
 fn a_mode_that_would_expose_or_lose_data_is_refused_before_anything_runs() {
     let tmp = tempfile::tempdir().unwrap();
     let m = mock(json!({}));
-    for (option, value) in [("--file-mode", "0666"), ("--file-mode", "rw-r-----"), ("--dir-mode", "0777"), ("--dir-mode", "0600")] {
+    for (option, value) in
+        [("--file-mode", "0666"), ("--file-mode", "rw-r-----"), ("--dir-mode", "0777"), ("--dir-mode", "0600")]
+    {
         let out = tmp.path().join("never");
         let mut c = cli(&m, &["backup", "MESCDM", "--json", option, value]);
         c.arg("--out").arg(&out);

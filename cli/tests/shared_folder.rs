@@ -28,7 +28,8 @@ fn in_own_pid_namespace(args: &[&str]) -> Command {
 }
 
 fn require_pid_namespaces() {
-    let probe = Command::new("unshare").args(["--pid", "--fork", "--mount-proc", "--", "sh", "-c", "test $$ = 1"]).output();
+    let probe =
+        Command::new("unshare").args(["--pid", "--fork", "--mount-proc", "--", "sh", "-c", "test $$ = 1"]).output();
     match probe {
         Ok(o) if o.status.success() => {}
         Ok(o) => panic!(
@@ -108,7 +109,14 @@ fn a_partial_left_by_a_killed_run_in_another_pid_namespace_is_removed() {
 
     m.set_scenario(serde_json::json!({})).unwrap();
     let b = in_own_pid_namespace(&[
-        "download", "--no-wait", "00000000-0000-4000-8000-000000000009", "--json", "--env", &url, "--out", out_arg,
+        "download",
+        "--no-wait",
+        "00000000-0000-4000-8000-000000000009",
+        "--json",
+        "--env",
+        &url,
+        "--out",
+        out_arg,
     ]);
     let (run_b, rx_b) = spawn_json(b);
     let (code, seen) = finish_json(run_b, rx_b, Vec::new());

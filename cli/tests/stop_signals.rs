@@ -8,7 +8,9 @@ mod common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{command, dripping_mock, fast, finish_json, mock, names, send_signal, spawn_json, validate_events, wait_for_event};
+use common::{
+    command, dripping_mock, fast, finish_json, mock, names, send_signal, spawn_json, validate_events, wait_for_event,
+};
 use serde_json::json;
 
 const GUID_1: &str = "00000000-0000-4000-8000-000000000001";
@@ -37,15 +39,18 @@ fn stopped_with_json(m: &mock_mes::MockMes, event: &str, signals: &[libc::c_int]
     validate_events(&seen).unwrap();
     assert!(names(out.path()).is_empty(), "left behind: {:?}", names(out.path()));
     if signals.len() == 1 {
-        let failed = seen.iter().find(|e| e["event"] == "failed").unwrap_or_else(|| panic!("no failed event: {seen:?}"));
+        let failed =
+            seen.iter().find(|e| e["event"] == "failed").unwrap_or_else(|| panic!("no failed event: {seen:?}"));
         assert_eq!(failed["error"]["kind"], "cancelled");
         assert_eq!(failed["error"]["guid"], GUID_1);
         let message = failed["error"]["message"].as_str().unwrap();
-        let next_step = if event == "pending" { format!("mesbackup download {GUID_1}") } else { "start a new backup".into() };
+        let next_step =
+            if event == "pending" { format!("mesbackup download {GUID_1}") } else { "start a new backup".into() };
         assert!(message.contains(&next_step), "{failed}");
     } else {
         // Quit at once: the GUID was already told when the backup started.
-        let started = seen.iter().find(|e| e["event"] == "started").unwrap_or_else(|| panic!("no started event: {seen:?}"));
+        let started =
+            seen.iter().find(|e| e["event"] == "started").unwrap_or_else(|| panic!("no started event: {seen:?}"));
         assert_eq!(started["guid"], GUID_1);
     }
 }
@@ -73,7 +78,9 @@ fn a_second_signal_quits_at_once_and_still_leaves_nothing() {
 #[test]
 fn sighup_ignored_at_start_stays_ignored_as_nohup_promises() {
     use std::os::unix::process::CommandExt;
-    let m = mock(json!({"payload": {"size": 400_000, "seed": 5}, "download": {"drip": {"chunk": 8192, "interval_ms": 20}}}));
+    let m = mock(
+        json!({"payload": {"size": 400_000, "seed": 5}, "download": {"drip": {"chunk": 8192, "interval_ms": 20}}}),
+    );
     let out = tempfile::tempdir().unwrap();
     let mut c = command();
     c.args(["backup", "MESCDM", "--json", "--env", &m.base_url()]).arg("--out").arg(out.path());

@@ -273,7 +273,8 @@ fn inspect_reports_the_fixture_tables() {
 
     let r = mesbackup(&["inspect"], &[&fixture("mesfix_stored.zip")]);
     assert_eq!(r.code, 0);
-    for line in ["IoTEventData", "1007", "MaterialHistory", "2121", "ResourceStateHistory", "1207", "Verification: OK"] {
+    for line in ["IoTEventData", "1007", "MaterialHistory", "2121", "ResourceStateHistory", "1207", "Verification: OK"]
+    {
         assert!(r.stdout.contains(line), "{line}: {}", r.stdout);
     }
     assert!(r.stdout.contains("Storage policies the target needs at restore: default"), "{}", r.stdout);

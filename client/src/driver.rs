@@ -11,17 +11,17 @@ use std::task::Poll;
 use std::pin::Pin;
 
 use futures::StreamExt;
-use mesbackup_core::mes::{check_transport, Credentials};
-use mesbackup_core::mes::DownloadLimits;
 use mesbackup_core::error::redact;
+use mesbackup_core::mes::DownloadLimits;
+use mesbackup_core::mes::EnvUrl;
+use mesbackup_core::mes::PollPolicy;
+use mesbackup_core::mes::ResponseHead;
+use mesbackup_core::mes::{check_transport, Credentials};
 use mesbackup_core::mes::{
     Action, CommitFailure, Job, JobEvent, JobSpec, Mode, Outcome, ReceiveFailure, ReceivedBody, TransportError,
     TransportPhase,
 };
-use mesbackup_core::mes::ResponseHead;
 use mesbackup_core::mes::{HeldBytes, HeldShapeProbe};
-use mesbackup_core::mes::PollPolicy;
-use mesbackup_core::mes::EnvUrl;
 use mesbackup_core::{Error, ErrorKind};
 use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
@@ -211,7 +211,10 @@ where
                     Race::Done(Ok(body)) => job.handle_body(&redact_body(body, secrets), clock.now_ms()),
                     Race::Done(Err(e)) => job.handle_transport_error(e, clock.now_ms()),
                     Race::TimedOut => job.handle_transport_error(
-                        TransportError { phase: TransportPhase::Body, detail: "the answer's body did not arrive".into() },
+                        TransportError {
+                            phase: TransportPhase::Body,
+                            detail: "the answer's body did not arrive".into(),
+                        },
                         clock.now_ms(),
                     ),
                     Race::Cancelled => job.cancel(clock.now_ms()),

@@ -17,9 +17,9 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
-use mesbackup_core::mes::is_safe_file_name;
-use mesbackup_core::mes::human_bytes;
 use mesbackup_core::file_modes::FileModes;
+use mesbackup_core::mes::human_bytes;
+use mesbackup_core::mes::is_safe_file_name;
 use mesbackup_core::mes::CommitFailure;
 use mesbackup_core::mes::{sidecar_file_name, Sidecar};
 use mesbackup_core::Error;
@@ -209,8 +209,7 @@ impl FileSink {
     /// Waits for the buffer being written, getting the file and the spare buffer back.
     async fn settle(&mut self) -> Result<(), Error> {
         if let Some(task) = self.in_flight.take() {
-            let (file, mut spare, result) =
-                task.await.map_err(|e| Error::io(format!("file task failed: {e}")))?;
+            let (file, mut spare, result) = task.await.map_err(|e| Error::io(format!("file task failed: {e}")))?;
             self.file = Some(file);
             spare.clear();
             self.spare = Some(spare);
@@ -452,9 +451,8 @@ pub(crate) fn write_atomically(path: &Path, text: &str, file_mode: u32) -> Resul
 }
 
 fn write_sidecar(dir: &Path, package: &str, json: &str, file_mode: u32) -> Result<(), Error> {
-    write_atomically(&dir.join(sidecar_file_name(package)), json, file_mode).map_err(|e| {
-        Error::io(format!("the package was saved, but its sidecar could not be written: {}", e.message))
-    })
+    write_atomically(&dir.join(sidecar_file_name(package)), json, file_mode)
+        .map_err(|e| Error::io(format!("the package was saved, but its sidecar could not be written: {}", e.message)))
 }
 
 /// Makes the renames themselves durable (POSIX); a no-op where folders cannot be opened.
@@ -506,7 +504,8 @@ mod tests {
     }
 
     fn names(dir: &Path) -> Vec<String> {
-        let mut v: Vec<String> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let mut v: Vec<String> =
+            fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         v.sort();
         v
     }
@@ -636,7 +635,10 @@ mod tests {
         let root = unsafe { libc::geteuid() } == 0;
         let locked = if root {
             let s = std::process::Command::new("chattr").arg("+i").arg(dir.path()).status();
-            assert!(s.is_ok_and(|s| s.success()), "chattr +i failed: this test needs a file system with attributes (ext4)");
+            assert!(
+                s.is_ok_and(|s| s.success()),
+                "chattr +i failed: this test needs a file system with attributes (ext4)"
+            );
             true
         } else {
             fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o500)).unwrap();

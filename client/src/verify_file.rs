@@ -52,9 +52,8 @@ pub fn verify_file(
         return Err(Error::io(format!("{shown} is a folder, not a package")));
     }
     let options = VerifyOptions { sha256: true, expected_sha256: sidecar.map(|s| s.sha256) };
-    let mut verifier = Verifier::with_options(options).map_err(|e| {
-        Error::new(ErrorKind::Integrity, format!("{shown}: its sidecar is damaged: {}", e.message))
-    })?;
+    let mut verifier = Verifier::with_options(options)
+        .map_err(|e| Error::new(ErrorKind::Integrity, format!("{shown}: its sidecar is damaged: {}", e.message)))?;
     on_start(meta.len());
     let mut buf = vec![0u8; CHUNK];
     loop {

@@ -193,8 +193,7 @@ pub const MIN_REDACTED_LEN: usize = 4;
 /// longer match and would be printed in part), and to whatever is printed, as a second line of
 /// defence. Longer secrets go first, so a secret that contains another is hidden whole.
 pub fn redact<S: AsRef<str>>(text: &str, secrets: &[S]) -> String {
-    let mut ordered: Vec<&str> =
-        secrets.iter().map(AsRef::as_ref).filter(|s| s.len() >= MIN_REDACTED_LEN).collect();
+    let mut ordered: Vec<&str> = secrets.iter().map(AsRef::as_ref).filter(|s| s.len() >= MIN_REDACTED_LEN).collect();
     ordered.sort_by_key(|s| std::cmp::Reverse(s.len()));
     let mut out = text.to_owned();
     for secret in ordered {

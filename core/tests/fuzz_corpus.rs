@@ -22,10 +22,7 @@ fn inputs(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
-    let mut paths: Vec<PathBuf> = entries
-        .map(|e| e.expect("readable folder").path())
-        .filter(|p| p.is_file())
-        .collect();
+    let mut paths: Vec<PathBuf> = entries.map(|e| e.expect("readable folder").path()).filter(|p| p.is_file()).collect();
     paths.sort();
     paths
         .into_iter()

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use mesbackup_core::package::PathFault;
-use mesbackup_core::package::{Inspection, Inspector};
 use mesbackup_core::package::{verify_bytes, Problem, Verifier, VerifyOptions, VerifyReport};
 use mesbackup_core::package::{EntryEnd, EntryHeader, ZipProblem, ZipStream, ZipVisitor};
+use mesbackup_core::package::{Inspection, Inspector};
 use mesbackup_core::ErrorKind;
 use proptest::prelude::*;
 use serde_json::Value;
@@ -25,11 +25,7 @@ fn expected() -> Value {
 }
 
 fn verify_chunked(zip: &[u8], chunk: usize) -> VerifyReport {
-    let mut v = Verifier::with_options(VerifyOptions {
-        sha256: true,
-        expected_sha256: None,
-    })
-    .unwrap();
+    let mut v = Verifier::with_options(VerifyOptions { sha256: true, expected_sha256: None }).unwrap();
     for c in zip.chunks(chunk.max(1)) {
         v.feed(c);
     }
@@ -90,11 +86,7 @@ fn write_zip(entries: &[(String, Vec<u8>)], l: Layout) -> Vec<u8> {
     let le64 = |v: &mut Vec<u8>, x: u64| v.extend_from_slice(&x.to_le_bytes());
     for (name, data) in entries {
         let crc = crc32fast::hash(data);
-        let body = if l.deflate {
-            miniz_oxide::deflate::compress_to_vec(data, 6)
-        } else {
-            data.clone()
-        };
+        let body = if l.deflate { miniz_oxide::deflate::compress_to_vec(data, 6) } else { data.clone() };
         let method: u16 = if l.deflate { 8 } else { 0 };
         let flags: u16 = if l.descriptor { 8 } else { 0 };
         let offset = out.len() as u64;
@@ -103,11 +95,7 @@ fn write_zip(entries: &[(String, Vec<u8>)], l: Layout) -> Vec<u8> {
         le16(&mut out, flags);
         le16(&mut out, method);
         le32(&mut out, 0);
-        let (hcrc, hc, hu) = if l.descriptor {
-            (0, 0, 0)
-        } else {
-            (crc, body.len() as u64, data.len() as u64)
-        };
+        let (hcrc, hc, hu) = if l.descriptor { (0, 0, 0) } else { (crc, body.len() as u64, data.len() as u64) };
         le32(&mut out, hcrc);
         if l.zip64 {
             le32(&mut out, 0xFFFF_FFFF);
@@ -159,10 +147,7 @@ fn write_zip(entries: &[(String, Vec<u8>)], l: Layout) -> Vec<u8> {
         le16(&mut central, 0);
         le16(&mut central, 0);
         le32(&mut central, 0);
-        le32(
-            &mut central,
-            if l.zip64 { 0xFFFF_FFFF } else { offset as u32 },
-        );
+        le32(&mut central, if l.zip64 { 0xFFFF_FFFF } else { offset as u32 });
         central.extend_from_slice(name.as_bytes());
         if l.zip64 {
             le16(&mut central, 1);
@@ -197,14 +182,7 @@ fn write_zip(entries: &[(String, Vec<u8>)], l: Layout) -> Vec<u8> {
     le16(&mut out, if l.zip64 { 0xFFFF } else { n as u16 });
     le16(&mut out, if l.zip64 { 0xFFFF } else { n as u16 });
     le32(&mut out, central.len() as u32);
-    le32(
-        &mut out,
-        if l.zip64 {
-            0xFFFF_FFFF
-        } else {
-            cd_offset as u32
-        },
-    );
+    le32(&mut out, if l.zip64 { 0xFFFF_FFFF } else { cd_offset as u32 });
     le16(&mut out, 0);
     out
 }
@@ -214,12 +192,7 @@ fn all_layouts() -> Vec<Layout> {
     for deflate in [false, true] {
         for (descriptor, signature) in [(false, false), (true, true), (true, false)] {
             for zip64 in [false, true] {
-                v.push(Layout {
-                    deflate,
-                    descriptor,
-                    signature,
-                    zip64,
-                });
+                v.push(Layout { deflate, descriptor, signature, zip64 });
             }
         }
     }
@@ -263,29 +236,15 @@ fn real_engine_fixtures_verify_ok() {
         let r = verify(&zip);
         assert!(r.ok(), "{name}: {:#?}", r.problems);
         assert!(r.ok);
-        assert_eq!(
-            r.backup_root.as_deref(),
-            exp["packages"][name]["backup_root"].as_str(),
-            "{name}"
-        );
+        assert_eq!(r.backup_root.as_deref(), exp["packages"][name]["backup_root"].as_str(), "{name}");
         let files = exp["backup_files"].as_u64().unwrap();
         assert_eq!(r.entries, files, "{name}");
         let m = r.manifest.as_ref().unwrap();
         assert_eq!(m.version.as_deref(), Some("1"));
-        assert!(
-            m.files > files,
-            "{name}: deduplicated files are listed but not stored"
-        );
+        assert!(m.files > files, "{name}: deduplicated files are listed but not stored");
         assert!(r.files_checked >= files - 1);
-        assert_eq!(
-            r.parts_checked, 8,
-            "{name}: every part's checksums.txt (ZSTD-compressed) decoded"
-        );
-        assert!(
-            r.part_files_checked > 50,
-            "{name}: {}",
-            r.part_files_checked
-        );
+        assert_eq!(r.parts_checked, 8, "{name}: every part's checksums.txt (ZSTD-compressed) decoded");
+        assert!(r.part_files_checked > 50, "{name}: {}", r.part_files_checked);
         assert_eq!(r.sha256.as_ref().unwrap().len(), 64);
         assert!(r.to_error().is_none());
         // The serde shape front ends print.
@@ -300,11 +259,7 @@ fn chunking_does_not_change_the_report() {
         let zip = fixture(name);
         let whole = verify(&zip);
         for chunk in [1, 2, 3, 7, 13, 64, 1000, 4096, 65536] {
-            assert_eq!(
-                verify_chunked(&zip, chunk),
-                whole,
-                "{name} in chunks of {chunk}"
-            );
+            assert_eq!(verify_chunked(&zip, chunk), whole, "{name} in chunks of {chunk}");
         }
     }
 }
@@ -319,35 +274,17 @@ fn check_inspection(ins: &Inspection, what: &str) {
     assert_eq!(ins.tables as usize, tables.len(), "{what}");
     let mut total_rows = 0;
     for (name, t) in tables {
-        let got = ins
-            .table(db, name)
-            .unwrap_or_else(|| panic!("{what}: table {name}"));
-        assert_eq!(
-            got.engine_name.as_deref(),
-            t["engine"].as_str(),
-            "{what} {name}"
-        );
+        let got = ins.table(db, name).unwrap_or_else(|| panic!("{what}: table {name}"));
+        assert_eq!(got.engine_name.as_deref(), t["engine"].as_str(), "{what} {name}");
         if let Some(ob) = t["order_by"].as_str() {
             // system.tables.sorting_key has no parentheses.
             let o = got.order_by.as_deref().unwrap();
-            assert_eq!(
-                o.trim_start_matches('(').trim_end_matches(')'),
-                ob,
-                "{what} {name}"
-            );
+            assert_eq!(o.trim_start_matches('(').trim_end_matches(')'), ob, "{what} {name}");
         }
         if let Some(rows) = t["rows"].as_u64() {
             assert_eq!(got.rows, rows, "{what} {name} rows");
-            assert_eq!(
-                got.parts,
-                t["parts"].as_u64().unwrap(),
-                "{what} {name} parts"
-            );
-            assert_eq!(
-                got.required_policy.as_deref(),
-                t["storage_policy"].as_str(),
-                "{what} {name}"
-            );
+            assert_eq!(got.parts, t["parts"].as_u64().unwrap(), "{what} {name} parts");
+            assert_eq!(got.required_policy.as_deref(), t["storage_policy"].as_str(), "{what} {name}");
             assert_eq!(got.bytes > 0, rows > 0, "{what} {name}");
             total_rows += rows;
         } else {
@@ -356,18 +293,11 @@ fn check_inspection(ins: &Inspection, what: &str) {
         }
     }
     assert_eq!(ins.rows, total_rows);
-    let explicit: Vec<&str> = exp["explicit_storage_policies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
+    let explicit: Vec<&str> =
+        exp["explicit_storage_policies"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
     let rsh = ins.table(db, "ResourceStateHistory").unwrap();
     assert_eq!(rsh.storage_policy.as_deref(), Some(explicit[0]));
-    assert_eq!(
-        ins.table(db, "MaterialHistory").unwrap().storage_policy,
-        None
-    );
+    assert_eq!(ins.table(db, "MaterialHistory").unwrap().storage_policy, None);
     assert_eq!(ins.storage_policies, vec!["default".to_owned()]);
     assert!(ins.disks.is_empty());
     assert!(ins.notes.is_empty(), "{what}: {:?}", ins.notes);
@@ -411,13 +341,8 @@ fn stored_entry_span(zip: &[u8], wanted: &str) -> (usize, usize) {
     let end = zip.len() - 22;
     let (count, mut at) = (u16_at(end + 10), u32_at(end + 16));
     for _ in 0..count {
-        let (size, nlen, elen, clen, local) = (
-            u32_at(at + 20),
-            u16_at(at + 28),
-            u16_at(at + 30),
-            u16_at(at + 32),
-            u32_at(at + 42),
-        );
+        let (size, nlen, elen, clen, local) =
+            (u32_at(at + 20), u16_at(at + 28), u16_at(at + 30), u16_at(at + 32), u32_at(at + 42));
         if &zip[at + 46..at + 46 + nlen] == wanted.as_bytes() {
             return (local + 30 + u16_at(local + 26) + u16_at(local + 28), size);
         }
@@ -437,9 +362,7 @@ fn a_flipped_byte_is_named() {
     assert!(!r.ok());
     let k = kinds(&r);
     assert!(
-        k.contains(&"crc_mismatch")
-            && k.contains(&"checksum_mismatch")
-            && k.contains(&"part_checksum_mismatch"),
+        k.contains(&"crc_mismatch") && k.contains(&"checksum_mismatch") && k.contains(&"part_checksum_mismatch"),
         "{:#?}",
         r.problems
     );
@@ -461,22 +384,10 @@ fn a_flipped_byte_is_named() {
     for l in all_layouts() {
         let r = verify(&write_zip(&entries, l));
         let k = kinds(&r);
-        assert!(
-            k.contains(&"checksum_mismatch") && k.contains(&"part_checksum_mismatch"),
-            "{l:?}: {:#?}",
-            r.problems
-        );
+        assert!(k.contains(&"checksum_mismatch") && k.contains(&"part_checksum_mismatch"), "{l:?}: {:#?}", r.problems);
         // Re-zipped after the flip, so the zip CRC is right: the ClickHouse checksums catch it.
-        assert!(
-            !k.contains(&"truncated") && !k.contains(&"crc_mismatch"),
-            "{l:?}: {:#?}",
-            r.problems
-        );
-        assert!(
-            r.problems.iter().all(|p| p.message().contains(file)),
-            "{l:?}: {:#?}",
-            r.problems
-        );
+        assert!(!k.contains(&"truncated") && !k.contains(&"crc_mismatch"), "{l:?}: {:#?}", r.problems);
+        assert!(r.problems.iter().all(|p| p.message().contains(file)), "{l:?}: {:#?}", r.problems);
     }
 }
 
@@ -487,27 +398,18 @@ fn a_flipped_byte_in_a_stored_entry_with_descriptor_ends_in_place() {
     let file = "MESFIX_backup/data/MESFIX/MaterialHistory/all_1_1_0/data.bin";
     for l in all_layouts().into_iter().filter(|l| !l.deflate) {
         let mut zip = write_zip(&entries, l);
-        let at = zip
-            .windows(file.len())
-            .position(|w| w == file.as_bytes())
-            .unwrap()
+        let at = zip.windows(file.len()).position(|w| w == file.as_bytes()).unwrap()
             + file.len()
             + if l.zip64 { 20 } else { 0 };
         zip[at + 100] ^= 0x04;
         let r = verify(&zip);
         let k = kinds(&r);
         assert!(
-            k.contains(&"crc_mismatch")
-                && k.contains(&"checksum_mismatch")
-                && k.contains(&"part_checksum_mismatch"),
+            k.contains(&"crc_mismatch") && k.contains(&"checksum_mismatch") && k.contains(&"part_checksum_mismatch"),
             "{l:?}: {:#?}",
             r.problems
         );
-        assert!(
-            r.problems.iter().all(|p| p.message().contains(file)),
-            "{l:?}: {:#?}",
-            r.problems
-        );
+        assert!(r.problems.iter().all(|p| p.message().contains(file)), "{l:?}: {:#?}", r.problems);
         assert_eq!(verify_chunked(&zip, 1), r, "{l:?}");
     }
 }
@@ -521,35 +423,16 @@ fn a_corrupt_part_checksums_txt_is_reported() {
     bad[at + len - 3] ^= 0x40;
     let r = verify(&bad);
     let k = kinds(&r);
-    assert!(
-        k.contains(&"bad_part_checksums") && k.contains(&"checksum_mismatch"),
-        "{:#?}",
-        r.problems
-    );
+    assert!(k.contains(&"bad_part_checksums") && k.contains(&"checksum_mismatch"), "{:#?}", r.problems);
 }
 
 #[test]
 fn truncation_is_reported() {
     for name in FIXTURES {
         let zip = fixture(name);
-        for cut in [
-            0,
-            1,
-            3,
-            30,
-            100,
-            zip.len() / 3,
-            zip.len() / 2,
-            zip.len() - 200,
-            zip.len() - 23,
-            zip.len() - 1,
-        ] {
+        for cut in [0, 1, 3, 30, 100, zip.len() / 3, zip.len() / 2, zip.len() - 200, zip.len() - 23, zip.len() - 1] {
             let r = verify(&zip[..cut]);
-            assert!(
-                kinds(&r).contains(&"truncated"),
-                "{name} cut at {cut}: {:#?}",
-                r.problems
-            );
+            assert!(kinds(&r).contains(&"truncated"), "{name} cut at {cut}: {:#?}", r.problems);
             assert!(!r.ok());
             assert_eq!(r.to_error().unwrap().kind, ErrorKind::Integrity);
         }
@@ -567,14 +450,7 @@ fn missing_and_unlisted_files_are_named() {
         let r = verify(&write_zip(&entries, l));
         assert_eq!(
             r.problems,
-            vec![
-                Problem::Missing {
-                    file: gone.to_owned()
-                },
-                Problem::Unlisted {
-                    file: extra.to_owned()
-                }
-            ],
+            vec![Problem::Missing { file: gone.to_owned() }, Problem::Unlisted { file: extra.to_owned() }],
             "{l:?}"
         );
     }
@@ -592,62 +468,24 @@ fn no_manifest_unsafe_names_and_sha256() {
     entries.retain(|(n, _)| !n.ends_with(".backup"));
     entries.push(("../evil.sh".to_owned(), b"rm -rf /".to_vec()));
     let r = verify(&write_zip(&entries, all_layouts()[0]));
-    assert!(
-        kinds(&r).contains(&"no_manifest") && kinds(&r).contains(&"unsafe_name"),
-        "{:#?}",
-        r.problems
-    );
+    assert!(kinds(&r).contains(&"no_manifest") && kinds(&r).contains(&"unsafe_name"), "{:#?}", r.problems);
 
     let zip = fixture("mesfix_deflated.zip");
     let good = verify(&zip).sha256.unwrap();
-    let r = verify_bytes(
-        &zip,
-        VerifyOptions {
-            sha256: false,
-            expected_sha256: Some(good.to_uppercase()),
-        },
-    )
-    .unwrap();
+    let r = verify_bytes(&zip, VerifyOptions { sha256: false, expected_sha256: Some(good.to_uppercase()) }).unwrap();
     assert!(r.ok(), "{:#?}", r.problems);
     let wrong = format!("{}0", &good[..63]);
-    let wrong = if wrong == good {
-        format!("{}1", &good[..63])
-    } else {
-        wrong
-    };
-    let r = verify_bytes(
-        &zip,
-        VerifyOptions {
-            sha256: false,
-            expected_sha256: Some(wrong.clone()),
-        },
-    )
-    .unwrap();
-    assert_eq!(
-        r.problems,
-        vec![Problem::Sha256Mismatch {
-            expected: wrong,
-            actual: good
-        }]
-    );
-    assert!(verify_bytes(
-        &zip,
-        VerifyOptions {
-            sha256: false,
-            expected_sha256: Some("xyz".into())
-        }
-    )
-    .is_err());
+    let wrong = if wrong == good { format!("{}1", &good[..63]) } else { wrong };
+    let r = verify_bytes(&zip, VerifyOptions { sha256: false, expected_sha256: Some(wrong.clone()) }).unwrap();
+    assert_eq!(r.problems, vec![Problem::Sha256Mismatch { expected: wrong, actual: good }]);
+    assert!(verify_bytes(&zip, VerifyOptions { sha256: false, expected_sha256: Some("xyz".into()) }).is_err());
 }
 
 #[test]
 fn garbage_and_empty_input() {
-    for input in [
-        &b""[..],
-        b"<html>502 Bad Gateway</html>",
-        b"PK\x03\x04",
-        b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0",
-    ] {
+    for input in
+        [&b""[..], b"<html>502 Bad Gateway</html>", b"PK\x03\x04", b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"]
+    {
         let r = verify(input);
         assert!(!r.ok(), "{input:?}");
     }
@@ -762,7 +600,8 @@ fn entries_that_would_escape_or_go_unproven_are_problems() {
     ];
     for (entry, listed, kind) in cases {
         let mut entries = base.clone();
-        let text = manifest.replace("</contents>", &format!("<file><name>{listed}</name><size>5</size></file></contents>"));
+        let text =
+            manifest.replace("</contents>", &format!("<file><name>{listed}</name><size>5</size></file></contents>"));
         for (n, d) in entries.iter_mut() {
             if n == manifest_name {
                 *d = text.clone().into_bytes();
@@ -785,7 +624,10 @@ fn entries_that_would_escape_or_go_unproven_are_problems() {
     }
     let r = verify(&write_zip(&entries, all_layouts()[0]));
     assert!(kinds(&r).contains(&"unsafe_manifest_path"), "{:#?}", r.problems);
-    assert!(r.problems.iter().any(|p| matches!(p, Problem::UnsafeManifestPath { reason: PathFault::ParentFolder, .. })));
+    assert!(r
+        .problems
+        .iter()
+        .any(|p| matches!(p, Problem::UnsafeManifestPath { reason: PathFault::ParentFolder, .. })));
 }
 
 #[test]

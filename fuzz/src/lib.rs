@@ -12,25 +12,18 @@
 use std::path::{Component, Path};
 
 use arbitrary::{Arbitrary, Unstructured};
-use mesbackup_core::mes::{
-    choose_file_name, is_safe_file_name, parse_filename, sanitize_file_name,
-};
-use mesbackup_core::package::{inspect, Inspection};
+use mesbackup_core::mes::{choose_file_name, is_safe_file_name, parse_filename, sanitize_file_name};
+use mesbackup_core::mes::{classify_get, classify_ready, classify_start, GetAnswer, ResponseHead, StartAnswer};
 use mesbackup_core::naming::{
-    check_folder, database_name, installer_package_name, parse_database_name, parse_package_name,
-    DatabaseKind, PackageName,
-};
-use mesbackup_core::mes::{
-    classify_get, classify_ready, classify_start, GetAnswer, ResponseHead, StartAnswer,
-};
-use mesbackup_core::package::{
-    decompress_blocks, parse_manifest, parse_part_checksums, report, Manifest, PartChecksum,
-    Verifier, VerifyOptions,
+    check_folder, database_name, installer_package_name, parse_database_name, parse_package_name, DatabaseKind,
+    PackageName,
 };
 use mesbackup_core::package::{check_entry_path, entry_components};
 use mesbackup_core::package::{
-    EntryEnd, EntryHeader, ZipProblem, ZipStream, ZipSummary, ZipVisitor,
+    decompress_blocks, parse_manifest, parse_part_checksums, report, Manifest, PartChecksum, Verifier, VerifyOptions,
 };
+use mesbackup_core::package::{inspect, Inspection};
+use mesbackup_core::package::{EntryEnd, EntryHeader, ZipProblem, ZipStream, ZipSummary, ZipVisitor};
 use mesbackup_core::ErrorKind;
 use sha2::{Digest, Sha256};
 
@@ -52,10 +45,7 @@ pub const TARGETS: &[(&str, Body)] = &[
 /// Text shown to a user (error messages, notes) must not carry raw control characters: a hostile
 /// package or server could otherwise rewrite the terminal (`\x1b[2J`) or forge lines.
 fn assert_printable(what: &str, text: &str) {
-    assert!(
-        !text.chars().any(char::is_control),
-        "{what} carries a raw control character: {text:?}"
-    );
+    assert!(!text.chars().any(char::is_control), "{what} carries a raw control character: {text:?}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -83,11 +73,7 @@ fn chunks(spec: u8, payload: &[u8]) -> Vec<&[u8]> {
         if r % 13 == 0 {
             out.push(&rest[..0]);
         }
-        let size = if largest == usize::MAX {
-            rest.len()
-        } else {
-            1 + (r >> 8) as usize % largest
-        };
+        let size = if largest == usize::MAX { rest.len() } else { 1 + (r >> 8) as usize % largest };
         let (head, tail) = rest.split_at(size.min(rest.len()));
         out.push(head);
         rest = tail;
@@ -154,9 +140,7 @@ impl ZipVisitor for ZipLog {
     }
 
     fn entry_end(&mut self, end: &EntryEnd) {
-        let Some((h, n, crc)) = self.open.take() else {
-            panic!("entry {:?} ends without having started", end.name)
-        };
+        let Some((h, n, crc)) = self.open.take() else { panic!("entry {:?} ends without having started", end.name) };
         assert_eq!((end.index, &end.name), (h.index, &h.name), "the entry that ends is not the one that started");
         let crc = crc.finalize();
         assert_eq!(end.size, n, "{:?}: size is not the bytes handed over", end.name);
@@ -202,10 +186,12 @@ pub fn zipstream(data: &[u8]) {
 
     assert_eq!(summary.bytes, payload.len() as u64);
     assert_ne!(summary.complete, summary.failed, "complete and failed: {summary:?}");
-    let problems = || log.events.iter().filter_map(|e| match e {
-        ZipEvent::Problem(p) => Some(p),
-        _ => None,
-    });
+    let problems = || {
+        log.events.iter().filter_map(|e| match e {
+            ZipEvent::Problem(p) => Some(p),
+            _ => None,
+        })
+    };
     if summary.failed {
         assert!(problems().any(ZipProblem::is_fatal), "failed without a fatal problem");
     } else {
@@ -391,9 +377,15 @@ enum Codec {
     Lz4,
     Zstd,
     /// The bytes as they are, under any method byte and declared size.
-    Raw { method: u8, declared: u16 },
+    Raw {
+        method: u8,
+        declared: u16,
+    },
     /// A declared size far beyond what the bytes hold (the decompression limit).
-    Huge { method: u8, declared: u32 },
+    Huge {
+        method: u8,
+        declared: u32,
+    },
 }
 
 #[derive(Arbitrary, Debug)]
@@ -536,7 +528,13 @@ fn stays_in_folder(name: &str) {
 
 fn percent_encode(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
@@ -618,7 +616,11 @@ pub fn response(data: &[u8]) {
     match classify_start(&head, body, "MESCDM", NOW_MS) {
         StartAnswer::Started { guid } => {
             assert!((200..=202).contains(&status), "{status} started a backup");
-            assert_eq!(mesbackup_core::mes::parse_guid_body(guid.as_bytes()).as_deref(), Ok(guid.as_str()), "GUID not canonical");
+            assert_eq!(
+                mesbackup_core::mes::parse_guid_body(guid.as_bytes()).as_deref(),
+                Ok(guid.as_str()),
+                "GUID not canonical"
+            );
         }
         StartAnswer::RetryLater { reason, .. } => {
             assert!(matches!(status, 429 | 503), "{status} is 'retry later' for a POST");
@@ -817,9 +819,8 @@ pub fn naming(data: &[u8]) {
 fn stays_below(path: &str) {
     let folder = Path::new("/srv/restore/extract");
     let joined = folder.join(path);
-    let added = joined
-        .strip_prefix(folder)
-        .unwrap_or_else(|_| panic!("{path:?} joined under {folder:?} gives {joined:?}"));
+    let added =
+        joined.strip_prefix(folder).unwrap_or_else(|_| panic!("{path:?} joined under {folder:?} gives {joined:?}"));
     let parts = entry_components(path).expect("only accepted paths are joined");
     let added: Vec<Component> = added.components().collect();
     assert_eq!(added.len(), parts.len(), "{path:?} adds {added:?}");

@@ -68,11 +68,7 @@ pub fn wait4(pid: libc::pid_t) -> (i32, u64) {
         }
         panic!("wait4 failed: {}", std::io::Error::last_os_error());
     }
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        128 + libc::WTERMSIG(status)
-    };
+    let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { 128 + libc::WTERMSIG(status) };
     (code, usage.ru_maxrss as u64)
 }
 
@@ -134,7 +130,10 @@ pub fn validate_events(events: &[serde_json::Value]) -> Result<(), String> {
 pub fn assert_no_secret(run: &Run, secrets: &[&str]) -> Result<(), String> {
     for s in secrets {
         if run.stdout.contains(s) || run.stderr.contains(s) {
-            return Err(format!("secret {s:?} leaked into the output:\nstdout: {}\nstderr: {}", run.stdout, run.stderr));
+            return Err(format!(
+                "secret {s:?} leaked into the output:\nstdout: {}\nstderr: {}",
+                run.stdout, run.stderr
+            ));
         }
     }
     Ok(())
@@ -207,7 +206,11 @@ pub fn spawn_json(mut c: Command) -> (std::process::Child, std::sync::mpsc::Rece
 }
 
 /// Waits (at most 60 s) for an event named `name`, collecting everything seen.
-pub fn wait_for_event(rx: &std::sync::mpsc::Receiver<serde_json::Value>, name: &str, seen: &mut Vec<serde_json::Value>) {
+pub fn wait_for_event(
+    rx: &std::sync::mpsc::Receiver<serde_json::Value>,
+    name: &str,
+    seen: &mut Vec<serde_json::Value>,
+) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while std::time::Instant::now() < deadline {
         if let Ok(v) = rx.recv_timeout(std::time::Duration::from_millis(100)) {

@@ -26,10 +26,7 @@ pub struct TokioClock;
 #[async_trait]
 impl Clock for TokioClock {
     fn now_ms(&self) -> u64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0)
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
     }
 
     async fn sleep_until(&self, until_ms: u64) {

@@ -26,10 +26,7 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
-use mesbackup_core::naming::{
-    check_folder as check_names,
-    FolderReport,
-};
+use mesbackup_core::naming::{check_folder as check_names, FolderReport};
 use mesbackup_core::Error;
 
 fn io_error(what: &str, path: &Path, e: &io::Error) -> Error {

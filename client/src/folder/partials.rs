@@ -8,9 +8,9 @@ use mesbackup_core::file_modes::FileModes;
 use mesbackup_core::mes::SIDECAR_SUFFIX;
 use mesbackup_core::Error;
 
+use super::io_error;
 use crate::file_sink::{find_stale_partials, PARTIAL_SUFFIX};
 use crate::private_files;
-use super::io_error;
 
 /// A temporary file a killed run left behind.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

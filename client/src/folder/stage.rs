@@ -8,19 +8,17 @@ use std::path::{Path, PathBuf};
 
 use mesbackup_core::error::quote_untrusted;
 use mesbackup_core::file_modes::FileModes;
-use mesbackup_core::naming::{
-    installer_package_name, parse_database_name, parse_package_name, DatabaseKind,
-};
-use mesbackup_core::mes::{Shape, ShapeProbe};
 use mesbackup_core::mes::{sidecar_file_name, Sidecar};
+use mesbackup_core::mes::{Shape, ShapeProbe};
+use mesbackup_core::naming::{installer_package_name, parse_database_name, parse_package_name, DatabaseKind};
 use mesbackup_core::{Error, ErrorKind};
 use sha2::{Digest, Sha256};
 
+use super::io_error;
+use super::sidecars::read_sidecar;
 use crate::file_sink::{self};
 use crate::private_files;
 use mesbackup_core::mes::CommitFailure;
-use super::io_error;
-use super::sidecars::read_sidecar;
 
 /// How a package is placed: copied (the source stays) or moved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -118,7 +116,12 @@ impl CopiedTemp {
 }
 
 /// Copies `source` into a temporary file in `dir` (with exactly `file_mode`), hashing and probing it.
-fn copy_to_temp(source: &Path, dir: &Path, name: &str, file_mode: u32) -> Result<(CopiedTemp, u64, String, Shape), Error> {
+fn copy_to_temp(
+    source: &Path,
+    dir: &Path,
+    name: &str,
+    file_mode: u32,
+) -> Result<(CopiedTemp, u64, String, Shape), Error> {
     let mut input = File::open(source).map_err(|e| io_error("cannot open", source, &e))?;
     let (mut out, temp) = file_sink::create_temp(dir, name, file_mode)?;
     let result = (|| -> Result<(u64, String, Shape), Error> {
@@ -239,7 +242,17 @@ pub fn stage_package(
         sidecar_path = Some(path);
     }
     file_sink::sync_dir(into);
-    Ok(StagedPackage { source: source.to_owned(), target, file_name, kind, size, sha256, mode, replaced, sidecar: sidecar_path })
+    Ok(StagedPackage {
+        source: source.to_owned(),
+        target,
+        file_name,
+        kind,
+        size,
+        sha256,
+        mode,
+        replaced,
+        sidecar: sidecar_path,
+    })
 }
 
 /// Sets the mode of the file at `path` (a package about to be moved into place), refusing a link.

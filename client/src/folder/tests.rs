@@ -107,7 +107,8 @@ fn stage_copies_under_the_installer_name_without_clobbering() {
     let into = tempfile::tempdir().unwrap();
     let data = write_package(src.path(), "MESCDM.zip", "MESCDM", "2026-01-01T01:00:00.000Z");
     let p = src.path().join("MESCDM.zip");
-    let staged = stage_package(&p, into.path(), "MES", "11.3.0", false, StageMode::Copy, false, FileModes::default()).unwrap();
+    let staged =
+        stage_package(&p, into.path(), "MES", "11.3.0", false, StageMode::Copy, false, FileModes::default()).unwrap();
     assert_eq!(staged.file_name, "Cmf.ClickHouse.FullBackup.CDM.11.3.0.zip");
     assert_eq!(staged.sha256.as_deref(), Some(sha(&data).as_str()));
     assert_eq!(
@@ -118,14 +119,17 @@ fn stage_copies_under_the_installer_name_without_clobbering() {
     assert_eq!(moved_sidecar.file_name, staged.file_name);
     assert_eq!(moved_sidecar.server_file_name.as_deref(), Some("MESCDM.zip"));
     // Again: refused, nothing changed, no temp left.
-    let err = stage_package(&p, into.path(), "MES", "11.3.0", false, StageMode::Copy, false, FileModes::default()).unwrap_err();
+    let err = stage_package(&p, into.path(), "MES", "11.3.0", false, StageMode::Copy, false, FileModes::default())
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Io);
     assert_eq!(names(into.path()).len(), 2);
     // With force: replaced.
-    let again = stage_package(&p, into.path(), "MES", "11.3.0", false, StageMode::Copy, true, FileModes::default()).unwrap();
+    let again =
+        stage_package(&p, into.path(), "MES", "11.3.0", false, StageMode::Copy, true, FileModes::default()).unwrap();
     assert!(again.replaced);
     // System-specific name.
-    let s = stage_package(&p, into.path(), "MES", "11.3.0", true, StageMode::Copy, false, FileModes::default()).unwrap();
+    let s =
+        stage_package(&p, into.path(), "MES", "11.3.0", true, StageMode::Copy, false, FileModes::default()).unwrap();
     assert_eq!(s.file_name, "MES.Cmf.ClickHouse.FullBackup.CDM.11.3.0.zip");
     assert!(p.exists());
 }
@@ -136,7 +140,8 @@ fn stage_move_and_integrity() {
     let into = tempfile::tempdir().unwrap();
     write_package(src.path(), "MESODS.zip", "MESODS", "2026-01-01T01:00:00.000Z");
     let p = src.path().join("MESODS.zip");
-    let staged = stage_package(&p, into.path(), "MES", "11.3.0", false, StageMode::Move, false, FileModes::default()).unwrap();
+    let staged =
+        stage_package(&p, into.path(), "MES", "11.3.0", false, StageMode::Move, false, FileModes::default()).unwrap();
     assert_eq!(staged.file_name, "Cmf.ClickHouse.FullBackup.ODS.11.3.0.zip");
     assert!(names(src.path()).is_empty());
     // A damaged package (sidecar mismatch) is refused and leaves nothing behind.
@@ -145,19 +150,45 @@ fn stage_move_and_integrity() {
     bytes[20] = 1; // a one-byte zip comment: still a valid zip, different bytes
     bytes.push(b'x');
     fs::write(src.path().join("MESDWH.zip"), &bytes).unwrap();
-    let err = stage_package(&src.path().join("MESDWH.zip"), into.path(), "MES", "11.3.0", false, StageMode::Copy, false, FileModes::default())
-        .unwrap_err();
+    let err = stage_package(
+        &src.path().join("MESDWH.zip"),
+        into.path(),
+        "MES",
+        "11.3.0",
+        false,
+        StageMode::Copy,
+        false,
+        FileModes::default(),
+    )
+    .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Integrity, "{err}");
     // Not a zip at all.
     fs::write(src.path().join("MES.zip"), b"<html>error</html>").unwrap();
-    let err = stage_package(&src.path().join("MES.zip"), into.path(), "MES", "11.3.0", false, StageMode::Copy, false, FileModes::default())
-        .unwrap_err();
+    let err = stage_package(
+        &src.path().join("MES.zip"),
+        into.path(),
+        "MES",
+        "11.3.0",
+        false,
+        StageMode::Copy,
+        false,
+        FileModes::default(),
+    )
+    .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Integrity);
     // A name that tells nothing.
     fs::write(src.path().join("backup (1).zip"), empty_zip()).unwrap();
-    let err =
-        stage_package(&src.path().join("backup (1).zip"), into.path(), "MES", "11.3.0", false, StageMode::Copy, false, FileModes::default())
-            .unwrap_err();
+    let err = stage_package(
+        &src.path().join("backup (1).zip"),
+        into.path(),
+        "MES",
+        "11.3.0",
+        false,
+        StageMode::Copy,
+        false,
+        FileModes::default(),
+    )
+    .unwrap_err();
     assert_eq!(err.kind, ErrorKind::InvalidArgument);
     assert_eq!(
         names(into.path()),
@@ -220,5 +251,8 @@ fn prune_keeps_the_newest_per_database() {
     assert!(!dir.path().join("a.zip").exists());
     assert!(dir.path().join("unrelated.zip").exists());
     let window = mesbackup_core::mes::backup_window(read_sidecars(dir.path()).unwrap().values()).unwrap();
-    assert_eq!((window.started_at.as_str(), window.finished_at.as_str()), ("2026-01-01T00:00:00.000Z", "2026-01-03T01:00:00.000Z"));
+    assert_eq!(
+        (window.started_at.as_str(), window.finished_at.as_str()),
+        ("2026-01-01T00:00:00.000Z", "2026-01-03T01:00:00.000Z")
+    );
 }

@@ -5,8 +5,8 @@
 #[cfg(not(target_arch = "wasm32"))]
 use bytes::Bytes;
 use futures::Stream;
-use mesbackup_core::mes::TransportError;
 use mesbackup_core::mes::HeldBytes;
+use mesbackup_core::mes::TransportError;
 
 /// One piece of a response body as the HTTP layer received it: natively a `Bytes` (refcounted);
 /// in WebAssembly the `Uint8Array` fetch delivered, left in JavaScript memory, so that a body

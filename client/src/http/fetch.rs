@@ -23,8 +23,8 @@ use std::task::{Context, Poll};
 
 use futures::Stream;
 use mesbackup_core::mes::Credentials;
-use mesbackup_core::mes::{Method, Request, TransportError, TransportPhase};
 use mesbackup_core::mes::ResponseHead;
+use mesbackup_core::mes::{Method, Request, TransportError, TransportPhase};
 use mesbackup_core::Error;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;

@@ -17,10 +17,10 @@ mod fetch;
 #[cfg(not(target_arch = "wasm32"))]
 mod native;
 
-pub use body::{BodyChunk, BodyChunks, ChunkAccess, SinkChunk};
-pub use config::HttpConfig;
 #[cfg(target_arch = "wasm32")]
 pub use body::JsChunk;
+pub use body::{BodyChunk, BodyChunks, ChunkAccess, SinkChunk};
+pub use config::HttpConfig;
 #[cfg(target_arch = "wasm32")]
 pub use fetch::{Http, Response};
 #[cfg(not(target_arch = "wasm32"))]

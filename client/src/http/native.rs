@@ -1,10 +1,10 @@
 //! The native HTTP backend: reqwest, with the rules the facade's documentation states.
 
 use futures::StreamExt;
-use mesbackup_core::mes::Credentials;
-use mesbackup_core::mes::{Method, Request, TransportError, TransportPhase};
-use mesbackup_core::mes::ResponseHead;
 use mesbackup_core::mes::tool_id;
+use mesbackup_core::mes::Credentials;
+use mesbackup_core::mes::ResponseHead;
+use mesbackup_core::mes::{Method, Request, TransportError, TransportPhase};
 use mesbackup_core::Error;
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, USER_AGENT};
 
@@ -72,9 +72,8 @@ impl Http {
             Method::Post => reqwest::Method::POST,
             Method::Get => reqwest::Method::GET,
         };
-        let mut builder = client
-            .request(method, &request.url)
-            .header(ACCEPT, "application/zip, application/json;q=0.5, */*;q=0.1");
+        let mut builder =
+            client.request(method, &request.url).header(ACCEPT, "application/zip, application/json;q=0.5, */*;q=0.1");
         builder = builder.header(USER_AGENT, tool_id());
         if let Some(auth) = &self.authorization {
             builder = builder.header(AUTHORIZATION, auth.clone());

@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use mesbackup_core::restore::ClickHouseUrl;
 use mesbackup_core::error::{quote_untrusted, redact};
+use mesbackup_core::restore::ClickHouseUrl;
 use mesbackup_core::{Error, ErrorKind};
 use serde_json::Value;
 
@@ -82,7 +82,11 @@ pub struct HttpExecutor {
 
 impl HttpExecutor {
     /// `credentials` are sent as `X-ClickHouse-User` / `X-ClickHouse-Key` headers.
-    pub fn new(url: &str, credentials: ClickHouseCredentials, options: &ClickHouseOptions) -> Result<HttpExecutor, Error> {
+    pub fn new(
+        url: &str,
+        credentials: ClickHouseCredentials,
+        options: &ClickHouseOptions,
+    ) -> Result<HttpExecutor, Error> {
         let url = ClickHouseUrl::parse(url, options.allow_insecure_http)?;
         let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -92,9 +96,8 @@ impl HttpExecutor {
         if url.is_loopback() {
             builder = builder.no_proxy();
         }
-        let client = builder
-            .build()
-            .map_err(|e| Error::invalid_argument(format!("cannot build the HTTP client: {e}")))?;
+        let client =
+            builder.build().map_err(|e| Error::invalid_argument(format!("cannot build the HTTP client: {e}")))?;
         Ok(HttpExecutor { url, credentials, client })
     }
 
@@ -130,17 +133,15 @@ pub fn parse_json_each_row(body: &str) -> Result<Vec<Value>, Error> {
 #[async_trait]
 impl SqlExecutor for HttpExecutor {
     async fn query(&self, sql: &str) -> Result<Vec<Value>, Error> {
-        let mut req = self
-            .client
-            .post(self.url.as_str())
-            .query(&[("default_format", "JSONEachRow")])
-            .body(sql.to_owned());
+        let mut req =
+            self.client.post(self.url.as_str()).query(&[("default_format", "JSONEachRow")]).body(sql.to_owned());
         if let Some(u) = &self.credentials.user {
             req = req.header("X-ClickHouse-User", u);
         }
         if let Some(p) = &self.credentials.password {
-            let mut value = reqwest::header::HeaderValue::from_str(p)
-                .map_err(|_| Error::invalid_argument("CLICKHOUSE_PASSWORD holds characters that cannot be sent in an HTTP header"))?;
+            let mut value = reqwest::header::HeaderValue::from_str(p).map_err(|_| {
+                Error::invalid_argument("CLICKHOUSE_PASSWORD holds characters that cannot be sent in an HTTP header")
+            })?;
             value.set_sensitive(true);
             req = req.header("X-ClickHouse-Key", value);
         }
@@ -169,9 +170,10 @@ impl SqlExecutor for HttpExecutor {
                 ),
             ));
         }
-        let body = resp.text().await.map_err(|e| {
-            Error::network(format!("ClickHouse at {url}: the answer broke off: {}", describe(&e)))
-        })?;
+        let body = resp
+            .text()
+            .await
+            .map_err(|e| Error::network(format!("ClickHouse at {url}: the answer broke off: {}", describe(&e))))?;
         // Redact before anything is shortened or quoted: a password cut in half is still a leak.
         let body = redact(&body, &self.credentials.secrets());
         if !status.is_success() {

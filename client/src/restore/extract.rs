@@ -5,9 +5,9 @@ use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
-use mesbackup_core::package::entry_components;
 use mesbackup_core::error::quote_untrusted;
 use mesbackup_core::file_modes::FileModes;
+use mesbackup_core::package::entry_components;
 use mesbackup_core::package::{EntryEnd, EntryHeader, ZipProblem, ZipStream, ZipVisitor};
 use mesbackup_core::{Error, ErrorKind};
 
@@ -71,7 +71,9 @@ impl Extractor<'_> {
         }
         // Belt and braces: the components were checked, so this cannot fail; if it ever does, the
         // rule above has a hole, and nothing is written.
-        if !path.starts_with(self.dest) || path.components().count() != self.dest.components().count() + components.len() {
+        if !path.starts_with(self.dest)
+            || path.components().count() != self.dest.components().count() + components.len()
+        {
             self.refuse(entry, "would be written outside the extraction folder");
             return None;
         }
@@ -96,7 +98,10 @@ impl ZipVisitor for Extractor<'_> {
         }
         let components = match entry_components(rel) {
             Ok(c) => c,
-            Err(fault) => return self.refuse(&h.name, &format!("is not a safe path below the backup root ({})", fault.describe())),
+            Err(fault) => {
+                return self
+                    .refuse(&h.name, &format!("is not a safe path below the backup root ({})", fault.describe()))
+            }
         };
         let Some(path) = self.place(&h.name, &components) else { return };
         if h.name.ends_with('/') {
@@ -119,10 +124,7 @@ impl ZipVisitor for Extractor<'_> {
     fn entry_data(&mut self, data: &[u8]) {
         if let Some(f) = &mut self.file {
             if let Err(e) = f.write_all(data) {
-                self.fail(Error::io(format!(
-                    "cannot write under {}: {e}",
-                    self.dest.display()
-                )));
+                self.fail(Error::io(format!("cannot write under {}: {e}", self.dest.display())));
             } else {
                 self.bytes += data.len() as u64;
             }
@@ -130,16 +132,15 @@ impl ZipVisitor for Extractor<'_> {
     }
     fn entry_end(&mut self, end: &EntryEnd) {
         if self.file.take().is_some() && !end.crc_ok {
-            self.fail(Error::new(
-                ErrorKind::Integrity,
-                format!("{}: CRC mismatch while extracting", end.name),
-            ));
+            self.fail(Error::new(ErrorKind::Integrity, format!("{}: CRC mismatch while extracting", end.name)));
         }
     }
     fn problem(&mut self, problem: ZipProblem) {
         // The package verified a moment ago: any problem now means it changed under us.
         let detail = match &problem {
-            ZipProblem::SpecialEntry { entry, detail } => format!("zip entry {} is a {detail}", quote_untrusted(entry, 300)),
+            ZipProblem::SpecialEntry { entry, detail } => {
+                format!("zip entry {} is a {detail}", quote_untrusted(entry, 300))
+            }
             other => format!("{other:?}"),
         };
         self.fail(Error::new(
@@ -195,17 +196,8 @@ pub fn extract_backup_root(
 }
 
 fn extract_into(package: &Path, backup_root: &str, dest: &Path, modes: FileModes) -> Result<(u64, u64), Error> {
-    let mut f = File::open(package)
-        .map_err(|e| Error::io(format!("cannot open {}: {e}", package.display())))?;
-    let mut x = Extractor {
-        root: backup_root.to_owned(),
-        dest,
-        modes,
-        file: None,
-        files: 0,
-        bytes: 0,
-        error: None,
-    };
+    let mut f = File::open(package).map_err(|e| Error::io(format!("cannot open {}: {e}", package.display())))?;
+    let mut x = Extractor { root: backup_root.to_owned(), dest, modes, file: None, files: 0, bytes: 0, error: None };
     let mut zs = ZipStream::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
@@ -226,10 +218,7 @@ fn extract_into(package: &Path, backup_root: &str, dest: &Path, modes: FileModes
     if !dest.join(".backup").is_file() {
         return Err(Error::new(
             ErrorKind::Integrity,
-            format!(
-                "{}: no .backup manifest under {backup_root:?}",
-                package.display()
-            ),
+            format!("{}: no .backup manifest under {backup_root:?}", package.display()),
         ));
     }
     Ok((x.files, x.bytes))
@@ -237,26 +226,11 @@ fn extract_into(package: &Path, backup_root: &str, dest: &Path, modes: FileModes
 
 /// A fresh folder name under `base` for one restore.
 pub fn unique_dir(base: &Path, database: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let safe: String = database
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    base.join(format!(
-        "mesbackup-restore-{safe}-{}-{nanos}",
-        std::process::id()
-    ))
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let safe: String =
+        database.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect();
+    base.join(format!("mesbackup-restore-{safe}-{}-{nanos}", std::process::id()))
 }
-
 
 #[cfg(test)]
 mod extraction_tests {
@@ -388,11 +362,26 @@ mod extraction_tests {
             ("elsewhere/ignored.txt", b"not under the root", FILE),
         ];
         std::fs::write(&package, zip(&entries)).unwrap();
-        for (modes, file, dir) in [(FileModes::default(), 0o600, 0o700), (FileModes::parse(Some("0640"), Some("0750")).unwrap(), 0o640, 0o750)] {
+        for (modes, file, dir) in [
+            (FileModes::default(), 0o600, 0o700),
+            (FileModes::parse(Some("0640"), Some("0750")).unwrap(), 0o640, 0o750),
+        ] {
             let dest = work.path().join(format!("x{file:o}"));
             let (files, bytes) = extract_backup_root(&package, "R/", &dest, modes).unwrap();
             assert_eq!((files, bytes), (3, 9 + 4 + 6));
-            assert_eq!(tree(&dest), vec![".backup", "data", "data/db", "data/db/t", "data/db/t/all_1_1_0", "data/db/t/all_1_1_0/data.bin", "metadata", "metadata/db.sql"]);
+            assert_eq!(
+                tree(&dest),
+                vec![
+                    ".backup",
+                    "data",
+                    "data/db",
+                    "data/db/t",
+                    "data/db/t/all_1_1_0",
+                    "data/db/t/all_1_1_0/data.bin",
+                    "metadata",
+                    "metadata/db.sql"
+                ]
+            );
             #[cfg(unix)]
             {
                 use std::os::unix::fs::PermissionsExt;

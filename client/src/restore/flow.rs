@@ -379,7 +379,10 @@ pub async fn test_restore_package(
 async fn database_uuid(exec: &dyn SqlExecutor, database: &str) -> Result<Option<String>, Error> {
     let sql = format!("SELECT toString(uuid) AS uuid FROM system.databases WHERE name = {}", quote_string(database));
     let rows = exec.query(&sql).await?;
-    Ok(rows.first().and_then(|r| r.get("uuid")).and_then(|v| v.as_str().map(str::to_owned).or_else(|| json_u64(v).map(|n| n.to_string()))))
+    Ok(rows
+        .first()
+        .and_then(|r| r.get("uuid"))
+        .and_then(|v| v.as_str().map(str::to_owned).or_else(|| json_u64(v).map(|n| n.to_string()))))
 }
 
 /// A short random tag that makes a throwaway name this run's own.
@@ -432,7 +435,8 @@ async fn test_one(
              neither restores into it nor drops it. Run again (a new name is drawn), or choose another --prefix."
         )));
     }
-    let options = PlanOptions { target_name: Some(&target), storage_policy: o.storage_policy.as_deref(), into_existing: false };
+    let options =
+        PlanOptions { target_name: Some(&target), storage_policy: o.storage_policy.as_deref(), into_existing: false };
     let plan = plan_restore(&inspection, &database, options, &facts);
     let dest = extract::unique_dir(&o.server_backup_path, &target);
     let on_server = o.path_on_server.as_deref();
@@ -453,7 +457,10 @@ async fn test_one(
         // by it; but it failed, and nothing proves which statement made what: it is left, named.
         return Err(Error::new(
             e.kind,
-            format!("{}; if the throwaway database '{target}' exists now, it may hold a partial restore: drop it by hand", e.message),
+            format!(
+                "{}; if the throwaway database '{target}' exists now, it may hold a partial restore: drop it by hand",
+                e.message
+            ),
         ));
     }
     result.restore_ms = Some(restore_started.elapsed().as_millis() as u64);
@@ -463,7 +470,10 @@ async fn test_one(
     if !o.keep {
         let dropped = match &created_uuid {
             Ok(Some(uuid)) => drop_own_database(exec, &target, uuid).await,
-            Ok(None) => Err(Error::new(ErrorKind::UnexpectedResponse, format!("the restored database '{target}' is not listed in system.databases: nothing dropped"))),
+            Ok(None) => Err(Error::new(
+                ErrorKind::UnexpectedResponse,
+                format!("the restored database '{target}' is not listed in system.databases: nothing dropped"),
+            )),
             Err(e) => Err(e.clone()),
         };
         result.dropped = Some(dropped.is_ok());

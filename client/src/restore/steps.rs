@@ -15,11 +15,8 @@ pub async fn target_facts(exec: &dyn SqlExecutor) -> Result<TargetFacts, Error> 
     for q in FACTS_QUERIES {
         rows.push(exec.query(q).await?);
     }
-    Ok(TargetFacts::from_rows(
-        &rows[0], &rows[1], &rows[2], &rows[3],
-    ))
+    Ok(TargetFacts::from_rows(&rows[0], &rows[1], &rows[2], &rows[3]))
 }
-
 
 /// One look at the restore in `system.backups`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -42,12 +39,7 @@ pub async fn start_restore(exec: &dyn SqlExecutor, sql: &str) -> Result<String, 
         .and_then(|r| r.get("id"))
         .and_then(|v| v.as_str())
         .map(str::to_owned)
-        .ok_or_else(|| {
-            Error::new(
-                ErrorKind::UnexpectedResponse,
-                "RESTORE ... ASYNC returned no operation id",
-            )
-        })
+        .ok_or_else(|| Error::new(ErrorKind::UnexpectedResponse, "RESTORE ... ASYNC returned no operation id"))
 }
 
 /// Polls `system.backups` for `id` every `interval` until RESTORED (Ok) or RESTORE_FAILED (Err,
@@ -59,10 +51,7 @@ pub async fn follow_restore(
     timeout: Duration,
     progress: &mut dyn FnMut(&RestoreProgress),
 ) -> Result<RestoreProgress, Error> {
-    let sql = format!(
-        "SELECT * FROM system.backups WHERE id = {}",
-        quote_string(id)
-    );
+    let sql = format!("SELECT * FROM system.backups WHERE id = {}", quote_string(id));
     let started = std::time::Instant::now();
     loop {
         let rows = exec.query(&sql).await?;
@@ -123,19 +112,10 @@ pub async fn compare_row_counts(
 ) -> Result<Vec<RowCheck>, Error> {
     let mut out = Vec::new();
     for (t, want) in expected {
-        let sql = format!(
-            "SELECT count() AS c FROM {}.{}",
-            quote_ident(database),
-            quote_ident(t)
-        );
+        let sql = format!("SELECT count() AS c FROM {}.{}", quote_ident(database), quote_ident(t));
         let rows = exec.query(&sql).await?;
         let actual = rows.first().and_then(|r| r.get("c")).and_then(json_u64);
-        out.push(RowCheck {
-            table: t.clone(),
-            expected: *want,
-            actual,
-            ok: actual == Some(*want),
-        });
+        out.push(RowCheck { table: t.clone(), expected: *want, actual, ok: actual == Some(*want) });
     }
     Ok(out)
 }
@@ -144,16 +124,10 @@ pub async fn compare_row_counts(
 pub fn package_database(inspection: &Inspection) -> Result<String, Error> {
     match inspection.databases.as_slice() {
         [one] => Ok(one.name.clone()),
-        [] => Err(Error::new(
-            ErrorKind::Integrity,
-            "the package holds no database",
-        )),
+        [] => Err(Error::new(ErrorKind::Integrity, "the package holds no database")),
         many => Err(Error::invalid_argument(format!(
             "the package holds several databases ({}): not supported yet",
-            many.iter()
-                .map(|d| d.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            many.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", ")
         ))),
     }
 }

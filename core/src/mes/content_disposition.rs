@@ -20,12 +20,7 @@ pub const MAX_FILE_NAME_BYTES: usize = 200;
 /// pass it to [`sanitize_file_name`].
 pub fn parse_filename(header_value: &str) -> Option<String> {
     let params = parse_params(header_value);
-    let find = |name: &str| {
-        params
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    };
+    let find = |name: &str| params.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
     if let Some(decoded) = find("filename*").and_then(decode_ext_value) {
         return Some(decoded);
     }
@@ -78,7 +73,7 @@ fn parse_params(value: &str) -> Vec<(String, String)> {
                 i += 1;
             }
             i += 1; // closing quote (or past the end when unterminated)
-            // Anything after the quoted string up to ';' is ignored.
+                    // Anything after the quoted string up to ';' is ignored.
             while i < chars.len() && chars[i] != ';' {
                 i += 1;
             }
@@ -221,11 +216,7 @@ pub struct FileNameChoice {
 /// Picks the file name: the server's, sanitised, when acceptable, else `fallback` (e.g.
 /// `MESCDM.zip`) with a note that says why. `fallback` is used as given.
 pub fn choose_file_name(header_value: Option<&str>, fallback: &str) -> FileNameChoice {
-    let fall = |note: String| FileNameChoice {
-        name: fallback.to_owned(),
-        from_server: false,
-        note: Some(note),
-    };
+    let fall = |note: String| FileNameChoice { name: fallback.to_owned(), from_server: false, note: Some(note) };
     let Some(header) = header_value else {
         return fall(format!(
             "the server sent no Content-Disposition header; saving as {}",
@@ -298,11 +289,11 @@ mod tests {
         assert_eq!(pf("attachment; filename*=UTF-8'de-DE'%C3%BCber.zip").as_deref(), Some("über.zip"));
         // Malformed filename* falls back to filename.
         for bad in [
-            "UTF-8''%E2%82",     // invalid UTF-8
-            "UTF-8''%ZZ.zip",    // bad escape
-            "UTF-8''%E",         // truncated escape
-            "KOI8-R''%C1.zip",   // unsupported charset
-            "noquotes.zip",      // not an ext-value
+            "UTF-8''%E2%82",   // invalid UTF-8
+            "UTF-8''%ZZ.zip",  // bad escape
+            "UTF-8''%E",       // truncated escape
+            "KOI8-R''%C1.zip", // unsupported charset
+            "noquotes.zip",    // not an ext-value
             "UTF-8'only-one.zip",
         ] {
             let header = format!("attachment; filename*={bad}; filename=\"fallback.zip\"");
@@ -314,10 +305,7 @@ mod tests {
         assert_eq!(pf("inline; name=\"x.zip\""), None);
         assert_eq!(pf("attachment; filename=").as_deref(), Some(""));
         // The ASP.NET Core form.
-        assert_eq!(
-            pf("attachment; filename=MESCDM.zip; filename*=UTF-8''MESCDM.zip").as_deref(),
-            Some("MESCDM.zip")
-        );
+        assert_eq!(pf("attachment; filename=MESCDM.zip; filename*=UTF-8''MESCDM.zip").as_deref(), Some("MESCDM.zip"));
     }
 
     #[test]
@@ -332,10 +320,41 @@ mod tests {
         assert_eq!(sanitize_file_name("COM10.zip").unwrap(), "COM10.zip");
         assert_eq!(sanitize_file_name("my.con.zip").unwrap(), "my.con.zip");
         for bad in [
-            "", ".", "..", "a/", "a\\", "../..", "a\u{0}b.zip", "a\nb.zip", "a\u{7f}.zip", "a\u{85}.zip",
-            "x\u{202E}piz.exe", "CON", "con.zip", "CON.zip", "Nul.tar.gz", "aux", "prn.txt", "COM1",
-            "com9.zip", "LPT0.zip", "lpt¹.zip", "COM².zip", "CON .zip", "conin$", ".bashrc", ".hidden.zip",
-            "a.zip.", "a.zip ", "a<b.zip", "a>b", "c:x.zip", "a\"b", "a|b", "what?.zip", "*.zip",
+            "",
+            ".",
+            "..",
+            "a/",
+            "a\\",
+            "../..",
+            "a\u{0}b.zip",
+            "a\nb.zip",
+            "a\u{7f}.zip",
+            "a\u{85}.zip",
+            "x\u{202E}piz.exe",
+            "CON",
+            "con.zip",
+            "CON.zip",
+            "Nul.tar.gz",
+            "aux",
+            "prn.txt",
+            "COM1",
+            "com9.zip",
+            "LPT0.zip",
+            "lpt¹.zip",
+            "COM².zip",
+            "CON .zip",
+            "conin$",
+            ".bashrc",
+            ".hidden.zip",
+            "a.zip.",
+            "a.zip ",
+            "a<b.zip",
+            "a>b",
+            "c:x.zip",
+            "a\"b",
+            "a|b",
+            "what?.zip",
+            "*.zip",
         ] {
             assert!(sanitize_file_name(bad).is_err(), "{bad:?}");
         }

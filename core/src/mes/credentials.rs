@@ -6,8 +6,8 @@
 
 use base64::Engine;
 
-use crate::error::Error;
 use super::url::EnvUrl;
+use crate::error::Error;
 
 #[derive(Clone, PartialEq, Eq)]
 pub enum Credentials {
@@ -59,7 +59,9 @@ impl Credentials {
             return Err(Error::invalid_argument("the user name is empty"));
         }
         if user.contains(':') {
-            return Err(Error::invalid_argument("the user name must not contain ':' (HTTP Basic separates user and token with it)"));
+            return Err(Error::invalid_argument(
+                "the user name must not contain ':' (HTTP Basic separates user and token with it)",
+            ));
         }
         if pat.is_empty() {
             return Err(Error::invalid_argument("the personal access token is empty"));
@@ -192,9 +194,9 @@ pub fn resolve_credentials(
         (None, Some(u), Some(p)) => Credentials::basic(&u, &p)
             .map_err(|e| Unresolved::Invalid(Error::invalid_argument(format!("MES_USER/MES_PAT: {}", e.message)))),
         (None, Some(u), None) => Err(Unresolved::PatMissing { user: u.trim().to_owned(), explicit: false }),
-        (None, None, Some(_)) => Err(invalid(
-            "MES_PAT is set but MES_USER is not: set MES_USER to the user the token belongs to",
-        )),
+        (None, None, Some(_)) => {
+            Err(invalid("MES_PAT is set but MES_USER is not: set MES_USER to the user the token belongs to"))
+        }
         (None, None, None) => Err(Unresolved::NoneGiven),
     }
 }
@@ -286,7 +288,8 @@ mod tests {
         assert!(m.contains("bearer token") && m.contains("user"), "{m}");
         let m = message(resolve(GivenCredentials::default(), &[("MES_TOKEN", "t"), ("MES_PAT", "p")]));
         assert!(m.contains("MES_TOKEN") && m.contains("MES_PAT"), "{m}");
-        let m = message(resolve(GivenCredentials::default(), &[("MES_TOKEN", "t"), ("MES_USER", "u"), ("MES_PAT", "p")]));
+        let m =
+            message(resolve(GivenCredentials::default(), &[("MES_TOKEN", "t"), ("MES_USER", "u"), ("MES_PAT", "p")]));
         assert!(m.contains("MES_TOKEN") && m.contains("MES_USER"), "{m}");
         let m = message(resolve(GivenCredentials { token: Some("t"), no_auth: true, ..Default::default() }, &[]));
         assert!(m.contains("no authentication"), "{m}");
@@ -301,7 +304,17 @@ mod tests {
             assert_eq!(e.kind, crate::ErrorKind::InvalidArgument);
             assert_eq!(e.message, NO_CREDENTIALS);
         }
-        for way in ["--token-file", "token=", "-Token", "user= and pat=", "-Credential", "MES_TOKEN", "MES_USER and MES_PAT", "--no-auth", "noAuth"] {
+        for way in [
+            "--token-file",
+            "token=",
+            "-Token",
+            "user= and pat=",
+            "-Credential",
+            "MES_TOKEN",
+            "MES_USER and MES_PAT",
+            "--no-auth",
+            "noAuth",
+        ] {
             assert!(NO_CREDENTIALS.contains(way), "{way} missing from: {NO_CREDENTIALS}");
         }
     }

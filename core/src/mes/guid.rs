@@ -46,8 +46,7 @@ fn parse_body(body: &[u8]) -> Option<String> {
     let owned;
     let text = if text.len() >= 2 && text.starts_with('"') && text.ends_with('"') {
         // A JSON string; decode escapes properly when it is valid JSON, else just unquote.
-        owned = serde_json::from_str::<String>(text)
-            .unwrap_or_else(|_| text[1..text.len() - 1].to_owned());
+        owned = serde_json::from_str::<String>(text).unwrap_or_else(|_| text[1..text.len() - 1].to_owned());
         owned.trim()
     } else {
         text

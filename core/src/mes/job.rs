@@ -34,17 +34,19 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use super::messages;
 use super::content_disposition::{is_safe_file_name, MAX_FILE_NAME_BYTES};
 use super::download_guard::{Abandon, DownloadGuard, DownloadLimits};
-use crate::error::{Error, ErrorKind};
-use super::time::format_rfc3339_millis;
-use crate::naming::validate_database_name;
-use super::shape::Shape;
+use super::messages;
 use super::polling::{Jitter, PollPolicy};
-use super::response::{classify_get, classify_ready, classify_start, GetAnswer, ReadyDownload, ResponseHead, StartAnswer, SMALL_BODY_LIMIT};
+use super::response::{
+    classify_get, classify_ready, classify_start, GetAnswer, ReadyDownload, ResponseHead, StartAnswer, SMALL_BODY_LIMIT,
+};
+use super::shape::Shape;
 use super::sidecar::{sidecar_file_name, tool_id, Sidecar, SIDECAR_FORMAT};
+use super::time::format_rfc3339_millis;
 use super::url::EnvUrl;
+use crate::error::{Error, ErrorKind};
+use crate::naming::validate_database_name;
 
 /// Progress events are throttled to this interval so every front end shows the same cadence.
 pub const PROGRESS_INTERVAL_MS: u64 = 250;
@@ -237,9 +239,14 @@ pub struct SavedPackage {
 pub enum Outcome {
     Saved(SavedPackage),
     /// StartOnly: the backup runs on the server under this GUID.
-    Started { guid: String, database: String },
+    Started {
+        guid: String,
+        database: String,
+    },
     /// DownloadIfReady: not ready yet; nothing was downloaded.
-    Pending { guid: String },
+    Pending {
+        guid: String,
+    },
     Failed(Error),
 }
 
@@ -280,13 +287,28 @@ enum Next {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 enum State {
-    Preparing { next: Next },
+    Preparing {
+        next: Next,
+    },
     PostInFlight,
-    PostBody { head: ResponseHead },
+    PostBody {
+        head: ResponseHead,
+    },
     GetInFlight,
-    GetBody { head: ResponseHead },
-    Waiting { until_ms: u64, next: Next },
-    Receiving { ready: ReadyDownload, file_name: String, bytes: u64, last_progress_ms: u64, guard: DownloadGuard },
+    GetBody {
+        head: ResponseHead,
+    },
+    Waiting {
+        until_ms: u64,
+        next: Next,
+    },
+    Receiving {
+        ready: ReadyDownload,
+        file_name: String,
+        bytes: u64,
+        last_progress_ms: u64,
+        guard: DownloadGuard,
+    },
     Committing {
         received: ReceivedBody,
         file_name: String,
@@ -296,7 +318,9 @@ enum State {
         #[serde(default)]
         rescue_of: Option<(String, String)>,
     },
-    Finished { outcome: Outcome },
+    Finished {
+        outcome: Outcome,
+    },
 }
 
 /// Coarse phase, for front ends (spinners, progress bars).
@@ -346,9 +370,8 @@ impl Job {
         spec.policy.validate()?;
         spec.download_limits.validate()?;
         if let Some(t) = &spec.sql_backup_finished_at {
-            let ms = super::time::parse_rfc3339(t).ok_or_else(|| {
-                Error::invalid_argument(messages::sql_time_not_rfc3339(t))
-            })?;
+            let ms = super::time::parse_rfc3339(t)
+                .ok_or_else(|| Error::invalid_argument(messages::sql_time_not_rfc3339(t)))?;
             spec.sql_backup_finished_at = Some(format_rfc3339_millis(ms));
         }
         if let Some(db) = &spec.database {
@@ -525,15 +548,14 @@ impl Job {
                     GetAnswer::RetryLater { after_ms, reason } => {
                         self.retry(Next::Get, ErrorKind::ServerError, reason, after_ms, now_ms)
                     }
-                    GetAnswer::Failed(e) if e.kind == ErrorKind::BackupNotFound && self.maybe_consumed => {
-                        self.lose_download(
+                    GetAnswer::Failed(e) if e.kind == ErrorKind::BackupNotFound && self.maybe_consumed => self
+                        .lose_download(
                             "an earlier request for it failed before its answer arrived, and the server now \
                              reports it gone: it was most likely sent then and deleted"
                                 .into(),
                             now_ms,
                             false,
-                        )
-                    }
+                        ),
                     // A 200 is received (handle_response), never classified from a small body.
                     GetAnswer::Ready(_) => self.misuse("handle_body with a 200"),
                     GetAnswer::Failed(e) => self.fail(e),
@@ -638,10 +660,7 @@ impl Job {
             }
             Err(ReceiveFailure::Sink(e)) => {
                 self.actions.push_back(Action::Discard { keep_as: None });
-                self.fail(Error::new(
-                    ErrorKind::Io,
-                    messages::sink_failed(&guid, bytes, &e.message),
-                ));
+                self.fail(Error::new(ErrorKind::Io, messages::sink_failed(&guid, bytes, &e.message)));
             }
         }
     }
@@ -756,9 +775,10 @@ impl Job {
             State::Receiving { bytes, .. } => {
                 messages::cancelled_while_downloading(guid.as_deref().unwrap_or("?"), *bytes)
             }
-            State::Preparing { next: Next::Get } | State::GetInFlight | State::GetBody { .. } | State::Waiting { .. } => {
-                messages::cancelled_while_waiting(guid.as_deref().unwrap_or("?"))
-            }
+            State::Preparing { next: Next::Get }
+            | State::GetInFlight
+            | State::GetBody { .. }
+            | State::Waiting { .. } => messages::cancelled_while_waiting(guid.as_deref().unwrap_or("?")),
         };
         let receiving = matches!(self.state, State::Receiving { .. });
         self.actions.clear();
@@ -826,7 +846,12 @@ impl Job {
         let waited = now_ms.saturating_sub(self.waiting_since_ms);
         if self.spec.mode == Mode::DownloadIfReady {
             // Front ends show it like any pending answer; there is no next poll.
-            self.events.push_back(JobEvent::Pending { guid: guid.clone(), polls: self.polls, waited_ms: waited, next_poll_in_ms: 0 });
+            self.events.push_back(JobEvent::Pending {
+                guid: guid.clone(),
+                polls: self.polls,
+                waited_ms: waited,
+                next_poll_in_ms: 0,
+            });
             self.state = State::Finished { outcome: Outcome::Pending { guid } };
             return;
         }
@@ -846,11 +871,8 @@ impl Job {
 
     fn timeout_error(&self, waited_ms: u64) -> Error {
         let guid = self.guid.as_deref().unwrap_or("?");
-        Error::new(
-            ErrorKind::Timeout,
-            messages::still_preparing(guid, &human_duration(waited_ms)),
-        )
-        .with_guid(self.guid.as_deref())
+        Error::new(ErrorKind::Timeout, messages::still_preparing(guid, &human_duration(waited_ms)))
+            .with_guid(self.guid.as_deref())
     }
 
     /// A request failed in a way worth repeating; `kind` is the failure's if it is not repeated.

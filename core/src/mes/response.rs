@@ -7,9 +7,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::content_disposition::{choose_file_name, FileNameChoice};
-use crate::error::{quote_untrusted, Error, ErrorKind};
 use super::guid::parse_guid_body;
 use super::polling::parse_retry_after;
+use crate::error::{quote_untrusted, Error, ErrorKind};
 
 /// How much of a non-package body a driver needs to read (for GUIDs and error messages).
 pub const SMALL_BODY_LIMIT: usize = 16 * 1024;
@@ -48,9 +48,14 @@ impl ResponseHead {
 /// What a POST (start a backup) answer means.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StartAnswer {
-    Started { guid: String },
+    Started {
+        guid: String,
+    },
     /// The server refused for now without starting anything (429, 503): safe to ask again.
-    RetryLater { after_ms: Option<u64>, reason: String },
+    RetryLater {
+        after_ms: Option<u64>,
+        reason: String,
+    },
     Failed(Error),
 }
 
@@ -59,9 +64,14 @@ pub enum StartAnswer {
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetAnswer {
     Ready(ReadyDownload),
-    Pending { retry_after_ms: Option<u64> },
+    Pending {
+        retry_after_ms: Option<u64>,
+    },
     /// A gateway or overload answer (429, 502, 503, 504): the job is untouched; ask again later.
-    RetryLater { after_ms: Option<u64>, reason: String },
+    RetryLater {
+        after_ms: Option<u64>,
+        reason: String,
+    },
     Failed(Error),
 }
 
@@ -246,13 +256,28 @@ mod tests {
     fn start_answers() {
         let ok = classify_start(&ResponseHead::new(202), G.as_bytes(), "MES", 0);
         assert_eq!(ok, StartAnswer::Started { guid: G.into() });
-        assert_eq!(kind_of_start(classify_start(&ResponseHead::new(400), b"bad", "X", 0)), Some(ErrorKind::InvalidDatabase));
-        assert_eq!(kind_of_start(classify_start(&ResponseHead::new(401), b"", "MES", 0)), Some(ErrorKind::Unauthorized));
+        assert_eq!(
+            kind_of_start(classify_start(&ResponseHead::new(400), b"bad", "X", 0)),
+            Some(ErrorKind::InvalidDatabase)
+        );
+        assert_eq!(
+            kind_of_start(classify_start(&ResponseHead::new(401), b"", "MES", 0)),
+            Some(ErrorKind::Unauthorized)
+        );
         assert_eq!(kind_of_start(classify_start(&ResponseHead::new(403), b"", "MES", 0)), Some(ErrorKind::Forbidden));
         assert_eq!(kind_of_start(classify_start(&ResponseHead::new(500), b"", "MES", 0)), Some(ErrorKind::ServerError));
-        assert_eq!(kind_of_start(classify_start(&ResponseHead::new(302), b"", "MES", 0)), Some(ErrorKind::UnexpectedResponse));
-        assert_eq!(kind_of_start(classify_start(&ResponseHead::new(418), b"", "MES", 0)), Some(ErrorKind::UnexpectedResponse));
-        assert_eq!(kind_of_start(classify_start(&ResponseHead::new(202), b"<html>", "MES", 0)), Some(ErrorKind::UnexpectedResponse));
+        assert_eq!(
+            kind_of_start(classify_start(&ResponseHead::new(302), b"", "MES", 0)),
+            Some(ErrorKind::UnexpectedResponse)
+        );
+        assert_eq!(
+            kind_of_start(classify_start(&ResponseHead::new(418), b"", "MES", 0)),
+            Some(ErrorKind::UnexpectedResponse)
+        );
+        assert_eq!(
+            kind_of_start(classify_start(&ResponseHead::new(202), b"<html>", "MES", 0)),
+            Some(ErrorKind::UnexpectedResponse)
+        );
         let busy = classify_start(&ResponseHead::new(503).with_header("Retry-After", "3"), b"", "MES", 0);
         assert!(matches!(busy, StartAnswer::RetryLater { after_ms: Some(3000), .. }));
     }
@@ -275,7 +300,10 @@ mod tests {
                 other => panic!("{status}: {other:?}"),
             }
         }
-        assert!(matches!(classify_get(&ResponseHead::new(204), b"", G, 0), GetAnswer::Pending { retry_after_ms: None }));
+        assert!(matches!(
+            classify_get(&ResponseHead::new(204), b"", G, 0),
+            GetAnswer::Pending { retry_after_ms: None }
+        ));
         assert!(matches!(
             classify_get(&ResponseHead::new(202).with_header("retry-after", "1"), b"", G, 0),
             GetAnswer::Pending { retry_after_ms: Some(1000) }

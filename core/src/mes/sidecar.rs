@@ -123,7 +123,8 @@ mod tests {
     #[test]
     fn window_spans_all_and_starts_at_the_sql_backup() {
         let a = sidecar(Some("2026-11-25T10:00:00.000Z"), Some("2026-11-25T10:30:00.000Z"), None);
-        let b = sidecar(Some("2026-11-25T10:05:00.000Z"), Some("2026-11-25T11:00:00.000Z"), Some("2026-11-25T09:40:00Z"));
+        let b =
+            sidecar(Some("2026-11-25T10:05:00.000Z"), Some("2026-11-25T11:00:00.000Z"), Some("2026-11-25T09:40:00Z"));
         let w = backup_window([&a, &b]).unwrap();
         assert_eq!(w.started_at, "2026-11-25T10:00:00.000Z");
         assert_eq!(w.finished_at, "2026-11-25T11:00:00.000Z");

@@ -4,10 +4,8 @@
 //! pass Unix times in and get Unix times out.
 
 const DAY_NAMES: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-const LONG_DAY_NAMES: [&str; 7] =
-    ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
-const MONTH_NAMES: [&str; 12] =
-    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const LONG_DAY_NAMES: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+const MONTH_NAMES: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
 fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
@@ -79,10 +77,7 @@ fn day_digits(s: &str) -> Option<u32> {
 }
 
 fn month_number(s: &str) -> Option<u32> {
-    MONTH_NAMES
-        .iter()
-        .position(|m| m.eq_ignore_ascii_case(s))
-        .map(|i| i as u32 + 1)
+    MONTH_NAMES.iter().position(|m| m.eq_ignore_ascii_case(s)).map(|i| i as u32 + 1)
 }
 
 /// `HH:MM:SS`.
@@ -116,14 +111,7 @@ pub fn parse_http_date(text: &str) -> Option<u64> {
                 return None;
             }
             let (h, m, s) = time_of_day(time)?;
-            unix_seconds(
-                i64::from(digits(year, 4)?),
-                month_number(mon)?,
-                day_digits(day)?,
-                h,
-                m,
-                s,
-            )?
+            unix_seconds(i64::from(digits(year, 4)?), month_number(mon)?, day_digits(day)?, h, m, s)?
         }
         // RFC 850: "Sunday," "06-Nov-94" "08:49:37" "GMT"
         [wd, date, time, zone] => {
@@ -152,14 +140,7 @@ pub fn parse_http_date(text: &str) -> Option<u64> {
                 return None;
             }
             let (h, m, s) = time_of_day(time)?;
-            unix_seconds(
-                i64::from(digits(year, 4)?),
-                month_number(mon)?,
-                day_digits(day)?,
-                h,
-                m,
-                s,
-            )?
+            unix_seconds(i64::from(digits(year, 4)?), month_number(mon)?, day_digits(day)?, h, m, s)?
         }
         _ => return None,
     };

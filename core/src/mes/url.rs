@@ -156,13 +156,7 @@ fn from_url(text: &str, url: &::url::Url) -> Result<EnvUrl, Error> {
     };
     let path = url.path().trim_end_matches('/');
     let loopback = is_loopback_host(url.host());
-    Ok(EnvUrl {
-        base: format!("{origin}{path}"),
-        host,
-        origin,
-        https: scheme == "https",
-        loopback,
-    })
+    Ok(EnvUrl { base: format!("{origin}{path}"), host, origin, https: scheme == "https", loopback })
 }
 
 /// Whether traffic to `host` stays on this machine: `localhost`, 127.0.0.0/8, `::1` (also as an
@@ -265,10 +259,7 @@ mod tests {
         ] {
             let env = ok(input);
             assert_eq!(env.as_str(), base, "{input}");
-            assert_eq!(
-                env.backup_start_url("MESCDM"),
-                format!("{base}/environment/clickhouse/backup/MESCDM")
-            );
+            assert_eq!(env.backup_start_url("MESCDM"), format!("{base}/environment/clickhouse/backup/MESCDM"));
             assert_eq!(
                 env.backup_get_url("0f8fad5b-d9cb-469f-a165-70867728950e"),
                 format!("{base}/environment/clickhouse/backup/0f8fad5b-d9cb-469f-a165-70867728950e")

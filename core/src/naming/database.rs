@@ -40,12 +40,7 @@ pub enum DatabaseKind {
 
 impl DatabaseKind {
     /// All kinds, in the order reports list them.
-    pub const ALL: [DatabaseKind; 4] = [
-        DatabaseKind::Online,
-        DatabaseKind::Cdm,
-        DatabaseKind::Ods,
-        DatabaseKind::Dwh,
-    ];
+    pub const ALL: [DatabaseKind; 4] = [DatabaseKind::Online, DatabaseKind::Cdm, DatabaseKind::Ods, DatabaseKind::Dwh];
 
     /// The token in installer package names (`Cmf.ClickHouse.FullBackup.<token>.<version>.zip`).
     pub fn package_token(self) -> &'static str {
@@ -69,16 +64,12 @@ impl DatabaseKind {
 
     /// Exact-case lookup, because the installer matches file names exactly: `cdm` is not `CDM`.
     pub fn from_package_token(token: &str) -> Option<DatabaseKind> {
-        DatabaseKind::ALL
-            .into_iter()
-            .find(|k| k.package_token() == token)
+        DatabaseKind::ALL.into_iter().find(|k| k.package_token() == token)
     }
 
     /// Case-insensitive lookup, only used to diagnose near misses.
     pub(super) fn from_token_ignore_case(token: &str) -> Option<DatabaseKind> {
-        DatabaseKind::ALL
-            .into_iter()
-            .find(|k| k.package_token().eq_ignore_ascii_case(token))
+        DatabaseKind::ALL.into_iter().find(|k| k.package_token().eq_ignore_ascii_case(token))
     }
 }
 
@@ -102,15 +93,10 @@ pub(super) fn system_problem(system: &str) -> Option<String> {
     };
     let len = system.chars().count();
     if len > MAX_SYSTEM_LEN {
-        return Some(format!(
-            "it is {len} characters long (at most {MAX_SYSTEM_LEN})"
-        ));
+        return Some(format!("it is {len} characters long (at most {MAX_SYSTEM_LEN})"));
     }
     if let Some(bad) = system.chars().find(|&c| !is_name_char(c)) {
-        return Some(format!(
-            "it contains {}",
-            quote_untrusted(&bad.to_string(), 4)
-        ));
+        return Some(format!("it contains {}", quote_untrusted(&bad.to_string(), 4)));
     }
     if !first.is_ascii_alphabetic() {
         return Some("it does not start with a letter".to_owned());
@@ -148,9 +134,7 @@ pub fn validate_database_name(name: &str) -> Result<(), Error> {
     let problem = if name.is_empty() {
         Some("it is empty".to_owned())
     } else if name.chars().count() > MAX_DATABASE_NAME_LEN {
-        Some(format!(
-            "it is longer than {MAX_DATABASE_NAME_LEN} characters"
-        ))
+        Some(format!("it is longer than {MAX_DATABASE_NAME_LEN} characters"))
     } else {
         name.chars()
             .find(|&c| !is_name_char(c))
@@ -175,10 +159,7 @@ pub fn validate_database_name(name: &str) -> Result<(), Error> {
 ///
 /// Without a system, a trailing `CDM`, `ODS` or `DWH` (upper case, as MES writes it) marks that kind
 /// and the rest is the system; anything else is an online database named like its system.
-pub fn parse_database_name(
-    name: &str,
-    system: Option<&str>,
-) -> Result<(String, DatabaseKind), Error> {
+pub fn parse_database_name(name: &str, system: Option<&str>) -> Result<(String, DatabaseKind), Error> {
     validate_database_name(name)?;
     if let Some(system) = system {
         validate_system(system)?;
@@ -186,15 +167,8 @@ pub fn parse_database_name(
         if let Some((kind, _)) = databases.iter().find(|(_, db)| db == name) {
             return Ok((system.to_owned(), *kind));
         }
-        let all = databases
-            .iter()
-            .map(|(_, db)| db.as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
-        if let Some((_, right)) = databases
-            .iter()
-            .find(|(_, db)| db.eq_ignore_ascii_case(name))
-        {
+        let all = databases.iter().map(|(_, db)| db.as_str()).collect::<Vec<_>>().join(", ");
+        if let Some((_, right)) = databases.iter().find(|(_, db)| db.eq_ignore_ascii_case(name)) {
             return Err(Error::invalid_argument(format!(
                 "database name {} has the wrong case: database names are case-sensitive, use {right}",
                 quote_untrusted(name, QUOTE_MAX)

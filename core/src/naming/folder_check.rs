@@ -1,6 +1,5 @@
 //! Which file the installer would restore for each database of a custom packages folder listing.
 
-
 use serde::{Deserialize, Serialize};
 
 use crate::error::{quote_untrusted, Error};
@@ -83,11 +82,7 @@ impl FolderReport {
 ///
 /// Pure: the caller lists the folder. Files ending in `.mesbackup.json` (our sidecars) and hidden
 /// or temporary files starting with `.` are skipped, as are files unrelated to ClickHouse backups.
-pub fn check_folder(
-    file_names: &[&str],
-    system: &str,
-    version: &str,
-) -> Result<FolderReport, Error> {
+pub fn check_folder(file_names: &[&str], system: &str, version: &str) -> Result<FolderReport, Error> {
     validate_system(system)?;
     validate_version(version)?;
     let mut names: Vec<&str> = file_names.to_vec();
@@ -98,12 +93,7 @@ pub fn check_folder(
     let mut generic: [Option<String>; 4] = Default::default();
     let mut ignored = Vec::new();
     let mut near_misses = Vec::new();
-    let index = |kind: DatabaseKind| {
-        DatabaseKind::ALL
-            .iter()
-            .position(|&k| k == kind)
-            .unwrap_or(0)
-    };
+    let index = |kind: DatabaseKind| DatabaseKind::ALL.iter().position(|&k| k == kind).unwrap_or(0);
 
     for name in names {
         if name.starts_with('.') || name.ends_with(".mesbackup.json") {
@@ -143,9 +133,7 @@ pub fn check_folder(
                     Some(s) => ignored.push(IgnoredFile {
                         file: name.to_owned(),
                         reason: IgnoredReason::OtherSystem,
-                        message: format!(
-                            "{q} is for system {s}; the installer for system {system} ignores it"
-                        ),
+                        message: format!("{q} is for system {s}; the installer for system {system} ignores it"),
                     }),
                 }
             }
@@ -167,37 +155,19 @@ pub fn check_folder(
                 chosen,
                 system_specific,
                 also_present_but_shadowed: shadowed,
-                expected_names: [
-                    canonical_name(Some(system), kind, version),
-                    canonical_name(None, kind, version),
-                ],
+                expected_names: [canonical_name(Some(system), kind, version), canonical_name(None, kind, version)],
             }
         })
         .collect();
-    let missing = kinds
-        .iter()
-        .filter(|k| k.chosen.is_none())
-        .map(|k| k.kind)
-        .collect();
-    Ok(FolderReport {
-        system: system.to_owned(),
-        version: version.to_owned(),
-        kinds,
-        missing,
-        ignored,
-        near_misses,
-    })
+    let missing = kinds.iter().filter(|k| k.chosen.is_none()).map(|k| k.kind).collect();
+    Ok(FolderReport { system: system.to_owned(), version: version.to_owned(), kinds, missing, ignored, near_misses })
 }
 
 /// A near miss in the context of a folder: when the kind is known but the version is not, the
 /// folder's version completes the suggestion; a file for another version gets a note, since
 /// renaming alone would still leave it ignored.
 fn near_miss_in_folder(name: &str, d: Diagnosis, version: &str) -> NearMissFile {
-    let NearMiss {
-        reason,
-        mut message,
-        mut expected,
-    } = d.near_miss;
+    let NearMiss { reason, mut message, mut expected } = d.near_miss;
     match (expected.is_some(), d.kind, d.version.as_deref()) {
         (false, Some(kind), None) => {
             let name_for_folder = canonical_name(d.system.as_deref(), kind, version);
@@ -211,10 +181,5 @@ fn near_miss_in_folder(name: &str, d: Diagnosis, version: &str) -> NearMissFile 
         }
         _ => {}
     }
-    NearMissFile {
-        file: name.to_owned(),
-        reason,
-        message,
-        expected,
-    }
+    NearMissFile { file: name.to_owned(), reason, message, expected }
 }

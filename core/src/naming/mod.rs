@@ -23,7 +23,12 @@ mod package_name;
 mod tests;
 mod version;
 
-pub use database::{DatabaseKind, MAX_DATABASE_NAME_LEN, MAX_SYSTEM_LEN, database_name, parse_database_name, system_databases, validate_database_name, validate_system};
-pub use folder_check::{FolderReport, IgnoredFile, IgnoredReason, KindReport, NearMissFile, check_folder};
-pub use package_name::{NearMiss, NearMissReason, PACKAGE_EXTENSION, PACKAGE_STEM, PackageName, installer_package_name, parse_package_name};
-pub use version::{validate_version};
+pub use database::{
+    database_name, parse_database_name, system_databases, validate_database_name, validate_system, DatabaseKind,
+    MAX_DATABASE_NAME_LEN, MAX_SYSTEM_LEN,
+};
+pub use folder_check::{check_folder, FolderReport, IgnoredFile, IgnoredReason, KindReport, NearMissFile};
+pub use package_name::{
+    installer_package_name, parse_package_name, NearMiss, NearMissReason, PackageName, PACKAGE_EXTENSION, PACKAGE_STEM,
+};
+pub use version::validate_version;

@@ -28,11 +28,7 @@ pub(super) fn canonical_name(system: Option<&str>, kind: DatabaseKind, version: 
 /// The file name the MES installer looks for: `Cmf.ClickHouse.FullBackup.<Kind>.<version>.zip`, or
 /// with a system, `<System>.Cmf.ClickHouse.FullBackup.<Kind>.<version>.zip` (which the installer
 /// prefers, so one packages folder can hold backups for several systems).
-pub fn installer_package_name(
-    kind: DatabaseKind,
-    version: &str,
-    system: Option<&str>,
-) -> Result<String, Error> {
+pub fn installer_package_name(kind: DatabaseKind, version: &str, system: Option<&str>) -> Result<String, Error> {
     validate_version(version)?;
     if let Some(system) = system {
         validate_system(system)?;
@@ -244,11 +240,8 @@ fn strip_one_copy_suffix(s: &str) -> Option<&str> {
     }
     // macOS numbers further copies "X copy 2".
     let no_digits = s.trim_end_matches(|c: char| c.is_ascii_digit());
-    let base = if no_digits.len() < s.len() && no_digits.ends_with(char::is_whitespace) {
-        no_digits.trim_end()
-    } else {
-        s
-    };
+    let base =
+        if no_digits.len() < s.len() && no_digits.ends_with(char::is_whitespace) { no_digits.trim_end() } else { s };
     if ends_with_ignore_case(base, "copy") {
         let before = base[..base.len() - 4].trim_end();
         return Some(before.strip_suffix(['-', '_']).unwrap_or(before).trim_end());
@@ -308,50 +301,28 @@ fn split_other_extension(s: &str) -> (&str, Option<&str>) {
 
 /// A version that is wrong only in an obvious, mechanical way: `v11.3.0`, `11.3.0.`, `11_3_0`.
 fn fix_version(version: &str) -> Option<String> {
-    let stripped = version
-        .strip_prefix(['v', 'V'])
-        .unwrap_or(version)
-        .trim_matches('.');
-    let dotted: String = stripped
-        .chars()
-        .map(|c| if c == '_' || c == '-' { '.' } else { c })
-        .collect();
+    let stripped = version.strip_prefix(['v', 'V']).unwrap_or(version).trim_matches('.');
+    let dotted: String = stripped.chars().map(|c| if c == '_' || c == '-' { '.' } else { c }).collect();
     is_valid_version(&dotted).then_some(dotted)
 }
 
 /// `MESCDM` used where the kind `CDM` belongs (or the system name where `Online` belongs).
 fn kind_from_database_name(token: &str, system: Option<&str>) -> Option<DatabaseKind> {
     if let Some(system) = system {
-        if let Some(kind) = DatabaseKind::ALL
-            .into_iter()
-            .find(|&k| database_name(system, k) == token)
-        {
+        if let Some(kind) = DatabaseKind::ALL.into_iter().find(|&k| database_name(system, k) == token) {
             return Some(kind);
         }
     }
     [DatabaseKind::Cdm, DatabaseKind::Ods, DatabaseKind::Dwh]
         .into_iter()
-        .find(|k| {
-            token
-                .strip_suffix(k.database_suffix())
-                .is_some_and(|head| system_problem(head).is_none())
-        })
+        .find(|k| token.strip_suffix(k.database_suffix()).is_some_and(|head| system_problem(head).is_none()))
 }
 
 /// Marks of a download still in progress (Firefox `.part`, Chrome `.crdownload`, Safari
 /// `.download`, Opera `.opdownload`, wget/curl style `.partial`/`.tmp`).
 fn is_unfinished_download_tail(tail: &str) -> bool {
     let lower = tail.to_ascii_lowercase();
-    [
-        ".part",
-        ".crdownload",
-        ".download",
-        ".opdownload",
-        ".partial",
-        ".tmp",
-    ]
-    .iter()
-    .any(|m| lower.contains(m))
+    [".part", ".crdownload", ".download", ".opdownload", ".partial", ".tmp"].iter().any(|m| lower.contains(m))
 }
 
 /// The pattern with whatever is known filled in, for messages without an exact suggestion.
@@ -372,22 +343,13 @@ fn diagnosis(
     version: Option<String>,
 ) -> Diagnosis {
     problems.sort_by_key(|p| p.rank); // stable: equal ranks keep their discovery order
-    let reason = problems
-        .first()
-        .map_or(NearMissReason::Renamed, |p| p.reason);
+    let reason = problems.first().map_or(NearMissReason::Renamed, |p| p.reason);
     let expected = match (kind, &version) {
         (Some(kind), Some(version)) => Some(canonical_name(system.as_deref(), kind, version)),
         _ => None,
     };
-    let clauses = problems
-        .iter()
-        .map(|p| p.text.as_str())
-        .collect::<Vec<_>>()
-        .join("; ");
-    let mut message = format!(
-        "{} is ignored by the MES installer: {clauses}.",
-        quote_untrusted(file_name, QUOTE_MAX)
-    );
+    let clauses = problems.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join("; ");
+    let mut message = format!("{} is ignored by the MES installer: {clauses}.", quote_untrusted(file_name, QUOTE_MAX));
     match &expected {
         Some(expected) => message.push_str(&format!(" Rename it to {expected}.")),
         None => {
@@ -405,16 +367,7 @@ fn diagnosis(
             ));
         }
     }
-    Diagnosis {
-        near_miss: NearMiss {
-            reason,
-            message,
-            expected,
-        },
-        kind,
-        system,
-        version,
-    }
+    Diagnosis { near_miss: NearMiss { reason, message, expected }, kind, system, version }
 }
 
 pub(super) fn analyze(file_name: &str) -> Result<PackageName, Diagnosis> {
@@ -422,11 +375,7 @@ pub(super) fn analyze(file_name: &str) -> Result<PackageName, Diagnosis> {
 
     let trimmed = file_name.trim();
     if trimmed.len() != file_name.len() {
-        problems.add(
-            Rank::Whitespace,
-            NearMissReason::Renamed,
-            "it starts or ends with whitespace".to_owned(),
-        );
+        problems.add(Rank::Whitespace, NearMissReason::Renamed, "it starts or ends with whitespace".to_owned());
     }
     let mut work = trimmed;
     if let Some(rest) = strip_copy_of_prefix(work) {
@@ -434,10 +383,7 @@ pub(super) fn analyze(file_name: &str) -> Result<PackageName, Diagnosis> {
         problems.add(
             Rank::CopySuffix,
             NearMissReason::ExtraSuffix,
-            format!(
-                "{} was added in front by a file manager's copy",
-                quote_untrusted(added, QUOTE_MAX)
-            ),
+            format!("{} was added in front by a file manager's copy", quote_untrusted(added, QUOTE_MAX)),
         );
         work = rest;
     }
@@ -454,21 +400,16 @@ pub(super) fn analyze(file_name: &str) -> Result<PackageName, Diagnosis> {
     let system: Option<String> = if prefix.is_empty() {
         None
     } else {
-        match prefix
-            .strip_suffix('.')
-            .filter(|s| system_problem(s).is_none())
-        {
+        match prefix.strip_suffix('.').filter(|s| system_problem(s).is_none()) {
             Some(system) => Some(system.to_owned()),
             None => {
                 let candidate = prefix.trim_end_matches(['.', '-', '_', ' ', '+', '~']);
-                let fixed = system_problem(candidate)
-                    .is_none()
-                    .then(|| candidate.to_owned());
+                let fixed = system_problem(candidate).is_none().then(|| candidate.to_owned());
                 let q = quote_untrusted(prefix, QUOTE_MAX);
                 let text = match (&fixed, prefix.strip_suffix('.')) {
-                    (Some(fixed), _) => format!(
-                        "the prefix {q} must be the system name followed by exactly one dot ({fixed}.)"
-                    ),
+                    (Some(fixed), _) => {
+                        format!("the prefix {q} must be the system name followed by exactly one dot ({fixed}.)")
+                    }
                     (None, Some(system)) => format!(
                         "the prefix {q} is not a valid system name ({}); system names are ASCII \
                          letters, digits and underscores starting with a letter, or drop the prefix \
@@ -495,16 +436,10 @@ pub(super) fn analyze(file_name: &str) -> Result<PackageName, Diagnosis> {
                 problems.add(
                     Rank::Case,
                     NearMissReason::WrongCase,
-                    format!(
-                        "the extension must be lower-case .zip, not {}",
-                        quote_untrusted(ext, 8)
-                    ),
+                    format!("the extension must be lower-case .zip, not {}", quote_untrusted(ext, 8)),
                 );
             }
-            (
-                if at == 0 { "" } else { &dotted[1..at] },
-                &dotted[at + PACKAGE_EXTENSION.len()..],
-            )
+            (if at == 0 { "" } else { &dotted[1..at] }, &dotted[at + PACKAGE_EXTENSION.len()..])
         }
         None => {
             let (body, ext) = split_other_extension(&dotted[1..]);
@@ -532,11 +467,7 @@ pub(super) fn analyze(file_name: &str) -> Result<PackageName, Diagnosis> {
                 ),
             );
         } else {
-            problems.add(
-                Rank::CopySuffix,
-                NearMissReason::ExtraSuffix,
-                format!("{q} follows the .zip extension"),
-            );
+            problems.add(Rank::CopySuffix, NearMissReason::ExtraSuffix, format!("{q} follows the .zip extension"));
         }
     }
 
@@ -553,11 +484,7 @@ pub(super) fn analyze(file_name: &str) -> Result<PackageName, Diagnosis> {
     }
     let compact: String;
     let body = if body.chars().any(char::is_whitespace) {
-        problems.add(
-            Rank::Whitespace,
-            NearMissReason::Renamed,
-            "it contains whitespace".to_owned(),
-        );
+        problems.add(Rank::Whitespace, NearMissReason::Renamed, "it contains whitespace".to_owned());
         compact = body.chars().filter(|c| !c.is_whitespace()).collect();
         compact.as_str()
     } else {
@@ -568,10 +495,7 @@ pub(super) fn analyze(file_name: &str) -> Result<PackageName, Diagnosis> {
         problems.add(
             Rank::Case,
             NearMissReason::WrongCase,
-            format!(
-                "{PACKAGE_STEM} must be spelled with exactly this case, not {}",
-                quote_untrusted(stem_text, 40)
-            ),
+            format!("{PACKAGE_STEM} must be spelled with exactly this case, not {}", quote_untrusted(stem_text, 40)),
         );
     }
 
@@ -602,10 +526,7 @@ pub(super) fn analyze(file_name: &str) -> Result<PackageName, Diagnosis> {
         problems.add(
             Rank::Case,
             NearMissReason::WrongCase,
-            format!(
-                "the database kind must be written {kind}, not {}",
-                quote_untrusted(token, QUOTE_MAX)
-            ),
+            format!("the database kind must be written {kind}, not {}", quote_untrusted(token, QUOTE_MAX)),
         );
         (Some(kind), version_part)
     } else if let Some(kind) = kind_from_database_name(token, system.as_deref()) {
@@ -622,10 +543,7 @@ pub(super) fn analyze(file_name: &str) -> Result<PackageName, Diagnosis> {
         problems.add(
             Rank::Kind,
             NearMissReason::UnknownKind,
-            format!(
-                "{} is not a database kind; use {KIND_LIST}",
-                quote_untrusted(token, QUOTE_MAX)
-            ),
+            format!("{} is not a database kind; use {KIND_LIST}", quote_untrusted(token, QUOTE_MAX)),
         );
         (None, version_part)
     };
@@ -645,10 +563,7 @@ pub(super) fn analyze(file_name: &str) -> Result<PackageName, Diagnosis> {
             let fixed = fix_version(v);
             let text = match &fixed {
                 Some(fixed) => format!("the version must be written {fixed}, not {q}"),
-                None => format!(
-                    "{q} is not a valid version ({})",
-                    version_problem(v).unwrap_or_default()
-                ),
+                None => format!("{q} is not a valid version ({})", version_problem(v).unwrap_or_default()),
             };
             problems.add(Rank::Version, NearMissReason::BadVersion, text);
             fixed
@@ -656,11 +571,7 @@ pub(super) fn analyze(file_name: &str) -> Result<PackageName, Diagnosis> {
     };
 
     match (kind, version) {
-        (Some(kind), Some(version)) if problems.0.is_empty() => Ok(PackageName {
-            system,
-            kind,
-            version,
-        }),
+        (Some(kind), Some(version)) if problems.0.is_empty() => Ok(PackageName { system, kind, version }),
         (kind, version) => {
             if problems.0.is_empty() {
                 // Unreachable by construction (a missing kind or version always adds a problem);
@@ -680,21 +591,12 @@ pub(super) fn analyze(file_name: &str) -> Result<PackageName, Diagnosis> {
 /// of our backups renamed (`renamed`), told apart by what the name mentions.
 fn diagnose_unrecognised(file_name: &str) -> Diagnosis {
     let lower = file_name.to_ascii_lowercase();
-    let tokens: Vec<&str> = file_name
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|t| !t.is_empty())
-        .collect();
-    let mut kinds: Vec<DatabaseKind> = tokens
-        .iter()
-        .filter_map(|t| DatabaseKind::from_token_ignore_case(t))
-        .collect();
+    let tokens: Vec<&str> = file_name.split(|c: char| !c.is_ascii_alphanumeric()).filter(|t| !t.is_empty()).collect();
+    let mut kinds: Vec<DatabaseKind> = tokens.iter().filter_map(|t| DatabaseKind::from_token_ignore_case(t)).collect();
     if kinds.is_empty() {
         // "MESCDM_backup.zip": the database name instead of the kind. Upper case only, so words
         // such as "methods" do not count as ODS.
-        kinds = tokens
-            .iter()
-            .filter_map(|t| kind_from_database_name(t, None))
-            .collect();
+        kinds = tokens.iter().filter_map(|t| kind_from_database_name(t, None)).collect();
     }
     kinds.sort();
     kinds.dedup();

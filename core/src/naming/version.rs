@@ -11,10 +11,7 @@ pub(super) fn version_problem(version: &str) -> Option<String> {
     }
     if let Some(rest) = version.strip_prefix(['v', 'V']) {
         if version_problem(rest).is_none() {
-            return Some(format!(
-                "use {rest}, not {}",
-                quote_untrusted(version, QUOTE_MAX)
-            ));
+            return Some(format!("use {rest}, not {}", quote_untrusted(version, QUOTE_MAX)));
         }
     }
     if version.chars().any(char::is_whitespace) {
@@ -23,14 +20,11 @@ pub(super) fn version_problem(version: &str) -> Option<String> {
     let parts: Vec<&str> = version.split('.').collect();
     if parts.iter().any(|p| p.is_empty()) {
         return Some(
-            "it has an empty part (a dot at the start or end, or two dots in a row); use e.g. 11.3.0"
-                .to_owned(),
+            "it has an empty part (a dot at the start or end, or two dots in a row); use e.g. 11.3.0".to_owned(),
         );
     }
     if parts.iter().any(|p| !p.bytes().all(|b| b.is_ascii_digit())) {
-        return Some(
-            "each part must be a number; use only digits and dots, e.g. 11.3.0".to_owned(),
-        );
+        return Some("each part must be a number; use only digits and dots, e.g. 11.3.0".to_owned());
     }
     if !(2..=4).contains(&parts.len()) {
         return Some(format!(

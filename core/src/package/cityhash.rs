@@ -97,8 +97,7 @@ fn hash_len0to16(s: &[u8]) -> u64 {
         let c = u32::from(s[len - 1]);
         let y = a.wrapping_add(b << 8);
         let z = (len as u32).wrapping_add(c << 2);
-        return shift_mix(u64::from(y).wrapping_mul(K2) ^ u64::from(z).wrapping_mul(K3))
-            .wrapping_mul(K2);
+        return shift_mix(u64::from(y).wrapping_mul(K2) ^ u64::from(z).wrapping_mul(K3)).wrapping_mul(K2);
     }
     K2
 }
@@ -110,25 +109,14 @@ fn hash_len17to32(s: &[u8]) -> u64 {
     let c = fetch64(s, len - 8).wrapping_mul(K2);
     let d = fetch64(s, len - 16).wrapping_mul(K0);
     hash_len16(
-        rotate(a.wrapping_sub(b), 43)
-            .wrapping_add(rotate(c, 30))
-            .wrapping_add(d),
-        a.wrapping_add(rotate(b ^ K3, 20))
-            .wrapping_sub(c)
-            .wrapping_add(len as u64),
+        rotate(a.wrapping_sub(b), 43).wrapping_add(rotate(c, 30)).wrapping_add(d),
+        a.wrapping_add(rotate(b ^ K3, 20)).wrapping_sub(c).wrapping_add(len as u64),
     )
 }
 
 /// `WeakHashLen32WithSeeds(w, x, y, z, a, b)`: a 16-byte hash of 48 bytes, quick and dirty.
 #[inline(always)]
-fn weak_hash_len32_with_seeds_words(
-    w: u64,
-    x: u64,
-    y: u64,
-    z: u64,
-    mut a: u64,
-    mut b: u64,
-) -> (u64, u64) {
+fn weak_hash_len32_with_seeds_words(w: u64, x: u64, y: u64, z: u64, mut a: u64, mut b: u64) -> (u64, u64) {
     a = a.wrapping_add(w);
     b = rotate(b.wrapping_add(a).wrapping_add(z), 21);
     let c = a;
@@ -141,24 +129,13 @@ fn weak_hash_len32_with_seeds_words(
 /// `WeakHashLen32WithSeeds(s + at, a, b)`: the 32 bytes at `at`, and two seeds.
 #[inline(always)]
 fn weak_hash_len32_with_seeds(s: &[u8], at: usize, a: u64, b: u64) -> (u64, u64) {
-    weak_hash_len32_with_seeds_words(
-        fetch64(s, at),
-        fetch64(s, at + 8),
-        fetch64(s, at + 16),
-        fetch64(s, at + 24),
-        a,
-        b,
-    )
+    weak_hash_len32_with_seeds_words(fetch64(s, at), fetch64(s, at + 8), fetch64(s, at + 16), fetch64(s, at + 24), a, b)
 }
 
 fn hash_len33to64(s: &[u8]) -> u64 {
     let len = s.len();
     let mut z = fetch64(s, 24);
-    let mut a = fetch64(s, 0).wrapping_add(
-        (len as u64)
-            .wrapping_add(fetch64(s, len - 16))
-            .wrapping_mul(K0),
-    );
+    let mut a = fetch64(s, 0).wrapping_add((len as u64).wrapping_add(fetch64(s, len - 16)).wrapping_mul(K0));
     let mut b = rotate(a.wrapping_add(z), 52);
     let mut c = rotate(a, 37);
     a = a.wrapping_add(fetch64(s, 8));
@@ -175,11 +152,7 @@ fn hash_len33to64(s: &[u8]) -> u64 {
     a = a.wrapping_add(fetch64(s, len - 16));
     let wf = a.wrapping_add(z);
     let ws = b.wrapping_add(rotate(a, 31)).wrapping_add(c);
-    let r = shift_mix(
-        vf.wrapping_add(ws)
-            .wrapping_mul(K2)
-            .wrapping_add(wf.wrapping_add(vs).wrapping_mul(K0)),
-    );
+    let r = shift_mix(vf.wrapping_add(ws).wrapping_mul(K2).wrapping_add(wf.wrapping_add(vs).wrapping_mul(K0)));
     shift_mix(r.wrapping_mul(K0).wrapping_add(vs)).wrapping_mul(K2)
 }
 
@@ -212,13 +185,7 @@ pub fn city_hash64(s: &[u8]) -> u64 {
     let chunks = (len - 1) / 64;
     for i in 0..chunks {
         let at = 64 * i;
-        x = rotate(
-            x.wrapping_add(y)
-                .wrapping_add(v.0)
-                .wrapping_add(fetch64(s, at + 16)),
-            37,
-        )
-        .wrapping_mul(K1);
+        x = rotate(x.wrapping_add(y).wrapping_add(v.0).wrapping_add(fetch64(s, at + 16)), 37).wrapping_mul(K1);
         y = rotate(y.wrapping_add(v.1).wrapping_add(fetch64(s, at + 48)), 42).wrapping_mul(K1);
         x ^= w.1;
         y ^= v.0;
@@ -228,9 +195,7 @@ pub fn city_hash64(s: &[u8]) -> u64 {
         core::mem::swap(&mut z, &mut x);
     }
     hash_len16(
-        hash_len16(v.0, w.0)
-            .wrapping_add(shift_mix(y).wrapping_mul(K1))
-            .wrapping_add(z),
+        hash_len16(v.0, w.0).wrapping_add(shift_mix(y).wrapping_mul(K1)).wrapping_add(z),
         hash_len16(v.1, w.1).wrapping_add(x),
     )
 }
@@ -248,10 +213,7 @@ fn city_murmur(s: &[u8], seed: (u64, u64)) -> (u64, u64) {
         d = shift_mix(a.wrapping_add(if len >= 8 { fetch64(s, 0) } else { c }));
     } else {
         c = hash_len16(fetch64(s, len - 8).wrapping_add(K1), a);
-        d = hash_len16(
-            b.wrapping_add(len as u64),
-            c.wrapping_add(fetch64(s, len - 16)),
-        );
+        d = hash_len16(b.wrapping_add(len as u64), c.wrapping_add(fetch64(s, len - 16)));
         a = a.wrapping_add(d);
         // `do { ... s += 16; l -= 16; } while (l > 0)` with l = len - 16 at the start:
         // the 16-byte words starting at 0, 16, ... while fewer than len - 16 bytes were consumed.
@@ -282,17 +244,10 @@ pub fn city_hash128_with_seed(s: &[u8], seed: (u64, u64)) -> (u64, u64) {
     let mut x = seed.0;
     let mut y = seed.1;
     let mut z = (len as u64).wrapping_mul(K1);
-    let v0 = rotate(y ^ K1, 49)
-        .wrapping_mul(K1)
-        .wrapping_add(fetch64(s, 0));
-    let mut v = (
-        v0,
-        rotate(v0, 42).wrapping_mul(K1).wrapping_add(fetch64(s, 8)),
-    );
+    let v0 = rotate(y ^ K1, 49).wrapping_mul(K1).wrapping_add(fetch64(s, 0));
+    let mut v = (v0, rotate(v0, 42).wrapping_mul(K1).wrapping_add(fetch64(s, 8)));
     let mut w = (
-        rotate(y.wrapping_add(z), 35)
-            .wrapping_mul(K1)
-            .wrapping_add(x),
+        rotate(y.wrapping_add(z), 35).wrapping_mul(K1).wrapping_add(x),
         rotate(x.wrapping_add(fetch64(s, 88)), 53).wrapping_mul(K1),
     );
 
@@ -308,14 +263,7 @@ pub fn city_hash128_with_seed(s: &[u8], seed: (u64, u64)) -> (u64, u64) {
         x ^= w.1;
         y ^= v.0;
         z = rotate(z ^ w.0, 33);
-        v = weak_hash_len32_with_seeds_words(
-            p(0),
-            p(1),
-            p(2),
-            p(3),
-            v.1.wrapping_mul(K1),
-            x.wrapping_add(w.0),
-        );
+        v = weak_hash_len32_with_seeds_words(p(0), p(1), p(2), p(3), v.1.wrapping_mul(K1), x.wrapping_add(w.0));
         w = weak_hash_len32_with_seeds_words(p(4), p(5), p(6), p(7), z.wrapping_add(w.1), y);
 
         z = rotate(z.wrapping_add(y).wrapping_add(v.0).wrapping_add(p(10)), 37).wrapping_mul(K1);
@@ -323,14 +271,7 @@ pub fn city_hash128_with_seed(s: &[u8], seed: (u64, u64)) -> (u64, u64) {
         z ^= w.1;
         y ^= v.0;
         x = rotate(x ^ w.0, 33);
-        v = weak_hash_len32_with_seeds_words(
-            p(8),
-            p(9),
-            p(10),
-            p(11),
-            v.1.wrapping_mul(K1),
-            z.wrapping_add(w.0),
-        );
+        v = weak_hash_len32_with_seeds_words(p(8), p(9), p(10), p(11), v.1.wrapping_mul(K1), z.wrapping_add(w.0));
         w = weak_hash_len32_with_seeds_words(p(12), p(13), p(14), p(15), x.wrapping_add(w.1), y);
     }
     let rest = chunks.remainder().len();
@@ -343,9 +284,7 @@ pub fn city_hash128_with_seed(s: &[u8], seed: (u64, u64)) -> (u64, u64) {
     while tail_done < rest {
         tail_done += 32;
         let at = len - tail_done;
-        y = rotate(y.wrapping_sub(x), 42)
-            .wrapping_mul(K0)
-            .wrapping_add(v.1);
+        y = rotate(y.wrapping_sub(x), 42).wrapping_mul(K0).wrapping_add(v.1);
         w.0 = w.0.wrapping_add(fetch64(s, at + 16));
         x = rotate(x, 49).wrapping_mul(K0).wrapping_add(w.0);
         w.0 = w.0.wrapping_add(v.0);
@@ -355,10 +294,7 @@ pub fn city_hash128_with_seed(s: &[u8], seed: (u64, u64)) -> (u64, u64) {
     // strong 128-bit hash. Two different 48-byte-to-8-byte hashes give the 16-byte result.
     x = hash_len16(x, v.0);
     y = hash_len16(y, w.0);
-    (
-        hash_len16(x.wrapping_add(v.1), w.1).wrapping_add(y),
-        hash_len16(x.wrapping_add(w.1), y.wrapping_add(v.1)),
-    )
+    (hash_len16(x.wrapping_add(v.1), w.1).wrapping_add(y), hash_len16(x.wrapping_add(w.1), y.wrapping_add(v.1)))
 }
 
 /// `CityHash_v1_0_2::CityHash128`; the result is `(low64, high64)`.
@@ -367,13 +303,7 @@ pub fn city_hash128(s: &[u8]) -> (u64, u64) {
     if len >= 16 {
         city_hash128_with_seed(&s[16..], (fetch64(s, 0) ^ K3, fetch64(s, 8)))
     } else if len >= 8 {
-        city_hash128_with_seed(
-            &[],
-            (
-                fetch64(s, 0) ^ (len as u64).wrapping_mul(K0),
-                fetch64(s, len - 8) ^ K1,
-            ),
-        )
+        city_hash128_with_seed(&[], (fetch64(s, 0) ^ (len as u64).wrapping_mul(K0), fetch64(s, len - 8) ^ K1))
     } else {
         city_hash128_with_seed(s, (K0, K1))
     }
@@ -415,11 +345,7 @@ impl core::fmt::Debug for ChainedChecksum {
 impl ChainedChecksum {
     /// The state of an empty input: `(0, 0)`.
     pub fn new() -> Self {
-        Self {
-            state: (0, 0),
-            buf: [0; BLOCK_SIZE],
-            pending: 0,
-        }
+        Self { state: (0, 0), buf: [0; BLOCK_SIZE], pending: 0 }
     }
 
     /// Feeds the next bytes; the result does not depend on how the input is split.
@@ -447,11 +373,8 @@ impl ChainedChecksum {
     /// The checksum, `(high64 << 64) | low64`: the running state, after hashing the final
     /// partial block with it if there is one. An empty input gives `0`.
     pub fn finish(self) -> u128 {
-        let state = if self.pending > 0 {
-            city_hash128_with_seed(&self.buf[..self.pending], self.state)
-        } else {
-            self.state
-        };
+        let state =
+            if self.pending > 0 { city_hash128_with_seed(&self.buf[..self.pending], self.state) } else { self.state };
         to_u128(state)
     }
 }
@@ -504,10 +427,7 @@ mod tests {
     #[test]
     fn cityhash_real_engine_count_txt_vector() {
         // count.txt containing "5000", from a real ClickHouse backup manifest.
-        assert_eq!(
-            checksum_hex(chained_checksum(b"5000")),
-            "7640227c8f3a7e28c8e03d5b74b199f1"
-        );
+        assert_eq!(checksum_hex(chained_checksum(b"5000")), "7640227c8f3a7e28c8e03d5b74b199f1");
     }
 
     #[test]
@@ -556,11 +476,7 @@ mod tests {
         let data = test_data(1 << 16);
         for &(seed_lo, seed_hi, off, len, lo, hi) in SEEDED_VECTORS {
             let got = city_hash128_with_seed(&data[off..off + len], (seed_lo, seed_hi));
-            assert_eq!(
-                got,
-                (lo, hi),
-                "seed=({seed_lo:#x},{seed_hi:#x}) off={off} len={len}"
-            );
+            assert_eq!(got, (lo, hi), "seed=({seed_lo:#x},{seed_hi:#x}) off={off} len={len}");
             let mut prefixed = Vec::with_capacity(16 + len);
             prefixed.extend_from_slice(&(seed_lo ^ K3).to_le_bytes());
             prefixed.extend_from_slice(&seed_hi.to_le_bytes());
@@ -573,16 +489,8 @@ mod tests {
     fn cityhash_chained_reference_vectors() {
         let data = test_data(1 << 16);
         for &(len, hex) in CHAINED_VECTORS {
-            assert_eq!(
-                checksum_hex(chained_checksum(&data[..len])),
-                hex,
-                "len={len}"
-            );
-            assert_eq!(
-                checksum_hex(reference_chain(&data[..len])),
-                hex,
-                "len={len}"
-            );
+            assert_eq!(checksum_hex(chained_checksum(&data[..len])), hex, "len={len}");
+            assert_eq!(checksum_hex(reference_chain(&data[..len])), hex, "len={len}");
         }
     }
 
@@ -593,8 +501,8 @@ mod tests {
     #[test]
     fn cityhash_real_engine_manifest_vectors() {
         let small: &[(&[u8], &str)] = &[
-            (b"5000", "7640227c8f3a7e28c8e03d5b74b199f1"), // count.txt
-            (b"0", "1d5952e8223ea966def237d6e7e216f1"),    // metadata_version.txt
+            (b"5000", "7640227c8f3a7e28c8e03d5b74b199f1"),       // count.txt
+            (b"0", "1d5952e8223ea966def237d6e7e216f1"),          // metadata_version.txt
             (b"CODEC(LZ4)", "557036eda0fb0a277a7caf9b9c8d4dd6"), // default_compression_codec.txt
             (
                 b"columns format version: 1\n1 columns:\n`id` UInt32\n",
@@ -620,20 +528,13 @@ mod tests {
             block.extend_from_slice(&v.to_le_bytes());
         }
         let (lo, hi) = city_hash128(&block);
-        assert_eq!(
-            (lo, hi),
-            (0xd7ad_ad29_c17e_b136, 0xfe55_bc29_2352_d22b),
-            "block checksum as ClickHouse wrote it"
-        );
+        assert_eq!((lo, hi), (0xd7ad_ad29_c17e_b136, 0xfe55_bc29_2352_d22b), "block checksum as ClickHouse wrote it");
         let mut file = Vec::with_capacity(20_025);
         file.extend_from_slice(&lo.to_le_bytes());
         file.extend_from_slice(&hi.to_le_bytes());
         file.extend_from_slice(&block);
         assert_eq!(file.len(), 20_025);
-        assert_eq!(
-            checksum_hex(chained_checksum(&file)),
-            "4f45f271daf16e2f9c5bd8ad26fc9b56"
-        );
+        assert_eq!(checksum_hex(chained_checksum(&file)), "4f45f271daf16e2f9c5bd8ad26fc9b56");
     }
 
     #[test]
@@ -651,10 +552,7 @@ mod tests {
                 (rng % bound as u64) as usize
             }
         };
-        for &len in &[
-            0usize, 1, 15, 16, 17, 127, 128, 129, 2047, 2048, 2049, 4095, 4096, 4097, 6144, 10000,
-            20000,
-        ] {
+        for &len in &[0usize, 1, 15, 16, 17, 127, 128, 129, 2047, 2048, 2049, 4095, 4096, 4097, 6144, 10000, 20000] {
             let input = &data[..len];
             let one_shot = chained_checksum(input);
             assert_eq!(one_shot, reference_chain(input), "len={len}");

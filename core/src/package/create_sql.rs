@@ -20,16 +20,11 @@ pub struct CreateInfo {
 
 impl CreateInfo {
     pub fn setting(&self, key: &str) -> Option<&str> {
-        self.settings
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v.as_str())
+        self.settings.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.as_str())
     }
     pub fn engine_name(&self) -> Option<String> {
         let e = self.engine.as_deref()?;
-        let end = e
-            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .unwrap_or(e.len());
+        let end = e.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(e.len());
         (end > 0).then(|| e[..end].to_owned())
     }
 }
@@ -123,8 +118,7 @@ fn tokens(sql: &str) -> Vec<(Tok, usize, usize, usize)> {
                 Tok::Eq
             }
             c if c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80 => {
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] >= 0x80)
-                {
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] >= 0x80) {
                     i += 1;
                 }
                 Tok::Word
@@ -173,9 +167,7 @@ fn unquote(raw: &str) -> String {
 pub fn parse_create(sql: &str) -> CreateInfo {
     let toks = tokens(sql);
     let word = |i: usize| -> Option<String> {
-        toks.get(i)
-            .filter(|t| t.0 == Tok::Word)
-            .map(|t| sql[t.1..t.2].to_ascii_uppercase())
+        toks.get(i).filter(|t| t.0 == Tok::Word).map(|t| sql[t.1..t.2].to_ascii_uppercase())
     };
     let mut info = CreateInfo::default();
     let mut i = 0;
@@ -219,11 +211,8 @@ pub fn parse_create(sql: &str) -> CreateInfo {
         i += 3; // IF NOT EXISTS
     }
     // [db.]name
-    let ident = |i: usize| {
-        toks.get(i)
-            .filter(|t| matches!(t.0, Tok::Word | Tok::Quoted))
-            .map(|t| unquote(&sql[t.1..t.2]))
-    };
+    let ident =
+        |i: usize| toks.get(i).filter(|t| matches!(t.0, Tok::Word | Tok::Quoted)).map(|t| unquote(&sql[t.1..t.2]));
     if let Some(first) = ident(i) {
         i += 1;
         if toks.get(i).map(|t| t.0) == Some(Tok::Dot) {
@@ -290,30 +279,19 @@ pub fn parse_create(sql: &str) -> CreateInfo {
     for &(name, a, b) in &clauses {
         match name {
             "ENGINE" => {
-                let a = if toks.get(a).map(|t| t.0) == Some(Tok::Eq) {
-                    a + 1
-                } else {
-                    a
-                };
+                let a = if toks.get(a).map(|t| t.0) == Some(Tok::Eq) { a + 1 } else { a };
                 info.engine = text(a, b);
             }
             "ORDER BY" => info.order_by = text(a, b),
             "PARTITION BY" => info.partition_by = text(a, b),
             "PRIMARY KEY" => info.primary_key = text(a, b),
-            "UUID" => {
-                info.uuid = toks
-                    .get(a)
-                    .filter(|t| t.0 == Tok::Str)
-                    .map(|t| unquote(&sql[t.1..t.2]))
-            }
+            "UUID" => info.uuid = toks.get(a).filter(|t| t.0 == Tok::Str).map(|t| unquote(&sql[t.1..t.2])),
             "SETTINGS" => {
                 let mut k = a;
                 while k < b {
                     // key = value[, ...]
                     let key_end = (k..b).find(|&x| toks[x].0 == Tok::Eq).unwrap_or(b);
-                    let val_end = (key_end..b)
-                        .find(|&x| toks[x].0 == Tok::Comma && toks[x].3 == 0)
-                        .unwrap_or(b);
+                    let val_end = (key_end..b).find(|&x| toks[x].0 == Tok::Comma && toks[x].3 == 0).unwrap_or(b);
                     if let (Some(key), true) = (text(k, key_end), key_end < b) {
                         let value = if val_end == key_end + 2 && toks[key_end + 1].0 == Tok::Str {
                             unquote(&sql[toks[key_end + 1].1..toks[key_end + 1].2])
@@ -346,10 +324,7 @@ mod tests {
         assert_eq!(i.kind, "table");
         assert_eq!(i.database.as_deref(), Some("MESFIX"));
         assert_eq!(i.name.as_deref(), Some("ResourceStateHistory"));
-        assert_eq!(
-            i.uuid.as_deref(),
-            Some("535ddc56-3e9c-4a78-8901-1eda60f209b9")
-        );
+        assert_eq!(i.uuid.as_deref(), Some("535ddc56-3e9c-4a78-8901-1eda60f209b9"));
         assert_eq!(i.engine.as_deref(), Some("ReplacingMergeTree(ModifiedOn)"));
         assert_eq!(i.engine_name().as_deref(), Some("ReplacingMergeTree"));
         assert_eq!(i.order_by.as_deref(), Some("ResourceId"));

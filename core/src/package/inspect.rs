@@ -12,9 +12,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::quote_untrusted;
 use super::create_sql::{is_storage_engine, parse_create};
 use super::scan::{PackageContents, Scanner};
+use crate::error::quote_untrusted;
 
 /// A table (or view, dictionary) of the backup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,11 +86,7 @@ pub struct Inspection {
 impl Inspection {
     /// The table `database.name`, if present.
     pub fn table(&self, database: &str, name: &str) -> Option<&TableInfo> {
-        self.databases
-            .iter()
-            .filter(|d| d.name == database)
-            .flat_map(|d| &d.tables)
-            .find(|t| t.name == name)
+        self.databases.iter().filter(|d| d.name == database).flat_map(|d| &d.tables).find(|t| t.name == name)
     }
 }
 
@@ -124,9 +120,7 @@ pub fn unescape_file_name(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' && i + 2 < b.len() {
-            let h = std::str::from_utf8(&b[i + 1..i + 3])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok());
+            let h = std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
             if let Some(v) = h {
                 out.push(v);
                 i += 3;
@@ -141,10 +135,7 @@ pub fn unescape_file_name(s: &str) -> String {
 
 /// Builds the inspection from what one pass collected.
 pub fn inspect(c: &PackageContents) -> Inspection {
-    let mut ins = Inspection {
-        backup_root: c.backup_root(),
-        ..Inspection::default()
-    };
+    let mut ins = Inspection { backup_root: c.backup_root(), ..Inspection::default() };
     let root = ins.backup_root.clone().unwrap_or_default();
     // Logical files: (path relative to root, size, path of the stored bytes in the zip).
     let mut files: Vec<(String, u64, String)> = Vec::new();
@@ -158,9 +149,7 @@ pub fn inspect(c: &PackageContents) -> Inspection {
         }
         other => {
             if let Some(Err(e)) = other {
-                ins.notes.push(format!(
-                    "the manifest cannot be read ({e}): using the zip's entries"
-                ));
+                ins.notes.push(format!("the manifest cannot be read ({e}): using the zip's entries"));
             }
             for name in &c.order {
                 if let Some(rel) = name.strip_prefix(root.as_str()) {
@@ -170,11 +159,7 @@ pub fn inspect(c: &PackageContents) -> Inspection {
             }
         }
     }
-    let content = |stored: &str| {
-        c.captured
-            .get(stored)
-            .map(|b| String::from_utf8_lossy(b).into_owned())
-    };
+    let content = |stored: &str| c.captured.get(stored).map(|b| String::from_utf8_lossy(b).into_owned());
 
     let mut dbs: BTreeMap<String, DatabaseInfo> = BTreeMap::new();
     let mut tables: BTreeMap<(String, String), TableInfo> = BTreeMap::new();
@@ -224,9 +209,7 @@ pub fn inspect(c: &PackageContents) -> Inspection {
                 let db = unescape_file_name(db);
                 let t = unescape_file_name(&t_file[..t_file.len() - 4]);
                 dbs.entry(db.clone()).or_insert_with(|| new_db(&db));
-                let e = tables
-                    .entry((db.clone(), t.clone()))
-                    .or_insert_with(|| new_table(&db, &t));
+                let e = tables.entry((db.clone(), t.clone())).or_insert_with(|| new_table(&db, &t));
                 match content(stored) {
                     Some(sql) => {
                         let info = parse_create(&sql);
@@ -265,23 +248,14 @@ pub fn inspect(c: &PackageContents) -> Inspection {
             ["data", db, t, part, rest @ ..] if !rest.is_empty() => {
                 let db = unescape_file_name(db);
                 let t = unescape_file_name(t);
-                let e = tables
-                    .entry((db.clone(), t.clone()))
-                    .or_insert_with(|| new_table(&db, &t));
+                let e = tables.entry((db.clone(), t.clone())).or_insert_with(|| new_table(&db, &t));
                 // Sizes and counts come from the package: saturate, never overflow.
                 e.bytes = e.bytes.saturating_add(*size);
                 parts.insert((db.clone(), t.clone(), (*part).to_owned()));
                 if rest == ["count.txt"] {
-                    match content(stored)
-                        .as_deref()
-                        .map(str::trim)
-                        .map(str::parse::<u64>)
-                    {
+                    match content(stored).as_deref().map(str::trim).map(str::parse::<u64>) {
                         Some(Ok(n)) => e.rows = e.rows.saturating_add(n),
-                        _ => ins.notes.push(format!(
-                            "{}: row count not readable",
-                            quote_untrusted(rel, 300)
-                        )),
+                        _ => ins.notes.push(format!("{}: row count not readable", quote_untrusted(rel, 300))),
                     }
                 }
             }

@@ -1,7 +1,6 @@
 //! The ClickHouse backup manifest (`.backup`): the list of files a backup holds, with sizes and
 //! checksums. See `docs/clickhouse-backup-format.md`.
 
-
 use serde::{Deserialize, Serialize};
 
 use crate::error::quote_untrusted;
@@ -38,10 +37,7 @@ pub struct Manifest {
 impl Manifest {
     /// The path (relative to the backup root) whose bytes hold `file`.
     pub fn storage_of<'a>(&self, file: &'a ManifestFile) -> &'a str {
-        file.data_file
-            .as_deref()
-            .filter(|d| !d.is_empty())
-            .unwrap_or(&file.name)
+        file.data_file.as_deref().filter(|d| !d.is_empty()).unwrap_or(&file.name)
     }
 }
 
@@ -110,14 +106,9 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, String> {
                 }
                 (3, Some("file"), field) => {
                     let f = file.as_mut().ok_or("field outside <file>")?;
-                    let num = |v: &str| {
-                        v.parse::<u64>()
-                            .map_err(|_| format!("<{field}> is not a number: {v:?}"))
-                    };
-                    let hash = |v: &str| {
-                        parse_hex128(v)
-                            .ok_or_else(|| format!("<{field}> is not 32 hex digits: {v:?}"))
-                    };
+                    let num = |v: &str| v.parse::<u64>().map_err(|_| format!("<{field}> is not a number: {v:?}"));
+                    let hash =
+                        |v: &str| parse_hex128(v).ok_or_else(|| format!("<{field}> is not 32 hex digits: {v:?}"));
                     match field {
                         "name" => f.name = value,
                         "size" => f.size = num(&value)?,
@@ -137,12 +128,7 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, String> {
         }
         text_buf.clear();
         let self_closing = tag.ends_with('/');
-        let name = tag
-            .trim_end_matches('/')
-            .split_whitespace()
-            .next()
-            .unwrap_or("")
-            .to_owned();
+        let name = tag.trim_end_matches('/').split_whitespace().next().unwrap_or("").to_owned();
         if name.is_empty() {
             return Err("empty tag".to_owned());
         }
@@ -151,10 +137,7 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, String> {
         }
         if stack.is_empty() {
             if name != "config" {
-                return Err(format!(
-                    "root element is {}, expected config",
-                    quote_untrusted(&name, 60)
-                ));
+                return Err(format!("root element is {}, expected config", quote_untrusted(&name, 60)));
             }
             saw_config = true;
         }
@@ -170,10 +153,7 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, String> {
         return Err("no <config> element".to_owned());
     }
     if !stack.is_empty() {
-        return Err(format!(
-            "unclosed {}",
-            quote_untrusted(stack.last().map(String::as_str).unwrap_or(""), 60)
-        ));
+        return Err(format!("unclosed {}", quote_untrusted(stack.last().map(String::as_str).unwrap_or(""), 60)));
     }
     Ok(m)
 }
@@ -196,14 +176,13 @@ fn unescape(s: &str) -> Result<String, String> {
             "quot" => '"',
             "apos" => '\'',
             _ => {
-                let code =
-                    if let Some(h) = ent.strip_prefix("#x").or_else(|| ent.strip_prefix("#X")) {
-                        u32::from_str_radix(h, 16).ok()
-                    } else if let Some(d) = ent.strip_prefix('#') {
-                        d.parse().ok()
-                    } else {
-                        None
-                    };
+                let code = if let Some(h) = ent.strip_prefix("#x").or_else(|| ent.strip_prefix("#X")) {
+                    u32::from_str_radix(h, 16).ok()
+                } else if let Some(d) = ent.strip_prefix('#') {
+                    d.parse().ok()
+                } else {
+                    None
+                };
                 code.and_then(char::from_u32)
                     .ok_or_else(|| format!("unknown entity {}", quote_untrusted(&format!("&{ent};"), 60)))?
             }
@@ -241,22 +220,12 @@ mod tests {
         assert_eq!(m.version.as_deref(), Some("1"));
         assert_eq!(m.timestamp.as_deref(), Some("2026-11-25 14:41:35"));
         assert_eq!(m.files.len(), 4);
-        assert_eq!(
-            m.files[0].checksum,
-            Some(0x7640227c8f3a7e28c8e03d5b74b199f1)
-        );
+        assert_eq!(m.files[0].checksum, Some(0x7640227c8f3a7e28c8e03d5b74b199f1));
         // The test vector of docs/clickhouse-backup-format.md.
-        assert_eq!(
-            crate::package::chained_checksum(b"5000"),
-            m.files[0].checksum.unwrap()
-        );
+        assert_eq!(crate::package::chained_checksum(b"5000"), m.files[0].checksum.unwrap());
         assert_eq!(m.files[1].name, "metadata/a&b.sql");
         assert_eq!(m.files[1].checksum, None);
-        assert!(
-            m.files[2].use_base
-                && m.files[2].base_size == Some(4)
-                && m.files[2].base_checksum == Some(2)
-        );
+        assert!(m.files[2].use_base && m.files[2].base_size == Some(4) && m.files[2].base_checksum == Some(2));
         assert_eq!(m.storage_of(&m.files[3]), "x");
         assert_eq!(m.files[3].pos_in_archive, Some(7));
         for bad in [

@@ -12,12 +12,14 @@ mod scan;
 mod verify;
 mod zip;
 
-pub use cityhash::{BLOCK_SIZE, ChainedChecksum, chained_checksum, checksum_hex, city_hash128, city_hash128_with_seed, city_hash64};
-pub use create_sql::{CreateInfo, parse_create};
-pub use entry_path::{PathFault, check_entry_path, entry_components};
-pub use inspect::{DatabaseInfo, Inspection, Inspector, TableInfo, inspect, unescape_file_name};
-pub use manifest::{MANIFEST_NAME, MAX_MANIFEST, Manifest, ManifestFile, parse_manifest};
-pub use part_checksums::{MAX_PART_CHECKSUMS, PartChecksum, decompress_blocks, parse_part_checksums};
-pub use scan::{EntryFacts, MAX_SQL, PackageContents, Scanner};
-pub use verify::{ManifestInfo, Problem, Verifier, VerifyOptions, VerifyReport, report, verify_bytes};
+pub use cityhash::{
+    chained_checksum, checksum_hex, city_hash128, city_hash128_with_seed, city_hash64, ChainedChecksum, BLOCK_SIZE,
+};
+pub use create_sql::{parse_create, CreateInfo};
+pub use entry_path::{check_entry_path, entry_components, PathFault};
+pub use inspect::{inspect, unescape_file_name, DatabaseInfo, Inspection, Inspector, TableInfo};
+pub use manifest::{parse_manifest, Manifest, ManifestFile, MANIFEST_NAME, MAX_MANIFEST};
+pub use part_checksums::{decompress_blocks, parse_part_checksums, PartChecksum, MAX_PART_CHECKSUMS};
+pub use scan::{EntryFacts, PackageContents, Scanner, MAX_SQL};
+pub use verify::{report, verify_bytes, ManifestInfo, Problem, Verifier, VerifyOptions, VerifyReport};
 pub use zip::{EntryEnd, EntryHeader, ZipProblem, ZipStream, ZipSummary, ZipVisitor};

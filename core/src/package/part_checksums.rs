@@ -2,7 +2,6 @@
 //! listing every file of the part with its size and checksum, a second, independent check beside
 //! the manifest.
 
-
 use serde::{Deserialize, Serialize};
 
 use super::cityhash::city_hash128;
@@ -32,19 +31,14 @@ pub struct PartChecksum {
 /// (string name, varuint size, u128 hash as two little-endian u64 low first, u8 is_compressed,
 /// and when compressed: varuint uncompressed size, u128 uncompressed hash).
 pub fn parse_part_checksums(bytes: &[u8]) -> Result<Vec<PartChecksum>, String> {
-    let nl = bytes
-        .iter()
-        .position(|&b| b == b'\n')
-        .ok_or("no header line")?;
+    let nl = bytes.iter().position(|&b| b == b'\n').ok_or("no header line")?;
     let header = std::str::from_utf8(&bytes[..nl]).map_err(|_| "header is not text")?;
     let version = header
         .strip_prefix("checksums format version: ")
         .and_then(|v| v.trim().parse::<u32>().ok())
         .ok_or_else(|| format!("unexpected header {}", quote_untrusted(header, 60)))?;
     if version != 4 {
-        return Err(format!(
-            "checksums format version {version} is not supported (only 4)"
-        ));
+        return Err(format!("checksums format version {version} is not supported (only 4)"));
     }
     let body = decompress_blocks(&bytes[nl + 1..])?;
     let mut r = Reader { d: &body, at: 0 };
@@ -59,19 +53,8 @@ pub fn parse_part_checksums(bytes: &[u8]) -> Result<Vec<PartChecksum>, String> {
         let file_size = r.var_uint()?;
         let file_hash = r.u128()?;
         let is_compressed = r.take(1)?[0] != 0;
-        let (uncompressed_size, uncompressed_hash) = if is_compressed {
-            (r.var_uint()?, r.u128()?)
-        } else {
-            (0, 0)
-        };
-        out.push(PartChecksum {
-            name,
-            file_size,
-            file_hash,
-            is_compressed,
-            uncompressed_size,
-            uncompressed_hash,
-        });
+        let (uncompressed_size, uncompressed_hash) = if is_compressed { (r.var_uint()?, r.u128()?) } else { (0, 0) };
+        out.push(PartChecksum { name, file_size, file_hash, is_compressed, uncompressed_size, uncompressed_hash });
     }
     Ok(out)
 }
@@ -83,11 +66,7 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
-        let end = self
-            .at
-            .checked_add(n)
-            .filter(|&e| e <= self.d.len())
-            .ok_or("ends early")?;
+        let end = self.at.checked_add(n).filter(|&e| e <= self.d.len()).ok_or("ends early")?;
         let s = &self.d[self.at..end];
         self.at = end;
         Ok(s)
@@ -149,17 +128,14 @@ pub fn decompress_blocks(mut d: &[u8]) -> Result<Vec<u8>, String> {
                 dst.copy_from_slice(payload);
             }
             0x82 => {
-                let n = lz4_flex::block::decompress_into(payload, dst)
-                    .map_err(|e| format!("LZ4: {e}"))?;
+                let n = lz4_flex::block::decompress_into(payload, dst).map_err(|e| format!("LZ4: {e}"))?;
                 if n != usize_ {
                     return Err("LZ4 block decompressed to the wrong size".to_owned());
                 }
             }
             0x90 => {
                 let mut dec = ruzstd::decoding::FrameDecoder::new();
-                let n = dec
-                    .decode_all(payload, dst)
-                    .map_err(|e| format!("ZSTD: {e}"))?;
+                let n = dec.decode_all(payload, dst).map_err(|e| format!("ZSTD: {e}"))?;
                 if n != usize_ {
                     return Err("ZSTD block decompressed to the wrong size".to_owned());
                 }
@@ -198,10 +174,9 @@ mod tests {
     /// The binary body of a checksums.txt listing `data.bin` (compressed) and `count.txt`.
     fn body() -> Vec<u8> {
         let mut body = vec![2u8];
-        for (name, size, hash, compressed) in [
-            ("data.bin", 300u64, 0x0102u128 | (7u128 << 64), true),
-            ("count.txt", 4, 5, false),
-        ] {
+        for (name, size, hash, compressed) in
+            [("data.bin", 300u64, 0x0102u128 | (7u128 << 64), true), ("count.txt", 4, 5, false)]
+        {
             var_uint(&mut body, name.len() as u64);
             body.extend_from_slice(name.as_bytes());
             var_uint(&mut body, size);
@@ -223,10 +198,7 @@ mod tests {
         // to a shorter buffer and panicked (a trap in the browser verifier) instead of an error.
         let mut blocks = block(0x02, b"x", 1);
         blocks.extend_from_slice(&block(0x02, b"y", u32::MAX as usize));
-        assert_eq!(
-            decompress_blocks(&blocks),
-            Err("decompressed size too large".to_owned())
-        );
+        assert_eq!(decompress_blocks(&blocks), Err("decompressed size too large".to_owned()));
         // Same with a block whose own size is u32::MAX: `16 + csize` wrapped to 15.
         let mut huge = vec![0u8; 16];
         huge.push(0x02);
@@ -248,15 +220,9 @@ mod tests {
         for bytes in [none, lz4] {
             let l = parse_part_checksums(&bytes).unwrap();
             assert_eq!(l.len(), 2);
-            assert_eq!(
-                (l[0].name.as_str(), l[0].file_size, l[0].file_hash),
-                ("data.bin", 300, 0x0102 | (7 << 64))
-            );
+            assert_eq!((l[0].name.as_str(), l[0].file_size, l[0].file_hash), ("data.bin", 300, 0x0102 | (7 << 64)));
             assert!(l[0].is_compressed && l[0].uncompressed_size == 9);
-            assert_eq!(
-                (l[1].name.as_str(), l[1].file_hash, l[1].is_compressed),
-                ("count.txt", 5, false)
-            );
+            assert_eq!((l[1].name.as_str(), l[1].file_hash, l[1].is_compressed), ("count.txt", 5, false));
             // Any corrupted byte after the header is caught by the block checksum or the decoder.
             for i in 28..bytes.len() {
                 let mut bad = bytes.clone();

@@ -4,12 +4,11 @@
 
 use std::collections::BTreeMap;
 
-
 use sha2::{Digest, Sha256};
 
 use super::cityhash::ChainedChecksum;
-use crate::error::quote_untrusted;
 use super::zip::{EntryEnd, EntryHeader, ZipProblem, ZipStream, ZipSummary, ZipVisitor};
+use crate::error::quote_untrusted;
 
 use super::manifest::{parse_manifest, Manifest, MANIFEST_NAME, MAX_MANIFEST};
 use super::part_checksums::MAX_PART_CHECKSUMS;
@@ -55,8 +54,7 @@ impl PackageContents {
 
     /// The backup root ("" or "folder/") of the chosen manifest.
     pub fn backup_root(&self) -> Option<String> {
-        self.manifest_path()
-            .map(|p| p[..p.len() - MANIFEST_NAME.len()].to_owned())
+        self.manifest_path().map(|p| p[..p.len() - MANIFEST_NAME.len()].to_owned())
     }
 
     /// The parsed manifest, if there is one and it parses.
@@ -115,10 +113,9 @@ impl ZipVisitor for Scan {
             c.hasher.update(data);
             if let Some((buf, limit)) = c.capture.as_mut() {
                 if buf.len() + data.len() > *limit {
-                    self.contents.notes.push(format!(
-                        "{} is over {limit} bytes: not read",
-                        quote_untrusted(&c.name, 300)
-                    ));
+                    self.contents
+                        .notes
+                        .push(format!("{} is over {limit} bytes: not read", quote_untrusted(&c.name, 300)));
                     c.capture = None;
                 } else {
                     buf.extend_from_slice(data);
@@ -132,17 +129,8 @@ impl ZipVisitor for Scan {
         if c.dir && end.size == 0 {
             return;
         }
-        let facts = EntryFacts {
-            size: end.size,
-            checksum: c.hasher.finish(),
-            crc_ok: end.crc_ok,
-        };
-        if self
-            .contents
-            .entries
-            .insert(c.name.clone(), facts)
-            .is_some()
-        {
+        let facts = EntryFacts { size: end.size, checksum: c.hasher.finish(), crc_ok: end.crc_ok };
+        if self.contents.entries.insert(c.name.clone(), facts).is_some() {
             self.contents.duplicates.push(c.name.clone());
         } else {
             self.contents.order.push(c.name.clone());

@@ -17,15 +17,14 @@
 //!
 //! See `docs/clickhouse-backup-format.md` for the format.
 
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
 use super::cityhash::checksum_hex;
 use super::entry_path::{check_entry_path, PathFault};
-use crate::error::{quote_untrusted, Error, ErrorKind};
 use super::zip::ZipProblem;
+use crate::error::{quote_untrusted, Error, ErrorKind};
 
 use super::inspect::{inspect, Inspection};
 use super::manifest::ManifestFile;
@@ -38,38 +37,19 @@ use super::scan::{PackageContents, Scanner};
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Problem {
     /// The zip entry's bytes do not have the CRC-32 the archive declares.
-    CrcMismatch {
-        entry: String,
-        expected: String,
-        actual: String,
-    },
+    CrcMismatch { entry: String, expected: String, actual: String },
     /// A declared size differs from the real one; `against` says who declared it (manifest,
     /// checksums.txt, data descriptor, local header, central directory).
-    SizeMismatch {
-        file: String,
-        expected: u64,
-        actual: u64,
-        against: String,
-    },
+    SizeMismatch { file: String, expected: u64, actual: u64, against: String },
     /// The file's ClickHouse checksum differs from the manifest's.
-    ChecksumMismatch {
-        file: String,
-        expected: String,
-        actual: String,
-    },
+    ChecksumMismatch { file: String, expected: String, actual: String },
     /// Listed in the manifest, not in the package.
     Missing { file: String },
     /// In the package, not listed in the manifest.
     Unlisted { file: String },
     /// A part's `checksums.txt` (`part_checksums`) gives another hash than the file has
     /// (`against` = "content"), or than the manifest lists (`against` = "manifest").
-    PartChecksumMismatch {
-        file: String,
-        part_checksums: String,
-        expected: String,
-        actual: String,
-        against: String,
-    },
+    PartChecksumMismatch { file: String, part_checksums: String, expected: String, actual: String, against: String },
     /// A part's `checksums.txt` could not be read.
     BadPartChecksums { file: String, detail: String },
     /// No `.backup` manifest anywhere in the package.
@@ -114,7 +94,9 @@ impl Problem {
             Problem::ChecksumMismatch { file, expected, actual } => {
                 format!("{} is corrupt: checksum {actual}, the backup manifest says {expected}", q(file))
             }
-            Problem::Missing { file } => format!("{} is listed in the backup manifest but missing from the package", q(file)),
+            Problem::Missing { file } => {
+                format!("{} is listed in the backup manifest but missing from the package", q(file))
+            }
             Problem::Unlisted { file } => format!("{} is in the package but not in the backup manifest", q(file)),
             Problem::PartChecksumMismatch { file, part_checksums, expected, actual, against } => format!(
                 "{} does not match its part's {}: {expected} there, {actual} in the {against}",
@@ -122,7 +104,10 @@ impl Problem {
                 q(part_checksums)
             ),
             Problem::BadPartChecksums { file, detail } => format!("{} cannot be read: {detail}", q(file)),
-            Problem::NoManifest => "no ClickHouse backup manifest (.backup) in the package: not a ClickHouse backup, or cut short".to_owned(),
+            Problem::NoManifest => {
+                "no ClickHouse backup manifest (.backup) in the package: not a ClickHouse backup, or cut short"
+                    .to_owned()
+            }
             Problem::BadManifest { file, detail } => format!("backup manifest {} cannot be read: {detail}", q(file)),
             Problem::Truncated { detail } => format!("the package is truncated: {detail}"),
             Problem::Sha256Mismatch { expected, actual } => {
@@ -135,10 +120,16 @@ impl Problem {
                 format!("the backup manifest lists {}, not a safe path: {}", q(file), reason.describe())
             }
             Problem::SpecialEntry { entry, detail } => {
-                format!("zip entry {} is a {detail}, not a file: a ClickHouse backup holds only files and folders", q(entry))
+                format!(
+                    "zip entry {} is a {detail}, not a file: a ClickHouse backup holds only files and folders",
+                    q(entry)
+                )
             }
             Problem::NoChecksum { file } => {
-                format!("{} is listed in the backup manifest without a checksum: its content cannot be verified", q(file))
+                format!(
+                    "{} is listed in the backup manifest without a checksum: its content cannot be verified",
+                    q(file)
+                )
             }
             Problem::DuplicateEntry { entry } => format!("zip entry {} appears more than once", q(entry)),
             Problem::Corrupt { detail } => format!("the zip structure is damaged: {detail}"),
@@ -208,8 +199,7 @@ impl VerifyReport {
         let first = self.problems.first()?;
         let mut e = first.to_error();
         if self.problems.len() > 1 {
-            e.message
-                .push_str(&format!(" (and {} more problems)", self.problems.len() - 1));
+            e.message.push_str(&format!(" (and {} more problems)", self.problems.len() - 1));
         }
         Some(e)
     }
@@ -294,50 +284,32 @@ impl Verifier {
 }
 
 /// Builds the report from what one pass collected.
-pub fn report(
-    c: &PackageContents,
-    sha256: Option<String>,
-    expected_sha256: Option<&str>,
-) -> VerifyReport {
+pub fn report(c: &PackageContents, sha256: Option<String>, expected_sha256: Option<&str>) -> VerifyReport {
     let mut problems = Vec::new();
     let mut notes = c.notes.clone();
     for p in &c.zip_problems {
         problems.push(match p.clone() {
-            ZipProblem::CrcMismatch {
-                entry,
-                expected,
-                actual,
-            } => Problem::CrcMismatch {
-                entry,
-                expected: format!("{expected:08x}"),
-                actual: format!("{actual:08x}"),
-            },
-            ZipProblem::SizeMismatch {
-                entry,
-                expected,
-                actual,
-                against,
-            } => Problem::SizeMismatch {
-                file: entry,
-                expected,
-                actual,
-                against,
-            },
+            ZipProblem::CrcMismatch { entry, expected, actual } => {
+                Problem::CrcMismatch { entry, expected: format!("{expected:08x}"), actual: format!("{actual:08x}") }
+            }
+            ZipProblem::SizeMismatch { entry, expected, actual, against } => {
+                Problem::SizeMismatch { file: entry, expected, actual, against }
+            }
             ZipProblem::UnsafeName { entry, reason } => Problem::UnsafeName { entry, reason },
             ZipProblem::SpecialEntry { entry, detail } => Problem::SpecialEntry { entry, detail },
             ZipProblem::Unsupported { entry, detail } => Problem::Unsupported { entry, detail },
             ZipProblem::CentralDirectoryMismatch { entry, detail } => {
                 Problem::CentralDirectoryMismatch { entry, detail }
             }
-            ZipProblem::Corrupt { offset, detail } => Problem::Corrupt {
-                detail: format!("{detail} (at byte {offset})"),
-            },
-            ZipProblem::Truncated { offset, detail } => Problem::Truncated {
-                detail: format!("{detail} (after {offset} bytes)"),
-            },
-            ZipProblem::TrailingData { offset, bytes } => Problem::Corrupt {
-                detail: format!("{bytes} bytes after the end of the archive (at byte {offset})"),
-            },
+            ZipProblem::Corrupt { offset, detail } => {
+                Problem::Corrupt { detail: format!("{detail} (at byte {offset})") }
+            }
+            ZipProblem::Truncated { offset, detail } => {
+                Problem::Truncated { detail: format!("{detail} (after {offset} bytes)") }
+            }
+            ZipProblem::TrailingData { offset, bytes } => {
+                Problem::Corrupt { detail: format!("{bytes} bytes after the end of the archive (at byte {offset})") }
+            }
         });
     }
     for d in &c.duplicates {
@@ -351,10 +323,7 @@ pub fn report(
     let mut manifest_info = None;
     match (c.manifest_path(), c.manifest()) {
         (None, _) | (_, None) => problems.push(Problem::NoManifest),
-        (Some(path), Some(Err(detail))) => problems.push(Problem::BadManifest {
-            file: path.to_owned(),
-            detail,
-        }),
+        (Some(path), Some(Err(detail))) => problems.push(Problem::BadManifest { file: path.to_owned(), detail }),
         (Some(path), Some(Ok(m))) => {
             let root = root.clone().unwrap_or_default();
             manifest_info = Some(ManifestInfo {
@@ -382,11 +351,7 @@ pub fn report(
                     in_archive += 1;
                     continue;
                 }
-                let base = if f.use_base {
-                    f.base_size.unwrap_or(f.size)
-                } else {
-                    0
-                };
+                let base = if f.use_base { f.base_size.unwrap_or(f.size) } else { 0 };
                 if f.use_base && base >= f.size {
                     from_base += 1;
                     continue;
@@ -421,11 +386,8 @@ pub fn report(
                 };
                 referenced.insert(full.clone());
                 files_checked += 1;
-                let shown = if stored == f.name {
-                    full.clone()
-                } else {
-                    format!("{root}{} (stored as {stored})", f.name)
-                };
+                let shown =
+                    if stored == f.name { full.clone() } else { format!("{root}{} (stored as {stored})", f.name) };
                 if f.use_base {
                     // Incremental: only the bytes after the base are stored; the checksum covers
                     // the whole file and cannot be checked here.
@@ -459,14 +421,10 @@ pub fn report(
                 }
             }
             if from_base > 0 {
-                notes.push(format!(
-                    "{from_base} files are in the base backup (incremental backup): not checked"
-                ));
+                notes.push(format!("{from_base} files are in the base backup (incremental backup): not checked"));
             }
             if in_archive > 0 {
-                notes.push(format!(
-                    "{in_archive} files are inside nested archives: not checked"
-                ));
+                notes.push(format!("{in_archive} files are inside nested archives: not checked"));
             }
             for name in &c.order {
                 if !referenced.contains(name) && !name.ends_with('/') {
@@ -487,10 +445,7 @@ pub fn report(
                 let list = match parse_part_checksums(bytes) {
                     Ok(l) => l,
                     Err(detail) => {
-                        problems.push(Problem::BadPartChecksums {
-                            file: name.clone(),
-                            detail,
-                        });
+                        problems.push(Problem::BadPartChecksums { file: name.clone(), detail });
                         continue;
                     }
                 };
@@ -546,10 +501,8 @@ pub fn report(
     }
     if let (Some(expected), Some(actual)) = (expected_sha256, sha256.as_deref()) {
         if !expected.eq_ignore_ascii_case(actual) {
-            problems.push(Problem::Sha256Mismatch {
-                expected: expected.to_ascii_lowercase(),
-                actual: actual.to_owned(),
-            });
+            problems
+                .push(Problem::Sha256Mismatch { expected: expected.to_ascii_lowercase(), actual: actual.to_owned() });
         }
     }
     let summary = c.summary.clone();

@@ -84,19 +84,10 @@ pub struct EntryEnd {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ZipProblem {
     /// The bytes of `entry` do not have the CRC-32 the archive declares.
-    CrcMismatch {
-        entry: String,
-        expected: u32,
-        actual: u32,
-    },
+    CrcMismatch { entry: String, expected: u32, actual: u32 },
     /// A declared size (`against`: "local header", "data descriptor", "central directory")
     /// differs from the real one.
-    SizeMismatch {
-        entry: String,
-        expected: u64,
-        actual: u64,
-        against: String,
-    },
+    SizeMismatch { entry: String, expected: u64, actual: u64, against: String },
     /// A name that is not a plain relative path: absolute, `..`, an empty component, `\\`, `:`,
     /// a control character, a Windows device name... (`reason` says which).
     UnsafeName { entry: String, reason: PathFault },
@@ -118,10 +109,7 @@ pub enum ZipProblem {
 impl ZipProblem {
     /// Whether the parse could not go on after this problem.
     pub fn is_fatal(&self) -> bool {
-        matches!(
-            self,
-            ZipProblem::Corrupt { .. } | ZipProblem::Truncated { .. }
-        )
+        matches!(self, ZipProblem::Corrupt { .. } | ZipProblem::Truncated { .. })
     }
 }
 
@@ -369,23 +357,13 @@ impl ZipStream {
                     (State::Signature, None) if self.fed == 0 => "the input is empty".to_owned(),
                     _ => "the archive ends before its central directory".to_owned(),
                 };
-                let detail = if left > 0 {
-                    format!("{detail} ({left} bytes of an incomplete record)")
-                } else {
-                    detail
-                };
-                v.problem(ZipProblem::Truncated {
-                    offset: self.offset + left as u64,
-                    detail,
-                });
+                let detail = if left > 0 { format!("{detail} ({left} bytes of an incomplete record)") } else { detail };
+                v.problem(ZipProblem::Truncated { offset: self.offset + left as u64, detail });
                 self.state = State::Failed;
             }
         }
         if self.trailing > 0 {
-            v.problem(ZipProblem::TrailingData {
-                offset: self.fed - self.trailing,
-                bytes: self.trailing,
-            });
+            v.problem(ZipProblem::TrailingData { offset: self.fed - self.trailing, bytes: self.trailing });
         }
         ZipSummary {
             entries: self.seen.len() as u64,
@@ -397,10 +375,7 @@ impl ZipStream {
     }
 
     fn fail(&mut self, v: &mut impl ZipVisitor, detail: String) {
-        v.problem(ZipProblem::Corrupt {
-            offset: self.offset,
-            detail,
-        });
+        v.problem(ZipProblem::Corrupt { offset: self.offset, detail });
         self.state = State::Failed;
         self.cur = None;
     }
@@ -421,10 +396,7 @@ impl ZipStream {
                 Step::Advanced(n) => {
                     at += n;
                     self.offset += n as u64;
-                    if n == 0
-                        && self.state_tag() == before
-                        && !matches!(self.state, State::Failed | State::Done)
-                    {
+                    if n == 0 && self.state_tag() == before && !matches!(self.state, State::Failed | State::Done) {
                         // No progress and no state change: wait for more input.
                         return at;
                     }
@@ -514,22 +486,12 @@ impl ZipStream {
     }
 
     /// Reports the entry's end, checking it against the declared CRC and sizes.
-    fn finish_entry(
-        &mut self,
-        expected_crc: u32,
-        sizes: Option<(u64, u64)>,
-        against: &str,
-        v: &mut impl ZipVisitor,
-    ) {
+    fn finish_entry(&mut self, expected_crc: u32, sizes: Option<(u64, u64)>, against: &str, v: &mut impl ZipVisitor) {
         self.state = State::Signature;
         let Some(c) = self.cur.take() else { return };
         let crc = c.crc.finalize();
         if crc != expected_crc {
-            v.problem(ZipProblem::CrcMismatch {
-                entry: c.name.clone(),
-                expected: expected_crc,
-                actual: crc,
-            });
+            v.problem(ZipProblem::CrcMismatch { entry: c.name.clone(), expected: expected_crc, actual: crc });
         }
         if let Some((csize, usize_)) = sizes {
             if usize_ != c.size {
@@ -650,55 +612,28 @@ impl ZipStream {
         }
         let index = self.seen.len();
         let path_fault = check_entry_path(&name).err();
-        let header = EntryHeader {
-            index,
-            name: name.clone(),
-            method,
-            flags,
-            offset: self.offset,
-            path_fault,
-        };
+        let header = EntryHeader { index, name: name.clone(), method, flags, offset: self.offset, path_fault };
         if let Some(reason) = path_fault {
-            v.problem(ZipProblem::UnsafeName {
-                entry: name.clone(),
-                reason,
-            });
+            v.problem(ZipProblem::UnsafeName { entry: name.clone(), reason });
         }
         self.by_offset.insert(self.offset, index);
-        self.seen.push(Seen {
-            name: name.clone(),
-            crc,
-            csize,
-            usize_,
-            in_central: false,
-        });
+        self.seen.push(Seen { name: name.clone(), crc, csize, usize_, in_central: false });
         let descriptor = flags & FLAG_DESCRIPTOR != 0;
         let size_known = !descriptor || (csize != 0 && csize != 0xFFFF_FFFF);
-        let supported =
-            flags & FLAG_ENCRYPTED == 0 && (method == METHOD_STORED || method == METHOD_DEFLATED);
+        let supported = flags & FLAG_ENCRYPTED == 0 && (method == METHOD_STORED || method == METHOD_DEFLATED);
         if !supported {
             let detail = if flags & FLAG_ENCRYPTED != 0 {
                 "encrypted entry".to_owned()
             } else {
                 format!("compression method {method} (only stored and deflated are supported)")
             };
-            v.problem(ZipProblem::Unsupported {
-                entry: name.clone(),
-                detail,
-            });
+            v.problem(ZipProblem::Unsupported { entry: name.clone(), detail });
             if size_known && !descriptor {
                 self.cur = None;
-                self.state = if csize == 0 {
-                    State::Signature
-                } else {
-                    State::Skip { remaining: csize }
-                };
+                self.state = if csize == 0 { State::Signature } else { State::Skip { remaining: csize } };
                 return Step::Advanced(total);
             }
-            self.fail(
-                v,
-                format!("cannot find the end of unsupported entry {name:?}"),
-            );
+            self.fail(v, format!("cannot find the end of unsupported entry {name:?}"));
             return Step::Advanced(total);
         }
         v.entry_start(&header);
@@ -781,11 +716,7 @@ impl ZipStream {
                     // Not all of it here yet: emit what is surely data, wait for the rest.
                     let safe = j.saturating_sub(dl).max(committed);
                     self.emit(&d[committed..safe], v);
-                    return if safe > 0 {
-                        Step::Advanced(safe)
-                    } else {
-                        Step::NeedMore
-                    };
+                    return if safe > 0 { Step::Advanced(safe) } else { Step::NeedMore };
                 }
                 self.emit(&d[committed..j], v);
                 committed = j;
@@ -832,20 +763,10 @@ impl ZipStream {
             self.fail(v, "internal: no inflater".to_owned());
             return Step::Advanced(0);
         };
-        let flags = if eof {
-            0
-        } else {
-            inflate_flags::TINFL_FLAG_HAS_MORE_INPUT
-        };
+        let flags = if eof { 0 } else { inflate_flags::TINFL_FLAG_HAS_MORE_INPUT };
         let mut consumed = 0usize;
         let result = loop {
-            let (status, used, written) = decompress(
-                &mut inf.state,
-                &d[consumed..],
-                &mut inf.window,
-                inf.pos,
-                flags,
-            );
+            let (status, used, written) = decompress(&mut inf.state, &d[consumed..], &mut inf.window, inf.pos, flags);
             consumed += used;
             if written > 0 {
                 let start = inf.pos;
@@ -903,11 +824,7 @@ impl ZipStream {
                 Step::Advanced(consumed)
             }
             Err(e) => {
-                let (name, start) = self
-                    .cur
-                    .as_ref()
-                    .map(|c| (c.name.clone(), c.data_start))
-                    .unwrap_or_default();
+                let (name, start) = self.cur.as_ref().map(|c| (c.name.clone(), c.data_start)).unwrap_or_default();
                 let here = self.offset;
                 self.offset = start;
                 self.fail(v, format!("entry {name:?}: {e} in its compressed data"));
@@ -933,11 +850,7 @@ impl ZipStream {
         let mut layouts: Vec<(usize, bool)> = Vec::with_capacity(4);
         let has_sig = d.len() >= 4 && u32_at(d, 0) == SIG_DESCRIPTOR;
         let widths = if zip64 { [true, false] } else { [false, true] };
-        for &sig in if has_sig {
-            &[4usize, 0][..]
-        } else {
-            &[0usize][..]
-        } {
+        for &sig in if has_sig { &[4usize, 0][..] } else { &[0usize][..] } {
             for &w in &widths {
                 layouts.push((sig, w));
             }
@@ -951,12 +864,7 @@ impl ZipStream {
             Some(if wide {
                 (u32_at(b, 0), u64_at(b, 4), u64_at(b, 12), len)
             } else {
-                (
-                    u32_at(b, 0),
-                    u64::from(u32_at(b, 4)),
-                    u64::from(u32_at(b, 8)),
-                    len,
-                )
+                (u32_at(b, 0), u64::from(u32_at(b, 4)), u64::from(u32_at(b, 8)), len)
             })
         };
         let mut chosen = None;
@@ -970,9 +878,7 @@ impl ZipStream {
         }
         if chosen.is_none() {
             // The CRC differs (reported below): prefer the layout whose sizes match.
-            chosen = layouts
-                .iter()
-                .find_map(|&(s, w)| parse(s, w).filter(|p| p.1 == csize && p.2 == size));
+            chosen = layouts.iter().find_map(|&(s, w)| parse(s, w).filter(|p| p.1 == csize && p.2 == size));
         }
         if chosen.is_none() {
             // Nothing matches: take the first complete layout and report the differences.
@@ -1005,10 +911,7 @@ impl ZipStream {
         let mut offset = u64::from(u32_at(d, 42));
         let name = String::from_utf8_lossy(&d[46..46 + name_len]).into_owned();
         if let Some(kind) = special_entry_kind(u16_at(d, 4), u32_at(d, 38)) {
-            v.problem(ZipProblem::SpecialEntry {
-                entry: name.clone(),
-                detail: kind.to_owned(),
-            });
+            v.problem(ZipProblem::SpecialEntry { entry: name.clone(), detail: kind.to_owned() });
         }
         if let Some(z) = find_extra(&d[46 + name_len..46 + name_len + extra_len], 0x0001) {
             let mut fields = z.chunks_exact(8).map(|c| u64_at(c, 0));
@@ -1044,16 +947,10 @@ impl ZipStream {
                     diffs.push(format!("size {usize_}, the data has {}", s.usize_));
                 }
                 if s.csize != csize {
-                    diffs.push(format!(
-                        "compressed size {csize}, the stream had {}",
-                        s.csize
-                    ));
+                    diffs.push(format!("compressed size {csize}, the stream had {}", s.csize));
                 }
                 if !diffs.is_empty() {
-                    v.problem(ZipProblem::CentralDirectoryMismatch {
-                        entry: name,
-                        detail: diffs.join("; "),
-                    });
+                    v.problem(ZipProblem::CentralDirectoryMismatch { entry: name, detail: diffs.join("; ") });
                 }
             }
         }
@@ -1098,9 +995,7 @@ impl ZipStream {
         if cd_offset != start {
             v.problem(ZipProblem::Corrupt {
                 offset: self.offset,
-                detail: format!(
-                    "the end record puts the central directory at {cd_offset}, it is at {start}"
-                ),
+                detail: format!("the end record puts the central directory at {cd_offset}, it is at {start}"),
             });
         }
         if entries != self.central_entries {

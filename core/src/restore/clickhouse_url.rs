@@ -82,14 +82,19 @@ mod tests {
 
     #[test]
     fn loopback_and_https_pass_plain_http_elsewhere_needs_consent() {
-        for ok in ["http://127.0.0.1:8123", "http://localhost:8123/", "http://[::1]:8123", "https://ch.example.com:8443"] {
+        for ok in
+            ["http://127.0.0.1:8123", "http://localhost:8123/", "http://[::1]:8123", "https://ch.example.com:8443"]
+        {
             let u = ClickHouseUrl::parse(ok, false).unwrap();
             assert!(u.is_loopback() || u.is_https(), "{ok}");
         }
         let e = ClickHouseUrl::parse("http://ch.example.com:8123", false).unwrap_err();
         assert!(e.message.contains("--allow-insecure-http"), "{}", e.message);
         assert!(ClickHouseUrl::parse("http://ch.example.com:8123", true).is_ok());
-        assert_eq!(ClickHouseUrl::parse("http://127.0.0.1:8123/ch/", false).unwrap().as_str(), "http://127.0.0.1:8123/ch/");
+        assert_eq!(
+            ClickHouseUrl::parse("http://127.0.0.1:8123/ch/", false).unwrap().as_str(),
+            "http://127.0.0.1:8123/ch/"
+        );
     }
 
     #[test]

@@ -5,4 +5,7 @@ mod clickhouse_url;
 mod plan;
 
 pub use clickhouse_url::ClickHouseUrl;
-pub use plan::{DEFAULT_THROWAWAY_PREFIX, FACTS_QUERIES, PlanOptions, PlanProblem, ProblemKind, RestorePlan, TargetDatabase, TargetFacts, TargetPolicy, is_throwaway, json_u64, plan_restore, quote_ident, quote_string, throwaway_database_name};
+pub use plan::{
+    is_throwaway, json_u64, plan_restore, quote_ident, quote_string, throwaway_database_name, PlanOptions, PlanProblem,
+    ProblemKind, RestorePlan, TargetDatabase, TargetFacts, TargetPolicy, DEFAULT_THROWAWAY_PREFIX, FACTS_QUERIES,
+};

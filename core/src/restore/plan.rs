@@ -50,8 +50,7 @@ fn str_field<'a>(row: &'a serde_json::Value, key: &str) -> Option<&'a str> {
 /// A JSON number, or a 64-bit integer quoted as a string (ClickHouse's
 /// `output_format_json_quote_64bit_integers`).
 pub fn json_u64(v: &serde_json::Value) -> Option<u64> {
-    v.as_u64()
-        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+    v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))
 }
 
 impl TargetFacts {
@@ -70,10 +69,7 @@ impl TargetFacts {
             let idx = match facts.storage_policies.iter().position(|p| p.policy == name) {
                 Some(i) => i,
                 None => {
-                    facts.storage_policies.push(TargetPolicy {
-                        policy: name.to_owned(),
-                        ..Default::default()
-                    });
+                    facts.storage_policies.push(TargetPolicy { policy: name.to_owned(), ..Default::default() });
                     facts.storage_policies.len() - 1
                 }
             };
@@ -91,11 +87,7 @@ impl TargetFacts {
                 }
             }
         }
-        facts.disks = disks
-            .iter()
-            .filter_map(|r| str_field(r, "name"))
-            .map(str::to_owned)
-            .collect();
+        facts.disks = disks.iter().filter_map(|r| str_field(r, "name")).map(str::to_owned).collect();
         for row in databases {
             if let Some(name) = str_field(row, "name") {
                 let tables = table_counts
@@ -104,10 +96,7 @@ impl TargetFacts {
                     .and_then(|r| r.get("tables"))
                     .and_then(json_u64)
                     .unwrap_or(0);
-                facts.databases.push(TargetDatabase {
-                    name: name.to_owned(),
-                    tables,
-                });
+                facts.databases.push(TargetDatabase { name: name.to_owned(), tables });
             }
         }
         facts
@@ -186,11 +175,7 @@ impl RestorePlan {
         }
         s.push_str(&format!(" FROM File({})", quote_string(backup_path)));
         if !self.settings.is_empty() {
-            let list: Vec<String> = self
-                .settings
-                .iter()
-                .map(|(k, v)| format!("{k} = {}", quote_string(v)))
-                .collect();
+            let list: Vec<String> = self.settings.iter().map(|(k, v)| format!("{k} = {}", quote_string(v))).collect();
             s.push_str(&format!(" SETTINGS {}", list.join(", ")));
         }
         s.push_str(" ASYNC");
@@ -199,11 +184,7 @@ impl RestorePlan {
 
     /// One message naming every problem (for an error).
     pub fn problems_message(&self) -> String {
-        self.problems
-            .iter()
-            .map(|p| p.message.as_str())
-            .collect::<Vec<_>>()
-            .join("; ")
+        self.problems.iter().map(|p| p.message.as_str()).collect::<Vec<_>>().join("; ")
     }
 }
 
@@ -298,7 +279,12 @@ pub struct PlanOptions<'a> {
 }
 
 /// Checks a restore of `database` (as named in the package) into the target described by `facts`.
-pub fn plan_restore(inspection: &Inspection, database: &str, options: PlanOptions<'_>, facts: &TargetFacts) -> RestorePlan {
+pub fn plan_restore(
+    inspection: &Inspection,
+    database: &str,
+    options: PlanOptions<'_>,
+    facts: &TargetFacts,
+) -> RestorePlan {
     let PlanOptions { target_name, storage_policy: storage_policy_override, into_existing } = options;
     let target = target_name.unwrap_or(database).to_owned();
     let mut plan = RestorePlan {
@@ -310,31 +296,18 @@ pub fn plan_restore(inspection: &Inspection, database: &str, options: PlanOption
         tables: Vec::new(),
     };
     let mut problem = |kind, name: &str, tables: Vec<String>, message: String| {
-        plan.problems.push(PlanProblem {
-            kind,
-            name: name.to_owned(),
-            tables,
-            message,
-        });
+        plan.problems.push(PlanProblem { kind, name: name.to_owned(), tables, message });
     };
 
     let Some(db) = inspection.databases.iter().find(|d| d.name == database) else {
-        let have: Vec<&str> = inspection
-            .databases
-            .iter()
-            .map(|d| d.name.as_str())
-            .collect();
+        let have: Vec<&str> = inspection.databases.iter().map(|d| d.name.as_str()).collect();
         problem(
             ProblemKind::UnknownDatabase,
             database,
             vec![],
             format!(
                 "the package holds no database '{database}' (it holds: {})",
-                if have.is_empty() {
-                    "none".to_owned()
-                } else {
-                    have.join(", ")
-                }
+                if have.is_empty() { "none".to_owned() } else { have.join(", ") }
             ),
         );
         return plan;
@@ -347,10 +320,7 @@ pub fn plan_restore(inspection: &Inspection, database: &str, options: PlanOption
             vec![],
             format!("'{target}' cannot be a database name: choose another with --as NAME"),
         );
-    } else if SYSTEM_DATABASES
-        .iter()
-        .any(|s| s.eq_ignore_ascii_case(&target))
-    {
+    } else if SYSTEM_DATABASES.iter().any(|s| s.eq_ignore_ascii_case(&target)) {
         problem(
             ProblemKind::NameClash,
             &target,
@@ -369,7 +339,9 @@ pub fn plan_restore(inspection: &Inspection, database: &str, options: PlanOption
                 ),
             );
         } else if into_existing {
-            plan.notes.push(format!("database '{target}' exists on the target and is empty: the tables are restored into it"));
+            plan.notes.push(format!(
+                "database '{target}' exists on the target and is empty: the tables are restored into it"
+            ));
         } else {
             problem(
                 ProblemKind::ExistingTarget,
@@ -380,11 +352,7 @@ pub fn plan_restore(inspection: &Inspection, database: &str, options: PlanOption
                 ),
             );
         }
-    } else if let Some(other) = facts
-        .databases
-        .iter()
-        .find(|d| d.name.eq_ignore_ascii_case(&target))
-    {
+    } else if let Some(other) = facts.databases.iter().find(|d| d.name.eq_ignore_ascii_case(&target)) {
         problem(
             ProblemKind::NameClash,
             &target,
@@ -398,11 +366,7 @@ pub fn plan_restore(inspection: &Inspection, database: &str, options: PlanOption
 
     // Storage policies.
     let available = || {
-        let v: Vec<&str> = facts
-            .storage_policies
-            .iter()
-            .map(|p| p.policy.as_str())
-            .collect();
+        let v: Vec<&str> = facts.storage_policies.iter().map(|p| p.policy.as_str()).collect();
         if v.is_empty() {
             "none".to_owned()
         } else {
@@ -412,22 +376,19 @@ pub fn plan_restore(inspection: &Inspection, database: &str, options: PlanOption
     match storage_policy_override {
         Some(p) => {
             if bad_name(p) {
-                problem(
-                    ProblemKind::InvalidName,
-                    p,
-                    vec![],
-                    format!("'{p}' cannot be a storage policy name"),
-                );
+                problem(ProblemKind::InvalidName, p, vec![], format!("'{p}' cannot be a storage policy name"));
             } else if facts.policy(p).is_none() {
                 problem(
                     ProblemKind::MissingPolicy,
                     p,
                     vec![],
-                    format!("the target has no storage policy '{p}' given with --storage-policy (it has: {})", available()),
+                    format!(
+                        "the target has no storage policy '{p}' given with --storage-policy (it has: {})",
+                        available()
+                    ),
                 );
             } else {
-                plan.settings
-                    .push(("storage_policy".to_owned(), p.to_owned()));
+                plan.settings.push(("storage_policy".to_owned(), p.to_owned()));
             }
         }
         None => {
@@ -474,10 +435,7 @@ pub fn plan_restore(inspection: &Inspection, database: &str, options: PlanOption
     for t in db.tables.iter() {
         if let Some(d) = &t.disk {
             if d.contains('(') {
-                plan.notes.push(format!(
-                    "{}.{} defines its disk inline ({d}): not checked",
-                    t.database, t.name
-                ));
+                plan.notes.push(format!("{}.{} defines its disk inline ({d}): not checked", t.database, t.name));
                 continue;
             }
             if !facts.disks.iter().any(|x| x == d) {
@@ -505,9 +463,9 @@ pub fn plan_restore(inspection: &Inspection, database: &str, options: PlanOption
         .iter()
         .filter(|t| {
             t.kind == "table"
-                && t.engine_name.as_deref().is_some_and(|e| {
-                    e.ends_with("MergeTree") || e == "Log" || e == "TinyLog" || e == "StripeLog"
-                })
+                && t.engine_name
+                    .as_deref()
+                    .is_some_and(|e| e.ends_with("MergeTree") || e == "Log" || e == "TinyLog" || e == "StripeLog")
         })
         .map(|t| (t.name.clone(), t.rows))
         .collect();
@@ -517,8 +475,8 @@ pub fn plan_restore(inspection: &Inspection, database: &str, options: PlanOption
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::package::{DatabaseInfo, TableInfo};
     use crate::package::Verifier;
+    use crate::package::{DatabaseInfo, TableInfo};
 
     fn table(name: &str, policy: Option<&str>, disk: Option<&str>, rows: u64) -> TableInfo {
         TableInfo {
@@ -532,11 +490,7 @@ mod tests {
             primary_key: None,
             storage_policy: policy.map(Into::into),
             disk: disk.map(Into::into),
-            required_policy: if disk.is_some() {
-                None
-            } else {
-                Some(policy.unwrap_or("default").into())
-            },
+            required_policy: if disk.is_some() { None } else { Some(policy.unwrap_or("default").into()) },
             uuid: None,
             parts: 1,
             rows,
@@ -570,13 +524,7 @@ mod tests {
                 })
                 .collect(),
             disks: vec!["default".into()],
-            databases: dbs
-                .iter()
-                .map(|(n, t)| TargetDatabase {
-                    name: n.to_string(),
-                    tables: *t,
-                })
-                .collect(),
+            databases: dbs.iter().map(|(n, t)| TargetDatabase { name: n.to_string(), tables: *t }).collect(),
         }
     }
 
@@ -587,8 +535,7 @@ mod tests {
     #[test]
     fn clean_plan_and_sql() {
         let i = inspection(vec![table("A", None, None, 5)]);
-        let p = plan_restore(&i, "MESCDM", opts(Some("MESCDM_copy"), None), &facts(&["default"], &[("system", 100)]),
-        );
+        let p = plan_restore(&i, "MESCDM", opts(Some("MESCDM_copy"), None), &facts(&["default"], &[("system", 100)]));
         assert!(p.is_ok(), "{:?}", p.problems);
         assert_eq!(p.tables, vec![("A".to_string(), 5)]);
         assert_eq!(
@@ -599,24 +546,16 @@ mod tests {
 
     #[test]
     fn missing_policy_is_named_with_its_tables_and_the_way_out() {
-        let i = inspection(vec![
-            table("A", Some("hot_cold"), None, 5),
-            table("B", None, None, 1),
-        ]);
+        let i = inspection(vec![table("A", Some("hot_cold"), None, 5), table("B", None, None, 1)]);
         let p = plan_restore(&i, "MESCDM", opts(None, None), &facts(&["default"], &[]));
         assert_eq!(p.problems.len(), 1);
         let pr = &p.problems[0];
         assert_eq!(pr.kind, ProblemKind::MissingPolicy);
         assert_eq!(pr.name, "hot_cold");
         assert_eq!(pr.tables, vec!["MESCDM.A"]);
-        assert!(
-            pr.message.contains("'hot_cold'") && pr.message.contains("--storage-policy"),
-            "{}",
-            pr.message
-        );
+        assert!(pr.message.contains("'hot_cold'") && pr.message.contains("--storage-policy"), "{}", pr.message);
         // The override fixes it and shows up in the SQL.
-        let p = plan_restore(&i, "MESCDM", opts(None, Some("default")), &facts(&["default"], &[]),
-        );
+        let p = plan_restore(&i, "MESCDM", opts(None, Some("default")), &facts(&["default"], &[]));
         assert!(p.is_ok());
         assert_eq!(
             p.sql("/b"),
@@ -689,8 +628,7 @@ mod tests {
         assert_eq!(quote_ident("a`b\\c"), "`a\\`b\\\\c`");
         assert_eq!(quote_string("it's\\"), "'it\\'s\\\\'");
         let i = inspection(vec![]);
-        let p = plan_restore(&i, "MESCDM", opts(Some("x` DROP"), None), &facts(&["default"], &[]),
-        );
+        let p = plan_restore(&i, "MESCDM", opts(Some("x` DROP"), None), &facts(&["default"], &[]));
         assert_eq!(
             p.sql("/b'x"),
             "RESTORE DATABASE `MESCDM` AS `x\\` DROP` FROM File('/b\\'x') SETTINGS create_database = 'create' ASYNC"
@@ -699,11 +637,7 @@ mod tests {
 
     #[test]
     fn facts_from_rows() {
-        let v = |s: &str| -> Vec<serde_json::Value> {
-            s.lines()
-                .map(|l| serde_json::from_str(l).unwrap())
-                .collect()
-        };
+        let v = |s: &str| -> Vec<serde_json::Value> { s.lines().map(|l| serde_json::from_str(l).unwrap()).collect() };
         let f = TargetFacts::from_rows(
             &v("{\"policy_name\":\"default\",\"volume_name\":\"default\",\"disks\":[\"default\"]}\n{\"policy_name\":\"tiered\",\"volume_name\":\"hot\",\"disks\":[\"ssd\"]}\n{\"policy_name\":\"tiered\",\"volume_name\":\"cold\",\"disks\":[\"hdd\"]}"),
             &v("{\"name\":\"default\"}"),
@@ -745,9 +679,7 @@ mod tests {
         assert_eq!(p.problems.len(), 1);
         assert_eq!(p.problems[0].kind, ProblemKind::MissingPolicy);
         assert_eq!(p.problems[0].name, "default");
-        assert!(p.problems[0]
-            .tables
-            .contains(&"MESFIX.ResourceStateHistory".to_string()));
+        assert!(p.problems[0].tables.contains(&"MESFIX.ResourceStateHistory".to_string()));
         assert!(plan_restore(&i, "MESFIX", opts(None, Some("tiered")), &bad).is_ok());
     }
 }

@@ -42,19 +42,11 @@ pub struct AuthInfo {
 
 impl AuthInfo {
     fn unauthenticated(kind: &'static str) -> AuthInfo {
-        AuthInfo {
-            kind,
-            user: None,
-            access: Access::Unauthenticated,
-        }
+        AuthInfo { kind, user: None, access: Access::Unauthenticated }
     }
 
     fn known(kind: &'static str, user: &str, access: Access) -> AuthInfo {
-        AuthInfo {
-            kind,
-            user: Some(user.to_owned()),
-            access,
-        }
+        AuthInfo { kind, user: Some(user.to_owned()), access }
     }
 }
 
@@ -113,47 +105,25 @@ mod tests {
     }
 
     fn basic(s: &[u8]) -> Vec<u8> {
-        format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(s)
-        )
-        .into_bytes()
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(s)).into_bytes()
     }
 
     #[test]
     fn users() {
         assert_eq!(auth(None).kind, "none");
         assert_eq!(auth(Some(b"Bearer admin-token")).access, Access::Admin);
-        assert_eq!(
-            auth(Some(b"bearer admin-token")).user.as_deref(),
-            Some("admin")
-        );
+        assert_eq!(auth(Some(b"bearer admin-token")).user.as_deref(), Some("admin"));
         let v = auth(Some(b"Bearer viewer-token"));
-        assert_eq!(
-            (v.kind, v.user.as_deref(), v.access),
-            ("bearer", Some("viewer"), Access::NoRole)
-        );
+        assert_eq!((v.kind, v.user.as_deref(), v.access), ("bearer", Some("viewer"), Access::NoRole));
         let u = auth(Some(b"Bearer nope"));
-        assert_eq!(
-            (u.kind, u.user, u.access),
-            ("bearer", None, Access::Unauthenticated)
-        );
+        assert_eq!((u.kind, u.user, u.access), ("bearer", None, Access::Unauthenticated));
         assert_eq!(auth(Some(&basic(b"admin:admin-pat"))).access, Access::Admin);
         let j = auth(Some(&basic("jörg:pässwörd-✓-ü".as_bytes())));
-        assert_eq!(
-            (j.kind, j.user.as_deref(), j.access),
-            ("basic", Some("jörg"), Access::Admin)
-        );
+        assert_eq!((j.kind, j.user.as_deref(), j.access), ("basic", Some("jörg"), Access::Admin));
         // Latin-1 instead of UTF-8: not a valid UTF-8 string, so malformed.
-        assert_eq!(
-            auth(Some(&basic(b"j\xf6rg:p\xe4ssw\xf6rd"))).kind,
-            "invalid"
-        );
+        assert_eq!(auth(Some(&basic(b"j\xf6rg:p\xe4ssw\xf6rd"))).kind, "invalid");
         assert_eq!(auth(Some(&basic(b"admin:wrong"))).kind, "basic");
-        assert_eq!(
-            auth(Some(&basic(b"admin:wrong"))).access,
-            Access::Unauthenticated
-        );
+        assert_eq!(auth(Some(&basic(b"admin:wrong"))).access, Access::Unauthenticated);
         assert_eq!(auth(Some(&basic(b"no-colon"))).kind, "invalid");
         assert_eq!(auth(Some(b"Basic !!!")).kind, "invalid");
         assert_eq!(auth(Some(b"admin-token")).kind, "invalid");

@@ -92,10 +92,7 @@ impl ConnShared {
     pub fn reset_on_close(&self) {
         self.reset_on_close.store(true, Ordering::SeqCst);
         #[cfg(unix)]
-        let linger = libc::linger {
-            l_onoff: 1,
-            l_linger: 0,
-        };
+        let linger = libc::linger { l_onoff: 1, l_linger: 0 };
         // SAFETY: the fd belongs to the connection's TcpStream, alive while its requests are.
         #[cfg(unix)]
         unsafe {
@@ -138,16 +135,10 @@ struct ConnIo {
 }
 
 impl AsyncRead for ConnIo {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
         let res = Pin::new(&mut self.stream).poll_read(cx, buf);
-        let eof = matches!(res, Poll::Ready(Ok(())))
-            && buf.filled().len() == before
-            && buf.remaining() > 0;
+        let eof = matches!(res, Poll::Ready(Ok(()))) && buf.filled().len() == before && buf.remaining() > 0;
         if eof || matches!(res, Poll::Ready(Err(_))) {
             self.shared.peer_closed.store(true, Ordering::SeqCst);
             self.shared.signal();
@@ -157,11 +148,7 @@ impl AsyncRead for ConnIo {
 }
 
 impl AsyncWrite for ConnIo {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.stream).poll_write(cx, buf)
     }
 
@@ -216,10 +203,7 @@ pub async fn serve(listener: TcpListener, router: Router, mut shutdown: watch::R
         #[cfg(not(unix))]
         let fd = -1;
         let shared = Arc::new(ConnShared::new(fd));
-        let io = TokioIo::new(ConnIo {
-            stream,
-            shared: shared.clone(),
-        });
+        let io = TokioIo::new(ConnIo { stream, shared: shared.clone() });
         let router = router.clone();
         let service = service_fn(move |mut req: hyper::Request<Incoming>| {
             req.extensions_mut().insert(shared.clone());
@@ -228,9 +212,7 @@ pub async fn serve(listener: TcpListener, router: Router, mut shutdown: watch::R
         });
         let mut conn_shutdown = shutdown.clone();
         tokio::spawn(async move {
-            let conn = http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(io, service);
+            let conn = http1::Builder::new().keep_alive(true).serve_connection(io, service);
             tokio::select! {
                 _ = conn => {}
                 _ = wait_true(&mut conn_shutdown) => {}

@@ -51,10 +51,7 @@ impl PackageBody {
         if !meta.is_file() {
             return Err(io::Error::other("not a regular file"));
         }
-        Ok(PackageBody::File {
-            file,
-            len: meta.len(),
-        })
+        Ok(PackageBody::File { file, len: meta.len() })
     }
 
     /// Exact length of the body (the Content-Length).
@@ -72,10 +69,7 @@ impl PackageBody {
     fn chunks(self) -> Chunks {
         match self {
             PackageBody::Generated(p) => Chunks::Generated(Box::new(p.stream())),
-            PackageBody::File { file, len } => Chunks::File {
-                file: tokio::fs::File::from_std(file),
-                left: len,
-            },
+            PackageBody::File { file, len } => Chunks::File { file: tokio::fs::File::from_std(file), left: len },
         }
     }
 }
@@ -89,9 +83,9 @@ enum Chunks {
 impl Chunks {
     async fn next(&mut self) -> io::Result<Bytes> {
         match self {
-            Chunks::Generated(s) => s
-                .next()
-                .ok_or_else(|| io::Error::other("mock-mes: payload ended before its length")),
+            Chunks::Generated(s) => {
+                s.next().ok_or_else(|| io::Error::other("mock-mes: payload ended before its length"))
+            }
             Chunks::File { file, left } => {
                 let want = (*left).min(CHUNK_SIZE as u64) as usize;
                 let mut buf = BytesMut::zeroed(want);
@@ -232,18 +226,12 @@ impl DownloadBody {
         } else {
             (io::ErrorKind::UnexpectedEof, "truncate_at")
         };
-        Err(io::Error::new(
-            kind,
-            format!("mock-mes: injected {what} after {} bytes", self.sent),
-        ))
+        Err(io::Error::new(kind, format!("mock-mes: injected {what} after {} bytes", self.sent)))
     }
 
     fn client_left(&mut self) -> io::Result<Bytes> {
         self.finish(false);
-        Err(io::Error::new(
-            io::ErrorKind::BrokenPipe,
-            "mock-mes: the client closed the connection",
-        ))
+        Err(io::Error::new(io::ErrorKind::BrokenPipe, "mock-mes: the client closed the connection"))
     }
 
     async fn flushed(&self) {

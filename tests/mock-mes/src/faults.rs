@@ -41,10 +41,7 @@ impl DownloadPlan {
                 truncate_at: d.truncate_at,
                 reset_at: d.reset_at,
                 stall: d.stall_at.zip(d.stall_ms.map(Duration::from_millis)),
-                drip: d
-                    .drip
-                    .as_ref()
-                    .map(|dr| (dr.chunk, Duration::from_millis(dr.interval_ms))),
+                drip: d.drip.as_ref().map(|dr| (dr.chunk, Duration::from_millis(dr.interval_ms))),
                 chunked: d.chunked,
             },
             _ => DownloadPlan::default(),
@@ -53,9 +50,7 @@ impl DownloadPlan {
 
     /// Where the body ends early, and whether with a reset.
     pub fn cut(&self) -> Option<(u64, bool)> {
-        self.truncate_at
-            .map(|n| (n, false))
-            .or(self.reset_at.map(|n| (n, true)))
+        self.truncate_at.map(|n| (n, false)).or(self.reset_at.map(|n| (n, true)))
     }
 }
 

@@ -65,58 +65,48 @@ impl MockMes {
         let app = Arc::new(App::new(addr.port(), Scenario::default()));
         let (shutdown, rx) = watch::channel(false);
         tokio::spawn(conn::serve(listener, routes::router(app.clone()), rx));
-        Ok(MockMes {
-            app,
-            addr,
-            shutdown,
-            thread: None,
-        })
+        Ok(MockMes { app, addr, shutdown, thread: None })
     }
 
     /// Like [`MockMes::start`], on a multi-thread runtime of its own on a dedicated thread, so that
     /// synchronous tests and tests on any runtime can use it. Panics if `listen` cannot be bound.
     pub fn start_in_background(listen: SocketAddr) -> MockMes {
-        MockMes::try_start_in_background(listen)
-            .unwrap_or_else(|e| panic!("mock-mes: cannot listen on {listen}: {e}"))
+        MockMes::try_start_in_background(listen).unwrap_or_else(|e| panic!("mock-mes: cannot listen on {listen}: {e}"))
     }
 
     /// [`MockMes::start_in_background`] returning the bind error instead of panicking.
     pub fn try_start_in_background(listen: SocketAddr) -> io::Result<MockMes> {
         let (tx, rx) = std::sync::mpsc::channel::<io::Result<MockMes>>();
-        let thread = std::thread::Builder::new()
-            .name("mock-mes".into())
-            .spawn(move || {
-                let rt = match tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .thread_name("mock-mes-worker")
-                    .enable_all()
-                    .build()
-                {
-                    Ok(rt) => rt,
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                        return;
-                    }
-                };
-                let stop = rt.block_on(async {
-                    let started = match TcpListener::bind(listen).await {
-                        Ok(l) => MockMes::serve(l),
-                        Err(e) => Err(e),
-                    };
-                    let stop = started.as_ref().ok().map(|m| m.shutdown.subscribe());
-                    let _ = tx.send(started);
-                    stop
-                });
-                if let Some(mut stop) = stop {
-                    rt.block_on(async {
-                        let _ = stop.wait_for(|v| *v).await;
-                    });
+        let thread = std::thread::Builder::new().name("mock-mes".into()).spawn(move || {
+            let rt = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("mock-mes-worker")
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
                 }
-                rt.shutdown_timeout(Duration::from_secs(1));
-            })?;
-        let mut mock = rx
-            .recv()
-            .map_err(|_| io::Error::other("mock-mes: the server thread died while starting"))??;
+            };
+            let stop = rt.block_on(async {
+                let started = match TcpListener::bind(listen).await {
+                    Ok(l) => MockMes::serve(l),
+                    Err(e) => Err(e),
+                };
+                let stop = started.as_ref().ok().map(|m| m.shutdown.subscribe());
+                let _ = tx.send(started);
+                stop
+            });
+            if let Some(mut stop) = stop {
+                rt.block_on(async {
+                    let _ = stop.wait_for(|v| *v).await;
+                });
+            }
+            rt.shutdown_timeout(Duration::from_secs(1));
+        })?;
+        let mut mock = rx.recv().map_err(|_| io::Error::other("mock-mes: the server thread died while starting"))??;
         mock.thread = Some(thread);
         Ok(mock)
     }

@@ -17,11 +17,7 @@ const USAGE: &str = "usage:
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = if args.first().map(String::as_str) == Some("payload") {
-        payload(&args[1..])
-    } else {
-        serve(&args)
-    };
+    let result = if args.first().map(String::as_str) == Some("payload") { payload(&args[1..]) } else { serve(&args) };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -60,24 +56,15 @@ fn payload(args: &[String]) -> Result<(), String> {
     for (name, value) in options(args, &["--database", "--size", "--seed"])? {
         match name.as_str() {
             "--database" => database = Some(value),
-            "--size" => {
-                size = value
-                    .parse()
-                    .map_err(|_| format!("--size {value:?} is not a number"))?
-            }
-            _ => {
-                seed = value
-                    .parse()
-                    .map_err(|_| format!("--seed {value:?} is not a number"))?
-            }
+            "--size" => size = value.parse().map_err(|_| format!("--size {value:?} is not a number"))?,
+            _ => seed = value.parse().map_err(|_| format!("--seed {value:?} is not a number"))?,
         }
     }
     let database = database.ok_or("payload needs --database")?;
     let p = Payload::new(&database, size, seed)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
-    p.write_to(&mut out)
-        .map_err(|e| format!("writing stdout: {e}"))?;
+    p.write_to(&mut out).map_err(|e| format!("writing stdout: {e}"))?;
     out.flush().map_err(|e| format!("writing stdout: {e}"))
 }
 
@@ -88,11 +75,7 @@ fn serve(args: &[String]) -> Result<(), String> {
     for (name, value) in options(args, &["--listen", "--scenario", "--static"])? {
         match name.as_str() {
             "--static" => static_dir = Some(std::path::PathBuf::from(value)),
-            "--listen" => {
-                listen = value
-                    .parse()
-                    .map_err(|_| format!("--listen {value:?} is not IP:PORT"))?
-            }
+            "--listen" => listen = value.parse().map_err(|_| format!("--listen {value:?} is not IP:PORT"))?,
             _ => scenario = Some(value),
         }
     }
@@ -100,22 +83,17 @@ fn serve(args: &[String]) -> Result<(), String> {
         None => None,
         Some(path) => {
             let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
-            let mut v: serde_json::Value =
-                serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))?;
+            let mut v: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))?;
             Some(match v.get_mut("server") {
                 Some(server) => server.take(),
                 None => v,
             })
         }
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("tokio runtime: {e}"))?;
+    let rt =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("tokio runtime: {e}"))?;
     rt.block_on(async move {
-        let mock = MockMes::start(listen)
-            .await
-            .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+        let mock = MockMes::start(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
         if let Some(s) = scenario {
             mock.set_scenario(s)?;
         }
@@ -123,9 +101,7 @@ fn serve(args: &[String]) -> Result<(), String> {
             mock.set_static_dir(dir)?;
         }
         let mut stdout = std::io::stdout();
-        writeln!(stdout, "{}", mock.base_url())
-            .and_then(|_| stdout.flush())
-            .map_err(|e| e.to_string())?;
+        writeln!(stdout, "{}", mock.base_url()).and_then(|_| stdout.flush()).map_err(|e| e.to_string())?;
         std::future::pending::<()>().await;
         drop(mock);
         Ok(())

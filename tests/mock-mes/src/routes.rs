@@ -111,10 +111,7 @@ impl HostKind {
             .or_else(|| req.uri().authority().map(|a| a.to_string()))
             .unwrap_or_default();
         let name = if host.starts_with('[') {
-            host.split(']')
-                .next()
-                .map(|h| format!("{h}]"))
-                .unwrap_or_default()
+            host.split(']').next().map(|h| format!("{h}]")).unwrap_or_default()
         } else {
             host.split(':').next().unwrap_or_default().to_owned()
         };
@@ -135,16 +132,8 @@ impl HostKind {
 
 /// What the API answers, before it becomes a response.
 enum Answer {
-    Plain {
-        status: StatusCode,
-        headers: HeaderMap,
-        body: Bytes,
-    },
-    Package {
-        headers: HeaderMap,
-        package: PackageBody,
-        plan: DownloadPlan,
-    },
+    Plain { status: StatusCode, headers: HeaderMap, body: Bytes },
+    Package { headers: HeaderMap, package: PackageBody, plan: DownloadPlan },
 }
 
 async fn api(State(app): State<Arc<App>>, req: Request) -> Response {
@@ -160,16 +149,7 @@ async fn api(State(app): State<Arc<App>>, req: Request) -> Response {
 
     let mut st = app.lock();
     let at_ms = st.at_ms(now);
-    let answer = decide(
-        &mut st,
-        app.port,
-        &method,
-        &path,
-        query.as_deref(),
-        host,
-        who.access,
-        now,
-    );
+    let answer = decide(&mut st, app.port, &method, &path, query.as_deref(), host, who.access, now);
     let mut entry = LogEntry {
         method,
         path,
@@ -183,11 +163,7 @@ async fn api(State(app): State<Arc<App>>, req: Request) -> Response {
         referer,
     };
     match answer {
-        Answer::Plain {
-            status,
-            headers,
-            body,
-        } => {
+        Answer::Plain { status, headers, body } => {
             entry.status = status.as_u16();
             entry.body_bytes_sent = body.len() as u64;
             entry.body_complete = true;
@@ -198,17 +174,10 @@ async fn api(State(app): State<Arc<App>>, req: Request) -> Response {
             *resp.headers_mut() = headers;
             with_cors(resp, cors)
         }
-        Answer::Package {
-            headers,
-            package,
-            plan,
-        } => {
+        Answer::Package { headers, package, plan } => {
             entry.status = 200;
             let index = st.log.push(entry);
-            let at = EntryRef {
-                epoch: st.epoch,
-                index,
-            };
+            let at = EntryRef { epoch: st.epoch, index };
             drop(st);
             let body = DownloadBody::new(app.clone(), at, conn, package, plan).into_body();
             let mut resp = Response::new(body);
@@ -252,10 +221,8 @@ fn decide(
         let mut headers = HeaderMap::new();
         for (name, value) in &f.headers {
             // Validated when the scenario was loaded.
-            if let (Ok(n), Ok(v)) = (
-                HeaderName::from_bytes(name.as_bytes()),
-                HeaderValue::from_bytes(value.as_bytes()),
-            ) {
+            if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_bytes(value.as_bytes()))
+            {
                 headers.append(n, v);
             }
         }
@@ -265,17 +232,10 @@ fn decide(
             }
         }
         if !f.body.is_empty() && !headers.contains_key(header::CONTENT_TYPE) {
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; charset=utf-8"),
-            );
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
         }
         let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        return Answer::Plain {
-            status,
-            headers,
-            body: Bytes::from(f.body.clone()),
-        };
+        return Answer::Plain { status, headers, body: Bytes::from(f.body.clone()) };
     }
     let (is_get, is_post) = (method == "GET", method == "POST");
     if !is_get && !is_post {
@@ -290,19 +250,14 @@ fn decide(
         match access {
             Access::Admin => {}
             Access::NoRole => {
-                return plain(
-                    StatusCode::FORBIDDEN,
-                    "The user does not have the SysAdministrators role.",
-                );
+                return plain(StatusCode::FORBIDDEN, "The user does not have the SysAdministrators role.");
             }
             Access::Unauthenticated => {
                 let mut a = plain(StatusCode::UNAUTHORIZED, "Unauthorized");
                 if let Answer::Plain { headers, .. } = &mut a {
                     headers.insert(
                         header::WWW_AUTHENTICATE,
-                        HeaderValue::from_static(
-                            "Bearer, Basic realm=\"mock-mes\", charset=\"UTF-8\"",
-                        ),
+                        HeaderValue::from_static("Bearer, Basic realm=\"mock-mes\", charset=\"UTF-8\""),
                     );
                 }
                 return a;
@@ -314,10 +269,7 @@ fn decide(
     }
     if is_post {
         if !sc.is_database(segment) {
-            return plain(
-                StatusCode::BAD_REQUEST,
-                &format!("Invalid database name '{segment}'."),
-            );
+            return plain(StatusCode::BAD_REQUEST, &format!("Invalid database name '{segment}'."));
         }
         let guid = st.create_job(segment, now);
         return guid_answer(sc.guid_body, &guid);
@@ -333,11 +285,7 @@ fn decide(
                 headers.insert(header::RETRY_AFTER, v);
             }
             let status = StatusCode::from_u16(sc.pending_status).unwrap_or(StatusCode::ACCEPTED);
-            Answer::Plain {
-                status,
-                headers,
-                body: Bytes::new(),
-            }
+            Answer::Plain { status, headers, body: Bytes::new() }
         }
         Lookup::Ready(job) => {
             if let Some(rb) = &sc.ready_body {
@@ -345,11 +293,7 @@ fn decide(
                 if let Ok(v) = HeaderValue::from_bytes(rb.content_type.as_bytes()) {
                     headers.insert(header::CONTENT_TYPE, v);
                 }
-                return Answer::Plain {
-                    status: StatusCode::OK,
-                    headers,
-                    body: Bytes::from(rb.body.clone()),
-                };
+                return Answer::Plain { status: StatusCode::OK, headers, body: Bytes::from(rb.body.clone()) };
             }
             let package = match &sc.payload.file {
                 // Checked when the scenario was loaded; it may have gone since.
@@ -370,28 +314,19 @@ fn decide(
             let nth = st.count_package_download();
             let plan = DownloadPlan::for_download(&sc, nth);
             let mut headers = HeaderMap::new();
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/zip"),
-            );
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/zip"));
             if !plan.chunked {
                 headers.insert(header::CONTENT_LENGTH, HeaderValue::from(package.len()));
             }
             let disposition = match &sc.content_disposition {
-                ContentDisposition::Default => {
-                    Some(format!("attachment; filename=\"{}.zip\"", job.database))
-                }
+                ContentDisposition::Default => Some(format!("attachment; filename=\"{}.zip\"", job.database)),
                 ContentDisposition::None => None,
                 ContentDisposition::Raw(v) => Some(v.clone()),
             };
             if let Some(v) = disposition.and_then(|d| HeaderValue::from_bytes(d.as_bytes()).ok()) {
                 headers.insert(header::CONTENT_DISPOSITION, v);
             }
-            Answer::Package {
-                headers,
-                package,
-                plan,
-            }
+            Answer::Package { headers, package, plan }
         }
     }
 }
@@ -418,11 +353,7 @@ fn guid_answer(style: GuidBody, guid: &str) -> Answer {
     };
     let mut headers = HeaderMap::new();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    Answer::Plain {
-        status: StatusCode::ACCEPTED,
-        headers,
-        body: Bytes::from(body),
-    }
+    Answer::Plain { status: StatusCode::ACCEPTED, headers, body: Bytes::from(body) }
 }
 
 fn retry_after_value(r: &RetryAfter) -> Option<HeaderValue> {
@@ -430,10 +361,7 @@ fn retry_after_value(r: &RetryAfter) -> Option<HeaderValue> {
         RetryAfter::Verbatim(s) => s.clone(),
         RetryAfter::Seconds(n) => n.to_string(),
         RetryAfter::HttpDate { http_date_in_s } => {
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0);
+            let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
             let at = (now as i64).saturating_add(*http_date_in_s).max(0) as u64;
             mesbackup_core::mes::format_http_date(at)
         }
@@ -444,38 +372,24 @@ fn retry_after_value(r: &RetryAfter) -> Option<HeaderValue> {
 fn plain(status: StatusCode, body: &str) -> Answer {
     let mut headers = HeaderMap::new();
     if !body.is_empty() {
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
     }
-    Answer::Plain {
-        status,
-        headers,
-        body: Bytes::from(body.to_owned()),
-    }
+    Answer::Plain { status, headers, body: Bytes::from(body.to_owned()) }
 }
 
 fn text(status: StatusCode, body: String) -> Response {
     let mut resp = Response::new(Body::from(body));
     *resp.status_mut() = status;
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
     resp
 }
 
 fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
     let mut resp = Response::new(Body::from(body));
     *resp.status_mut() = status;
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     resp
 }
-
 
 /// 307 to the same path and query on the other host (`localhost` instead of `127.0.0.1`).
 fn redirect_to_other_host(port: u16, path: &str, query: Option<&str>) -> Answer {

@@ -130,11 +130,7 @@ pub struct PayloadConfig {
 
 impl Default for PayloadConfig {
     fn default() -> Self {
-        PayloadConfig {
-            size: default_payload_size(),
-            seed: default_payload_seed(),
-            file: None,
-        }
+        PayloadConfig { size: default_payload_size(), seed: default_payload_seed(), file: None }
     }
 }
 
@@ -159,17 +155,10 @@ impl RawPayload {
                     payload::MAX_SIZE
                 ));
             }
-            return Ok(PayloadConfig {
-                size,
-                seed: self.seed.unwrap_or_else(default_payload_seed),
-                file: None,
-            });
+            return Ok(PayloadConfig { size, seed: self.seed.unwrap_or_else(default_payload_seed), file: None });
         };
         if self.size.is_some() || self.seed.is_some() {
-            return Err(
-                "payload.file is served as it is: payload.size and payload.seed do not go with it"
-                    .into(),
-            );
+            return Err("payload.file is served as it is: payload.size and payload.seed do not go with it".into());
         }
         let path = PathBuf::from(&file);
         if !path.is_absolute() {
@@ -184,11 +173,7 @@ impl RawPayload {
         if !meta.is_file() {
             return Err(format!("payload.file {file:?} is not a regular file"));
         }
-        Ok(PayloadConfig {
-            size: meta.len(),
-            seed: default_payload_seed(),
-            file: Some(path),
-        })
+        Ok(PayloadConfig { size: meta.len(), seed: default_payload_seed(), file: Some(path) })
     }
 }
 
@@ -285,9 +270,7 @@ impl<'de> Deserialize<'de> for Nth {
             N::I(0) => Err(serde::de::Error::custom("nth is 1-based: 0 never matches")),
             N::I(i) => Ok(Nth::Index(i)),
             N::S(s) if s == "all" => Ok(Nth::All),
-            N::S(s) => Err(serde::de::Error::custom(format!(
-                "nth must be a positive integer or \"all\", not {s:?}"
-            ))),
+            N::S(s) => Err(serde::de::Error::custom(format!("nth must be a positive integer or \"all\", not {s:?}"))),
         }
     }
 }
@@ -315,10 +298,7 @@ impl Scenario {
     fn validate(raw: Raw) -> Result<Scenario, String> {
         if raw.system.is_empty()
             || raw.system.len() > MAX_SYSTEM_LEN
-            || !raw
-                .system
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            || !raw.system.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
         {
             return Err(format!(
                 "system must be 1-{MAX_SYSTEM_LEN} ASCII letters, digits or '_', not {:?}",
@@ -327,20 +307,14 @@ impl Scenario {
         }
         let path_prefix = normalize_prefix(&raw.path_prefix)?;
         if !matches!(raw.pending_status, 202 | 204) {
-            return Err(format!(
-                "pending_status must be 202 or 204, not {}",
-                raw.pending_status
-            ));
+            return Err(format!("pending_status must be 202 or 204, not {}", raw.pending_status));
         }
         if let Some(RetryAfter::Verbatim(v)) = &raw.retry_after {
             check_header_value("retry_after", v)?;
         }
         let payload = raw.payload.validate()?;
         if payload.file.is_some() && raw.ready_body.is_some() {
-            return Err(
-                "payload.file and ready_body exclude each other: ready_body replaces the package"
-                    .into(),
-            );
+            return Err("payload.file and ready_body exclude each other: ready_body replaces the package".into());
         }
         if let ContentDisposition::Raw(v) = &raw.content_disposition {
             check_header_value("content_disposition", v)?;
@@ -360,16 +334,10 @@ impl Scenario {
         }
         for (i, f) in raw.faults.iter().enumerate() {
             if f.method.is_empty() || !f.method.bytes().all(|b| b.is_ascii_alphabetic()) {
-                return Err(format!(
-                    "faults[{i}].method {:?} is not an HTTP method",
-                    f.method
-                ));
+                return Err(format!("faults[{i}].method {:?} is not an HTTP method", f.method));
             }
             if !(100..=599).contains(&f.status) {
-                return Err(format!(
-                    "faults[{i}].status {} is not an HTTP status",
-                    f.status
-                ));
+                return Err(format!("faults[{i}].status {} is not an HTTP status", f.status));
             }
             if f.header_bytes.is_some_and(|n| n > MAX_HEADER_BYTES) {
                 return Err(format!("faults[{i}].header_bytes: at most {MAX_HEADER_BYTES}"));
@@ -413,15 +381,11 @@ impl Scenario {
 
     /// The four databases of the system, e.g. `["MES", "MESCDM", "MESODS", "MESDWH"]`.
     pub fn databases(&self) -> Vec<String> {
-        DATABASE_SUFFIXES
-            .iter()
-            .map(|s| format!("{}{s}", self.system))
-            .collect()
+        DATABASE_SUFFIXES.iter().map(|s| format!("{}{s}", self.system)).collect()
     }
 
     pub fn is_database(&self, name: &str) -> bool {
-        name.strip_prefix(self.system.as_str())
-            .is_some_and(|suffix| DATABASE_SUFFIXES.contains(&suffix))
+        name.strip_prefix(self.system.as_str()).is_some_and(|suffix| DATABASE_SUFFIXES.contains(&suffix))
     }
 
     pub fn pending_duration(&self) -> Duration {
@@ -483,10 +447,7 @@ mod tests {
         assert_eq!(s.content_disposition, ContentDisposition::None);
         assert_eq!(s.faults[0].method, "GET");
         assert_eq!(s.faults[0].nth, Nth::All);
-        assert!(matches!(
-            s.retry_after,
-            Some(RetryAfter::HttpDate { http_date_in_s: 2 })
-        ));
+        assert!(matches!(s.retry_after, Some(RetryAfter::HttpDate { http_date_in_s: 2 })));
         assert_eq!(s.redirect_get, Some(RedirectGet::OtherHost));
     }
 
@@ -522,23 +483,14 @@ mod tests {
         assert_eq!(s.payload.file.as_deref(), Some(file.as_path()));
         assert_eq!(s.payload.size, 22);
         for (bad, says) in [
-            (
-                json!({"payload": {"file": name, "size": 100}}),
-                "do not go with it",
-            ),
-            (
-                json!({"payload": {"file": name, "seed": 2}}),
-                "do not go with it",
-            ),
+            (json!({"payload": {"file": name, "size": 100}}), "do not go with it"),
+            (json!({"payload": {"file": name, "seed": 2}}), "do not go with it"),
             (
                 json!({"payload": {"file": name}, "ready_body": {"content_type": "text/html", "body": "x"}}),
                 "exclude each other",
             ),
             (json!({"payload": {"file": "E2EMES.zip"}}), "absolute path"),
-            (
-                json!({"payload": {"file": dir.to_str().unwrap()}}),
-                "not a regular file",
-            ),
+            (json!({"payload": {"file": dir.to_str().unwrap()}}), "not a regular file"),
         ] {
             let e = Scenario::from_json(bad.clone()).unwrap_err();
             assert!(e.contains(says), "{bad}: {e}");

@@ -21,11 +21,7 @@ pub struct App {
 
 impl App {
     pub fn new(port: u16, scenario: Scenario) -> App {
-        App {
-            state: Mutex::new(State::new(Arc::new(scenario), 0)),
-            port,
-            static_dir: std::sync::OnceLock::new(),
-        }
+        App { state: Mutex::new(State::new(Arc::new(scenario), 0)), port, static_dir: std::sync::OnceLock::new() }
     }
 
     pub fn lock(&self) -> MutexGuard<'_, State> {
@@ -122,20 +118,10 @@ impl State {
     pub fn create_job(&mut self, database: &str, now: Instant) -> String {
         self.jobs_created += 1;
         let n = self.jobs_created;
-        let guid = self
-            .scenario
-            .guids
-            .get((n - 1) as usize)
-            .cloned()
-            .unwrap_or_else(|| default_guid(n));
+        let guid = self.scenario.guids.get((n - 1) as usize).cloned().unwrap_or_else(|| default_guid(n));
         self.jobs.insert(
             guid.to_ascii_lowercase(),
-            Job {
-                guid: guid.clone(),
-                database: database.to_owned(),
-                created: now,
-                polls: 0,
-            },
+            Job { guid: guid.clone(), database: database.to_owned(), created: now, polls: 0 },
         );
         guid
     }
@@ -181,17 +167,11 @@ mod tests {
         let g2 = st.create_job("MESCDM", now);
         assert_eq!(g1, "AAAAAAAA-0000-4000-8000-000000000001");
         assert_eq!(g2, "00000000-0000-4000-8000-000000000002");
-        assert!(matches!(
-            st.lookup(&g1.to_lowercase(), now),
-            Lookup::Pending
-        ));
+        assert!(matches!(st.lookup(&g1.to_lowercase(), now), Lookup::Pending));
         assert!(matches!(st.lookup(&g1, now), Lookup::Pending));
         assert!(matches!(st.lookup(&g1, now), Lookup::Ready(j) if j.database == "MES"));
         assert!(matches!(st.lookup(&g1, now), Lookup::Unknown));
-        assert!(matches!(
-            st.lookup(&format!("{{{g2}}}"), now),
-            Lookup::Unknown
-        ));
+        assert!(matches!(st.lookup(&format!("{{{g2}}}"), now), Lookup::Unknown));
         assert_eq!(default_guid(12), "00000000-0000-4000-8000-000000000012");
     }
 }

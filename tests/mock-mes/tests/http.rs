@@ -24,10 +24,7 @@ struct Resp {
 
 impl Resp {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     fn text(&self) -> String {
@@ -62,21 +59,10 @@ async fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &
             }
         }
     }
-    let end = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a response head")
-        + 4;
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a response head") + 4;
     let head = String::from_utf8(raw[..end].to_vec()).unwrap();
     let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
     let headers = lines
         .filter(|l| !l.is_empty())
         .map(|l| {
@@ -84,12 +70,7 @@ async fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &
             (n.to_owned(), v.trim().to_owned())
         })
         .collect();
-    Resp {
-        status,
-        headers,
-        body: raw[end..].to_vec(),
-        read_error,
-    }
+    Resp { status, headers, body: raw[end..].to_vec(), read_error }
 }
 
 async fn put_scenario(addr: SocketAddr, server: serde_json::Value) {
@@ -112,19 +93,14 @@ async fn http_log(addr: SocketAddr) -> Vec<LogEntry> {
 }
 
 async fn start() -> (MockMes, SocketAddr) {
-    let mock = MockMes::start("127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let mock = MockMes::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let addr = mock.addr();
     assert_eq!(mock.base_url(), format!("http://127.0.0.1:{}", addr.port()));
     (mock, addr)
 }
 
 fn basic(user: &str, pat: &str) -> String {
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pat}"))
-    )
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pat}")))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -138,47 +114,26 @@ async fn happy_flow_is_one_shot_and_logged() {
     assert_eq!(guid, "00000000-0000-4000-8000-000000000001");
 
     let pending = request(addr, "GET", &format!("{API}{guid}"), &[ADMIN]).await;
-    assert_eq!(
-        (pending.status, pending.header("retry-after")),
-        (202, Some("1"))
-    );
+    assert_eq!((pending.status, pending.header("retry-after")), (202, Some("1")));
 
     let ready = request(addr, "GET", &format!("{API}{guid}"), &[ADMIN]).await;
     assert_eq!(ready.status, 200);
     assert_eq!(ready.header("content-type"), Some("application/zip"));
     assert_eq!(ready.header("content-length"), Some("65536"));
-    assert_eq!(
-        ready.header("content-disposition"),
-        Some("attachment; filename=\"MESCDM.zip\"")
-    );
+    assert_eq!(ready.header("content-disposition"), Some("attachment; filename=\"MESCDM.zip\""));
     assert_eq!(ready.body.len(), 65536);
     assert_eq!(ready.read_error, None);
     let mut expected = Vec::new();
-    mock_mes::Payload::new("MESCDM", 65536, 1)
-        .unwrap()
-        .write_to(&mut expected)
-        .unwrap();
-    assert!(
-        ready.body == expected,
-        "served bytes differ from `mock-mes payload`"
-    );
+    mock_mes::Payload::new("MESCDM", 65536, 1).unwrap().write_to(&mut expected).unwrap();
+    assert!(ready.body == expected, "served bytes differ from `mock-mes payload`");
 
     let again = request(addr, "GET", &format!("{API}{guid}"), &[ADMIN]).await;
     assert_eq!(again.status, 400);
 
     let log = http_log(addr).await;
     assert_eq!(log, mock.log());
-    let summary: Vec<_> = log
-        .iter()
-        .map(|e| {
-            (
-                e.method.as_str(),
-                e.status,
-                e.body_bytes_sent,
-                e.body_complete,
-            )
-        })
-        .collect();
+    let summary: Vec<_> =
+        log.iter().map(|e| (e.method.as_str(), e.status, e.body_bytes_sent, e.body_complete)).collect();
     assert_eq!(
         summary,
         [
@@ -189,10 +144,7 @@ async fn happy_flow_is_one_shot_and_logged() {
         ]
     );
     for e in &log {
-        assert_eq!(
-            (e.host.as_str(), e.auth.as_str(), e.user.as_deref()),
-            ("primary", "bearer", Some("admin"))
-        );
+        assert_eq!((e.host.as_str(), e.auth.as_str(), e.user.as_deref()), ("primary", "bearer", Some("admin")));
     }
     assert!(log.windows(2).all(|w| w[0].at_ms <= w[1].at_ms));
     assert!(!serde_json::to_string(&log).unwrap().contains("admin-token"));
@@ -201,19 +153,14 @@ async fn happy_flow_is_one_shot_and_logged() {
 #[tokio::test]
 async fn auth_databases_and_prefix() {
     let (mock, addr) = start().await;
-    mock.set_scenario(json!({"path_prefix": "/mes", "system": "PROD"}))
-        .unwrap();
+    mock.set_scenario(json!({"path_prefix": "/mes", "system": "PROD"})).unwrap();
     let p = |db: &str| format!("/mes{API}{db}");
     let jorg = basic("jörg", "pässwörd-✓-ü");
     type Case<'a> = (String, Vec<(&'a str, &'a str)>, u16);
     let cases: Vec<Case> = vec![
         (p("PROD"), vec![], 401),
         (p("PROD"), vec![("Authorization", "Bearer nope")], 401),
-        (
-            p("PROD"),
-            vec![("Authorization", "Bearer viewer-token")],
-            403,
-        ),
+        (p("PROD"), vec![("Authorization", "Bearer viewer-token")], 403),
         (p("PROD"), vec![("Authorization", "Basic !!")], 401),
         (p("PRODODS"), vec![("Authorization", &jorg)], 202),
         (format!("{API}PRODODS"), vec![ADMIN], 404),
@@ -231,10 +178,7 @@ async fn auth_databases_and_prefix() {
         }
     }
     let log = mock.log();
-    let seen: Vec<_> = log
-        .iter()
-        .map(|e| (e.auth.as_str(), e.user.as_deref(), e.status))
-        .collect();
+    let seen: Vec<_> = log.iter().map(|e| (e.auth.as_str(), e.user.as_deref(), e.status)).collect();
     assert_eq!(
         seen,
         [
@@ -250,32 +194,17 @@ async fn auth_databases_and_prefix() {
         ]
     );
     // The two accepted POSTs got the first two GUIDs of the sequence.
-    let r = request(
-        addr,
-        "GET",
-        &p("00000000-0000-4000-8000-000000000002"),
-        &[ADMIN],
-    )
-    .await;
+    let r = request(addr, "GET", &p("00000000-0000-4000-8000-000000000002"), &[ADMIN]).await;
     assert_eq!(r.status, 200);
-    assert_eq!(
-        r.header("content-disposition"),
-        Some("attachment; filename=\"PRODDWH.zip\"")
-    );
+    assert_eq!(r.header("content-disposition"), Some("attachment; filename=\"PRODDWH.zip\""));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn truncate_and_reset_end_the_connection_and_the_job() {
     let (mock, addr) = start().await;
-    for (fault, kind) in [
-        ("truncate_at", None),
-        ("reset_at", Some(io::ErrorKind::ConnectionReset)),
-    ] {
-        mock.set_scenario(json!({"payload": {"size": 1_000_000}, "download": {fault: 300_000}}))
-            .unwrap();
-        let guid = request(addr, "POST", &format!("{API}MES"), &[ADMIN])
-            .await
-            .text();
+    for (fault, kind) in [("truncate_at", None), ("reset_at", Some(io::ErrorKind::ConnectionReset))] {
+        mock.set_scenario(json!({"payload": {"size": 1_000_000}, "download": {fault: 300_000}})).unwrap();
+        let guid = request(addr, "POST", &format!("{API}MES"), &[ADMIN]).await.text();
         let r = request(addr, "GET", &format!("{API}{guid}"), &[ADMIN]).await;
         assert_eq!(r.status, 200);
         assert_eq!(r.header("content-length"), Some("1000000"));
@@ -284,10 +213,7 @@ async fn truncate_and_reset_end_the_connection_and_the_job() {
         let again = request(addr, "GET", &format!("{API}{guid}"), &[ADMIN]).await;
         assert_eq!(again.status, 400);
         let log = mock.log();
-        assert_eq!(
-            (log[1].status, log[1].body_bytes_sent, log[1].body_complete),
-            (200, 300_000, false)
-        );
+        assert_eq!((log[1].status, log[1].body_bytes_sent, log[1].body_complete), (200, 300_000, false));
     }
 }
 
@@ -301,17 +227,8 @@ async fn redirect_to_other_host_faults_and_pending_204() {
     }))
     .unwrap();
     let busy = request(addr, "POST", &format!("{API}MES"), &[ADMIN]).await;
-    assert_eq!(
-        (
-            busy.status,
-            busy.text().as_str(),
-            busy.header("retry-after")
-        ),
-        (503, "busy", Some("2"))
-    );
-    let guid = request(addr, "POST", &format!("{API}MES"), &[ADMIN])
-        .await
-        .text();
+    assert_eq!((busy.status, busy.text().as_str(), busy.header("retry-after")), (503, "busy", Some("2")));
+    let guid = request(addr, "POST", &format!("{API}MES"), &[ADMIN]).await.text();
     let path = format!("{API}{guid}");
     let redirect = request(addr, "GET", &path, &[ADMIN]).await;
     assert_eq!(redirect.status, 307);
@@ -324,17 +241,7 @@ async fn redirect_to_other_host_faults_and_pending_204() {
     assert_eq!((ready.status, ready.body.len()), (200, 65536));
     assert_eq!(ready.header("content-disposition"), None);
     let log = mock.log();
-    let seen: Vec<_> = log
-        .iter()
-        .map(|e| {
-            (
-                e.method.as_str(),
-                e.status,
-                e.host.as_str(),
-                e.auth.as_str(),
-            )
-        })
-        .collect();
+    let seen: Vec<_> = log.iter().map(|e| (e.method.as_str(), e.status, e.host.as_str(), e.auth.as_str())).collect();
     assert_eq!(
         seen,
         [
@@ -350,14 +257,11 @@ async fn redirect_to_other_host_faults_and_pending_204() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_databases_at_once() {
     let (mock, addr) = start().await;
-    mock.set_scenario(json!({"pending_ms": 50, "payload": {"size": 3_000_000, "seed": 5}}))
-        .unwrap();
+    mock.set_scenario(json!({"pending_ms": 50, "payload": {"size": 3_000_000, "seed": 5}})).unwrap();
     let mut tasks = Vec::new();
     for db in ["MES", "MESCDM", "MESODS", "MESDWH"] {
         tasks.push(tokio::spawn(async move {
-            let guid = request(addr, "POST", &format!("{API}{db}"), &[ADMIN])
-                .await
-                .text();
+            let guid = request(addr, "POST", &format!("{API}{db}"), &[ADMIN]).await.text();
             loop {
                 let r = request(addr, "GET", &format!("{API}{guid}"), &[ADMIN]).await;
                 match r.status {
@@ -371,41 +275,23 @@ async fn four_databases_at_once() {
     for t in tasks {
         let (db, body) = t.await.unwrap();
         let mut expected = Vec::new();
-        mock_mes::Payload::new(db, 3_000_000, 5)
-            .unwrap()
-            .write_to(&mut expected)
-            .unwrap();
+        mock_mes::Payload::new(db, 3_000_000, 5).unwrap().write_to(&mut expected).unwrap();
         assert!(body == expected, "{db}");
     }
-    assert_eq!(
-        mock.log()
-            .iter()
-            .filter(|e| e.status == 200 && e.body_complete)
-            .count(),
-        4
-    );
+    assert_eq!(mock.log().iter().filter(|e| e.status == 200 && e.body_complete).count(), 4);
 }
 
 #[test]
 fn background_server_for_sync_tests() {
     let mock = MockMes::start_in_background("127.0.0.1:0".parse().unwrap());
-    mock.set_scenario(
-        json!({"guid_body": "json", "guids": ["11111111-2222-4333-8444-555555555555"]}),
-    )
-    .unwrap();
+    mock.set_scenario(json!({"guid_body": "json", "guids": ["11111111-2222-4333-8444-555555555555"]})).unwrap();
     let addr = mock.addr();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let r = rt.block_on(request(addr, "POST", &format!("{API}MESODS"), &[ADMIN]));
     assert_eq!(r.text(), "\"11111111-2222-4333-8444-555555555555\"");
     assert_eq!(mock.log().len(), 1);
     mock.shutdown();
-    assert!(
-        std::net::TcpStream::connect(addr).is_err(),
-        "still listening after shutdown"
-    );
+    assert!(std::net::TcpStream::connect(addr).is_err(), "still listening after shutdown");
 }
 
 /// A folder of its own under the system's temporary folder, removed on drop.
@@ -445,80 +331,40 @@ async fn payload_file_is_served_as_is() {
     std::fs::write(&file, &bytes).unwrap();
     let name = file.to_str().unwrap();
 
-    put_scenario(
-        addr,
-        json!({"system": "E2EMES", "pending_polls": 1, "payload": {"file": name}}),
-    )
-    .await;
-    let guid = request(addr, "POST", &format!("{API}E2EMES"), &[ADMIN])
-        .await
-        .text();
-    assert_eq!(
-        request(addr, "GET", &format!("{API}{guid}"), &[ADMIN])
-            .await
-            .status,
-        202
-    );
+    put_scenario(addr, json!({"system": "E2EMES", "pending_polls": 1, "payload": {"file": name}})).await;
+    let guid = request(addr, "POST", &format!("{API}E2EMES"), &[ADMIN]).await.text();
+    assert_eq!(request(addr, "GET", &format!("{API}{guid}"), &[ADMIN]).await.status, 202);
     let ready = request(addr, "GET", &format!("{API}{guid}"), &[ADMIN]).await;
     assert_eq!(ready.status, 200);
     assert_eq!(ready.header("content-type"), Some("application/zip"));
-    assert_eq!(
-        ready.header("content-length"),
-        Some(len.to_string().as_str())
-    );
-    assert_eq!(
-        ready.header("content-disposition"),
-        Some("attachment; filename=\"E2EMES.zip\"")
-    );
+    assert_eq!(ready.header("content-length"), Some(len.to_string().as_str()));
+    assert_eq!(ready.header("content-disposition"), Some("attachment; filename=\"E2EMES.zip\""));
     assert_eq!(ready.read_error, None);
     assert!(ready.body == bytes, "served bytes differ from the file");
     let log = mock.log();
-    assert_eq!(
-        (log[2].status, log[2].body_bytes_sent, log[2].body_complete),
-        (200, len as u64, true)
-    );
+    assert_eq!((log[2].status, log[2].body_bytes_sent, log[2].body_complete), (200, len as u64, true));
     // One-shot as ever.
-    assert_eq!(
-        request(addr, "GET", &format!("{API}{guid}"), &[ADMIN])
-            .await
-            .status,
-        400
-    );
+    assert_eq!(request(addr, "GET", &format!("{API}{guid}"), &[ADMIN]).await.status, 400);
 
     // Download faults apply to the file's bytes.
-    put_scenario(
-        addr,
-        json!({"system": "E2EMES", "payload": {"file": name}, "download": {"truncate_at": 300_000}}),
-    )
-    .await;
-    let guid = request(addr, "POST", &format!("{API}E2EMES"), &[ADMIN])
-        .await
-        .text();
+    put_scenario(addr, json!({"system": "E2EMES", "payload": {"file": name}, "download": {"truncate_at": 300_000}}))
+        .await;
+    let guid = request(addr, "POST", &format!("{API}E2EMES"), &[ADMIN]).await.text();
     let cut = request(addr, "GET", &format!("{API}{guid}"), &[ADMIN]).await;
     assert_eq!(cut.header("content-length"), Some(len.to_string().as_str()));
-    assert!(
-        cut.body == bytes[..300_000],
-        "truncated body is not the file's first bytes"
-    );
+    assert!(cut.body == bytes[..300_000], "truncated body is not the file's first bytes");
     let log = mock.log();
-    assert_eq!(
-        (log[1].body_bytes_sent, log[1].body_complete),
-        (300_000, false)
-    );
+    assert_eq!((log[1].body_bytes_sent, log[1].body_complete), (300_000, false));
 
     // A file that went away after the scenario was loaded: a 500 that says so, not a hang.
-    let guid = request(addr, "POST", &format!("{API}E2EMES"), &[ADMIN])
-        .await
-        .text();
+    let guid = request(addr, "POST", &format!("{API}E2EMES"), &[ADMIN]).await.text();
     std::fs::remove_file(&file).unwrap();
     let gone = request(addr, "GET", &format!("{API}{guid}"), &[ADMIN]).await;
     assert_eq!(gone.status, 500);
     assert!(gone.text().contains(name), "{}", gone.text());
 
     // A missing file is a scenario error naming it, in process and over HTTP.
-    let e = mock
-        .set_scenario(json!({"payload": {"file": name}}))
-        .unwrap_err();
+    let e = mock.set_scenario(json!({"payload": {"file": name}})).unwrap_err();
     assert!(e.contains(name) && e.contains("payload.file"), "{e}");
     let body = json!({"payload": {"file": name}}).to_string();
     let mut s = TcpStream::connect(addr).await.unwrap();
@@ -530,10 +376,7 @@ async fn payload_file_is_served_as_is() {
     let mut out = String::new();
     s.read_to_string(&mut out).await.unwrap();
     assert!(out.starts_with("HTTP/1.1 400"), "{out}");
-    assert!(
-        out.contains(name) && out.contains("cannot be read"),
-        "{out}"
-    );
+    assert!(out.contains(name) && out.contains("cannot be read"), "{out}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -544,9 +387,7 @@ async fn chunked_bodies_oversized_headers_and_referers() {
         "faults": [{"method": "GET", "nth": 1, "status": 202, "header_bytes": 1_048_576}]
     }))
     .unwrap();
-    let guid = request(addr, "POST", &format!("{API}MES"), &[ADMIN, ("Referer", "http://x/")])
-        .await
-        .text();
+    let guid = request(addr, "POST", &format!("{API}MES"), &[ADMIN, ("Referer", "http://x/")]).await.text();
     let padded = request(addr, "GET", &format!("{API}{guid}"), &[ADMIN]).await;
     assert_eq!(padded.status, 202);
     assert_eq!(padded.header("x-mock-padding").map(str::len), Some(1_048_576));
@@ -555,10 +396,7 @@ async fn chunked_bodies_oversized_headers_and_referers() {
     assert_eq!(r.header("content-length"), None);
     assert_eq!(r.header("transfer-encoding"), Some("chunked"));
     let log = mock.log();
-    assert_eq!(
-        log.iter().map(|e| e.referer).collect::<Vec<_>>(),
-        [true, false, false]
-    );
+    assert_eq!(log.iter().map(|e| e.referer).collect::<Vec<_>>(), [true, false, false]);
     assert!(log[2].body_complete);
     assert_eq!(log[2].body_bytes_sent, 65536);
 }

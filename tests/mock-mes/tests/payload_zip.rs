@@ -17,12 +17,7 @@ fn read_zip(z: &[u8]) -> Vec<(String, Vec<u8>)> {
     for _ in 0..count {
         assert_eq!(u32_at(at), 0x0201_4b50, "central header");
         assert_eq!(u16_at(at + 8) & 0x8, 0x8, "flag bit 3");
-        let (crc, size, name_len, local) = (
-            u32_at(at + 16),
-            u32_at(at + 24),
-            u16_at(at + 28),
-            u32_at(at + 42),
-        );
+        let (crc, size, name_len, local) = (u32_at(at + 16), u32_at(at + 24), u16_at(at + 28), u32_at(at + 42));
         let name = String::from_utf8(z[at + 46..at + 46 + name_len].to_vec()).unwrap();
         assert_eq!(u32_at(local), 0x0403_4b50, "local header");
         let data_at = local + 30 + u16_at(local + 26) + u16_at(local + 28);
@@ -42,33 +37,20 @@ fn check(database: &str, size: u64, seed: u64) {
     assert_eq!(zip.len() as u64, size.max(MIN_SIZE));
     let files = read_zip(&zip);
     assert_eq!(files.last().unwrap().0, ".backup", "manifest last");
-    let by_name: HashMap<&str, &[u8]> = files
-        .iter()
-        .map(|(n, d)| (n.as_str(), d.as_slice()))
-        .collect();
+    let by_name: HashMap<&str, &[u8]> = files.iter().map(|(n, d)| (n.as_str(), d.as_slice())).collect();
 
     // Every file but the manifest is in the manifest, with its size and checksum.
     let manifest = String::from_utf8(files.last().unwrap().1.clone()).unwrap();
     let listed: Vec<&str> = manifest.split("<file>").skip(1).collect();
     assert_eq!(listed.len(), files.len() - 1);
     let tag = |s: &str, t: &str| {
-        s.split(&format!("<{t}>"))
-            .nth(1)
-            .map(|r| r.split(&format!("</{t}>")).next().unwrap().to_owned())
+        s.split(&format!("<{t}>")).nth(1).map(|r| r.split(&format!("</{t}>")).next().unwrap().to_owned())
     };
     for entry in listed {
         let name = tag(entry, "name").unwrap();
         let data = by_name[name.as_str()];
-        assert_eq!(
-            tag(entry, "size").unwrap(),
-            data.len().to_string(),
-            "{name}"
-        );
-        assert_eq!(
-            tag(entry, "checksum").unwrap(),
-            checksum_hex(chained_checksum(data)),
-            "{name}"
-        );
+        assert_eq!(tag(entry, "size").unwrap(), data.len().to_string(), "{name}");
+        assert_eq!(tag(entry, "checksum").unwrap(), checksum_hex(chained_checksum(data)), "{name}");
     }
 
     // Each part's checksums.txt gives the same hashes (uncompressed block, low 64 bits first).
@@ -100,11 +82,7 @@ fn check(database: &str, size: u64, seed: u64) {
             at += 17;
             let content = by_name[format!("{part}/{file}").as_str()];
             assert_eq!(fsize, content.len() as u64);
-            assert_eq!(
-                (u128::from(high) << 64) | u128::from(low),
-                chained_checksum(content),
-                "{part}/{file}"
-            );
+            assert_eq!((u128::from(high) << 64) | u128::from(low), chained_checksum(content), "{part}/{file}");
         }
         assert_eq!(at, body.len());
     }
@@ -114,11 +92,7 @@ fn check(database: &str, size: u64, seed: u64) {
 
 /// `zipfile.ZipFile(path).testzip()`; skipped (with a note) where python3 is missing.
 fn python_testzip(zip: &[u8]) {
-    let path = std::env::temp_dir().join(format!(
-        "mock-mes-payload-{}-{}.zip",
-        std::process::id(),
-        zip.len()
-    ));
+    let path = std::env::temp_dir().join(format!("mock-mes-payload-{}-{}.zip", std::process::id(), zip.len()));
     std::fs::write(&path, zip).unwrap();
     let out = std::process::Command::new("python3")
         .args(["-c", "import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); r=z.testzip(); assert r is None, r; print(len(z.namelist()))"])
@@ -126,11 +100,7 @@ fn python_testzip(zip: &[u8]) {
         .output();
     let _ = std::fs::remove_file(&path);
     match out {
-        Ok(o) => assert!(
-            o.status.success(),
-            "python zipfile: {}",
-            String::from_utf8_lossy(&o.stderr)
-        ),
+        Ok(o) => assert!(o.status.success(), "python zipfile: {}", String::from_utf8_lossy(&o.stderr)),
         Err(e) => eprintln!("python3 not available ({e}): zipfile check skipped"),
     }
 }

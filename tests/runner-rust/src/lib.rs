@@ -240,10 +240,9 @@ pub fn check_requests(expect: &RequestExpect, log: &[Value]) -> Vec<String> {
         }
     }
     for (key, want) in &expect.counts {
-        let got = log
-            .iter()
-            .filter(|r| format!("{} {}", r["method"].as_str().unwrap_or(""), r["status"]) == *key)
-            .count() as u64;
+        let got =
+            log.iter().filter(|r| format!("{} {}", r["method"].as_str().unwrap_or(""), r["status"]) == *key).count()
+                as u64;
         if got != *want {
             problems.push(format!("requests \"{key}\": expected {want}, got {got} ({summary:?})"));
         }
@@ -327,11 +326,9 @@ pub struct ReadOnlyFolder(PathBuf);
 
 impl ReadOnlyFolder {
     pub fn new(dir: &Path) -> Result<ReadOnlyFolder, String> {
-        let out = std::process::Command::new("chattr")
-            .arg("+i")
-            .arg(dir)
-            .output()
-            .map_err(|e| format!("cannot make {} read-only: chattr: {e} (needs Linux with e2fsprogs)", dir.display()))?;
+        let out = std::process::Command::new("chattr").arg("+i").arg(dir).output().map_err(|e| {
+            format!("cannot make {} read-only: chattr: {e} (needs Linux with e2fsprogs)", dir.display())
+        })?;
         if !out.status.success() {
             return Err(format!(
                 "cannot make {} read-only with chattr +i (needs root and a file system with attributes, e.g. ext4): {}",

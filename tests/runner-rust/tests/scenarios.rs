@@ -10,10 +10,12 @@ use mesbackup_client::system::backup_system;
 use mesbackup_client::{CancellationToken, MesClient};
 use mesbackup_core::mes::Credentials;
 use mesbackup_core::mes::DownloadLimits;
-use mesbackup_core::mes::{Mode, Outcome};
-use mesbackup_core::mes::PollPolicy;
 use mesbackup_core::mes::EnvUrl;
-use scenario_runner::{peak_rss, resolve_guid, run_all_scenarios, run_steps, verdict, Failed, Scenario, Step, StepResult};
+use mesbackup_core::mes::PollPolicy;
+use mesbackup_core::mes::{Mode, Outcome};
+use scenario_runner::{
+    peak_rss, resolve_guid, run_all_scenarios, run_steps, verdict, Failed, Scenario, Step, StepResult,
+};
 
 fn main() {
     // Memory is measured per step as the process's peak: steps must never overlap.
@@ -122,7 +124,9 @@ fn to_result(outcome: Outcome) -> StepResult {
     match outcome {
         Outcome::Saved(p) => StepResult { outcome: "ok".into(), guid: Some(p.guid), ..StepResult::default() },
         Outcome::Started { guid, .. } => StepResult { outcome: "ok".into(), guid: Some(guid), ..StepResult::default() },
-        Outcome::Pending { guid } => StepResult { outcome: "pending".into(), guid: Some(guid), ..StepResult::default() },
+        Outcome::Pending { guid } => {
+            StepResult { outcome: "pending".into(), guid: Some(guid), ..StepResult::default() }
+        }
         Outcome::Failed(e) => failed(e),
     }
 }

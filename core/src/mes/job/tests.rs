@@ -161,7 +161,10 @@ fn lost_stream_within_budget_posts_again_once() {
     job.handle_timeout(t);
     answer_get(&mut job, 200, t);
     job.poll_action();
-    job.handle_received(Err(ReceiveFailure::Transport(TransportError { phase: TransportPhase::Body, detail: "x".into() })), t);
+    job.handle_received(
+        Err(ReceiveFailure::Transport(TransportError { phase: TransportPhase::Body, detail: "x".into() })),
+        t,
+    );
     assert_eq!(job.poll_action(), Some(Action::Discard { keep_as: None }));
     // A new POST: a new backup, because the first one is gone; the folder is checked again first.
     expect_prepare(&mut job);
@@ -170,7 +173,10 @@ fn lost_stream_within_budget_posts_again_once() {
     job.handle_timeout(t);
     answer_get(&mut job, 200, t);
     job.poll_action();
-    job.handle_received(Err(ReceiveFailure::Transport(TransportError { phase: TransportPhase::Body, detail: "x".into() })), t);
+    job.handle_received(
+        Err(ReceiveFailure::Transport(TransportError { phase: TransportPhase::Body, detail: "x".into() })),
+        t,
+    );
     job.poll_action();
     // Budget spent: no third POST.
     assert_eq!(failed_kind(&job), Some(ErrorKind::DownloadLost));
@@ -279,7 +285,11 @@ fn not_a_zip_is_kept_under_a_diagnostic_name() {
     answer_get(&mut job, 200, t);
     job.poll_action();
     job.handle_received(
-        Ok(ReceivedBody { size: 50, sha256: String::new(), shape: Shape::NotZip { looks_like: "an HTML page".into() } }),
+        Ok(ReceivedBody {
+            size: 50,
+            sha256: String::new(),
+            shape: Shape::NotZip { looks_like: "an HTML page".into() },
+        }),
         t,
     );
     assert_eq!(job.poll_action(), Some(Action::Discard { keep_as: Some(format!("{G1}.not-a-package.html")) }));
@@ -464,8 +474,7 @@ fn cancel_during_the_folder_check_sends_nothing() {
 
 fn limited_job(budget: u32, limits: DownloadLimits, stall_ms: u64) -> Job {
     let policy = PollPolicy { stall_timeout_ms: stall_ms, ..fast_policy() };
-    let spec =
-        JobSpec { policy, restart_budget: budget, download_limits: limits, ..JobSpec::backup(env(), "MESCDM") };
+    let spec = JobSpec { policy, restart_budget: budget, download_limits: limits, ..JobSpec::backup(env(), "MESCDM") };
     prepared(Job::new(spec, 0).unwrap())
 }
 
@@ -680,7 +689,11 @@ fn a_failed_commit_keeps_the_complete_package_as_guid_zip() {
     match job.outcome() {
         Some(Outcome::Failed(e)) => {
             assert_eq!(e.kind, ErrorKind::Io);
-            assert!(e.message.contains("File name too long") && e.message.contains(&format!("kept as /out/{G1}.zip")), "{}", e.message);
+            assert!(
+                e.message.contains("File name too long") && e.message.contains(&format!("kept as /out/{G1}.zip")),
+                "{}",
+                e.message
+            );
         }
         other => panic!("{other:?}"),
     }

@@ -149,12 +149,7 @@ const DWH_FACT_MOVEMENT: TableDef = TableDef {
 
 const DWH_FACT_STATE: TableDef = TableDef {
     name: "FactResourceState",
-    columns: &[
-        ("DateKey", "UInt32"),
-        ("ResourceKey", "Int64"),
-        ("StateKey", "Int32"),
-        ("DurationSeconds", "Float64"),
-    ],
+    columns: &[("DateKey", "UInt32"), ("ResourceKey", "Int64"), ("StateKey", "Int32"), ("DurationSeconds", "Float64")],
     engine: "SummingMergeTree(DurationSeconds)",
     order_by: "(DateKey, ResourceKey, StateKey)",
 };
@@ -185,10 +180,7 @@ pub fn tables_for(database: &str) -> [&'static TableDef; 3] {
 }
 
 pub fn create_database_sql(database: &str, key: u64) -> String {
-    format!(
-        "CREATE DATABASE {database} UUID '{}' ENGINE = Atomic",
-        uuid_from(splitmix64(key ^ 0xdb))
-    )
+    format!("CREATE DATABASE {database} UUID '{}' ENGINE = Atomic", uuid_from(splitmix64(key ^ 0xdb)))
 }
 
 pub fn create_table_sql(database: &str, table: &TableDef, key: u64) -> String {
@@ -203,19 +195,12 @@ pub fn create_table_sql(database: &str, table: &TableDef, key: u64) -> String {
         }
         let _ = write!(s, "`{name}` {ty}");
     }
-    let _ = write!(
-        s,
-        ") ENGINE = {} ORDER BY {} SETTINGS index_granularity = 8192",
-        table.engine, table.order_by
-    );
+    let _ = write!(s, ") ENGINE = {} ORDER BY {} SETTINGS index_granularity = 8192", table.engine, table.order_by);
     s
 }
 
 pub fn columns_txt(table: &TableDef) -> String {
-    let mut s = format!(
-        "columns format version: 1\n{} columns:\n",
-        table.columns.len()
-    );
+    let mut s = format!("columns format version: 1\n{} columns:\n", table.columns.len());
     for (name, ty) in table.columns {
         let _ = writeln!(s, "`{name}` {ty}");
     }
@@ -273,30 +258,14 @@ pub fn manifest_xml(files: &mut [ManifestFile<'_>], key: u64, pad: usize) -> Str
     s.push_str("<?xml version=\"1.0\"?>\n<config>\n\t<version>1</version>\n");
     s.push_str("\t<deduplicate_files>1</deduplicate_files>\n");
     let secs = splitmix64(key ^ 0x7157) % 86_400;
-    let _ = writeln!(
-        s,
-        "\t<timestamp>2025-01-01 {:02}:{:02}:{:02}</timestamp>",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    );
+    let _ =
+        writeln!(s, "\t<timestamp>2025-01-01 {:02}:{:02}:{:02}</timestamp>", secs / 3600, secs / 60 % 60, secs % 60);
     let uuid = uuid_from(splitmix64(key ^ 0xbac));
-    let _ = writeln!(
-        s,
-        "\t<uuid>{uuid}</uuid>\n\t<backup_id>{uuid}</backup_id>\n\t<contents>"
-    );
+    let _ = writeln!(s, "\t<uuid>{uuid}</uuid>\n\t<backup_id>{uuid}</backup_id>\n\t<contents>");
     for f in files.iter() {
-        let _ = write!(
-            s,
-            "\t\t<file>\n\t\t\t<name>{}</name>\n\t\t\t<size>{}</size>\n",
-            f.name, f.size
-        );
+        let _ = write!(s, "\t\t<file>\n\t\t\t<name>{}</name>\n\t\t\t<size>{}</size>\n", f.name, f.size);
         if f.size > 0 {
-            let _ = writeln!(
-                s,
-                "\t\t\t<checksum>{}</checksum>",
-                checksum_hex(f.hash)
-            );
+            let _ = writeln!(s, "\t\t\t<checksum>{}</checksum>", checksum_hex(f.hash));
         }
         s.push_str("\t\t</file>\n");
     }
@@ -344,16 +313,8 @@ mod tests {
     #[test]
     fn checksums_txt_parses_back() {
         let mut files = [
-            PartFile {
-                name: "data.bin",
-                size: 5000,
-                hash: 0x1122_3344_5566_7788_99aa_bbcc_ddee_ff00,
-            },
-            PartFile {
-                name: "count.txt",
-                size: 4,
-                hash: 7,
-            },
+            PartFile { name: "data.bin", size: 5000, hash: 0x1122_3344_5566_7788_99aa_bbcc_ddee_ff00 },
+            PartFile { name: "count.txt", size: 4, hash: 7 },
         ];
         let out = checksums_txt(&mut files);
         let header = b"checksums format version: 4\n";
@@ -361,10 +322,7 @@ mod tests {
         let block = &out[header.len() + 16..];
         let (low, high) = city_hash128(block);
         assert_eq!(&out[header.len()..header.len() + 8], &low.to_le_bytes());
-        assert_eq!(
-            &out[header.len() + 8..header.len() + 16],
-            &high.to_le_bytes()
-        );
+        assert_eq!(&out[header.len() + 8..header.len() + 16], &high.to_le_bytes());
         assert_eq!(block[0], 0x02);
         let body = &block[9..];
         assert_eq!(body[0], 2); // two files, sorted: count.txt first

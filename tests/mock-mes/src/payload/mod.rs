@@ -47,9 +47,7 @@ pub const MANIFEST_NAME: &str = ".backup";
 /// The size actually served for a requested size.
 pub fn effective_size(requested: u64) -> Result<u64, String> {
     if requested > MAX_SIZE {
-        return Err(format!(
-            "payload size {requested} is over {MAX_SIZE} bytes (4 GiB - 1): the mock writes no zip64"
-        ));
+        return Err(format!("payload size {requested} is over {MAX_SIZE} bytes (4 GiB - 1): the mock writes no zip64"));
     }
     Ok(requested.max(MIN_SIZE))
 }
@@ -91,17 +89,11 @@ impl Payload {
         let size = effective_size(size)?;
         if database.is_empty()
             || database.len() > 64
-            || !database
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            || !database.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
         {
-            return Err(format!(
-                "database name {database:?} is not 1-64 ASCII letters, digits or '_'"
-            ));
+            return Err(format!("database name {database:?} is not 1-64 ASCII letters, digits or '_'"));
         }
-        Ok(Payload {
-            layout: Arc::new(Layout::build(database, size, seed)?),
-        })
+        Ok(Payload { layout: Arc::new(Layout::build(database, size, seed)?) })
     }
 
     /// Exact length in bytes of the archive.
@@ -115,11 +107,7 @@ impl Payload {
 
     /// The archive's entries `(name, size)` in order.
     pub fn entries(&self) -> Vec<(String, u64)> {
-        self.layout
-            .files
-            .iter()
-            .map(|f| (f.name.clone(), f.size))
-            .collect()
+        self.layout.files.iter().map(|f| (f.name.clone(), f.size)).collect()
     }
 
     /// The archive as chunks of about [`CHUNK_SIZE`] bytes.
@@ -170,15 +158,9 @@ impl Layout {
     fn plan(database: &str, size: u64, key: u64, main_data: u64) -> Layout {
         let tables = clickhouse::tables_for(database);
         let mut files = Vec::with_capacity(24);
-        let text = |name: String, s: String| FileSpec {
-            name,
-            size: s.len() as u64,
-            content: Content::Text(Bytes::from(s)),
-        };
-        files.push(text(
-            format!("metadata/{database}.sql"),
-            clickhouse::create_database_sql(database, key),
-        ));
+        let text =
+            |name: String, s: String| FileSpec { name, size: s.len() as u64, content: Content::Text(Bytes::from(s)) };
+        files.push(text(format!("metadata/{database}.sql"), clickhouse::create_database_sql(database, key)));
         for t in tables {
             files.push(text(
                 format!("metadata/{database}/{}.sql", t.name),
@@ -191,22 +173,13 @@ impl Layout {
             let part = format!("data/{database}/{}/all_{n}_{n}_0", t.name, n = i + 1);
             // Row counts follow the requested size, not the padded data size, so that the small
             // files do not change while the size is being solved.
-            let share = if i == 0 {
-                size - size / 8 - size / 32
-            } else {
-                data_sizes[i]
-            };
+            let share = if i == 0 { size - size / 8 - size / 32 } else { data_sizes[i] };
             let rows = (share / bytes_per_row[i]).max(1);
             let granules = rows.div_ceil(8192) + 1;
             let first = files.len();
-            files.push(text(
-                format!("{part}/columns.txt"),
-                clickhouse::columns_txt(t),
-            ));
+            files.push(text(format!("{part}/columns.txt"), clickhouse::columns_txt(t)));
             files.push(text(format!("{part}/count.txt"), rows.to_string()));
-            let salt = |k: u64| {
-                (prng::splitmix64(key ^ (i as u64) << 8 ^ k) % prng::POOL_LEN as u64) as usize
-            };
+            let salt = |k: u64| (prng::splitmix64(key ^ (i as u64) << 8 ^ k) % prng::POOL_LEN as u64) as usize;
             let random = |name: &str, size: u64, k: u64| FileSpec {
                 name: format!("{part}/{name}"),
                 size,
@@ -214,20 +187,12 @@ impl Layout {
             };
             files.push(random("data.bin", data_sizes[i], 1));
             let ncols = t.columns.len() as u64;
-            files.push(random(
-                "data.cmrk2",
-                25 + granules * (8 + 16 * ncols) / 3,
-                2,
-            ));
+            files.push(random("data.cmrk2", 25 + granules * (8 + 16 * ncols) / 3, 2));
             files.push(random("primary.cidx", 25 + granules * 8 / 2, 3));
             let members: Vec<usize> = (first..files.len()).collect();
             let mut listed: Vec<PartFile<'_>> = members
                 .iter()
-                .map(|&j| PartFile {
-                    name: part_file_name(&files[j].name),
-                    size: files[j].size,
-                    hash: 0,
-                })
+                .map(|&j| PartFile { name: part_file_name(&files[j].name), size: files[j].size, hash: 0 })
                 .collect();
             let len = clickhouse::checksums_txt(&mut listed).len() as u64;
             files.push(FileSpec {
@@ -236,31 +201,12 @@ impl Layout {
                 content: Content::PartChecksums(members),
             });
         }
-        let mut listed: Vec<ManifestFile<'_>> = files
-            .iter()
-            .map(|f| ManifestFile {
-                name: &f.name,
-                size: f.size,
-                hash: 0,
-            })
-            .collect();
+        let mut listed: Vec<ManifestFile<'_>> =
+            files.iter().map(|f| ManifestFile { name: &f.name, size: f.size, hash: 0 }).collect();
         let manifest_len = clickhouse::manifest_xml(&mut listed, key, 0).len() as u64;
-        files.push(FileSpec {
-            name: MANIFEST_NAME.to_owned(),
-            size: manifest_len,
-            content: Content::Manifest,
-        });
-        let total = files
-            .iter()
-            .map(|f| zip::entry_overhead(f.name.len()) + f.size)
-            .sum::<u64>()
-            + zip::END_RECORD_LEN;
-        Layout {
-            key,
-            files,
-            manifest_pad: 0,
-            total,
-        }
+        files.push(FileSpec { name: MANIFEST_NAME.to_owned(), size: manifest_len, content: Content::Manifest });
+        let total = files.iter().map(|f| zip::entry_overhead(f.name.len()) + f.size).sum::<u64>() + zip::END_RECORD_LEN;
+        Layout { key, files, manifest_pad: 0, total }
     }
 }
 
@@ -350,17 +296,9 @@ impl PayloadStream {
                 let mut listed: Vec<ManifestFile<'_>> = files[..files.len() - 1]
                     .iter()
                     .zip(&self.written)
-                    .map(|(f, w)| ManifestFile {
-                        name: &f.name,
-                        size: f.size,
-                        hash: w.hash,
-                    })
+                    .map(|(f, w)| ManifestFile { name: &f.name, size: f.size, hash: w.hash })
                     .collect();
-                Bytes::from(clickhouse::manifest_xml(
-                    &mut listed,
-                    self.layout.key,
-                    self.layout.manifest_pad,
-                ))
+                Bytes::from(clickhouse::manifest_xml(&mut listed, self.layout.key, self.layout.manifest_pad))
             }
         }
     }
@@ -372,11 +310,7 @@ impl PayloadStream {
         match self.stage {
             Stage::LocalHeader => {
                 let f = &layout.files[self.file];
-                self.written.push(Written {
-                    crc: 0,
-                    hash: 0,
-                    offset: self.offset as u32,
-                });
+                self.written.push(Written { crc: 0, hash: 0, offset: self.offset as u32 });
                 zip::local_header(buf, &f.name);
                 self.text = self.render(&f.content);
                 assert!(
@@ -435,20 +369,11 @@ impl PayloadStream {
                 let f = &layout.files[i];
                 let w = self.written[i];
                 zip::central_header(buf, &f.name, w.crc, f.size as u32, w.offset);
-                self.stage = if i + 1 < layout.files.len() {
-                    Stage::Central(i + 1)
-                } else {
-                    Stage::End
-                };
+                self.stage = if i + 1 < layout.files.len() { Stage::Central(i + 1) } else { Stage::End };
             }
             Stage::End => {
                 let central_size = self.offset - self.central_start;
-                zip::end_record(
-                    buf,
-                    layout.files.len() as u16,
-                    central_size as u32,
-                    self.central_start as u32,
-                );
+                zip::end_record(buf, layout.files.len() as u16, central_size as u32, self.central_start as u32);
                 self.stage = Stage::Finished;
             }
             Stage::Finished => {}
@@ -469,10 +394,7 @@ impl Iterator for PayloadStream {
             self.step(&mut buf);
         }
         if self.stage == Stage::Finished {
-            assert_eq!(
-                self.offset, self.layout.total,
-                "payload length differs from its plan"
-            );
+            assert_eq!(self.offset, self.layout.total, "payload length differs from its plan");
         }
         Some(buf.freeze())
     }
@@ -484,16 +406,7 @@ mod tests {
 
     #[test]
     fn exact_sizes_and_limits() {
-        for size in [
-            0,
-            1,
-            MIN_SIZE,
-            MIN_SIZE + 1,
-            65536,
-            100_003,
-            1_000_000,
-            10 << 20,
-        ] {
+        for size in [0, 1, MIN_SIZE, MIN_SIZE + 1, 65536, 100_003, 1_000_000, 10 << 20] {
             let p = Payload::new("MESCDM", size, 1).unwrap();
             assert_eq!(p.len(), size.max(MIN_SIZE));
         }
@@ -522,16 +435,10 @@ mod tests {
         let a: Vec<u8> = p.stream().flat_map(|c| c.to_vec()).collect();
         assert_eq!(a.len() as u64, p.len());
         let mut b = Vec::new();
-        Payload::new("MESODS", 300_000, 9)
-            .unwrap()
-            .write_to(&mut b)
-            .unwrap();
+        Payload::new("MESODS", 300_000, 9).unwrap().write_to(&mut b).unwrap();
         assert_eq!(a, b);
         let mut c = Vec::new();
-        Payload::new("MESODS", 300_000, 10)
-            .unwrap()
-            .write_to(&mut c)
-            .unwrap();
+        Payload::new("MESODS", 300_000, 10).unwrap().write_to(&mut c).unwrap();
         assert_ne!(a, c);
         assert!(p.stream().all(|c| c.len() <= CHUNK_SIZE + 512));
     }

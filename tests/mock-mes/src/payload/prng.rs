@@ -32,18 +32,9 @@ pub fn pool(key: u64) -> Box<[u8]> {
 pub fn uuid_from(x: u64) -> String {
     let a = splitmix64(x);
     let b = splitmix64(a);
-    let v = (u128::from(a) << 64 | u128::from(b)) & !(0xf << 76 | 0x3 << 62)
-        | (0x4 << 76)
-        | (0x2 << 62);
+    let v = (u128::from(a) << 64 | u128::from(b)) & !(0xf << 76 | 0x3 << 62) | (0x4 << 76) | (0x2 << 62);
     let h = format!("{v:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
 }
 
 #[cfg(test)]
