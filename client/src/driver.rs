@@ -30,10 +30,15 @@ use crate::clock::{random_seed, Clock};
 use crate::http::{BodyChunk, ChunkAccess, Http, HttpConfig, Response};
 use crate::sink::{PackageSink, SinkFactory};
 
+/// How a [`MesClient`] polls, restarts lost downloads, connects and bounds its downloads.
 #[derive(Debug, Clone, Default)]
 pub struct ClientOptions {
+    /// Polling delays, retry back-off and timeouts (request, overall wait, download stall), in ms.
     pub policy: PollPolicy,
+    /// New backups (POSTs) allowed after a one-shot download was lost; 0 (the default) never
+    /// starts a backup the caller did not ask for.
     pub restart_budget: u32,
+    /// HTTP settings: an extra trusted CA certificate, the connect timeout.
     pub http: HttpConfig,
     /// Send credentials over plain http:// to a non-loopback host.
     pub allow_insecure_http: bool,
@@ -50,6 +55,8 @@ pub struct MesClient {
 }
 
 impl MesClient {
+    /// Checks the transport (no credentials over plain http:// to another host unless
+    /// `allow_insecure_http`), the policy and the download limits, and sets up HTTP; an invalid setting is an error.
     pub fn new(env: EnvUrl, credentials: Credentials, options: ClientOptions) -> Result<MesClient, Error> {
         check_transport(&env, &credentials, options.allow_insecure_http)?;
         options.policy.validate()?;
@@ -58,6 +65,7 @@ impl MesClient {
         Ok(MesClient { env, http, options })
     }
 
+    /// The MES environment this client talks to.
     pub fn env(&self) -> &EnvUrl {
         &self.env
     }

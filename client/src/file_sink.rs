@@ -53,10 +53,12 @@ impl FileSinkFactory {
         self
     }
 
+    /// The permission bits its files are created with.
     pub fn modes(&self) -> FileModes {
         self.modes
     }
 
+    /// The folder the packages are written to.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -187,6 +189,8 @@ impl SinkFactory for FileSinkFactory {
 
 type WriteTask = tokio::task::JoinHandle<(File, Vec<u8>, io::Result<()>)>;
 
+/// One package being written by [`FileSinkFactory`]: a locked temporary file in the target folder,
+/// written in the background, made durable by `finish`, named by `commit`; removed if it is dropped uncommitted.
 pub struct FileSink {
     dir: PathBuf,
     file_mode: u32,

@@ -1,5 +1,5 @@
 //! The files and folders mesbackup writes are its own: created with exactly the permission bits of
-//! [`FileModes`] (not whatever the process umask leaves), and, while a temporary file has no final
+//! [`FileModes`](mesbackup_core::file_modes::FileModes) (not whatever the process umask leaves), and, while a temporary file has no final
 //! name, held under an exclusive advisory lock that tells every other process "in use".
 //!
 //! Why a lock and not a look at the processes: `/proc/*/fd` cannot see a run in another PID

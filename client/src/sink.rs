@@ -21,14 +21,18 @@ use crate::http::SinkChunk;
 pub trait MaybeSync: Sync {}
 #[cfg(not(target_arch = "wasm32"))]
 impl<T: Sync + ?Sized> MaybeSync for T {}
+/// No bound in WebAssembly (see the native definition).
 #[cfg(target_arch = "wasm32")]
 pub trait MaybeSync {}
 #[cfg(target_arch = "wasm32")]
 impl<T: ?Sized> MaybeSync for T {}
 
+/// Opens a [`PackageSink`] for each package a job downloads; given by the front end to the
+/// driver ([`crate::run_job`]).
 #[cfg_attr(not(target_arch = "wasm32"), async_trait)]
 #[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
 pub trait SinkFactory: MaybeSync {
+    /// The sink this factory opens.
     type Sink: PackageSink;
     /// Checks, before the step that cannot be undone, that a package could be stored: called
     /// before the backup request (POST) and before the first GET of a download, whose `200` would
@@ -41,6 +45,8 @@ pub trait SinkFactory: MaybeSync {
     async fn open(&self, file_name: &str, expected_len: Option<u64>) -> Result<Self::Sink, Error>;
 }
 
+/// Where one package's bytes go: written chunk by chunk, finished, then committed under the
+/// package's name or discarded.
 #[cfg_attr(not(target_arch = "wasm32"), async_trait)]
 #[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
 pub trait PackageSink {

@@ -19,7 +19,9 @@ const CHUNK: usize = 1 << 20;
 /// The outcome of [`verify_file`].
 #[derive(Debug, Clone)]
 pub struct FileVerification {
+    /// What the verifier checked and found (problems, checksums, SHA-256).
     pub report: VerifyReport,
+    /// What the package holds: backup root, databases, tables, parts, rows.
     pub inspection: Inspection,
     /// A sidecar was found beside the package and its SHA-256 was compared.
     pub has_sidecar: bool,

@@ -10,6 +10,8 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// What kind of failure an [`Error`] is: decides the stable string code (`code`), the CLI's exit
+/// code and, in the bindings, the exception class. Serialized as its code (`"invalid_argument"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
@@ -46,6 +48,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, in declaration order: what the bindings list their exception classes and codes from.
     pub const ALL: [ErrorKind; 14] = [
         ErrorKind::InvalidArgument,
         ErrorKind::Unauthorized,
@@ -83,6 +86,8 @@ impl ErrorKind {
         }
     }
 
+    /// The kind whose [`ErrorKind::code`] is `code` (exact match); `None` for an unknown code, such as
+    /// one from a newer mesbackup.
     pub fn from_code(code: &str) -> Option<ErrorKind> {
         ErrorKind::ALL.into_iter().find(|k| k.code() == code)
     }
@@ -120,17 +125,24 @@ impl fmt::Display for ErrorKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Error {
+    /// What kind of failure this is; decides the stable code and the CLI's exit code.
     pub kind: ErrorKind,
+    /// For the administrator: what happened and what to do next (no secrets). Also the `Display` text.
     pub message: String,
+    /// The GUID of the MES backup job this error belongs to, when the server had assigned one; left
+    /// out of the JSON form when `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guid: Option<String>,
 }
 
 impl Error {
+    /// An error of `kind` with `message` and no GUID (add one with [`Error::with_guid`]).
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
         Error { kind, message: message.into(), guid: None }
     }
 
+    /// Attaches the job's GUID, so the job can be resumed with `download <guid>`; keeps a GUID already
+    /// set, and `None` changes nothing.
     pub fn with_guid(mut self, guid: Option<&str>) -> Error {
         if self.guid.is_none() {
             self.guid = guid.map(str::to_owned);
@@ -138,14 +150,17 @@ impl Error {
         self
     }
 
+    /// Shorthand for an [`ErrorKind::InvalidArgument`] error: the caller gave something unusable.
     pub fn invalid_argument(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::InvalidArgument, message)
     }
 
+    /// Shorthand for an [`ErrorKind::Io`] error: a local file system failure.
     pub fn io(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Io, message)
     }
 
+    /// Shorthand for an [`ErrorKind::Network`] error: the server could not be reached or the connection failed.
     pub fn network(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Network, message)
     }

@@ -22,7 +22,9 @@ pub const DEFAULT_DIR_MODE: u32 = 0o700;
 /// The modes for files and for folders mesbackup creates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileModes {
+    /// Permission bits of every file mesbackup writes (e.g. `0o600`); checked only when parsed from text.
     pub file: u32,
+    /// Permission bits of every folder mesbackup creates (e.g. `0o700`); checked only when parsed from text.
     pub dir: u32,
 }
 

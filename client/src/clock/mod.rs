@@ -8,6 +8,7 @@ pub use wasm::WasmClock;
 
 use async_trait::async_trait;
 
+/// Wall-clock time and sleeping, injected into the driver by the front end.
 #[cfg_attr(not(target_arch = "wasm32"), async_trait)]
 #[cfg_attr(target_arch = "wasm32", async_trait(?Send))]
 pub trait Clock {

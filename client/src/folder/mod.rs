@@ -6,7 +6,7 @@
 //! writes files. Every operation that creates a file in a target folder writes a hidden temporary
 //! file (`.<name>.<tag>.mesbackup-partial`) first and gives it its final name atomically, without
 //! replacing an existing file unless asked. Files are written with exactly the file mode of
-//! [`FileModes`] (0600 by default) and folders this module creates get its folder mode (0700);
+//! [`FileModes`](mesbackup_core::file_modes::FileModes) (0600 by default) and folders this module creates get its folder mode (0700);
 //! on Windows both inherit the folder's ACL instead.
 
 mod partials;

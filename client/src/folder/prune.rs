@@ -16,8 +16,10 @@ use super::sidecars::read_sidecars;
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PruneEntry {
+    /// The package file (it may be missing: then only its sidecar is left).
     #[serde(serialize_with = "super::path_text::lossy")]
     pub package: PathBuf,
+    /// The mesbackup sidecar beside it, whose times order the backups.
     #[serde(serialize_with = "super::path_text::lossy")]
     pub sidecar: PathBuf,
     /// The database the sidecar names (unknown for a download resumed from a bare GUID).
@@ -41,6 +43,7 @@ pub struct PrunePlan {
 }
 
 impl PrunePlan {
+    /// The entries outside the newest `keep` of their database: what [`execute_prune`] deletes.
     pub fn to_delete(&self) -> impl Iterator<Item = &PruneEntry> {
         self.entries.iter().filter(|e| !e.keep)
     }

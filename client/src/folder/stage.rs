@@ -25,7 +25,10 @@ use mesbackup_core::mes::CommitFailure;
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StageMode {
+    /// Copied through a temporary file and checked; the source stays.
     Copy,
+    /// Moved without copying when on the same file system (hard link or rename), else copied, checked
+    /// and the source removed.
     Move,
 }
 
@@ -42,10 +45,13 @@ pub struct StagedPackage {
     pub target: PathBuf,
     /// The installer package name it was given.
     pub file_name: String,
+    /// Which of the system's databases the package holds (Online, CDM, ODS, DWH).
     pub kind: DatabaseKind,
+    /// Size of the staged package in bytes.
     pub size: u64,
     /// Computed while copying (not when a move was a rename).
     pub sha256: Option<String>,
+    /// Whether it was copied or moved.
     pub mode: StageMode,
     /// An existing file of that name was replaced (`force`).
     pub replaced: bool,

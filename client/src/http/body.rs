@@ -14,6 +14,7 @@ use mesbackup_core::mes::TransportError;
 /// SHA-256, the probe's first and last bytes).
 #[cfg(not(target_arch = "wasm32"))]
 pub type BodyChunk = Bytes;
+/// In WebAssembly: the `Uint8Array` fetch delivered (see the native definition).
 #[cfg(target_arch = "wasm32")]
 pub type BodyChunk = JsChunk;
 
@@ -21,6 +22,7 @@ pub type BodyChunk = JsChunk;
 /// WebAssembly the chunk itself, which the JS sink receives as a `Uint8Array`.
 #[cfg(not(target_arch = "wasm32"))]
 pub type SinkChunk = [u8];
+/// In WebAssembly: the chunk itself, passed to the JS sink as a `Uint8Array`.
 #[cfg(target_arch = "wasm32")]
 pub type SinkChunk = JsChunk;
 
@@ -63,6 +65,7 @@ impl JsChunk {
         JsChunk { array, len }
     }
 
+    /// The `Uint8Array`, in JavaScript memory; it must not be modified.
     pub fn array(&self) -> &js_sys::Uint8Array {
         &self.array
     }

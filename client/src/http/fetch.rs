@@ -81,6 +81,8 @@ impl Drop for AbortOnDrop {
     }
 }
 
+/// The MES connection in WebAssembly: `fetch` with no referrer, the POST with `redirect: "manual"`,
+/// and the Authorization header for every request.
 #[derive(Clone)]
 pub struct Http {
     authorization: Option<String>,
@@ -95,6 +97,8 @@ impl std::fmt::Debug for Http {
 }
 
 impl Http {
+    /// Keeps the credentials' header value; a custom CA (the runtime decides which CAs to trust) or
+    /// credentials that cannot be sent in a header are an `invalid_argument` error.
     pub fn new(credentials: &Credentials, config: &HttpConfig) -> Result<Http, Error> {
         if config.ca_cert_pem.is_some() {
             return Err(Error::invalid_argument(
@@ -255,6 +259,7 @@ impl std::fmt::Debug for Response {
 }
 
 impl Response {
+    /// The status code and headers.
     pub fn head(&self) -> ResponseHead {
         self.head.clone()
     }

@@ -16,6 +16,7 @@ use super::config::HttpConfig;
 pub struct Response(reqwest::Response);
 
 impl Response {
+    /// The status code and headers (headers whose value is not visible ASCII are left out).
     pub fn head(&self) -> ResponseHead {
         head_of(&self.0)
     }
@@ -26,6 +27,8 @@ impl Response {
     }
 }
 
+/// The MES connection natively: a POST client that never follows redirects, a GET client that
+/// follows a few (never from https to http), and the Authorization header for every request.
 #[derive(Clone)]
 pub struct Http {
     post: reqwest::Client,
@@ -42,6 +45,8 @@ impl std::fmt::Debug for Http {
 }
 
 impl Http {
+    /// Sets up both clients from `config` (extra CA, connect timeout) and environment proxies; credentials
+    /// that cannot be sent in a header, or an unreadable CA file, are an `invalid_argument` error.
     pub fn new(credentials: &Credentials, config: &HttpConfig) -> Result<Http, Error> {
         let authorization = match credentials.authorization() {
             Some(value) => {

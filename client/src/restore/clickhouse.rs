@@ -13,6 +13,8 @@ use serde_json::Value;
 /// Runs one SQL statement and returns its result rows (JSONEachRow, parsed).
 #[async_trait]
 pub trait SqlExecutor: Send + Sync {
+    /// Runs `sql` and returns its result rows, one JSON object each; a statement that fails on the
+    /// server, or cannot reach it, is an error.
     async fn query(&self, sql: &str) -> Result<Vec<Value>, Error>;
 }
 
@@ -42,7 +44,9 @@ impl Default for ClickHouseOptions {
 /// environment (never from a command line, which every user can read).
 #[derive(Clone, Default)]
 pub struct ClickHouseCredentials {
+    /// ClickHouse user, sent as `X-ClickHouse-User`; none: the server's default user.
     pub user: Option<String>,
+    /// That user's password, sent as `X-ClickHouse-Key` (hidden in `Debug`); none: no password.
     pub password: Option<String>,
 }
 

@@ -27,6 +27,7 @@ pub const FOLLOW_INTERVAL: Duration = Duration::from_millis(250);
 /// What to restore, where, and how.
 #[derive(Debug, Clone)]
 pub struct RestoreRequest {
+    /// The package (.zip) to restore; it is verified first, and a damaged one is refused.
     pub package: PathBuf,
     /// Restore under this name (`--as`); the package's own name otherwise.
     pub target_name: Option<String>,
@@ -55,14 +56,36 @@ pub struct RestoreRequest {
 #[serde(tag = "step", rename_all = "snake_case")]
 pub enum RestoreStep {
     /// The package verified; what it holds.
-    Verified { database: String, tables: u64, rows: u64 },
+    Verified {
+        /// The database the package holds (a package with several databases is refused).
+        database: String,
+        /// Tables, views and dictionaries in the package.
+        tables: u64,
+        /// Rows in the package's tables (the sum of its parts' `count.txt`).
+        rows: u64,
+    },
     /// Core's plan against the target's facts, and the statement that will run (a placeholder path
     /// on a dry run without a server backup path).
-    Planned { plan: RestorePlan, sql: String },
+    Planned {
+        /// Target database, settings, expected row counts, and any problems that stop the restore.
+        plan: RestorePlan,
+        /// The `RESTORE ... ASYNC` statement that runs (on a dry run: would run).
+        sql: String,
+    },
     /// The backup root was extracted for the server to read.
-    Extracted { dir: String, files: u64, bytes: u64 },
+    Extracted {
+        /// Absolute path of the extracted folder on this machine (removed again after a successful restore).
+        dir: String,
+        /// Files written into it.
+        files: u64,
+        /// Bytes written into it.
+        bytes: u64,
+    },
     /// `RESTORE ... ASYNC` accepted: ClickHouse's operation id.
-    Started { operation_id: String },
+    Started {
+        /// The restore's id in `system.backups`: look it up there if the flow is cut off.
+        operation_id: String,
+    },
     /// One look at `system.backups` (sent only when status or counts changed).
     Restoring(RestoreProgress),
 }
@@ -71,18 +94,25 @@ pub enum RestoreStep {
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RestoreReport {
+    /// The database the package holds, under its name in the package.
     pub database: String,
+    /// The database restored into: `target_name` when given, else the package's own name.
     pub target_database: String,
+    /// Only planned ([`RestoreRequest::dry_run`]): nothing was extracted or run on the server.
     pub dry_run: bool,
     /// Absent on a dry run.
     pub operation_id: Option<String>,
     /// Each table's row count against the package (empty on a dry run).
     pub tables: Vec<RowCheck>,
+    /// Rows counted in the restored tables after the restore (0 on a dry run).
     pub rows: u64,
+    /// Time the whole flow took, verification included, in milliseconds.
     pub elapsed_ms: u64,
 }
 
 impl RestoreReport {
+    /// True when every table's row count matches the package (also on a dry run, where nothing was
+    /// compared); see [`RestoreReport::mismatch`] for the error to report otherwise.
     pub fn ok(&self) -> bool {
         self.tables.iter().all(|c| c.ok)
     }
@@ -316,7 +346,10 @@ pub struct TestRestoreOptions {
     pub prefix: String,
     /// Keep the restored databases instead of dropping them.
     pub keep: bool,
+    /// See [`RestoreRequest::storage_policy`].
     pub storage_policy: Option<String>,
+    /// A folder the server can read (under its `backups.allowed_path`); each package is extracted
+    /// into a new folder under it for its RESTORE, and that folder is removed afterwards.
     pub server_backup_path: PathBuf,
     /// See [`RestoreRequest::path_on_server`].
     pub path_on_server: Option<String>,
@@ -330,30 +363,45 @@ pub struct TestRestoreOptions {
 #[derive(Debug, Clone, Default, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TestRestoreResult {
+    /// The package's path, as given.
     pub path: String,
+    /// Verified, restored, every row count matched and (unless `keep`) the throwaway database was
+    /// dropped; otherwise `error` says what failed.
     pub ok: bool,
+    /// Whether the package passed verification (false: nothing was restored).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verified: Option<bool>,
+    /// Time the verification took, in milliseconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verify_ms: Option<u64>,
+    /// The database the package holds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database: Option<String>,
+    /// The throwaway database restored into (`<prefix><database>_<random>`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target_database: Option<String>,
+    /// Why the restore plan was refused (nothing was run on the server then).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problems: Option<Vec<PlanProblem>>,
+    /// Time extraction and RESTORE took until ClickHouse reported RESTORED, in milliseconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restore_ms: Option<u64>,
+    /// Whether the throwaway database was dropped; absent with `keep` or when the test stopped before.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dropped: Option<bool>,
+    /// Tables whose row count was compared with the package.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tables_checked: Option<u64>,
+    /// Rows counted in the restored tables.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rows_checked: Option<u64>,
+    /// Each table's row count against the package.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tables: Option<Vec<RowCheck>>,
+    /// What failed, when `ok` is false (a row-count mismatch is reported rather than a failed drop).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<Error>,
+    /// Time this package's whole test took, in milliseconds.
     pub elapsed_ms: u64,
 }
 

@@ -22,13 +22,20 @@ pub async fn target_facts(exec: &dyn SqlExecutor) -> Result<TargetFacts, Error> 
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RestoreProgress {
+    /// ClickHouse's id of the restore operation (serialised as `operation_id`).
     #[serde(rename = "operation_id")]
     pub id: String,
+    /// The `system.backups` status, e.g. `RESTORING`, `RESTORED`, `RESTORE_FAILED`; empty if absent.
     pub status: String,
+    /// ClickHouse's error text after RESTORE_FAILED, as the server sent it (untrusted); else empty.
     pub error: String,
+    /// Files in the backup being restored (0 if absent).
     pub num_files: u64,
+    /// Files of the backup read so far.
     pub files_read: u64,
+    /// Total size of the backup's files, in bytes.
     pub total_size: u64,
+    /// Bytes of the backup read so far.
     pub bytes_read: u64,
 }
 
@@ -96,11 +103,16 @@ pub async fn follow_restore(
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RowCheck {
+    /// Table name in the restored database.
     pub table: String,
+    /// Rows the package holds for the table (serialised as `expected_rows`).
     #[serde(rename = "expected_rows")]
     pub expected: u64,
+    /// Rows `SELECT count()` found after the restore (serialised as `rows`); `None` when the
+    /// server's answer held no readable count.
     #[serde(rename = "rows")]
     pub actual: Option<u64>,
+    /// The two counts are equal (false when the count is unknown).
     pub ok: bool,
 }
 

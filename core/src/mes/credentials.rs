@@ -9,12 +9,19 @@ use base64::Engine;
 use super::url::EnvUrl;
 use crate::error::Error;
 
+/// How requests to the MES authenticate. Build it with [`Credentials::bearer`] or [`Credentials::basic`],
+/// which clean up pasted values, or with [`resolve_credentials`]; its `Debug` never shows a secret.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Credentials {
     /// A session token copied from the MES GUI (with or without its `Bearer ` prefix).
     Bearer(String),
     /// A user name and personal access token, sent as HTTP Basic.
-    Basic { user: String, pat: String },
+    Basic {
+        /// The MES user name (never contains `:`).
+        user: String,
+        /// The user's personal access token; secret.
+        pat: String,
+    },
     /// No Authorization header (only useful against a test server).
     None,
 }
@@ -69,6 +76,7 @@ impl Credentials {
         Ok(Credentials::Basic { user: user.to_owned(), pat: pat.to_owned() })
     }
 
+    /// True for [`Credentials::None`]: no Authorization header is sent, so the transport rule does not apply.
     pub fn is_none(&self) -> bool {
         matches!(self, Credentials::None)
     }
@@ -121,7 +129,12 @@ pub enum Unresolved {
     /// Nothing given anywhere: no explicit value, no `MES_TOKEN`, no `MES_USER`/`MES_PAT`.
     NoneGiven,
     /// A user name without its personal access token (explicitly, or in `MES_USER`).
-    PatMissing { user: String, explicit: bool },
+    PatMissing {
+        /// The user name that was given, trimmed, so a prompt can name it.
+        user: String,
+        /// True when the user name was given explicitly, false when it came from `MES_USER`.
+        explicit: bool,
+    },
     /// A conflict or an invalid value: nothing to ask for.
     Invalid(Error),
 }

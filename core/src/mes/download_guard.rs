@@ -95,15 +95,53 @@ impl DownloadLimits {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum Abandon {
-    TooLargeDeclared { declared: u64, max_size: u64 },
-    TooLarge { bytes: u64, max_size: u64 },
-    TooSlow { bytes_in_window: u64, window_ms: u64, speed_limit: u64, speed_time_ms: u64 },
-    Stalled { idle_ms: u64, bytes: u64, stall_timeout_ms: u64 },
-    TimedOut { elapsed_ms: u64, bytes: u64, download_timeout_ms: u64 },
+    /// The `Content-Length` of the `200` exceeds the size cap; nothing was written.
+    TooLargeDeclared {
+        /// The announced `Content-Length`, in bytes.
+        declared: u64,
+        /// The size cap in force, in bytes.
+        max_size: u64,
+    },
+    /// The body received so far exceeds the size cap.
+    TooLarge {
+        /// Bytes received when the cap was passed.
+        bytes: u64,
+        /// The size cap in force, in bytes.
+        max_size: u64,
+    },
+    /// The transfer averaged under the low-speed limit over a full low-speed window.
+    TooSlow {
+        /// Bytes received during the measured window.
+        bytes_in_window: u64,
+        /// Length of the measured window in ms (at least `speed_time_ms`).
+        window_ms: u64,
+        /// The low-speed limit in force, in bytes per second.
+        speed_limit: u64,
+        /// The configured low-speed window, in ms.
+        speed_time_ms: u64,
+    },
+    /// No byte arrived for the stall timeout.
+    Stalled {
+        /// Time since the last byte arrived, in ms.
+        idle_ms: u64,
+        /// Bytes received before the stall.
+        bytes: u64,
+        /// The stall timeout in force, in ms.
+        stall_timeout_ms: u64,
+    },
+    /// The download was still running when the overall download timeout passed.
+    TimedOut {
+        /// Time since the `200` arrived, in ms.
+        elapsed_ms: u64,
+        /// Bytes received so far.
+        bytes: u64,
+        /// The download timeout in force, in ms.
+        download_timeout_ms: u64,
+    },
 }
 
 impl Abandon {
-    /// What happened, for "the download … did not complete: <this>".
+    /// What happened, for "the download … did not complete: …".
     pub fn describe(&self) -> String {
         match *self {
             Abandon::TooLargeDeclared { declared, max_size } => format!(
@@ -157,6 +195,8 @@ pub struct DownloadGuard {
 }
 
 impl DownloadGuard {
+    /// Call this when the `200` of a download arrives, at `now_ms`; every timer and rate counts from then.
+    /// `stall_timeout_ms` comes from the job's [`PollPolicy`](crate::PollPolicy).
     pub fn new(limits: DownloadLimits, stall_timeout_ms: u64, now_ms: u64) -> DownloadGuard {
         DownloadGuard {
             limits,
@@ -168,6 +208,7 @@ impl DownloadGuard {
         }
     }
 
+    /// Bytes received so far, as last reported to [`on_progress`](Self::on_progress).
     pub fn bytes(&self) -> u64 {
         self.bytes
     }
@@ -267,7 +308,7 @@ pub fn human_bytes(n: u64) -> String {
     format!("{text} {}", UNITS[unit])
 }
 
-/// `250` -> `250 ms`, `90000` -> `90 s`, `7200000` -> `120 min`, longer -> hours.
+/// `250` -> `250 ms`, `90000` -> `90 s`, `600000` -> `10 min`, from two hours on hours (`7200000` -> `2.0 h`).
 pub fn human_duration(ms: u64) -> String {
     let s = ms / 1000;
     match s {

@@ -53,6 +53,7 @@ pub const PROGRESS_INTERVAL_MS: u64 = 250;
 /// Name clashes resolved by picking another name before giving up.
 const MAX_COMMIT_ATTEMPTS: u32 = 5;
 
+/// What a job does with the MES backup API: start a backup, download one, or both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
@@ -69,11 +70,16 @@ pub enum Mode {
 /// What the caller asked for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobSpec {
+    /// What the job does: start and download, start only, or download a backup started earlier.
     pub mode: Mode,
+    /// Base URL of the MES environment whose backup endpoints are called.
     pub env: EnvUrl,
     /// Needed to start (and restart) a backup; optional when downloading a known GUID.
     pub database: Option<String>,
+    /// GUID of a backup started earlier (e.g. by `StartOnly`); required by `Download` and `DownloadIfReady`.
+    /// Once a POST is accepted, the job follows the server's new GUID instead.
     pub guid: Option<String>,
+    /// Polling delays, retry back-off and timeouts (request, overall wait, download stall).
     #[serde(default)]
     pub policy: PollPolicy,
     /// New POSTs allowed after a lost one-shot download. 0: never start a backup the caller did not ask for.
@@ -82,6 +88,8 @@ pub struct JobSpec {
     /// Save under this name (e.g. an installer package name) instead of the server's.
     #[serde(default)]
     pub file_name: Option<String>,
+    /// Replace an existing file of the package's name instead of saving under another name (see
+    /// [`Action::Commit`]). Never applies to the `<guid>.zip` rescue copy.
     #[serde(default)]
     pub overwrite: bool,
     /// Seed of the jitter sequence; drivers take it from the OS, tests fix it.
@@ -96,6 +104,8 @@ pub struct JobSpec {
 }
 
 impl JobSpec {
+    /// A spec for `mode` against `env` with every option at its default: no database or GUID, default
+    /// policy and download limits, no restarts, no overwrite, jitter seed 0. Set what the mode needs.
     pub fn new(mode: Mode, env: EnvUrl) -> JobSpec {
         JobSpec {
             mode,
@@ -112,25 +122,35 @@ impl JobSpec {
         }
     }
 
+    /// A spec that backs up `database` (POST, wait, download), other options at their defaults.
     pub fn backup(env: EnvUrl, database: &str) -> JobSpec {
         JobSpec { database: Some(database.to_owned()), ..JobSpec::new(Mode::Backup, env) }
     }
 
+    /// A spec that waits for and downloads the backup started earlier under `guid`, other options at
+    /// their defaults.
     pub fn download(env: EnvUrl, guid: &str) -> JobSpec {
         JobSpec { guid: Some(guid.to_owned()), ..JobSpec::new(Mode::Download, env) }
     }
 }
 
+/// HTTP method of a [`Request`]; serialised in upper case (`"POST"`, `"GET"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Method {
+    /// Start a backup: `POST {env}/environment/clickhouse/backup/{database}`.
     Post,
+    /// Ask for a started backup, which answers "pending" or the one-shot package itself:
+    /// `GET {env}/environment/clickhouse/backup/{guid}`.
     Get,
 }
 
+/// An HTTP request the driver must send (it has no body); carried by [`Action::Send`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Request {
+    /// `POST` to start a backup, `GET` to poll for or download it.
     pub method: Method,
+    /// Complete URL, built from the spec's environment URL, its path segment percent-encoded.
     pub url: String,
     /// Deadline for the status line and headers.
     pub timeout_ms: u64,
@@ -150,20 +170,44 @@ pub enum Action {
     /// Send this request; report `handle_response` or `handle_transport_error`.
     Send(Request),
     /// Read at most `limit` bytes of the current response's body; report `handle_body`.
-    ReadBody { limit: usize },
+    ReadBody {
+        /// Most bytes to read ([`SMALL_BODY_LIMIT`]); a longer body is cut there.
+        limit: usize,
+    },
     /// Open a temporary sink for `file_name` and stream the current body into it, reporting
     /// `handle_progress` along the way and `handle_received` at the end. Keep one timer armed for
     /// `poll_timeout` and report `handle_timeout` when it fires; once `is_receiving` turns false
     /// (the job abandoned the download: too slow, stalled, too long, too large) stop reading, drop
     /// the body and go on with the next action, without `handle_received`.
-    Receive { file_name: String, expected_len: Option<u64> },
+    Receive {
+        /// Name the package is to be saved under (the caller's, the server's or a fallback); the sink
+        /// names its temporary file after it.
+        file_name: String,
+        /// Size in bytes the server announced (Content-Length), if it did.
+        expected_len: Option<u64>,
+    },
     /// Give the complete temporary file its final name (never replacing an existing file unless
     /// `overwrite`) and write `sidecar` beside it; report `handle_commit`.
-    Commit { file_name: String, overwrite: bool, sidecar: Sidecar },
+    Commit {
+        /// Final name to give the file; differs from the `Receive` name after a clash, or when a
+        /// complete package is kept as `<guid>.zip` because its own name failed.
+        file_name: String,
+        /// Whether an existing file of that name may be replaced; if not, report `CommitFailure::Exists`.
+        overwrite: bool,
+        /// Record to write beside the package as `<file_name>.mesbackup.json`.
+        sidecar: Sidecar,
+    },
     /// Drop the temporary file (or keep it under `keep_as` for diagnosis). Nothing to report.
-    Discard { keep_as: Option<String> },
+    Discard {
+        /// Name to keep the file under for diagnosis (`<guid>.not-a-package.<ext>`, for a 200 that was
+        /// not a package); `None`: delete it.
+        keep_as: Option<String>,
+    },
     /// Wait until this time, then report `handle_timeout`.
-    Sleep { until_ms: u64 },
+    Sleep {
+        /// Time to wake up, in ms on the clock the driver passes as `now_ms`.
+        until_ms: u64,
+    },
 }
 
 /// Where a transport failure happened; it decides whether a request may be repeated.
@@ -182,8 +226,11 @@ pub enum TransportPhase {
     Malformed,
 }
 
+/// A request or body that failed without a usable HTTP answer; reported through
+/// [`Job::handle_transport_error`], or inside [`ReceiveFailure::Transport`] while receiving.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TransportError {
+    /// How far the exchange got; decides whether the request may be sent again.
     pub phase: TransportPhase,
     /// Short, secret-free description from the HTTP library.
     pub detail: String,
@@ -192,24 +239,32 @@ pub struct TransportError {
 /// What a sink reports once a body has been streamed into it completely.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReceivedBody {
+    /// Bytes written to the sink.
     pub size: u64,
+    /// Lowercase hex SHA-256 of those bytes.
     pub sha256: String,
+    /// Whether the bytes form a whole zip, a truncated one or no zip at all (the sink's shape probe).
     pub shape: Shape,
 }
 
+/// Why a `Receive` ended without a complete body; reported through [`Job::handle_received`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "failure", rename_all = "snake_case")]
 pub enum ReceiveFailure {
+    /// The stream broke before its end. The one-shot download is lost (restarted within the budget).
     Transport(TransportError),
     /// Writing to the sink failed (disk full, permissions, a closed WritableStream).
     Sink(Error),
 }
 
+/// Why a `Commit` could not give the package its final name; reported through [`Job::handle_commit`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "failure", rename_all = "snake_case")]
 pub enum CommitFailure {
     /// A file with that name exists and `overwrite` was false.
     Exists,
+    /// Renaming the file or writing its sidecar failed (I/O error, unsafe name); the job then tries to
+    /// keep the complete package as `<guid>.zip`.
     Sink(Error),
 }
 
@@ -217,36 +272,50 @@ pub enum CommitFailure {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SavedPackage {
+    /// GUID of the server backup the package came from (the last one, after restarts).
     pub guid: String,
+    /// Database backed up; `None` when the package was downloaded from a bare GUID.
     pub database: Option<String>,
+    /// Final name of the package; differs from the one asked for after a name clash (see `notes`).
     pub file_name: String,
     /// Where the sink put it (a path for file sinks; the name for stream sinks).
     pub location: String,
+    /// Name of the sidecar written beside the package (`<file_name>.mesbackup.json`).
     pub sidecar_file_name: String,
+    /// Size of the package in bytes.
     pub size: u64,
     /// Lowercase hex SHA-256 of the package.
     #[cfg_attr(feature = "schema", schemars(pattern(r"^[0-9a-f]{64}$")))]
     pub sha256: String,
+    /// When the MES accepted the POST (ms, the driver's clock); `None` when resumed from a GUID.
     pub started_at_ms: Option<u64>,
+    /// When the package's 200 answer arrived and its download began (ms).
     pub ready_at_ms: Option<u64>,
+    /// When the package got its final name (ms).
     pub finished_at_ms: u64,
     /// Things the administrator should know (fallback name used, name clash resolved, restarts).
     pub notes: Vec<String>,
 }
 
+/// How a job ended; read it from [`Job::outcome`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
+    /// The package was saved under its final name, with its sidecar.
     Saved(SavedPackage),
     /// StartOnly: the backup runs on the server under this GUID.
     Started {
+        /// GUID to download the backup with later (`Mode::Download`).
         guid: String,
+        /// Database being backed up.
         database: String,
     },
     /// DownloadIfReady: not ready yet; nothing was downloaded.
     Pending {
+        /// GUID of the backup still being prepared; ask again later.
         guid: String,
     },
+    /// The job failed; the error carries the GUID when there is one, so the backup can be resumed.
     Failed(Error),
 }
 
@@ -259,23 +328,82 @@ pub enum Outcome {
 #[non_exhaustive]
 pub enum JobEvent {
     /// The MES accepted the backup (POST 202) under this GUID.
-    Started { database: String, guid: String, at_ms: u64 },
+    Started {
+        /// Database being backed up.
+        database: String,
+        /// GUID the server gave the backup; a download can be resumed from it.
+        guid: String,
+        /// When the acceptance was handled (ms, the driver's clock).
+        at_ms: u64,
+    },
     /// The backup is still being prepared; the next check is scheduled.
-    Pending { guid: String, polls: u32, waited_ms: u64, next_poll_in_ms: u64 },
+    Pending {
+        /// GUID of the backup being waited for.
+        guid: String,
+        /// Pending answers received so far in this wait.
+        polls: u32,
+        /// Time waited so far, from the POST's acceptance (or from resuming the GUID), in ms.
+        waited_ms: u64,
+        /// Delay until the next GET, in ms; 0 for `DownloadIfReady`, which does not ask again.
+        next_poll_in_ms: u64,
+    },
     /// A transient failure (503, connection refused); the request is retried after delay_ms.
-    Retrying { guid: Option<String>, reason: String, failures: u32, delay_ms: u64 },
+    Retrying {
+        /// GUID of the backup, once there is one; `None` while starting it.
+        guid: Option<String>,
+        /// What failed, in words for the administrator.
+        reason: String,
+        /// Consecutive transient failures so far (the policy's `max_consecutive_failures` bounds them).
+        failures: u32,
+        /// Wait before the next attempt, in ms.
+        delay_ms: u64,
+    },
     /// The backup is ready and its one-shot download has started.
-    Ready { guid: String, file_name: String, size: Option<u64> },
+    Ready {
+        /// GUID of the backup being downloaded.
+        guid: String,
+        /// Name the package is to be saved under.
+        file_name: String,
+        /// Size in bytes the server announced (Content-Length), if it did.
+        size: Option<u64>,
+    },
     /// Bytes received so far (at most about four per second per job, and once at the end).
-    Progress { guid: String, bytes: u64, total: Option<u64> },
+    Progress {
+        /// GUID of the backup being downloaded.
+        guid: String,
+        /// Bytes received so far.
+        bytes: u64,
+        /// Size in bytes the server announced (Content-Length), if it did.
+        total: Option<u64>,
+    },
     /// Something the administrator should know; the job goes on.
-    Warning { guid: Option<String>, message: String },
+    Warning {
+        /// GUID of the backup concerned, when there is one.
+        guid: Option<String>,
+        /// What happened, in words for the administrator.
+        message: String,
+    },
     /// A one-shot download was lost; a new backup is started within the restart budget.
-    Restarting { lost_guid: String, restarts_used: u32, restart_budget: u32, reason: String },
+    Restarting {
+        /// GUID of the backup whose download was lost (the server no longer has it).
+        lost_guid: String,
+        /// New backups started so far, this one included.
+        restarts_used: u32,
+        /// New backups the caller allowed ([`JobSpec::restart_budget`]).
+        restart_budget: u32,
+        /// Why the download was lost, in words for the administrator.
+        reason: String,
+    },
     /// A package was saved under its final name, with its sidecar.
-    Saved { package: SavedPackage },
+    Saved {
+        /// The saved package: name, location, size, SHA-256 and times.
+        package: SavedPackage,
+    },
     /// The job failed; the error carries the GUID when there is one.
-    Failed { error: Error },
+    Failed {
+        /// What went wrong and what to do about it.
+        error: Error,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -327,10 +455,15 @@ enum State {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
+    /// Checking the output folder before the POST, or starting the backup (POST and its answer).
     Starting,
+    /// Waiting for the backup to be ready: checking the folder before a GET, the GETs and the waits between.
     Waiting,
+    /// Streaming the package into the sink.
     Downloading,
+    /// Giving the complete package its final name and writing its sidecar.
     Saving,
+    /// The job has an outcome (a last `Discard` may still be queued: see [`Job::is_finished`]).
     Finished,
 }
 
@@ -339,11 +472,16 @@ pub enum Phase {
 /// processing over.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobTimes {
+    /// When the MES accepted the POST; `None` before that, and when a download was resumed from a GUID.
     pub started_at_ms: Option<u64>,
+    /// When the package's 200 answer arrived and its download began.
     pub ready_at_ms: Option<u64>,
+    /// When the package was saved under its final name.
     pub finished_at_ms: Option<u64>,
 }
 
+/// One backup job (see the module docs): create it with [`Job::new`], then take its actions, report
+/// their results through the `handle_*` methods and show its events until [`Job::is_finished`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Job {
     spec: JobSpec,
@@ -419,22 +557,29 @@ impl Job {
 
     // ---- getters -------------------------------------------------------------------------------
 
+    /// The spec as checked by `new` (`sql_backup_finished_at` normalised to RFC 3339 with milliseconds).
     pub fn spec(&self) -> &JobSpec {
         &self.spec
     }
 
+    /// GUID of the backup this job follows: the spec's until a POST is accepted, then the server's.
+    /// `None` while a backup is being started without one (also after a lost download is restarted).
     pub fn guid(&self) -> Option<&str> {
         self.guid.as_deref()
     }
 
+    /// When the current backup was accepted, became ready and was saved; reset when a lost download is
+    /// restarted.
     pub fn times(&self) -> JobTimes {
         self.times
     }
 
+    /// New backups started so far after a lost one-shot download (at most the spec's `restart_budget`).
     pub fn restarts_used(&self) -> u32 {
         self.restarts_used
     }
 
+    /// Coarse phase of the job, for spinners and progress bars.
     pub fn phase(&self) -> Phase {
         match self.state {
             State::Preparing { next: Next::Post } => Phase::Starting,
@@ -447,6 +592,8 @@ impl Job {
         }
     }
 
+    /// How the job ended, once it has; `None` while it runs. Queued actions (a last `Discard`) may
+    /// remain: keep driving until [`Job::is_finished`].
     pub fn outcome(&self) -> Option<&Outcome> {
         match &self.state {
             State::Finished { outcome } => Some(outcome),
@@ -454,6 +601,7 @@ impl Job {
         }
     }
 
+    /// True once the job has an outcome and the driver has taken every queued action; stop driving then.
     pub fn is_finished(&self) -> bool {
         matches!(self.state, State::Finished { .. }) && self.actions.is_empty()
     }

@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use super::time::parse_http_date;
 
+/// Timing of a backup job: how often to poll a pending job, how to back off after transient
+/// failures, and when to give up. All durations are in milliseconds; missing fields take their defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PollPolicy {
@@ -123,10 +125,12 @@ pub struct Jitter {
 }
 
 impl Jitter {
+    /// Starts the sequence from `seed` (from the OS in drivers, a constant in tests).
     pub fn new(seed: u64) -> Jitter {
         Jitter { state: seed }
     }
 
+    /// Advances the state and returns the next random value, to pass as `random` to the delay functions.
     pub fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.state;

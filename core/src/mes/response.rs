@@ -17,15 +17,19 @@ pub const SMALL_BODY_LIMIT: usize = 16 * 1024;
 /// Status line and headers of a response, as the driver received them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResponseHead {
+    /// HTTP status code, e.g. 202.
     pub status: u16,
+    /// Header (name, value) pairs in the order received; names in any case, repeated names kept.
     pub headers: Vec<(String, String)>,
 }
 
 impl ResponseHead {
+    /// A head with this status and no headers; add them with [`with_header`](Self::with_header).
     pub fn new(status: u16) -> ResponseHead {
         ResponseHead { status, headers: Vec::new() }
     }
 
+    /// Appends one header (builder style), keeping any earlier header of the same name.
     pub fn with_header(mut self, name: &str, value: &str) -> ResponseHead {
         self.headers.push((name.to_owned(), value.to_owned()));
         self
@@ -36,6 +40,7 @@ impl ResponseHead {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
+    /// The declared body length in bytes; `None` when `Content-Length` is absent or not a number.
     pub fn content_length(&self) -> Option<u64> {
         self.header("content-length").and_then(|v| v.trim().parse().ok())
     }
@@ -48,14 +53,19 @@ impl ResponseHead {
 /// What a POST (start a backup) answer means.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StartAnswer {
+    /// The MES accepted the request (202, or 200/201) and started a backup job.
     Started {
+        /// The job's GUID, to poll with `GET …/backup/{guid}` (or to resume the download later).
         guid: String,
     },
     /// The server refused for now without starting anything (429, 503): safe to ask again.
     RetryLater {
+        /// The server's Retry-After in ms from now, if it sent a usable one (not yet clamped).
         after_ms: Option<u64>,
+        /// Short description of the refusal for retry messages, e.g. "the server is busy (503)".
         reason: String,
     },
+    /// The request failed and is not retried automatically; the error tells the administrator what to do next.
     Failed(Error),
 }
 
@@ -63,25 +73,36 @@ pub enum StartAnswer {
 /// its body here: that body is the package, and it must go straight to a sink.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetAnswer {
+    /// The package is ready. Never returned by [`classify_get`]: a 200 goes to [`classify_ready`].
     Ready(ReadyDownload),
+    /// The backup is still running (202, 204): poll again later.
     Pending {
+        /// The server's Retry-After in ms from now, if it sent a usable one (not yet clamped).
         retry_after_ms: Option<u64>,
     },
     /// A gateway or overload answer (429, 502, 503, 504): the job is untouched; ask again later.
     RetryLater {
+        /// The server's Retry-After in ms from now, if it sent a usable one (not yet clamped).
         after_ms: Option<u64>,
+        /// Short description of the refusal for retry messages, e.g. "the server or a gateway is busy (503)".
         reason: String,
     },
+    /// The job failed, is unknown or gone, or access was refused; the error carries the job's GUID.
     Failed(Error),
 }
 
+/// What a 200 to the GET of a backup announces about the package, read from its headers only.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReadyDownload {
+    /// Safe base name to save the package under: the server's, sanitised, or the fallback.
     pub file_name: String,
     /// False when the server's Content-Disposition was absent or unsafe and a fallback was used.
     pub name_from_server: bool,
+    /// Why the server's name was not used or how it was changed, for a warning in the log.
     pub name_note: Option<String>,
+    /// The declared package size in bytes (`Content-Length`), checked against the size cap before receiving.
     pub content_length: Option<u64>,
+    /// The `Content-Type` header as sent by the server (untrusted; not used to judge the body).
     pub content_type: Option<String>,
 }
 

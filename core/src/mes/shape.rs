@@ -22,6 +22,7 @@ const EOCD_LEN: usize = 22;
 const TAIL_KEEP: usize = EOCD_LEN + u16::MAX as usize;
 const HEAD_KEEP: usize = 64;
 
+/// What a received body looks like, judged from its first bytes, its last bytes and its length.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "shape", rename_all = "snake_case")]
 pub enum Shape {
@@ -30,9 +31,14 @@ pub enum Shape {
     /// Starts like a zip but its end record is missing or inconsistent: cut short.
     TruncatedZip,
     /// Not a zip at all; `looks_like` is a short human description (HTML page, JSON, text, empty).
-    NotZip { looks_like: String },
+    NotZip {
+        /// What the body appears to be, e.g. "an HTML page", "a JSON document", "an empty body".
+        looks_like: String,
+    },
 }
 
+/// Watches a stream of borrowed chunks and gives its [`Shape`], keeping only the first bytes and
+/// the last (about 64 KiB) window.
 #[derive(Debug, Clone, Default)]
 pub struct ShapeProbe {
     head: Vec<u8>,
@@ -41,10 +47,12 @@ pub struct ShapeProbe {
 }
 
 impl ShapeProbe {
+    /// A probe that has seen no byte yet.
     pub fn new() -> ShapeProbe {
         ShapeProbe::default()
     }
 
+    /// Call this with every chunk of the body, in order, as it is written to the sink.
     pub fn update(&mut self, chunk: &[u8]) {
         self.total += chunk.len() as u64;
         if self.head.len() < HEAD_KEEP {
@@ -65,10 +73,12 @@ impl ShapeProbe {
         }
     }
 
+    /// Total bytes passed to [`update`](Self::update) so far.
     pub fn bytes_seen(&self) -> u64 {
         self.total
     }
 
+    /// Call this once the body has ended; returns its shape. Cheap, and may be called more than once.
     pub fn verdict(&self) -> Shape {
         verdict(&self.head, &self.tail[self.tail.len().saturating_sub(TAIL_KEEP)..], self.total)
     }
@@ -77,7 +87,9 @@ impl ShapeProbe {
 /// A chunk of a stream held by handle: the probe asks for its length and, at the end, for a copy
 /// of some of its bytes. Every `AsRef<[u8]>` (`Vec<u8>`, `bytes::Bytes`) is one.
 pub trait HeldBytes {
+    /// Length of the chunk in bytes.
     fn len(&self) -> usize;
+    /// True when the chunk has no bytes (the probe skips such chunks).
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -134,10 +146,13 @@ impl<C> Default for HeldShapeProbe<C> {
 }
 
 impl<C: HeldBytes> HeldShapeProbe<C> {
+    /// A probe that has seen no chunk yet.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Call this with every chunk of the body, in order; the probe may keep the handle until a later
+    /// chunk pushes it out of the tail window. Empty chunks are ignored.
     pub fn update(&mut self, chunk: C) {
         let len = chunk.len();
         if len == 0 {
@@ -172,10 +187,12 @@ impl<C: HeldBytes> HeldShapeProbe<C> {
         }
     }
 
+    /// Total bytes passed to [`update`](Self::update) so far.
     pub fn bytes_seen(&self) -> u64 {
         self.total
     }
 
+    /// Call this once the body has ended; copies the tail out of the held chunks and returns the shape.
     pub fn verdict(&self) -> Shape {
         let mut tail = Vec::with_capacity(self.recent_len.min(TAIL_KEEP));
         let mut skip = self.recent_len.saturating_sub(TAIL_KEEP);

@@ -6,7 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Appended to a package's file name to name its sidecar (see [`sidecar_file_name`]).
 pub const SIDECAR_SUFFIX: &str = ".mesbackup.json";
+/// Value of [`Sidecar::format`] written by this version: identifies the file and its schema version.
 pub const SIDECAR_FORMAT: &str = "mesbackup-sidecar/1";
 
 /// `Cmf.ClickHouse.FullBackup.CDM.11.3.0.zip` -> `Cmf.ClickHouse.FullBackup.CDM.11.3.0.zip.mesbackup.json`
@@ -14,20 +16,30 @@ pub fn sidecar_file_name(package_file_name: &str) -> String {
     format!("{package_file_name}{SIDECAR_SUFFIX}")
 }
 
+/// The record saved as `<package>.mesbackup.json` next to a downloaded package.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sidecar {
+    /// Schema identifier, [`SIDECAR_FORMAT`] when written by this version.
     pub format: String,
+    /// Tool and version that wrote the file, as [`tool_id`] renders it (`mesbackup/<version>`).
     pub tool: String,
+    /// Name of the package file this sidecar describes, in the same directory.
     pub file_name: String,
     /// Unknown when a download was resumed from a bare GUID.
     pub database: Option<String>,
+    /// GUID of the backup job on the MES that produced the package.
     pub guid: String,
+    /// The MES environment URL the package was downloaded from, without credentials.
     pub environment_url: String,
+    /// Size of the package file in bytes.
     pub size: u64,
+    /// Lowercase hex SHA-256 of the package file, for checking it later.
     pub sha256: String,
     /// RFC 3339 UTC times. `started_at` is when the MES accepted the POST (unknown when resumed).
     pub started_at: Option<String>,
+    /// When the MES answered the GET with the package, i.e. the backup was ready and the download began.
     pub ready_at: Option<String>,
+    /// When the download completed, just before the package was committed under `file_name`.
     pub finished_at: Option<String>,
     /// The name the server proposed, when it differs from `file_name`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -40,12 +52,14 @@ pub struct Sidecar {
 }
 
 impl Sidecar {
+    /// Renders the sidecar as pretty-printed JSON with a trailing newline, ready to write to disk.
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).expect("a sidecar always serialises");
         s.push('\n');
         s
     }
 
+    /// Parses a sidecar file's text; fails with an invalid-argument error when it is not a sidecar.
     pub fn from_json(text: &str) -> Result<Sidecar, crate::Error> {
         serde_json::from_str(text)
             .map_err(|e| crate::Error::invalid_argument(format!("not a mesbackup sidecar file: {e}")))

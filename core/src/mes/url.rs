@@ -75,6 +75,7 @@ impl EnvUrl {
         self.origin.clone()
     }
 
+    /// True when the scheme is `https`; over plain `http` credentials are refused unless allowed or loopback.
     pub fn is_https(&self) -> bool {
         self.https
     }

@@ -12,6 +12,7 @@ use super::version::*;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct KindReport {
+    /// The database this entry is about.
     pub kind: DatabaseKind,
     /// The file the installer would pick, if any.
     pub chosen: Option<String>,
@@ -29,7 +30,9 @@ pub struct KindReport {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum IgnoredReason {
+    /// The package is for another MES version: the installer uses only packages of its own version.
     OtherVersion,
+    /// The package has another system's `<System>.` prefix (one differing only in case is a near miss instead).
     OtherSystem,
 }
 
@@ -37,8 +40,11 @@ pub enum IgnoredReason {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct IgnoredFile {
+    /// The file name, as listed.
     pub file: String,
+    /// Whether it is for another version or another system.
     pub reason: IgnoredReason,
+    /// Plain English: which version or system the file is for and why the installer skips it.
     pub message: String,
 }
 
@@ -46,8 +52,11 @@ pub struct IgnoredFile {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NearMissFile {
+    /// The file name, as listed.
     pub file: String,
+    /// The most specific, most actionable problem with the name.
     pub reason: NearMissReason,
+    /// Plain English: what is wrong and what to do, including a note when the file is for another version.
     pub message: String,
     /// The exact name to rename it to, when it can be inferred (using the folder's version when
     /// the file names none).
@@ -58,7 +67,9 @@ pub struct NearMissFile {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FolderReport {
+    /// The system checked for, as given: the `<System>.` prefix of system-specific names.
     pub system: String,
+    /// The MES version checked for, as given (e.g. `11.3.0`).
     pub version: String,
     /// One entry per kind, in [`DatabaseKind::ALL`] order.
     pub kinds: Vec<KindReport>,

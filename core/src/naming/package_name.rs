@@ -41,7 +41,9 @@ pub fn installer_package_name(kind: DatabaseKind, version: &str, system: Option<
 pub struct PackageName {
     /// The system prefix, `None` for a generic package.
     pub system: Option<String>,
+    /// The database the package restores (the `<Kind>` token).
     pub kind: DatabaseKind,
+    /// The MES version, verbatim from the name (e.g. `11.3.0`).
     pub version: String,
 }
 

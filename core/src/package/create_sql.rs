@@ -7,21 +7,30 @@
 pub struct CreateInfo {
     /// "database", "table", "view", "materialized_view", "live_view", "window_view", "dictionary".
     pub kind: String,
+    /// The database: the `db` of `db.name`, or the name itself for a CREATE DATABASE (unquoted).
     pub database: Option<String>,
+    /// The object's name without its database (unquoted); None for a CREATE DATABASE.
     pub name: Option<String>,
+    /// The `UUID '...'` clause's value, when present.
     pub uuid: Option<String>,
+    /// The engine with its arguments, as written after `ENGINE [=]` (`ReplacingMergeTree(ModifiedOn)`).
     pub engine: Option<String>,
+    /// The `ORDER BY` expression as written (never a view's SELECT's).
     pub order_by: Option<String>,
+    /// The `PARTITION BY` expression as written.
     pub partition_by: Option<String>,
+    /// The `PRIMARY KEY` expression as written.
     pub primary_key: Option<String>,
     /// SETTINGS as (key, value) with string literals unquoted.
     pub settings: Vec<(String, String)>,
 }
 
 impl CreateInfo {
+    /// The value of setting `key` (ASCII case-insensitive), e.g. `storage_policy`; the first one if repeated.
     pub fn setting(&self, key: &str) -> Option<&str> {
         self.settings.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.as_str())
     }
+    /// The engine's name without its arguments (`ReplacingMergeTree`), when there is an engine.
     pub fn engine_name(&self) -> Option<String> {
         let e = self.engine.as_deref()?;
         let end = e.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(e.len());

@@ -3,7 +3,7 @@
 //! tables need at restore time (ClickHouse fails a RESTORE with UNKNOWN_POLICY / UNKNOWN_DISK
 //! late; we name them up front).
 //!
-//! Built from the same single pass as [`crate::verify`]: [`Verifier::finish_with_inspection`]
+//! Built from the same single pass as verify: [`Verifier::finish_with_inspection`]
 //! returns both, or use an [`Inspector`] (which skips SHA-256) on its own.
 //!
 //! [`Verifier::finish_with_inspection`]: super::verify::Verifier::finish_with_inspection
@@ -20,7 +20,9 @@ use crate::error::quote_untrusted;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TableInfo {
+    /// The database it belongs to (file name in the backup, `%XX` unescaped).
     pub database: String,
+    /// The table's name (file name in the backup, `%XX` unescaped).
     pub name: String,
     /// "table", "view", "materialized_view", "live_view", "window_view" or "dictionary".
     pub kind: String,
@@ -28,8 +30,11 @@ pub struct TableInfo {
     pub engine: Option<String>,
     /// The engine's name alone (`ReplacingMergeTree`).
     pub engine_name: Option<String>,
+    /// The `ORDER BY` (sorting key) expression as written, when there is one.
     pub order_by: Option<String>,
+    /// The `PARTITION BY` expression as written, when there is one.
     pub partition_by: Option<String>,
+    /// The `PRIMARY KEY` expression as written, when given apart from `ORDER BY`.
     pub primary_key: Option<String>,
     /// `SETTINGS storage_policy = '...'`, when set.
     pub storage_policy: Option<String>,
@@ -38,6 +43,7 @@ pub struct TableInfo {
     /// The policy the table needs on the target: its own, or `default` for a MergeTree table
     /// without one (None for engines without storage, or a table pinned to a disk).
     pub required_policy: Option<String>,
+    /// The `UUID '...'` of the table's CREATE statement, when it has one.
     pub uuid: Option<String>,
     /// Data parts in the backup.
     pub parts: u64,
@@ -47,16 +53,23 @@ pub struct TableInfo {
     pub bytes: u64,
 }
 
+/// A database of the backup, with its tables and their totals.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DatabaseInfo {
+    /// The database's name (file name in the backup, `%XX` unescaped).
     pub name: String,
     /// `Atomic`, `Replicated(...)`...
     pub engine: Option<String>,
+    /// The `UUID '...'` of the database's CREATE statement, when it has one.
     pub uuid: Option<String>,
+    /// Its tables, views and dictionaries, sorted by name (also those with data but no metadata).
     pub tables: Vec<TableInfo>,
+    /// Data parts of all its tables.
     pub parts: u64,
+    /// Rows of all its tables (saturating at `u64::MAX`).
     pub rows: u64,
+    /// Bytes of all its tables' data files (logical sizes, saturating at `u64::MAX`).
     pub bytes: u64,
 }
 
@@ -68,16 +81,22 @@ pub struct Inspection {
     pub backup_root: Option<String>,
     /// From the manifest.
     pub timestamp: Option<String>,
+    /// The backup's UUID, from the manifest.
     pub uuid: Option<String>,
+    /// Every database of the backup, sorted by name.
     pub databases: Vec<DatabaseInfo>,
     /// Every storage policy the tables need at restore time (sorted; includes `default` when a
     /// MergeTree table has no explicit policy).
     pub storage_policies: Vec<String>,
     /// Every disk named explicitly by a table (`SETTINGS disk = '...'`).
     pub disks: Vec<String>,
+    /// Tables, views and dictionaries in all databases.
     pub tables: u64,
+    /// Data parts in all tables.
     pub parts: u64,
+    /// Rows in all tables (sum of the parts' `count.txt`, saturating at `u64::MAX`).
     pub rows: u64,
+    /// Bytes of all tables' data files (logical sizes, saturating at `u64::MAX`).
     pub bytes: u64,
     /// Things that could not be read.
     pub notes: Vec<String>,
@@ -102,12 +121,16 @@ impl Default for Inspector {
 }
 
 impl Inspector {
+    /// An inspector at the start of a package (computes no SHA-256).
     pub fn new() -> Inspector {
         Inspector { scanner: Scanner::new(false) }
     }
+    /// Call this with the package's next bytes, in order, in chunks of any size.
     pub fn feed(&mut self, data: &[u8]) {
         self.scanner.feed(data);
     }
+    /// Call this when the whole package was fed; returns what it holds. A damaged or truncated zip still
+    /// gives what could be read; the zip's problems themselves are the verifier's to report.
     pub fn finish(self) -> Inspection {
         inspect(&self.scanner.finish().0)
     }

@@ -13,24 +13,41 @@ pub const MAX_MANIFEST: usize = 256 << 20;
 /// A file of the manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ManifestFile {
+    /// `<name>`: the file's path relative to the backup root (`data/...`, `metadata/...`); the parser
+    /// refuses an empty one.
     pub name: String,
+    /// `<size>`: the whole file's size in bytes, base part included for an incremental backup.
     pub size: u64,
+    /// `<checksum>`: chained CityHash128 of the whole file, as `(high << 64) | low`; ClickHouse writes
+    /// none for zero-size files.
     pub checksum: Option<u128>,
+    /// `<use_base>` is "true" or "1": the first `base_size` bytes are in the base backup (incremental
+    /// backup) and only the rest is stored here.
     pub use_base: bool,
+    /// `<base_size>`: bytes of the file held by the base backup; absent with `use_base` means all of it.
     pub base_size: Option<u64>,
+    /// `<base_checksum>`: checksum of those first `base_size` bytes; read but not checked (the base
+    /// backup is not at hand).
     pub base_checksum: Option<u128>,
     /// Where the bytes are stored when not under `name` (deduplicated files).
     pub data_file: Option<String>,
+    /// `<archive_suffix>`: set when the backup is a series of archives and the file is in one of them;
+    /// a non-empty value makes the verifier skip the file (noted, not checked).
     pub archive_suffix: Option<String>,
+    /// `<pos_in_archive>`: the file's position inside that archive, as ClickHouse wrote it.
     pub pos_in_archive: Option<u64>,
 }
 
 /// The `.backup` manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Manifest {
+    /// `<config><version>`: the manifest format version ("1" in the backups seen).
     pub version: Option<String>,
+    /// `<config><timestamp>`: when ClickHouse made the backup, as it wrote it (`YYYY-MM-DD hh:mm:ss`).
     pub timestamp: Option<String>,
+    /// `<config><uuid>`: the backup's UUID.
     pub uuid: Option<String>,
+    /// `<contents><file>` entries, in manifest order.
     pub files: Vec<ManifestFile>,
 }
 

@@ -15,12 +15,19 @@ const MAX_DECOMPRESSED: usize = 64 << 20;
 /// A file listed in a part's `checksums.txt`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartChecksum {
+    /// The file's name relative to the part folder (`data.bin`, `count.txt`...); invalid UTF-8 becomes U+FFFD.
     pub name: String,
+    /// The file's size in bytes as stored, compared with the manifest's `size`.
     pub file_size: u64,
     /// Chained CityHash128 of the file, `(high << 64) | low` like the manifest's.
     pub file_hash: u128,
+    /// Whether the file is made of ClickHouse compressed blocks (column data); then the two fields below
+    /// describe its decompressed content.
     pub is_compressed: bool,
+    /// Size in bytes of the decompressed content; 0 when `is_compressed` is false. Not checked.
     pub uncompressed_size: u64,
+    /// Chained CityHash128 of the decompressed content, `(high << 64) | low`; 0 when `is_compressed` is false.
+    /// Not checked.
     pub uncompressed_hash: u128,
 }
 

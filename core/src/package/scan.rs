@@ -19,9 +19,11 @@ pub const MAX_SQL: usize = 4 << 20;
 /// What the scan keeps per zip entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntryFacts {
+    /// Uncompressed size in bytes (what extraction writes).
     pub size: u64,
     /// ClickHouse chained CityHash128.
     pub checksum: u128,
+    /// Whether the bytes' CRC-32 matches the one the archive declares (a mismatch is also in `zip_problems`).
     pub crc_ok: bool,
 }
 
@@ -36,7 +38,9 @@ pub struct PackageContents {
     pub captured: BTreeMap<String, Vec<u8>>,
     /// Problems of the zip layer.
     pub zip_problems: Vec<ZipProblem>,
+    /// Names met again after their first entry, once per extra copy; `entries` keeps the last copy's facts.
     pub duplicates: Vec<String>,
+    /// Counts and end state of the zip stream; set by [`Scanner::finish`], `None` before.
     pub summary: Option<ZipSummary>,
     /// Notes about files not kept (too large).
     pub notes: Vec<String>,

@@ -37,47 +37,141 @@ use super::scan::{PackageContents, Scanner};
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Problem {
     /// The zip entry's bytes do not have the CRC-32 the archive declares.
-    CrcMismatch { entry: String, expected: String, actual: String },
+    CrcMismatch {
+        /// Name of the zip entry, as stored in the archive.
+        entry: String,
+        /// CRC-32 the archive declares (local header or data descriptor), 8 lowercase hex digits.
+        expected: String,
+        /// CRC-32 of the entry's uncompressed bytes, 8 lowercase hex digits.
+        actual: String,
+    },
     /// A declared size differs from the real one; `against` says who declared it (manifest,
     /// checksums.txt, data descriptor, local header, central directory).
-    SizeMismatch { file: String, expected: u64, actual: u64, against: String },
+    SizeMismatch {
+        /// The file or zip entry concerned: its path in the zip, with " (stored as ...)" for a deduplicated file.
+        file: String,
+        /// Size in bytes that `against` declares.
+        expected: u64,
+        /// Size in bytes found: the entry's uncompressed bytes, or the manifest's size when checked against
+        /// a part's `checksums.txt`.
+        actual: u64,
+        /// Who declared `expected`: "manifest", "part's `path` (vs manifest)", "local header", "data
+        /// descriptor", "central directory"...
+        against: String,
+    },
     /// The file's ClickHouse checksum differs from the manifest's.
-    ChecksumMismatch { file: String, expected: String, actual: String },
+    ChecksumMismatch {
+        /// Its path in the zip, with " (stored as ...)" when its bytes are stored under another name.
+        file: String,
+        /// Checksum the manifest lists, 32 lowercase hex digits (high 64 bits first).
+        expected: String,
+        /// Chained CityHash128 of the stored bytes, in the same form.
+        actual: String,
+    },
     /// Listed in the manifest, not in the package.
-    Missing { file: String },
+    Missing {
+        /// Its path in the zip, with " (stored as ...)" when its bytes should be under another name.
+        file: String,
+    },
     /// In the package, not listed in the manifest.
-    Unlisted { file: String },
+    Unlisted {
+        /// Path of the entry in the zip; no file of the manifest is stored there.
+        file: String,
+    },
     /// A part's `checksums.txt` (`part_checksums`) gives another hash than the file has
     /// (`against` = "content"), or than the manifest lists (`against` = "manifest").
-    PartChecksumMismatch { file: String, part_checksums: String, expected: String, actual: String, against: String },
+    PartChecksumMismatch {
+        /// Path in the zip of the part file concerned (backup root + logical name).
+        file: String,
+        /// Path in the zip of the part's `checksums.txt` that lists the file.
+        part_checksums: String,
+        /// Hash the part's `checksums.txt` gives, 32 lowercase hex digits (high 64 bits first).
+        expected: String,
+        /// Hash the manifest lists or the stored bytes have (see `against`), in the same form.
+        actual: String,
+        /// "manifest" or "content": where `actual` comes from.
+        against: String,
+    },
     /// A part's `checksums.txt` could not be read.
-    BadPartChecksums { file: String, detail: String },
+    BadPartChecksums {
+        /// Path in the zip of the unreadable `checksums.txt`.
+        file: String,
+        /// Why it could not be decoded (header, block checksum, decompression, truncated list...).
+        detail: String,
+    },
     /// No `.backup` manifest anywhere in the package.
     NoManifest,
     /// The manifest could not be read.
-    BadManifest { file: String, detail: String },
+    BadManifest {
+        /// Path in the zip of the `.backup` manifest.
+        file: String,
+        /// Why it could not be read: an XML error, or too large (over 256 MiB).
+        detail: String,
+    },
     /// The package ends early.
-    Truncated { detail: String },
+    Truncated {
+        /// What was being read when the input ended, and after how many bytes.
+        detail: String,
+    },
     /// The package's SHA-256 differs from the expected one (the sidecar's).
-    Sha256Mismatch { expected: String, actual: String },
+    Sha256Mismatch {
+        /// The expected SHA-256, 64 lowercase hex digits.
+        expected: String,
+        /// The SHA-256 of the bytes fed, 64 lowercase hex digits.
+        actual: String,
+    },
     /// A zip entry name that is not a plain relative path: extracting it could write outside the
     /// extraction folder. `reason` says what is wrong.
-    UnsafeName { entry: String, reason: PathFault },
+    UnsafeName {
+        /// Name of the zip entry, as stored in the archive.
+        entry: String,
+        /// Which path rule the name breaks.
+        reason: PathFault,
+    },
     /// A file the manifest lists (its name or `data_file`) that is not a plain relative path: it
     /// could make ClickHouse's RESTORE read outside the backup folder.
-    UnsafeManifestPath { file: String, reason: PathFault },
+    UnsafeManifestPath {
+        /// The name or `data_file` as the manifest lists it (relative to the backup root).
+        file: String,
+        /// Which path rule it breaks.
+        reason: PathFault,
+    },
     /// A zip entry that is a symbolic link, device, FIFO or socket, not a file or folder.
-    SpecialEntry { entry: String, detail: String },
+    SpecialEntry {
+        /// Name of the zip entry, as stored in the archive.
+        entry: String,
+        /// What the entry is, as the central directory says ("symbolic link", "FIFO"...).
+        detail: String,
+    },
     /// A non-empty file the manifest lists without a checksum: nothing proves its content.
-    NoChecksum { file: String },
+    NoChecksum {
+        /// Its path in the zip, with " (stored as ...)" when its bytes are stored under another name.
+        file: String,
+    },
     /// The same name twice in the zip.
-    DuplicateEntry { entry: String },
+    DuplicateEntry {
+        /// The repeated entry name; reported once per extra copy, and the last copy is the one checked.
+        entry: String,
+    },
     /// Zip structure damage (bad signature, bad deflate stream, inconsistent end record).
-    Corrupt { detail: String },
+    Corrupt {
+        /// What is wrong, with the byte offset in the package where it was found.
+        detail: String,
+    },
     /// Central directory and stream disagree.
-    CentralDirectoryMismatch { entry: String, detail: String },
+    CentralDirectoryMismatch {
+        /// Name of the zip entry, as stored in the archive.
+        entry: String,
+        /// The differences between the central directory and the stream ("; "-separated).
+        detail: String,
+    },
     /// Encryption or an unsupported compression method.
-    Unsupported { entry: String, detail: String },
+    Unsupported {
+        /// Name of the zip entry, as stored in the archive.
+        entry: String,
+        /// "encrypted entry", or the compression method found (only stored and deflated are read).
+        detail: String,
+    },
 }
 
 impl Problem {
@@ -152,8 +246,11 @@ impl Problem {
 pub struct ManifestInfo {
     /// Path of the manifest in the zip.
     pub path: String,
+    /// The manifest's `<version>` (format version, "1" in the backups seen), if present.
     pub version: Option<String>,
+    /// The manifest's `<timestamp>`: when ClickHouse made the backup, as it wrote it (`YYYY-MM-DD hh:mm:ss`).
     pub timestamp: Option<String>,
+    /// The manifest's `<uuid>`: the backup's UUID, as ClickHouse wrote it.
     pub uuid: Option<String>,
     /// Files listed.
     pub files: u64,
@@ -173,6 +270,7 @@ pub struct VerifyReport {
     pub entries: u64,
     /// Folder of the manifest inside the zip ("" at the root, else ending with '/').
     pub backup_root: Option<String>,
+    /// Facts read from the manifest; `None` when there is none or it could not be read (see `problems`).
     pub manifest: Option<ManifestInfo>,
     /// Listed files whose size and checksum were compared.
     pub files_checked: u64,
@@ -183,12 +281,14 @@ pub struct VerifyReport {
     /// Lowercase hex SHA-256 of the package, when computed.
     #[cfg_attr(feature = "schema", schemars(pattern(r"^[0-9a-f]{64}$")))]
     pub sha256: Option<String>,
+    /// Every problem found, zip-layer ones first; empty when the package is sound.
     pub problems: Vec<Problem>,
     /// Things not checked, and why (incremental backups, nested archives...).
     pub notes: Vec<String>,
 }
 
 impl VerifyReport {
+    /// Whether no problem was found, computed from `problems` (so still right after a caller edits them).
     pub fn ok(&self) -> bool {
         self.problems.is_empty()
     }

@@ -53,13 +53,15 @@ const TOP_UP: usize = 4096;
 pub struct EntryHeader {
     /// Position of the entry in the archive (0-based).
     pub index: usize,
+    /// The entry's name as stored in the local header (bytes that are not UTF-8 replaced by U+FFFD).
     pub name: String,
     /// 0 stored, 8 deflated.
     pub method: u16,
+    /// The local header's general-purpose flags (bit 3: sizes and CRC follow the data in a data descriptor).
     pub flags: u16,
     /// Offset of the local header in the archive.
     pub offset: u64,
-    /// Why the name is not a plain relative path ([`crate::entry_path`]), if it is not: such an
+    /// Why the name is not a plain relative path (the package's entry-path rule), if it is not: such an
     /// entry is reported and must never be extracted.
     pub path_fault: Option<PathFault>,
 }
@@ -67,15 +69,19 @@ pub struct EntryHeader {
 /// An entry once all its bytes went by.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntryEnd {
+    /// Position of the entry in the archive (0-based), the same as in its [`EntryHeader`].
     pub index: usize,
+    /// The entry's name, the same as in its [`EntryHeader`].
     pub name: String,
     /// Uncompressed size (bytes handed to [`ZipVisitor::entry_data`]).
     pub size: u64,
+    /// Bytes the entry's data took in the archive (equal to `size` for a stored entry).
     pub compressed_size: u64,
     /// CRC-32 of the uncompressed bytes.
     pub crc: u32,
     /// The CRC the archive declared (local header or data descriptor).
     pub expected_crc: u32,
+    /// `crc == expected_crc`; when false a [`ZipProblem::CrcMismatch`] was reported just before.
     pub crc_ok: bool,
 }
 
@@ -84,26 +90,80 @@ pub struct EntryEnd {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ZipProblem {
     /// The bytes of `entry` do not have the CRC-32 the archive declares.
-    CrcMismatch { entry: String, expected: u32, actual: u32 },
+    CrcMismatch {
+        /// Name of the entry.
+        entry: String,
+        /// CRC-32 the archive declares (local header or data descriptor).
+        expected: u32,
+        /// CRC-32 of the uncompressed bytes actually read.
+        actual: u32,
+    },
     /// A declared size (`against`: "local header", "data descriptor", "central directory")
     /// differs from the real one.
-    SizeMismatch { entry: String, expected: u64, actual: u64, against: String },
+    SizeMismatch {
+        /// Name of the entry.
+        entry: String,
+        /// Size in bytes the record named by `against` declares.
+        expected: u64,
+        /// Size in bytes actually read (for a stored entry whose local header declares two different
+        /// sizes: the declared compressed size, `expected` being the uncompressed one).
+        actual: u64,
+        /// Which record declared `expected`; "(compressed size)" is appended when the uncompressed size
+        /// matched and the compressed one did not.
+        against: String,
+    },
     /// A name that is not a plain relative path: absolute, `..`, an empty component, `\\`, `:`,
     /// a control character, a Windows device name... (`reason` says which).
-    UnsafeName { entry: String, reason: PathFault },
+    UnsafeName {
+        /// The entry's name as stored.
+        entry: String,
+        /// Which rule of [`check_entry_path`] the name breaks.
+        reason: PathFault,
+    },
     /// The central directory says the entry is not a regular file or folder (a symbolic link, a
     /// device, a FIFO): a ClickHouse backup holds none, and extracting one could redirect writes.
-    SpecialEntry { entry: String, detail: String },
+    SpecialEntry {
+        /// Name of the entry, from the central directory.
+        entry: String,
+        /// What kind of file it is ("symbolic link", "FIFO", "reparse point (...)"...).
+        detail: String,
+    },
     /// Encryption or a compression method other than stored/deflated.
-    Unsupported { entry: String, detail: String },
+    Unsupported {
+        /// Name of the entry; its data is skipped (no entry events are sent for it).
+        entry: String,
+        /// "encrypted entry" or the compression method found.
+        detail: String,
+    },
     /// The central directory disagrees with the entries that were in the stream.
-    CentralDirectoryMismatch { entry: String, detail: String },
+    CentralDirectoryMismatch {
+        /// Name of the entry, as the central directory lists it (or as the stream had it when the
+        /// central directory leaves it out).
+        entry: String,
+        /// Every difference found (name, CRC-32, sizes, listed twice, missing), separated by "; ".
+        detail: String,
+    },
     /// Bytes that are not a valid zip structure (bad signature, bad deflate data...).
-    Corrupt { offset: u64, detail: String },
+    Corrupt {
+        /// Offset in the archive (bytes from its start) of the bad record, or of the entry's data.
+        offset: u64,
+        /// What is wrong, for a human.
+        detail: String,
+    },
     /// The input ended before the archive did.
-    Truncated { offset: u64, detail: String },
+    Truncated {
+        /// Offset in the archive (bytes from its start) where the input ended.
+        offset: u64,
+        /// Where the archive was cut (inside which entry, in the central directory...), for a human.
+        detail: String,
+    },
     /// Bytes after the end-of-central-directory record.
-    TrailingData { offset: u64, bytes: u64 },
+    TrailingData {
+        /// Offset in the archive of the first byte after the end record.
+        offset: u64,
+        /// How many bytes follow the end record.
+        bytes: u64,
+    },
 }
 
 impl ZipProblem {
@@ -115,10 +175,15 @@ impl ZipProblem {
 
 /// Receives the events of a [`ZipStream`]. Every method has an empty default.
 pub trait ZipVisitor {
+    /// Called when a supported entry's local header has been read, before any of its data. An entry with an
+    /// unsafe name still starts (after its [`ZipProblem::UnsafeName`]); an unsupported one never does.
     fn entry_start(&mut self, _header: &EntryHeader) {}
     /// The next uncompressed bytes of the current entry.
     fn entry_data(&mut self, _data: &[u8]) {}
+    /// Called when the current entry's data is over, after any CRC or size problem it has. An entry the
+    /// archive ends inside never ends (the [`ZipProblem::Truncated`] names it instead).
     fn entry_end(&mut self, _end: &EntryEnd) {}
+    /// Called for each problem found, as soon as it is found; see [`ZipProblem::is_fatal`].
     fn problem(&mut self, _problem: ZipProblem) {}
 }
 
@@ -290,6 +355,7 @@ fn find_signature(d: &[u8], from: usize) -> Option<usize> {
 }
 
 impl ZipStream {
+    /// A reader at the start of an archive; call [`feed`](Self::feed) with its bytes, then [`finish`](Self::finish).
     pub fn new() -> ZipStream {
         ZipStream {
             state: State::Signature,

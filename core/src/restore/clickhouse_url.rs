@@ -71,6 +71,8 @@ impl ClickHouseUrl {
         self.loopback
     }
 
+    /// Whether the address is https; plain http passed the check only for this machine or with
+    /// `--allow-insecure-http`.
     pub fn is_https(&self) -> bool {
         self.https
     }

@@ -14,23 +14,31 @@ use crate::package::Inspection;
 /// One storage policy of the target (`system.storage_policies`, grouped by policy).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct TargetPolicy {
+    /// The policy's name (`policy_name`), as a table's `SETTINGS storage_policy` names it.
     pub policy: String,
+    /// Its volumes (`volume_name`), in the order the rows listed them, without repeats.
     pub volumes: Vec<String>,
+    /// The disks of all its volumes, without repeats.
     pub disks: Vec<String>,
 }
 
 /// One database of the target and how many tables it holds.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct TargetDatabase {
+    /// The database's name, exact case.
     pub name: String,
+    /// How many tables `system.tables` lists in it; 0 when it lists none.
     pub tables: u64,
 }
 
 /// What the target ClickHouse reports.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct TargetFacts {
+    /// The storage policies the target defines, one entry per policy.
     pub storage_policies: Vec<TargetPolicy>,
+    /// The names of the disks the target lists (`system.disks`).
     pub disks: Vec<String>,
+    /// The databases that exist on the target, system databases included.
     pub databases: Vec<TargetDatabase>,
 }
 
@@ -102,9 +110,11 @@ impl TargetFacts {
         facts
     }
 
+    /// The target's storage policy named exactly `name` (case-sensitive), if it has one.
     pub fn policy(&self, name: &str) -> Option<&TargetPolicy> {
         self.storage_policies.iter().find(|p| p.policy == name)
     }
+    /// The target's database named exactly `name` (case-sensitive), if it has one.
     pub fn database(&self, name: &str) -> Option<&TargetDatabase> {
         self.databases.iter().find(|d| d.name == name)
     }
@@ -131,9 +141,11 @@ pub enum ProblemKind {
     NameClash,
 }
 
+/// One reason the restore would fail, found before anything touches the server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PlanProblem {
+    /// What would make the restore fail.
     pub kind: ProblemKind,
     /// The policy, disk or database the problem is about.
     pub name: String,
@@ -163,6 +175,8 @@ pub struct RestorePlan {
 }
 
 impl RestorePlan {
+    /// Whether the restore can go ahead (no problems): check it before running [`RestorePlan::sql`];
+    /// when `false`, [`RestorePlan::problems_message`] says why.
     pub fn is_ok(&self) -> bool {
         self.problems.is_empty()
     }
