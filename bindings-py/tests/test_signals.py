@@ -87,6 +87,7 @@ def test_exiting_right_after_an_async_backup_is_an_ordinary_exit(mock: Mock, tmp
         out.mkdir()
         child = subprocess.run(
             [sys.executable, "-c", EXIT_RIGHT_AFTER, mock.base, str(out), how],
+            check=False,
             capture_output=True,
             text=True,
             timeout=60,
