@@ -529,7 +529,10 @@ impl Job {
         }
         let mut job = Job {
             jitter: Jitter::new(spec.jitter_seed),
-            guid: spec.guid.clone(),
+            // A job that starts a backup has no GUID until the POST is accepted: a GUID left in its
+            // spec would otherwise reach its events and errors, and a front end would offer to
+            // resume a backup that is not this one.
+            guid: if needs_guid { spec.guid.clone() } else { None },
             spec,
             state: State::PostInFlight,
             actions: VecDeque::new(),

@@ -210,6 +210,25 @@ fn post_not_sent_is_retried_then_gives_up() {
 }
 
 #[test]
+fn a_guid_left_in_a_backup_spec_is_not_this_jobs_guid() {
+    for mode in [Mode::Backup, Mode::StartOnly] {
+        let spec = JobSpec { mode, guid: Some(G2.into()), policy: fast_policy(), ..JobSpec::backup(env(), "MESCDM") };
+        let mut job = Job::new(spec, 0).unwrap();
+        if mode == Mode::Backup {
+            expect_prepare(&mut job); // a start-only job writes nothing, so checks no folder
+        }
+        assert_eq!(job.guid(), None);
+        expect_send(&mut job, Method::Post);
+        job.handle_transport_error(TransportError { phase: TransportPhase::Connect, detail: "refused".into() }, 0);
+        let retrying = std::iter::from_fn(|| job.poll_event()).find(|e| matches!(e, JobEvent::Retrying { .. }));
+        assert!(matches!(retrying, Some(JobEvent::Retrying { guid: None, .. })), "{retrying:?}");
+        job.cancel(1);
+        let Some(Outcome::Failed(e)) = job.outcome() else { panic!("not failed: {:?}", job.outcome()) };
+        assert_eq!((e.kind, e.guid.as_deref()), (ErrorKind::Cancelled, None));
+    }
+}
+
+#[test]
 fn busy_post_is_retried() {
     let mut job = backup_job(0);
     expect_send(&mut job, Method::Post);
