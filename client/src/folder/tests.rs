@@ -101,6 +101,11 @@ fn folder_check_reads_the_listing() {
     assert!(check_folder(&dir.path().join("nope"), "MES", "11.3.0").is_err());
 }
 
+/// Stages `package` into `into` as MES 11.3.0 under the plain installer name, by copy, without force.
+fn stage_plain_copy(package: &Path, into: &Path) -> Result<StagedPackage, Error> {
+    stage_package(package, into, "MES", "11.3.0", false, StageMode::Copy, false, FileModes::default())
+}
+
 #[test]
 fn stage_copies_under_the_installer_name_without_clobbering() {
     let src = tempfile::tempdir().unwrap();
@@ -119,8 +124,7 @@ fn stage_copies_under_the_installer_name_without_clobbering() {
     assert_eq!(moved_sidecar.file_name, staged.file_name);
     assert_eq!(moved_sidecar.server_file_name.as_deref(), Some("MESCDM.zip"));
     // Again: refused, nothing changed, no temp left.
-    let err = stage_package(&p, into.path(), "MES", "11.3.0", false, StageMode::Copy, false, FileModes::default())
-        .unwrap_err();
+    let err = stage_plain_copy(&p, into.path()).unwrap_err();
     assert_eq!(err.kind, ErrorKind::Io);
     assert_eq!(names(into.path()).len(), 2);
     // With force: replaced.
@@ -150,45 +154,15 @@ fn stage_move_and_integrity() {
     bytes[20] = 1; // a one-byte zip comment: still a valid zip, different bytes
     bytes.push(b'x');
     fs::write(src.path().join("MESDWH.zip"), &bytes).unwrap();
-    let err = stage_package(
-        &src.path().join("MESDWH.zip"),
-        into.path(),
-        "MES",
-        "11.3.0",
-        false,
-        StageMode::Copy,
-        false,
-        FileModes::default(),
-    )
-    .unwrap_err();
+    let err = stage_plain_copy(&src.path().join("MESDWH.zip"), into.path()).unwrap_err();
     assert_eq!(err.kind, ErrorKind::Integrity, "{err}");
     // Not a zip at all.
     fs::write(src.path().join("MES.zip"), b"<html>error</html>").unwrap();
-    let err = stage_package(
-        &src.path().join("MES.zip"),
-        into.path(),
-        "MES",
-        "11.3.0",
-        false,
-        StageMode::Copy,
-        false,
-        FileModes::default(),
-    )
-    .unwrap_err();
+    let err = stage_plain_copy(&src.path().join("MES.zip"), into.path()).unwrap_err();
     assert_eq!(err.kind, ErrorKind::Integrity);
     // A name that tells nothing.
     fs::write(src.path().join("backup (1).zip"), empty_zip()).unwrap();
-    let err = stage_package(
-        &src.path().join("backup (1).zip"),
-        into.path(),
-        "MES",
-        "11.3.0",
-        false,
-        StageMode::Copy,
-        false,
-        FileModes::default(),
-    )
-    .unwrap_err();
+    let err = stage_plain_copy(&src.path().join("backup (1).zip"), into.path()).unwrap_err();
     assert_eq!(err.kind, ErrorKind::InvalidArgument);
     assert_eq!(
         names(into.path()),
