@@ -65,7 +65,7 @@ Start with `mesbackup demo`: a complete backup against a built-in mock MES, no s
 #[derive(Parser)]
 #[command(
     name = "mesbackup",
-    version,
+    version = env!("MESBACKUP_VERSION_LINE"),
     about = "Back up the ClickHouse databases of a Critical Manufacturing MES through its Web API",
     long_about = "Back up the ClickHouse databases of a Critical Manufacturing MES through its asynchronous Web API: \
                   start the backup, wait for it, download the one-shot package safely (temporary file, SHA-256, \

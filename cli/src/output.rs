@@ -139,6 +139,8 @@ impl Ui {
         }
     }
 
+    // Its only caller today is the Unix token-file permission check.
+    #[cfg_attr(not(unix), allow(dead_code))]
     pub fn warning(&self, database: Option<&str>, message: &str) {
         if self.is_json() {
             self.emit(&CliEvent::warning(database, message));

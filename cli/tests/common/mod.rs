@@ -8,6 +8,15 @@ use std::process::{Command, Stdio};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_mesbackup");
 
+/// The program the tests run: this build's binary, or `MESBACKUP_CLI` when set (e.g. the cross-built
+/// `mesbackup.exe`), started through `MESBACKUP_LAUNCHER` when set (e.g. `wine`), so the same
+/// scenarios prove a binary built for another platform.
+pub fn program() -> (Option<String>, String) {
+    let launcher = std::env::var("MESBACKUP_LAUNCHER").ok().filter(|l| !l.is_empty());
+    let bin = std::env::var("MESBACKUP_CLI").ok().filter(|b| !b.is_empty()).unwrap_or_else(|| BIN.to_owned());
+    (launcher, bin)
+}
+
 pub struct Run {
     pub code: i32,
     pub stdout: String,
@@ -19,7 +28,15 @@ pub struct Run {
 
 /// A command for the binary with no MES_* variables inherited.
 pub fn command() -> Command {
-    let mut c = Command::new(BIN);
+    let (launcher, bin) = program();
+    let mut c = match launcher {
+        Some(launcher) => {
+            let mut c = Command::new(launcher);
+            c.arg(bin);
+            c
+        }
+        None => Command::new(bin),
+    };
     for (k, _) in std::env::vars() {
         if k.starts_with("MES_") {
             c.env_remove(k);

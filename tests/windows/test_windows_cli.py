@@ -1,0 +1,248 @@
+"""The Windows build (`mesbackup.exe`, x86_64-pc-windows-gnu) under Wine: what differs on Windows.
+
+Run by scripts/suites/25-windows.sh (which also runs every scenario file through the .exe):
+- MESBACKUP_EXE: the .exe; WINE: the launcher; WINEPREFIX: the suite's own prefix;
+- MOCK_MES: the (Linux) mock MES server; HOLD_OPEN_EXE: tests/windows/hold_open.c, built.
+
+Wine runs on a Linux file system, so a test that depends on NTFS semantics says which ones Wine
+reproduces (share modes between Wine processes: yes, in wineserver) and which it cannot (ACLs,
+8.3 names, alternate data streams: not tested here).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXE = os.environ.get("MESBACKUP_EXE", "")
+WINE = os.environ.get("WINE", "wine")
+MOCK_MES = os.environ.get("MOCK_MES", str(ROOT / "target" / "debug" / "mock-mes"))
+HOLD_OPEN = os.environ.get("HOLD_OPEN_EXE", "")
+NATIVE = os.environ.get("MESBACKUP_BIN", str(ROOT / "target" / "debug" / "mesbackup"))
+FIXTURES = ROOT / "tests" / "fixtures" / "clickhouse"
+TOKEN = "admin-token"
+
+if not EXE:
+    pytest.exit("MESBACKUP_EXE is not set: run this through scripts/suites/25-windows.sh", returncode=2)
+
+
+def windows_path(p: Path) -> str:
+    """How a Windows user spells a folder: drive letter and backslashes (Wine maps Z: to /)."""
+    return "Z:" + str(p).replace("/", "\\")
+
+
+def exe(*args: str, token: str | None = TOKEN, **kw: Any) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MES_")}
+    if token is not None:
+        env["MES_TOKEN"] = token
+    return subprocess.run(
+        [WINE, EXE, *args], capture_output=True, text=True, check=False, env=env, timeout=kw.get("timeout", 120)
+    )
+
+
+def events(stdout: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+
+
+def failed_event(stdout: str) -> dict[str, Any]:
+    found = [e for e in events(stdout) if e["event"] == "failed"]
+    assert found, f"no failed event in {stdout!r}"
+    return found[-1]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class Mock:
+    def __init__(self, base: str, proc: subprocess.Popen[str]) -> None:
+        self.base = base
+        self.proc = proc
+
+    def load(self, server: dict[str, Any]) -> None:
+        req = urllib.request.Request(self.base + "/_mock/scenario", data=json.dumps(server).encode(), method="PUT")
+        with urllib.request.urlopen(req, timeout=30) as r:
+            assert r.status == 200
+
+    def requests(self) -> list[dict[str, Any]]:
+        with urllib.request.urlopen(self.base + "/_mock/log", timeout=30) as r:
+            log: list[dict[str, Any]] = json.loads(r.read())
+            return log
+
+
+@pytest.fixture(scope="module")
+def mock() -> Iterator[Mock]:
+    proc = subprocess.Popen([MOCK_MES, "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    base = proc.stdout.readline().strip()
+    assert base.startswith("http://"), base
+    yield Mock(base, proc)
+    proc.kill()
+    proc.wait()
+
+
+def fast() -> list[str]:
+    return ["--min-poll-delay", "10ms", "--max-poll-delay", "50ms", "--retry-delay", "10ms"]
+
+
+def test_the_exe_is_a_windows_program() -> None:
+    magic = Path(EXE).read_bytes()[:2]
+    assert magic == b"MZ", "not a PE file"
+    r = exe("--version", token=None)
+    assert r.returncode == 0 and r.stdout.startswith("mesbackup "), r
+
+
+@pytest.mark.parametrize("style", ["drive-letter", "relative-backslash"])
+def test_out_folders_spelled_the_windows_way(mock: Mock, tmp_path: Path, style: str) -> None:
+    mock.load({})
+    target = tmp_path / "pkgs" / "nightly"
+    if style == "drive-letter":
+        out, cwd = windows_path(target), None
+    else:
+        out, cwd = "pkgs\\nightly", str(tmp_path)
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("MES_")}, "MES_TOKEN": TOKEN}
+    r = subprocess.run(
+        [WINE, EXE, "backup", "MESCDM", "--json", "--env", mock.base, "--out", out, *fast()],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    # One folder with the package, not a file or folder named after the backslashes.
+    assert sorted(p.name for p in target.iterdir()) == ["MESCDM.zip", "MESCDM.zip.mesbackup.json"]
+    assert not any("\\" in p.name for p in tmp_path.rglob("*")), list(tmp_path.rglob("*"))
+
+
+@pytest.mark.parametrize("served", ["CON", "nul.zip", "COM1", "LPT9.zip", "CONIN$", "aux .zip", "MESCDM.zip. "])
+def test_windows_device_names_from_the_server_are_never_used(mock: Mock, tmp_path: Path, served: str) -> None:
+    mock.load({"content_disposition": f'attachment; filename="{served}"'})
+    r = exe("backup", "MESCDM", "--json", "--env", mock.base, "--out", str(tmp_path), *fast())
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["MESCDM.zip", "MESCDM.zip.mesbackup.json"]
+
+
+def test_a_package_held_open_by_another_program_is_kept_under_its_guid(mock: Mock, tmp_path: Path) -> None:
+    """Windows refuses to replace a file another process has open without FILE_SHARE_DELETE (an
+    antivirus scan, an Explorer preview). The download is one-shot, so the complete package must be
+    kept under another name and the error must say where; the open file stays as it was."""
+    mock.load({"payload": {"size": 200_000, "seed": 7}})
+    held = tmp_path / "MESCDM.zip"
+    held.write_bytes(b"the previous package")
+    holder = subprocess.Popen(
+        [WINE, HOLD_OPEN, windows_path(held)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        r = exe("backup", "MESCDM", "--json", "--overwrite", "--env", mock.base, "--out", str(tmp_path), *fast())
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    failed = failed_event(r.stdout)
+    assert failed["error"]["kind"] == "io", failed
+    guid = failed["error"]["guid"]
+    kept = tmp_path / f"{guid}.zip"
+    message = failed["error"]["message"]
+    assert "kept as" in message and kept.name in message, message
+    assert held.read_bytes() == b"the previous package"
+    assert kept.stat().st_size == 200_000
+    sidecar = json.loads((tmp_path / f"{guid}.zip.mesbackup.json").read_text())
+    assert sidecar["sha256"] == sha256(kept)
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".mesbackup-partial")]
+    # Without --overwrite the name is simply taken: the next free name, no error.
+    holder = subprocess.Popen(
+        [WINE, HOLD_OPEN, windows_path(held)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        r = exe("backup", "MESCDM", "--json", "--env", mock.base, "--out", str(tmp_path), *fast())
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert r.returncode == 0, r.stdout + r.stderr
+    saved = [e for e in events(r.stdout) if e["event"] == "saved"]
+    assert saved and saved[0]["package"]["file_name"] != "MESCDM.zip", saved
+
+
+def test_commit_by_hard_link_never_replaces_an_existing_package(mock: Mock, tmp_path: Path) -> None:
+    """The commit without --overwrite is CreateHardLinkW (create-only-if-absent, atomic) and then the
+    temporary name goes; Wine maps it to link(2) on the Linux file system."""
+    mock.load({"payload": {"size": 100_000, "seed": 3}})
+    existing = tmp_path / "MESCDM.zip"
+    existing.write_bytes(b"keep me")
+    r = exe("backup", "MESCDM", "--json", "--env", mock.base, "--out", str(tmp_path), *fast())
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert existing.read_bytes() == b"keep me"
+    saved = next(e for e in events(r.stdout) if e["event"] == "saved")["package"]
+    other = tmp_path / saved["file_name"]
+    assert other.stat().st_size == 100_000 and other.stat().st_nlink == 1, "temporary name left linked"
+    warnings = [e for e in events(r.stdout) if e["event"] == "warning"]
+    assert any(saved["file_name"] in w["message"] for w in warnings), warnings
+
+
+def test_ctrl_c_mid_download_leaves_no_partial_file(mock: Mock, tmp_path: Path) -> None:
+    """Wine turns SIGINT into CTRL_C_EVENT for the console program (its handler thread calls the
+    handlers registered with SetConsoleCtrlHandler, which is what tokio's ctrl_c listens to)."""
+    mock.load({"payload": {"size": 2_000_000, "seed": 5}, "download": {"drip": {"chunk": 8192, "interval_ms": 20}}})
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("MES_")}, "MES_TOKEN": TOKEN}
+    proc = subprocess.Popen(
+        [WINE, EXE, "backup", "MESCDM", "--json", "--env", mock.base, "--out", str(tmp_path), *fast()],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if '"event":"progress"' in line.replace(" ", ""):
+            break
+    assert any(p.name.endswith(".mesbackup-partial") for p in tmp_path.iterdir()), seen
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    rest, err = proc.communicate(timeout=60)
+    assert time.monotonic() - sent < 10, "took too long to stop"
+    assert proc.returncode == 130, (proc.returncode, err)
+    failed = failed_event("".join(seen) + rest)
+    assert failed["error"]["kind"] == "cancelled", failed
+    assert list(tmp_path.iterdir()) == [], list(tmp_path.iterdir())
+
+
+def test_verify_reports_what_the_linux_build_reports(tmp_path: Path) -> None:
+    """The real-engine fixtures and a copy with one byte flipped in a data file: the same report
+    (everything but the path) and the same exit code as the Linux binary."""
+    data = bytearray((FIXTURES / "mesfix_stored.zip").read_bytes())
+    broken = tmp_path / "broken.zip"
+    data[len(data) // 3] ^= 0xFF
+    broken.write_bytes(bytes(data))
+    for path in (FIXTURES / "mesfix_stored.zip", FIXTURES / "mesfix_deflated.zip", broken):
+        win = exe("verify", "--json", windows_path(path), token=None)
+        linux = subprocess.run([NATIVE, "verify", "--json", str(path)], capture_output=True, text=True, check=False)
+        assert win.returncode == linux.returncode, (win.stdout, linux.stdout)
+        reports = [[e["report"] for e in events(r.stdout) if e["event"] == "verified"] for r in (win, linux)]
+        assert reports[0] and reports[0] == reports[1], reports
+    assert linux.returncode == 11, "the flipped byte was not noticed"
+
+
+def test_demo_runs_end_to_end(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    r = exe("demo", "--json", "--size-mib", "1", "--pending", "500ms", "--out", windows_path(out), token=None)
+    assert r.returncode == 0, r.stdout + r.stderr
+    zips = sorted(p.name for p in out.glob("*.zip"))
+    assert zips == [f"Cmf.ClickHouse.FullBackup.{k}.11.3.0.zip" for k in ("CDM", "DWH", "ODS", "Online")], zips
