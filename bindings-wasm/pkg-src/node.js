@@ -368,7 +368,8 @@ async function assertFolder(dir) {
   try {
     st = await stat(dir);
   } catch (e) {
-    throw Object.assign(new Error(`cannot use the output folder ${dir}: ${e.message}`), { kind: 'io' });
+    const hint = e.code === 'ENOENT' ? ': create it, or pass { create: true } to fileSink' : '';
+    throw Object.assign(new Error(`cannot use the output folder ${dir}: ${e.message}${hint}`), { kind: 'io' });
   }
   if (!st.isDirectory()) throw Object.assign(new Error(`${dir} is not a folder`), { kind: 'io' });
 }

@@ -27,6 +27,8 @@
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
+            ProjectUri = 'https://github.com/mesbackup/mesbackup'
+            LicenseUri = 'https://github.com/mesbackup/mesbackup/blob/main/LICENSE'
             Tags       = @('MES', 'CriticalManufacturing', 'ClickHouse', 'Backup', 'Restore', 'PSEdition_Core', 'PSEdition_Desktop')
         }
     }

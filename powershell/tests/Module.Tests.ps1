@@ -158,3 +158,54 @@ Describe 'argument builder' {
         }
     }
 }
+
+Describe 'the CLI a release bundle ships' {
+    It 'is taken from bin/<os>-<arch>/ for this platform before any other place' {
+        $module = Get-Module -Name MesBackup
+        $platform = & $module { Get-MesBackupCliPlatform }
+        $platform.Folder | Should -Match '^(win|linux|osx)-(x64|arm64|x86)$'
+        $bundle = Join-Path -Path $TestDrive -ChildPath 'MesBackup'
+        $binFolder = Join-Path -Path (Join-Path -Path $bundle -ChildPath 'bin') -ChildPath $platform.Folder
+        New-Item -ItemType Directory -Path $binFolder -Force | Out-Null
+        $bundled = Join-Path -Path $binFolder -ChildPath $platform.ExeName
+        Set-Content -LiteralPath $bundled -Value 'stand-in'
+        Set-Content -LiteralPath (Join-Path -Path $bundle -ChildPath $platform.ExeName) -Value 'development copy'
+        $found = & $module {
+            param($root)
+            $saved = $script:ModuleRoot
+            $script:ModuleRoot = $root
+            try {
+                Resolve-MesBackupCliPath -CliPath ''
+            }
+            finally {
+                $script:ModuleRoot = $saved
+            }
+        } $bundle
+        $found | Should -Be (Resolve-Path -LiteralPath $bundled).ProviderPath
+    }
+
+    It 'names the platform folder it looked in when nothing is found' {
+        $empty = Join-Path -Path $TestDrive -ChildPath 'empty'
+        New-Item -ItemType Directory -Path $empty -Force | Out-Null
+        $module = Get-Module -Name MesBackup
+        $folder = (& $module { Get-MesBackupCliPlatform }).Folder
+        $saved = $env:PATH
+        try {
+            $env:PATH = $empty
+            { & $module {
+                    param($root)
+                    $script:ModuleRoot = $root
+                    function Invoke-Probe {
+                        [CmdletBinding()]
+                        param()
+                        Resolve-MesCli -Cmdlet $PSCmdlet -CliPath ''
+                    }
+                    Invoke-Probe
+                } $empty } | Should -Throw -ExpectedMessage "*($folder)*bin*$folder*"
+        }
+        finally {
+            $env:PATH = $saved
+            & $module { $script:ModuleRoot = (Split-Path -Path (Get-Module -Name MesBackup).Path -Parent) }
+        }
+    }
+}

@@ -1,8 +1,77 @@
+function Get-MesBackupCliPlatform {
+    <#
+    .SYNOPSIS
+    The platform folder of the bundled CLI for this machine (bin/<os>-<arch>/, e.g. win-x64,
+    linux-x64) and the binary's file name there.
+    #>
+    [CmdletBinding()]
+    [OutputType([pscustomobject])]
+    param()
+    # $IsWindows exists from PowerShell 6; Windows PowerShell 5.1 only runs on Windows.
+    $onWindows = [System.Environment]::OSVersion.Platform -eq [System.PlatformID]::Win32NT
+    $os = 'linux'
+    if ($onWindows) {
+        $os = 'win'
+    }
+    elseif ((Get-Variable -Name IsMacOS -ValueOnly -ErrorAction SilentlyContinue) -eq $true) {
+        $os = 'osx'
+    }
+    $arch = $null
+    try {
+        $arch = [System.Runtime.InteropServices.RuntimeInformation]::OSArchitecture.ToString()
+    }
+    catch {
+        # .NET Framework before 4.7.1 has no RuntimeInformation: Windows says it in the environment.
+        $arch = $env:PROCESSOR_ARCHITECTURE
+    }
+    $archName = switch -Regex ($arch) {
+        '^(X64|AMD64)$' {
+            'x64'
+        }
+        '^(Arm64|ARM64)$' {
+            'arm64'
+        }
+        '^(X86)$' {
+            'x86'
+        }
+        default {
+            "$arch".ToLowerInvariant()
+        }
+    }
+    $exeName = 'mesbackup'
+    if ($onWindows) {
+        $exeName = 'mesbackup.exe'
+    }
+    [pscustomobject]@{
+        Folder  = '{0}-{1}' -f $os, $archName
+        ExeName = $exeName
+    }
+}
+
+function Get-MesBackupCliCandidate {
+    <#
+    .SYNOPSIS
+    Where the module looks for the CLI when -CliPath is not given, in order: the release bundle's
+    bin/<os>-<arch>/, then the module folder and its bin/ (a development layout).
+    #>
+    [CmdletBinding()]
+    [OutputType([string[]])]
+    param()
+    $platform = Get-MesBackupCliPlatform
+    $bin = Join-Path -Path $script:ModuleRoot -ChildPath 'bin'
+    @(
+        (Join-Path -Path (Join-Path -Path $bin -ChildPath $platform.Folder) -ChildPath $platform.ExeName),
+        (Join-Path -Path $script:ModuleRoot -ChildPath $platform.ExeName),
+        (Join-Path -Path $bin -ChildPath $platform.ExeName)
+    )
+}
+
 function Resolve-MesBackupCliPath {
     <#
     .SYNOPSIS
-    Finds the mesbackup binary: -CliPath (a file or a folder holding it), then next to the module
-    (its folder or its bin subfolder), then PATH. Returns the full path or $null.
+    Finds the mesbackup binary: -CliPath (a file or a folder holding it), then the module's
+    bin/<os>-<arch>/ (e.g. bin/win-x64/mesbackup.exe), the module folder and its bin/, then PATH.
+    Returns the full path or $null.
     #>
     [CmdletBinding()]
     [OutputType([string])]
@@ -11,10 +80,7 @@ function Resolve-MesBackupCliPath {
         [AllowEmptyString()]
         [string]$CliPath
     )
-    $exeName = 'mesbackup'
-    if ([System.Environment]::OSVersion.Platform -eq [System.PlatformID]::Win32NT) {
-        $exeName = 'mesbackup.exe'
-    }
+    $exeName = (Get-MesBackupCliPlatform).ExeName
 
     if ($CliPath) {
         $candidate = $CliPath
@@ -27,11 +93,7 @@ function Resolve-MesBackupCliPath {
         return $null
     }
 
-    $nextToModule = @(
-        (Join-Path -Path $script:ModuleRoot -ChildPath $exeName),
-        (Join-Path -Path (Join-Path -Path $script:ModuleRoot -ChildPath 'bin') -ChildPath $exeName)
-    )
-    foreach ($candidate in $nextToModule) {
+    foreach ($candidate in (Get-MesBackupCliCandidate)) {
         if (Test-Path -LiteralPath $candidate -PathType Leaf) {
             return (Resolve-Path -LiteralPath $candidate).ProviderPath
         }
@@ -62,7 +124,8 @@ function Resolve-MesCli {
     )
     $resolved = Resolve-MesBackupCliPath -CliPath $CliPath
     if (-not $resolved) {
-        $where = 'next to the module ({0}) or on PATH' -f $script:ModuleRoot
+        $platform = Get-MesBackupCliPlatform
+        $where = 'for this platform ({0}): looked for {1}, then {2} on PATH' -f $platform.Folder, ((Get-MesBackupCliCandidate) -join ', '), $platform.ExeName
         if ($CliPath) {
             $where = 'at -CliPath {0}' -f $CliPath
         }
