@@ -125,7 +125,7 @@ pub async fn run(ui: &Ui, args: DemoArgs) -> Result<u8, Error> {
         ui.result("");
         ui.result(&format!(
             "Installer check (mesbackup check-folder {} --system {SYSTEM} --version {VERSION}):",
-            out.display()
+            shell_word(&out.display().to_string())
         ));
         for k in &folder_report.kinds {
             match &k.chosen {
@@ -134,7 +134,9 @@ pub async fn run(ui: &Ui, args: DemoArgs) -> Result<u8, Error> {
             }
         }
         ui.result("");
-        ui.result(&format!("Verify (mesbackup verify {}/*.zip):", out.display()));
+        // Only the folder is quoted: the shell must still expand the pattern.
+        let folder = shell_word(&out.display().to_string());
+        ui.result(&format!("Verify (mesbackup verify {folder}{}*.zip):", std::path::MAIN_SEPARATOR));
     }
     // Every package read back and checked: zip CRCs, the ClickHouse manifest, part checksums, and
     // the SHA-256 recorded in its sidecar while downloading.
@@ -151,12 +153,40 @@ pub async fn run(ui: &Ui, args: DemoArgs) -> Result<u8, Error> {
         }
         ui.result("");
         ui.result("Next: against your MES, with a SysAdministrators user and a personal access token:");
-        ui.result("  export MES_URL=https://your-mes MES_USER=you MES_PAT=...   # never on the command line");
-        ui.result(&format!("  mesbackup backup --system {SYSTEM} --version {VERSION} --out /path/to/packages"));
+        for line in next_steps() {
+            ui.result(&line);
+        }
         ui.result("The mock server has stopped; nothing is left running.");
     }
     if verify_code != 0 {
         return Ok(verify_code);
     }
     Ok(if folder_report.complete() { 0 } else { EXIT_INCOMPLETE })
+}
+
+/// The first commands against a real MES, in the shell this platform's administrators use.
+fn next_steps() -> [String; 2] {
+    if cfg!(windows) {
+        [
+            "  $env:MES_URL = 'https://your-mes'; $env:MES_USER = 'you'; $env:MES_PAT = Read-Host -MaskInput 'PAT'"
+                .to_owned(),
+            format!("  mesbackup backup --system {SYSTEM} --version {VERSION} --out D:\\Backups"),
+        ]
+    } else {
+        [
+            "  export MES_URL=https://your-mes MES_USER=you; read -rs MES_PAT; export MES_PAT   # never on the command line"
+                .to_owned(),
+            format!("  mesbackup backup --system {SYSTEM} --version {VERSION} --out /path/to/packages"),
+        ]
+    }
+}
+
+/// A path as one word of a command line to copy: quoted when it holds a space (a folder under
+/// "C:\\Users\\Jane Doe" or a demo folder named with one).
+fn shell_word(path: &str) -> String {
+    if path.contains(char::is_whitespace) {
+        format!("\"{path}\"")
+    } else {
+        path.to_owned()
+    }
 }

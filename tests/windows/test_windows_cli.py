@@ -246,3 +246,11 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stdout + r.stderr
     zips = sorted(p.name for p in out.glob("*.zip"))
     assert zips == [f"Cmf.ClickHouse.FullBackup.{k}.11.3.0.zip" for k in ("CDM", "DWH", "ODS", "Online")], zips
+
+
+def test_demo_speaks_windows_to_a_windows_administrator(tmp_path: Path) -> None:
+    out = tmp_path / "demo folder"
+    r = exe("demo", "--no-progress", "--size-mib", "1", "--pending", "200ms", "--out", windows_path(out), token=None)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f'mesbackup verify "{windows_path(out)}"\\*.zip' in r.stdout, r.stdout
+    assert "$env:MES_URL" in r.stdout and "export MES_URL" not in r.stdout, r.stdout
