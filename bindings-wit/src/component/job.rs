@@ -68,8 +68,16 @@ fn spec_from_wit(s: JobSpec) -> Result<CoreSpec, Error> {
     })
 }
 
+fn limits_to_wit(l: &CoreLimits) -> DownloadLimits {
+    DownloadLimits {
+        speed_limit: l.speed_limit,
+        speed_time_ms: l.speed_time_ms,
+        download_timeout_ms: l.download_timeout_ms,
+        max_size: l.max_size,
+    }
+}
+
 fn spec_to_wit(s: &CoreSpec) -> JobSpec {
-    let l = &s.download_limits;
     JobSpec {
         mode: mode_to_wit(s.mode),
         env_url: s.env.as_str().to_owned(),
@@ -81,12 +89,7 @@ fn spec_to_wit(s: &CoreSpec) -> JobSpec {
         overwrite: s.overwrite,
         jitter_seed: s.jitter_seed,
         sql_backup_finished_at: s.sql_backup_finished_at.clone(),
-        download_limits: Some(DownloadLimits {
-            speed_limit: l.speed_limit,
-            speed_time_ms: l.speed_time_ms,
-            download_timeout_ms: l.download_timeout_ms,
-            max_size: l.max_size,
-        }),
+        download_limits: Some(limits_to_wit(&s.download_limits)),
     }
 }
 
@@ -326,6 +329,10 @@ impl GuestBodyProbe for ProbeResource {
 impl Guest for Component {
     type BackupJob = JobResource;
     type BodyProbe = ProbeResource;
+
+    fn default_limits() -> DownloadLimits {
+        limits_to_wit(&CoreLimits::default())
+    }
 
     fn authorize(credentials: Credentials) -> Result<Authorization, Error> {
         let c = self::credentials(credentials)?;
