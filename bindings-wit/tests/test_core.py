@@ -3,6 +3,7 @@ front end (the `mesbackup` CLI's --json answers) on the same inputs, and with th
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mesbackup_component import ComponentError, MesBackupComponent, now_ms, rec, verify_file
+from mesbackup_component import ComponentError, MesBackupComponent, fast_bytes, now_ms, rec, verify_file
 
 from conftest import REPO, cli_json
 
@@ -290,3 +291,21 @@ def test_credentials_rules_are_the_cores(comp: MesBackupComponent) -> None:
     assert e.value.kind == "invalid_argument" and "tok-123456" not in e.value.message
     comp.call("job", "check-transport", "http://127.0.0.1:1", "tok-123456", False)
     assert comp.call("job", "redact", "echo tok-123456!", ["tok-123456"]) == "echo <redacted>!"
+
+
+def test_fast_bytes_lowering_feeds_the_same_bytes(comp: MesBackupComponent, tmp_path: Path) -> None:
+    """The host's fast list<u8> lowering gives the component exactly what wasmtime-py's own does."""
+    odd = tmp_path / "odd.bin"
+    odd.write_bytes(bytes(range(256)) * 300 + b"\x00\xff")  # every byte value, a length that is no multiple
+    results = {}
+    for enabled in (False, True):
+        fast_bytes(enabled)
+        try:
+            results[enabled] = [
+                plain(verify_file(comp, path).report) for path in (FIXTURES / "mesfix_deflated.zip", odd)
+            ]
+        finally:
+            fast_bytes(True)
+    assert results[True] == results[False]
+    assert results[True][0]["ok"] and results[True][1]["bytes"] == 256 * 300 + 2
+    assert results[True][1]["sha256"] == hashlib.sha256(odd.read_bytes()).hexdigest()

@@ -13,6 +13,7 @@ only when their cases' Python classes overlap (otherwise the bare payload).
 
 from __future__ import annotations
 
+import ctypes
 import http.client
 import os
 import secrets as random_source
@@ -24,11 +25,45 @@ from pathlib import Path
 from typing import Any
 
 from wasmtime import Engine, Store
+from wasmtime import _ffi as ffi
 from wasmtime.component import Component, Linker, Record, ResultType, Variant
+from wasmtime.component import _types as component_types
 
 PACKAGE = "cmf:mesbackup"
 VERSION = "0.1.0"
 CHUNK = 64 * 1024
+
+
+# wasmtime-py lowers a `list<u8>` one Python call per byte (0.5-1 MB/s): a 64 KiB chunk costs ~70 ms.
+# This fills the C API's value array for a bytes object at C speed instead, from the layout its own
+# ctypes declarations give (kind byte, then the union whose `u8` is at offset 0), about 10x faster.
+# Everything else, and any non-bytes list, goes through the library's own code.
+_STOCK_LIST_TO_C = component_types.ListType.convert_to_c
+_VAL = ffi.wasmtime_component_val_t
+_VAL_SIZE = ctypes.sizeof(_VAL)
+
+
+def _bytes_list_to_c(self: Any, store: Any, val: Any, ptr: Any) -> None:
+    if not isinstance(val, (bytes, bytearray)) or not self._is_bytes():
+        _STOCK_LIST_TO_C(self, store, val, ptr)
+        return
+    n = len(val)
+    values = (_VAL * n)()
+    raw_bytes = memoryview(values).cast("B")
+    raw_bytes[_VAL.kind.offset :: _VAL_SIZE] = bytes([ffi.WASMTIME_COMPONENT_U8.value]) * n
+    raw_bytes[_VAL.of.offset :: _VAL_SIZE] = val
+    raw = ffi.wasmtime_component_vallist_t()
+    ffi.wasmtime_component_vallist_new(raw, n, values)  # copies: `values` may go
+    ptr.contents.kind = ffi.WASMTIME_COMPONENT_LIST
+    ptr.contents.of.list = raw
+
+
+def fast_bytes(enabled: bool) -> None:
+    """Lower `bytes` arguments at C speed (the default once this module is imported) or the stock way."""
+    component_types.ListType.convert_to_c = _bytes_list_to_c if enabled else _STOCK_LIST_TO_C  # type: ignore[method-assign]
+
+
+fast_bytes(True)
 
 
 class Rec(Record):
