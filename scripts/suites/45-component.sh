@@ -7,6 +7,9 @@
 # Installs what it needs (cheaply when present): the wasm32 target, wasm-tools (crates.io, pinned,
 # only the component/validate/print/parse features), a venv target/venv-wit (wasmtime, pytest, ruff),
 # jco and biome in bindings-wit/tests (package-lock.json committed).
+# No Rust host: the wasmtime crate (48.0.10 with cranelift, dependencies at opt-level 3 as in this
+# workspace) took 8 min 55 s to compile cold on the 2-core machine, half a CI run; wasmtime-py embeds
+# the same engine through its C API.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 root="${MESBACKUP_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}"
