@@ -20,10 +20,11 @@ ensure_apt() { # ensure_apt pkg... : installs Debian packages that are not insta
   apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
-ensure_cargo_bin() { # ensure_cargo_bin wasm-bindgen wasm-bindgen-cli 0.2.130
+ensure_cargo_bin() { # ensure_cargo_bin wasm-bindgen wasm-bindgen-cli 0.2.130 [cargo install args...]
   local bin="$1" crate="$2" version="$3"
+  shift 3
   if command -v "$bin" >/dev/null 2>&1 && "$bin" --version 2>/dev/null | grep -q "$version"; then return 0; fi
-  cargo install "$crate" --version "$version"
+  cargo install "$crate" --version "$version" "$@"
 }
 
 ensure_venv() { # ensure_venv DIR pip-args... : a virtual environment with those packages
