@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # CLI benchmark: one run, one table, against the loopback mock-mes (release builds).
-#   1. download of a 2 GiB package: mesbackup (SHA-256 + zip probe while writing, fsync, rename,
-#      sidecar) vs `curl -o` (throughput ratio, target >= 1.0)
-#   2. peak RSS of mesbackup for 256 MiB and 2 GiB (target <= 32 MiB, and flat)
+#   1. durable download at 1 and 4 GiB: mesbackup vs curl -o, curl -o + fsync, dd oflag=direct (the disk),
+#      five interleaved rounds, medians and ranges, page cache left behind (target >= 1.1x curl+fsync)
+#   2. peak RSS of mesbackup for 256 MiB, 1 and 4 GiB (target <= 32 MiB, and flat)
 #   3. four databases concurrently vs the slowest single one (target <= 1.1x), with backups the mock
 #      takes 3 s to prepare (as a real MES does) and 64 MiB each
 #   4. start-up time of `mesbackup --version` (target <= 5 ms; mean of 200 runs)
-# Usage: bench/cli.sh        (not part of ./scripts/test: it writes ~5 GiB and takes a minute or two)
+# Usage: bench/cli.sh   (not part of ./scripts/test: it writes ~100 GiB and takes several minutes)
+#        BENCH_GIB="1" BENCH_ROUNDS=1 bench/cli.sh   (a quick look)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -35,38 +36,60 @@ timed() { local f="$1"; shift; /usr/bin/time -f "%e %M" -o "$f" "$@" >/dev/null 
 fast=(--min-poll-delay 10ms --max-poll-delay 100ms)
 
 mib=$((1024 * 1024))
-size_2g=$((2048 * mib))
 size_256m=$((256 * mib))
 
-# --- 1 + 2: 2 GiB with mesbackup and with curl, best of 3 rounds. Each round alternates which goes
-# first and starts from a synced disk: otherwise the previous 2 GiB's writeback lands on whoever runs next.
-best_mb=""; rss_2g=0; best_curl=""; best_curl_sync=""
-run_mesbackup() {
-  scenario "{\"payload\":{\"size\":$size_2g,\"seed\":1}}"
-  rm -rf "$work/out"; mkdir -p "$work/out"; sync
-  read -r secs rss < <(timed "$work/t" "$mesbackup" backup MES --out "$work/out" "${fast[@]}")
-  [ -z "$best_mb" ] || awk -v a="$secs" -v b="$best_mb" 'BEGIN{exit !(a<b)}' && best_mb="$secs"
-  [ "$rss" -gt "$rss_2g" ] && rss_2g=$rss
+# --- 1: durable download at 1 and 4 GiB, five interleaved rounds (the order rotates each round), each
+# contender starting from a synced disk and (when allowed) a dropped page cache:
+#   mesbackup     SHA-256 + zip probe while writing, fsync, rename, sidecar
+#   curl          curl -o FILE (not durable: the bytes may still be only in the page cache)
+#   curl+fsync    curl -o FILE, then `sync FILE` (fsync of that file): the fair, durable peer
+#   dd-direct     dd of zeros with oflag=direct conv=fsync, same size, same folder: the disk's own limit
+# After each: how much of the file is left in the page cache (fincore), and mesbackup's peak RSS.
+drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true; }
+can_drop=no; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null && can_drop=yes
+cached_mib() { fincore -b -n -o RES "$1" 2>/dev/null | awk '{printf "%.0f", $1/1048576}'; }
+rss_max=0
+declare -A secs_of cache_of
+contender() { # contender NAME SIZE ROUND: one timed run; records seconds and the cache left
+  local name="$1" size="$2" round="$3" t0 t1 secs file
+  scenario "{\"payload\":{\"size\":$size,\"seed\":1}}"
+  rm -rf "$work/out"; mkdir -p "$work/out"
+  case "$name" in
+    mesbackup)
+      drop_caches
+      read -r secs rss < <(timed "$work/t" "$mesbackup" backup MES --out "$work/out" "${fast[@]}")
+      [ "$rss" -gt "$rss_max" ] && rss_max=$rss
+      file="$(ls "$work"/out/*.zip)" ;;
+    curl|curl+fsync)
+      guid="$(curl -sf -X POST -H "Authorization: Bearer $MES_TOKEN" "$url/environment/clickhouse/backup/MES")"
+      drop_caches
+      file="$work/out/curl.zip"
+      t0=$(now)
+      curl -sf -o "$file" -H "Authorization: Bearer $MES_TOKEN" "$url/environment/clickhouse/backup/$guid"
+      [ "$name" = curl+fsync ] && sync "$file"
+      t1=$(now)
+      secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}') ;;
+    dd-direct)
+      drop_caches
+      file="$work/out/dd.bin"
+      t0=$(now)
+      dd if=/dev/zero of="$file" bs=8M count=$((size / (8 * mib))) oflag=direct conv=fsync status=none
+      t1=$(now)
+      secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}') ;;
+  esac
+  secs_of["$name/$size"]+="$secs "
+  cache_of["$name/$size"]+="$(cached_mib "$file") "
   rm -rf "$work/out"
 }
-run_curl() {
-  scenario "{\"payload\":{\"size\":$size_2g,\"seed\":1}}"
-  guid="$(curl -sf -X POST -H "Authorization: Bearer $MES_TOKEN" "$url/environment/clickhouse/backup/MES")"
-  sync
-  t0=$(now)
-  curl -sf -o "$work/curl.zip" -H "Authorization: Bearer $MES_TOKEN" "$url/environment/clickhouse/backup/$guid"
-  t1=$(now)
-  sync "$work/curl.zip"   # what mesbackup does before the rename: make the bytes durable
-  t2=$(now)
-  secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}')
-  secs_sync=$(awk -v a="$t0" -v b="$t2" 'BEGIN{printf "%.2f", b-a}')
-  [ -z "$best_curl" ] || awk -v a="$secs" -v b="$best_curl" 'BEGIN{exit !(a<b)}' && best_curl="$secs"
-  [ -z "$best_curl_sync" ] || awk -v a="$secs_sync" -v b="$best_curl_sync" 'BEGIN{exit !(a<b)}' && best_curl_sync="$secs_sync"
-  rm -f "$work/curl.zip"
-}
-for round in 1 2 3; do
-  if [ $((round % 2)) = 1 ]; then run_mesbackup; run_curl; else run_curl; run_mesbackup; fi
+contenders=(mesbackup curl curl+fsync dd-direct)
+sizes=(); for g in ${BENCH_GIB:-1 4}; do sizes+=($((g * 1024 * mib))); done
+for size in "${sizes[@]}"; do
+  for round in $(seq "${BENCH_ROUNDS:-5}"); do
+    for i in 0 1 2 3; do contender "${contenders[$(( (i + round) % 4 ))]}" "$size" "$round"; done
+  done
 done
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR]=$1} END{print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
+range() { tr ' ' '\n' | grep -v '^$' | sort -g | awk 'NR==1{lo=$1} {hi=$1} END{printf "%s-%s", lo, hi}'; }
 
 # --- 2: 256 MiB
 scenario "{\"payload\":{\"size\":$size_256m,\"seed\":1}}"
@@ -97,22 +120,35 @@ startup_ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", (b-a)*1000/200}')
 # --- table
 mbps() { awk -v s="$1" -v t="$2" 'BEGIN{printf "%.0f MiB/s", s/1048576/t}'; }
 ok() { awk "BEGIN{exit !($1)}" && echo "yes" || echo "NO"; }
-ratio=$(awk -v m="$best_mb" -v c="$best_curl" 'BEGIN{printf "%.2f", c/m}')
-ratio_sync=$(awk -v m="$best_mb" -v c="$best_curl_sync" 'BEGIN{printf "%.2f", c/m}')
 four_ratio=$(awk -v f="$four" -v s="$slowest" 'BEGIN{printf "%.2f", f/s}')
 rss_256_mib=$(awk -v k="$rss_256" 'BEGIN{printf "%.1f", k/1024}')
-rss_2g_mib=$(awk -v k="$rss_2g" 'BEGIN{printf "%.1f", k/1024}')
+rss_max_mib=$(awk -v k="$rss_max" 'BEGIN{printf "%.1f", k/1024}')
 
-printf '\nmesbackup CLI benchmark (%s, %s cores, loopback mock-mes, release builds)\n\n' "$(uname -m)" "$(nproc)"
+printf '\nmesbackup CLI benchmark (%s, %s cores, loopback mock-mes, release builds, %s; page cache dropped before each run: %s)\n\n' \
+  "$(uname -m)" "$(nproc)" "$(date -u +%F)" "$can_drop"
 printf '| %-58s | %-34s | %-10s | %-4s |\n' "measure" "result" "target" "met"
 printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..60})" "$(printf -- '-%.0s' {1..36})" "$(printf -- '-%.0s' {1..12})" "$(printf -- '-%.0s' {1..6})"
-printf '| %-58s | %-34s | %-10s | %-4s |\n' "2 GiB download, mesbackup (SHA-256 while writing, fsync)" "${best_mb} s, $(mbps $size_2g "$best_mb")" "" ""
-printf '| %-58s | %-34s | %-10s | %-4s |\n' "2 GiB download, curl -o" "${best_curl} s, $(mbps $size_2g "$best_curl")" "" ""
-printf '| %-58s | %-34s | %-10s | %-4s |\n' "2 GiB download, curl -o then sync FILE (durable, like us)" "${best_curl_sync} s, $(mbps $size_2g "$best_curl_sync")" "" ""
-printf '| %-58s | %-34s | %-10s | %-4s |\n' "throughput ratio mesbackup / curl -o" "$ratio" ">= 1.0" "$(ok "$ratio >= 1.0")"
-printf '| %-58s | %-34s | %-10s | %-4s |\n' "throughput ratio mesbackup / (curl -o + sync)" "$ratio_sync" ">= 1.0" "$(ok "$ratio_sync >= 1.0")"
+for size in "${sizes[@]}"; do
+  gib=$((size / 1024 / mib))
+  for name in "${contenders[@]}"; do
+    med=$(echo "${secs_of[$name/$size]}" | median); rng=$(echo "${secs_of[$name/$size]}" | range)
+    cache=$(echo "${cache_of[$name/$size]}" | median)
+    printf '| %-58s | %-34s | %-10s | %-4s |\n' "$gib GiB, $name (median; range)" \
+      "$(mbps "$size" "$med"), $rng s, cache ${cache} MiB" "" ""
+  done
+  mb=$(echo "${secs_of[mesbackup/$size]}" | median)
+  for peer in curl+fsync curl dd-direct; do
+    p=$(echo "${secs_of[$peer/$size]}" | median)
+    r=$(awk -v m="$mb" -v c="$p" 'BEGIN{printf "%.2f", c/m}')
+    target=""; met=""
+    [ "$peer" = curl+fsync ] && { target=">= 1.1"; met="$(ok "$r >= 1.1")"; }
+    printf '| %-58s | %-34s | %-10s | %-4s |\n' "$gib GiB, throughput mesbackup / $peer" "$r" "$target" "$met"
+  done
+  c=$(echo "${cache_of[mesbackup/$size]}" | median)
+  printf '| %-58s | %-34s | %-10s | %-4s |\n' "$gib GiB, package left in the page cache (mesbackup)" "$c MiB" "<= 64 MiB" "$(ok "$c <= 64")"
+done
 printf '| %-58s | %-34s | %-10s | %-4s |\n' "peak RSS, 256 MiB package" "$rss_256_mib MiB" "<= 32 MiB" "$(ok "$rss_256_mib <= 32")"
-printf '| %-58s | %-34s | %-10s | %-4s |\n' "peak RSS, 2 GiB package" "$rss_2g_mib MiB" "<= 32 MiB" "$(ok "$rss_2g_mib <= 32")"
+printf '| %-58s | %-34s | %-10s | %-4s |\n' "peak RSS, 1 and 4 GiB packages (max)" "$rss_max_mib MiB" "<= 32 MiB" "$(ok "$rss_max_mib <= 32")"
 printf '| %-58s | %-34s | %-10s | %-4s |\n' "four databases at once (3 s prep, 64 MiB each)" "${four} s" "" ""
 printf '| %-58s | %-34s | %-10s | %-4s |\n' "slowest single database alone" "${slowest} s" "" ""
 printf '| %-58s | %-34s | %-10s | %-4s |\n' "four at once / slowest single" "$four_ratio" "<= 1.1" "$(ok "$four_ratio <= 1.1")"

@@ -3,7 +3,8 @@
 //!
 //! Memory stays flat whatever the package size: two 1 MiB buffers, one filling while the other is
 //! written on tokio's blocking pool. Every 16 MiB the kernel is asked to start writing the file out
-//! (without waiting), so that the fsync before the rename has little left to flush. A temporary
+//! (without waiting), so that the fsync before the rename has little left to flush, and what was
+//! written out a window earlier leaves the page cache (see [`write_behind`]). A temporary
 //! file is removed on every failure path, including a dropped future (task cancelled, panic), by
 //! `Drop`.
 //!
@@ -233,11 +234,12 @@ impl FileSink {
         let full = std::mem::replace(&mut self.buffer, spare);
         let before = self.written;
         self.written += full.len() as u64;
-        let kick_writeback = passes_writeback_mark(before, self.written);
+        let written = self.written;
+        let kick_writeback = passes_writeback_mark(before, written);
         self.in_flight = Some(tokio::task::spawn_blocking(move || {
             let result = file.write_all(&full);
             if kick_writeback && result.is_ok() {
-                start_writeback(&file);
+                write_behind(&file, written);
             }
             (file, full, result)
         }));
@@ -265,10 +267,14 @@ impl PackageSink for FileSink {
         self.settle().await?;
         let file = self.file.take().ok_or_else(|| Error::io("internal error: file closed"))?;
         let temp = self.temp_path().to_owned();
-        let file = tokio::task::spawn_blocking(move || file.sync_all().map(|_| file))
-            .await
-            .map_err(|e| Error::io(format!("file task failed: {e}")))?
-            .map_err(|e| io_error("cannot make durable", &temp, &e))?;
+        let file = tokio::task::spawn_blocking(move || {
+            file.sync_all()?;
+            drop_from_cache(&file);
+            Ok::<_, io::Error>(file)
+        })
+        .await
+        .map_err(|e| Error::io(format!("file task failed: {e}")))?
+        .map_err(|e| io_error("cannot make durable", &temp, &e))?;
         self.file = Some(file);
         Ok(self.written)
     }
@@ -356,21 +362,50 @@ fn commit_blocking(
     (None, Ok(target.display().to_string()))
 }
 
-/// Starts writing the file's dirty pages to disk without waiting for them (Linux
-/// `sync_file_range(SYNC_FILE_RANGE_WRITE)`: no cache flush, no wait), so that the download and the
-/// disk work at once and the fsync in `finish` finds little left to do. Elsewhere a no-op.
+/// Called each time a file being written passes a writeback mark, with the bytes written so far.
+/// Starts writing everything dirty to disk without waiting (Linux `sync_file_range(WRITE)`), so that
+/// the download and the disk work at once and the fsync before the rename finds little left; then
+/// waits for the window started one mark earlier (long since on its way) and drops it from the page
+/// cache (`posix_fadvise(DONTNEED)`). A multi-GiB package would otherwise push out the cache of the
+/// host it is saved on (often the MES or database server itself): now at most about two windows of
+/// it stay cached. Elsewhere a no-op.
 #[cfg(target_os = "linux")]
-pub(crate) fn start_writeback(file: &File) {
+pub(crate) fn write_behind(file: &File, written: u64) {
     use std::os::fd::AsRawFd;
+    let fd = file.as_raw_fd();
+    let settled_end = (written / WRITEBACK_EVERY).saturating_sub(1) * WRITEBACK_EVERY;
+    let settled_start = settled_end.saturating_sub(WRITEBACK_EVERY);
     // SAFETY: a valid open descriptor; offset 0 and length 0 mean "to the end of the file".
-    // Failure only means no early writeback: the fsync in `finish` still makes the file durable.
+    // Failure only costs the early writeback or the cache drop: the fsync still makes the file durable.
     unsafe {
-        libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
+        libc::sync_file_range(fd, 0, 0, libc::SYNC_FILE_RANGE_WRITE);
+        if settled_end > settled_start {
+            let (start, len) = (settled_start as libc::off64_t, (settled_end - settled_start) as libc::off64_t);
+            // Dirty or under-writeback pages are not dropped: wait for them first.
+            let wait =
+                libc::SYNC_FILE_RANGE_WAIT_BEFORE | libc::SYNC_FILE_RANGE_WRITE | libc::SYNC_FILE_RANGE_WAIT_AFTER;
+            if libc::sync_file_range(fd, start, len, wait) == 0 {
+                libc::posix_fadvise(fd, start, len, libc::POSIX_FADV_DONTNEED);
+            }
+        }
     }
 }
 
 #[cfg(not(target_os = "linux"))]
-pub(crate) fn start_writeback(_file: &File) {}
+pub(crate) fn write_behind(_file: &File, _written: u64) {}
+
+/// After the fsync: the file is clean, so all of it can leave the page cache (see [`write_behind`]).
+#[cfg(target_os = "linux")]
+pub(crate) fn drop_from_cache(file: &File) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: a valid open descriptor; length 0 means "to the end of the file". Advice only.
+    unsafe {
+        libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn drop_from_cache(_file: &File) {}
 
 /// Whether a file that grew from `before` to `after` bytes passed a writeback mark.
 pub(crate) fn passes_writeback_mark(before: u64, after: u64) -> bool {

@@ -144,11 +144,12 @@ fn copy_to_temp(
             probe.update(&buf[..n]);
             out.write_all(&buf[..n]).map_err(|e| io_error("cannot write", &temp, &e))?;
             if file_sink::passes_writeback_mark(total, total + n as u64) {
-                file_sink::start_writeback(&out);
+                file_sink::write_behind(&out, total + n as u64);
             }
             total += n as u64;
         }
         out.sync_all().map_err(|e| io_error("cannot make durable", &temp, &e))?;
+        file_sink::drop_from_cache(&out);
         Ok((total, crate::driver::hex(&sha.finalize()), probe.verdict()))
     })();
     let copied = CopiedTemp { path: temp, held: out };
