@@ -188,6 +188,18 @@ impl Package {
     fn __fspath__(&self) -> &str {
         &self.inner.location
     }
+    /// The fields as plain data (datetimes as ISO 8601 text, paths as text).
+    fn to_dict(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        display(slf.py(), "package_dict", slf.as_any())
+    }
+    fn _repr_html_(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        display(slf.py(), "package_html", slf.as_any())
+    }
+}
+
+/// Presentation lives once, in `mesbackup._display`, for the native results and the dataclasses alike.
+fn display(py: Python<'_>, function: &str, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    Ok(py.import("mesbackup._display")?.call_method1(function, (value,))?.unbind())
 }
 
 /// A backup started on the server (`Client.start`); download it later with its GUID.
@@ -1232,6 +1244,9 @@ impl FolderReport {
     }
     fn __bool__(&self) -> bool {
         self.inner.complete()
+    }
+    fn _repr_html_(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        display(slf.py(), "folder_html", slf.as_any())
     }
     fn __repr__(&self) -> String {
         format!(

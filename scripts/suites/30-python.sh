@@ -33,8 +33,8 @@ echo "--- pytest"
 echo "--- README vocabulary table: every Python spelling in the installed package's signatures and stubs"
 "$py" tests/vocabulary/check_table.py python --self-test
 
-echo "--- mypy --strict (example, typed usage)"
-(cd bindings-py && "$py" -m mypy --strict --no-incremental examples/backup_system.py tests/typed_usage.py)
+echo "--- mypy --strict (the package's Python, example, typed usage)"
+(cd bindings-py && "$py" -m mypy --strict --no-incremental python/mesbackup examples/backup_system.py tests/typed_usage.py)
 
 echo "--- ruff check, ruff format --check (every Python file; ruff.toml; \`ruff format .\` rewrites)"
 "$venv/bin/ruff" --version
