@@ -31,7 +31,7 @@ use mesbackup_core::naming::{self, DatabaseKind};
 use mesbackup_core::{Error, ErrorKind};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyTuple};
+use pyo3::types::{PyBool, PyList, PyTuple};
 use pyo3::IntoPyObjectExt;
 use tokio::sync::mpsc;
 
@@ -230,7 +230,34 @@ enum Finished {
 
 enum Msg {
     Progress(u64, Option<u64>, Phase),
+    /// One database of a system backup (sent besides the summed `Progress`): one bar per database.
+    DatabaseProgress(String, u64, Option<u64>, Phase),
     Done(Finished),
+}
+
+/// Where a `wait` hands progress: the summed callback and, for a system backup, the per-database one.
+struct Progress<'a, 'py> {
+    total: &'a Option<Bound<'py, PyAny>>,
+    database: &'a Option<Bound<'py, PyAny>>,
+}
+
+impl Progress<'_, '_> {
+    fn deliver(&self, msg: Msg) -> PyResult<Option<Finished>> {
+        match msg {
+            Msg::Done(f) => return Ok(Some(f)),
+            Msg::Progress(d, t, phase) => {
+                if let Some(cb) = self.total {
+                    cb.call1((d, t, phase_name(phase)))?;
+                }
+            }
+            Msg::DatabaseProgress(db, d, t, phase) => {
+                if let Some(cb) = self.database {
+                    cb.call1((db, d, t, phase_name(phase)))?;
+                }
+            }
+        }
+        Ok(None)
+    }
 }
 
 fn phase_name(phase: Phase) -> String {
@@ -306,12 +333,7 @@ impl Operation {
 
     /// Runs the job on this thread in slices (GIL released), handing progress to `progress`
     /// between slices and checking for signals. Returns the job's end message.
-    fn drive_here(
-        &self,
-        py: Python<'_>,
-        mut job: JobFuture,
-        progress: &Option<Bound<'_, PyAny>>,
-    ) -> PyResult<Py<PyAny>> {
+    fn drive_here(&self, py: Python<'_>, mut job: JobFuture, progress: &Progress<'_, '_>) -> PyResult<Py<PyAny>> {
         let rx = self.rx.clone();
         loop {
             let finished = py
@@ -321,12 +343,11 @@ impl Operation {
             while let Ok(msg) = rx.try_lock().map_err(|_| ()).and_then(|mut r| r.try_recv().map_err(|_| ())) {
                 match msg {
                     Msg::Done(f) => done = Some(f),
-                    Msg::Progress(d, t, phase) if interrupted.is_ok() => {
-                        if let Some(cb) = progress {
-                            interrupted = cb.call1((d, t, phase_name(phase))).map(|_| ());
-                        }
-                    }
-                    Msg::Progress(..) => {}
+                    msg if interrupted.is_ok() => match progress.deliver(msg) {
+                        Ok(f) => done = done.or(f),
+                        Err(e) => interrupted = Err(e),
+                    },
+                    _ => {}
                 }
             }
             if let Some(f) = done {
@@ -410,18 +431,24 @@ impl Operation {
     /// Waits for the job (GIL released), calling `progress(bytes_done, bytes_total, phase)` on this
     /// thread. KeyboardInterrupt (or an exception from `progress`) cancels the job, waits for it to
     /// remove its temporary file, and is then re-raised.
-    #[pyo3(signature = (progress=None))]
-    fn wait(&self, py: Python<'_>, progress: Option<Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    /// A system backup also calls `database_progress(database, bytes_done, bytes_total, phase)`.
+    #[pyo3(signature = (progress=None, database_progress=None))]
+    fn wait(
+        &self,
+        py: Python<'_>,
+        progress: Option<Bound<'_, PyAny>>,
+        database_progress: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let progress = Progress { total: &progress, database: &database_progress };
         if let Some(job) = self.take_job() {
             return self.drive_here(py, job, &progress);
         }
         loop {
             let msg = py.detach(|| self.recv_for(WAIT_SLICE));
             let result = match msg {
-                Ok(Some(Msg::Done(finished))) => return self.finish(py, finished),
-                Ok(Some(Msg::Progress(done, total, phase))) => match &progress {
-                    Some(cb) => cb.call1((done, total, phase_name(phase))).map(|_| ()),
-                    None => Ok(()),
+                Ok(Some(msg)) => match progress.deliver(msg) {
+                    Ok(Some(finished)) => return self.finish(py, finished),
+                    other => other.map(|_| ()),
                 },
                 Ok(None) => Ok(()),
                 Err(()) => return Err(PyRuntimeError::new_err("mesbackup: the job ended without a result")),
@@ -460,6 +487,9 @@ impl Operation {
                 Some(Msg::Progress(done, total, phase)) => {
                     ("progress", (done, total, phase_name(phase))).into_py_any(py)
                 }
+                Some(Msg::DatabaseProgress(db, done, total, phase)) => {
+                    ("database_progress", (db, done, total, phase_name(phase))).into_py_any(py)
+                }
                 Some(Msg::Done(finished)) => {
                     let value = op.finish(py, finished)?;
                     ("done", value).into_py_any(py)
@@ -471,6 +501,29 @@ impl Operation {
 }
 
 // ---- the client ---------------------------------------------------------------------------------
+
+/// `progress=` of the blocking API: a callback, or `True` for tqdm bars (`mesbackup._progress`:
+/// one per database of a system backup), closed however the job ends.
+fn wait_with(
+    py: Python<'_>,
+    op: Operation,
+    progress: Option<Bound<'_, PyAny>>,
+    per_database: bool,
+) -> PyResult<Py<PyAny>> {
+    let Some(progress) = progress.filter(|p| !p.is_none()) else { return op.wait(py, None, None) };
+    if !progress.is_instance_of::<PyBool>() {
+        return op.wait(py, Some(progress), None);
+    }
+    if !progress.is_truthy()? {
+        return op.wait(py, None, None);
+    }
+    let bars = py.import("mesbackup._progress")?.getattr("Bars")?.call1((per_database,))?;
+    let result = op.wait(py, Some(bars.getattr("progress")?), Some(bars.getattr("database")?));
+    let closed = bars.call_method0("close");
+    let value = result?;
+    closed?;
+    Ok(value)
+}
 
 fn seconds_to_ms(py: Python<'_>, name: &str, value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<u64>> {
     let Some(value) = value else { return Ok(None) };
@@ -919,6 +972,7 @@ impl Client {
                         Phase::Waiting
                     }
                 };
+                let _ = tx.send(Msg::DatabaseProgress(db.to_owned(), done, total, phase));
                 let _ = tx.send(Msg::Progress(sum, totals, least));
             };
             let customise = |db: &str, spec: &mut mesbackup_core::mes::JobSpec| {
@@ -961,8 +1015,9 @@ impl Client {
         installer_name: Option<String>,
     ) -> PyResult<Py<PyAny>> {
         let version = installer_version(py, version, installer_name)?;
-        self._backup_op(py, database, out_dir, version, generic_names, file_name, overwrite, sql_backup_finished)?
-            .wait(py, progress)
+        let op =
+            self._backup_op(py, database, out_dir, version, generic_names, file_name, overwrite, sql_backup_finished)?;
+        wait_with(py, op, progress, false)
     }
 
     /// Backs up the four databases of `system` concurrently; returns their packages in the order
@@ -983,7 +1038,7 @@ impl Client {
         installer_name: Option<String>,
     ) -> PyResult<Py<PyAny>> {
         let version = installer_version(py, version, installer_name)?;
-        self._backup_system_op(
+        let op = self._backup_system_op(
             py,
             system,
             out_dir,
@@ -992,13 +1047,13 @@ impl Client {
             return_exceptions,
             overwrite,
             sql_backup_finished,
-        )?
-        .wait(py, progress)
+        )?;
+        wait_with(py, op, progress, true)
     }
 
     /// Starts a backup and returns at once with its `Job` (GUID); download it later.
     fn start(&self, py: Python<'_>, database: String) -> PyResult<Py<PyAny>> {
-        self._start_op(py, database)?.wait(py, None)
+        self._start_op(py, database)?.wait(py, None, None)
     }
 
     /// Waits for a backup started earlier and downloads it.
@@ -1012,7 +1067,7 @@ impl Client {
         overwrite: bool,
         progress: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        self._download_op(py, guid, out_dir, file_name, overwrite, false)?.wait(py, progress)
+        wait_with(py, self._download_op(py, guid, out_dir, file_name, overwrite, false)?, progress, false)
     }
 
     /// Exactly one GET: the saved `Package` if the backup is ready, else None.
@@ -1026,7 +1081,7 @@ impl Client {
         overwrite: bool,
         progress: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        self._download_op(py, guid, out_dir, file_name, overwrite, true)?.wait(py, progress)
+        wait_with(py, self._download_op(py, guid, out_dir, file_name, overwrite, true)?, progress, false)
     }
 }
 

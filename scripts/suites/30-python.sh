@@ -12,7 +12,7 @@ venv="$target/venv-py"
 
 echo "--- virtual environment ($venv: maturin, pytest, mypy, ruff)"
 # ruff is pinned to a minor version: its default rules and its formatting change between them.
-ensure_venv "$venv" "maturin>=1.16,<2" pytest mypy "ruff>=0.17,<0.18"
+ensure_venv "$venv" "maturin>=1.16,<2" pytest mypy "ruff>=0.17,<0.18" tqdm
 py="$venv/bin/python"
 
 echo "--- mock-mes"

@@ -8,6 +8,11 @@ A thin layer over the Rust crates ``mesbackup-core`` and ``mesbackup-client``: e
     >>> pkg = client.backup("MESCDM", "/backups", version="11.3.0")   # under the installer's name
     >>> pkg.path, pkg.size, pkg.sha256, pkg.started_at
 
+``progress=True`` draws tqdm bars (a widget in Jupyter, a text bar in a terminal; one bar per
+database in ``backup_system``; needs ``pip install 'mesbackup[progress]'``, else ``ImportError``);
+a callable ``progress(bytes_done, bytes_total_or_None, phase)`` is called instead.
+Results display themselves in Jupyter; ``mesbackup.to_records(results)`` feeds ``pandas.DataFrame``.
+
 ``AsyncClient`` has the same methods as coroutines. Ctrl-C (KeyboardInterrupt) or cancelling the
 asyncio task stops a backup and leaves no partial file.
 

@@ -10,6 +10,7 @@ from typing import Any, Callable, Optional, Union
 
 from ._errors import InvalidArgument, MesBackupError
 from ._mesbackup import Client, Job, Package
+from ._progress import Bars
 
 #: ``progress(bytes_done, bytes_total_or_None, phase)``; phase is "starting", "waiting",
 #: "downloading", "saving" or "finished".
@@ -73,8 +74,19 @@ async def _cancel(op: Any) -> None:
         pass
 
 
-async def _drive(op: Any, progress: ProgressCallback | None) -> Any:
-    """Awaits an operation's messages; cancelling the awaiting task cancels the job cleanly."""
+async def _drive(op: Any, progress: ProgressCallback | bool | None, per_database: bool = False) -> Any:
+    """Awaits an operation's messages; cancelling the awaiting task cancels the job cleanly.
+    ``progress=True`` draws tqdm bars (one per database of a system backup)."""
+    if progress is True:
+        bars = Bars(per_database)
+        try:
+            return await _drive_with(op, bars.progress, bars.database)
+        finally:
+            bars.close()
+    return await _drive_with(op, progress or None, None)
+
+
+async def _drive_with(op: Any, progress: ProgressCallback | None, database_progress: Any) -> Any:
     while True:
         try:
             tag, value = await op.next()
@@ -85,9 +97,10 @@ async def _drive(op: Any, progress: ProgressCallback | None) -> Any:
             raise
         if tag == "done":
             return value
-        if progress is not None:
+        callback = progress if tag == "progress" else database_progress
+        if callback is not None:
             try:
-                progress(*value)
+                callback(*value)
             except BaseException:
                 await _cancel(op)
                 raise
@@ -178,7 +191,7 @@ class AsyncClient:
         generic_names: bool = False,
         file_name: str | None = None,
         overwrite: bool = False,
-        progress: ProgressCallback | None = None,
+        progress: ProgressCallback | bool | None = None,
         sql_backup_finished: datetime.datetime | str | None = None,
         installer_name: str | None = None,
     ) -> Package:
@@ -202,7 +215,7 @@ class AsyncClient:
         version: str | None = None,
         generic_names: bool = False,
         return_exceptions: bool = False,
-        progress: ProgressCallback | None = None,
+        progress: ProgressCallback | bool | None = None,
         overwrite: bool = False,
         sql_backup_finished: datetime.datetime | str | None = None,
         installer_name: str | None = None,
@@ -216,7 +229,7 @@ class AsyncClient:
             overwrite=overwrite,
             sql_backup_finished=sql_backup_finished,
         )
-        result: list[Any] = await _drive(op, progress)
+        result: list[Any] = await _drive(op, progress, per_database=True)
         return result
 
     async def start(self, database: str) -> Job:
@@ -230,7 +243,7 @@ class AsyncClient:
         *,
         file_name: str | None = None,
         overwrite: bool = False,
-        progress: ProgressCallback | None = None,
+        progress: ProgressCallback | bool | None = None,
     ) -> Package:
         op = self._client._download_op(guid, out_dir, file_name=file_name, overwrite=overwrite)
         result: Package = await _drive(op, progress)
@@ -243,7 +256,7 @@ class AsyncClient:
         *,
         file_name: str | None = None,
         overwrite: bool = False,
-        progress: ProgressCallback | None = None,
+        progress: ProgressCallback | bool | None = None,
     ) -> Package | None:
         op = self._client._download_op(guid, out_dir, file_name=file_name, overwrite=overwrite, if_ready=True)
         result: Package | None = await _drive(op, progress)

@@ -122,7 +122,11 @@ class FolderReport:
 
 @final
 class _Operation:
-    def wait(self, progress: _Progress | None = None) -> Any: ...
+    def wait(
+        self,
+        progress: _Progress | None = None,
+        database_progress: Callable[[str, int, int | None, str], object] | None = None,
+    ) -> Any: ...
     def cancel(self) -> None: ...
     def next(self) -> Any: ...
 
@@ -186,7 +190,7 @@ class Client:
         generic_names: bool = False,
         file_name: str | None = None,
         overwrite: bool = False,
-        progress: _Progress | None = None,
+        progress: _Progress | bool | None = None,
         sql_backup_finished: datetime.datetime | str | None = None,
         installer_name: str | None = None,
     ) -> Package: ...
@@ -198,7 +202,7 @@ class Client:
         version: str | None = None,
         generic_names: bool = False,
         return_exceptions: bool = False,
-        progress: _Progress | None = None,
+        progress: _Progress | bool | None = None,
         overwrite: bool = False,
         sql_backup_finished: datetime.datetime | str | None = None,
         installer_name: str | None = None,
@@ -211,7 +215,7 @@ class Client:
         *,
         file_name: str | None = None,
         overwrite: bool = False,
-        progress: _Progress | None = None,
+        progress: _Progress | bool | None = None,
     ) -> Package: ...
     def download_if_ready(
         self,
@@ -220,7 +224,7 @@ class Client:
         *,
         file_name: str | None = None,
         overwrite: bool = False,
-        progress: _Progress | None = None,
+        progress: _Progress | bool | None = None,
     ) -> Package | None: ...
     def _backup_op(
         self,
