@@ -326,7 +326,7 @@ def plot_window(w: Any, ax: Any = None) -> Any:
     except ImportError as e:
         raise ImportError("BackupWindow.plot needs matplotlib: pip install 'mesbackup[plot]'") from e
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 0.6 + 0.45 * max(1, len(w.packages))))
+        _, ax = plt.subplots(figsize=(9, 1.2 + 0.45 * max(1, len(w.packages))))
     labels = []
     for i, p in enumerate(w.packages):
         labels.append(p.database or p.file)
@@ -341,5 +341,7 @@ def plot_window(w: Any, ax: Any = None) -> Any:
     ax.xaxis_date()
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M:%S"))
     ax.set_title("Backup window")
-    ax.legend(loc="lower right", fontsize="small")
+    ax.invert_yaxis()  # the first package on top, as in the table
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small", frameon=False)
+    ax.figure.tight_layout()
     return ax
