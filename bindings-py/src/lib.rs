@@ -31,7 +31,7 @@ use mesbackup_core::naming::{self, DatabaseKind};
 use mesbackup_core::{Error, ErrorKind};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyList, PyTuple};
+use pyo3::types::{PyList, PyTuple};
 use pyo3::IntoPyObjectExt;
 use tokio::sync::mpsc;
 
@@ -502,29 +502,6 @@ impl Operation {
 
 // ---- the client ---------------------------------------------------------------------------------
 
-/// `progress=` of the blocking API: a callback, or `True` for tqdm bars (`mesbackup._progress`:
-/// one per database of a system backup), closed however the job ends.
-fn wait_with(
-    py: Python<'_>,
-    op: Operation,
-    progress: Option<Bound<'_, PyAny>>,
-    per_database: bool,
-) -> PyResult<Py<PyAny>> {
-    let Some(progress) = progress.filter(|p| !p.is_none()) else { return op.wait(py, None, None) };
-    if !progress.is_instance_of::<PyBool>() {
-        return op.wait(py, Some(progress), None);
-    }
-    if !progress.is_truthy()? {
-        return op.wait(py, None, None);
-    }
-    let bars = py.import("mesbackup._progress")?.getattr("Bars")?.call1((per_database,))?;
-    let result = op.wait(py, Some(bars.getattr("progress")?), Some(bars.getattr("database")?));
-    let closed = bars.call_method0("close");
-    let value = result?;
-    closed?;
-    Ok(value)
-}
-
 fn seconds_to_ms(py: Python<'_>, name: &str, value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<u64>> {
     let Some(value) = value else { return Ok(None) };
     if value.is_none() {
@@ -580,27 +557,10 @@ fn warn_deprecated(py: Python<'_>, old: &str, instead: &str, stacklevel: i32) ->
     Ok(())
 }
 
-/// `version` of the installer names, from `version=` or the deprecated `installer_name=` (which
-/// meant the same: the version, with system-specific names).
-fn installer_version(
-    py: Python<'_>,
-    version: Option<String>,
-    installer_name: Option<String>,
-) -> PyResult<Option<String>> {
-    match (version, installer_name) {
-        (Some(_), Some(_)) => {
-            Err(arg_err(py, Error::invalid_argument("give version only (installer_name is its deprecated spelling)")))
-        }
-        (None, Some(v)) => {
-            warn_deprecated(py, "installer_name=", "use version= (the MES version of the installer names)", 1)?;
-            Ok(Some(v))
-        }
-        (v, None) => Ok(v),
-    }
-}
-
-/// A connection to one MES environment; every method blocks until the job ends (GIL released).
-#[pyclass(frozen, module = "mesbackup", name = "Client", subclass)]
+/// The native core of `mesbackup.Client` and `mesbackup.AsyncClient` (Python classes over it, as
+/// polars' `DataFrame` over `PyDataFrame`): the connection and the operations; waiting, progress bars
+/// and deprecated spellings are the Python classes' part.
+#[pyclass(frozen, module = "mesbackup._mesbackup", name = "_ClientCore")]
 struct Client {
     client: Arc<MesClient>,
     secrets: Arc<Vec<String>>,
@@ -839,7 +799,7 @@ impl Client {
         format!("Client({}, auth={})", pyrepr(self.client.env().as_str()), pyrepr(self.scheme))
     }
 
-    // -- operations (the asyncio API awaits these; the blocking methods below wait on them) --
+    // -- operations: `Client` waits on them (`_Operation.wait`), `AsyncClient` awaits them (`next`) --
 
     #[pyo3(signature = (database, out_dir, *, version=None, generic_names=false, file_name=None, overwrite=false, sql_backup_finished=None))]
     fn _backup_op(
@@ -993,95 +953,6 @@ impl Client {
             let _ = tx.send(Msg::Done(Finished::System(result)));
         });
         Ok(op)
-    }
-
-    // -- the blocking API --
-
-    /// Backs up one database into `out_dir` and returns the saved `Package`. With `version`, the
-    /// package is saved under the installer's name for that MES version: the system-specific one,
-    /// which the installer prefers, or the generic one with `generic_names=True`.
-    #[pyo3(signature = (database, out_dir, *, version=None, generic_names=false, file_name=None, overwrite=false, progress=None, sql_backup_finished=None, installer_name=None))]
-    fn backup(
-        &self,
-        py: Python<'_>,
-        database: String,
-        out_dir: PathBuf,
-        version: Option<String>,
-        generic_names: bool,
-        file_name: Option<String>,
-        overwrite: bool,
-        progress: Option<Bound<'_, PyAny>>,
-        sql_backup_finished: Option<Bound<'_, PyAny>>,
-        installer_name: Option<String>,
-    ) -> PyResult<Py<PyAny>> {
-        let version = installer_version(py, version, installer_name)?;
-        let op =
-            self._backup_op(py, database, out_dir, version, generic_names, file_name, overwrite, sql_backup_finished)?;
-        wait_with(py, op, progress, false)
-    }
-
-    /// Backs up the four databases of `system` concurrently; returns their packages in the order
-    /// online, CDM, ODS, DWH.
-    #[pyo3(signature = (system, out_dir, *, version=None, generic_names=false, return_exceptions=false, progress=None, overwrite=false, sql_backup_finished=None, installer_name=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn backup_system(
-        &self,
-        py: Python<'_>,
-        system: String,
-        out_dir: PathBuf,
-        version: Option<String>,
-        generic_names: bool,
-        return_exceptions: bool,
-        progress: Option<Bound<'_, PyAny>>,
-        overwrite: bool,
-        sql_backup_finished: Option<Bound<'_, PyAny>>,
-        installer_name: Option<String>,
-    ) -> PyResult<Py<PyAny>> {
-        let version = installer_version(py, version, installer_name)?;
-        let op = self._backup_system_op(
-            py,
-            system,
-            out_dir,
-            version,
-            generic_names,
-            return_exceptions,
-            overwrite,
-            sql_backup_finished,
-        )?;
-        wait_with(py, op, progress, true)
-    }
-
-    /// Starts a backup and returns at once with its `Job` (GUID); download it later.
-    fn start(&self, py: Python<'_>, database: String) -> PyResult<Py<PyAny>> {
-        self._start_op(py, database)?.wait(py, None, None)
-    }
-
-    /// Waits for a backup started earlier and downloads it.
-    #[pyo3(signature = (guid, out_dir, *, file_name=None, overwrite=false, progress=None))]
-    fn download(
-        &self,
-        py: Python<'_>,
-        guid: Bound<'_, PyAny>,
-        out_dir: PathBuf,
-        file_name: Option<String>,
-        overwrite: bool,
-        progress: Option<Bound<'_, PyAny>>,
-    ) -> PyResult<Py<PyAny>> {
-        wait_with(py, self._download_op(py, guid, out_dir, file_name, overwrite, false)?, progress, false)
-    }
-
-    /// Exactly one GET: the saved `Package` if the backup is ready, else None.
-    #[pyo3(signature = (guid, out_dir, *, file_name=None, overwrite=false, progress=None))]
-    fn download_if_ready(
-        &self,
-        py: Python<'_>,
-        guid: Bound<'_, PyAny>,
-        out_dir: PathBuf,
-        file_name: Option<String>,
-        overwrite: bool,
-        progress: Option<Bound<'_, PyAny>>,
-    ) -> PyResult<Py<PyAny>> {
-        wait_with(py, self._download_op(py, guid, out_dir, file_name, overwrite, true)?, progress, false)
     }
 }
 

@@ -44,6 +44,22 @@ def test_namespace_holds_only_mesbackup_names() -> None:
         assert stray not in dir(mesbackup), stray
 
 
+def test_client_is_python_over_a_private_native_core() -> None:
+    from mesbackup import _mesbackup
+
+    for cls in (mesbackup.Client, mesbackup.AsyncClient):
+        assert cls.__module__ == "mesbackup._client", cls
+        assert not [n for n in dir(cls) if n.endswith("_op")], cls
+        assert not issubclass(cls, _mesbackup._ClientCore)
+    # Siblings: neither is the other's subclass, both hold the same kind of core.
+    assert not issubclass(mesbackup.AsyncClient, mesbackup.Client)
+    assert not issubclass(mesbackup.Client, mesbackup.AsyncClient)
+    sync = mesbackup.Client("https://mes.example.com", token="t")
+    assert repr(sync) == "Client('https://mes.example.com', auth='bearer')"
+    assert repr(mesbackup.AsyncClient("https://mes.example.com", no_auth=True)).startswith("AsyncClient(")
+    assert not hasattr(_mesbackup, "Client")
+
+
 def assert_self_contained(text: str) -> None:
     lowered = text.lower()
     for banned in ("<script", "<link", "<style", "<iframe", "javascript:", "http://", "https://", "@import"):

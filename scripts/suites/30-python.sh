@@ -2,7 +2,7 @@
 # Python: builds the `mesbackup` wheel (maturin, abi3) into a virtual environment, then runs the pytest
 # suite in bindings-py/tests (every scenario against mock-mes, asyncio, Ctrl-C, errors and secrets,
 # naming helpers, display of results, progress bars, a fresh-venv install of the wheel), mypy --strict
-# over the package's Python, the example and stubs, the pdoc API reference into target/doc-py, and ruff
+# over the package's Python, the example and stubs, stubtest of the native module, the pdoc API reference into target/doc-py, and ruff
 # (lint and format check, ruff.toml) over every Python file of the project.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
@@ -33,6 +33,9 @@ echo "--- pytest"
 
 echo "--- README vocabulary table: every Python spelling in the installed package's signatures and stubs"
 "$py" tests/vocabulary/check_table.py python --self-test
+
+echo "--- stubtest: the native module against its stub (_mesbackup.pyi)"
+(cd bindings-py/tests && "$py" -m mypy.stubtest mesbackup._mesbackup)
 
 echo "--- mypy --strict (the package's Python, example, typed usage)"
 (cd bindings-py && "$py" -m mypy --strict --no-incremental python/mesbackup examples/backup_system.py tests/typed_usage.py)

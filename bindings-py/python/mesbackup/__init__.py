@@ -29,7 +29,7 @@ Files: packages, sidecars and temporary files are written with exactly ``file_mo
 inherit the folder's ACL instead.
 """
 
-from ._client import AsyncClient, ProgressCallback, tqdm_progress
+from ._client import AsyncClient, Client, ProgressCallback, tqdm_progress
 from ._display import to_records
 from ._errors import (
     ERROR_CLASSES,
@@ -71,7 +71,6 @@ from ._mesbackup import (
     ERROR_KINDS,
     PARTIAL_SUFFIX,
     SIDECAR_SUFFIX,
-    Client,
     FolderReport,
     Job,
     NameCheck,

@@ -1,4 +1,6 @@
-"""``AsyncClient`` and the progress helpers (``Client`` itself is native: ``_mesbackup.Client``)."""
+"""``Client`` and ``AsyncClient``: Python classes over the native ``_mesbackup._ClientCore`` (as polars'
+``DataFrame`` wraps ``PyDataFrame``), which holds the connection and runs the operations they wait on
+or await; and the progress helpers."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import warnings
 from typing import Any, Callable, Optional, Union
 
 from ._errors import InvalidArgument, MesBackupError
-from ._mesbackup import Client, Job, Package
+from ._mesbackup import Job, Package, _ClientCore
 from ._progress import Bars
 
 #: ``progress(bytes_done, bytes_total_or_None, phase)``; phase is "starting", "waiting",
@@ -106,13 +108,21 @@ async def _drive_with(op: Any, progress: ProgressCallback | None, database_progr
                 raise
 
 
-class AsyncClient:
-    """``Client`` for asyncio: the same arguments, every method a coroutine.
+def _wait(op: Any, progress: ProgressCallback | bool | None, per_database: bool = False) -> Any:
+    """Blocks on an operation (GIL released; Ctrl-C cancels it cleanly), with tqdm bars for ``True``."""
+    if progress is True:
+        bars = Bars(per_database)
+        try:
+            return op.wait(bars.progress, bars.database)
+        finally:
+            bars.close()
+    return op.wait(progress or None)
 
-    Jobs run on mesbackup's own tokio runtime; the event loop is never blocked. ``asyncio.gather``
-    over several backups runs them concurrently; cancelling a task cancels its transfer and removes
-    its temporary file before the ``CancelledError`` propagates.
-    """
+
+class _ClientBase:
+    """What ``Client`` and ``AsyncClient`` share: the connection (the native core) and its settings."""
+
+    __slots__ = ("_core",)
 
     def __init__(
         self,
@@ -139,7 +149,7 @@ class AsyncClient:
         max_size: int | None = None,
         no_auth: bool = False,
     ) -> None:
-        self._client = Client(
+        self._core = _ClientCore(
             env_url,
             token=token,
             user=user,
@@ -165,22 +175,148 @@ class AsyncClient:
 
     @property
     def env_url(self) -> str:
-        return self._client.env_url
+        return self._core.env_url
 
     @property
     def auth_scheme(self) -> str:
-        return self._client.auth_scheme
+        return self._core.auth_scheme
 
     @property
     def file_mode(self) -> str:
-        return self._client.file_mode
+        return self._core.file_mode
 
     @property
     def dir_mode(self) -> str:
-        return self._client.dir_mode
+        return self._core.dir_mode
 
     def __repr__(self) -> str:
-        return "Async" + repr(self._client)
+        return repr(self._core)
+
+
+class Client(_ClientBase):
+    """A connection to one MES environment. Every method blocks (GIL released) until its job ends;
+    Ctrl-C cancels it and leaves no partial file. The library installs no signal handler: an
+    exception raised by one of yours (SIGTERM raising ``SystemExit``, say) cancels the job the same
+    way, within about half a second. Files are written with ``file_mode`` (default ``"0600"``),
+    created folders get ``dir_mode`` (default ``"0700"``); on Windows both inherit the folder's ACL.
+
+    Every download is bounded (each limit, when hit, is a ``DownloadLost`` naming it): ``speed_limit``
+    bytes per second averaged over ``speed_time`` (default 1024 over 120 s; 0 disables, as curl's
+    ``--speed-limit``/``--speed-time``), ``download_timeout`` from the first byte (default none),
+    ``max_size`` bytes (default 1 TiB; a larger ``Content-Length`` is refused before anything is
+    written), and ``stall_timeout`` without any byte (default 120 s).
+
+    Credentials, the first found (the rule of every front end): ``token``; ``user`` and ``pat``;
+    ``MES_TOKEN``; ``MES_USER`` and ``MES_PAT``. A token and a user/PAT from the same place are
+    refused; none at all is ``InvalidArgument`` naming every way, unless ``no_auth=True`` (a test
+    server)."""
+
+    __slots__ = ()
+
+    def backup(
+        self,
+        database: str,
+        out_dir: PathLike,
+        *,
+        version: str | None = None,
+        generic_names: bool = False,
+        file_name: str | None = None,
+        overwrite: bool = False,
+        progress: ProgressCallback | bool | None = None,
+        sql_backup_finished: datetime.datetime | str | None = None,
+        installer_name: str | None = None,
+    ) -> Package:
+        """Backs up one database into ``out_dir`` and returns the saved ``Package``. With ``version``,
+        the package is saved under the installer's name for that MES version: the system-specific
+        one, which the installer prefers, or the generic one with ``generic_names=True``.
+        ``progress``: ``True`` for a tqdm bar, or ``progress(bytes_done, bytes_total, phase)``."""
+        op = self._core._backup_op(
+            database,
+            out_dir,
+            version=_installer_version(version, installer_name),
+            generic_names=generic_names,
+            file_name=file_name,
+            overwrite=overwrite,
+            sql_backup_finished=sql_backup_finished,
+        )
+        result: Package = _wait(op, progress)
+        return result
+
+    def backup_system(
+        self,
+        system: str,
+        out_dir: PathLike,
+        *,
+        version: str | None = None,
+        generic_names: bool = False,
+        return_exceptions: bool = False,
+        progress: ProgressCallback | bool | None = None,
+        overwrite: bool = False,
+        sql_backup_finished: datetime.datetime | str | None = None,
+        installer_name: str | None = None,
+    ) -> list[Any]:
+        """Backs up the four databases of ``system`` concurrently; returns their packages in the
+        order online, CDM, ODS, DWH. A failure raises the first error once all four have ended
+        (``.results`` holds what was saved), or with ``return_exceptions=True`` takes its place in
+        the list. ``progress=True`` draws one tqdm bar per database; a callback gets the sums."""
+        op = self._core._backup_system_op(
+            system,
+            out_dir,
+            version=_installer_version(version, installer_name),
+            generic_names=generic_names,
+            return_exceptions=return_exceptions,
+            overwrite=overwrite,
+            sql_backup_finished=sql_backup_finished,
+        )
+        result: list[Any] = _wait(op, progress, per_database=True)
+        return result
+
+    def start(self, database: str) -> Job:
+        """Starts a backup and returns at once with its ``Job`` (GUID); download it later."""
+        result: Job = self._core._start_op(database).wait()
+        return result
+
+    def download(
+        self,
+        guid: str | Job,
+        out_dir: PathLike,
+        *,
+        file_name: str | None = None,
+        overwrite: bool = False,
+        progress: ProgressCallback | bool | None = None,
+    ) -> Package:
+        """Waits for a backup started earlier and downloads it."""
+        op = self._core._download_op(guid, out_dir, file_name=file_name, overwrite=overwrite)
+        result: Package = _wait(op, progress)
+        return result
+
+    def download_if_ready(
+        self,
+        guid: str | Job,
+        out_dir: PathLike,
+        *,
+        file_name: str | None = None,
+        overwrite: bool = False,
+        progress: ProgressCallback | bool | None = None,
+    ) -> Package | None:
+        """Exactly one GET: the saved ``Package`` if the backup is ready, else None."""
+        op = self._core._download_op(guid, out_dir, file_name=file_name, overwrite=overwrite, if_ready=True)
+        result: Package | None = _wait(op, progress)
+        return result
+
+
+class AsyncClient(_ClientBase):
+    """``Client`` for asyncio: the same arguments, every method a coroutine.
+
+    Jobs run on mesbackup's own tokio runtime; the event loop is never blocked. ``asyncio.gather``
+    over several backups runs them concurrently; cancelling a task cancels its transfer and removes
+    its temporary file before the ``CancelledError`` propagates.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "Async" + repr(self._core)
 
     async def backup(
         self,
@@ -195,7 +331,7 @@ class AsyncClient:
         sql_backup_finished: datetime.datetime | str | None = None,
         installer_name: str | None = None,
     ) -> Package:
-        op = self._client._backup_op(
+        op = self._core._backup_op(
             database,
             out_dir,
             version=_installer_version(version, installer_name),
@@ -220,7 +356,7 @@ class AsyncClient:
         sql_backup_finished: datetime.datetime | str | None = None,
         installer_name: str | None = None,
     ) -> list[Any]:
-        op = self._client._backup_system_op(
+        op = self._core._backup_system_op(
             system,
             out_dir,
             version=_installer_version(version, installer_name),
@@ -233,7 +369,7 @@ class AsyncClient:
         return result
 
     async def start(self, database: str) -> Job:
-        result: Job = await _drive(self._client._start_op(database), None)
+        result: Job = await _drive(self._core._start_op(database), None)
         return result
 
     async def download(
@@ -245,7 +381,7 @@ class AsyncClient:
         overwrite: bool = False,
         progress: ProgressCallback | bool | None = None,
     ) -> Package:
-        op = self._client._download_op(guid, out_dir, file_name=file_name, overwrite=overwrite)
+        op = self._core._download_op(guid, out_dir, file_name=file_name, overwrite=overwrite)
         result: Package = await _drive(op, progress)
         return result
 
@@ -258,6 +394,6 @@ class AsyncClient:
         overwrite: bool = False,
         progress: ProgressCallback | bool | None = None,
     ) -> Package | None:
-        op = self._client._download_op(guid, out_dir, file_name=file_name, overwrite=overwrite, if_ready=True)
+        op = self._core._download_op(guid, out_dir, file_name=file_name, overwrite=overwrite, if_ready=True)
         result: Package | None = await _drive(op, progress)
         return result

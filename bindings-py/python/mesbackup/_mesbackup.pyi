@@ -3,9 +3,38 @@
 import datetime
 import os
 import pathlib
-from typing import Any, Callable, Literal, TypedDict, final
+from typing import Any, Callable, Literal, final
 
 from typing_extensions import TypeAlias
+
+from ._types import IgnoredFile, KindReport, NearMissFile
+
+# What the native module exports (pyo3 fills its __all__; stubtest compares the two).
+__all__ = [
+    "ERROR_KINDS",
+    "PARTIAL_SUFFIX",
+    "SIDECAR_SUFFIX",
+    "FolderReport",
+    "Job",
+    "NameCheck",
+    "Package",
+    "PackageName",
+    "_ClientCore",
+    "_Operation",
+    "__version__",
+    "_backup_window",
+    "_prune",
+    "_restore",
+    "_stage",
+    "_test_restore",
+    "_verify_file",
+    "check_folder",
+    "explain_package_name",
+    "installer_name_for_database",
+    "installer_package_name",
+    "parse_package_name",
+    "system_databases",
+]
 
 _PathLike: TypeAlias = str | os.PathLike[str]
 _Seconds: TypeAlias = float | int | datetime.timedelta
@@ -82,24 +111,6 @@ class NameCheck:
     def expected(self) -> str | None: ...
     def __bool__(self) -> bool: ...
 
-class KindReport(TypedDict):
-    kind: str
-    chosen: str | None
-    system_specific: bool
-    also_present_but_shadowed: str | None
-    expected_names: list[str]
-
-class IgnoredFile(TypedDict):
-    file: str
-    reason: str
-    message: str
-
-class NearMissFile(TypedDict):
-    file: str
-    reason: str
-    message: str
-    expected: str | None
-
 @final
 class FolderReport:
     @property
@@ -130,26 +141,13 @@ class _Operation:
     def cancel(self) -> None: ...
     def next(self) -> Any: ...
 
-class Client:
-    """A connection to one MES environment. Every method blocks (GIL released) until its job ends;
-    Ctrl-C cancels it and leaves no partial file. The library installs no signal handler: an
-    exception raised by one of yours (SIGTERM raising ``SystemExit``, say) cancels the job the same
-    way, within about half a second. Files are written with ``file_mode`` (default ``"0600"``),
-    created folders get ``dir_mode`` (default ``"0700"``); on Windows both inherit the folder's ACL.
+@final
+class _ClientCore:
+    """The native core of ``mesbackup.Client`` and ``mesbackup.AsyncClient``: the connection and the
+    operations they wait on or await."""
 
-    Every download is bounded (each limit, when hit, is a ``DownloadLost`` naming it): ``speed_limit``
-    bytes per second averaged over ``speed_time`` (default 1024 over 120 s; 0 disables, as curl's
-    ``--speed-limit``/``--speed-time``), ``download_timeout`` from the first byte (default none),
-    ``max_size`` bytes (default 1 TiB; a larger ``Content-Length`` is refused before anything is
-    written), and ``stall_timeout`` without any byte (default 120 s).
-
-    Credentials, the first found (the rule of every front end): ``token``; ``user`` and ``pat``;
-    ``MES_TOKEN``; ``MES_USER`` and ``MES_PAT``. A token and a user/PAT from the same place are
-    refused; none at all is ``InvalidArgument`` naming every way, unless ``no_auth=True`` (a test
-    server)."""
-
-    def __init__(
-        self,
+    def __new__(
+        cls,
         env_url: str | None = None,
         *,
         token: str | None = None,
@@ -172,7 +170,7 @@ class Client:
         download_timeout: _Seconds | None = None,
         max_size: int | None = None,
         no_auth: bool = False,
-    ) -> None: ...
+    ) -> _ClientCore: ...
     @property
     def env_url(self) -> str: ...
     @property
@@ -181,51 +179,6 @@ class Client:
     def file_mode(self) -> str: ...
     @property
     def dir_mode(self) -> str: ...
-    def backup(
-        self,
-        database: str,
-        out_dir: _PathLike,
-        *,
-        version: str | None = None,
-        generic_names: bool = False,
-        file_name: str | None = None,
-        overwrite: bool = False,
-        progress: _Progress | bool | None = None,
-        sql_backup_finished: datetime.datetime | str | None = None,
-        installer_name: str | None = None,
-    ) -> Package: ...
-    def backup_system(
-        self,
-        system: str,
-        out_dir: _PathLike,
-        *,
-        version: str | None = None,
-        generic_names: bool = False,
-        return_exceptions: bool = False,
-        progress: _Progress | bool | None = None,
-        overwrite: bool = False,
-        sql_backup_finished: datetime.datetime | str | None = None,
-        installer_name: str | None = None,
-    ) -> list[Any]: ...
-    def start(self, database: str) -> Job: ...
-    def download(
-        self,
-        guid: str | Job,
-        out_dir: _PathLike,
-        *,
-        file_name: str | None = None,
-        overwrite: bool = False,
-        progress: _Progress | bool | None = None,
-    ) -> Package: ...
-    def download_if_ready(
-        self,
-        guid: str | Job,
-        out_dir: _PathLike,
-        *,
-        file_name: str | None = None,
-        overwrite: bool = False,
-        progress: _Progress | bool | None = None,
-    ) -> Package | None: ...
     def _backup_op(
         self,
         database: str,
@@ -315,7 +268,7 @@ def _test_restore(
     user: str | None = None,
     password: str | None = None,
     allow_insecure_http: bool = False,
-    prefix: str = "mesbackup_testrestore_",
+    prefix: str = ...,  # "mesbackup_testrestore_" (a default pyo3 cannot show in the signature)
     keep: bool = False,
     storage_policy: str | None = None,
     path_on_server: str | None = None,
