@@ -1,0 +1,121 @@
+//! Packages on disk: verify, inspect, backup window, stage, prune (plain data for `python/mesbackup/_files.py`).
+
+use std::path::PathBuf;
+
+use mesbackup_core::file_modes::FileModes;
+use mesbackup_core::Error;
+use pyo3::prelude::*;
+
+use crate::errors::arg_err;
+use crate::naming::FolderReport;
+
+pub(crate) fn to_plain<T: serde::Serialize>(py: Python<'_>, value: &T) -> PyResult<Py<PyAny>> {
+    FolderReport::json(py, value)
+}
+
+/// The file or zip entry a problem names, if any.
+fn problem_file(p: &mesbackup_core::package::Problem) -> Option<String> {
+    match serde_json::to_value(p) {
+        Ok(serde_json::Value::Object(m)) => {
+            m.get("file").or_else(|| m.get("entry")).and_then(|v| v.as_str()).map(str::to_owned)
+        }
+        _ => None,
+    }
+}
+
+/// One pass over a package on disk (client's `verify_file`, GIL released): plain data for
+/// `mesbackup.verify` / `mesbackup.inspect` to wrap.
+#[pyfunction]
+pub(crate) fn _verify_file(py: Python<'_>, path: PathBuf) -> PyResult<Py<PyAny>> {
+    let result = py.detach(|| mesbackup_client::verify_file::verify_file(&path, &mut |_| {}, &mut |_| {}));
+    let v = result.map_err(|e| arg_err(py, e))?;
+    let failure = v.failure(&path);
+    let problems: Vec<serde_json::Value> = v
+        .report
+        .problems
+        .iter()
+        .map(|p| {
+            let mut detail = serde_json::to_value(p).unwrap_or(serde_json::Value::Null);
+            let kind = detail.get("kind").and_then(|k| k.as_str()).unwrap_or("unknown").to_owned();
+            if let serde_json::Value::Object(m) = &mut detail {
+                m.remove("kind");
+            }
+            serde_json::json!({"kind": kind, "message": p.message(), "file": problem_file(p), "detail": detail})
+        })
+        .collect();
+    let plain = serde_json::json!({
+        "path": path.display().to_string(),
+        "report": v.report,
+        "problems": problems,
+        "inspection": v.inspection,
+        "sidecar_matched": v.has_sidecar && v.report.ok(),
+        "has_sidecar": v.has_sidecar,
+        "size": v.size,
+        "error": failure.map(|e| e.message),
+    });
+    to_plain(py, &plain)
+}
+
+/// The backup window over the sidecars in `folder` (None when unknown).
+#[pyfunction]
+pub(crate) fn _backup_window(py: Python<'_>, folder: PathBuf) -> PyResult<Py<PyAny>> {
+    let result = py.detach(|| {
+        if !folder.is_dir() {
+            return Err(Error::io(format!("{} is not a folder", folder.display())));
+        }
+        let sidecars = mesbackup_client::folder::read_sidecars(&folder)?;
+        let window = mesbackup_core::mes::backup_window(sidecars.values());
+        let packages: Vec<serde_json::Value> = sidecars
+            .iter()
+            .map(|(file, s)| {
+                serde_json::json!({"file": file, "database": s.database, "started_at": s.started_at, "finished_at": s.finished_at})
+            })
+            .collect();
+        Ok(window.map(|w| serde_json::json!({"window": w, "packages": packages})))
+    });
+    match result.map_err(|e| arg_err(py, e))? {
+        Some(v) => to_plain(py, &v),
+        None => Ok(py.None()),
+    }
+}
+
+/// Copies (or moves) a package into an installer's custom packages folder (client's `stage_package`).
+#[pyfunction]
+#[pyo3(signature = (package, into, system, version, system_specific, r#move, force, file_mode=None))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn _stage(
+    py: Python<'_>,
+    package: PathBuf,
+    into: PathBuf,
+    system: String,
+    version: String,
+    system_specific: bool,
+    r#move: bool,
+    force: bool,
+    file_mode: Option<String>,
+) -> PyResult<Py<PyAny>> {
+    use mesbackup_client::folder::{stage_package, StageMode};
+    let mode = if r#move { StageMode::Move } else { StageMode::Copy };
+    let modes =
+        FileModes::parse_named(file_mode.as_deref(), None, ["file_mode", "dir_mode"]).map_err(|e| arg_err(py, e))?;
+    let staged = py
+        .detach(|| stage_package(&package, &into, &system, &version, system_specific, mode, force, modes))
+        .map_err(|e| arg_err(py, e))?;
+    // The client's one serialised shape, as the CLI's `staged` event carries it.
+    to_plain(py, &staged)
+}
+
+/// Retention by sidecar times: plan (and, with `execute`, delete) all but the `keep` newest per database.
+#[pyfunction]
+pub(crate) fn _prune(py: Python<'_>, folder: PathBuf, keep: usize, execute: bool) -> PyResult<Py<PyAny>> {
+    use mesbackup_client::folder::{execute_prune, plan_prune};
+    let result = py.detach(|| -> Result<_, Error> {
+        let plan = plan_prune(&folder, keep)?;
+        let deleted = if execute { execute_prune(&plan)? } else { Vec::new() };
+        Ok((plan, deleted))
+    });
+    let (plan, deleted) = result.map_err(|e| arg_err(py, e))?;
+    let deleted: Vec<String> = deleted.iter().map(|p| p.display().to_string()).collect();
+    // The plan as the client serialises it (the CLI's `prune` event carries the same), plus what went.
+    to_plain(py, &serde_json::json!({"keep": plan.keep, "entries": plan.entries, "deleted": deleted}))
+}
