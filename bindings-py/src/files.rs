@@ -29,8 +29,7 @@ fn problem_file(p: &mesbackup_core::package::Problem) -> Option<String> {
 pub(crate) fn _verify_file(py: Python<'_>, path: PathBuf) -> PyResult<Py<PyAny>> {
     let result = py.detach(|| mesbackup_client::verify_file::verify_file(&path, &mut |_| {}, &mut |_| {}));
     let v = result.map_err(|e| arg_err(py, e))?;
-    let failure = v.failure(&path);
-    let problems: Vec<serde_json::Value> = v
+    let problems = v
         .report
         .problems
         .iter()
@@ -40,20 +39,42 @@ pub(crate) fn _verify_file(py: Python<'_>, path: PathBuf) -> PyResult<Py<PyAny>>
             if let serde_json::Value::Object(m) = &mut detail {
                 m.remove("kind");
             }
-            serde_json::json!({"kind": kind, "message": p.message(), "file": problem_file(p), "detail": detail})
+            ProblemData { kind, message: p.message(), file: problem_file(p), detail }
         })
         .collect();
-    let plain = serde_json::json!({
-        "path": path.display().to_string(),
-        "report": v.report,
-        "problems": problems,
-        "inspection": v.inspection,
-        "sidecar_matched": v.has_sidecar && v.report.ok(),
-        "has_sidecar": v.has_sidecar,
-        "size": v.size,
-        "error": failure.map(|e| e.message),
-    });
-    to_plain(py, &plain)
+    let data = VerifyData {
+        path: path.display().to_string(),
+        report: &v.report,
+        problems,
+        inspection: &v.inspection,
+        sidecar_matched: v.has_sidecar && v.report.ok(),
+        has_sidecar: v.has_sidecar,
+        size: v.size,
+        error: v.failure(&path).map(|e| e.message),
+    };
+    to_plain(py, &data)
+}
+
+/// What `_verify_file` hands to `mesbackup.verify` / `inspect` (serialised once, as typed here).
+#[derive(serde::Serialize)]
+struct VerifyData<'a> {
+    path: String,
+    report: &'a mesbackup_core::package::VerifyReport,
+    problems: Vec<ProblemData>,
+    inspection: &'a mesbackup_core::package::Inspection,
+    sidecar_matched: bool,
+    has_sidecar: bool,
+    size: u64,
+    error: Option<String>,
+}
+
+/// One problem: its kind, its message, the file it names, and the rest of core's fields.
+#[derive(serde::Serialize)]
+struct ProblemData {
+    kind: String,
+    message: String,
+    file: Option<String>,
+    detail: serde_json::Value,
 }
 
 /// The backup window over the sidecars in `folder` (None when unknown).
@@ -65,18 +86,36 @@ pub(crate) fn _backup_window(py: Python<'_>, folder: PathBuf) -> PyResult<Py<PyA
         }
         let sidecars = mesbackup_client::folder::read_sidecars(&folder)?;
         let window = mesbackup_core::mes::backup_window(sidecars.values());
-        let packages: Vec<serde_json::Value> = sidecars
+        let packages = sidecars
             .iter()
-            .map(|(file, s)| {
-                serde_json::json!({"file": file, "database": s.database, "started_at": s.started_at, "finished_at": s.finished_at})
+            .map(|(file, s)| WindowPackageData {
+                file: file.clone(),
+                database: s.database.clone(),
+                started_at: s.started_at.clone(),
+                finished_at: s.finished_at.clone(),
             })
             .collect();
-        Ok(window.map(|w| serde_json::json!({"window": w, "packages": packages})))
+        Ok(window.map(|window| WindowData { window, packages }))
     });
     match result.map_err(|e| arg_err(py, e))? {
         Some(v) => to_plain(py, &v),
         None => Ok(py.None()),
     }
+}
+
+/// What `_backup_window` hands to `mesbackup.backup_window`: core's window and each sidecar's times.
+#[derive(serde::Serialize)]
+struct WindowData {
+    window: mesbackup_core::mes::BackupWindow,
+    packages: Vec<WindowPackageData>,
+}
+
+#[derive(serde::Serialize)]
+struct WindowPackageData {
+    file: String,
+    database: Option<String>,
+    started_at: Option<String>,
+    finished_at: Option<String>,
 }
 
 /// Copies (or moves) a package into an installer's custom packages folder (client's `stage_package`).
@@ -115,7 +154,14 @@ pub(crate) fn _prune(py: Python<'_>, folder: PathBuf, keep: usize, execute: bool
         Ok((plan, deleted))
     });
     let (plan, deleted) = result.map_err(|e| arg_err(py, e))?;
-    let deleted: Vec<String> = deleted.iter().map(|p| p.display().to_string()).collect();
+    let deleted = deleted.iter().map(|p| p.display().to_string()).collect();
     // The plan as the client serialises it (the CLI's `prune` event carries the same), plus what went.
-    to_plain(py, &serde_json::json!({"keep": plan.keep, "entries": plan.entries, "deleted": deleted}))
+    to_plain(py, &PruneData { keep: plan.keep, entries: &plan.entries, deleted })
+}
+
+#[derive(serde::Serialize)]
+struct PruneData<'a> {
+    keep: usize,
+    entries: &'a [mesbackup_client::folder::PruneEntry],
+    deleted: Vec<String>,
 }
