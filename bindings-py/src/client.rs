@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 
 use crate::errors::{arg_err, to_py_err};
 use crate::operations::{progress_of, DbProgress, Finished, Msg, Operation};
-use crate::results::{pyrepr, Job};
+use crate::results::pyrepr;
 use crate::runtime;
 
 fn seconds_to_ms(py: Python<'_>, name: &str, value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<u64>> {
@@ -377,9 +377,10 @@ impl Client {
         overwrite: bool,
         if_ready: bool,
     ) -> PyResult<Operation> {
-        let guid: String = match guid.cast::<Job>() {
-            Ok(job) => job.get().guid.clone(),
-            Err(_) => guid.extract()?,
+        // A GUID, or a `mesbackup.Job` (a dataclass: its `guid`).
+        let guid: String = match guid.extract::<String>() {
+            Ok(g) => g,
+            Err(_) => guid.getattr("guid")?.extract()?,
         };
         let mode = if if_ready { Mode::DownloadIfReady } else { Mode::Download };
         let args =

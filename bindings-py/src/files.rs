@@ -7,11 +7,7 @@ use mesbackup_core::Error;
 use pyo3::prelude::*;
 
 use crate::errors::arg_err;
-use crate::naming::FolderReport;
-
-pub(crate) fn to_plain<T: serde::Serialize>(py: Python<'_>, value: &T) -> PyResult<Py<PyAny>> {
-    FolderReport::json(py, value)
-}
+use crate::results::to_plain;
 
 /// The file or zip entry a problem names, if any.
 fn problem_file(p: &mesbackup_core::package::Problem) -> Option<String> {

@@ -48,15 +48,13 @@ mod _mesbackup {
     use crate::files::{_backup_window, _prune, _stage, _verify_file};
     #[pymodule_export]
     use crate::naming::{
-        check_folder, explain_package_name, installer_name_for_database, installer_package_name, parse_package_name,
-        system_databases, FolderReport, NameCheck, PackageName,
+        _check_folder, explain_package_name, installer_name_for_database, installer_package_name, parse_package_name,
+        system_databases, NameCheck, PackageName,
     };
     #[pymodule_export]
     use crate::operations::Operation;
     #[pymodule_export]
     use crate::restore::{_restore, _test_restore};
-    #[pymodule_export]
-    use crate::results::{Job, Package};
 
     use super::*;
 

@@ -4,11 +4,10 @@ use std::path::PathBuf;
 
 use mesbackup_core::naming::{self as core_naming, DatabaseKind};
 use mesbackup_core::Error;
-use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 
 use crate::errors::{arg_err, warn_deprecated};
-use crate::results::{display, pyrepr, pyrepr_opt};
+use crate::results::{pyrepr, pyrepr_opt, to_plain, FolderData};
 
 fn kind_from_str(py: Python<'_>, kind: &str) -> PyResult<DatabaseKind> {
     DatabaseKind::from_package_token(kind).ok_or_else(|| {
@@ -171,82 +170,13 @@ pub(crate) fn explain_package_name(py: Python<'_>, file_name: &str) -> PyResult<
     })
 }
 
-/// What the MES installer would restore from a custom packages folder (the CLI's `check-folder`).
-#[pyclass(frozen, module = "mesbackup", name = "FolderReport")]
-pub(crate) struct FolderReport {
-    pub(crate) inner: core_naming::FolderReport,
-}
-
-impl FolderReport {
-    pub(crate) fn json<'py, T: serde::Serialize>(py: Python<'py>, value: &T) -> PyResult<Py<PyAny>> {
-        let text = serde_json::to_string(value).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
-        Ok(py.import("json")?.call_method1("loads", (text,))?.unbind())
-    }
-}
-
-#[pymethods]
-impl FolderReport {
-    #[getter]
-    fn system(&self) -> &str {
-        &self.inner.system
-    }
-    #[getter]
-    fn version(&self) -> &str {
-        &self.inner.version
-    }
-    /// Whether every database would be restored.
-    #[getter]
-    fn complete(&self) -> bool {
-        self.inner.complete()
-    }
-    /// Kinds ("Online", "CDM", "ODS", "DWH") the installer would create empty.
-    #[getter]
-    fn missing(&self) -> Vec<&'static str> {
-        self.inner.missing.iter().map(|k| k.package_token()).collect()
-    }
-    /// Per kind: the file the installer would pick, the names it looks for, a shadowed generic file.
-    #[getter]
-    fn kinds(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        FolderReport::json(py, &self.inner.kinds)
-    }
-    /// Valid package names for another version or system.
-    #[getter]
-    fn ignored(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        FolderReport::json(py, &self.inner.ignored)
-    }
-    /// Files meant as packages but named wrongly, with the reason and the name to rename them to.
-    #[getter]
-    fn near_misses(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        FolderReport::json(py, &self.inner.near_misses)
-    }
-    /// The whole report as plain data (the same JSON the CLI prints).
-    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let d = FolderReport::json(py, &self.inner)?;
-        d.bind(py).set_item("complete", self.inner.complete())?;
-        Ok(d)
-    }
-    fn __bool__(&self) -> bool {
-        self.inner.complete()
-    }
-    fn _repr_html_(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
-        display(slf.py(), "folder_html", slf.as_any())
-    }
-    fn __repr__(&self) -> String {
-        format!(
-            "FolderReport(system={}, version={}, complete={}, missing={:?}, near_misses={})",
-            pyrepr(&self.inner.system),
-            pyrepr(&self.inner.version),
-            if self.inner.complete() { "True" } else { "False" },
-            self.missing(),
-            self.inner.near_misses.len()
-        )
-    }
-}
-
 /// Checks a custom packages folder on disk: which file the installer would restore for each
-/// database of `system` at `version`, and which files it would silently ignore.
+/// database of `system` at `version`, and which files it would silently ignore
+/// (`mesbackup.check_folder` makes it a `FolderReport`).
 #[pyfunction]
-pub(crate) fn check_folder(py: Python<'_>, folder: PathBuf, system: &str, version: &str) -> PyResult<FolderReport> {
+pub(crate) fn _check_folder(py: Python<'_>, folder: PathBuf, system: &str, version: &str) -> PyResult<Py<PyAny>> {
     let report = py.detach(|| mesbackup_client::folder::check_folder(&folder, system, version));
-    report.map(|inner| FolderReport { inner }).map_err(|e| arg_err(py, e))
+    let report = report.map_err(|e| arg_err(py, e))?;
+    let complete = report.complete();
+    to_plain(py, &FolderData { report, complete })
 }

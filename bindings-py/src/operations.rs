@@ -13,7 +13,7 @@ use pyo3::IntoPyObjectExt;
 use tokio::sync::mpsc;
 
 use crate::errors::to_py_err;
-use crate::results::{Job, Package};
+use crate::results::{result, JobData};
 use crate::{async_bridge, runtime};
 
 /// How long the calling thread waits, GIL released, before it looks at signals and progress again.
@@ -217,8 +217,8 @@ impl Operation {
 
 fn outcome_to_py(py: Python<'_>, outcome: Outcome, secrets: &[String]) -> PyResult<Py<PyAny>> {
     match outcome {
-        Outcome::Saved(p) => Package { inner: p }.into_py_any(py),
-        Outcome::Started { guid, database } => Job { guid, database }.into_py_any(py),
+        Outcome::Saved(p) => result(py, "Package", &p),
+        Outcome::Started { guid, database } => result(py, "Job", &JobData { guid, database }),
         Outcome::Pending { .. } => Ok(py.None()),
         Outcome::Failed(e) => Err(to_py_err(py, &e, secrets)),
     }

@@ -24,7 +24,7 @@ use pyo3::types::{PyByteArray, PyBytes, PyString};
 use serde_json::Value;
 
 use crate::errors::to_py_err;
-use crate::files::to_plain;
+use crate::results::to_plain;
 use crate::runtime;
 
 /// Where SQL goes: a Python callable `(sql: str) -> str | bytes | list[dict] | None`, or HTTP.

@@ -1,8 +1,7 @@
-//! Result objects of the native module (`Package`, `Job`) and what they share: reprs, datetimes, paths.
+//! Results: typed Rust values serialised once and handed to the frozen dataclasses of
+//! `python/mesbackup/_results.py`; and Python reprs for the few native classes left.
 
-use std::path::Path;
-
-use mesbackup_core::mes::SavedPackage;
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 
 /// Python's repr of a str (single quotes, controls escaped), for `__repr__`.
@@ -24,120 +23,30 @@ pub(crate) fn pyrepr_opt(s: Option<&str>) -> String {
     s.map(pyrepr).unwrap_or_else(|| "None".to_owned())
 }
 
-fn utc_datetime(py: Python<'_>, ms: Option<u64>) -> PyResult<Py<PyAny>> {
-    let Some(ms) = ms else { return Ok(py.None()) };
-    let datetime = py.import("datetime")?;
-    let utc = datetime.getattr("timezone")?.getattr("utc")?;
-    let secs = (ms / 1000) as f64;
-    let dt = datetime.getattr("datetime")?.call_method1("fromtimestamp", (secs, utc))?;
-    let dt = dt.call_method1("__add__", (datetime.getattr("timedelta")?.call1((0, 0, 0, ms % 1000))?,))?;
-    Ok(dt.unbind())
+/// A value as plain Python data (dicts, lists, str, int, bool, None): serialised once by serde.
+pub(crate) fn to_plain<T: serde::Serialize>(py: Python<'_>, value: &T) -> PyResult<Py<PyAny>> {
+    let text = serde_json::to_string(value).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+    Ok(py.import("json")?.call_method1("loads", (text,))?.unbind())
 }
 
-fn py_path(py: Python<'_>, path: &Path) -> PyResult<Py<PyAny>> {
-    Ok(py.import("pathlib")?.getattr("Path")?.call1((path.to_path_buf(),))?.unbind())
+/// A result object: one of the frozen dataclasses of `mesbackup._results` (every result type of
+/// the package is one), built from the typed Rust value serialised once.
+pub(crate) fn result<T: serde::Serialize>(py: Python<'_>, class: &str, value: &T) -> PyResult<Py<PyAny>> {
+    let data = to_plain(py, value)?;
+    Ok(py.import("mesbackup._results")?.getattr(class)?.call_method1("_from_data", (data,))?.unbind())
 }
 
-/// A backup package saved under its final name, with its sidecar beside it.
-#[pyclass(frozen, module = "mesbackup", name = "Package")]
-pub(crate) struct Package {
-    pub(crate) inner: SavedPackage,
-}
-
-#[pymethods]
-impl Package {
-    /// Where the package is (`pathlib.Path`).
-    #[getter]
-    fn path(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        py_path(py, Path::new(&self.inner.location))
-    }
-    #[getter]
-    fn file_name(&self) -> &str {
-        &self.inner.file_name
-    }
-    #[getter]
-    fn size(&self) -> u64 {
-        self.inner.size
-    }
-    #[getter]
-    fn sha256(&self) -> &str {
-        &self.inner.sha256
-    }
-    #[getter]
-    fn guid(&self) -> &str {
-        &self.inner.guid
-    }
-    #[getter]
-    fn database(&self) -> Option<&str> {
-        self.inner.database.as_deref()
-    }
-    /// When the MES accepted the backup request (None when the download was resumed from a GUID).
-    #[getter]
-    fn started_at(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        utc_datetime(py, self.inner.started_at_ms)
-    }
-    #[getter]
-    fn ready_at(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        utc_datetime(py, self.inner.ready_at_ms)
-    }
-    #[getter]
-    fn finished_at(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        utc_datetime(py, Some(self.inner.finished_at_ms))
-    }
-    /// Things the administrator should know (fallback name, name clash resolved, restarts).
-    #[getter]
-    fn notes(&self) -> Vec<String> {
-        self.inner.notes.clone()
-    }
-    /// The JSON sidecar beside the package (database, GUID, backup window, size, SHA-256).
-    #[getter]
-    fn sidecar(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let location = Path::new(&self.inner.location);
-        let dir = location.parent().unwrap_or(Path::new(""));
-        py_path(py, &dir.join(&self.inner.sidecar_file_name))
-    }
-    fn __repr__(&self) -> String {
-        format!(
-            "Package(file_name={}, size={}, sha256={}, guid={}, database={})",
-            pyrepr(&self.inner.file_name),
-            self.inner.size,
-            pyrepr(&self.inner.sha256),
-            pyrepr(&self.inner.guid),
-            pyrepr_opt(self.inner.database.as_deref())
-        )
-    }
-    fn __fspath__(&self) -> &str {
-        &self.inner.location
-    }
-    /// The fields as plain data (datetimes as ISO 8601 text, paths as text).
-    fn to_dict(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
-        display(slf.py(), "package_dict", slf.as_any())
-    }
-    fn _repr_html_(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
-        display(slf.py(), "package_html", slf.as_any())
-    }
-}
-
-/// Presentation lives once, in `mesbackup._display`, for the native results and the dataclasses alike.
-pub(crate) fn display(py: Python<'_>, function: &str, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    Ok(py.import("mesbackup._display")?.call_method1(function, (value,))?.unbind())
-}
-
-/// A backup started on the server (`Client.start`); download it later with its GUID.
-#[pyclass(frozen, module = "mesbackup", name = "Job")]
-pub(crate) struct Job {
-    #[pyo3(get)]
+/// What a started job is: its GUID and database (`mesbackup.Job`).
+#[derive(serde::Serialize)]
+pub(crate) struct JobData {
     pub(crate) guid: String,
-    #[pyo3(get)]
     pub(crate) database: String,
 }
 
-#[pymethods]
-impl Job {
-    fn __repr__(&self) -> String {
-        format!("Job(guid={}, database={})", pyrepr(&self.guid), pyrepr(&self.database))
-    }
-    fn __str__(&self) -> String {
-        self.guid.clone()
-    }
+/// A folder check with its verdict (`mesbackup.FolderReport`).
+#[derive(serde::Serialize)]
+pub(crate) struct FolderData {
+    #[serde(flatten)]
+    pub(crate) report: mesbackup_core::naming::FolderReport,
+    pub(crate) complete: bool,
 }

@@ -61,6 +61,7 @@ from ._files import (
     VerifyResult,
     WindowPackage,
     backup_window,
+    check_folder,
     inspect,
     plan_prune,
     prune,
@@ -71,13 +72,9 @@ from ._mesbackup import (
     ERROR_KINDS,
     PARTIAL_SUFFIX,
     SIDECAR_SUFFIX,
-    FolderReport,
-    Job,
     NameCheck,
-    Package,
     PackageName,
     __version__,
-    check_folder,
     explain_package_name,
     installer_name_for_database,
     installer_package_name,
@@ -93,6 +90,7 @@ from ._restore import (
     restore,
     test_restore,
 )
+from ._results import FolderReport, Job, Package
 
 __all__ = [
     "ERROR_CLASSES",

@@ -11,8 +11,9 @@ import warnings
 from typing import Any, Callable, Optional, Union
 
 from ._errors import InvalidArgument, MesBackupError
-from ._mesbackup import Job, Package, _ClientCore
+from ._mesbackup import _ClientCore
 from ._progress import Bars
+from ._results import Job, Package
 
 #: ``progress(bytes_done, bytes_total_or_None, phase)``; phase is "starting", "waiting",
 #: "downloading", "saving" or "finished".

@@ -110,40 +110,16 @@ def as_dict(obj: Any) -> dict[str, Any]:
     return result
 
 
-def package_dict(p: Any, keep_datetimes: bool = False) -> dict[str, Any]:
-    """``Package.to_dict()``: its fields (the native class has no ``dataclasses.fields``)."""
-    d = {
-        "path": p.path,
-        "file_name": p.file_name,
-        "database": p.database,
-        "size": p.size,
-        "sha256": p.sha256,
-        "guid": p.guid,
-        "started_at": p.started_at,
-        "ready_at": p.ready_at,
-        "finished_at": p.finished_at,
-        "notes": p.notes,
-        "sidecar": p.sidecar,
-    }
-    result: dict[str, Any] = _plain(d, keep_datetimes)
-    return result
-
-
 def to_records(items: Iterable[Any]) -> list[dict[str, Any]]:
     """One flat ``dict`` per result, for ``pandas.DataFrame(mesbackup.to_records(results))``.
 
     Datetimes stay ``datetime`` (pandas makes them a datetime column), paths become text, nested
     results become dicts. An exception in the list (``backup_system(..., return_exceptions=True)``)
     becomes a row with ``error`` and ``message``. pandas is not needed to call this."""
-    from ._mesbackup import FolderReport, Package
 
     records: list[dict[str, Any]] = []
     for item in items:
-        if isinstance(item, Package):
-            records.append(package_dict(item, keep_datetimes=True))
-        elif isinstance(item, FolderReport):
-            records.append(item.to_dict())
-        elif isinstance(item, BaseException):
+        if isinstance(item, BaseException):
             records.append({"error": getattr(item, "kind", type(item).__name__), "message": str(item)})
         elif dataclasses.is_dataclass(item) and not isinstance(item, type):
             records.append(_plain(item, keep_datetimes=True))

@@ -15,6 +15,7 @@ from typing import Any, Literal, Union
 
 from . import _display, _mesbackup
 from ._errors import Integrity, InvalidArgument
+from ._results import FolderReport
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -445,6 +446,12 @@ class PrunePlan:
 
     def _repr_html_(self) -> str:
         return _display.prune_html(self)
+
+
+def check_folder(folder: PathLike, system: str, version: str) -> FolderReport:
+    """Checks a custom packages folder on disk: which file the installer would restore for each
+    database of ``system`` at ``version``, and which files it would silently ignore."""
+    return FolderReport._from_data(_mesbackup._check_folder(os.fspath(folder), system, version))
 
 
 def _prune_plan(raw: dict[str, Any]) -> PrunePlan:

@@ -2,33 +2,29 @@
 
 import datetime
 import os
-import pathlib
 from typing import Any, Callable, Literal, final
 
 from typing_extensions import TypeAlias
 
-from ._types import IgnoredFile, KindReport, NearMissFile
+from ._results import Job
 
 # What the native module exports (pyo3 fills its __all__; stubtest compares the two).
 __all__ = [
     "ERROR_KINDS",
     "PARTIAL_SUFFIX",
     "SIDECAR_SUFFIX",
-    "FolderReport",
-    "Job",
     "NameCheck",
-    "Package",
     "PackageName",
     "_ClientCore",
     "_Operation",
     "__version__",
     "_backup_window",
+    "_check_folder",
     "_prune",
     "_restore",
     "_stage",
     "_test_restore",
     "_verify_file",
-    "check_folder",
     "explain_package_name",
     "installer_name_for_database",
     "installer_package_name",
@@ -44,45 +40,6 @@ ERROR_KINDS: tuple[str, ...]
 SIDECAR_SUFFIX: str
 PARTIAL_SUFFIX: str
 __version__: str
-
-@final
-class Package:
-    """A backup package saved under its final name, with its JSON sidecar beside it."""
-
-    @property
-    def path(self) -> pathlib.Path: ...
-    @property
-    def file_name(self) -> str: ...
-    @property
-    def size(self) -> int: ...
-    @property
-    def sha256(self) -> str: ...
-    @property
-    def guid(self) -> str: ...
-    @property
-    def database(self) -> str | None: ...
-    @property
-    def started_at(self) -> datetime.datetime | None: ...
-    @property
-    def ready_at(self) -> datetime.datetime | None: ...
-    @property
-    def finished_at(self) -> datetime.datetime: ...
-    @property
-    def notes(self) -> list[str]: ...
-    @property
-    def sidecar(self) -> pathlib.Path: ...
-    def __fspath__(self) -> str: ...
-    def to_dict(self) -> dict[str, Any]: ...
-    def _repr_html_(self) -> str: ...
-
-@final
-class Job:
-    """A backup started on the server; its GUID downloads it later."""
-
-    @property
-    def guid(self) -> str: ...
-    @property
-    def database(self) -> str: ...
 
 @final
 class PackageName:
@@ -109,26 +66,6 @@ class NameCheck:
     def message(self) -> str: ...
     @property
     def expected(self) -> str | None: ...
-    def __bool__(self) -> bool: ...
-
-@final
-class FolderReport:
-    @property
-    def system(self) -> str: ...
-    @property
-    def version(self) -> str: ...
-    @property
-    def complete(self) -> bool: ...
-    @property
-    def missing(self) -> list[str]: ...
-    @property
-    def kinds(self) -> list[KindReport]: ...
-    @property
-    def ignored(self) -> list[IgnoredFile]: ...
-    @property
-    def near_misses(self) -> list[NearMissFile]: ...
-    def to_dict(self) -> dict[str, Any]: ...
-    def _repr_html_(self) -> str: ...
     def __bool__(self) -> bool: ...
 
 @final
@@ -224,7 +161,7 @@ def installer_name_for_database(
 def system_databases(system: str) -> list[str]: ...
 def parse_package_name(file_name: str) -> PackageName: ...
 def explain_package_name(file_name: str) -> NameCheck: ...
-def check_folder(folder: _PathLike, system: str, version: str) -> FolderReport: ...
+def _check_folder(folder: _PathLike, system: str, version: str) -> dict[str, Any]: ...
 
 # Plain-data natives behind mesbackup.verify / inspect / backup_window / stage / prune (see _files.py).
 def _verify_file(path: _PathLike) -> Any: ...
