@@ -23,7 +23,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyString};
 use serde_json::Value;
 
-use crate::{runtime, to_plain, to_py_err};
+use crate::errors::to_py_err;
+use crate::results::to_plain;
+use crate::runtime;
 
 /// Where SQL goes: a Python callable `(sql: str) -> str | bytes | list[dict] | None`, or HTTP.
 enum Target {
@@ -145,7 +147,7 @@ fn executor(py: Python<'_>, connection: Connection) -> PyResult<PyExecutor> {
     let target = match (executor, clickhouse) {
         (Some(f), None) => {
             if !f.bind(py).is_callable() {
-                return Err(crate::arg_err(
+                return Err(crate::errors::arg_err(
                     py,
                     Error::invalid_argument("executor must be callable: (sql: str) -> rows"),
                 ));
@@ -154,10 +156,10 @@ fn executor(py: Python<'_>, connection: Connection) -> PyResult<PyExecutor> {
         }
         (None, Some(url)) => {
             let options = ClickHouseOptions { allow_insecure_http, ..ClickHouseOptions::default() };
-            Target::Http(HttpExecutor::new(&url, credentials, &options).map_err(|e| crate::arg_err(py, e))?)
+            Target::Http(HttpExecutor::new(&url, credentials, &options).map_err(|e| crate::errors::arg_err(py, e))?)
         }
         _ => {
-            return Err(crate::arg_err(
+            return Err(crate::errors::arg_err(
                 py,
                 Error::invalid_argument("give either clickhouse (an http:// URL) or executor (a callable), not both"),
             ))
@@ -199,7 +201,7 @@ fn run_flow<T: Send>(
 }
 
 fn modes(py: Python<'_>, file_mode: Option<String>, dir_mode: Option<String>) -> PyResult<FileModes> {
-    FileModes::parse(file_mode.as_deref(), dir_mode.as_deref()).map_err(|e| crate::arg_err(py, e))
+    FileModes::parse(file_mode.as_deref(), dir_mode.as_deref()).map_err(|e| crate::errors::arg_err(py, e))
 }
 
 /// Restores one package (see `mesbackup.restore`). Returns the report as plain data.
@@ -285,7 +287,7 @@ pub fn _test_restore(
     let mut value =
         serde_json::to_value(&result).map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
     if let (Some(e), Value::Object(m)) = (&result.error, &mut value) {
-        let message = crate::scrub(&e.message, &hidden);
+        let message = crate::errors::scrub(&e.message, &hidden);
         m.insert("error".into(), serde_json::json!({"kind": e.kind.code(), "message": message}));
     }
     to_plain(py, &value)

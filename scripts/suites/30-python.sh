@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Python: builds the `mesbackup` wheel (maturin, abi3) into a virtual environment, then runs the pytest
 # suite in bindings-py/tests (every scenario against mock-mes, asyncio, Ctrl-C, errors and secrets,
-# naming helpers, a fresh-venv install of the wheel), mypy --strict over the example and stubs, and
-# ruff (lint and format check, ruff.toml) over every Python file of the project.
+# naming helpers, display of results, progress bars, a fresh-venv install of the wheel), mypy --strict
+# over the package's Python, the example and stubs, stubtest of the native module, the pdoc API reference into target/doc-py, and ruff
+# (lint and format check, ruff.toml) over every Python file of the project.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 root="${MESBACKUP_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -12,7 +13,7 @@ venv="$target/venv-py"
 
 echo "--- virtual environment ($venv: maturin, pytest, mypy, ruff)"
 # ruff is pinned to a minor version: its default rules and its formatting change between them.
-ensure_venv "$venv" "maturin>=1.16,<2" pytest mypy "ruff>=0.17,<0.18"
+ensure_venv "$venv" "maturin>=1.16,<2" pytest mypy "ruff>=0.17,<0.18" tqdm pdoc
 py="$venv/bin/python"
 
 echo "--- mock-mes"
@@ -33,8 +34,17 @@ echo "--- pytest"
 echo "--- README vocabulary table: every Python spelling in the installed package's signatures and stubs"
 "$py" tests/vocabulary/check_table.py python --self-test
 
-echo "--- mypy --strict (example, typed usage)"
-(cd bindings-py && "$py" -m mypy --strict --no-incremental examples/backup_system.py tests/typed_usage.py)
+echo "--- stubtest: the native module against its stub (_mesbackup.pyi)"
+(cd bindings-py/tests && "$py" -m mypy.stubtest mesbackup._mesbackup)
+
+echo "--- mypy --strict (the package's Python, example, typed usage)"
+(cd bindings-py && "$py" -m mypy --strict --no-incremental python/mesbackup examples/backup_system.py tests/typed_usage.py)
+
+echo "--- API reference (pdoc, from the docstrings and stubs of the installed package) into $target/doc-py"
+rm -rf "$target/doc-py"
+(cd bindings-py/tests && "$py" -m pdoc -o "$target/doc-py" mesbackup)
+test -s "$target/doc-py/mesbackup.html"
+echo "$target/doc-py/index.html"
 
 echo "--- ruff check, ruff format --check (every Python file; ruff.toml; \`ruff format .\` rewrites)"
 "$venv/bin/ruff" --version

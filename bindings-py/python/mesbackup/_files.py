@@ -6,7 +6,6 @@ and returns plain data, which becomes the frozen dataclasses below.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import os
 import pathlib
@@ -14,8 +13,9 @@ import warnings
 from dataclasses import dataclass
 from typing import Any, Literal, Union
 
-from . import _mesbackup
+from . import _display, _mesbackup
 from ._errors import Integrity, InvalidArgument
+from ._results import FolderReport
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -33,20 +33,7 @@ def _dt(text: str | None) -> datetime.datetime | None:
     return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def _as_dict(obj: Any) -> dict[str, Any]:
-    def conv(v: Any) -> Any:
-        if dataclasses.is_dataclass(v) and not isinstance(v, type):
-            return {f.name: conv(getattr(v, f.name)) for f in dataclasses.fields(v)}
-        if isinstance(v, (list, tuple)):
-            return [conv(x) for x in v]
-        if isinstance(v, dict):
-            return {k: conv(x) for k, x in v.items()}
-        if isinstance(v, (datetime.datetime, pathlib.PurePath)):
-            return v.isoformat() if isinstance(v, datetime.datetime) else str(v)
-        return v
-
-    result: dict[str, Any] = conv(obj)
-    return result
+_as_dict = _display.as_dict
 
 
 @dataclass(frozen=True)
@@ -91,6 +78,12 @@ class VerifyResult:
 
     def to_dict(self) -> dict[str, Any]:
         return _as_dict(self)
+
+    def __repr__(self) -> str:
+        return _display.short_repr("VerifyResult", path=str(self.path), ok=self.ok, problems=len(self.problems))
+
+    def _repr_html_(self) -> str:
+        return _display.verify_html(self)
 
 
 @dataclass(frozen=True)
@@ -160,6 +153,19 @@ class PackageInfo:
 
     def to_dict(self) -> dict[str, Any]:
         return _as_dict(self)
+
+    def __repr__(self) -> str:
+        return _display.short_repr(
+            "PackageInfo",
+            path=str(self.path),
+            databases=[d.name for d in self.databases],
+            tables=len(self.tables),
+            rows=self.rows,
+            verified=self.verified,
+        )
+
+    def _repr_html_(self) -> str:
+        return _display.package_info_html(self)
 
 
 def _verify_result(raw: dict[str, Any]) -> VerifyResult:
@@ -279,6 +285,23 @@ class BackupWindow:
 
     def to_dict(self) -> dict[str, Any]:
         return _as_dict(self)
+
+    def __repr__(self) -> str:
+        return _display.short_repr(
+            "BackupWindow",
+            started_at=self.started_at.isoformat(),
+            finished_at=self.finished_at.isoformat(),
+            reprocess_from=self.reprocess_from.isoformat(),
+            packages=len(self.packages),
+        )
+
+    def _repr_html_(self) -> str:
+        return _display.window_html(self)
+
+    def plot(self, ax: Any = None) -> Any:
+        """The packages as bars on a time axis with the re-run point marked; returns the matplotlib
+        ``Axes`` (drawn into ``ax`` when given). Needs matplotlib: ``pip install 'mesbackup[plot]'``."""
+        return _display.plot_window(self, ax)
 
 
 def _req(text: str | None) -> datetime.datetime:
@@ -411,6 +434,24 @@ class PrunePlan:
 
     def to_dict(self) -> dict[str, Any]:
         return _as_dict(self)
+
+    def __repr__(self) -> str:
+        return _display.short_repr(
+            "PrunePlan",
+            keep=self.keep,
+            entries=len(self.entries),
+            to_delete=len(self.to_delete),
+            deleted=len(self.deleted),
+        )
+
+    def _repr_html_(self) -> str:
+        return _display.prune_html(self)
+
+
+def check_folder(folder: PathLike, system: str, version: str) -> FolderReport:
+    """Checks a custom packages folder on disk: which file the installer would restore for each
+    database of ``system`` at ``version``, and which files it would silently ignore."""
+    return FolderReport._from_data(_mesbackup._check_folder(os.fspath(folder), system, version))
 
 
 def _prune_plan(raw: dict[str, Any]) -> PrunePlan:

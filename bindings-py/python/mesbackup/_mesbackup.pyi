@@ -2,10 +2,35 @@
 
 import datetime
 import os
-import pathlib
-from typing import Any, Callable, Literal, TypedDict, final
+from typing import Any, Callable, Literal, final
 
 from typing_extensions import TypeAlias
+
+from ._results import Job
+
+# What the native module exports (pyo3 fills its __all__; stubtest compares the two).
+__all__ = [
+    "ERROR_KINDS",
+    "PARTIAL_SUFFIX",
+    "SIDECAR_SUFFIX",
+    "NameCheck",
+    "PackageName",
+    "_ClientCore",
+    "_Operation",
+    "__version__",
+    "_backup_window",
+    "_check_folder",
+    "_prune",
+    "_restore",
+    "_stage",
+    "_test_restore",
+    "_verify_file",
+    "explain_package_name",
+    "installer_name_for_database",
+    "installer_package_name",
+    "parse_package_name",
+    "system_databases",
+]
 
 _PathLike: TypeAlias = str | os.PathLike[str]
 _Seconds: TypeAlias = float | int | datetime.timedelta
@@ -15,43 +40,6 @@ ERROR_KINDS: tuple[str, ...]
 SIDECAR_SUFFIX: str
 PARTIAL_SUFFIX: str
 __version__: str
-
-@final
-class Package:
-    """A backup package saved under its final name, with its JSON sidecar beside it."""
-
-    @property
-    def path(self) -> pathlib.Path: ...
-    @property
-    def file_name(self) -> str: ...
-    @property
-    def size(self) -> int: ...
-    @property
-    def sha256(self) -> str: ...
-    @property
-    def guid(self) -> str: ...
-    @property
-    def database(self) -> str | None: ...
-    @property
-    def started_at(self) -> datetime.datetime | None: ...
-    @property
-    def ready_at(self) -> datetime.datetime | None: ...
-    @property
-    def finished_at(self) -> datetime.datetime: ...
-    @property
-    def notes(self) -> list[str]: ...
-    @property
-    def sidecar(self) -> pathlib.Path: ...
-    def __fspath__(self) -> str: ...
-
-@final
-class Job:
-    """A backup started on the server; its GUID downloads it later."""
-
-    @property
-    def guid(self) -> str: ...
-    @property
-    def database(self) -> str: ...
 
 @final
 class PackageName:
@@ -80,69 +68,23 @@ class NameCheck:
     def expected(self) -> str | None: ...
     def __bool__(self) -> bool: ...
 
-class KindReport(TypedDict):
-    kind: str
-    chosen: str | None
-    system_specific: bool
-    also_present_but_shadowed: str | None
-    expected_names: list[str]
-
-class IgnoredFile(TypedDict):
-    file: str
-    reason: str
-    message: str
-
-class NearMissFile(TypedDict):
-    file: str
-    reason: str
-    message: str
-    expected: str | None
-
-@final
-class FolderReport:
-    @property
-    def system(self) -> str: ...
-    @property
-    def version(self) -> str: ...
-    @property
-    def complete(self) -> bool: ...
-    @property
-    def missing(self) -> list[str]: ...
-    @property
-    def kinds(self) -> list[KindReport]: ...
-    @property
-    def ignored(self) -> list[IgnoredFile]: ...
-    @property
-    def near_misses(self) -> list[NearMissFile]: ...
-    def to_dict(self) -> dict[str, Any]: ...
-    def __bool__(self) -> bool: ...
-
 @final
 class _Operation:
-    def wait(self, progress: _Progress | None = None) -> Any: ...
+    def wait(
+        self,
+        progress: _Progress | None = None,
+        database_progress: Callable[[str, int, int | None, str], object] | None = None,
+    ) -> Any: ...
     def cancel(self) -> None: ...
     def next(self) -> Any: ...
 
-class Client:
-    """A connection to one MES environment. Every method blocks (GIL released) until its job ends;
-    Ctrl-C cancels it and leaves no partial file. The library installs no signal handler: an
-    exception raised by one of yours (SIGTERM raising ``SystemExit``, say) cancels the job the same
-    way, within about half a second. Files are written with ``file_mode`` (default ``"0600"``),
-    created folders get ``dir_mode`` (default ``"0700"``); on Windows both inherit the folder's ACL.
+@final
+class _ClientCore:
+    """The native core of ``mesbackup.Client`` and ``mesbackup.AsyncClient``: the connection and the
+    operations they wait on or await."""
 
-    Every download is bounded (each limit, when hit, is a ``DownloadLost`` naming it): ``speed_limit``
-    bytes per second averaged over ``speed_time`` (default 1024 over 120 s; 0 disables, as curl's
-    ``--speed-limit``/``--speed-time``), ``download_timeout`` from the first byte (default none),
-    ``max_size`` bytes (default 1 TiB; a larger ``Content-Length`` is refused before anything is
-    written), and ``stall_timeout`` without any byte (default 120 s).
-
-    Credentials, the first found (the rule of every front end): ``token``; ``user`` and ``pat``;
-    ``MES_TOKEN``; ``MES_USER`` and ``MES_PAT``. A token and a user/PAT from the same place are
-    refused; none at all is ``InvalidArgument`` naming every way, unless ``no_auth=True`` (a test
-    server)."""
-
-    def __init__(
-        self,
+    def __new__(
+        cls,
         env_url: str | None = None,
         *,
         token: str | None = None,
@@ -165,7 +107,7 @@ class Client:
         download_timeout: _Seconds | None = None,
         max_size: int | None = None,
         no_auth: bool = False,
-    ) -> None: ...
+    ) -> _ClientCore: ...
     @property
     def env_url(self) -> str: ...
     @property
@@ -174,51 +116,6 @@ class Client:
     def file_mode(self) -> str: ...
     @property
     def dir_mode(self) -> str: ...
-    def backup(
-        self,
-        database: str,
-        out_dir: _PathLike,
-        *,
-        version: str | None = None,
-        generic_names: bool = False,
-        file_name: str | None = None,
-        overwrite: bool = False,
-        progress: _Progress | None = None,
-        sql_backup_finished: datetime.datetime | str | None = None,
-        installer_name: str | None = None,
-    ) -> Package: ...
-    def backup_system(
-        self,
-        system: str,
-        out_dir: _PathLike,
-        *,
-        version: str | None = None,
-        generic_names: bool = False,
-        return_exceptions: bool = False,
-        progress: _Progress | None = None,
-        overwrite: bool = False,
-        sql_backup_finished: datetime.datetime | str | None = None,
-        installer_name: str | None = None,
-    ) -> list[Any]: ...
-    def start(self, database: str) -> Job: ...
-    def download(
-        self,
-        guid: str | Job,
-        out_dir: _PathLike,
-        *,
-        file_name: str | None = None,
-        overwrite: bool = False,
-        progress: _Progress | None = None,
-    ) -> Package: ...
-    def download_if_ready(
-        self,
-        guid: str | Job,
-        out_dir: _PathLike,
-        *,
-        file_name: str | None = None,
-        overwrite: bool = False,
-        progress: _Progress | None = None,
-    ) -> Package | None: ...
     def _backup_op(
         self,
         database: str,
@@ -264,7 +161,7 @@ def installer_name_for_database(
 def system_databases(system: str) -> list[str]: ...
 def parse_package_name(file_name: str) -> PackageName: ...
 def explain_package_name(file_name: str) -> NameCheck: ...
-def check_folder(folder: _PathLike, system: str, version: str) -> FolderReport: ...
+def _check_folder(folder: _PathLike, system: str, version: str) -> dict[str, Any]: ...
 
 # Plain-data natives behind mesbackup.verify / inspect / backup_window / stage / prune (see _files.py).
 def _verify_file(path: _PathLike) -> Any: ...
@@ -308,7 +205,7 @@ def _test_restore(
     user: str | None = None,
     password: str | None = None,
     allow_insecure_http: bool = False,
-    prefix: str = "mesbackup_testrestore_",
+    prefix: str = ...,  # "mesbackup_testrestore_" (a default pyo3 cannot show in the signature)
     keep: bool = False,
     storage_policy: str | None = None,
     path_on_server: str | None = None,

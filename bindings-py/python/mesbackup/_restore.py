@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Callable, Union
 
-from . import _mesbackup
+from . import _display, _mesbackup
 from ._errors import Integrity, InvalidArgument, MesBackupError, _from_core
 from ._files import _as_dict
 
@@ -85,6 +85,19 @@ class RestoreResult:
 
     def to_dict(self) -> dict[str, Any]:
         return _as_dict(self)
+
+    def __repr__(self) -> str:
+        return _display.short_repr(
+            "RestoreResult",
+            database=self.database,
+            target_database=self.target_database,
+            ok=self.ok,
+            tables=len(self.tables),
+            rows=self.rows,
+        )
+
+    def _repr_html_(self) -> str:
+        return _display.restore_html(self)
 
 
 def restore(
@@ -191,6 +204,15 @@ class TestRestoreResult:
         d = _as_dict(self)
         d["error"] = None if self.error is None else {"kind": self.error.kind, "message": self.error.message}
         return d
+
+    def __repr__(self) -> str:
+        error = None if self.error is None else self.error.kind
+        return _display.short_repr(
+            "TestRestoreResult", path=str(self.path), ok=self.ok, database=self.database, error=error
+        )
+
+    def _repr_html_(self) -> str:
+        return _display.test_restore_html(self)
 
 
 def test_restore(
