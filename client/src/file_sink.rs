@@ -33,6 +33,9 @@ const BUFFER: usize = 1 << 20;
 const WRITEBACK_EVERY: u64 = 16 << 20;
 /// Temporary files end with this, so a later run can recognise (and clean up) its own leftovers.
 pub const PARTIAL_SUFFIX: &str = ".mesbackup-partial";
+/// The write probe of an output folder starts with this (and ends with [`PARTIAL_SUFFIX`]): a left-over
+/// probe holds no package data, so its removal is no lost download.
+pub const PROBE_PREFIX: &str = ".mesbackup-probe.";
 
 /// Opens file sinks in one folder.
 #[derive(Debug, Clone)]
@@ -94,13 +97,18 @@ fn check_folder_takes_files(dir: &Path, modes: FileModes) -> Result<(), Error> {
     if !meta.is_dir() {
         return Err(Error::io(format!("{} is not a folder", dir.display())));
     }
-    let probe = dir.join(format!(".mesbackup-probe.{:08x}{PARTIAL_SUFFIX}", crate::clock::random_seed() as u32));
+    let probe = dir.join(format!("{PROBE_PREFIX}{:08x}{PARTIAL_SUFFIX}", crate::clock::random_seed() as u32));
     let file = private_files::create_new_options(modes.file)
         .open(&probe)
         .map_err(|e| folder_error("cannot create a file in", dir, &e))?;
-    drop(file);
+    // Locked like a download's temporary file, so that another job's clean-up of the same folder
+    // (four databases at once, or another run) leaves it alone while it exists.
+    private_files::register_own_temporary(&probe);
+    let _ = private_files::lock_new_temporary(&file, &probe);
     // Another run's clean-up may have removed it already: either way it is gone.
     let _ = fs::remove_file(&probe);
+    private_files::forget_own_temporary(&probe);
+    drop(file);
     Ok(())
 }
 

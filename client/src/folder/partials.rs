@@ -9,7 +9,7 @@ use mesbackup_core::mes::SIDECAR_SUFFIX;
 use mesbackup_core::Error;
 
 use super::io_error;
-use crate::file_sink::{find_stale_partials, PARTIAL_SUFFIX};
+use crate::file_sink::{find_stale_partials, PARTIAL_SUFFIX, PROBE_PREFIX};
 use crate::private_files;
 
 /// A temporary file a killed run left behind.
@@ -70,7 +70,8 @@ pub(super) fn partial_target(file_name: &str) -> Option<String> {
 /// (see [`crate::private_files`]): a file whose lock can be taken is stale; it is removed while
 /// locked. A file that cannot be locked for any other reason (another user's, a file system
 /// without locks) is kept. A package temporary file means a one-shot download was interrupted
-/// (kill -9, power loss): that backup is gone on the server. A missing folder has nothing to clean.
+/// (kill -9, power loss): that backup is gone on the server. A stale write probe of a folder check is
+/// removed without a report: it never held data. A missing folder has nothing to clean.
 pub fn remove_stale_partials(dir: &Path) -> Result<Vec<StalePartial>, Error> {
     let found = match find_stale_partials(dir) {
         Ok(found) => found,
@@ -88,6 +89,9 @@ pub fn remove_stale_partials(dir: &Path) -> Result<Vec<StalePartial>, Error> {
             continue;
         }
         let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if file_name.starts_with(PROBE_PREFIX) {
+            continue; // a folder check's empty probe: nothing was lost with it
+        }
         let target_name = partial_target(&file_name);
         let is_sidecar = target_name.as_deref().is_some_and(|n| n.ends_with(SIDECAR_SUFFIX));
         removed.push(StalePartial { path, file_name, target_name, size: meta.len(), is_sidecar });

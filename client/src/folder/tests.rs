@@ -76,6 +76,9 @@ fn stale_partials_are_removed_unless_locked() {
     fs::write(dir.path().join("keep.zip"), b"x").unwrap();
     // Node's fileSink cannot lock: its temporary files have a name of their own, never removed here.
     fs::write(dir.path().join(".MESDWH.zip.0000f00d.mesbackup-node-partial"), b"").unwrap();
+    // A folder check's probe left by a killed run, or met by another job's clean-up: removed, and
+    // never reported as a lost download.
+    fs::write(dir.path().join(".mesbackup-probe.0badf00d.mesbackup-partial"), b"").unwrap();
     let mut removed = remove_stale_partials(dir.path()).unwrap();
     removed.sort_by(|a, b| a.file_name.cmp(&b.file_name));
     assert_eq!(removed.len(), 2, "{removed:?}");
