@@ -82,7 +82,8 @@ contender() { # contender NAME SIZE ROUND: one timed run; records seconds and th
   rm -rf "$work/out"
 }
 contenders=(mesbackup curl curl+fsync dd-direct)
-sizes=(); for g in ${BENCH_GIB:-1 4}; do sizes+=($((g * 1024 * mib))); done
+# "4 GiB" is 4088 MiB: mock-mes serves zip32 packages (under 4 GiB), and dd writes whole 8 MiB blocks.
+sizes=(); for g in ${BENCH_GIB:-1 4}; do s=$((g * 1024 * mib)); [ "$g" -ge 4 ] && s=$((s - 8 * mib)); sizes+=($s); done
 for size in "${sizes[@]}"; do
   for round in $(seq "${BENCH_ROUNDS:-5}"); do
     for i in 0 1 2 3; do contender "${contenders[$(( (i + round) % 4 ))]}" "$size" "$round"; done
@@ -126,14 +127,14 @@ rss_max_mib=$(awk -v k="$rss_max" 'BEGIN{printf "%.1f", k/1024}')
 
 printf '\nmesbackup CLI benchmark (%s, %s cores, loopback mock-mes, release builds, %s; page cache dropped before each run: %s)\n\n' \
   "$(uname -m)" "$(nproc)" "$(date -u +%F)" "$can_drop"
-printf '| %-58s | %-34s | %-10s | %-4s |\n' "measure" "result" "target" "met"
-printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..60})" "$(printf -- '-%.0s' {1..36})" "$(printf -- '-%.0s' {1..12})" "$(printf -- '-%.0s' {1..6})"
+printf '| %-58s | %-44s | %-10s | %-4s |\n' "measure" "result" "target" "met"
+printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..60})" "$(printf -- '-%.0s' {1..46})" "$(printf -- '-%.0s' {1..12})" "$(printf -- '-%.0s' {1..6})"
 for size in "${sizes[@]}"; do
-  gib=$((size / 1024 / mib))
+  gib=$(( (size + 512 * mib) / 1024 / mib ))
   for name in "${contenders[@]}"; do
     med=$(echo "${secs_of[$name/$size]}" | median); rng=$(echo "${secs_of[$name/$size]}" | range)
     cache=$(echo "${cache_of[$name/$size]}" | median)
-    printf '| %-58s | %-34s | %-10s | %-4s |\n' "$gib GiB, $name (median; range)" \
+    printf '| %-58s | %-44s | %-10s | %-4s |\n' "$gib GiB, $name (median; range)" \
       "$(mbps "$size" "$med"), $rng s, cache ${cache} MiB" "" ""
   done
   mb=$(echo "${secs_of[mesbackup/$size]}" | median)
@@ -142,14 +143,14 @@ for size in "${sizes[@]}"; do
     r=$(awk -v m="$mb" -v c="$p" 'BEGIN{printf "%.2f", c/m}')
     target=""; met=""
     [ "$peer" = curl+fsync ] && { target=">= 1.1"; met="$(ok "$r >= 1.1")"; }
-    printf '| %-58s | %-34s | %-10s | %-4s |\n' "$gib GiB, throughput mesbackup / $peer" "$r" "$target" "$met"
+    printf '| %-58s | %-44s | %-10s | %-4s |\n' "$gib GiB, throughput mesbackup / $peer" "$r" "$target" "$met"
   done
   c=$(echo "${cache_of[mesbackup/$size]}" | median)
-  printf '| %-58s | %-34s | %-10s | %-4s |\n' "$gib GiB, package left in the page cache (mesbackup)" "$c MiB" "<= 64 MiB" "$(ok "$c <= 64")"
+  printf '| %-58s | %-44s | %-10s | %-4s |\n' "$gib GiB, package left in the page cache (mesbackup)" "$c MiB" "<= 64 MiB" "$(ok "$c <= 64")"
 done
-printf '| %-58s | %-34s | %-10s | %-4s |\n' "peak RSS, 256 MiB package" "$rss_256_mib MiB" "<= 32 MiB" "$(ok "$rss_256_mib <= 32")"
-printf '| %-58s | %-34s | %-10s | %-4s |\n' "peak RSS, 1 and 4 GiB packages (max)" "$rss_max_mib MiB" "<= 32 MiB" "$(ok "$rss_max_mib <= 32")"
-printf '| %-58s | %-34s | %-10s | %-4s |\n' "four databases at once (3 s prep, 64 MiB each)" "${four} s" "" ""
-printf '| %-58s | %-34s | %-10s | %-4s |\n' "slowest single database alone" "${slowest} s" "" ""
-printf '| %-58s | %-34s | %-10s | %-4s |\n' "four at once / slowest single" "$four_ratio" "<= 1.1" "$(ok "$four_ratio <= 1.1")"
-printf '| %-58s | %-34s | %-10s | %-4s |\n' "start-up, mesbackup --version (mean of 200)" "$startup_ms ms" "<= 5 ms" "$(ok "$startup_ms <= 5")"
+printf '| %-58s | %-44s | %-10s | %-4s |\n' "peak RSS, 256 MiB package" "$rss_256_mib MiB" "<= 32 MiB" "$(ok "$rss_256_mib <= 32")"
+printf '| %-58s | %-44s | %-10s | %-4s |\n' "peak RSS, 1 and 4 GiB packages (max)" "$rss_max_mib MiB" "<= 32 MiB" "$(ok "$rss_max_mib <= 32")"
+printf '| %-58s | %-44s | %-10s | %-4s |\n' "four databases at once (3 s prep, 64 MiB each)" "${four} s" "" ""
+printf '| %-58s | %-44s | %-10s | %-4s |\n' "slowest single database alone" "${slowest} s" "" ""
+printf '| %-58s | %-44s | %-10s | %-4s |\n' "four at once / slowest single" "$four_ratio" "<= 1.1" "$(ok "$four_ratio <= 1.1")"
+printf '| %-58s | %-44s | %-10s | %-4s |\n' "start-up, mesbackup --version (mean of 200)" "$startup_ms ms" "<= 5 ms" "$(ok "$startup_ms <= 5")"
