@@ -105,11 +105,14 @@ fn check_folder_takes_files(dir: &Path, modes: FileModes) -> Result<(), Error> {
     // (four databases at once, or another run) leaves it alone while it exists.
     private_files::register_own_temporary(&probe);
     let _ = private_files::lock_new_temporary(&file, &probe);
+    // A package file gets its mode the same way: a folder whose file system refuses it must say so
+    // now, before the one-shot download starts, not after.
+    let mode_set = private_files::set_file_mode(&file, modes.file);
     // Another run's clean-up may have removed it already: either way it is gone.
     let _ = fs::remove_file(&probe);
     private_files::forget_own_temporary(&probe);
     drop(file);
-    Ok(())
+    mode_set.map_err(|e| Error::io(format!("cannot give new files in {} their permissions: {e}", dir.display())))
 }
 
 /// Room beyond the package itself for its sidecar and the file system's own bookkeeping.
@@ -378,7 +381,7 @@ fn commit_blocking(
 /// host it is saved on (often the MES or database server itself): now at most about two windows of
 /// it stay cached. Elsewhere a no-op.
 #[cfg(target_os = "linux")]
-pub(crate) fn write_behind(file: &File, written: u64) {
+pub fn write_behind(file: &File, written: u64) {
     use std::os::fd::AsRawFd;
     let fd = file.as_raw_fd();
     let settled_end = (written / WRITEBACK_EVERY).saturating_sub(1) * WRITEBACK_EVERY;
@@ -400,11 +403,11 @@ pub(crate) fn write_behind(file: &File, written: u64) {
 }
 
 #[cfg(not(target_os = "linux"))]
-pub(crate) fn write_behind(_file: &File, _written: u64) {}
+pub fn write_behind(_file: &File, _written: u64) {}
 
 /// After the fsync: the file is clean, so all of it can leave the page cache (see [`write_behind`]).
 #[cfg(target_os = "linux")]
-pub(crate) fn drop_from_cache(file: &File) {
+pub fn drop_from_cache(file: &File) {
     use std::os::fd::AsRawFd;
     // SAFETY: a valid open descriptor; length 0 means "to the end of the file". Advice only.
     unsafe {
@@ -413,10 +416,10 @@ pub(crate) fn drop_from_cache(file: &File) {
 }
 
 #[cfg(not(target_os = "linux"))]
-pub(crate) fn drop_from_cache(_file: &File) {}
+pub fn drop_from_cache(_file: &File) {}
 
 /// Whether a file that grew from `before` to `after` bytes passed a writeback mark.
-pub(crate) fn passes_writeback_mark(before: u64, after: u64) -> bool {
+pub fn passes_writeback_mark(before: u64, after: u64) -> bool {
     before / WRITEBACK_EVERY != after / WRITEBACK_EVERY
 }
 

@@ -62,10 +62,45 @@ fn is_own_temporary(path: &Path) -> bool {
 }
 
 /// Gives the open `file` exactly `mode` (fchmod), whatever the umask did at creation.
+///
+/// Some file systems keep permissions of their own and refuse a chmod: FAT and exFAT (a USB disk,
+/// fusefat), SMB shares without Unix extensions, some FUSE mounts. There the mode the mount gives
+/// is accepted when it lets group and others do no more than `mode` would (the owner's own bits
+/// are the owner's business); otherwise the error says how to mount or what to ask for instead.
 #[cfg(unix)]
 pub fn set_file_mode(file: &File, mode: u32) -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    file.set_permissions(fs::Permissions::from_mode(mode))
+    match file.set_permissions(fs::Permissions::from_mode(mode)) {
+        Err(e) if refuses_chmod(&e) => accept_mount_mode(file.metadata()?.permissions().mode(), mode, "file", e),
+        other => other,
+    }
+}
+
+/// The errors of a file system that does not store Unix permission bits (not a missing right:
+/// the file or folder was just created by this process, so it owns it).
+#[cfg(unix)]
+fn refuses_chmod(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::ENOSYS | libc::EOPNOTSUPP | libc::EPERM))
+}
+
+/// Keeps a mount's own `actual` mode where it is no wider for group and others than `wanted`.
+#[cfg(unix)]
+fn accept_mount_mode(actual: u32, wanted: u32, what: &str, refused: io::Error) -> io::Result<()> {
+    let extra = actual & 0o077 & !wanted;
+    if extra == 0 {
+        return Ok(());
+    }
+    Err(io::Error::new(
+        io::ErrorKind::PermissionDenied,
+        format!(
+            "this file system does not take permission bits ({refused}) and gives every new {what} mode \
+             {:04o}, which lets group or others do more than the {wanted:04o} asked for: mount it with a \
+             narrower umask/fmask (e.g. fmask=0077,dmask=0077 for FAT or SMB), or ask for {:04o} with \
+             --file-mode/--dir-mode if that is intended",
+            actual & 0o7777,
+            wanted | (actual & 0o077),
+        ),
+    ))
 }
 
 /// Windows: the file keeps the ACL it inherited from its folder.
@@ -128,8 +163,12 @@ pub fn create_dir_with_mode(path: &Path, mode: u32) -> io::Result<()> {
 fn set_dir_mode(path: &Path, mode: u32) -> io::Result<()> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let dir = OpenOptions::new().read(true).custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW).open(path)?;
-    let inherited_setgid = dir.metadata()?.permissions().mode() & 0o2000;
-    dir.set_permissions(fs::Permissions::from_mode(mode | inherited_setgid))
+    let actual = dir.metadata()?.permissions().mode();
+    let inherited_setgid = actual & 0o2000;
+    match dir.set_permissions(fs::Permissions::from_mode(mode | inherited_setgid)) {
+        Err(e) if refuses_chmod(&e) => accept_mount_mode(actual, mode, "folder", e),
+        other => other,
+    }
 }
 
 #[cfg(not(unix))]
@@ -224,6 +263,22 @@ mod tests {
 
     fn mode_of(path: &Path) -> u32 {
         fs::symlink_metadata(path).unwrap().permissions().mode() & 0o7777
+    }
+
+    /// A FAT, exFAT or SMB mount refuses chmod and gives every file its own mode: kept when group
+    /// and others get no more than asked (the owner's x bit on FAT is harmless), refused otherwise
+    /// with the mode seen and how to fix it.
+    #[test]
+    fn a_mount_that_refuses_chmod_is_judged_by_what_others_may_do() {
+        let refused = || io::Error::from_raw_os_error(libc::ENOSYS);
+        assert!(accept_mount_mode(0o100700, 0o600, "file", refused()).is_ok());
+        assert!(accept_mount_mode(0o100640, 0o640, "file", refused()).is_ok());
+        let e = accept_mount_mode(0o100755, 0o600, "file", refused()).unwrap_err();
+        let message = e.to_string();
+        assert!(message.contains("0755") && message.contains("0600") && message.contains("fmask"), "{message}");
+        assert!(message.contains("0655"), "suggests the mode it would take: {message}");
+        assert!(refuses_chmod(&refused()) && refuses_chmod(&io::Error::from_raw_os_error(libc::EPERM)));
+        assert!(!refuses_chmod(&io::Error::from_raw_os_error(libc::EIO)));
     }
 
     /// The umask is process-wide: one test sets it, and checks every mode under two of them.

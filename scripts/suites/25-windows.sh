@@ -3,7 +3,7 @@
 # loopback: every scenario file through the .exe (the CLI's scenario runner with
 # MESBACKUP_LAUNCHER=wine), then tests/windows/test_windows_cli.py: `--out` spelled with a drive
 # letter and backslashes, Windows device names from the server, a package held open by another
-# program during commit, the hard-link commit, Ctrl-C mid-download, verify (same report as the
+# program during commit, the hard-link commit and its fallback on a FAT volume (fusefat), Ctrl-C mid-download, verify (same report as the
 # Linux build) and demo. The .exe built here is the one 80-release ships.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
@@ -13,7 +13,7 @@ target="${CARGO_TARGET_DIR:-$root/target}"
 suite_start=$(date +%s)
 
 echo "--- Wine, mingw-w64, the Windows target"
-ensure_apt wine64 mingw-w64
+ensure_apt wine64 mingw-w64 fusefat dosfstools fuse
 ensure_rust_target x86_64-pc-windows-gnu
 ensure_venv "$target/venv-cli" jsonschema pytest
 

@@ -195,6 +195,61 @@ def test_commit_by_hard_link_never_replaces_an_existing_package(mock: Mock, tmp_
     assert any(saved["file_name"] in w["message"] for w in warnings), warnings
 
 
+@pytest.fixture(scope="module")
+def fat_volume(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A FAT16 volume (a USB stick, an SD card, some NAS shares): no hard links. Mounted with fusefat
+    (FUSE; the kernel here has no vfat driver), so it needs /dev/fuse and root, which the suite has."""
+    base = tmp_path_factory.mktemp("fat")
+    image, mountpoint = base / "volume.img", base / "mnt"
+    mountpoint.mkdir()
+    with image.open("wb") as f:
+        f.truncate(64 << 20)
+    subprocess.run(["mkfs.vfat", str(image)], check=True, capture_output=True)
+    subprocess.run(["fusefat", "-o", "rw+", str(image), str(mountpoint)], check=True, capture_output=True)
+    try:
+        probe = mountpoint / "probe"
+        probe.write_bytes(b"x")
+        with pytest.raises(OSError):
+            os.link(probe, mountpoint / "probe-link")  # what makes this volume the case under test
+        probe.unlink()
+        yield mountpoint
+    finally:
+        subprocess.run(["fusermount", "-u", str(mountpoint)], check=False, capture_output=True)
+
+
+@pytest.mark.parametrize("build", ["windows", "linux"])
+def test_commit_without_hard_links_renames_and_never_replaces(
+    mock: Mock, fat_volume: Path, build: str
+) -> None:
+    """Where the volume refuses hard links (CreateHardLinkW on FAT; link(2) here), the commit falls
+    back to check-then-rename: the package still gets its name, and an existing package is still
+    never replaced (the next free name instead)."""
+    out = fat_volume / build
+    out.mkdir()
+    mock.load({"payload": {"size": 150_000, "seed": 5}})
+
+    def backup() -> subprocess.CompletedProcess[str]:
+        args = ["backup", "MESCDM", "--json", "--env", mock.base, "--out", str(out), *fast()]
+        if build == "windows":
+            return exe(*args)
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("MES_")}, "MES_TOKEN": TOKEN}
+        return subprocess.run([NATIVE, *args], capture_output=True, text=True, check=False, env=env, timeout=120)
+
+    first = backup()
+    assert first.returncode == 0, first.stdout + first.stderr
+    package = out / "MESCDM.zip"
+    assert package.stat().st_size == 150_000
+    sidecar = json.loads((out / "MESCDM.zip.mesbackup.json").read_text())
+    assert sidecar["sha256"] == sha256(package)
+    second = backup()
+    assert second.returncode == 0, second.stdout + second.stderr
+    saved = next(e for e in events(second.stdout) if e["event"] == "saved")["package"]
+    assert saved["file_name"] != "MESCDM.zip"
+    assert sha256(package) == sidecar["sha256"], "the first package was replaced"
+    assert (out / saved["file_name"]).stat().st_size == 150_000
+    assert not [p.name for p in out.iterdir() if p.name.endswith(".mesbackup-partial")]
+
+
 def test_ctrl_c_mid_download_leaves_no_partial_file(mock: Mock, tmp_path: Path) -> None:
     """Wine turns SIGINT into CTRL_C_EVENT for the console program (its handler thread calls the
     handlers registered with SetConsoleCtrlHandler, which is what tokio's ctrl_c listens to)."""
