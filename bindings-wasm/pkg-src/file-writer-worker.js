@@ -28,6 +28,10 @@ let stopping = false;
 // Write-back while downloading: every SYNC_EVERY bytes an fdatasync runs on the thread pool while
 // writes go on, so the fsync at the end only has the last stretch left to flush (a 1 GiB package
 // otherwise waits ~0.3 s at the end for all of it). Its errors count like write errors.
+// Unlike the native file sink, the written pages are not dropped from the page cache afterwards:
+// node:fs has no posix_fadvise (nor sync_file_range), so a package saved from Node stays cached until
+// the kernel evicts it (see bytecodealliance/jco#718: fadvise "is not supported in Node.js
+// filesystem API"). The native CLI or the Python package leave ~0 MiB behind.
 const SYNC_EVERY = 64 << 20;
 let unsynced = 0;
 let syncing = false;
