@@ -230,6 +230,13 @@ export function fileModes(
   fileMode?: string | number | null,
   dirMode?: string | number | null,
 ): { file: number; dir: number };
+/** Where the file system refused a chmod (FAT, exFAT, SMB without Unix extensions): the problem with the mode `actual` it gave a new file or folder, or undefined when that mode lets group and others do no more than `wanted`. */
+export function mountModeProblem(
+  actual: number,
+  wanted: number,
+  isFolder: boolean,
+  refused: string,
+): string | undefined;
 /** Options of the installer names: the system-specific name (default) or the generic one. */
 export interface NamingOptions {
   genericNames?: boolean;

@@ -253,6 +253,8 @@ export const installerPackageName = (kind, version, system) =>
   wasm.installerPackageName(kind, version, system ?? undefined);
 /** `{file, dir}`: the permission bits for `fileMode` / `dirMode` (octal text or a number such as 0o640; absent: 0o600 / 0o700), checked by the core. */
 export const fileModes = (fileMode, dirMode) => wasm.fileModes(octalText(fileMode), octalText(dirMode));
+export const mountModeProblem = (actual, wanted, isFolder, refused) =>
+  wasm.mountModeProblem(actual, wanted, isFolder, refused);
 const octalText = (mode) => (typeof mode === 'number' ? mode.toString(8) : (mode ?? undefined));
 export const installerNameForDatabase = (database, version, options = {}) =>
   wasm.installerNameForDatabase(database, version, genericNamesOf(options));

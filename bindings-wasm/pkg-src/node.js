@@ -17,7 +17,7 @@ import { constants, link, mkdir, open, rename, stat, statfs, unlink } from 'node
 import { dirname, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
-import { fileModes } from './index.js';
+import { fileModes, mountModeProblem } from './index.js';
 import { writableSink } from './sinks.js';
 
 /** The end of this sink's temporary file names (not `.mesbackup-partial`: see above). */
@@ -35,6 +35,21 @@ function assertPlainName(name) {
     throw Object.assign(new Error(`unsafe file name ${JSON.stringify(name)}`), { kind: 'invalid_argument' });
 }
 
+/** The file systems that keep permissions of their own (FAT, exFAT, SMB without Unix extensions) refuse chmod so. */
+const REFUSES_CHMOD = new Set(['ENOSYS', 'EOPNOTSUPP', 'ENOTSUP', 'EPERM']);
+
+/** Gives the open `handle` exactly `mode`; where the file system refuses, the mode it gave is kept if
+ * the core's rule accepts it (group and others get no more than asked). */
+async function setMode(handle, mode, isFolder) {
+  try {
+    await handle.chmod(mode);
+  } catch (e) {
+    if (!REFUSES_CHMOD.has(e.code)) throw e;
+    const problem = mountModeProblem((await handle.stat()).mode, mode, isFolder, e.message);
+    if (problem) throw Object.assign(new Error(problem), { code: 'EPERM' });
+  }
+}
+
 /** A new temporary file (never an existing one) with exactly `mode`, not what the umask leaves. */
 async function createTemp(dir, name, mode) {
   for (let attempt = 0; ; attempt++) {
@@ -47,7 +62,7 @@ async function createTemp(dir, name, mode) {
       throw Object.assign(new Error(`cannot create a file in ${dir}: ${e.message}`), { kind: 'io' });
     }
     try {
-      if (setsModes) await fh.chmod(mode);
+      if (setsModes) await setMode(fh, mode, false);
     } catch (e) {
       await fh.close().catch(() => {});
       await unlink(path).catch(() => {});
@@ -76,7 +91,7 @@ async function mkdirWithMode(dir, mode) {
   // Through a descriptor opened without following a link: a link planted in its place is refused.
   const dh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
   try {
-    await dh.chmod(mode);
+    await setMode(dh, mode, true);
   } finally {
     await dh.close();
   }
@@ -419,10 +434,18 @@ export function fileSink(dir, { create = false, fileMode, dirMode } = {}) {
       } catch (e) {
         throw folderError(dir, e);
       }
+      // A package file gets its mode the same way: a folder whose file system refuses it must say
+      // so now, before the one-shot download starts, not after.
+      let modeSet = null;
+      if (setsModes) modeSet = await setMode(fh, modes.file, false).catch((e) => e);
       await fh.close();
       await unlink(probe).catch(() => {
         /* gone already */
       });
+      if (modeSet)
+        throw Object.assign(new Error(`cannot give new files in ${dir} their permissions: ${modeSet.message}`), {
+          kind: 'io',
+        });
     },
     async open(fileName, expectedLength) {
       assertPlainName(fileName);

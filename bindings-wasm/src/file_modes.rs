@@ -15,3 +15,11 @@ pub fn file_modes(file_mode: Option<String>, dir_mode: Option<String>) -> Result
         .map_err(|e| error_to_js(&e))?;
     Ok(to_js(&json!({"file": modes.file, "dir": modes.dir})))
 }
+
+/// Where the file system refused a chmod (FAT, exFAT, SMB without Unix extensions): the problem with
+/// the `actual` mode it gave a new file or folder, or `undefined` when that mode lets group and
+/// others do no more than `wanted` (the core's rule, as in the CLI and Python).
+#[wasm_bindgen(js_name = mountModeProblem)]
+pub fn mount_mode_problem(actual: u32, wanted: u32, is_folder: bool, refused: &str) -> Option<String> {
+    mesbackup_core::file_modes::mount_mode_problem(actual, wanted, is_folder, refused)
+}

@@ -5,7 +5,17 @@
 // Usage: node --test bindings-wasm/tests/file_modes.test.mjs   (MESBACKUP_PKG=path to the built package)
 
 import assert from 'node:assert/strict';
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -131,5 +141,56 @@ test('fileSink: a mode that would expose or lose data is refused at once', () =>
       (e) => e.kind === 'invalid_argument' && e.message.startsWith(name),
       JSON.stringify(options),
     );
+  }
+});
+
+/** Mounts a fresh FAT16 image with fusefat (FUSE; the kernel here has no vfat driver): a USB disk or
+ * an SMB share without Unix extensions, where chmod is refused and every file has the mount's mode. */
+function mountFat(options) {
+  const base = mkdtempSync(join(tmp, 'fat-'));
+  const image = join(base, 'volume.img');
+  const mountpoint = join(base, 'mnt');
+  mkdirSync(mountpoint);
+  writeFileSync(image, '');
+  truncateSync(image, 64 << 20);
+  execFileSync('mkfs.vfat', [image], { stdio: 'ignore' });
+  execFileSync('fusefat', ['-o', options, image, mountpoint], { stdio: 'ignore' });
+  return { mountpoint, unmount: () => execFileSync('fusermount', ['-u', mountpoint], { stdio: 'ignore' }) };
+}
+
+const hasFusefat = (() => {
+  try {
+    execFileSync('fusefat', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch (e) {
+    return e.code !== 'ENOENT';
+  }
+})();
+
+test("fileSink on FAT (chmod refused): the mount's mode is kept when it shows the files to nobody else, refused before anything is sent otherwise", {
+  timeout: 60_000,
+  skip: hasFusefat ? false : 'fusefat is not installed (scripts/suites/40-wasm.sh installs it)',
+}, async () => {
+  await mock.setScenario({ payload: { size: 100_000, seed: 2 } });
+  const privateFat = mountFat('rw+'); // every file and folder 0700
+  try {
+    await client().backup('MESCDM', { sink: fileSink(join(privateFat.mountpoint, 'out'), { create: true }) });
+    assert.equal(lstatSync(join(privateFat.mountpoint, 'out', 'MESCDM.zip')).size, 100_000);
+  } finally {
+    privateFat.unmount();
+  }
+  const wideFat = mountFat('rw+,umask=022'); // every file 0755: readable by everyone
+  try {
+    const sent = (await mock.log()).length;
+    await assert.rejects(
+      client().backup('MESCDM', { sink: fileSink(wideFat.mountpoint) }),
+      (e) => e.kind === 'io' && /0755/.test(e.message) && /fmask/.test(e.message),
+    );
+    assert.equal((await mock.log()).length, sent, 'nothing is sent');
+    assert.deepEqual(readdirSync(wideFat.mountpoint), []);
+    await client().backup('MESCDM', { sink: fileSink(wideFat.mountpoint, { fileMode: '0644' }) });
+    assert.equal(lstatSync(join(wideFat.mountpoint, 'MESCDM.zip')).size, 100_000);
+  } finally {
+    wideFat.unmount();
   }
 });

@@ -71,7 +71,7 @@ fn is_own_temporary(path: &Path) -> bool {
 pub fn set_file_mode(file: &File, mode: u32) -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     match file.set_permissions(fs::Permissions::from_mode(mode)) {
-        Err(e) if refuses_chmod(&e) => accept_mount_mode(file.metadata()?.permissions().mode(), mode, "file", e),
+        Err(e) if refuses_chmod(&e) => accept_mount_mode(file.metadata()?.permissions().mode(), mode, false, e),
         other => other,
     }
 }
@@ -83,27 +83,15 @@ fn refuses_chmod(e: &io::Error) -> bool {
     matches!(e.raw_os_error(), Some(libc::ENOSYS | libc::EOPNOTSUPP | libc::EPERM))
 }
 
-/// Keeps a mount's own `actual` mode where it is no wider for group and others than `wanted`.
+/// Keeps a mount's own `actual` mode where the core's rule accepts it.
 #[cfg(unix)]
-fn accept_mount_mode(actual: u32, wanted: u32, what: &str, refused: io::Error) -> io::Result<()> {
-    let extra = actual & 0o077 & !wanted;
-    if extra == 0 {
-        return Ok(());
+fn accept_mount_mode(actual: u32, wanted: u32, is_folder: bool, refused: io::Error) -> io::Result<()> {
+    match mesbackup_core::file_modes::mount_mode_problem(actual, wanted, is_folder, &refused.to_string()) {
+        None => Ok(()),
+        Some(problem) => Err(io::Error::new(io::ErrorKind::PermissionDenied, problem)),
     }
-    Err(io::Error::new(
-        io::ErrorKind::PermissionDenied,
-        format!(
-            "this file system does not take permission bits ({refused}) and gives every new {what} mode \
-             {:04o}, which lets group or others do more than the {wanted:04o} asked for: mount it with a \
-             narrower umask/fmask (e.g. fmask=0077,dmask=0077 for FAT or SMB), or ask for {:04o} with \
-             --file-mode/--dir-mode if that is intended",
-            actual & 0o7777,
-            wanted | (actual & 0o077),
-        ),
-    ))
 }
 
-/// Windows: the file keeps the ACL it inherited from its folder.
 #[cfg(not(unix))]
 pub fn set_file_mode(_file: &File, _mode: u32) -> io::Result<()> {
     Ok(())
@@ -166,7 +154,7 @@ fn set_dir_mode(path: &Path, mode: u32) -> io::Result<()> {
     let actual = dir.metadata()?.permissions().mode();
     let inherited_setgid = actual & 0o2000;
     match dir.set_permissions(fs::Permissions::from_mode(mode | inherited_setgid)) {
-        Err(e) if refuses_chmod(&e) => accept_mount_mode(actual, mode, "folder", e),
+        Err(e) if refuses_chmod(&e) => accept_mount_mode(actual, mode, true, e),
         other => other,
     }
 }
@@ -265,18 +253,14 @@ mod tests {
         fs::symlink_metadata(path).unwrap().permissions().mode() & 0o7777
     }
 
-    /// A FAT, exFAT or SMB mount refuses chmod and gives every file its own mode: kept when group
-    /// and others get no more than asked (the owner's x bit on FAT is harmless), refused otherwise
-    /// with the mode seen and how to fix it.
+    /// Which errors mean "this file system keeps its own permissions" (the rule itself is the core's).
     #[test]
-    fn a_mount_that_refuses_chmod_is_judged_by_what_others_may_do() {
+    fn a_mount_that_refuses_chmod_is_judged_by_the_cores_rule() {
         let refused = || io::Error::from_raw_os_error(libc::ENOSYS);
-        assert!(accept_mount_mode(0o100700, 0o600, "file", refused()).is_ok());
-        assert!(accept_mount_mode(0o100640, 0o640, "file", refused()).is_ok());
-        let e = accept_mount_mode(0o100755, 0o600, "file", refused()).unwrap_err();
-        let message = e.to_string();
-        assert!(message.contains("0755") && message.contains("0600") && message.contains("fmask"), "{message}");
-        assert!(message.contains("0655"), "suggests the mode it would take: {message}");
+        assert!(accept_mount_mode(0o100700, 0o600, false, refused()).is_ok());
+        let e = accept_mount_mode(0o100755, 0o600, false, refused()).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::PermissionDenied);
+        assert!(e.to_string().contains("0755"), "{e}");
         assert!(refuses_chmod(&refused()) && refuses_chmod(&io::Error::from_raw_os_error(libc::EPERM)));
         assert!(!refuses_chmod(&io::Error::from_raw_os_error(libc::EIO)));
     }

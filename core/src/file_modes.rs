@@ -128,6 +128,28 @@ fn dir_mode_named(text: &str, option: &str) -> Result<u32, Error> {
     Ok(mode)
 }
 
+/// Judges the mode a file system gave a new file or folder when it refused to change it: FAT and
+/// exFAT (a USB disk), SMB shares without Unix extensions and some FUSE mounts keep permissions of
+/// their own. That mode is fine when group and others may do no more than `wanted` lets them: read
+/// and write for a file (an x bit on a data file grants nothing), read, write and enter for a
+/// folder; the owner's own bits are the owner's business. Otherwise the problem in words, with the
+/// mode seen and how to fix it. `refused` is the file system's error.
+pub fn mount_mode_problem(actual: u32, wanted: u32, is_folder: bool, refused: &str) -> Option<String> {
+    let others = if is_folder { 0o077 } else { 0o066 };
+    if actual & others & !wanted == 0 {
+        return None;
+    }
+    let (what, option) = if is_folder { ("folder", "--dir-mode") } else { ("file", "--file-mode") };
+    Some(format!(
+        "this file system does not take permission bits ({refused}) and gives every new {what} mode {:04o}, \
+         which lets group or others do more than the {wanted:04o} asked for: mount it with a narrower \
+         umask/fmask (e.g. fmask=0077,dmask=0077 for FAT or SMB), or ask for {:04o} with {option} if that \
+         is intended",
+        actual & 0o7777,
+        wanted | (actual & others),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,5 +189,20 @@ mod tests {
         assert!(e.message.starts_with("fileMode 0666 "), "{}", e.message);
         let e = FileModes::parse_named(None, Some("x"), ["file_mode", "dir_mode"]).unwrap_err();
         assert!(e.message.starts_with("dir_mode \"x\""), "{}", e.message);
+    }
+
+    /// A FAT, exFAT or SMB mount refuses chmod and gives every file its own mode: kept when group
+    /// and others get no more than asked (x bits on a file grant nothing), refused otherwise.
+    #[test]
+    fn a_mount_mode_is_judged_by_what_group_and_others_may_do() {
+        assert_eq!(mount_mode_problem(0o100700, 0o600, false, "ENOSYS"), None);
+        assert_eq!(mount_mode_problem(0o100711, 0o600, false, "ENOSYS"), None);
+        assert_eq!(mount_mode_problem(0o40750, 0o750, true, "EPERM"), None);
+        assert!(mount_mode_problem(0o40711, 0o700, true, "EPERM").is_some(), "others may enter the folder");
+        let problem = mount_mode_problem(0o100755, 0o600, false, "Function not implemented").unwrap();
+        assert!(problem.contains("new file mode 0755") && problem.contains("0600 asked"), "{problem}");
+        assert!(problem.contains("fmask") && problem.contains("ask for 0644 with --file-mode"), "{problem}");
+        assert!(problem.contains("(Function not implemented)"), "{problem}");
+        assert_eq!(mount_mode_problem(0o100755, 0o644, false, "ENOSYS"), None, "what it suggests is accepted");
     }
 }

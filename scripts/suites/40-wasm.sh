@@ -12,7 +12,7 @@ target_dir="${CARGO_TARGET_DIR:-$root/target}"
 echo "--- tools"
 ensure_rust_target wasm32-unknown-unknown
 ensure_cargo_bin wasm-bindgen wasm-bindgen-cli 0.2.130
-ensure_apt chromium chromium-driver
+ensure_apt chromium chromium-driver fusefat dosfstools fuse
 command -v node >/dev/null || ensure_apt nodejs npm
 (cd bindings-wasm/tests && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --silent; else npm install --no-audit --no-fund --silent; fi)
 

@@ -195,17 +195,23 @@ def test_commit_by_hard_link_never_replaces_an_existing_package(mock: Mock, tmp_
     assert any(saved["file_name"] in w["message"] for w in warnings), warnings
 
 
-@pytest.fixture(scope="module")
-def fat_volume(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A FAT16 volume (a USB stick, an SD card, some NAS shares): no hard links. Mounted with fusefat
-    (FUSE; the kernel here has no vfat driver), so it needs /dev/fuse and root, which the suite has."""
-    base = tmp_path_factory.mktemp("fat")
+def mount_fat(base: Path, options: str) -> Path:
+    """A FAT16 volume (a USB stick, an SD card, some NAS shares): no hard links, no chmod. Mounted
+    with fusefat (FUSE; the kernel here has no vfat driver): it needs /dev/fuse and root, which the
+    suite has."""
     image, mountpoint = base / "volume.img", base / "mnt"
     mountpoint.mkdir()
     with image.open("wb") as f:
         f.truncate(64 << 20)
     subprocess.run(["mkfs.vfat", str(image)], check=True, capture_output=True)
-    subprocess.run(["fusefat", "-o", "rw+", str(image), str(mountpoint)], check=True, capture_output=True)
+    subprocess.run(["fusefat", "-o", options, str(image), str(mountpoint)], check=True, capture_output=True)
+    return mountpoint
+
+
+@pytest.fixture(scope="module")
+def fat_volume(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """FAT as fusefat shows it by default: every file and folder 0700."""
+    mountpoint = mount_fat(tmp_path_factory.mktemp("fat"), "rw+")
     try:
         probe = mountpoint / "probe"
         probe.write_bytes(b"x")
@@ -248,6 +254,34 @@ def test_commit_without_hard_links_renames_and_never_replaces(
     assert sha256(package) == sidecar["sha256"], "the first package was replaced"
     assert (out / saved["file_name"]).stat().st_size == 150_000
     assert not [p.name for p in out.iterdir() if p.name.endswith(".mesbackup-partial")]
+
+
+def test_a_volume_that_shows_new_files_to_everyone_is_refused_before_anything_is_sent(
+    mock: Mock, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Linux build: a FAT mount with umask=022 makes every file 0755 and refuses chmod, so the 0600
+    asked for cannot be had. That is found by the folder check, before the backup is started: the
+    one-shot download is never begun into a folder that cannot take the package as asked."""
+    mountpoint = mount_fat(tmp_path_factory.mktemp("fat-wide"), "rw+,umask=022")
+    try:
+        mock.load({"payload": {"size": 100_000, "seed": 1}})
+        before = len(mock.requests())
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("MES_")}, "MES_TOKEN": TOKEN}
+        args = ["backup", "MESCDM", "--json", "--env", mock.base, "--out", str(mountpoint), *fast()]
+        r = subprocess.run([NATIVE, *args], capture_output=True, text=True, check=False, env=env, timeout=120)
+        assert r.returncode != 0, r.stdout
+        message = failed_event(r.stdout)["error"]["message"]
+        assert "0755" in message and "fmask" in message and "--file-mode" in message, message
+        assert mock.requests()[before:] == [], "something was sent"
+        assert list(mountpoint.iterdir()) == []
+        # What the message suggests works (an x bit on a data file grants nothing).
+        ok = subprocess.run(
+            [NATIVE, *args, "--file-mode", "0644"], capture_output=True, text=True, check=False, env=env, timeout=120
+        )
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        assert (mountpoint / "MESCDM.zip").stat().st_size == 100_000
+    finally:
+        subprocess.run(["fusermount", "-u", str(mountpoint)], check=False, capture_output=True)
 
 
 def test_ctrl_c_mid_download_leaves_no_partial_file(mock: Mock, tmp_path: Path) -> None:
