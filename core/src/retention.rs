@@ -97,6 +97,7 @@ pub struct Generation {
 /// The decision for one backup: kept when `reasons` is not empty.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
+    /// Why it stays; empty: it goes.
     pub reasons: Vec<KeepReason>,
 }
 

@@ -42,7 +42,12 @@ pub enum CredentialRef {
     /// `${VAR}` in the path is replaced from the environment (systemd's `${CREDENTIALS_DIRECTORY}`).
     TokenFile(String),
     /// `user_env` + `pat_env`: a personal access token (HTTP Basic).
-    UserPat { user_env: String, pat_env: String },
+    UserPat {
+        /// The variable holding the MES user name.
+        user_env: String,
+        /// The variable holding the personal access token.
+        pat_env: String,
+    },
     /// `no_auth = true`: no credentials (a test server only).
     None,
 }
@@ -76,6 +81,7 @@ pub struct EnvironmentConfig {
     pub version: Option<String>,
     /// The generic installer names instead of the system-specific ones (as `--generic-names`).
     pub generic_names: bool,
+    /// Where the credentials come from (resolved by the client before anything is sent).
     pub credentials: CredentialRef,
     /// A PEM file of an in-house CA (as `--ca-cert`).
     pub ca_cert: Option<String>,
@@ -94,6 +100,7 @@ pub struct EnvironmentConfig {
     pub verify: bool,
     /// Retention over `out`, per database; `None`: nothing is deleted.
     pub retention: Option<RetentionPolicy>,
+    /// Commands run before and after the backups.
     pub hooks: Hooks,
 }
 
@@ -118,6 +125,7 @@ impl EnvironmentConfig {
 pub struct RunConfig {
     /// Environments backed up at once (the four databases of one always go concurrently).
     pub concurrency: usize,
+    /// What to do when another run holds an output folder's lock.
     pub on_locked: OnLocked,
     /// In file order.
     pub environments: Vec<EnvironmentConfig>,
