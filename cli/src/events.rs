@@ -572,9 +572,11 @@ mod schema {
             finished_at: Some("2026-11-25T09:40:00.000Z".into()),
             size: 10,
             keep: false,
+            reasons: vec![],
         };
         for deleted in [None, Some(vec!["/b/MESCDM.zip".to_owned()])] {
-            let plan = PrunePlan { keep: 1, entries: vec![entry.clone()] };
+            let policy = mesbackup_core::retention::RetentionPolicy::last(1);
+            let plan = PrunePlan { keep: 1, policy, entries: vec![entry.clone()] };
             events.push(CliEvent::Prune { folder: "/b".into(), plan, applied: deleted.is_some(), deleted });
         }
         events.push(CliEvent::Demo {
