@@ -67,6 +67,14 @@ pub struct PreparedEnvironment {
     /// The config.
     pub config: EnvironmentConfig,
     client: MesClient,
+    secrets: Vec<String>,
+}
+
+impl PreparedEnvironment {
+    /// The secrets its credentials hold, for front ends that scrub their output.
+    pub fn secrets(&self) -> &[String] {
+        &self.secrets
+    }
 }
 
 /// The selected environments with credentials resolved and clients built: nothing is sent, and
@@ -94,9 +102,10 @@ pub fn prepare(
         };
         let url = EnvUrl::parse(&env.url)
             .map_err(|e| Error::invalid_argument(format!("environment {:?}, url: {}", env.name, e.message)))?;
+        let secrets = creds.secrets();
         let client = MesClient::new(url, creds, options)
             .map_err(|e| Error::new(e.kind, format!("environment {:?}: {}", env.name, e.message)))?;
-        out.push(PreparedEnvironment { config: env.clone(), client });
+        out.push(PreparedEnvironment { config: env.clone(), client, secrets });
     }
     Ok(out)
 }
@@ -233,14 +242,23 @@ pub struct RunReport {
     pub environments: Vec<EnvironmentReport>,
 }
 
+/// The output folders' locks, or why the run must not start.
+#[derive(Debug)]
+pub enum Locks {
+    /// Every folder is locked for this run until these are dropped.
+    Held(Vec<FolderLock>),
+    /// Another run holds a folder and `on_locked = "exit"`: the message names it.
+    Busy(String),
+}
+
 /// Locks the output folder of every prepared environment (each folder once, in sorted order, so two
-/// runs never hold one each and wait for the other). `on_locked` decides between waiting and an
-/// error naming the folder.
+/// runs never hold one each and wait for the other). `on_locked` decides between waiting and
+/// [`Locks::Busy`].
 pub async fn lock_output_folders(
     prepared: &[PreparedEnvironment],
     on_locked: OnLocked,
     on_event: &(dyn Fn(RunEvent<'_>) + Sync),
-) -> Result<Vec<FolderLock>, Error> {
+) -> Result<Locks, Error> {
     let folders: BTreeSet<PathBuf> = prepared.iter().map(|p| PathBuf::from(&p.config.out)).collect();
     let mut locks = Vec::new();
     for folder in folders {
@@ -253,7 +271,7 @@ pub async fn lock_output_folders(
         let held = folder.join(lock::LOCK_FILE_NAME);
         match on_locked {
             OnLocked::Exit => {
-                return Err(Error::io(format!(
+                return Ok(Locks::Busy(format!(
                     "another mesbackup run holds {} (its lock {}): this run stops without doing anything \
                      (on_locked = \"exit\"); the next scheduled run will back up",
                     folder.display(),
@@ -273,7 +291,7 @@ pub async fn lock_output_folders(
             }
         }
     }
-    Ok(locks)
+    Ok(Locks::Held(locks))
 }
 
 /// Runs every prepared environment (at most `concurrency` at once) and returns the summary. The
