@@ -21,7 +21,9 @@ const TOKEN_VAR: &str = "NIGHTLY_MES_TOKEN";
 /// lock test holds a Linux lock, neither of which a Windows binary under Wine shares.
 fn skipped_under_launcher(test: &str) -> bool {
     if common::program().0.is_some() {
-        eprintln!("{test}: skipped under MESBACKUP_LAUNCHER (hooks are sh commands; locks are held by this Linux process)");
+        eprintln!(
+            "{test}: skipped under MESBACKUP_LAUNCHER (hooks are sh commands; locks are held by this Linux process)"
+        );
         return true;
     }
     false
@@ -104,7 +106,8 @@ fn three_environments_one_failing_one_with_a_slow_hook() {
         return;
     }
     let healthy = mock(json!({}));
-    let broken = mock(json!({"faults": [{"method": "POST", "nth": "all", "status": 500, "body": "ClickHouse is down"}]}));
+    let broken =
+        mock(json!({"faults": [{"method": "POST", "nth": "all", "status": 500, "body": "ClickHouse is down"}]}));
     let slow = mock(json!({}));
     let dir = tempfile::tempdir().unwrap();
     let (out_a, out_b, out_c) = (dir.path().join("a"), dir.path().join("b"), dir.path().join("c"));
@@ -112,11 +115,12 @@ fn three_environments_one_failing_one_with_a_slow_hook() {
     fs::create_dir_all(&out_b).unwrap();
     // Old packages: the healthy environment's retention (keep_last 2) deletes the oldest of MES;
     // the broken one's keeps everything, because its backups failed tonight.
-    let old_a = [
-        fake_package(&out_a, "MES", "2026-01-01T02:00:00Z"),
-        fake_package(&out_a, "MES", "2026-01-02T02:00:00Z"),
+    let old_a =
+        [fake_package(&out_a, "MES", "2026-01-01T02:00:00Z"), fake_package(&out_a, "MES", "2026-01-02T02:00:00Z")];
+    let old_b = [
+        fake_package(&out_b, "MESCDM", "2026-01-01T02:00:00Z"),
+        fake_package(&out_b, "MESCDM", "2026-01-02T02:00:00Z"),
     ];
-    let old_b = [fake_package(&out_b, "MESCDM", "2026-01-01T02:00:00Z"), fake_package(&out_b, "MESCDM", "2026-01-02T02:00:00Z")];
     let marker = dir.path().join("on_error.txt");
     let text = format!(
         "concurrency = 3\n{}{}{}",
@@ -195,13 +199,22 @@ fn three_environments_one_failing_one_with_a_slow_hook() {
     assert!(r.stderr.contains("FAILED: b"), "{}", r.stderr);
 }
 
-/// `promtool check metrics` when Debian's prometheus package is installed (scripts/suites/20-cli.sh
-/// installs it where it can); the parse in client/src/run/metrics.rs covers the format otherwise.
+/// `promtool check metrics` (Prometheus' own linter of the text format). scripts/suites/20-cli.sh
+/// sets MESBACKUP_PROMTOOL (taken from Debian's prometheus package); then it must pass. Without it,
+/// a promtool on PATH is used, else the check is skipped saying so (the format test in
+/// client/src/run/metrics.rs still parses the output).
 fn promtool_check(path: &Path) {
-    let Ok(out) = std::process::Command::new("promtool").args(["check", "metrics"]).stdin(fs::File::open(path).unwrap()).output()
-    else {
-        eprintln!("promtool not installed: the metrics were checked by the format test in client/src/run/metrics.rs only");
-        return;
+    let given = std::env::var("MESBACKUP_PROMTOOL").ok().filter(|p| !p.is_empty());
+    let program = given.clone().unwrap_or_else(|| "promtool".to_owned());
+    let out =
+        std::process::Command::new(&program).args(["check", "metrics"]).stdin(fs::File::open(path).unwrap()).output();
+    let out = match out {
+        Ok(out) => out,
+        Err(e) if given.is_none() => {
+            eprintln!("promtool not found ({e}): metrics checked only by client/src/run/metrics.rs's format test");
+            return;
+        }
+        Err(e) => panic!("MESBACKUP_PROMTOOL={program} cannot run: {e}"),
     };
     assert!(
         out.status.success(),
@@ -252,16 +265,23 @@ fn a_second_run_waits_for_or_leaves_a_held_folder() {
     let out = dir.path().join("out");
     fs::create_dir_all(&out).unwrap();
     // This process plays the first run: it holds the folder's lock.
-    let lock = fs::OpenOptions::new().create(true).truncate(false).write(true).open(out.join(".mesbackup-run.lock")).unwrap();
+    let lock =
+        fs::OpenOptions::new().create(true).truncate(false).write(true).open(out.join(".mesbackup-run.lock")).unwrap();
     lock.lock().unwrap();
 
-    let config = write_config(dir.path(), &format!("on_locked = \"exit\"\n{}", environment("e", &m.base_url(), &out, "")));
+    let config =
+        write_config(dir.path(), &format!("on_locked = \"exit\"\n{}", environment("e", &m.base_url(), &out, "")));
     let r = mesbackup_run(&config, &[]);
     assert_eq!(r.code, 75, "{}", r.stderr);
-    assert!(r.stderr.contains("another mesbackup run holds") && r.stderr.contains(out.to_str().unwrap()), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("another mesbackup run holds") && r.stderr.contains(out.to_str().unwrap()),
+        "{}",
+        r.stderr
+    );
     assert!(m.log().is_empty());
 
-    let config = write_config(dir.path(), &format!("on_locked = \"wait\"\n{}", environment("e", &m.base_url(), &out, "")));
+    let config =
+        write_config(dir.path(), &format!("on_locked = \"wait\"\n{}", environment("e", &m.base_url(), &out, "")));
     let mut c = command();
     c.arg("run").arg("--config").arg(&config).arg("--json").env(TOKEN_VAR, "admin-token");
     let (child, rx) = spawn_json(c);
@@ -284,10 +304,8 @@ fn bad_configs_are_refused_naming_the_key_and_nothing_is_sent() {
     let token_file = dir.path().join("token");
     fs::write(&token_file, "admin-token\n").unwrap();
     let with_file = |path: &Path| {
-        environment("e", &m.base_url(), &out, "").replace(
-            &format!("token_env = \"{TOKEN_VAR}\""),
-            &format!("token_file = \"{}\"", path.display()),
-        )
+        environment("e", &m.base_url(), &out, "")
+            .replace(&format!("token_env = \"{TOKEN_VAR}\""), &format!("token_file = \"{}\"", path.display()))
     };
     let mut cases: Vec<(&str, String, &str, bool)> = vec![
         ("unknown key", format!("{env}verfy = true\n"), "verfy", true),
@@ -298,7 +316,12 @@ fn bad_configs_are_refused_naming_the_key_and_nothing_is_sent() {
             "token_env: the environment variable NIGHTLY_UNSET_VARIABLE is not set",
             true,
         ),
-        ("unreadable token file", with_file(&dir.path().join("missing")), "token_file: cannot read the token file", true),
+        (
+            "unreadable token file",
+            with_file(&dir.path().join("missing")),
+            "token_file: cannot read the token file",
+            true,
+        ),
     ];
     #[cfg(unix)]
     if common::program().0.is_none() {
@@ -370,8 +393,17 @@ fn prune_keeps_exactly_the_grandfather_father_son_generations() {
     }
     let other = fake_package(dir.path(), "MESCDM", "2025-06-01T02:00:00Z");
     let expected_days = [
-        "2026-01-31", "2026-02-28", "2026-03-15", "2026-03-22", "2026-03-25", "2026-03-26", "2026-03-27", "2026-03-28",
-        "2026-03-29", "2026-03-30", "2026-03-31",
+        "2026-01-31",
+        "2026-02-28",
+        "2026-03-15",
+        "2026-03-22",
+        "2026-03-25",
+        "2026-03-26",
+        "2026-03-27",
+        "2026-03-28",
+        "2026-03-29",
+        "2026-03-30",
+        "2026-03-31",
     ];
     let mut expected: Vec<String> = expected_days
         .iter()

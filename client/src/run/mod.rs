@@ -147,9 +147,9 @@ pub enum RunStep {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DatabaseOutcome {
-    /// Saved (and verified when verify is on).
+    /// Saved (and verified when verify is on). A staging failure leaves it saved, with `error` set.
     Saved,
-    /// The backup, its verification or its staging failed.
+    /// The backup or its verification failed.
     Failed,
     /// Not started: a before hook failed, or the folder could not be prepared.
     NotStarted,
@@ -523,12 +523,13 @@ async fn run_environment(
             match staged {
                 Ok(s) => db_reports[*i].staged_as = Some(s.target.display().to_string()),
                 Err(e) => {
+                    // The package itself is saved and sound: it stays "saved" (and counts for
+                    // retention); the environment fails at the stage step.
                     failure.get_or_insert(Failure {
                         step: RunStep::Stage,
-                        message: e.message.clone(),
+                        message: format!("{}: {}", db_reports[*i].database, e.message),
                         exit_code: exit_code_of(&e),
                     });
-                    db_reports[*i].outcome = DatabaseOutcome::Failed;
                     db_reports[*i].error = Some(e);
                 }
             }
