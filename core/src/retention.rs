@@ -129,7 +129,7 @@ pub fn plan_retention(generations: &[Generation], policy: &RetentionPolicy, back
             decisions[i].reasons.push(KeepReason::Last);
         }
     }
-    let buckets: [(u32, KeepReason, fn(u64) -> i64); 3] = [
+    let buckets: [(u32, KeepReason, PeriodOf); 3] = [
         (policy.keep_daily, KeepReason::Daily, day_of),
         (policy.keep_weekly, KeepReason::Weekly, week_of),
         (policy.keep_monthly, KeepReason::Monthly, month_of),
@@ -159,6 +159,9 @@ pub fn plan_retention(generations: &[Generation], policy: &RetentionPolicy, back
     }
     decisions
 }
+
+/// The calendar period (day, week, month) a time falls in, as an ordered number.
+type PeriodOf = fn(u64) -> i64;
 
 const DAY_MS: u64 = 86_400_000;
 

@@ -493,7 +493,7 @@ fn span_of(doc: &DeTable<'_>, path: &str) -> Option<std::ops::Range<usize>> {
         let mut value = v;
         if let Some(i) = index {
             let DeValue::Array(a) = value.get_ref() else { return found };
-            value = a.iter().nth(i.checked_sub(1)?)?;
+            value = a.get(i.checked_sub(1)?)?;
             found = Some(value.span());
         }
         match value.get_ref() {
