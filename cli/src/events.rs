@@ -34,6 +34,9 @@ pub enum CliEvent {
         /// The package concerned (verify, inspect).
         #[serde(skip_serializing_if = "Option::is_none")]
         path: Option<String>,
+        /// mesbackup run: the environment (config name) of the job that failed.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        environment: Option<String>,
     },
     /// A temporary file left by an interrupted run was removed; if lost_download, that one-shot
     /// download is gone.
@@ -161,6 +164,9 @@ pub struct JobLine {
     /// The database the job event belongs to, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     database: Option<String>,
+    /// mesbackup run: the environment (config name) the job belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    environment: Option<String>,
 }
 
 impl CliEvent {
@@ -168,15 +174,32 @@ impl CliEvent {
     pub fn job(event: &JobEvent, database: Option<&str>) -> CliEvent {
         let database = database.map(str::to_owned);
         match event {
-            JobEvent::Failed { error } => CliEvent::Failed { error: error.clone(), database, path: None },
-            // It names its database itself.
-            JobEvent::Started { .. } => CliEvent::Job(JobLine { event: event.clone(), database: None }),
-            // A download by GUID learns the database from the package.
-            JobEvent::Saved { package } => {
-                CliEvent::Job(JobLine { event: event.clone(), database: database.or_else(|| package.database.clone()) })
+            JobEvent::Failed { error } => {
+                CliEvent::Failed { error: error.clone(), database, path: None, environment: None }
             }
-            _ => CliEvent::Job(JobLine { event: event.clone(), database }),
+            // It names its database itself.
+            JobEvent::Started { .. } => {
+                CliEvent::Job(JobLine { event: event.clone(), database: None, environment: None })
+            }
+            // A download by GUID learns the database from the package.
+            JobEvent::Saved { package } => CliEvent::Job(JobLine {
+                event: event.clone(),
+                database: database.or_else(|| package.database.clone()),
+                environment: None,
+            }),
+            _ => CliEvent::Job(JobLine { event: event.clone(), database, environment: None }),
         }
+    }
+
+    /// The same event tagged with the environment of `mesbackup run` it belongs to (job events and
+    /// failures; other events are returned as they are).
+    pub fn in_environment(mut self, name: &str) -> CliEvent {
+        match &mut self {
+            CliEvent::Job(line) => line.environment = Some(name.to_owned()),
+            CliEvent::Failed { environment, .. } => *environment = Some(name.to_owned()),
+            _ => {}
+        }
+        self
     }
 
     /// Something the administrator should know that belongs to no job event (the job goes on).
@@ -501,7 +524,17 @@ mod schema {
         let mut events: Vec<CliEvent> = jobs.iter().map(|e| CliEvent::job(e, Some("MESCDM"))).collect();
         events.push(CliEvent::job(&jobs[1], None));
         events.push(CliEvent::warning(None, "the token file is readable by other users"));
-        events.push(CliEvent::Failed { error: error.clone(), database: None, path: Some("/b/x.zip".into()) });
+        events.push(CliEvent::Failed {
+            error: error.clone(),
+            database: None,
+            path: Some("/b/x.zip".into()),
+            environment: None,
+        });
+        events.push(CliEvent::job(&JobEvent::Failed { error: error.clone() }, Some("MESCDM")).in_environment("prod"));
+        events.push(
+            CliEvent::job(&JobEvent::Warning { guid: None, message: "w".into() }, Some("MESCDM"))
+                .in_environment("prod"),
+        );
         events.push(CliEvent::StalePartialRemoved {
             partial: StalePartial {
                 path: PathBuf::from("/b/.MESCDM.zip.1a2b3c4d.mesbackup-partial"),

@@ -48,6 +48,9 @@ pub async fn run(ui: &Ui, opts: RunOpts) -> Result<u8, Error> {
     }
 
     let on_event = |e: RunEvent<'_>| match e {
+        RunEvent::Job { environment, database, event } if ui.is_json() => {
+            ui.emit(&CliEvent::job(event, Some(database)).in_environment(environment))
+        }
         RunEvent::Job { environment, database, event } => {
             ui.job_event(&format!("{environment}/{database}"), Some(database), event)
         }

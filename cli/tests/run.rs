@@ -154,6 +154,14 @@ fn three_environments_one_failing_one_with_a_slow_hook() {
         assert!(dbs.iter().all(|d| d["outcome"] == "saved" && d["verified"] == true), "{e}");
     }
     assert!(b["databases"].as_array().unwrap().iter().all(|d| d["outcome"] == "failed"), "{b}");
+    // Job events say which environment they belong to (all three back up a system named MES).
+    let saved: Vec<&str> =
+        r.events.iter().filter(|e| e["event"] == "saved").map(|e| e["environment"].as_str().unwrap()).collect();
+    assert_eq!(saved.iter().filter(|e| **e == "a").count(), 4, "{saved:?}");
+    assert_eq!(saved.iter().filter(|e| **e == "c").count(), 4, "{saved:?}");
+    let failed = r.events.iter().filter(|e| e["event"] == "failed").collect::<Vec<_>>();
+    assert_eq!(failed.len(), 4);
+    assert!(failed.iter().all(|e| e["environment"] == "b" && e["error"]["kind"] == "server_error"), "{failed:?}");
 
     // Retention: a kept tonight's MES and the newer old one; b deleted nothing.
     let a_packages = packages(&out_a);
