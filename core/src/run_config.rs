@@ -276,6 +276,18 @@ pub fn parse_run_config(text: &str, source: &str) -> Result<RunConfig, Error> {
                 format!("{:?} is used by another environment: names must be unique", env.name),
             ));
         }
+        if let Some(other) = environments.iter().find(|e: &&EnvironmentConfig| {
+            e.out.trim_end_matches('/') == env.out.trim_end_matches('/') && e.system.eq_ignore_ascii_case(&env.system)
+        }) {
+            return Err(fail(
+                at("out"),
+                format!(
+                    "environment {:?} already saves system {} into {}: their packages and retention would mix; \
+                     give each its own folder",
+                    other.name, env.system, env.out
+                ),
+            ));
+        }
         if env.name.trim().is_empty() || env.name.chars().any(char::is_control) {
             return Err(fail(at("name"), "must be a non-empty name without control characters".into()));
         }
@@ -633,6 +645,10 @@ timeout = "30m"
         assert!(m.contains("environment[1].hooks.before") && m.contains("line 9"), "{m}");
         let m = err(&format!("{MINIMAL}{}", MINIMAL.replace("/backups/prod", "/b2")));
         assert!(m.contains("environment[2].name") && m.contains("unique"), "{m}");
+        let m = err(&format!("{MINIMAL}{}", MINIMAL.replace("name = \"prod\"", "name = \"qa\"")));
+        assert!(m.contains("environment[2].out") && m.contains("own folder") && m.contains("line 13"), "{m}");
+        let other_system = MINIMAL.replace("name = \"prod\"", "name = \"qa\"").replace("\"MES\"", "\"QA\"");
+        assert!(parse_run_config(&format!("{MINIMAL}{other_system}"), "t").is_ok(), "another system may share it");
         let m = err(&MINIMAL.replace("out = \"/backups/prod\"", "out = \"/b\"\nstage_into = \"/p\""));
         assert!(m.contains("stage_into") && m.contains("needs version"), "{m}");
         let m = err(&format!("{MINIMAL}timeout = \"soon\"\n"));

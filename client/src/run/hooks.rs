@@ -6,6 +6,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+use tokio_util::sync::CancellationToken;
 
 /// When a hook runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -50,8 +51,15 @@ pub struct HookReport {
     pub message: Option<String>,
 }
 
-/// Runs `argv` with `vars` added to the environment, killing it after `timeout_ms`.
-pub async fn run_hook(phase: HookPhase, argv: &[String], vars: &[(&str, String)], timeout_ms: u64) -> HookReport {
+/// Runs `argv` with `vars` added to the environment, killing it after `timeout_ms` or when `cancel`
+/// fires (Ctrl-C, SIGTERM: a stopped run must not leave a SQL Server backup script behind).
+pub async fn run_hook(
+    phase: HookPhase,
+    argv: &[String],
+    vars: &[(&str, String)],
+    timeout_ms: u64,
+    cancel: &CancellationToken,
+) -> HookReport {
     let started = Instant::now();
     let program = argv.first().cloned().unwrap_or_default();
     let report = |ok: bool, exit_code: Option<i32>, message: Option<String>| HookReport {
@@ -71,7 +79,14 @@ pub async fn run_hook(phase: HookPhase, argv: &[String], vars: &[(&str, String)]
         Ok(child) => child,
         Err(e) => return report(false, None, Some(format!("{} hook {program:?} could not start: {e}", phase.key()))),
     };
-    match tokio::time::timeout(Duration::from_millis(timeout_ms), child.wait()).await {
+    let waited = tokio::select! {
+        waited = tokio::time::timeout(Duration::from_millis(timeout_ms), child.wait()) => waited,
+        () = cancel.cancelled() => {
+            let _ = child.kill().await;
+            return report(false, None, Some(format!("{} hook {program:?} was stopped: the run was cancelled", phase.key())));
+        }
+    };
+    match waited {
         Ok(Ok(status)) if status.success() => report(true, status.code(), None),
         Ok(Ok(status)) => {
             let how = match status.code() {

@@ -399,13 +399,25 @@ async fn run_environment(
     if failure.is_none() {
         for argv in &env.hooks.before {
             step(format!("before hook {:?} running", argv[0]));
-            let r =
-                run_hook(HookPhase::Before, argv, &hook_vars(env, HookPhase::Before, None), env.hooks.timeout_ms).await;
+            let r = run_hook(
+                HookPhase::Before,
+                argv,
+                &hook_vars(env, HookPhase::Before, None),
+                env.hooks.timeout_ms,
+                cancel,
+            )
+            .await;
             let failed = r.message.clone().filter(|_| !r.ok);
             hook_reports.push(r);
             if let Some(message) = failed {
                 step(format!("{message}: no backup is started for this environment"));
-                failure = Some(Failure { step: RunStep::BeforeHook, message, exit_code: EXIT_HOOK_FAILED });
+                // A hook stopped by a cancellation is the cancellation's outcome (130), not a hook's.
+                let exit_code = if cancel.is_cancelled() {
+                    exit_code_of(&Error::new(mesbackup_core::ErrorKind::Cancelled, ""))
+                } else {
+                    EXIT_HOOK_FAILED
+                };
+                failure = Some(Failure { step: RunStep::BeforeHook, message, exit_code });
                 break;
             }
         }
@@ -566,7 +578,16 @@ async fn run_environment(
     let commands = if failure.is_none() { &env.hooks.after } else { &env.hooks.on_error };
     for argv in commands {
         let failure_message = failure.as_ref().map(|f| f.message.as_str());
-        let r = run_hook(after_phase, argv, &hook_vars(env, after_phase, failure_message), env.hooks.timeout_ms).await;
+        // on_error hooks run even after a cancellation (they report it); a fresh token lets them.
+        let hook_cancel = if after_phase == HookPhase::OnError { CancellationToken::new() } else { cancel.clone() };
+        let r = run_hook(
+            after_phase,
+            argv,
+            &hook_vars(env, after_phase, failure_message),
+            env.hooks.timeout_ms,
+            &hook_cancel,
+        )
+        .await;
         if !r.ok {
             let message = r.message.clone().unwrap_or_default();
             step(message.clone());
