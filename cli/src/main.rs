@@ -57,7 +57,9 @@ Exit codes (stable; the same kinds appear as \"kind\" in --json errors):
    12  io                    local file problem (disk full, permission, name taken)
    13  network               the MES could not be reached
    20  check-folder: the installer would not restore all four databases
-   75  download --no-wait: the backup is still being prepared (try again later)
+   21  run: a hook failed
+   75  download --no-wait: the backup is still being prepared (try again later);
+       run: another run holds an output folder (on_locked = \"exit\")
   130  cancelled (Ctrl-C, SIGTERM, SIGHUP; Windows: Ctrl-Break, console closed): the GUID
        is printed so the job can be resumed; nothing half-written is left
 
