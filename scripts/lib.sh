@@ -20,6 +20,17 @@ ensure_apt() { # ensure_apt pkg... : installs Debian packages that are not insta
   apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
+ensure_promtool() { # ensure_promtool DIR : DIR/promtool from Debian's prometheus package, without installing it
+  # Only the static promtool binary is taken out of the .deb (no daemon, no service, no postinst).
+  local dir="$1"
+  [ -x "$dir/promtool" ] && return 0
+  local tmp; tmp=$(mktemp -d)
+  (cd "$tmp" && { apt-get download -qq prometheus 2>/dev/null || { apt-get update -qq && apt-get download -qq prometheus; }; } \
+    && dpkg-deb -x prometheus_*.deb extracted)
+  mkdir -p "$dir" && cp "$tmp/extracted/usr/bin/promtool" "$dir/promtool"
+  rm -rf "$tmp"
+}
+
 ensure_cargo_bin() { # ensure_cargo_bin wasm-bindgen wasm-bindgen-cli 0.2.130 [cargo install args...]
   local bin="$1" crate="$2" version="$3"
   shift 3

@@ -34,6 +34,9 @@ pub enum CliEvent {
         /// The package concerned (verify, inspect).
         #[serde(skip_serializing_if = "Option::is_none")]
         path: Option<String>,
+        /// mesbackup run: the environment (config name) of the job that failed.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        environment: Option<String>,
     },
     /// A temporary file left by an interrupted run was removed; if lost_download, that one-shot
     /// download is gone.
@@ -80,6 +83,14 @@ pub enum CliEvent {
         /// The files deleted (packages and their sidecars); null on a dry run.
         deleted: Option<Vec<String>>,
     },
+    /// mesbackup run: the last event, one result per environment in file order. exit_code is the
+    /// process's: the first failed environment's, 0 when all succeeded.
+    RunSummary {
+        #[serde(flatten)]
+        report: Box<mesbackup_client::run::RunReport>,
+    },
+    /// mesbackup run --dry-run: what each environment would do. Nothing is sent or deleted.
+    RunPlan { environments: Vec<mesbackup_client::run::EnvironmentPlan> },
     /// mesbackup demo: the in-process mock MES is up.
     Demo { server: String, folder: String, system: String, version: String },
     /// mesbackup window (and mesbackup demo, at its end): earliest start to latest finish over the
@@ -153,6 +164,9 @@ pub struct JobLine {
     /// The database the job event belongs to, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     database: Option<String>,
+    /// mesbackup run: the environment (config name) the job belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    environment: Option<String>,
 }
 
 impl CliEvent {
@@ -160,15 +174,32 @@ impl CliEvent {
     pub fn job(event: &JobEvent, database: Option<&str>) -> CliEvent {
         let database = database.map(str::to_owned);
         match event {
-            JobEvent::Failed { error } => CliEvent::Failed { error: error.clone(), database, path: None },
-            // It names its database itself.
-            JobEvent::Started { .. } => CliEvent::Job(JobLine { event: event.clone(), database: None }),
-            // A download by GUID learns the database from the package.
-            JobEvent::Saved { package } => {
-                CliEvent::Job(JobLine { event: event.clone(), database: database.or_else(|| package.database.clone()) })
+            JobEvent::Failed { error } => {
+                CliEvent::Failed { error: error.clone(), database, path: None, environment: None }
             }
-            _ => CliEvent::Job(JobLine { event: event.clone(), database }),
+            // It names its database itself.
+            JobEvent::Started { .. } => {
+                CliEvent::Job(JobLine { event: event.clone(), database: None, environment: None })
+            }
+            // A download by GUID learns the database from the package.
+            JobEvent::Saved { package } => CliEvent::Job(JobLine {
+                event: event.clone(),
+                database: database.or_else(|| package.database.clone()),
+                environment: None,
+            }),
+            _ => CliEvent::Job(JobLine { event: event.clone(), database, environment: None }),
         }
+    }
+
+    /// The same event tagged with the environment of `mesbackup run` it belongs to (job events and
+    /// failures; other events are returned as they are).
+    pub fn in_environment(mut self, name: &str) -> CliEvent {
+        match &mut self {
+            CliEvent::Job(line) => line.environment = Some(name.to_owned()),
+            CliEvent::Failed { environment, .. } => *environment = Some(name.to_owned()),
+            _ => {}
+        }
+        self
     }
 
     /// Something the administrator should know that belongs to no job event (the job goes on).
@@ -493,7 +524,17 @@ mod schema {
         let mut events: Vec<CliEvent> = jobs.iter().map(|e| CliEvent::job(e, Some("MESCDM"))).collect();
         events.push(CliEvent::job(&jobs[1], None));
         events.push(CliEvent::warning(None, "the token file is readable by other users"));
-        events.push(CliEvent::Failed { error: error.clone(), database: None, path: Some("/b/x.zip".into()) });
+        events.push(CliEvent::Failed {
+            error: error.clone(),
+            database: None,
+            path: Some("/b/x.zip".into()),
+            environment: None,
+        });
+        events.push(CliEvent::job(&JobEvent::Failed { error: error.clone() }, Some("MESCDM")).in_environment("prod"));
+        events.push(
+            CliEvent::job(&JobEvent::Warning { guid: None, message: "w".into() }, Some("MESCDM"))
+                .in_environment("prod"),
+        );
         events.push(CliEvent::StalePartialRemoved {
             partial: StalePartial {
                 path: PathBuf::from("/b/.MESCDM.zip.1a2b3c4d.mesbackup-partial"),
@@ -572,10 +613,91 @@ mod schema {
             finished_at: Some("2026-11-25T09:40:00.000Z".into()),
             size: 10,
             keep: false,
+            reasons: vec![],
         };
         for deleted in [None, Some(vec!["/b/MESCDM.zip".to_owned()])] {
-            let plan = PrunePlan { keep: 1, entries: vec![entry.clone()] };
+            let policy = mesbackup_core::retention::RetentionPolicy::last(1);
+            let plan = PrunePlan { keep: 1, policy, entries: vec![entry.clone()] };
             events.push(CliEvent::Prune { folder: "/b".into(), plan, applied: deleted.is_some(), deleted });
+        }
+        {
+            use mesbackup_client::run::hooks::{HookPhase, HookReport};
+            use mesbackup_client::run::{
+                DatabaseOutcome, DatabaseReport, EnvironmentPlan, EnvironmentReport, EnvironmentResult,
+                PlannedDatabase, RetentionReport, RunReport, RunStep,
+            };
+            use mesbackup_core::run_config::Hooks;
+            let policy =
+                mesbackup_core::retention::RetentionPolicy { keep_last: 2, keep_daily: 7, ..Default::default() };
+            let saved = DatabaseReport {
+                database: "MES".into(),
+                outcome: DatabaseOutcome::Saved,
+                file: Some("/b/MES.zip".into()),
+                size: Some(10),
+                sha256: Some("ab".repeat(32)),
+                verified: Some(true),
+                staged_as: Some("/p/MES.Cmf.ClickHouse.FullBackup.Online.11.3.0.zip".into()),
+                error: None,
+            };
+            let failed = DatabaseReport {
+                database: "MESCDM".into(),
+                outcome: DatabaseOutcome::Failed,
+                file: None,
+                size: None,
+                sha256: None,
+                verified: None,
+                staged_as: None,
+                error: Some(Error::new(ErrorKind::ServerError, "500")),
+            };
+            let hook = HookReport {
+                phase: HookPhase::Before,
+                program: "sqlcmd".into(),
+                ok: false,
+                exit_code: Some(1),
+                duration_ms: 5,
+                message: Some("before hook \"sqlcmd\" exited with status 1".into()),
+            };
+            let window = mesbackup_core::mes::BackupWindow {
+                started_at: "2026-11-25T09:40:00.000Z".into(),
+                finished_at: "2026-11-25T09:45:00.000Z".into(),
+                sql_backup_finished_at: Some("2026-11-25T09:39:00.000Z".into()),
+                reprocess_from: "2026-11-25T09:39:00.000Z".into(),
+            };
+            let environment = EnvironmentReport {
+                name: "prod".into(),
+                system: "MES".into(),
+                out: "/b".into(),
+                result: EnvironmentResult::Failed,
+                failed_step: Some(RunStep::Backup),
+                message: Some("MESCDM: 500".into()),
+                exit_code: 7,
+                sql_backup_finished_at: Some("2026-11-25T09:39:00.000Z".into()),
+                backup_window: Some(window),
+                databases: vec![saved, failed],
+                hooks: vec![hook],
+                retention: Some(RetentionReport { policy, deleted: vec!["/b/old.zip".into()], kept: 3 }),
+                duration_ms: 9,
+            };
+            let report = RunReport {
+                ok: false,
+                exit_code: 7,
+                finished_at: "2026-11-25T09:46:00.000Z".into(),
+                duration_ms: 10,
+                environments: vec![environment],
+            };
+            events.push(CliEvent::RunSummary { report: Box::new(report) });
+            let plan = EnvironmentPlan {
+                name: "prod".into(),
+                url: "https://mes.example.com".into(),
+                system: "MES".into(),
+                out: "/b".into(),
+                stage_into: None,
+                databases: vec![PlannedDatabase { database: "MES".into(), file_name: None }],
+                hooks: Hooks { before: vec![vec!["true".into()]], timeout_ms: 1000, ..Hooks::default() },
+                verify: true,
+                retention: Some(PrunePlan { keep: 2, policy, entries: vec![entry.clone()] }),
+            };
+            events.push(CliEvent::RunPlan { environments: vec![plan] });
         }
         events.push(CliEvent::Demo {
             server: "http://127.0.0.1:1/".into(),

@@ -6,6 +6,7 @@ use indicatif::HumanBytes;
 use mesbackup_client::folder::{self, StageMode};
 use mesbackup_core::file_modes::FileModes;
 use mesbackup_core::naming::{database_name, installer_package_name, validate_system, DatabaseKind, FolderReport};
+use mesbackup_core::retention::RetentionPolicy;
 use mesbackup_core::Error;
 
 use crate::events::{CliEvent, PackageNames};
@@ -154,8 +155,14 @@ pub fn stage(
     Ok(code)
 }
 
-pub fn prune(ui: &Ui, dir: &Path, keep: usize, yes: bool) -> Result<u8, Error> {
-    let plan = folder::plan_prune(dir, keep)?;
+pub fn prune(ui: &Ui, dir: &Path, policy: RetentionPolicy, yes: bool) -> Result<u8, Error> {
+    let keep_last_only = policy == RetentionPolicy::last(policy.keep_last);
+    let plan = if keep_last_only {
+        folder::plan_prune(dir, policy.keep_last as usize)?
+    } else {
+        policy.check("prune: --keep, --keep-daily, --keep-weekly, --keep-monthly")?;
+        folder::plan_retention_in(dir, &policy, &|_| false)?
+    };
     let deleted = if yes { Some(folder::execute_prune(&plan)?) } else { None };
     if ui.is_json() {
         ui.emit(&CliEvent::Prune {
@@ -168,7 +175,11 @@ pub fn prune(ui: &Ui, dir: &Path, keep: usize, yes: bool) -> Result<u8, Error> {
     }
     let doomed: Vec<_> = plan.to_delete().collect();
     if doomed.is_empty() {
-        ui.result(&format!("Nothing to prune: no database has more than {keep} backup(s) in {}.", dir.display()));
+        ui.result(&format!(
+            "Nothing to prune: retention ({}) keeps every backup in {}.",
+            policy.describe(),
+            dir.display()
+        ));
         return Ok(0);
     }
     let total: u64 = doomed.iter().map(|e| e.size).sum();

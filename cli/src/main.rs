@@ -12,6 +12,7 @@ mod jobs;
 mod output;
 mod package_cmds;
 mod restore_cmd;
+mod run_cmd;
 mod stop_signals;
 
 use std::path::PathBuf;
@@ -56,7 +57,9 @@ Exit codes (stable; the same kinds appear as \"kind\" in --json errors):
    12  io                    local file problem (disk full, permission, name taken)
    13  network               the MES could not be reached
    20  check-folder: the installer would not restore all four databases
-   75  download --no-wait: the backup is still being prepared (try again later)
+   21  run: a hook failed
+   75  download --no-wait: the backup is still being prepared (try again later);
+       run: another run holds an output folder (on_locked = \"exit\")
   130  cancelled (Ctrl-C, SIGTERM, SIGHUP; Windows: Ctrl-Break, console closed): the GUID
        is printed so the job can be resumed; nothing half-written is left
 
@@ -110,7 +113,8 @@ otherwise the package is saved.")]
     CheckFolder(CheckFolderArgs),
     /// Copy (or move) packages into the installer's custom packages folder under the right names.
     Stage(StageArgs),
-    /// Delete old backups by their sidecar times, keeping the newest N per database (dry run unless --yes).
+    /// Delete old backups by their sidecar times: keep the newest N per database, and daily, weekly,
+    /// monthly generations (dry run unless --yes).
     Prune(PruneArgs),
     /// Check packages in one pass: zip CRCs, the ClickHouse manifest's sizes and checksums, each part's
     /// checksums.txt, and the SHA-256 recorded in the sidecar beside the package, if any.
@@ -146,6 +150,23 @@ Example:
   mesbackup test-restore /backups/*.zip --clickhouse http://localhost:8123 --server-backup-path /var/lib/clickhouse/backups"
     )]
     TestRestore(TestRestoreArgs),
+    /// Back up every environment of a config file, unattended: before hooks, backups, verify, stage,
+    /// retention, after/on_error hooks; a summary and the worst outcome as exit code.
+    #[command(after_help = "The config file (every key: docs/config.md):
+  [[environment]]
+  name = \"prod\"
+  url = \"https://mes.example.com\"
+  system = \"MES\"
+  out = \"/var/backups/mes\"
+  token_env = \"MES_TOKEN\"
+
+Exit code: 0 when every environment succeeded; else the first failed environment's (in file order):
+an error kind's code (see mesbackup --help), or 21 when a hook failed; 75 when another run holds an
+output folder and on_locked = \"exit\"; 2 for a bad config (nothing is sent).
+Examples:
+  mesbackup run --config /etc/mesbackup/mesbackup.toml --dry-run
+  mesbackup run --config /etc/mesbackup/mesbackup.toml --metrics-file /var/lib/node_exporter/mesbackup.prom")]
+    Run(RunArgs),
     /// Print the backup window of a folder of packages: earliest start to latest finish over their
     /// sidecars, the range to re-run MES data processing over after a restore.
     Window(WindowArgs),
@@ -283,12 +304,40 @@ struct StageArgs {
 }
 
 #[derive(Args)]
+struct RunArgs {
+    /// The config file.
+    #[arg(long, value_name = "FILE", env = "MESBACKUP_CONFIG", default_value = "mesbackup.toml")]
+    config: PathBuf,
+    /// Only these environments (by name; repeat or list several).
+    #[arg(long, value_name = "NAME", num_args = 1..)]
+    only: Vec<String>,
+    /// Print the plan (what would be backed up where, which hooks, what retention would delete) and
+    /// stop: nothing is sent, nothing deleted.
+    #[arg(long)]
+    dry_run: bool,
+    /// Write Prometheus text-format metrics here when the run ends (atomically, for node_exporter's
+    /// textfile collector; name it *.prom).
+    #[arg(long, value_name = "PATH")]
+    metrics_file: Option<PathBuf>,
+}
+
+#[derive(Args)]
+#[command(group = clap::ArgGroup::new("policy").required(true).multiple(true))]
 struct PruneArgs {
     /// Folder of backups saved by mesbackup (only files with a sidecar are considered).
     dir: PathBuf,
     /// Backups to keep per database, newest first (by the sidecar's finish time).
-    #[arg(long, value_name = "N")]
-    keep: usize,
+    #[arg(long, visible_alias = "keep-last", value_name = "N", group = "policy")]
+    keep: Option<u32>,
+    /// Also keep the newest backup of each of the last N days that have one (UTC).
+    #[arg(long, value_name = "N", group = "policy")]
+    keep_daily: Option<u32>,
+    /// Also keep the newest backup of each of the last N ISO weeks that have one (UTC).
+    #[arg(long, value_name = "N", group = "policy")]
+    keep_weekly: Option<u32>,
+    /// Also keep the newest backup of each of the last N months that have one (UTC).
+    #[arg(long, value_name = "N", group = "policy")]
+    keep_monthly: Option<u32>,
     /// Actually delete (otherwise only print what would be deleted).
     #[arg(long)]
     yes: bool,
@@ -463,7 +512,22 @@ fn run(command: Command, ui: &Ui) -> Result<u8, Error> {
                 a.modes.modes()?,
             )
         }
-        Command::Prune(a) => folder_cmds::prune(ui, &a.dir, a.keep, a.yes),
+        Command::Prune(a) => {
+            let policy = mesbackup_core::retention::RetentionPolicy {
+                keep_last: a.keep.unwrap_or(0),
+                keep_daily: a.keep_daily.unwrap_or(0),
+                keep_weekly: a.keep_weekly.unwrap_or(0),
+                keep_monthly: a.keep_monthly.unwrap_or(0),
+            };
+            folder_cmds::prune(ui, &a.dir, policy, a.yes)
+        }
+        Command::Run(a) => {
+            let rt = runtime()?;
+            rt.block_on(run_cmd::run(
+                ui,
+                run_cmd::RunOpts { config: a.config, only: a.only, dry_run: a.dry_run, metrics_file: a.metrics_file },
+            ))
+        }
         Command::Verify(a) => package_cmds::verify(ui, &a.packages),
         Command::Inspect(a) => package_cmds::inspect(ui, &a.package),
         Command::Restore(a) => {

@@ -153,7 +153,12 @@ impl Ui {
     /// An error that ends a command or a job: `failed` event, or a human message on stderr.
     pub fn error(&self, database: Option<&str>, e: &Error) {
         if self.is_json() {
-            self.emit(&CliEvent::Failed { error: e.clone(), database: database.map(str::to_owned), path: None });
+            self.emit(&CliEvent::Failed {
+                error: e.clone(),
+                database: database.map(str::to_owned),
+                path: None,
+                environment: None,
+            });
             return;
         }
         let who = database.map(|d| format!("{d}: ")).unwrap_or_default();

@@ -50,7 +50,12 @@ fn failure_of(path: &Path, report: &VerifyReport) -> Option<Error> {
 }
 
 fn emit_failed(ui: &Ui, path: &Path, e: &Error) {
-    ui.emit(&CliEvent::Failed { error: e.clone(), database: None, path: Some(path.display().to_string()) });
+    ui.emit(&CliEvent::Failed {
+        error: e.clone(),
+        database: None,
+        path: Some(path.display().to_string()),
+        environment: None,
+    });
 }
 
 fn print_problems(ui: &Ui, report: &VerifyReport) {

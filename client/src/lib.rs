@@ -15,6 +15,8 @@ pub mod http;
 pub mod private_files;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod restore;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod run;
 pub mod sink;
 pub mod system;
 #[cfg(not(target_arch = "wasm32"))]

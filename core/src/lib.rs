@@ -11,6 +11,9 @@ pub mod mes;
 pub mod naming;
 pub mod package;
 pub mod restore;
+pub mod retention;
+pub mod run_config;
+pub mod units;
 
 pub use error::{Error, ErrorKind};
 pub use file_modes::FileModes;

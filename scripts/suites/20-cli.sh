@@ -3,7 +3,8 @@
 # `mesbackup` binary, the CLI behaviour tests (secrets, folders, Ctrl-C, kill -9, demo; SIGTERM and
 # SIGHUP; file modes under umask 022; two runs in different PID namespaces sharing a folder, through
 # `unshare --pid --fork --mount-proc`, which fails loudly where it cannot run), and every --json output
-# validated against cli/events.schema.json (Python jsonschema in a venv).
+# validated against cli/events.schema.json (Python jsonschema in a venv); `mesbackup run`'s metrics
+# checked by promtool; the systemd units verified by systemd-analyze.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 root="${MESBACKUP_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -14,6 +15,11 @@ ensure_venv "$root/target/venv-cli" jsonschema
 export MESBACKUP_PYTHON="$root/target/venv-cli/bin/python"
 "$MESBACKUP_PYTHON" -c 'import json, sys, jsonschema; jsonschema.Draft202012Validator.check_schema(json.load(open(sys.argv[1])))' \
   cli/events.schema.json
+
+echo "--- promtool (from Debian's prometheus package) for the run metrics check"
+ensure_promtool "$root/target/promtool"
+export MESBACKUP_PROMTOOL="$root/target/promtool/promtool"
+"$MESBACKUP_PROMTOOL" --version | head -1
 
 echo "--- cargo test: client folder operations"
 cargo test -q -p mesbackup-client --lib folder

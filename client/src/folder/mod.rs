@@ -18,7 +18,7 @@ mod stage;
 mod tests;
 
 pub use partials::{prepare_output_folder, remove_stale_partials, StalePartial};
-pub use prune::{execute_prune, plan_prune, PruneEntry, PrunePlan};
+pub use prune::{execute_prune, plan_prune, plan_retention_in, PruneEntry, PrunePlan};
 pub use sidecars::{read_sidecar, read_sidecars};
 pub use stage::{package_kind, stage_package, StageMode, StagedPackage};
 

@@ -1,4 +1,5 @@
-//! Retention: the newest N packages per database are kept, by their sidecar times.
+//! Retention: per database, the generations core's planner keeps (`mesbackup_core::retention`:
+//! keep_last, daily, weekly, monthly), by the sidecar times.
 
 use std::collections::BTreeMap;
 use std::fs::{self};
@@ -7,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use mesbackup_core::mes::parse_rfc3339;
 use mesbackup_core::mes::sidecar_file_name;
+use mesbackup_core::retention::{plan_retention, Generation, KeepReason, RetentionPolicy};
 use mesbackup_core::Error;
 
 use super::io_error;
@@ -28,16 +30,21 @@ pub struct PruneEntry {
     pub finished_at: Option<String>,
     /// 0 when the package itself is missing.
     pub size: u64,
-    /// Among the newest `keep` of its database: stays.
+    /// Kept by the policy: stays.
     pub keep: bool,
+    /// Why it stays (empty when it goes): last, daily, weekly, monthly, newest_verified, undated,
+    /// backup_failed.
+    pub reasons: Vec<KeepReason>,
 }
 
 /// The retention decision for a folder.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PrunePlan {
-    /// Backups kept per database.
+    /// The policy's keep_last (the `--keep` of `prune`).
     pub keep: usize,
+    /// The whole policy the plan follows.
+    pub policy: RetentionPolicy,
     /// Per database, newest first.
     pub entries: Vec<PruneEntry>,
 }
@@ -56,30 +63,53 @@ pub fn plan_prune(dir: &Path, keep: usize) -> Result<PrunePlan, Error> {
     if keep == 0 {
         return Err(Error::invalid_argument("--keep must be at least 1: pruning never deletes every backup"));
     }
+    plan_retention_in(dir, &RetentionPolicy::last(u32::try_from(keep).unwrap_or(u32::MAX)), &|_| false)
+}
+
+/// Retention by `policy` over the packages in `dir` that have a mesbackup sidecar, per database
+/// (core's [`plan_retention`]). A package counts as verified when its file is there with the size
+/// its sidecar records (this run's verified packages pass that too); the newest such one is never
+/// deleted. For a database where `backup_failed(database)` is true nothing is deleted. Anything
+/// without a sidecar is never touched.
+pub fn plan_retention_in(
+    dir: &Path,
+    policy: &RetentionPolicy,
+    backup_failed: &dyn Fn(Option<&str>) -> bool,
+) -> Result<PrunePlan, Error> {
+    policy.check("retention")?;
     let sidecars = read_sidecars(dir)?;
-    let mut by_db: BTreeMap<Option<String>, Vec<PruneEntry>> = BTreeMap::new();
+    let mut by_db: BTreeMap<Option<String>, Vec<(PruneEntry, Generation)>> = BTreeMap::new();
     for (package_name, s) in sidecars {
         let package = dir.join(&package_name);
         let time = s.finished_at.clone().or(s.ready_at.clone()).or(s.started_at.clone());
         let size = fs::metadata(&package).map(|m| m.len()).unwrap_or(0);
-        by_db.entry(s.database.clone()).or_default().push(PruneEntry {
+        let generation = Generation {
+            time_ms: time.as_deref().and_then(parse_rfc3339),
+            verified: size == s.size && fs::metadata(&package).is_ok(),
+        };
+        let entry = PruneEntry {
             sidecar: dir.join(sidecar_file_name(&package_name)),
             package,
             database: s.database,
             finished_at: time,
             size,
             keep: true,
-        });
+            reasons: Vec::new(),
+        };
+        by_db.entry(entry.database.clone()).or_default().push((entry, generation));
     }
     let mut entries = Vec::new();
-    for (_, mut group) in by_db {
-        group.sort_by_key(|e| std::cmp::Reverse(e.finished_at.as_deref().and_then(parse_rfc3339).unwrap_or(0)));
-        for (i, e) in group.iter_mut().enumerate() {
-            e.keep = i < keep;
+    for (database, mut group) in by_db {
+        group.sort_by_key(|(_, g)| std::cmp::Reverse(g.time_ms.unwrap_or(0)));
+        let generations: Vec<Generation> = group.iter().map(|(_, g)| *g).collect();
+        let decisions = plan_retention(&generations, policy, backup_failed(database.as_deref()));
+        for ((mut entry, _), decision) in group.into_iter().zip(decisions) {
+            entry.keep = decision.keep();
+            entry.reasons = decision.reasons;
+            entries.push(entry);
         }
-        entries.extend(group);
     }
-    Ok(PrunePlan { keep, entries })
+    Ok(PrunePlan { keep: policy.keep_last as usize, policy: *policy, entries })
 }
 
 /// Deletes what `plan` marks for deletion (package, then its sidecar). Returns the deleted paths.

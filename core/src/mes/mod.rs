@@ -37,6 +37,6 @@ pub use response::{
 };
 pub use shape::{HeldBytes, HeldShapeProbe, Shape, ShapeProbe};
 pub use sidecar::{backup_window, sidecar_file_name, tool_id, BackupWindow, Sidecar, SIDECAR_FORMAT, SIDECAR_SUFFIX};
-pub use time::{format_http_date, format_rfc3339_millis, parse_http_date, parse_rfc3339};
+pub use time::{civil_date, format_http_date, format_rfc3339_millis, parse_http_date, parse_rfc3339};
 pub(crate) use url::is_loopback_host;
 pub use url::{encode_segment, EnvUrl, BACKUP_PATH};

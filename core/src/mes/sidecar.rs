@@ -68,6 +68,7 @@ impl Sidecar {
 
 /// The range to re-run MES data processing over after restoring a set of packages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BackupWindow {
     /// Earliest ClickHouse backup start.
     pub started_at: String,

@@ -32,6 +32,11 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
+/// The UTC calendar date `(year, month, day)` of a day count since 1970-01-01.
+pub fn civil_date(days_since_epoch: i64) -> (i64, u32, u32) {
+    civil_from_days(days_since_epoch)
+}
+
 fn is_leap(year: i64) -> bool {
     year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
 }

@@ -1,0 +1,481 @@
+//! `mesbackup run` through the real binary against mock-mes instances: several environments with
+//! one failing, hooks (a failing before hook sends nothing; its end time lands in every sidecar and
+//! in `window`), the folder lock, bad configs refused before anything is sent, the dry run, metrics,
+//! and retention keeping exactly the expected generations.
+//!
+//! Hooks are `sh` commands and the lock is taken by this (Linux) test process, so those tests are
+//! skipped, saying so, when the binary runs through a launcher (Wine).
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use common::{command, finish_json, mock, run, spawn_json, validate_events, wait_for_event, Run};
+use mesbackup_core::mes::{format_rfc3339_millis, parse_rfc3339, sidecar_file_name, tool_id, Sidecar, SIDECAR_FORMAT};
+use serde_json::{json, Value};
+
+const TOKEN_VAR: &str = "NIGHTLY_MES_TOKEN";
+
+/// True (after saying why) when the binary runs through a launcher: hooks are `sh` scripts and the
+/// lock test holds a Linux lock, neither of which a Windows binary under Wine shares.
+fn skipped_under_launcher(test: &str) -> bool {
+    if common::program().0.is_some() {
+        eprintln!(
+            "{test}: skipped under MESBACKUP_LAUNCHER (hooks are sh commands; locks are held by this Linux process)"
+        );
+        return true;
+    }
+    false
+}
+
+/// One `[[environment]]` for a mock, saving into `out`, plus `extra` lines.
+fn environment(name: &str, url: &str, out: &Path, extra: &str) -> String {
+    format!(
+        "[[environment]]\nname = \"{name}\"\nurl = \"{url}\"\nsystem = \"MES\"\nout = \"{}\"\ntoken_env = \"{TOKEN_VAR}\"\n{extra}\n",
+        out.display()
+    )
+}
+
+fn write_config(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("mesbackup.toml");
+    fs::write(&path, text).unwrap();
+    path
+}
+
+fn mesbackup_run(config: &Path, args: &[&str]) -> Run {
+    let mut c = command();
+    c.arg("run").arg("--config").arg(config).args(args).env(TOKEN_VAR, "admin-token");
+    run(c)
+}
+
+fn summary(r: &Run) -> &Value {
+    let s = r.events.iter().rev().find(|e| e["event"] == "run_summary");
+    s.unwrap_or_else(|| panic!("no run_summary:\n{}\n{}", r.stdout, r.stderr))
+}
+
+fn env_report<'a>(summary: &'a Value, name: &str) -> &'a Value {
+    summary["environments"].as_array().unwrap().iter().find(|e| e["name"] == name).unwrap()
+}
+
+/// A fake package (one byte) with its sidecar, finished at `finished_at`.
+fn fake_package(dir: &Path, database: &str, finished_at: &str) -> String {
+    let ms = parse_rfc3339(finished_at).unwrap();
+    let name = format!("{database}_{ms}.zip");
+    fs::write(dir.join(&name), b"x").unwrap();
+    let time = Some(format_rfc3339_millis(ms));
+    let sidecar = Sidecar {
+        format: SIDECAR_FORMAT.into(),
+        tool: tool_id(),
+        file_name: name.clone(),
+        database: Some(database.into()),
+        guid: format!("00000000-0000-0000-0000-{ms:012}"),
+        environment_url: "https://mes.example".into(),
+        size: 1,
+        sha256: "00".repeat(32),
+        started_at: time.clone(),
+        ready_at: time.clone(),
+        finished_at: time,
+        server_file_name: None,
+        sql_backup_finished_at: None,
+    };
+    fs::write(dir.join(sidecar_file_name(&name)), sidecar.to_json()).unwrap();
+    name
+}
+
+fn sidecars(dir: &Path) -> Vec<Sidecar> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        if name.ends_with(".mesbackup.json") {
+            out.push(Sidecar::from_json(&fs::read_to_string(dir.join(&name)).unwrap()).unwrap());
+        }
+    }
+    out
+}
+
+fn packages(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = common::names(dir).into_iter().filter(|n| n.ends_with(".zip")).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn three_environments_one_failing_one_with_a_slow_hook() {
+    if skipped_under_launcher("three_environments_one_failing_one_with_a_slow_hook") {
+        return;
+    }
+    let healthy = mock(json!({}));
+    let broken =
+        mock(json!({"faults": [{"method": "POST", "nth": "all", "status": 500, "body": "ClickHouse is down"}]}));
+    let slow = mock(json!({}));
+    let dir = tempfile::tempdir().unwrap();
+    let (out_a, out_b, out_c) = (dir.path().join("a"), dir.path().join("b"), dir.path().join("c"));
+    fs::create_dir_all(&out_a).unwrap();
+    fs::create_dir_all(&out_b).unwrap();
+    // Old packages: the healthy environment's retention (keep_last 2) deletes the oldest of MES;
+    // the broken one's keeps everything, because its backups failed tonight.
+    let old_a =
+        [fake_package(&out_a, "MES", "2026-01-01T02:00:00Z"), fake_package(&out_a, "MES", "2026-01-02T02:00:00Z")];
+    let old_b = [
+        fake_package(&out_b, "MESCDM", "2026-01-01T02:00:00Z"),
+        fake_package(&out_b, "MESCDM", "2026-01-02T02:00:00Z"),
+    ];
+    let marker = dir.path().join("on_error.txt");
+    let text = format!(
+        "concurrency = 3\n{}{}{}",
+        environment("a", &healthy.base_url(), &out_a, "[environment.retention]\nkeep_last = 2\n"),
+        environment(
+            "b",
+            &broken.base_url(),
+            &out_b,
+            &format!(
+                "[environment.retention]\nkeep_last = 1\n[environment.hooks]\non_error = [[\"sh\", \"-c\", \"echo \
+                 $MESBACKUP_ENVIRONMENT $MESBACKUP_RESULT > {}\"]]\n",
+                marker.display()
+            )
+        ),
+        environment("c", &slow.base_url(), &out_c, "[environment.hooks]\nbefore = [[\"sh\", \"-c\", \"sleep 1\"]]\n"),
+    );
+    let config = write_config(dir.path(), &text);
+    let metrics = dir.path().join("mesbackup.prom");
+    let r = mesbackup_run(&config, &["--json", "--metrics-file", metrics.to_str().unwrap()]);
+    validate_events(&r.events).unwrap();
+    assert_eq!(r.code, 7, "server_error of b decides the exit code:\n{}\n{}", r.stdout, r.stderr);
+    let s = summary(&r);
+    assert_eq!((s["ok"].as_bool(), s["exit_code"].as_u64()), (Some(false), Some(7)));
+    let (a, b, c) = (env_report(s, "a"), env_report(s, "b"), env_report(s, "c"));
+    assert_eq!((a["result"].as_str(), c["result"].as_str()), (Some("ok"), Some("ok")), "{s}");
+    assert_eq!((b["result"].as_str(), b["failed_step"].as_str()), (Some("failed"), Some("backup")), "{s}");
+    assert!(b["message"].as_str().unwrap().contains("ClickHouse is down") || b["exit_code"] == 7, "{b}");
+    for e in [a, c] {
+        let dbs = e["databases"].as_array().unwrap();
+        assert_eq!(dbs.len(), 4);
+        assert!(dbs.iter().all(|d| d["outcome"] == "saved" && d["verified"] == true), "{e}");
+    }
+    assert!(b["databases"].as_array().unwrap().iter().all(|d| d["outcome"] == "failed"), "{b}");
+    // Job events say which environment they belong to (all three back up a system named MES).
+    let saved: Vec<&str> =
+        r.events.iter().filter(|e| e["event"] == "saved").map(|e| e["environment"].as_str().unwrap()).collect();
+    assert_eq!(saved.iter().filter(|e| **e == "a").count(), 4, "{saved:?}");
+    assert_eq!(saved.iter().filter(|e| **e == "c").count(), 4, "{saved:?}");
+    let failed = r.events.iter().filter(|e| e["event"] == "failed").collect::<Vec<_>>();
+    assert_eq!(failed.len(), 4);
+    assert!(failed.iter().all(|e| e["environment"] == "b" && e["error"]["kind"] == "server_error"), "{failed:?}");
+
+    // Retention: a kept tonight's MES and the newer old one; b deleted nothing.
+    let a_packages = packages(&out_a);
+    assert!(!a_packages.contains(&old_a[0]) && a_packages.contains(&old_a[1]), "{a_packages:?}");
+    assert_eq!(a_packages.len(), 5, "4 new + 1 old: {a_packages:?}");
+    assert_eq!(packages(&out_b), old_b.to_vec());
+    assert_eq!(fs::read_to_string(&marker).unwrap().trim(), "b failed", "on_error hook ran with the result");
+
+    // The slow hook's end time is the SQL Server completion in every sidecar of c, and in window.
+    let sql = c["sql_backup_finished_at"].as_str().expect("c had a before hook").to_owned();
+    let c_sidecars = sidecars(&out_c);
+    assert_eq!(c_sidecars.len(), 4);
+    assert!(c_sidecars.iter().all(|s| s.sql_backup_finished_at.as_deref() == Some(sql.as_str())));
+    assert!(c_sidecars.iter().all(|s| parse_rfc3339(s.started_at.as_deref().unwrap()) >= parse_rfc3339(&sql)));
+    assert_eq!(c["backup_window"]["sql_backup_finished_at"].as_str(), Some(sql.as_str()));
+    assert!(a["sql_backup_finished_at"].is_null(), "no before hook, nothing recorded");
+    let mut w = command();
+    w.args(["window", "--json"]).arg(&out_c);
+    let w = run(w);
+    assert_eq!(w.code, 0, "{}", w.stderr);
+    assert_eq!(w.events[0]["sql_backup_finished_at"].as_str(), Some(sql.as_str()));
+    assert_eq!(w.events[0]["reprocess_from"].as_str(), Some(sql.as_str()));
+
+    // Metrics: the text format, one sample per environment and database.
+    let text = fs::read_to_string(&metrics).unwrap();
+    for line in [
+        "mesbackup_run_success 0",
+        "mesbackup_environment_success{environment=\"a\"} 1",
+        "mesbackup_environment_success{environment=\"b\"} 0",
+        "mesbackup_backup_success{environment=\"b\",database=\"MESCDM\"} 0",
+        "mesbackup_backup_success{environment=\"c\",database=\"MESDWH\"} 1",
+        "# TYPE mesbackup_backup_last_success_timestamp_seconds gauge",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} missing from\n{text}");
+    }
+    assert!(text.contains("mesbackup_backup_last_success_timestamp_seconds{environment=\"b\",database=\"MESCDM\"} "));
+    promtool_check(&metrics);
+
+    // The human summary names the failure.
+    let r = mesbackup_run(&config, &["--only", "b"]);
+    assert_eq!(r.code, 7);
+    assert!(r.stdout.contains("ENVIRONMENT") && r.stdout.lines().any(|l| l.starts_with("b ") && l.contains("FAILED")));
+    assert!(r.stderr.contains("FAILED: b"), "{}", r.stderr);
+}
+
+/// `promtool check metrics` (Prometheus' own linter of the text format). scripts/suites/20-cli.sh
+/// sets MESBACKUP_PROMTOOL (taken from Debian's prometheus package); then it must pass. Without it,
+/// a promtool on PATH is used, else the check is skipped saying so (the format test in
+/// client/src/run/metrics.rs still parses the output).
+fn promtool_check(path: &Path) {
+    let given = std::env::var("MESBACKUP_PROMTOOL").ok().filter(|p| !p.is_empty());
+    let program = given.clone().unwrap_or_else(|| "promtool".to_owned());
+    let out =
+        std::process::Command::new(&program).args(["check", "metrics"]).stdin(fs::File::open(path).unwrap()).output();
+    let out = match out {
+        Ok(out) => out,
+        Err(e) if given.is_none() => {
+            eprintln!("promtool not found ({e}): metrics checked only by client/src/run/metrics.rs's format test");
+            return;
+        }
+        Err(e) => panic!("MESBACKUP_PROMTOOL={program} cannot run: {e}"),
+    };
+    assert!(
+        out.status.success(),
+        "promtool check metrics: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_failing_before_hook_sends_nothing_for_its_environment() {
+    if skipped_under_launcher("a_failing_before_hook_sends_nothing_for_its_environment") {
+        return;
+    }
+    let m = mock(json!({}));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let after = dir.path().join("after.txt");
+    let text = environment(
+        "sql-first",
+        &m.base_url(),
+        &out,
+        &format!(
+            "[environment.hooks]\nbefore = [[\"sh\", \"-c\", \"exit 3\"]]\nafter = [[\"touch\", \"{}\"]]\n",
+            after.display()
+        ),
+    );
+    let config = write_config(dir.path(), &text);
+    let r = mesbackup_run(&config, &["--json"]);
+    validate_events(&r.events).unwrap();
+    assert_eq!(r.code, 21, "{}\n{}", r.stdout, r.stderr);
+    let e = env_report(summary(&r), "sql-first");
+    assert_eq!(e["failed_step"], "before_hook");
+    assert_eq!(e["hooks"][0]["exit_code"], 3);
+    assert!(e["databases"].as_array().unwrap().iter().all(|d| d["outcome"] == "not_started"));
+    assert!(m.log().is_empty(), "nothing may be sent: {:?}", m.log());
+    assert!(!after.exists(), "after hooks run only on success");
+    assert!(packages(&out).is_empty());
+}
+
+#[test]
+fn a_second_run_waits_for_or_leaves_a_held_folder() {
+    if skipped_under_launcher("a_second_run_waits_for_or_leaves_a_held_folder") {
+        return;
+    }
+    let m = mock(json!({}));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    fs::create_dir_all(&out).unwrap();
+    // This process plays the first run: it holds the folder's lock.
+    let lock =
+        fs::OpenOptions::new().create(true).truncate(false).write(true).open(out.join(".mesbackup-run.lock")).unwrap();
+    lock.lock().unwrap();
+
+    let config =
+        write_config(dir.path(), &format!("on_locked = \"exit\"\n{}", environment("e", &m.base_url(), &out, "")));
+    let r = mesbackup_run(&config, &[]);
+    assert_eq!(r.code, 75, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("another mesbackup run holds") && r.stderr.contains(out.to_str().unwrap()),
+        "{}",
+        r.stderr
+    );
+    assert!(m.log().is_empty());
+
+    let config =
+        write_config(dir.path(), &format!("on_locked = \"wait\"\n{}", environment("e", &m.base_url(), &out, "")));
+    let mut c = command();
+    c.arg("run").arg("--config").arg(&config).arg("--json").env(TOKEN_VAR, "admin-token");
+    let (child, rx) = spawn_json(c);
+    let mut seen = Vec::new();
+    wait_for_event(&rx, "warning", &mut seen);
+    assert!(seen.last().unwrap()["message"].as_str().unwrap().contains("waiting for the mesbackup run"), "{seen:?}");
+    assert!(m.log().is_empty(), "nothing is sent while waiting");
+    lock.unlock().unwrap();
+    let (code, events) = finish_json(child, rx, seen);
+    assert_eq!(code, 0, "{events:?}");
+    assert_eq!(packages(&out).len(), 4);
+}
+
+#[test]
+fn bad_configs_are_refused_naming_the_key_and_nothing_is_sent() {
+    let m = mock(json!({}));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let env = environment("e", &m.base_url(), &out, "");
+    let token_file = dir.path().join("token");
+    fs::write(&token_file, "admin-token\n").unwrap();
+    let with_file = |path: &Path| {
+        environment("e", &m.base_url(), &out, "")
+            .replace(&format!("token_env = \"{TOKEN_VAR}\""), &format!("token_file = \"{}\"", path.display()))
+    };
+    let mut cases: Vec<(&str, String, &str, bool)> = vec![
+        ("unknown key", format!("{env}verfy = true\n"), "verfy", true),
+        ("inline secret", format!("{env}token = \"tok-SECRET-123\"\n"), "environment[1].token", true),
+        (
+            "missing variable",
+            env.replace(TOKEN_VAR, "NIGHTLY_UNSET_VARIABLE"),
+            "token_env: the environment variable NIGHTLY_UNSET_VARIABLE is not set",
+            true,
+        ),
+        (
+            "unreadable token file",
+            with_file(&dir.path().join("missing")),
+            "token_file: cannot read the token file",
+            true,
+        ),
+    ];
+    #[cfg(unix)]
+    if common::program().0.is_none() {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&token_file, fs::Permissions::from_mode(0o644)).unwrap();
+        cases.push(("token file 0644", with_file(&token_file), "mode 0644", false));
+    }
+    for (what, text, key, _) in &cases {
+        let config = write_config(dir.path(), text);
+        let r = mesbackup_run(&config, &[]);
+        assert_eq!(r.code, 2, "{what}: {}", r.stderr);
+        assert!(r.stderr.contains(key), "{what}: {key:?} not in {}", r.stderr);
+        assert!(!r.stderr.contains("tok-SECRET") && !r.stdout.contains("tok-SECRET"), "{what}: secret echoed");
+        let r = mesbackup_run(&config, &["--json"]);
+        assert_eq!(r.code, 2);
+        assert_eq!(r.events.last().unwrap()["error"]["kind"], "invalid_argument", "{what}");
+        validate_events(&r.events).unwrap();
+    }
+    assert!(m.log().is_empty(), "nothing may be sent: {:?}", m.log());
+    assert!(!out.exists(), "nothing is created either");
+}
+
+#[test]
+fn dry_run_shows_the_plan_with_retention_and_sends_nothing() {
+    let m = mock(json!({}));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    fs::create_dir_all(&out).unwrap();
+    let old = fake_package(&out, "MESODS", "2026-01-01T02:00:00Z");
+    let newer = fake_package(&out, "MESODS", "2026-01-02T02:00:00Z");
+    let text = environment(
+        "e",
+        &m.base_url(),
+        &out,
+        "version = \"11.3.0\"\n[environment.retention]\nkeep_last = 1\n[environment.hooks]\nbefore = [[\"sqlcmd\", \"-Q\", \"BACKUP\"]]\n",
+    );
+    let config = write_config(dir.path(), &text);
+    let r = mesbackup_run(&config, &["--dry-run"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("before hook: sqlcmd -Q BACKUP"), "{}", r.stdout);
+    assert!(r.stdout.contains("MES.Cmf.ClickHouse.FullBackup.ODS.11.3.0.zip"), "{}", r.stdout);
+    // By file name: under a launcher (Wine) the folder is shown with Windows separators.
+    let doomed_lines: Vec<&str> = r.stdout.lines().filter(|l| l.trim_start().starts_with("would delete")).collect();
+    assert!(doomed_lines.len() == 1 && doomed_lines[0].contains(&old), "{}", r.stdout);
+
+    let r = mesbackup_run(&config, &["--dry-run", "--json"]);
+    assert_eq!(r.code, 0);
+    validate_events(&r.events).unwrap();
+    let plan = &r.events.last().unwrap()["environments"][0];
+    let entries = plan["retention"]["entries"].as_array().unwrap();
+    let doomed: Vec<&Value> = entries.iter().filter(|e| e["keep"] == false).collect();
+    assert_eq!(doomed.len(), 1);
+    assert!(doomed[0]["package"].as_str().unwrap().ends_with(&old));
+    assert!(m.log().is_empty(), "a dry run sends nothing");
+    assert_eq!(packages(&out), {
+        let mut v = vec![old, newer];
+        v.sort();
+        v
+    });
+}
+
+#[test]
+fn prune_keeps_exactly_the_grandfather_father_son_generations() {
+    let dir = tempfile::tempdir().unwrap();
+    // A nightly backup at 02:00 UTC from 2026-01-01 to 2026-03-31 (90 nights), and one of another
+    // database that retention of the first must not touch.
+    let start = parse_rfc3339("2026-01-01T02:00:00Z").unwrap();
+    for day in 0..90 {
+        fake_package(dir.path(), "MESDWH", &format_rfc3339_millis(start + day * 86_400_000));
+    }
+    let other = fake_package(dir.path(), "MESCDM", "2025-06-01T02:00:00Z");
+    let expected_days = [
+        "2026-01-31",
+        "2026-02-28",
+        "2026-03-15",
+        "2026-03-22",
+        "2026-03-25",
+        "2026-03-26",
+        "2026-03-27",
+        "2026-03-28",
+        "2026-03-29",
+        "2026-03-30",
+        "2026-03-31",
+    ];
+    let mut expected: Vec<String> = expected_days
+        .iter()
+        .map(|d| format!("MESDWH_{}.zip", parse_rfc3339(&format!("{d}T02:00:00Z")).unwrap()))
+        .chain([other])
+        .collect();
+    expected.sort();
+    let policy = ["--keep-last", "2", "--keep-daily", "7", "--keep-weekly", "4", "--keep-monthly", "3"];
+
+    let mut c = command();
+    c.arg("prune").arg(dir.path()).args(policy).arg("--json");
+    let r = run(c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    validate_events(&r.events).unwrap();
+    let kept: Vec<&Value> = r.events[0]["entries"].as_array().unwrap().iter().filter(|e| e["keep"] == true).collect();
+    assert_eq!(kept.len(), expected.len(), "dry run plans the same");
+    assert_eq!(packages(dir.path()).len(), 91, "a dry run deletes nothing");
+    let newest = kept.iter().find(|e| e["finished_at"] == "2026-03-31T02:00:00.000Z").unwrap();
+    assert_eq!(newest["reasons"], json!(["last", "daily", "weekly", "monthly", "newest_verified"]));
+
+    let mut c = command();
+    c.arg("prune").arg(dir.path()).args(policy).arg("--yes");
+    let r = run(c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(packages(dir.path()), expected);
+}
+
+#[test]
+fn sigterm_during_a_before_hook_stops_the_hook_and_sends_nothing() {
+    if skipped_under_launcher("sigterm_during_a_before_hook_stops_the_hook_and_sends_nothing") {
+        return;
+    }
+    let m = mock(json!({}));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let pid_file = dir.path().join("hook.pid");
+    let marker = dir.path().join("on_error.txt");
+    let hooks = format!(
+        "[environment.hooks]\nbefore = [[\"sh\", \"-c\", \"echo $$ > {}; exec sleep 600\"]]\non_error = [[\"sh\", \"-c\", \
+         \"echo $MESBACKUP_RESULT > {}\"]]\n",
+        pid_file.display(),
+        marker.display()
+    );
+    let config = write_config(dir.path(), &environment("e", &m.base_url(), &out, &hooks));
+    let mut c = command();
+    c.arg("run").arg("--config").arg(&config).arg("--json").env(TOKEN_VAR, "admin-token");
+    let (child, rx) = spawn_json(c);
+    // The hook is running once it wrote its PID (then it execs sleep under that PID).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let pid: i32 = loop {
+        if let Some(pid) = fs::read_to_string(&pid_file).ok().and_then(|t| t.trim().parse().ok()) {
+            break pid;
+        }
+        assert!(std::time::Instant::now() < deadline, "the before hook never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    common::send_signal(&child, libc::SIGTERM);
+    let (code, events) = finish_json(child, rx, Vec::new());
+    assert_eq!(code, 130, "{events:?}");
+    validate_events(&events).unwrap();
+    let e = env_report(events.iter().rev().find(|e| e["event"] == "run_summary").unwrap(), "e");
+    assert_eq!(e["failed_step"], "before_hook");
+    assert!(!Path::new(&format!("/proc/{pid}")).exists(), "the hook (pid {pid}) was left running");
+    assert!(m.log().is_empty(), "nothing may be sent: {:?}", m.log());
+    assert_eq!(fs::read_to_string(&marker).unwrap().trim(), "failed", "on_error hooks still run");
+}

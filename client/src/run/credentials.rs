@@ -1,0 +1,134 @@
+//! The credentials a config names (`token_env`, `token_file`, `user_env` + `pat_env`), resolved
+//! before anything is sent: a missing variable or an unreadable, shared token file is an error that
+//! names the environment and the key, never the secret.
+
+use std::path::{Path, PathBuf};
+
+use mesbackup_core::mes::Credentials;
+use mesbackup_core::run_config::{CredentialRef, EnvironmentConfig};
+use mesbackup_core::Error;
+
+/// The credentials of `env`, with `var` looking up environment variables (empty counts as unset).
+pub fn resolve_credentials(
+    env: &EnvironmentConfig,
+    var: &dyn Fn(&str) -> Option<String>,
+) -> Result<Credentials, Error> {
+    let at =
+        |key: &str, message: String| Error::invalid_argument(format!("environment {:?}, {key}: {message}", env.name));
+    let required = |key: &str, name: &str| -> Result<String, Error> {
+        var(name).filter(|v| !v.is_empty()).ok_or_else(|| {
+            at(
+                key,
+                format!("the environment variable {name} is not set (or empty): set it in the service's environment"),
+            )
+        })
+    };
+    match &env.credentials {
+        CredentialRef::None => Ok(Credentials::None),
+        CredentialRef::TokenEnv(name) => Credentials::bearer(&required("token_env", name)?)
+            .map_err(|e| at("token_env", format!("{name}: {}", e.message))),
+        CredentialRef::UserPat { user_env, pat_env } => {
+            let user = required("user_env", user_env)?;
+            let pat = required("pat_env", pat_env)?;
+            Credentials::basic(&user, &pat).map_err(|e| at("pat_env", e.message))
+        }
+        CredentialRef::TokenFile(raw) => {
+            let path = expand_variables(raw, var).map_err(|m| at("token_file", m))?;
+            let token = read_private_token(&path).map_err(|m| at("token_file", m))?;
+            Credentials::bearer(&token).map_err(|e| at("token_file", format!("{}: {}", path.display(), e.message)))
+        }
+    }
+}
+
+/// `${VAR}` replaced by the variable's value (systemd's `${CREDENTIALS_DIRECTORY}`); an unset one is
+/// an error, not an empty string that would point somewhere else.
+fn expand_variables(raw: &str, var: &dyn Fn(&str) -> Option<String>) -> Result<PathBuf, String> {
+    let mut out = String::new();
+    let mut rest = raw;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            return Err(format!("{raw:?}: `${{` without a closing `}}`"));
+        };
+        let name = &after[..end];
+        let value = var(name).filter(|v| !v.is_empty()).ok_or_else(|| {
+            format!("{raw:?} uses ${{{name}}}, which is not set (under systemd it is set by LoadCredential=)")
+        })?;
+        out.push_str(&value);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(PathBuf::from(out))
+}
+
+/// The first non-empty line of a token file only its owner can read (Unix: no group or other
+/// permission bits; systemd's credential files are 0400).
+fn read_private_token(path: &Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read the token file {}: {e}", path.display()))?;
+    if !meta.is_file() {
+        return Err(format!("{} is not a file", path.display()));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(format!(
+                "the token file {} has mode {mode:04o}, readable by other users: restrict it with `chmod 600 {}`",
+                path.display(),
+                path.display()
+            ));
+        }
+    }
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read the token file {}: {e}", path.display()))?;
+    let first = text.lines().map(str::trim).find(|l| !l.is_empty());
+    first.map(str::to_owned).ok_or_else(|| format!("the token file {} is empty", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mesbackup_core::run_config::parse_run_config;
+
+    fn env_with(creds: &str) -> EnvironmentConfig {
+        let text =
+            format!("[[environment]]\nname = \"e\"\nurl = \"https://m\"\nsystem = \"MES\"\nout = \"/o\"\n{creds}\n");
+        parse_run_config(&text, "t").unwrap().environments.remove(0)
+    }
+
+    #[test]
+    fn variables_are_named_when_missing() {
+        let e = env_with("token_env = \"NIGHTLY_TOKEN\"");
+        let m = resolve_credentials(&e, &|_| None).unwrap_err().message;
+        assert!(m.contains("token_env") && m.contains("NIGHTLY_TOKEN") && m.contains("\"e\""), "{m}");
+        assert!(resolve_credentials(&e, &|_| Some("t0k".into())).is_ok());
+        let e = env_with("user_env = \"U\"\npat_env = \"P\"");
+        let m = resolve_credentials(&e, &|n| (n == "U").then(|| "admin".into())).unwrap_err().message;
+        assert!(m.contains("pat_env") && m.contains(" P "), "{m}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn token_files_must_be_private_and_readable() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("tok");
+        std::fs::write(&file, "\n  secret-token-value \n").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = env_with("token_file = \"${CREDS}/tok\"");
+        let dir_text = dir.path().to_string_lossy().into_owned();
+        let var = move |n: &str| (n == "CREDS").then(|| dir_text.clone());
+        let m = resolve_credentials(&e, &var).unwrap_err().message;
+        assert!(m.contains("token_file") && m.contains("0644") && m.contains("chmod 600"), "{m}");
+        assert!(!m.contains("secret-token-value"));
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(resolve_credentials(&e, &var).unwrap(), Credentials::bearer("secret-token-value").unwrap());
+        let m = resolve_credentials(&e, &|_| None).unwrap_err().message;
+        assert!(m.contains("${CREDS}") && m.contains("not set"), "{m}");
+        let e = env_with("token_file = \"/nonexistent/tok\"");
+        let m = resolve_credentials(&e, &|_| None).unwrap_err().message;
+        assert!(m.contains("token_file") && m.contains("cannot read"), "{m}");
+    }
+}

@@ -1,0 +1,697 @@
+//! `mesbackup run`: every environment of a `mesbackup.toml`, unattended. One implementation for
+//! every front end (the CLI now; Python and PowerShell later call the same [`run`]).
+//!
+//! Per environment, in order: `before` hooks (all must succeed, else nothing is sent for that
+//! environment; the end of the last is recorded as the SQL Server backup completion in every
+//! sidecar), the backups of the system's four databases (concurrently), verify, stage, retention,
+//! then `after` hooks on success or `on_error` hooks on failure. Environments run with bounded
+//! concurrency and a failure in one does not stop the others. Everything that can be checked
+//! without sending is checked first ([`prepare`]): credentials, CA files, the selection.
+
+pub mod credentials;
+pub mod hooks;
+pub mod lock;
+pub mod metrics;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use futures::stream::{self, StreamExt};
+use mesbackup_core::mes::{backup_window, format_rfc3339_millis, BackupWindow, JobEvent, Outcome, PollPolicy};
+use mesbackup_core::retention::RetentionPolicy;
+use mesbackup_core::run_config::{EnvironmentConfig, Hooks, OnLocked, RunConfig};
+use mesbackup_core::{EnvUrl, Error};
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::TokioClock;
+use crate::driver::{ClientOptions, MesClient};
+use crate::file_sink::FileSinkFactory;
+use crate::folder::{self, PrunePlan, StageMode};
+use crate::http::HttpConfig;
+use crate::system::backup_system;
+use hooks::{run_hook, HookPhase, HookReport};
+use lock::FolderLock;
+
+/// Exit code of `run` when a hook failed (and no backup error came first): the scheme of the CLI's
+/// command-specific codes (20 check-folder, 75 pending).
+pub const EXIT_HOOK_FAILED: u8 = 21;
+/// Exit code when another run holds an output folder and `on_locked = "exit"` (EX_TEMPFAIL: the
+/// next timer run will do it).
+pub const EXIT_LOCKED: u8 = 75;
+
+/// What [`run`] tells its front end while it works.
+#[derive(Debug)]
+pub enum RunEvent<'a> {
+    /// A backup job's event (started, pending, progress, saved, failed...).
+    Job {
+        /// The environment's name.
+        environment: &'a str,
+        /// The database the job backs up.
+        database: &'a str,
+        /// The core's event.
+        event: &'a JobEvent,
+    },
+    /// A step of an environment, for people (hooks, verify, stage, retention, waiting for a lock).
+    Step {
+        /// The environment's name, or empty for the run as a whole.
+        environment: &'a str,
+        /// What happened.
+        message: String,
+    },
+}
+
+/// An environment ready to run: its config, resolved credentials inside its client.
+pub struct PreparedEnvironment {
+    /// The config.
+    pub config: EnvironmentConfig,
+    client: MesClient,
+    secrets: Vec<String>,
+}
+
+impl PreparedEnvironment {
+    /// The secrets its credentials hold, for front ends that scrub their output.
+    pub fn secrets(&self) -> &[String] {
+        &self.secrets
+    }
+}
+
+/// The selected environments with credentials resolved and clients built: nothing is sent, and
+/// every error (missing variable, shared token file, bad CA file, unknown `--only` name) names its
+/// environment and key.
+pub fn prepare(
+    config: &RunConfig,
+    only: &[String],
+    var: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<PreparedEnvironment>, Error> {
+    let mut out = Vec::new();
+    for env in config.select(only)? {
+        let creds = credentials::resolve_credentials(env, var)?;
+        let ca_cert_pem = match &env.ca_cert {
+            Some(path) => Some(std::fs::read(path).map_err(|e| {
+                Error::invalid_argument(format!("environment {:?}, ca_cert: cannot read {path}: {e}", env.name))
+            })?),
+            None => None,
+        };
+        let options = ClientOptions {
+            policy: PollPolicy { timeout_ms: env.timeout_ms, ..PollPolicy::default() },
+            http: HttpConfig { ca_cert_pem, connect_timeout_ms: Some(30_000) },
+            allow_insecure_http: env.allow_insecure_http,
+            ..ClientOptions::default()
+        };
+        let url = EnvUrl::parse(&env.url)
+            .map_err(|e| Error::invalid_argument(format!("environment {:?}, url: {}", env.name, e.message)))?;
+        let secrets = creds.secrets();
+        let client = MesClient::new(url, creds, options)
+            .map_err(|e| Error::new(e.kind, format!("environment {:?}: {}", env.name, e.message)))?;
+        out.push(PreparedEnvironment { config: env.clone(), client, secrets });
+    }
+    Ok(out)
+}
+
+/// How an environment's run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum EnvironmentResult {
+    /// Every step succeeded.
+    Ok,
+    /// A step failed; failed_step says which.
+    Failed,
+}
+
+/// The steps of an environment's run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RunStep {
+    /// Preparing the output folder.
+    Folder,
+    /// A before hook: nothing was sent.
+    BeforeHook,
+    /// A backup (start, wait, download).
+    Backup,
+    /// Verifying a saved package.
+    Verify,
+    /// Staging a package into the installer folder.
+    Stage,
+    /// Retention over the output folder.
+    Retention,
+    /// An after hook.
+    AfterHook,
+}
+
+/// How one database's backup ended in a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DatabaseOutcome {
+    /// Saved (and verified when verify is on). A staging failure leaves it saved, with `error` set.
+    Saved,
+    /// The backup or its verification failed.
+    Failed,
+    /// Not started: a before hook failed, or the folder could not be prepared.
+    NotStarted,
+}
+
+/// One database of an environment in the run summary.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct DatabaseReport {
+    /// The database name (e.g. MESCDM).
+    pub database: String,
+    /// How its backup ended.
+    pub outcome: DatabaseOutcome,
+    /// The saved package's path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// Lowercase hex SHA-256.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Verified after the download (null when verify is off or it was not saved).
+    pub verified: Option<bool>,
+    /// Where it was staged, when stage_into is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub staged_as: Option<String>,
+    /// Why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<Error>,
+}
+
+/// What retention did in an environment's output folder.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct RetentionReport {
+    /// The policy applied.
+    pub policy: RetentionPolicy,
+    /// Packages (and their sidecars) deleted; on a dry run, what would be.
+    pub deleted: Vec<String>,
+    /// Packages left in the folder.
+    pub kept: usize,
+}
+
+/// One environment in the run summary.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct EnvironmentReport {
+    /// The environment's name in the config.
+    pub name: String,
+    /// The MES system whose four databases are backed up.
+    pub system: String,
+    /// The output folder.
+    pub out: String,
+    /// ok or failed.
+    pub result: EnvironmentResult,
+    /// The first step that failed.
+    pub failed_step: Option<RunStep>,
+    /// What went wrong first, for people.
+    pub message: Option<String>,
+    /// This environment's exit code: 0, an error kind's code, or 21 for a hook.
+    pub exit_code: u8,
+    /// The end of the before hooks, recorded in every sidecar as the SQL Server backup completion.
+    pub sql_backup_finished_at: Option<String>,
+    /// The range to re-run data processing over after restoring this run's packages.
+    pub backup_window: Option<BackupWindow>,
+    /// Each of the four databases.
+    pub databases: Vec<DatabaseReport>,
+    /// The hooks that ran, in order.
+    pub hooks: Vec<HookReport>,
+    /// Null when no retention is configured, or it was not reached.
+    pub retention: Option<RetentionReport>,
+    /// Wall time of this environment, milliseconds.
+    pub duration_ms: u64,
+}
+
+/// The outcome of a whole run.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct RunReport {
+    /// Every environment succeeded.
+    pub ok: bool,
+    /// The first failed environment's exit code, in file order; 0 when all succeeded.
+    pub exit_code: u8,
+    /// When the run finished (RFC 3339).
+    pub finished_at: String,
+    /// Wall time, milliseconds.
+    pub duration_ms: u64,
+    /// In file order.
+    pub environments: Vec<EnvironmentReport>,
+}
+
+/// The output folders' locks, or why the run must not start.
+#[derive(Debug)]
+pub enum Locks {
+    /// Every folder is locked for this run until these are dropped.
+    Held(Vec<FolderLock>),
+    /// Another run holds a folder and `on_locked = "exit"`: the message names it.
+    Busy(String),
+}
+
+/// Locks the output folder of every prepared environment (each folder once, in sorted order, so two
+/// runs never hold one each and wait for the other). `on_locked` decides between waiting and
+/// [`Locks::Busy`].
+pub async fn lock_output_folders(
+    prepared: &[PreparedEnvironment],
+    on_locked: OnLocked,
+    on_event: &(dyn Fn(RunEvent<'_>) + Sync),
+) -> Result<Locks, Error> {
+    let folders: BTreeSet<PathBuf> = prepared.iter().map(|p| PathBuf::from(&p.config.out)).collect();
+    let mut locks = Vec::new();
+    for folder in folders {
+        crate::private_files::create_dir_all_with_mode(&folder, 0o700)
+            .map_err(|e| Error::io(format!("cannot create the output folder {}: {e}", folder.display())))?;
+        if let Some(lock) = lock::try_lock_folder(&folder)? {
+            locks.push(lock);
+            continue;
+        }
+        let held = folder.join(lock::LOCK_FILE_NAME);
+        match on_locked {
+            OnLocked::Exit => {
+                return Ok(Locks::Busy(format!(
+                    "another mesbackup run holds {} (its lock {}): this run stops without doing anything \
+                     (on_locked = \"exit\"); the next scheduled run will back up",
+                    folder.display(),
+                    held.display()
+                )))
+            }
+            OnLocked::Wait => {
+                on_event(RunEvent::Step {
+                    environment: "",
+                    message: format!("waiting for the mesbackup run that holds {}", held.display()),
+                });
+                let f = folder.clone();
+                let lock = tokio::task::spawn_blocking(move || lock::lock_folder(&f))
+                    .await
+                    .map_err(|e| Error::new(mesbackup_core::ErrorKind::Internal, format!("lock task: {e}")))??;
+                locks.push(lock);
+            }
+        }
+    }
+    Ok(Locks::Held(locks))
+}
+
+/// Runs every prepared environment (at most `concurrency` at once) and returns the summary. The
+/// caller holds the folder locks ([`lock_output_folders`]).
+pub async fn run(
+    prepared: &[PreparedEnvironment],
+    concurrency: usize,
+    cancel: &CancellationToken,
+    on_event: &(dyn Fn(RunEvent<'_>) + Sync),
+) -> RunReport {
+    let started = Instant::now();
+    let mut reports: Vec<(usize, EnvironmentReport)> = stream::iter(prepared.iter().enumerate())
+        .map(|(i, p)| async move { (i, run_environment(p, cancel, on_event).await) })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    reports.sort_by_key(|(i, _)| *i);
+    let environments: Vec<EnvironmentReport> = reports.into_iter().map(|(_, r)| r).collect();
+    let exit_code = environments.iter().map(|e| e.exit_code).find(|c| *c != 0).unwrap_or(0);
+    RunReport {
+        ok: exit_code == 0,
+        exit_code,
+        finished_at: format_rfc3339_millis(now_ms()),
+        duration_ms: elapsed_ms(started),
+        environments,
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+fn elapsed_ms(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The variables every hook gets (never credentials).
+fn hook_vars(env: &EnvironmentConfig, phase: HookPhase, failure: Option<&str>) -> Vec<(&'static str, String)> {
+    let mut vars = vec![
+        ("MESBACKUP_ENVIRONMENT", env.name.clone()),
+        ("MESBACKUP_SYSTEM", env.system.clone()),
+        ("MESBACKUP_URL", env.url.clone()),
+        ("MESBACKUP_OUT", env.out.clone()),
+        ("MESBACKUP_HOOK", phase.key().to_owned()),
+    ];
+    if phase != HookPhase::Before {
+        vars.push(("MESBACKUP_RESULT", if failure.is_some() { "failed" } else { "ok" }.to_owned()));
+        if let Some(message) = failure {
+            vars.push(("MESBACKUP_ERROR", message.to_owned()));
+        }
+    }
+    vars
+}
+
+/// The first failure of an environment, which decides its result and exit code.
+struct Failure {
+    step: RunStep,
+    message: String,
+    exit_code: u8,
+}
+
+fn exit_code_of(e: &Error) -> u8 {
+    u8::try_from(e.kind.exit_code()).unwrap_or(1)
+}
+
+async fn run_environment(
+    prepared: &PreparedEnvironment,
+    cancel: &CancellationToken,
+    on_event: &(dyn Fn(RunEvent<'_>) + Sync),
+) -> EnvironmentReport {
+    let started = Instant::now();
+    let env = &prepared.config;
+    let step = |message: String| on_event(RunEvent::Step { environment: &env.name, message });
+    let out = PathBuf::from(&env.out);
+    let mut failure: Option<Failure> = None;
+    let mut hook_reports = Vec::new();
+    let mut sql_backup_finished_at = None;
+    let databases = env.databases().unwrap_or_default();
+    let mut db_reports: Vec<DatabaseReport> = databases
+        .iter()
+        .map(|(_, db, _)| DatabaseReport {
+            database: db.clone(),
+            outcome: DatabaseOutcome::NotStarted,
+            file: None,
+            size: None,
+            sha256: None,
+            verified: None,
+            staged_as: None,
+            error: None,
+        })
+        .collect();
+
+    match folder::prepare_output_folder(&out, env.modes) {
+        Ok(stale) => {
+            for p in stale {
+                step(format!("warning: {}", p.message()));
+            }
+        }
+        Err(e) => {
+            failure = Some(Failure { step: RunStep::Folder, message: e.message.clone(), exit_code: exit_code_of(&e) })
+        }
+    }
+
+    // Before hooks: the SQL Server backups. All must succeed before anything is sent.
+    if failure.is_none() {
+        for argv in &env.hooks.before {
+            step(format!("before hook {:?} running", argv[0]));
+            let r = run_hook(
+                HookPhase::Before,
+                argv,
+                &hook_vars(env, HookPhase::Before, None),
+                env.hooks.timeout_ms,
+                cancel,
+            )
+            .await;
+            let failed = r.message.clone().filter(|_| !r.ok);
+            hook_reports.push(r);
+            if let Some(message) = failed {
+                step(format!("{message}: no backup is started for this environment"));
+                // A hook stopped by a cancellation is the cancellation's outcome (130), not a hook's.
+                let exit_code = if cancel.is_cancelled() {
+                    exit_code_of(&Error::new(mesbackup_core::ErrorKind::Cancelled, ""))
+                } else {
+                    EXIT_HOOK_FAILED
+                };
+                failure = Some(Failure { step: RunStep::BeforeHook, message, exit_code });
+                break;
+            }
+        }
+        if failure.is_none() && !env.hooks.before.is_empty() {
+            let at = format_rfc3339_millis(now_ms());
+            step(format!("before hooks done at {at} (recorded as the SQL Server backup completion)"));
+            sql_backup_finished_at = Some(at);
+        }
+    }
+
+    // The backups, the four databases at once.
+    let mut saved: Vec<(usize, PathBuf)> = Vec::new();
+    if failure.is_none() {
+        let sinks = FileSinkFactory::new(&out).with_modes(env.modes);
+        let customise = |db: &str, spec: &mut mesbackup_core::JobSpec| {
+            spec.file_name = databases.iter().find(|(_, d, _)| d == db).and_then(|(_, _, name)| name.clone());
+            // A nightly run replaces the previous night's installer-named package.
+            spec.overwrite = env.version.is_some();
+            spec.sql_backup_finished_at = sql_backup_finished_at.clone();
+        };
+        let on_job =
+            |db: &str, e: &JobEvent| on_event(RunEvent::Job { environment: &env.name, database: db, event: e });
+        match backup_system(&prepared.client, &env.system, &sinks, &TokioClock, cancel, customise, &on_job).await {
+            Ok(outcomes) => {
+                for (db, outcome) in outcomes {
+                    let Some(i) = db_reports.iter().position(|r| r.database == db) else { continue };
+                    match outcome {
+                        Outcome::Saved(p) => {
+                            let path = out.join(&p.file_name);
+                            let r = &mut db_reports[i];
+                            r.outcome = DatabaseOutcome::Saved;
+                            r.file = Some(path.display().to_string());
+                            r.size = Some(p.size);
+                            r.sha256 = Some(p.sha256.clone());
+                            saved.push((i, path));
+                        }
+                        Outcome::Failed(e) => {
+                            if failure.is_none() {
+                                failure = Some(Failure {
+                                    step: RunStep::Backup,
+                                    message: format!("{db}: {}", e.message),
+                                    exit_code: exit_code_of(&e),
+                                });
+                            }
+                            db_reports[i].outcome = DatabaseOutcome::Failed;
+                            db_reports[i].error = Some(e);
+                        }
+                        other => {
+                            let e = Error::new(
+                                mesbackup_core::ErrorKind::Internal,
+                                format!("{db}: unexpected outcome of a backup: {other:?}"),
+                            );
+                            failure.get_or_insert(Failure {
+                                step: RunStep::Backup,
+                                message: e.message.clone(),
+                                exit_code: 1,
+                            });
+                            db_reports[i].outcome = DatabaseOutcome::Failed;
+                            db_reports[i].error = Some(e);
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                failure =
+                    Some(Failure { step: RunStep::Backup, message: e.message.clone(), exit_code: exit_code_of(&e) })
+            }
+        }
+    }
+
+    // Verify each saved package (CPU and disk: off the async threads, so other environments go on).
+    if env.verify {
+        for (i, path) in &saved {
+            let p = path.clone();
+            let result = tokio::task::spawn_blocking(move || {
+                crate::verify_file::verify_file(&p, &mut |_| {}, &mut |_| {})
+                    .and_then(|v| v.failure(&p).map_or(Ok(()), Err))
+            })
+            .await
+            .unwrap_or_else(|e| Err(Error::new(mesbackup_core::ErrorKind::Internal, format!("verify task: {e}"))));
+            let r = &mut db_reports[*i];
+            match result {
+                Ok(()) => r.verified = Some(true),
+                Err(e) => {
+                    step(format!("{}: verification failed: {}", r.database, e.message));
+                    failure.get_or_insert(Failure {
+                        step: RunStep::Verify,
+                        message: e.message.clone(),
+                        exit_code: exit_code_of(&e),
+                    });
+                    r.verified = Some(false);
+                    r.outcome = DatabaseOutcome::Failed;
+                    r.error = Some(e);
+                }
+            }
+        }
+    }
+
+    // Stage the sound packages under the installer's names.
+    if let (Some(into), Some(version)) = (&env.stage_into, &env.version) {
+        for (i, path) in &saved {
+            if db_reports[*i].outcome != DatabaseOutcome::Saved {
+                continue;
+            }
+            let staged = folder::stage_package(
+                path,
+                Path::new(into),
+                &env.system,
+                version,
+                !env.generic_names,
+                StageMode::Copy,
+                true,
+                env.modes,
+            );
+            match staged {
+                Ok(s) => db_reports[*i].staged_as = Some(s.target.display().to_string()),
+                Err(e) => {
+                    // The package itself is saved and sound: it stays "saved" (and counts for
+                    // retention); the environment fails at the stage step.
+                    failure.get_or_insert(Failure {
+                        step: RunStep::Stage,
+                        message: format!("{}: {}", db_reports[*i].database, e.message),
+                        exit_code: exit_code_of(&e),
+                    });
+                    db_reports[*i].error = Some(e);
+                }
+            }
+        }
+    }
+
+    // Retention: only when the backups ran (a failed before hook or folder leaves the folder alone),
+    // and never for a database whose backup failed tonight.
+    let mut retention = None;
+    let backups_ran = db_reports.iter().any(|r| r.outcome != DatabaseOutcome::NotStarted);
+    if let (Some(policy), true) = (&env.retention, backups_ran) {
+        let failed: Vec<String> =
+            db_reports.iter().filter(|r| r.outcome != DatabaseOutcome::Saved).map(|r| r.database.clone()).collect();
+        let backup_failed = |db: Option<&str>| db.is_none_or(|d| failed.iter().any(|f| f == d));
+        match folder::plan_retention_in(&out, policy, &backup_failed).and_then(|plan| apply_retention(&plan)) {
+            Ok(r) => {
+                if !r.deleted.is_empty() {
+                    step(format!("retention deleted {} file(s)", r.deleted.len()));
+                }
+                retention = Some(r);
+            }
+            Err(e) => {
+                failure.get_or_insert(Failure {
+                    step: RunStep::Retention,
+                    message: e.message.clone(),
+                    exit_code: exit_code_of(&e),
+                });
+            }
+        }
+    }
+
+    // After hooks on success, on_error hooks on failure.
+    let after_phase = if failure.is_none() { HookPhase::After } else { HookPhase::OnError };
+    let commands = if failure.is_none() { &env.hooks.after } else { &env.hooks.on_error };
+    for argv in commands {
+        let failure_message = failure.as_ref().map(|f| f.message.as_str());
+        // on_error hooks run even after a cancellation (they report it); a fresh token lets them.
+        let hook_cancel = if after_phase == HookPhase::OnError { CancellationToken::new() } else { cancel.clone() };
+        let r = run_hook(
+            after_phase,
+            argv,
+            &hook_vars(env, after_phase, failure_message),
+            env.hooks.timeout_ms,
+            &hook_cancel,
+        )
+        .await;
+        if !r.ok {
+            let message = r.message.clone().unwrap_or_default();
+            step(message.clone());
+            if after_phase == HookPhase::After {
+                failure.get_or_insert(Failure { step: RunStep::AfterHook, message, exit_code: EXIT_HOOK_FAILED });
+            }
+        }
+        hook_reports.push(r);
+    }
+
+    let sidecars: Vec<_> = saved.iter().filter_map(|(_, p)| folder::read_sidecar(p).ok().flatten()).collect();
+    EnvironmentReport {
+        name: env.name.clone(),
+        system: env.system.clone(),
+        out: env.out.clone(),
+        result: if failure.is_none() { EnvironmentResult::Ok } else { EnvironmentResult::Failed },
+        failed_step: failure.as_ref().map(|f| f.step),
+        message: failure.as_ref().map(|f| f.message.clone()),
+        exit_code: failure.as_ref().map_or(0, |f| f.exit_code),
+        sql_backup_finished_at,
+        backup_window: backup_window(&sidecars),
+        databases: db_reports,
+        hooks: hook_reports,
+        retention,
+        duration_ms: elapsed_ms(started),
+    }
+}
+
+fn apply_retention(plan: &PrunePlan) -> Result<RetentionReport, Error> {
+    let deleted = folder::execute_prune(plan)?;
+    Ok(RetentionReport {
+        policy: plan.policy,
+        deleted: deleted.iter().map(|p| p.display().to_string()).collect(),
+        kept: plan.entries.iter().filter(|e| e.keep).count(),
+    })
+}
+
+/// What `run --dry-run` shows for one environment: nothing is sent, nothing deleted.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct EnvironmentPlan {
+    /// The environment's name in the config.
+    pub name: String,
+    /// The MES address.
+    pub url: String,
+    /// The MES system whose four databases are backed up.
+    pub system: String,
+    /// The output folder.
+    pub out: String,
+    /// The installer's custom packages folder, when staging.
+    pub stage_into: Option<String>,
+    /// Each database and the file name it would be saved under (null: the server's name).
+    pub databases: Vec<PlannedDatabase>,
+    /// The hooks it would run.
+    pub hooks: Hooks,
+    /// Packages are verified after the download.
+    pub verify: bool,
+    /// Retention over the folder as it is now (tonight's packages come on top); null without a
+    /// retention policy.
+    pub retention: Option<PrunePlan>,
+}
+
+/// A database `run` would back up.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct PlannedDatabase {
+    /// The database name (e.g. MESCDM).
+    pub database: String,
+    /// The file name it would be saved under (null: the server's name).
+    pub file_name: Option<String>,
+}
+
+/// The plan of a run: what each environment would do. Reads the output folders (for retention),
+/// sends nothing.
+pub fn plan(prepared: &[PreparedEnvironment]) -> Result<Vec<EnvironmentPlan>, Error> {
+    prepared
+        .iter()
+        .map(|p| {
+            let env = &p.config;
+            let databases = env
+                .databases()?
+                .into_iter()
+                .map(|(_, database, file_name)| PlannedDatabase { database, file_name })
+                .collect();
+            let retention = match &env.retention {
+                Some(policy) if Path::new(&env.out).is_dir() => {
+                    Some(folder::plan_retention_in(Path::new(&env.out), policy, &|_| false)?)
+                }
+                Some(policy) => {
+                    Some(PrunePlan { keep: policy.keep_last as usize, policy: *policy, entries: Vec::new() })
+                }
+                None => None,
+            };
+            Ok(EnvironmentPlan {
+                name: env.name.clone(),
+                url: env.url.clone(),
+                system: env.system.clone(),
+                out: env.out.clone(),
+                stage_into: env.stage_into.clone(),
+                databases,
+                hooks: env.hooks.clone(),
+                verify: env.verify,
+                retention,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,680 @@
+//! `mesbackup.toml`: the config of `mesbackup run`, parsed and validated without I/O.
+//!
+//! Every key is documented in docs/config.md. Unknown keys are errors (a typo must not silently
+//! turn into a default), and so is a secret written into the file: credentials are named by
+//! reference only (an environment variable, a token file), and the client resolves them
+//! (`mesbackup_client::run::credentials`) before anything is sent. Every error names the key path
+//! (`environment[2].hooks.before`, environments counted from 1) and the line it is on.
+
+use serde::{Deserialize, Serialize};
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
+
+use crate::error::Error;
+use crate::file_modes::FileModes;
+use crate::mes::EnvUrl;
+use crate::naming::{installer_package_name, system_databases, DatabaseKind};
+use crate::retention::RetentionPolicy;
+use crate::units::parse_duration;
+
+/// Keys that would hold a secret inline. Refused with a pointer to the reference keys, so a secret
+/// never sits in a file that is copied, backed up and shown in reviews.
+const INLINE_SECRET_KEYS: [&str; 5] = ["token", "pat", "password", "secret", "api_key"];
+
+/// What a run does when another run holds the lock of an output folder.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum OnLocked {
+    /// Wait until the other run releases it (the default: an overlapping timer run follows).
+    #[default]
+    Wait,
+    /// Give up at once with a message naming the folder.
+    Exit,
+}
+
+/// Where an environment's credentials come from. Never the secret itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CredentialRef {
+    /// `token_env`: a bearer token in this environment variable.
+    TokenEnv(String),
+    /// `token_file`: a bearer token in this file (first non-empty line), readable by its owner only.
+    /// `${VAR}` in the path is replaced from the environment (systemd's `${CREDENTIALS_DIRECTORY}`).
+    TokenFile(String),
+    /// `user_env` + `pat_env`: a personal access token (HTTP Basic).
+    UserPat {
+        /// The variable holding the MES user name.
+        user_env: String,
+        /// The variable holding the personal access token.
+        pat_env: String,
+    },
+    /// `no_auth = true`: no credentials (a test server only).
+    None,
+}
+
+/// Commands run around an environment's backups. Each is an argv array: no shell is involved
+/// unless the command is one (`["sh", "-c", "..."]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Hooks {
+    /// Must all succeed before any backup is started (the SQL Server backups); the end of the last
+    /// is recorded as the SQL Server backup completion in every sidecar.
+    pub before: Vec<Vec<String>>,
+    /// After every step succeeded.
+    pub after: Vec<Vec<String>>,
+    /// After any step failed.
+    pub on_error: Vec<Vec<String>>,
+    /// Each command is stopped (killed) after this many milliseconds, and counts as failed.
+    pub timeout_ms: u64,
+}
+
+/// One MES environment of the config, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvironmentConfig {
+    /// Unique in the file; `--only NAME` selects by it.
+    pub name: String,
+    /// The MES address (as `--env`).
+    pub url: String,
+    /// The system whose four databases are backed up (as `backup --system`).
+    pub system: String,
+    /// With a version, packages are saved under the installer names (as `backup --version`).
+    pub version: Option<String>,
+    /// The generic installer names instead of the system-specific ones (as `--generic-names`).
+    pub generic_names: bool,
+    /// Where the credentials come from (resolved by the client before anything is sent).
+    pub credentials: CredentialRef,
+    /// A PEM file of an in-house CA (as `--ca-cert`).
+    pub ca_cert: Option<String>,
+    /// As `--allow-insecure-http`.
+    pub allow_insecure_http: bool,
+    /// The folder the packages are saved in (as `--out`); locked for the run.
+    pub out: String,
+    /// The installer's custom packages folder to stage the new packages into (as `stage --into`);
+    /// needs `version`.
+    pub stage_into: Option<String>,
+    /// As `--file-mode` / `--dir-mode`.
+    pub modes: FileModes,
+    /// How long a backup may take to be prepared (as `--timeout`), milliseconds.
+    pub timeout_ms: u64,
+    /// Verify each package after the download (default true).
+    pub verify: bool,
+    /// Retention over `out`, per database; `None`: nothing is deleted.
+    pub retention: Option<RetentionPolicy>,
+    /// Commands run before and after the backups.
+    pub hooks: Hooks,
+}
+
+impl EnvironmentConfig {
+    /// The four databases, each with the file name it is saved under (`None`: the server's name).
+    pub fn databases(&self) -> Result<Vec<(DatabaseKind, String, Option<String>)>, Error> {
+        system_databases(&self.system)?
+            .into_iter()
+            .map(|(kind, db)| {
+                let name = match &self.version {
+                    Some(v) => Some(installer_package_name(kind, v, (!self.generic_names).then_some(&*self.system))?),
+                    None => None,
+                };
+                Ok((kind, db, name))
+            })
+            .collect()
+    }
+}
+
+/// The whole config, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunConfig {
+    /// Environments backed up at once (the four databases of one always go concurrently).
+    pub concurrency: usize,
+    /// What to do when another run holds an output folder's lock.
+    pub on_locked: OnLocked,
+    /// In file order.
+    pub environments: Vec<EnvironmentConfig>,
+}
+
+impl RunConfig {
+    /// The environments `only` names (all when empty), in file order; an unknown name is an error
+    /// that lists the known ones.
+    pub fn select(&self, only: &[String]) -> Result<Vec<&EnvironmentConfig>, Error> {
+        for name in only {
+            if !self.environments.iter().any(|e| &e.name == name) {
+                let known: Vec<&str> = self.environments.iter().map(|e| e.name.as_str()).collect();
+                return Err(Error::invalid_argument(format!(
+                    "--only {name}: no environment of that name in the config (known: {})",
+                    known.join(", ")
+                )));
+            }
+        }
+        Ok(self.environments.iter().filter(|e| only.is_empty() || only.contains(&e.name)).collect())
+    }
+}
+
+// ---- the file as written ---------------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    concurrency: Option<i64>,
+    #[serde(default)]
+    on_locked: OnLocked,
+    #[serde(default)]
+    environment: Vec<RawEnvironment>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEnvironment {
+    name: String,
+    url: String,
+    system: String,
+    #[serde(default)]
+    version: Option<String>,
+    #[serde(default)]
+    generic_names: bool,
+    #[serde(default)]
+    token_env: Option<String>,
+    #[serde(default)]
+    token_file: Option<String>,
+    #[serde(default)]
+    user_env: Option<String>,
+    #[serde(default)]
+    pat_env: Option<String>,
+    #[serde(default)]
+    no_auth: bool,
+    #[serde(default)]
+    ca_cert: Option<String>,
+    #[serde(default)]
+    allow_insecure_http: bool,
+    out: String,
+    #[serde(default)]
+    stage_into: Option<String>,
+    #[serde(default)]
+    file_mode: Option<String>,
+    #[serde(default)]
+    dir_mode: Option<String>,
+    #[serde(default)]
+    timeout: Option<String>,
+    #[serde(default = "yes")]
+    verify: bool,
+    #[serde(default)]
+    retention: Option<RawRetention>,
+    #[serde(default)]
+    hooks: Option<RawHooks>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRetention {
+    #[serde(default)]
+    keep_last: u32,
+    #[serde(default)]
+    keep_daily: u32,
+    #[serde(default)]
+    keep_weekly: u32,
+    #[serde(default)]
+    keep_monthly: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHooks {
+    #[serde(default)]
+    before: Vec<Vec<String>>,
+    #[serde(default)]
+    after: Vec<Vec<String>>,
+    #[serde(default)]
+    on_error: Vec<Vec<String>>,
+    #[serde(default)]
+    timeout: Option<String>,
+}
+
+/// Default time a hook may run: long enough for a full SQL Server backup.
+pub const DEFAULT_HOOK_TIMEOUT_MS: u64 = 4 * 3_600_000;
+/// Default `timeout` of a backup (as the CLI's `--timeout`).
+pub const DEFAULT_BACKUP_TIMEOUT_MS: u64 = 24 * 3_600_000;
+
+/// Parses and validates `text`, the content of the config file `source` (named in errors).
+pub fn parse_run_config(text: &str, source: &str) -> Result<RunConfig, Error> {
+    let doc = match DeTable::parse(text) {
+        Ok(doc) => doc,
+        Err(e) => return Err(located(source, text, e.span(), None, e.message())),
+    };
+    refuse_inline_secrets(doc.get_ref(), text, source)?;
+    let raw: RawConfig = toml::from_str(text).map_err(|e| {
+        let path = e.span().and_then(|span| path_at(doc.get_ref(), &span));
+        located(source, text, e.span(), path.as_deref(), e.message())
+    })?;
+    let fail = |path: String, message: String| -> Error {
+        let span = span_of(doc.get_ref(), &path);
+        located(source, text, span, Some(&path), &message)
+    };
+
+    let concurrency = match raw.concurrency {
+        None => 1,
+        Some(n) if (1..=64).contains(&n) => n as usize,
+        Some(n) => return Err(fail("concurrency".into(), format!("{n} is not between 1 and 64"))),
+    };
+    if raw.environment.is_empty() {
+        return Err(located(
+            source,
+            text,
+            None,
+            None,
+            "no [[environment]]: add one with name, url, system, out and credentials (see docs/config.md)",
+        ));
+    }
+    let mut environments = Vec::new();
+    for (i, env) in raw.environment.into_iter().enumerate() {
+        let at = |key: &str| format!("environment[{}].{key}", i + 1);
+        if environments.iter().any(|e: &EnvironmentConfig| e.name == env.name) {
+            return Err(fail(
+                at("name"),
+                format!("{:?} is used by another environment: names must be unique", env.name),
+            ));
+        }
+        if let Some(other) = environments.iter().find(|e: &&EnvironmentConfig| {
+            e.out.trim_end_matches('/') == env.out.trim_end_matches('/') && e.system.eq_ignore_ascii_case(&env.system)
+        }) {
+            return Err(fail(
+                at("out"),
+                format!(
+                    "environment {:?} already saves system {} into {}: their packages and retention would mix; \
+                     give each its own folder",
+                    other.name, env.system, env.out
+                ),
+            ));
+        }
+        if env.name.trim().is_empty() || env.name.chars().any(char::is_control) {
+            return Err(fail(at("name"), "must be a non-empty name without control characters".into()));
+        }
+        EnvUrl::parse(&env.url).map_err(|e| fail(at("url"), e.message))?;
+        system_databases(&env.system).map_err(|e| fail(at("system"), e.message))?;
+        if let Some(v) = &env.version {
+            installer_package_name(DatabaseKind::Online, v, None).map_err(|e| fail(at("version"), e.message))?;
+        }
+        if env.generic_names && env.version.is_none() {
+            return Err(fail(at("generic_names"), "needs version (the installer names are per MES version)".into()));
+        }
+        if env.stage_into.is_some() && env.version.is_none() {
+            return Err(fail(at("stage_into"), "needs version: staging names packages for one MES version".into()));
+        }
+        let credentials = credential_ref(&env).map_err(|(key, message)| fail(at(key), message))?;
+        let modes =
+            FileModes::parse_named(env.file_mode.as_deref(), env.dir_mode.as_deref(), ["file_mode", "dir_mode"])
+                .map_err(|e| {
+                    let key = if e.message.contains("dir_mode") { "dir_mode" } else { "file_mode" };
+                    fail(at(key), e.message)
+                })?;
+        for (key, value) in [("out", &env.out)].into_iter().chain(env.stage_into.as_ref().map(|s| ("stage_into", s))) {
+            if value.trim().is_empty() {
+                return Err(fail(at(key), "must name a folder".into()));
+            }
+        }
+        let timeout_ms = match &env.timeout {
+            Some(t) => parse_duration(t).map_err(|m| fail(at("timeout"), m))?,
+            None => DEFAULT_BACKUP_TIMEOUT_MS,
+        };
+        let retention = match env.retention {
+            Some(r) => {
+                let policy = RetentionPolicy {
+                    keep_last: r.keep_last,
+                    keep_daily: r.keep_daily,
+                    keep_weekly: r.keep_weekly,
+                    keep_monthly: r.keep_monthly,
+                };
+                policy.check(&at("retention")).map_err(|e| fail(at("retention"), e.message))?;
+                Some(policy)
+            }
+            None => None,
+        };
+        let hooks = match env.hooks {
+            Some(h) => {
+                for (key, commands) in [("before", &h.before), ("after", &h.after), ("on_error", &h.on_error)] {
+                    if let Some(n) = commands.iter().position(|argv| argv.first().is_none_or(|p| p.trim().is_empty())) {
+                        return Err(fail(
+                            at(&format!("hooks.{key}")),
+                            format!("command {} is empty: each command is [\"program\", \"arg\", ...]", n + 1),
+                        ));
+                    }
+                }
+                let timeout_ms = match &h.timeout {
+                    Some(t) => parse_duration(t).map_err(|m| fail(at("hooks.timeout"), m))?,
+                    None => DEFAULT_HOOK_TIMEOUT_MS,
+                };
+                Hooks { before: h.before, after: h.after, on_error: h.on_error, timeout_ms }
+            }
+            None => Hooks { timeout_ms: DEFAULT_HOOK_TIMEOUT_MS, ..Hooks::default() },
+        };
+        environments.push(EnvironmentConfig {
+            name: env.name,
+            url: env.url,
+            system: env.system,
+            version: env.version,
+            generic_names: env.generic_names,
+            credentials,
+            ca_cert: env.ca_cert,
+            allow_insecure_http: env.allow_insecure_http,
+            out: env.out,
+            stage_into: env.stage_into,
+            modes,
+            timeout_ms,
+            verify: env.verify,
+            retention,
+            hooks,
+        });
+    }
+    Ok(RunConfig { concurrency, on_locked: raw.on_locked, environments })
+}
+
+/// Exactly one way to authenticate; the error names the key to fix.
+fn credential_ref(env: &RawEnvironment) -> Result<CredentialRef, (&'static str, String)> {
+    let env_name = |key: &'static str, v: &Option<String>| -> Result<Option<String>, (&'static str, String)> {
+        match v {
+            Some(name) if name.is_empty() || name.contains('=') || name.contains('\0') => {
+                Err((key, format!("{name:?} is not an environment variable name")))
+            }
+            other => Ok(other.clone()),
+        }
+    };
+    let token_env = env_name("token_env", &env.token_env)?;
+    let user_env = env_name("user_env", &env.user_env)?;
+    let pat_env = env_name("pat_env", &env.pat_env)?;
+    let mut ways = Vec::new();
+    if token_env.is_some() {
+        ways.push("token_env");
+    }
+    if env.token_file.is_some() {
+        ways.push("token_file");
+    }
+    if user_env.is_some() || pat_env.is_some() {
+        ways.push("user_env/pat_env");
+    }
+    if env.no_auth {
+        ways.push("no_auth");
+    }
+    match ways.as_slice() {
+        [] => Err((
+            "token_env",
+            "no credentials: set token_env (a variable holding a bearer token), token_file (a file readable only \
+             by its owner), or user_env and pat_env (a personal access token)"
+                .into(),
+        )),
+        [_, second, ..] => {
+            let key = match *second {
+                "token_file" => "token_file",
+                "no_auth" => "no_auth",
+                _ => "user_env",
+            };
+            Err((key, format!("use one way to authenticate, not {}", ways.join(" and "))))
+        }
+        ["no_auth"] => Ok(CredentialRef::None),
+        ["token_env"] => Ok(CredentialRef::TokenEnv(token_env.unwrap_or_default())),
+        ["token_file"] => {
+            let path = env.token_file.clone().unwrap_or_default();
+            if path.trim().is_empty() {
+                return Err(("token_file", "must name a file".into()));
+            }
+            Ok(CredentialRef::TokenFile(path))
+        }
+        _ => match (user_env, pat_env) {
+            (Some(user_env), Some(pat_env)) => Ok(CredentialRef::UserPat { user_env, pat_env }),
+            (None, _) => Err(("user_env", "pat_env needs user_env (the variable holding the MES user name)".into())),
+            (_, None) => {
+                Err(("pat_env", "user_env needs pat_env (the variable holding the personal access token)".into()))
+            }
+        },
+    }
+}
+
+fn refuse_inline_secrets(doc: &DeTable<'_>, text: &str, source: &str) -> Result<(), Error> {
+    let Some(envs) = doc.get("environment") else { return Ok(()) };
+    let DeValue::Array(envs) = envs.get_ref() else { return Ok(()) };
+    for (i, env) in envs.iter().enumerate() {
+        let DeValue::Table(table) = env.get_ref() else { continue };
+        for (key, _) in table.iter() {
+            if INLINE_SECRET_KEYS.contains(&key.get_ref().as_ref()) {
+                let path = format!("environment[{}].{}", i + 1, key.get_ref());
+                // The span of the key, never of the value: the message must not quote the secret.
+                return Err(located(
+                    source,
+                    text,
+                    Some(key.span()),
+                    Some(&path),
+                    "a secret is never written in the config file: name where it is instead, with token_env \
+                     (an environment variable), token_file (a file only its owner can read), or user_env and \
+                     pat_env; then remove this key",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The key path of the key at `span` (an unknown key), or else of the smallest value containing it
+/// (a wrong type). Every key is visited: the spans of `[[environment]]` tables cover only their
+/// headers, so containment cannot prune the walk.
+fn path_at(doc: &DeTable<'_>, span: &std::ops::Range<usize>) -> Option<String> {
+    type Range = std::ops::Range<usize>;
+    fn visit(table: &DeTable<'_>, prefix: &str, out: &mut Vec<(String, Range, Range)>) {
+        for (k, v) in table.iter() {
+            let path = if prefix.is_empty() { k.get_ref().to_string() } else { format!("{prefix}.{}", k.get_ref()) };
+            out.push((path.clone(), k.span(), v.span()));
+            visit_value(v, &path, out);
+        }
+    }
+    fn visit_value(v: &Spanned<DeValue<'_>>, path: &str, out: &mut Vec<(String, Range, Range)>) {
+        match v.get_ref() {
+            DeValue::Table(t) => visit(t, path, out),
+            DeValue::Array(a) => {
+                for (i, item) in a.iter().enumerate() {
+                    let item_path = format!("{path}[{}]", i + 1);
+                    if let DeValue::Table(t) = item.get_ref() {
+                        visit(t, &item_path, out);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    visit(doc, "", &mut all);
+    if let Some((path, _, _)) = all.iter().find(|(_, k, _)| k.start <= span.start && span.end <= k.end) {
+        return Some(path.clone());
+    }
+    all.iter()
+        .filter(|(_, _, v)| v.start <= span.start && span.end <= v.end)
+        .min_by_key(|(_, _, v)| v.end - v.start)
+        .map(|(path, _, _)| path.clone())
+}
+
+/// The span of the key at `path` (`environment[2].hooks.before`), for validation errors.
+fn span_of(doc: &DeTable<'_>, path: &str) -> Option<std::ops::Range<usize>> {
+    let mut table = doc;
+    let mut found = None;
+    for segment in path.split('.') {
+        let (key, index) = match segment.split_once('[') {
+            Some((k, rest)) => (k, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (segment, None),
+        };
+        let (k, v) = table.iter().find(|(k, _)| k.get_ref() == key)?;
+        found = Some(k.span());
+        let mut value = v;
+        if let Some(i) = index {
+            let DeValue::Array(a) = value.get_ref() else { return found };
+            value = a.get(i.checked_sub(1)?)?;
+            found = Some(value.span());
+        }
+        match value.get_ref() {
+            DeValue::Table(t) => table = t,
+            _ => return found,
+        }
+    }
+    found
+}
+
+/// `mesbackup.toml line 7, environment[2].token_file: message`.
+fn located(source: &str, text: &str, span: Option<std::ops::Range<usize>>, path: Option<&str>, message: &str) -> Error {
+    let line = span.map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+    let mut out = source.to_owned();
+    if let Some(line) = line {
+        out.push_str(&format!(" line {line}"));
+    }
+    if let Some(path) = path {
+        out.push_str(&format!(", {path}"));
+    }
+    out.push_str(": ");
+    out.push_str(message.trim_end());
+    Error::invalid_argument(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[[environment]]
+name = "prod"
+url = "https://mes.example.com"
+system = "MES"
+out = "/backups/prod"
+token_env = "MES_TOKEN"
+"#;
+
+    fn err(text: &str) -> String {
+        parse_run_config(text, "mesbackup.toml").unwrap_err().message
+    }
+
+    #[test]
+    fn a_minimal_config_gets_the_defaults() {
+        let c = parse_run_config(MINIMAL, "mesbackup.toml").unwrap();
+        assert_eq!(c.concurrency, 1);
+        assert_eq!(c.on_locked, OnLocked::Wait);
+        let e = &c.environments[0];
+        assert_eq!(e.credentials, CredentialRef::TokenEnv("MES_TOKEN".into()));
+        assert!(e.verify);
+        assert_eq!(e.retention, None);
+        assert_eq!(e.hooks.timeout_ms, DEFAULT_HOOK_TIMEOUT_MS);
+        assert_eq!(e.modes, FileModes::default());
+        assert_eq!(e.databases().unwrap()[1], (DatabaseKind::Cdm, "MESCDM".into(), None));
+    }
+
+    #[test]
+    fn the_example_in_docs_parses() {
+        let text = include_str!("../../docs/examples/mesbackup.toml");
+        let c = parse_run_config(text, "mesbackup.toml").unwrap();
+        assert!(c.environments.len() >= 2);
+    }
+
+    #[test]
+    fn every_key_is_read() {
+        let text = r#"
+concurrency = 2
+on_locked = "exit"
+[[environment]]
+name = "qa"
+url = "https://qa.example.com"
+system = "QA"
+version = "11.3.0"
+generic_names = true
+user_env = "QA_USER"
+pat_env = "QA_PAT"
+ca_cert = "/etc/ssl/ca.pem"
+allow_insecure_http = true
+out = "/b/qa"
+stage_into = "/packages"
+file_mode = "0640"
+dir_mode = "0750"
+timeout = "2h"
+verify = false
+[environment.retention]
+keep_last = 2
+keep_daily = 7
+keep_weekly = 4
+keep_monthly = 6
+[environment.hooks]
+before = [["sqlcmd", "-Q", "BACKUP"], ["true"]]
+after = [["echo", "ok"]]
+on_error = [["echo", "failed"]]
+timeout = "30m"
+"#;
+        let c = parse_run_config(text, "x").unwrap();
+        assert_eq!((c.concurrency, c.on_locked), (2, OnLocked::Exit));
+        let e = &c.environments[0];
+        assert_eq!(e.credentials, CredentialRef::UserPat { user_env: "QA_USER".into(), pat_env: "QA_PAT".into() });
+        assert_eq!(e.modes, FileModes { file: 0o640, dir: 0o750 });
+        assert_eq!(e.timeout_ms, 7_200_000);
+        assert!(!e.verify);
+        assert_eq!(e.retention, Some(RetentionPolicy { keep_last: 2, keep_daily: 7, keep_weekly: 4, keep_monthly: 6 }));
+        assert_eq!(e.hooks.before.len(), 2);
+        assert_eq!(e.hooks.timeout_ms, 1_800_000);
+        assert_eq!(e.databases().unwrap()[0].2.as_deref(), Some("Cmf.ClickHouse.FullBackup.Online.11.3.0.zip"));
+    }
+
+    #[test]
+    fn an_unknown_key_is_named_with_its_line() {
+        let text = format!("{MINIMAL}verfy = true\n");
+        let m = err(&text);
+        assert!(m.contains("line 8") && m.contains("verfy") && m.contains("environment[1]"), "{m}");
+        let m = err("concurrency = 1\nretries = 3\n");
+        assert!(m.contains("line 2") && m.contains("retries"), "{m}");
+    }
+
+    #[test]
+    fn an_inline_secret_is_refused_without_quoting_it() {
+        let text = format!("{MINIMAL}token = \"s3cr3t-value\"\n");
+        let m = err(&text);
+        assert!(m.contains("environment[1].token") && m.contains("token_env") && m.contains("line 8"), "{m}");
+        assert!(!m.contains("s3cr3t"), "{m}");
+    }
+
+    #[test]
+    fn validation_errors_name_key_and_line() {
+        let m = err(&MINIMAL.replace("system = \"MES\"", "system = \"M-E-S\""));
+        assert!(m.contains("environment[1].system") && m.contains("line 5"), "{m}");
+        let m = err(&MINIMAL.replace("token_env = \"MES_TOKEN\"", "token_env = \"A\"\ntoken_file = \"/t\""));
+        assert!(m.contains("token_file") && m.contains("one way"), "{m}");
+        let m = err(&MINIMAL.replace("token_env = \"MES_TOKEN\"", ""));
+        assert!(m.contains("no credentials"), "{m}");
+        let m = err(&format!("{MINIMAL}[environment.retention]\nkeep_last = 0\n"));
+        assert!(m.contains("environment[1].retention") && m.contains("line 8"), "{m}");
+        let m = err(&format!("{MINIMAL}[environment.hooks]\nbefore = [[]]\n"));
+        assert!(m.contains("environment[1].hooks.before") && m.contains("line 9"), "{m}");
+        let m = err(&format!("{MINIMAL}{}", MINIMAL.replace("/backups/prod", "/b2")));
+        assert!(m.contains("environment[2].name") && m.contains("unique"), "{m}");
+        let m = err(&format!("{MINIMAL}{}", MINIMAL.replace("name = \"prod\"", "name = \"qa\"")));
+        assert!(m.contains("environment[2].out") && m.contains("own folder") && m.contains("line 13"), "{m}");
+        let other_system = MINIMAL.replace("name = \"prod\"", "name = \"qa\"").replace("\"MES\"", "\"QA\"");
+        assert!(parse_run_config(&format!("{MINIMAL}{other_system}"), "t").is_ok(), "another system may share it");
+        let m = err(&MINIMAL.replace("out = \"/backups/prod\"", "out = \"/b\"\nstage_into = \"/p\""));
+        assert!(m.contains("stage_into") && m.contains("needs version"), "{m}");
+        let m = err(&format!("{MINIMAL}timeout = \"soon\"\n"));
+        assert!(m.contains("environment[1].timeout"), "{m}");
+        let m = err(&format!("{MINIMAL}file_mode = \"0666\"\n"));
+        assert!(m.contains("environment[1].file_mode"), "{m}");
+        let m = err("on_locked = \"maybe\"\n");
+        assert!(m.contains("on_locked") && m.contains("line 1"), "{m}");
+        let m = err("");
+        assert!(m.contains("no [[environment]]"), "{m}");
+        let m = err("[[environment]\n");
+        assert!(m.contains("line 1"), "{m}");
+    }
+
+    #[test]
+    fn a_wrong_type_names_the_key() {
+        let m = err(&MINIMAL.replace("name = \"prod\"", "name = 7"));
+        assert!(m.contains("environment[1].name") || m.contains("line 3"), "{m}");
+        let m = err(&format!("{MINIMAL}[environment.hooks]\nbefore = \"sqlcmd\"\n"));
+        assert!(m.contains("line 9") && m.contains("before"), "{m}");
+    }
+
+    #[test]
+    fn only_selects_by_name() {
+        let c = parse_run_config(MINIMAL, "x").unwrap();
+        assert_eq!(c.select(&[]).unwrap().len(), 1);
+        assert!(c.select(&["nope".into()]).unwrap_err().message.contains("known: prod"));
+    }
+}
