@@ -15,12 +15,15 @@
         'Get-MesClickHouseBackupInfo',
         'Get-MesClickHouseBackupName',
         'Get-MesClickHouseBackupWindow',
+        'Invoke-MesBackupRun',
+        'Register-MesBackupSchedule',
         'Restore-MesClickHouseDatabase',
         'Save-MesClickHouseBackup',
         'Start-MesClickHouseBackup',
         'Test-MesClickHouseBackup',
         'Test-MesClickHouseBackupFolder',
-        'Test-MesClickHouseRestore'
+        'Test-MesClickHouseRestore',
+        'Unregister-MesBackupSchedule'
     )
     CmdletsToExport      = @()
     VariablesToExport    = @()

@@ -96,7 +96,7 @@ Describe 'command <Name>' -ForEach $exported {
             $command.Parameters['Token'].ParameterType | Should -Be ([System.Security.SecureString])
         }
         foreach ($parameter in $command.Parameters.Values) {
-            if ($parameter.Name -match 'Pat|Password|Secret') {
+            if ($parameter.Name -match '^Pat$|Password|Secret') {
                 throw ('-{0} looks like a plain-text secret parameter' -f $parameter.Name)
             }
         }

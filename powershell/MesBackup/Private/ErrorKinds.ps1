@@ -21,11 +21,41 @@ $script:MesErrorKinds = [ordered]@{
 # Errors the module itself raises that have no canonical kind.
 $script:MesModuleErrors = @{
     cli_not_found = [System.Management.Automation.ErrorCategory]::ObjectNotFound
+    # mesbackup run: a hook of the environment failed (exit code 21).
+    hook_failed   = [System.Management.Automation.ErrorCategory]::InvalidResult
+    # mesbackup run: another run holds an output folder and on_locked = "exit" (exit code 75).
+    run_locked    = [System.Management.Automation.ErrorCategory]::ResourceBusy
+    # Register-MesBackupSchedule without Windows' ScheduledTasks module.
+    not_supported = [System.Management.Automation.ErrorCategory]::NotInstalled
 }
 
 # What the CLI's exit code says when it ends without a `failed` event.
 $script:MesExitPending = 75
 $script:MesExitInternal = 1
+# mesbackup run's own exit codes.
+$script:MesExitHookFailed = 21
+$script:MesExitLocked = 75
+
+function Get-MesRunErrorKind {
+    <#
+    .SYNOPSIS
+    The error kind of a `mesbackup run` exit code (of the run or of one environment): 21 is a failed
+    hook, 75 a folder held by another run, the others the canonical kinds' codes.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory)]
+        [int]$ExitCode
+    )
+    if ($ExitCode -eq $script:MesExitHookFailed) {
+        return 'hook_failed'
+    }
+    if ($ExitCode -eq $script:MesExitLocked) {
+        return 'run_locked'
+    }
+    return (Get-MesErrorKindFromExitCode -ExitCode $ExitCode)
+}
 
 function Get-MesErrorKindFromExitCode {
     [CmdletBinding()]
@@ -142,6 +172,12 @@ function Get-MesRecommendedAction {
                 return "The backup may still finish on the server: Save-MesClickHouseBackup -Guid $Guid"
             }
             return $null
+        }
+        'hook_failed' {
+            return 'The hook''s output is in the verbose stream (mesbackup stderr); Result.Hooks shows each hook''s exit code.'
+        }
+        'run_locked' {
+            return 'Another mesbackup run still holds the folder: wait for it, or set on_locked = "wait" in the config.'
         }
         'cli_not_found' {
             return 'Put the mesbackup binary next to the module or on PATH, or pass -CliPath.'

@@ -13,7 +13,7 @@ function Get-MesCliArgumentList {
     [OutputType([string[]])]
     param(
         [Parameter(Mandatory)]
-        [ValidateSet('backup', 'start', 'download', 'names', 'check-folder', 'stage', 'verify', 'inspect', 'window', 'restore', 'test-restore')]
+        [ValidateSet('backup', 'start', 'download', 'names', 'check-folder', 'stage', 'verify', 'inspect', 'window', 'restore', 'test-restore', 'run')]
         [string]$Command,
 
         # Positional operands: database names (backup, start), GUIDs (download),
@@ -62,7 +62,14 @@ function Get-MesCliArgumentList {
         [switch]$DryRun,
         [switch]$IntoExisting,
         [string]$Prefix,
-        [switch]$Keep
+        [switch]$Keep,
+
+        # run: the mesbackup.toml (which names its credentials by reference: environment variable
+        # names or a token file, never the secret), the environments to run (--only, repeated), and
+        # the Prometheus textfile to write. -DryRun above gives run's --dry-run as well.
+        [string]$Config,
+        [string[]]$Only,
+        [string]$MetricsFile
     )
     $list = New-Object -TypeName 'System.Collections.Generic.List[string]'
     $list.Add($Command)
@@ -195,6 +202,18 @@ function Get-MesCliArgumentList {
     }
     if ($Keep) {
         $list.Add('--keep')
+    }
+    if ($Config) {
+        $list.Add('--config')
+        $list.Add($Config)
+    }
+    foreach ($name in @($Only | Where-Object -FilterScript { $_ })) {
+        $list.Add('--only')
+        $list.Add($name)
+    }
+    if ($MetricsFile) {
+        $list.Add('--metrics-file')
+        $list.Add($MetricsFile)
     }
 
     if ($Operand -and $Operand.Count -gt 0) {

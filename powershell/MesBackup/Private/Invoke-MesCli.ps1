@@ -153,7 +153,8 @@ function Invoke-MesCli {
 
     .DESCRIPTION
     Credentials and the environment URL go into the child's environment (Set-MesCliEnvironment), MES
-    credentials only with -EnvironmentUrl, ClickHouse credentials only with -ClickHouse;
+    credentials only with -EnvironmentUrl (or, for run, -ConfigCredentials: the session's variables
+    that the config names), ClickHouse credentials only with -ClickHouse;
     the argument list comes from Get-MesCliArgumentList. When the pipeline is stopped (Ctrl-C), the
     child's standard input is closed (the CLI's cue to cancel cleanly), and the child is killed if it
     has not ended two seconds later. After the child ends, $State holds ExitCode, StdErr (redacted)
@@ -184,6 +185,9 @@ function Invoke-MesCli {
         [AllowNull()]
         [System.Management.Automation.PSCredential]$ClickHouseCredential,
 
+        # run: the config names its credential variables; the child inherits the session's.
+        [switch]$ConfigCredentials,
+
         [Parameter(Mandatory)]
         [hashtable]$State,
 
@@ -211,7 +215,7 @@ function Invoke-MesCli {
 
     # Commands that talk to no MES (no -EnvironmentUrl) get no MES credentials, commands that talk to
     # no ClickHouse (no -ClickHouse) no ClickHouse credentials.
-    $secrets = Set-MesCliEnvironment -StartInfo $startInfo -EnvironmentUrl $EnvironmentUrl -Credential $Credential -Token $Token -ClickHouse:$ClickHouse -ClickHouseCredential $ClickHouseCredential
+    $secrets = Set-MesCliEnvironment -StartInfo $startInfo -EnvironmentUrl $EnvironmentUrl -Credential $Credential -Token $Token -ClickHouse:$ClickHouse -ClickHouseCredential $ClickHouseCredential -ConfigCredentials:$ConfigCredentials
 
     Write-Verbose -Message ('running: {0} {1}' -f $CliPath, ($ArgumentList -join ' '))
     $State.ExitCode = $null

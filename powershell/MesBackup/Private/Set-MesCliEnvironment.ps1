@@ -9,7 +9,10 @@ function Set-MesCliEnvironment {
     MES: with -EnvironmentUrl, an explicit -Token removes inherited MES_USER/MES_PAT from the child's
     environment, and an explicit -Credential removes an inherited MES_TOKEN, so the credential the
     caller named is the one used. Without either, the child inherits the session's variables. Without
-    -EnvironmentUrl the command talks to no MES, and the child gets no MES_TOKEN, MES_USER or MES_PAT.
+    -EnvironmentUrl the command talks to no MES, and the child gets no MES_TOKEN, MES_USER or MES_PAT,
+    unless -ConfigCredentials: `mesbackup run` reads a config that names its credentials by reference
+    (token_env, user_env + pat_env, token_file), so the child inherits the session's environment
+    unchanged (and no MES_URL is set: each environment's URL is in the config).
 
     ClickHouse: with -ClickHouse (restore, test-restore), an explicit -ClickHouseCredential sets
     CLICKHOUSE_USER and CLICKHOUSE_PASSWORD (an empty password removes an inherited one), so the
@@ -39,7 +42,10 @@ function Set-MesCliEnvironment {
         [switch]$ClickHouse,
 
         [AllowNull()]
-        [System.Management.Automation.PSCredential]$ClickHouseCredential
+        [System.Management.Automation.PSCredential]$ClickHouseCredential,
+
+        # run: the config names the credential variables; the child inherits them as they are.
+        [switch]$ConfigCredentials
     )
     if ($Credential -eq [System.Management.Automation.PSCredential]::Empty) {
         $Credential = $null
@@ -50,7 +56,17 @@ function Set-MesCliEnvironment {
     $childEnvironment = $StartInfo.EnvironmentVariables
     $secrets = New-Object -TypeName 'System.Collections.Generic.List[string]'
 
-    if (-not $EnvironmentUrl) {
+    if ($ConfigCredentials) {
+        # The config names its own variables (any names); the CLI redacts their values itself. The
+        # conventional ones are also redacted here.
+        foreach ($name in @('MES_TOKEN', 'MES_PAT')) {
+            $inherited = [System.Environment]::GetEnvironmentVariable($name)
+            if ($inherited) {
+                $secrets.Add($inherited)
+            }
+        }
+    }
+    elseif (-not $EnvironmentUrl) {
         # Commands that talk to no MES get no MES credentials at all.
         foreach ($name in @('MES_TOKEN', 'MES_USER', 'MES_PAT')) {
             [void]$childEnvironment.Remove($name)
