@@ -4,7 +4,8 @@
 # SIGHUP; file modes under umask 022; two runs in different PID namespaces sharing a folder, through
 # `unshare --pid --fork --mount-proc`, which fails loudly where it cannot run), and every --json output
 # validated against cli/events.schema.json (Python jsonschema in a venv); `mesbackup run`'s metrics
-# checked by promtool; the systemd units verified by systemd-analyze.
+# checked by promtool; the systemd units verified by systemd-analyze; the Kubernetes CronJob checked
+# offline (tests/schedulers/check_kubernetes.py).
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 root="${MESBACKUP_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -31,6 +32,12 @@ echo "--- README vocabulary table: every CLI spelling in mesbackup <command> --h
 cargo build -q -p mesbackup-cli
 cli_bin="$(cargo metadata --format-version 1 --no-deps | "$MESBACKUP_PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/mesbackup"
 "$MESBACKUP_PYTHON" tests/vocabulary/check_table.py cli --self-test --cli "$cli_bin"
+
+echo "--- Kubernetes CronJob (docs/schedulers/kubernetes): schemas, kubectl offline, the config through the CLI"
+ensure_venv "$root/target/venv-k8s" "kubernetes-validate>=1.30"
+# kubectl reads the manifests offline; Debian's kubernetes-client provides it where none is installed.
+command -v kubectl >/dev/null 2>&1 || ensure_apt kubernetes-client || echo "kubectl could not be installed"
+"$root/target/venv-k8s/bin/python" tests/schedulers/check_kubernetes.py --cli "$cli_bin"
 
 echo "--- bench/cli.sh parses (run it by hand: it is too slow for the suite)"
 bash -n bench/cli.sh
