@@ -18,6 +18,13 @@ command (the argument lists below mirror what each command passes to the builder
   - credentials work from the environment alone, both kinds at once are refused (which is why the
     module removes the other kind from the child's environment), no credential makes the CLI fail
     instead of prompting when its standard input is a pipe, and no secret appears in any output;
+  - run (Invoke-MesBackupRun), with a config of two environments on two mock-mes (one failing every
+    POST) whose token is named by token_env and inherited from the environment: --dry-run (-WhatIf,
+    -DryRun) prints one run_plan and sends nothing, --only selects, an unset variable is refused
+    (exit 2, a failed invalid_argument naming it, nothing sent), a real run ends with run_summary
+    (one environment saved and verified, the other failed at backup with server_error, exit 7) and
+    writes --metrics-file; on Unix a failing before hook gives exit 21 and sends nothing, and a folder
+    held by another run with on_locked = "exit" gives exit 75 and a failed event without a summary;
   - SIGINT (what the module sends on Ctrl-C on Linux and macOS) cancels cleanly: exit 130, a
     `cancelled` failure carrying the GUID, no partial file left under a final name;
   - restore and test-restore, against a real engine with the committed fixture
@@ -629,6 +636,8 @@ def main() -> int:
         reports = [e for e in ev if e.get("event") == "folder_report"]
         check(bool(reports) and len(reports[0]["report"]["near_misses"]) == 1, "check-folder: expected one near miss")
 
+        run_contract(cli, mock_path, Path(work))
+
         # Ctrl-C in PowerShell: the module sends SIGINT (Unix) and the CLI must cancel cleanly.
         if hasattr(signal, "SIGINT") and os.name == "posix":
             mock.scenario({"pending_polls": 1000000})
@@ -667,6 +676,208 @@ def main() -> int:
     restore_contract(cli, chdb_python)
     print(f"cli contract: {checks - len(failures)} checks passed, {len(failures)} failed")
     return 1 if failures else 0
+
+
+RUN_TOKEN_VAR = "NIGHTLY_MES_TOKEN"
+
+
+def run_environment(name: str, url: str, out: Path, extra: str = "") -> str:
+    # TOML literal strings ('...'): paths as they are, also on Windows.
+    return (
+        f'[[environment]]\nname = "{name}"\nurl = "{url}"\nsystem = "MES"\nout = \'{out}\'\n'
+        f'token_env = "{RUN_TOKEN_VAR}"\n{extra}\n'
+    )
+
+
+def run_contract(cli: str, mock_path: str, work: Path) -> None:
+    """Invoke-MesBackupRun's command lines (Get-MesCliArgumentList -Command run: `run --json
+    [--dry-run] --config FILE [--only NAME]... [--metrics-file PATH]`, the token named by the config's
+    token_env and inherited from the session) against two mock-mes, one failing every POST."""
+    healthy, broken = Mock(mock_path), Mock(mock_path)
+    try:
+        broken.scenario({"faults": [{"method": "POST", "nth": "all", "status": 500, "body": "ClickHouse is down"}]})
+        base = work / "run"
+        base.mkdir()
+        config = base / "mesbackup.toml"
+        config.write_text(
+            run_environment("production", healthy.base, base / "production")
+            + run_environment("training", broken.base, base / "training"),
+            encoding="utf-8",
+        )
+        env = clean_env(**{RUN_TOKEN_VAR: TOKEN})
+
+        # Invoke-MesBackupRun -Config ... -WhatIf (and -DryRun): the plan, nothing sent or created.
+        ev = run(
+            cli,
+            ["run", "--json", "--dry-run", "--config", str(config)],
+            env,
+            0,
+            "Invoke-MesBackupRun -WhatIf",
+            str(base),
+        )
+        check(names_of(ev) == ["run_plan"], f"run --dry-run: expected one run_plan, got {names_of(ev)}")
+        plans = ev[0]["environments"] if ev else []
+        check(
+            [p["name"] for p in plans] == ["production", "training"]
+            and all(len(p["databases"]) == 4 and p["retention"] is None for p in plans),
+            f"run --dry-run: expected the plans of production and training with four databases each, got {plans}",
+        )
+        ev = run(
+            cli,
+            ["run", "--json", "--dry-run", "--config", str(config), "--only", "training"],
+            env,
+            0,
+            "Invoke-MesBackupRun -DryRun -Only training",
+            str(base),
+        )
+        check(
+            [p["name"] for p in (ev[0]["environments"] if ev else [])] == ["training"],
+            f"run --dry-run --only training: expected only training, got {ev}",
+        )
+        check(
+            not healthy.log() and not broken.log() and not (base / "production").exists(),
+            "run --dry-run sent a request or created the output folder",
+        )
+
+        # A credential variable the config names but the session lacks: refused before anything is sent
+        # (the module: a terminating invalid_argument from the first failed event, no run_summary).
+        ev = run(
+            cli,
+            ["run", "--json", "--config", str(config)],
+            clean_env(),
+            2,
+            "Invoke-MesBackupRun (variable unset)",
+            str(base),
+        )
+        failed = [e for e in ev if e.get("event") == "failed"]
+        check(
+            len(failed) == 1
+            and failed[0]["error"]["kind"] == "invalid_argument"
+            and RUN_TOKEN_VAR in failed[0]["error"]["message"]
+            and "run_summary" not in names_of(ev),
+            f"run without {RUN_TOKEN_VAR}: expected one invalid_argument naming it and no summary, got {ev}",
+        )
+        check(not healthy.log() and not broken.log(), "run without its credential variable sent a request")
+
+        # Invoke-MesBackupRun -Config ... -Only production -Only training -MetricsFile ...: one environment
+        # fails (server_error, exit 7), the other is saved and verified; run_summary is the last event.
+        metrics = base / "mesbackup.prom"
+        ev = run(
+            cli,
+            [
+                "run",
+                "--json",
+                "--config",
+                str(config),
+                "--only",
+                "production",
+                "--only",
+                "training",
+                "--metrics-file",
+                str(metrics),
+            ],
+            env,
+            7,
+            "Invoke-MesBackupRun -Only -MetricsFile (one environment failing)",
+            str(base),
+        )
+        check(
+            bool(ev) and ev[-1].get("event") == "run_summary",
+            f"run: the last event is not run_summary: {names_of(ev)[-3:]}",
+        )
+        summary = ev[-1] if ev and ev[-1].get("event") == "run_summary" else {"environments": []}
+        reports = {e["name"]: e for e in summary["environments"]}
+        prod, train = reports.get("production", {}), reports.get("training", {})
+        check(
+            summary.get("ok") is False
+            and summary.get("exit_code") == 7
+            and list(reports) == ["production", "training"],
+            f"run_summary: expected ok false, exit_code 7, production then training; got {summary}",
+        )
+        check(
+            prod.get("result") == "ok"
+            and len(prod.get("databases", [])) == 4
+            and all(
+                d["outcome"] == "saved" and d["verified"] is True and Path(d["file"]).is_file()
+                for d in prod["databases"]
+            ),
+            f"run_summary production: expected four saved, verified packages, got {prod}",
+        )
+        check(
+            train.get("result") == "failed"
+            and train.get("failed_step") == "backup"
+            and train.get("exit_code") == 7
+            and any(d.get("error", {}).get("kind") == "server_error" for d in train.get("databases", [])),
+            f"run_summary training: expected failed at backup with server_error, exit code 7; got {train}",
+        )
+        check(
+            all(
+                e.get("environment") in ("production", "training") for e in ev if e.get("event") in ("started", "saved")
+            ),
+            "run: job events without their environment",
+        )
+        check(
+            metrics.is_file() and "mesbackup_run_success 0" in metrics.read_text(),
+            "run --metrics-file: no metrics, or a wrong mesbackup_run_success",
+        )
+
+        if os.name == "posix":
+            # A failing before hook: exit code 21, which the module reports as hook_failed.
+            hook_config = base / "hook.toml"
+            hook_config.write_text(
+                run_environment(
+                    "production", healthy.base, base / "hooked", '[environment.hooks]\nbefore = [["false"]]'
+                ),
+                encoding="utf-8",
+            )
+            sent_before = len(healthy.log())
+            ev = run(
+                cli,
+                ["run", "--json", "--config", str(hook_config)],
+                env,
+                21,
+                "Invoke-MesBackupRun (before hook fails)",
+                str(base),
+            )
+            envs = ev[-1]["environments"] if ev and ev[-1].get("event") == "run_summary" else []
+            check(
+                len(envs) == 1 and envs[0]["failed_step"] == "before_hook" and envs[0]["exit_code"] == 21,
+                f"run with a failing before hook: expected failed_step before_hook, exit code 21; got {envs}",
+            )
+            check(len(healthy.log()) == sent_before, "run with a failing before hook sent a request")
+
+            # on_locked = "exit" while another run holds the folder: exit 75 and a failed event, no summary
+            # (the module: a terminating run_locked error).
+            import fcntl
+
+            locked_config = base / "locked.toml"
+            locked_out = base / "locked"
+            locked_out.mkdir()
+            locked_config.write_text(
+                'on_locked = "exit"\n' + run_environment("production", healthy.base, locked_out), encoding="utf-8"
+            )
+            with open(locked_out / ".mesbackup-run.lock", "a+") as held:
+                fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                ev = run(
+                    cli,
+                    ["run", "--json", "--config", str(locked_config)],
+                    env,
+                    75,
+                    "Invoke-MesBackupRun (folder held)",
+                    str(base),
+                )
+            check(
+                "run_summary" not in names_of(ev) and any(e.get("event") == "failed" for e in ev),
+                f"run on a held folder with on_locked exit: expected a failed event and no summary, got {ev}",
+            )
+        else:
+            print("run hooks and the folder lock: not checked here (sh hooks and flock are Unix-only)")
+        print(
+            "run: --dry-run, --only, an unset credential variable, a failing environment, metrics, hook and lock exits checked"
+        )
+    finally:
+        healthy.stop()
+        broken.stop()
 
 
 def restore_contract(cli: str, chdb_python: str) -> None:
