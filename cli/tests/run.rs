@@ -264,6 +264,39 @@ fn a_failing_before_hook_sends_nothing_for_its_environment() {
 }
 
 #[test]
+fn hooks_never_see_the_mes_credentials() {
+    if skipped_under_launcher("hooks_never_see_the_mes_credentials") {
+        return;
+    }
+    let m = mock(json!({}));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let (before, after) = (dir.path().join("before.env"), dir.path().join("after.env"));
+    let text = environment(
+        "sql-first",
+        &m.base_url(),
+        &out,
+        &format!(
+            "[environment.hooks]\nbefore = [[\"sh\", \"-c\", \"env > {}\"]]\nafter = [[\"sh\", \"-c\", \"env > {}\"]]\n",
+            before.display(),
+            after.display()
+        ),
+    );
+    let config = write_config(dir.path(), &text);
+    let mut c = command();
+    c.arg("run").arg("--config").arg(&config).arg("--json");
+    c.env(TOKEN_VAR, "admin-token").env("MES_TOKEN", "admin-token").env("MES_PAT", "a-pat").env("UNRELATED", "kept");
+    let r = run(c);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    for file in [&before, &after] {
+        let seen = fs::read_to_string(file).unwrap();
+        assert!(!seen.contains("admin-token") && !seen.contains("a-pat"), "a credential reached a hook: {seen}");
+        assert!(!seen.contains(&format!("{TOKEN_VAR}=")), "{seen}");
+        assert!(seen.contains("MESBACKUP_ENVIRONMENT=sql-first") && seen.contains("UNRELATED=kept"), "{seen}");
+    }
+}
+
+#[test]
 fn a_second_run_waits_for_or_leaves_a_held_folder() {
     if skipped_under_launcher("a_second_run_waits_for_or_leaves_a_held_folder") {
         return;

@@ -1,6 +1,8 @@
 //! Hook commands: run as argv (no shell unless the command is one), with a timeout, their output on
 //! our stderr (stdout may be the `--json` event stream). They get the environment's name, folder and
-//! phase in `MESBACKUP_*` variables, never credentials.
+//! phase in `MESBACKUP_*` variables, never credentials: the variables that hold MES credentials (the
+//! ones the config names, and MES_TOKEN / MES_USER / MES_PAT) are removed from a hook's environment,
+//! so a SQL Server script or a notifier never sees an MES token.
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -57,6 +59,7 @@ pub async fn run_hook(
     phase: HookPhase,
     argv: &[String],
     vars: &[(&str, String)],
+    hidden: &[String],
     timeout_ms: u64,
     cancel: &CancellationToken,
 ) -> HookReport {
@@ -72,6 +75,9 @@ pub async fn run_hook(
     };
     let mut command = tokio::process::Command::new(&program);
     command.args(&argv[1..]).stdin(Stdio::null()).stdout(Stdio::from(std::io::stderr())).kill_on_drop(true);
+    for name in hidden {
+        command.env_remove(name);
+    }
     for (k, v) in vars {
         command.env(k, v);
     }

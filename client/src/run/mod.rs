@@ -20,7 +20,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use futures::stream::{self, StreamExt};
 use mesbackup_core::mes::{backup_window, format_rfc3339_millis, BackupWindow, JobEvent, Outcome, PollPolicy};
 use mesbackup_core::retention::RetentionPolicy;
-use mesbackup_core::run_config::{EnvironmentConfig, Hooks, OnLocked, RunConfig};
+use mesbackup_core::run_config::{CredentialRef, EnvironmentConfig, Hooks, OnLocked, RunConfig};
 use mesbackup_core::{EnvUrl, Error};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
@@ -303,8 +303,12 @@ pub async fn run(
     on_event: &(dyn Fn(RunEvent<'_>) + Sync),
 ) -> RunReport {
     let started = Instant::now();
+    let hidden = credential_variables(prepared);
     let mut reports: Vec<(usize, EnvironmentReport)> = stream::iter(prepared.iter().enumerate())
-        .map(|(i, p)| async move { (i, run_environment(p, cancel, on_event).await) })
+        .map(|(i, p)| {
+            let hidden = &hidden;
+            async move { (i, run_environment(p, hidden, cancel, on_event).await) }
+        })
         .buffer_unordered(concurrency.max(1))
         .collect()
         .await;
@@ -357,8 +361,24 @@ fn exit_code_of(e: &Error) -> u8 {
     u8::try_from(e.kind.exit_code()).unwrap_or(1)
 }
 
+/// The variables that hold MES credentials, for any environment of the run: none reaches a hook.
+fn credential_variables(prepared: &[PreparedEnvironment]) -> Vec<String> {
+    let mut names: Vec<String> = ["MES_TOKEN", "MES_USER", "MES_PAT"].map(String::from).to_vec();
+    for p in prepared {
+        match &p.config.credentials {
+            CredentialRef::TokenEnv(name) => names.push(name.clone()),
+            CredentialRef::UserPat { user_env, pat_env } => names.extend([user_env.clone(), pat_env.clone()]),
+            CredentialRef::TokenFile(_) | CredentialRef::None => {}
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
 async fn run_environment(
     prepared: &PreparedEnvironment,
+    hidden: &[String],
     cancel: &CancellationToken,
     on_event: &(dyn Fn(RunEvent<'_>) + Sync),
 ) -> EnvironmentReport {
@@ -403,6 +423,7 @@ async fn run_environment(
                 HookPhase::Before,
                 argv,
                 &hook_vars(env, HookPhase::Before, None),
+                hidden,
                 env.hooks.timeout_ms,
                 cancel,
             )
@@ -584,6 +605,7 @@ async fn run_environment(
             after_phase,
             argv,
             &hook_vars(env, after_phase, failure_message),
+            hidden,
             env.hooks.timeout_ms,
             &hook_cancel,
         )
