@@ -482,10 +482,12 @@ fn sigterm_during_a_before_hook_stops_the_hook_and_sends_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let pid_file = dir.path().join("hook.pid");
+    let grandchild_file = dir.path().join("started-by-hook.pid");
     let marker = dir.path().join("on_error.txt");
     let hooks = format!(
-        "[environment.hooks]\nbefore = [[\"sh\", \"-c\", \"echo $$ > {}; exec sleep 600\"]]\non_error = [[\"sh\", \"-c\", \
-         \"echo $MESBACKUP_RESULT > {}\"]]\n",
+        "[environment.hooks]\nbefore = [[\"sh\", \"-c\", \"sleep 600 & echo $! > {}; echo $$ > {}; wait\"]]\non_error = \
+         [[\"sh\", \"-c\", \"echo $MESBACKUP_RESULT > {}\"]]\n",
+        grandchild_file.display(),
         pid_file.display(),
         marker.display()
     );
@@ -493,7 +495,8 @@ fn sigterm_during_a_before_hook_stops_the_hook_and_sends_nothing() {
     let mut c = command();
     c.arg("run").arg("--config").arg(&config).arg("--json").env(TOKEN_VAR, "admin-token");
     let (child, rx) = spawn_json(c);
-    // The hook is running once it wrote its PID (then it execs sleep under that PID).
+    // The hook is running once it wrote its PID (after starting a process of its own, as a script
+    // running sqlcmd does).
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let pid: i32 = loop {
         if let Some(pid) = fs::read_to_string(&pid_file).ok().and_then(|t| t.trim().parse().ok()) {
@@ -508,7 +511,21 @@ fn sigterm_during_a_before_hook_stops_the_hook_and_sends_nothing() {
     validate_events(&events).unwrap();
     let e = env_report(events.iter().rev().find(|e| e["event"] == "run_summary").unwrap(), "e");
     assert_eq!(e["failed_step"], "before_hook");
-    assert!(!Path::new(&format!("/proc/{pid}")).exists(), "the hook (pid {pid}) was left running");
+    assert!(!alive(pid), "the hook (pid {pid}) was left running");
+    let grandchild: i32 = fs::read_to_string(&grandchild_file).unwrap().trim().parse().unwrap();
+    assert!(!alive(grandchild), "what the hook started (pid {grandchild}) was left running");
     assert!(m.log().is_empty(), "nothing may be sent: {:?}", m.log());
     assert_eq!(fs::read_to_string(&marker).unwrap().trim(), "failed", "on_error hooks still run");
+}
+
+/// Whether `pid` runs (a zombie waiting for a parent that does not reap it is not running).
+fn alive(pid: i32) -> bool {
+    for _ in 0..100 {
+        match fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => return false,
+            Ok(stat) if stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z')) => return false,
+            Ok(_) => std::thread::sleep(std::time::Duration::from_millis(20)),
+        }
+    }
+    true
 }

@@ -402,6 +402,7 @@ pub fn write_behind(file: &File, written: u64) {
     }
 }
 
+/// Elsewhere than Linux: nothing (no `sync_file_range`); the fsync before the rename does it all.
 #[cfg(not(target_os = "linux"))]
 pub fn write_behind(_file: &File, _written: u64) {}
 
@@ -415,6 +416,7 @@ pub fn drop_from_cache(file: &File) {
     }
 }
 
+/// Elsewhere than Linux: nothing (the operating system's own cache policy applies).
 #[cfg(not(target_os = "linux"))]
 pub fn drop_from_cache(_file: &File) {}
 

@@ -92,6 +92,7 @@ fn accept_mount_mode(actual: u32, wanted: u32, is_folder: bool, refused: io::Err
     }
 }
 
+/// Windows: the file keeps the ACL it inherited from its folder.
 #[cfg(not(unix))]
 pub fn set_file_mode(_file: &File, _mode: u32) -> io::Result<()> {
     Ok(())

@@ -78,6 +78,10 @@ pub async fn run_hook(
     for name in hidden {
         command.env_remove(name);
     }
+    // Its own process group, so that stopping it stops what it started too (a script's `sqlcmd`, a
+    // backgrounded job), not only the shell.
+    #[cfg(unix)]
+    command.process_group(0);
     for (k, v) in vars {
         command.env(k, v);
     }
@@ -88,6 +92,7 @@ pub async fn run_hook(
     let waited = tokio::select! {
         waited = tokio::time::timeout(Duration::from_millis(timeout_ms), child.wait()) => waited,
         () = cancel.cancelled() => {
+            kill_group(&child);
             let _ = child.kill().await;
             return report(false, None, Some(format!("{} hook {program:?} was stopped: the run was cancelled", phase.key())));
         }
@@ -103,6 +108,7 @@ pub async fn run_hook(
         }
         Ok(Err(e)) => report(false, None, Some(format!("{} hook {program:?}: {e}", phase.key()))),
         Err(_) => {
+            kill_group(&child);
             let _ = child.kill().await;
             report(
                 false,
@@ -112,3 +118,17 @@ pub async fn run_hook(
         }
     }
 }
+
+/// Kills the hook's whole process group (it leads its own: see `process_group(0)`).
+#[cfg(unix)]
+fn kill_group(child: &tokio::process::Child) {
+    if let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok()) {
+        // SAFETY: a signal to the process group this child leads; nothing else is in it.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn kill_group(_child: &tokio::process::Child) {}
