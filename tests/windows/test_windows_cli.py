@@ -224,9 +224,7 @@ def fat_volume(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.mark.parametrize("build", ["windows", "linux"])
-def test_commit_without_hard_links_renames_and_never_replaces(
-    mock: Mock, fat_volume: Path, build: str
-) -> None:
+def test_commit_without_hard_links_renames_and_never_replaces(mock: Mock, fat_volume: Path, build: str) -> None:
     """Where the volume refuses hard links (CreateHardLinkW on FAT; link(2) here), the commit falls
     back to check-then-rename: the package still gets its name, and an existing package is still
     never replaced (the next free name instead)."""
