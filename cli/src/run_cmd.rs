@@ -1,12 +1,12 @@
-//! `mesbackup run`: every environment of a mesbackup.toml (the client's `run` does the work; this
-//! module reads the file, shows progress and the summary, writes metrics and picks the exit code).
+//! `mesbackup run`: every environment of a mesbackup.toml. The client's `run::load` and
+//! `LoadedRun::execute` do all the work (the same calls as Python's); this module only shows
+//! progress, the plan and the summary.
 
 use std::path::{Path, PathBuf};
 
 use indicatif::HumanBytes;
-use mesbackup_client::run::{self, metrics, DatabaseOutcome, EnvironmentResult, Locks, RunEvent, RunReport};
+use mesbackup_client::run::{self, DatabaseOutcome, EnvironmentResult, RunEvent, RunOutcome, RunReport};
 use mesbackup_client::CancellationToken;
-use mesbackup_core::run_config::parse_run_config;
 use mesbackup_core::Error;
 
 use crate::events::CliEvent;
@@ -25,24 +25,15 @@ fn env_var(name: &str) -> Option<String> {
 }
 
 pub async fn run(ui: &Ui, opts: RunOpts) -> Result<u8, Error> {
-    let text = std::fs::read_to_string(&opts.config).map_err(|e| {
-        Error::invalid_argument(format!(
-            "cannot read the config file {}: {e}; pass --config FILE (docs/config.md describes it)",
-            opts.config.display()
-        ))
-    })?;
-    let config = parse_run_config(&text, &opts.config.display().to_string())?;
-    // Credentials, CA files and --only are all checked here, before anything is sent.
-    let prepared = run::prepare(&config, &opts.only, &env_var)?;
-    for p in &prepared {
-        ui.add_secrets(p.secrets().to_vec());
-    }
+    // Reading, checking, credentials, CA files and --only: all before anything is sent.
+    let loaded = run::load(&opts.config, &opts.only, &env_var)?;
+    ui.add_secrets(loaded.secrets());
     if opts.dry_run {
-        let plans = run::plan(&prepared)?;
+        let plans = loaded.plan()?;
         if ui.is_json() {
             ui.emit(&CliEvent::RunPlan { environments: plans });
         } else {
-            print_plan(ui, &plans, config.concurrency);
+            print_plan(ui, &plans, loaded.config.concurrency);
         }
         return Ok(0);
     }
@@ -54,32 +45,29 @@ pub async fn run(ui: &Ui, opts: RunOpts) -> Result<u8, Error> {
         RunEvent::Job { environment, database, event } => {
             ui.job_event(&format!("{environment}/{database}"), Some(database), event)
         }
-        RunEvent::Step { environment: "", message } => ui.warning(None, &message),
+        RunEvent::Step { environment: "", message } | RunEvent::Warning { environment: "", message } => {
+            ui.warning(None, &message)
+        }
         RunEvent::Step { environment, message } => ui.info(&format!("{environment}: {message}")),
+        RunEvent::Warning { environment, message } => ui.warning(None, &format!("{environment}: {message}")),
+        RunEvent::FoldersLocked => {
+            for p in &loaded.prepared {
+                for (_, db, _) in p.config.databases().unwrap_or_default() {
+                    ui.job_line(&format!("{}/{db}", p.config.name), "waiting…");
+                }
+            }
+        }
     };
-    let _locks = match run::lock_output_folders(&prepared, config.on_locked, &on_event).await? {
-        Locks::Held(locks) => locks,
-        Locks::Busy(message) => {
+    let cancel = CancellationToken::new();
+    cancel_on_stop_signals(&cancel, ui.is_json());
+    let report = match loaded.execute(opts.metrics_file.as_deref(), &cancel, &on_event).await? {
+        RunOutcome::Locked(message) => {
             ui.error(None, &Error::io(message));
             return Ok(run::EXIT_LOCKED);
         }
+        RunOutcome::Finished(report) => report,
     };
-    for p in &prepared {
-        for (_, db, _) in p.config.databases()? {
-            ui.job_line(&format!("{}/{db}", p.config.name), "waiting…");
-        }
-    }
-    let cancel = CancellationToken::new();
-    cancel_on_stop_signals(&cancel, ui.is_json());
-    let report = run::run(&prepared, config.concurrency, &cancel, &on_event).await;
     ui.clear_bars();
-
-    if let Some(path) = &opts.metrics_file {
-        let text = metrics::render_metrics(&report, &metrics::folder_state(&report));
-        if let Err(e) = metrics::write_metrics_file(path, &text) {
-            ui.warning(None, &e.message);
-        }
-    }
     if ui.is_json() {
         ui.emit(&CliEvent::RunSummary { report: Box::new(report.clone()) });
     } else {

@@ -20,7 +20,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use futures::stream::{self, StreamExt};
 use mesbackup_core::mes::{backup_window, format_rfc3339_millis, BackupWindow, JobEvent, Outcome, PollPolicy};
 use mesbackup_core::retention::RetentionPolicy;
-use mesbackup_core::run_config::{CredentialRef, EnvironmentConfig, Hooks, OnLocked, RunConfig};
+use mesbackup_core::run_config::{parse_run_config, CredentialRef, EnvironmentConfig, Hooks, OnLocked, RunConfig};
 use mesbackup_core::{EnvUrl, Error};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
@@ -60,6 +60,95 @@ pub enum RunEvent<'a> {
         /// What happened.
         message: String,
     },
+    /// Something an administrator should look at that does not fail the run (a metrics file that
+    /// could not be written, a ping that did not arrive, little free space).
+    Warning {
+        /// The environment's name, or empty for the run as a whole.
+        environment: &'a str,
+        /// What happened and what to do.
+        message: String,
+    },
+    /// Every output folder is locked: the environments start now ([`LoadedRun::execute`]).
+    FoldersLocked,
+}
+
+/// A config read, checked and prepared ([`load`]): what every front end (the CLI, Python,
+/// PowerShell through the CLI) runs with [`LoadedRun::execute`] or shows with [`LoadedRun::plan`].
+pub struct LoadedRun {
+    /// The whole config (concurrency, on_locked, every environment).
+    pub config: RunConfig,
+    /// The selected environments, credentials resolved.
+    pub prepared: Vec<PreparedEnvironment>,
+}
+
+/// How [`LoadedRun::execute`] ended.
+#[derive(Debug, Clone)]
+pub enum RunOutcome {
+    /// Another run holds an output folder and `on_locked = "exit"`: nothing was done. The message
+    /// names the folder.
+    Locked(String),
+    /// The environments ran (each succeeded or failed).
+    Finished(RunReport),
+}
+
+impl RunOutcome {
+    /// The process exit code: [`EXIT_LOCKED`], or the report's.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            RunOutcome::Locked(_) => EXIT_LOCKED,
+            RunOutcome::Finished(r) => r.exit_code,
+        }
+    }
+}
+
+/// Reads the config file at `config_path`, checks it and prepares the environments `only` names (all
+/// when empty): credentials resolved with `var`, CA files read. Nothing is sent or created.
+pub fn load(config_path: &Path, only: &[String], var: &dyn Fn(&str) -> Option<String>) -> Result<LoadedRun, Error> {
+    let text = std::fs::read_to_string(config_path).map_err(|e| {
+        Error::invalid_argument(format!(
+            "cannot read the config file {}: {e}; pass --config FILE (docs/config.md describes it)",
+            config_path.display()
+        ))
+    })?;
+    let config = parse_run_config(&text, &config_path.display().to_string())?;
+    let prepared = prepare(&config, only, var)?;
+    Ok(LoadedRun { config, prepared })
+}
+
+impl LoadedRun {
+    /// Every secret the prepared credentials hold, for front ends that scrub their output.
+    pub fn secrets(&self) -> Vec<String> {
+        self.prepared.iter().flat_map(|p| p.secrets().iter().cloned()).collect()
+    }
+
+    /// What a dry run shows: nothing is sent or deleted.
+    pub fn plan(&self) -> Result<Vec<EnvironmentPlan>, Error> {
+        plan(&self.prepared)
+    }
+
+    /// The run: locks the output folders (or returns [`RunOutcome::Locked`]), runs every
+    /// environment, then writes `metrics_file` when given (a failure to write it is a
+    /// [`RunEvent::Warning`], never the run's failure).
+    pub async fn execute(
+        &self,
+        metrics_file: Option<&Path>,
+        cancel: &CancellationToken,
+        on_event: &(dyn Fn(RunEvent<'_>) + Sync),
+    ) -> Result<RunOutcome, Error> {
+        let _locks = match lock_output_folders(&self.prepared, self.config.on_locked, on_event).await? {
+            Locks::Held(locks) => locks,
+            Locks::Busy(message) => return Ok(RunOutcome::Locked(message)),
+        };
+        on_event(RunEvent::FoldersLocked);
+        let report = run(&self.prepared, self.config.concurrency, cancel, on_event).await;
+        if let Some(path) = metrics_file {
+            let text = metrics::render_metrics(&report, &metrics::folder_state(&report));
+            if let Err(e) = metrics::write_metrics_file(path, &text) {
+                on_event(RunEvent::Warning { environment: "", message: e.message });
+            }
+        }
+        Ok(RunOutcome::Finished(report))
+    }
 }
 
 /// An environment ready to run: its config, resolved credentials inside its client.
@@ -279,7 +368,7 @@ pub async fn lock_output_folders(
                 )))
             }
             OnLocked::Wait => {
-                on_event(RunEvent::Step {
+                on_event(RunEvent::Warning {
                     environment: "",
                     message: format!("waiting for the mesbackup run that holds {}", held.display()),
                 });
