@@ -84,7 +84,7 @@ pub enum CliEvent {
         deleted: Option<Vec<String>>,
     },
     /// mesbackup run: the last event, one result per environment in file order. exit_code is the
-    /// process's: the first failed environment's, 0 when all succeeded.
+    /// process's: the worst environment's (docs/config.md orders them), 0 when all succeeded.
     RunSummary {
         #[serde(flatten)]
         report: Box<mesbackup_client::run::RunReport>,

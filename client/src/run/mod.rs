@@ -34,9 +34,9 @@ use crate::system::backup_system;
 use hooks::{run_hook, HookPhase, HookReport};
 use lock::FolderLock;
 
-/// Exit code of `run` when a hook failed (and no backup error came first): the scheme of the CLI's
+/// Exit code of `run` when a hook (or the wait_until check) failed: the scheme of the CLI's
 /// command-specific codes (20 check-folder, 75 pending).
-pub const EXIT_HOOK_FAILED: u8 = 21;
+pub const EXIT_HOOK_FAILED: u8 = mesbackup_core::run_outcome::EXIT_HOOK_FAILED;
 /// Exit code when another run holds an output folder and `on_locked = "exit"` (EX_TEMPFAIL: the
 /// next timer run will do it).
 pub const EXIT_LOCKED: u8 = 75;
@@ -321,7 +321,8 @@ pub struct EnvironmentReport {
 pub struct RunReport {
     /// Every environment succeeded.
     pub ok: bool,
-    /// The first failed environment's exit code, in file order; 0 when all succeeded.
+    /// The worst environment's exit code (the order of `mesbackup_core::run_outcome`, documented in
+    /// docs/config.md); 0 when all succeeded.
     pub exit_code: u8,
     /// When the run finished (RFC 3339).
     pub finished_at: String,
@@ -403,7 +404,9 @@ pub async fn run(
         .await;
     reports.sort_by_key(|(i, _)| *i);
     let environments: Vec<EnvironmentReport> = reports.into_iter().map(|(_, r)| r).collect();
-    let exit_code = environments.iter().map(|e| e.exit_code).find(|c| *c != 0).unwrap_or(0);
+    let exit_code = mesbackup_core::run_outcome::worst_exit_code(
+        environments.iter().map(|e| (e.exit_code, matches!(e.failed_step, Some(RunStep::Stage | RunStep::Retention)))),
+    );
     RunReport {
         ok: exit_code == 0,
         exit_code,
