@@ -529,3 +529,48 @@ fn alive(pid: i32) -> bool {
     }
     true
 }
+
+#[test]
+fn a_three_line_config_is_named_after_its_system_and_uses_the_mes_variables() {
+    let m = mock(json!({}));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let three_lines = format!("[[environment]]\nurl = \"{}\"\nsystem = \"MES\"\nout = \"{}\"\n", m.base_url(), out.display());
+    let config = write_config(dir.path(), &three_lines);
+
+    // Neither MES_TOKEN nor MES_USER + MES_PAT: refused, naming both ways and the keys; nothing sent.
+    let mut c = command();
+    c.arg("run").arg("--config").arg(&config);
+    let r = run(c);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    for needle in ["environment \"MES\"", "MES_TOKEN", "MES_USER", "MES_PAT", "token_env", "token_file"] {
+        assert!(r.stderr.contains(needle), "{needle} not in {}", r.stderr);
+    }
+    assert!(m.log().is_empty(), "nothing may be sent: {:?}", m.log());
+
+    let mut c = command();
+    c.arg("run").arg("--config").arg(&config).arg("--json").env("MES_TOKEN", "admin-token");
+    let r = run(c);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    validate_events(&r.events).unwrap();
+    let e = env_report(summary(&r), "MES");
+    assert_eq!(e["result"], "ok", "{e}");
+    assert_eq!(packages(&out).len(), 4);
+
+    // The PAT way, and a hook of such an environment sees neither variable.
+    if skipped_under_launcher("a_three_line_config (hooks)") {
+        return;
+    }
+    let seen = dir.path().join("hook.env");
+    let with_hook =
+        format!("{three_lines}[environment.hooks]\nbefore = [[\"sh\", \"-c\", \"env > {}\"]]\n", seen.display());
+    let config = write_config(dir.path(), &with_hook);
+    let mut c = command();
+    c.arg("run").arg("--config").arg(&config).arg("--json");
+    c.env("MES_USER", "admin").env("MES_PAT", "admin-pat");
+    let r = run(c);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let seen = fs::read_to_string(&seen).unwrap();
+    assert!(!seen.contains("admin-pat") && !seen.contains("MES_USER=") && !seen.contains("MES_PAT="), "{seen}");
+    assert!(seen.contains("MESBACKUP_ENVIRONMENT=MES"), "{seen}");
+}

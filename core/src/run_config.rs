@@ -50,6 +50,8 @@ pub enum CredentialRef {
     },
     /// `no_auth = true`: no credentials (a test server only).
     None,
+    /// No credential key: the CLI's own variables, `MES_TOKEN` or `MES_USER` + `MES_PAT`.
+    MesVariables,
 }
 
 /// Commands run around an environment's backups. Each is an argv array: no shell is involved
@@ -71,7 +73,7 @@ pub struct Hooks {
 /// One MES environment of the config, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvironmentConfig {
-    /// Unique in the file; `--only NAME` selects by it.
+    /// Unique in the file; `--only NAME` selects by it. Defaults to `system`.
     pub name: String,
     /// The MES address (as `--env`).
     pub url: String,
@@ -164,7 +166,8 @@ struct RawConfig {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawEnvironment {
-    name: String,
+    #[serde(default)]
+    name: Option<String>,
     url: String,
     system: String,
     #[serde(default)]
@@ -270,11 +273,21 @@ pub fn parse_run_config(text: &str, source: &str) -> Result<RunConfig, Error> {
     let mut environments = Vec::new();
     for (i, env) in raw.environment.into_iter().enumerate() {
         let at = |key: &str| format!("environment[{}].{key}", i + 1);
-        if environments.iter().any(|e: &EnvironmentConfig| e.name == env.name) {
-            return Err(fail(
-                at("name"),
-                format!("{:?} is used by another environment: names must be unique", env.name),
-            ));
+        let named = env.name.is_some();
+        let name = env.name.clone().unwrap_or_else(|| env.system.clone());
+        if environments.iter().any(|e: &EnvironmentConfig| e.name == name) {
+            let (key, message) = if named {
+                ("name", format!("{name:?} is used by another environment: names must be unique"))
+            } else {
+                (
+                    "system",
+                    format!(
+                        "without name, the environment is named after its system, and {name:?} is used by another \
+                         environment: add name = \"...\" (names must be unique)"
+                    ),
+                )
+            };
+            return Err(fail(at(key), message));
         }
         if let Some(other) = environments.iter().find(|e: &&EnvironmentConfig| {
             e.out.trim_end_matches('/') == env.out.trim_end_matches('/') && e.system.eq_ignore_ascii_case(&env.system)
@@ -288,7 +301,7 @@ pub fn parse_run_config(text: &str, source: &str) -> Result<RunConfig, Error> {
                 ),
             ));
         }
-        if env.name.trim().is_empty() || env.name.chars().any(char::is_control) {
+        if name.trim().is_empty() || name.chars().any(char::is_control) {
             return Err(fail(at("name"), "must be a non-empty name without control characters".into()));
         }
         EnvUrl::parse(&env.url).map_err(|e| fail(at("url"), e.message))?;
@@ -350,7 +363,7 @@ pub fn parse_run_config(text: &str, source: &str) -> Result<RunConfig, Error> {
             None => Hooks { timeout_ms: DEFAULT_HOOK_TIMEOUT_MS, ..Hooks::default() },
         };
         environments.push(EnvironmentConfig {
-            name: env.name,
+            name,
             url: env.url,
             system: env.system,
             version: env.version,
@@ -397,12 +410,7 @@ fn credential_ref(env: &RawEnvironment) -> Result<CredentialRef, (&'static str, 
         ways.push("no_auth");
     }
     match ways.as_slice() {
-        [] => Err((
-            "token_env",
-            "no credentials: set token_env (a variable holding a bearer token), token_file (a file readable only \
-             by its owner), or user_env and pat_env (a personal access token)"
-                .into(),
-        )),
+        [] => Ok(CredentialRef::MesVariables),
         [_, second, ..] => {
             let key = match *second {
                 "token_file" => "token_file",
@@ -563,6 +571,23 @@ token_env = "MES_TOKEN"
     }
 
     #[test]
+    fn a_three_line_config_names_the_environment_after_its_system_and_uses_the_mes_variables() {
+        let text = "[[environment]]\nurl = \"https://mes.example.com\"\nsystem = \"MES\"\nout = \"/var/backups/mes\"\n";
+        let c = parse_run_config(text, "mesbackup.toml").unwrap();
+        let e = &c.environments[0];
+        assert_eq!(e.name, "MES");
+        assert_eq!(e.credentials, CredentialRef::MesVariables);
+        assert_eq!(c.select(&["MES".into()]).unwrap().len(), 1);
+        // Two unnamed environments of one system collide by their default name, and the error says
+        // how to fix it.
+        let twice = format!("{text}{}", text.replace("/var/backups/mes", "/other"));
+        let m = err(&twice);
+        assert!(m.contains("environment[2].system") && m.contains("add name") && m.contains("line 7"), "{m}");
+        let named = format!("{text}{}", text.replace("/var/backups/mes", "/other").replace("url", "name = \"qa\"\nurl"));
+        assert!(parse_run_config(&named, "t").is_ok());
+    }
+
+    #[test]
     fn the_example_in_docs_parses() {
         let text = include_str!("../../docs/examples/mesbackup.toml");
         let c = parse_run_config(text, "mesbackup.toml").unwrap();
@@ -637,8 +662,6 @@ timeout = "30m"
         assert!(m.contains("environment[1].system") && m.contains("line 5"), "{m}");
         let m = err(&MINIMAL.replace("token_env = \"MES_TOKEN\"", "token_env = \"A\"\ntoken_file = \"/t\""));
         assert!(m.contains("token_file") && m.contains("one way"), "{m}");
-        let m = err(&MINIMAL.replace("token_env = \"MES_TOKEN\"", ""));
-        assert!(m.contains("no credentials"), "{m}");
         let m = err(&format!("{MINIMAL}[environment.retention]\nkeep_last = 0\n"));
         assert!(m.contains("environment[1].retention") && m.contains("line 8"), "{m}");
         let m = err(&format!("{MINIMAL}[environment.hooks]\nbefore = [[]]\n"));
