@@ -624,7 +624,7 @@ mod schema {
             use mesbackup_client::run::hooks::{HookPhase, HookReport};
             use mesbackup_client::run::{
                 DatabaseOutcome, DatabaseReport, EnvironmentPlan, EnvironmentReport, EnvironmentResult,
-                PlannedDatabase, RetentionReport, RunReport, RunStep,
+                PlannedDatabase, RetentionReport, RunReport, RunStep, WaitUntilReport,
             };
             use mesbackup_core::run_config::Hooks;
             let policy =
@@ -675,6 +675,13 @@ mod schema {
                 backup_window: Some(window),
                 databases: vec![saved, failed],
                 hooks: vec![hook],
+                wait_until: Some(WaitUntilReport {
+                    program: "check-lag".into(),
+                    ok: true,
+                    attempts: 3,
+                    duration_ms: 120_000,
+                    message: None,
+                }),
                 retention: Some(RetentionReport { policy, deleted: vec!["/b/old.zip".into()], kept: 3 }),
                 duration_ms: 9,
             };
@@ -694,6 +701,12 @@ mod schema {
                 stage_into: None,
                 databases: vec![PlannedDatabase { database: "MES".into(), file_name: None }],
                 hooks: Hooks { before: vec![vec!["true".into()]], timeout_ms: 1000, ..Hooks::default() },
+                wait_until: Some(mesbackup_core::run_config::WaitUntil {
+                    command: vec!["check-lag".into()],
+                    interval_ms: 60_000,
+                    deadline_ms: 7_200_000,
+                    timeout_ms: None,
+                }),
                 verify: true,
                 retention: Some(PrunePlan { keep: 2, policy, entries: vec![entry.clone()] }),
             };

@@ -138,6 +138,15 @@ fn print_plan(ui: &Ui, plans: &[run::EnvironmentPlan], concurrency: usize) {
     for p in plans {
         ui.result("");
         ui.result(&format!("{} ({}, system {}) -> {}", p.name, p.url, p.system, p.out));
+        if let Some(w) = &p.wait_until {
+            ui.result(&format!(
+                "  wait until {} exits 0 (every {}, at most {}{})",
+                w.command.join(" "),
+                human_ms(w.interval_ms),
+                human_ms(w.deadline_ms),
+                w.timeout_ms.map(|t| format!(", each attempt at most {}", human_ms(t))).unwrap_or_default()
+            ));
+        }
         for argv in &p.hooks.before {
             ui.result(&format!("  before hook: {}", argv.join(" ")));
         }

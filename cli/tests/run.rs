@@ -574,3 +574,94 @@ fn a_three_line_config_is_named_after_its_system_and_uses_the_mes_variables() {
     assert!(!seen.contains("admin-pat") && !seen.contains("MES_USER=") && !seen.contains("MES_PAT="), "{seen}");
     assert!(seen.contains("MESBACKUP_ENVIRONMENT=MES"), "{seen}");
 }
+
+#[test]
+fn wait_until_retries_the_check_then_the_backups_run() {
+    if skipped_under_launcher("wait_until_retries_the_check_then_the_backups_run") {
+        return;
+    }
+    let m = mock(json!({}));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let count = dir.path().join("attempts");
+    let seen = dir.path().join("seen");
+    // Succeeds at its 3rd attempt (the Work Queue Lag reaching 0), counting attempts in a file.
+    let check = format!(
+        "n=$(cat {c} 2>/dev/null || echo 0); n=$((n+1)); echo $n > {c}; echo \"$MESBACKUP_HOOK ${{MES_TOKEN:-none}} \
+         ${{{TOKEN_VAR}:-none}}\" > {s}; [ $n -ge 3 ]",
+        c = count.display(),
+        s = seen.display()
+    );
+    let before = dir.path().join("before-ran");
+    let text = environment(
+        "e",
+        &m.base_url(),
+        &out,
+        &format!(
+            "[environment.wait_until]\ncommand = [\"sh\", \"-c\", {check:?}]\ninterval = \"100ms\"\ndeadline = \"1m\"\n\
+             [environment.hooks]\nbefore = [[\"sh\", \"-c\", \"cat {c} > {b}\"]]\n",
+            c = count.display(),
+            b = before.display()
+        ),
+    );
+    let config = write_config(dir.path(), &text);
+    let mut c = command();
+    c.arg("run").arg("--config").arg(&config).arg("--json").env(TOKEN_VAR, "admin-token").env("MES_TOKEN", "x-tok");
+    let r = run(c);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    validate_events(&r.events).unwrap();
+    assert_eq!(fs::read_to_string(&count).unwrap().trim(), "3");
+    assert_eq!(fs::read_to_string(&before).unwrap().trim(), "3", "the before hook ran after the 3rd attempt");
+    assert_eq!(fs::read_to_string(&seen).unwrap().trim(), "wait_until none none", "no credential reaches the check");
+    let e = env_report(summary(&r), "e");
+    assert_eq!((e["wait_until"]["ok"].as_bool(), e["wait_until"]["attempts"].as_u64()), (Some(true), Some(3)), "{e}");
+    assert_eq!(packages(&out).len(), 4);
+}
+
+#[test]
+fn wait_until_that_never_succeeds_fails_at_its_deadline_and_sends_nothing() {
+    if skipped_under_launcher("wait_until_that_never_succeeds_fails_at_its_deadline_and_sends_nothing") {
+        return;
+    }
+    let m = mock(json!({}));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let marker = dir.path().join("on_error.txt");
+    let before = dir.path().join("before-ran");
+    let text = environment(
+        "e",
+        &m.base_url(),
+        &out,
+        &format!(
+            "[environment.wait_until]\ncommand = [\"false\"]\ninterval = \"100ms\"\ndeadline = \"700ms\"\n\
+             [environment.hooks]\nbefore = [[\"touch\", \"{}\"]]\non_error = [[\"sh\", \"-c\", \"echo \
+             $MESBACKUP_RESULT > {}\"]]\n",
+            before.display(),
+            marker.display()
+        ),
+    );
+    let config = write_config(dir.path(), &text);
+    let started = std::time::Instant::now();
+    let r = mesbackup_run(&config, &["--json"]);
+    assert_eq!(r.code, 21, "{}\n{}", r.stdout, r.stderr);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(600), "it waited for the deadline");
+    validate_events(&r.events).unwrap();
+    let e = env_report(summary(&r), "e");
+    assert_eq!(e["failed_step"], "wait_until", "{e}");
+    assert!(e["message"].as_str().unwrap().contains("deadline"), "{e}");
+    assert_eq!(e["wait_until"]["ok"], false);
+    assert!(e["wait_until"]["attempts"].as_u64().unwrap() >= 3, "{e}");
+    assert!(e["databases"].as_array().unwrap().iter().all(|d| d["outcome"] == "not_started"));
+    assert!(m.log().is_empty(), "nothing may be sent: {:?}", m.log());
+    assert!(!before.exists(), "the before hooks never ran");
+    assert_eq!(fs::read_to_string(&marker).unwrap().trim(), "failed", "on_error hooks ran");
+    // Without --json, each attempt is a line for people.
+    let r = mesbackup_run(&config, &[]);
+    assert_eq!(r.code, 21);
+    assert!(r.stderr.matches("e: wait_until attempt").count() >= 2, "a step per attempt:\n{}", r.stderr);
+    assert!(r.stdout.lines().any(|l| l.starts_with("e ") && l.contains("wait_until: ")), "{}", r.stdout);
+
+    let r = mesbackup_run(&config, &["--dry-run"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("wait until false exits 0 (every 100 ms, at most 700 ms)"), "{}", r.stdout);
+}

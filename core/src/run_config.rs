@@ -70,6 +70,27 @@ pub struct Hooks {
     pub timeout_ms: u64,
 }
 
+/// `[environment.wait_until]`: a check command retried until it exits 0, before the `before` hooks
+/// (the seed: start the SQL Server backup only when Kafka's Work Queue Lag is 0).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct WaitUntil {
+    /// The check, an argv array like a hook's.
+    pub command: Vec<String>,
+    /// Time between the end of one attempt and the start of the next, milliseconds.
+    pub interval_ms: u64,
+    /// From the first attempt: no attempt starts after this, and a running one is stopped at it;
+    /// then the environment fails at step wait_until. Milliseconds.
+    pub deadline_ms: u64,
+    /// One attempt is stopped after this long (and counts as not yet); null: until the deadline.
+    pub timeout_ms: Option<u64>,
+}
+
+/// Default `wait_until.interval`.
+pub const DEFAULT_WAIT_INTERVAL_MS: u64 = 60_000;
+/// Default `wait_until.deadline`.
+pub const DEFAULT_WAIT_DEADLINE_MS: u64 = 2 * 3_600_000;
+
 /// One MES environment of the config, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvironmentConfig {
@@ -104,6 +125,8 @@ pub struct EnvironmentConfig {
     pub retention: Option<RetentionPolicy>,
     /// Commands run before and after the backups.
     pub hooks: Hooks,
+    /// A check retried until it succeeds, before the `before` hooks.
+    pub wait_until: Option<WaitUntil>,
 }
 
 impl EnvironmentConfig {
@@ -203,6 +226,20 @@ struct RawEnvironment {
     retention: Option<RawRetention>,
     #[serde(default)]
     hooks: Option<RawHooks>,
+    #[serde(default)]
+    wait_until: Option<RawWaitUntil>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWaitUntil {
+    command: Vec<String>,
+    #[serde(default)]
+    interval: Option<String>,
+    #[serde(default)]
+    deadline: Option<String>,
+    #[serde(default)]
+    timeout: Option<String>,
 }
 
 fn yes() -> bool {
@@ -362,6 +399,36 @@ pub fn parse_run_config(text: &str, source: &str) -> Result<RunConfig, Error> {
             }
             None => Hooks { timeout_ms: DEFAULT_HOOK_TIMEOUT_MS, ..Hooks::default() },
         };
+        let wait_until = match env.wait_until {
+            Some(w) => {
+                if w.command.first().is_none_or(|p| p.trim().is_empty()) {
+                    return Err(fail(
+                        at("wait_until.command"),
+                        "is empty: the check is [\"program\", \"arg\", ...], e.g. [\"sh\", \"-c\", \"...\"]".into(),
+                    ));
+                }
+                let duration = |key: &str, v: &Option<String>, default: Option<u64>| -> Result<Option<u64>, Error> {
+                    match v {
+                        Some(t) => parse_duration(t).map(Some).map_err(|m| fail(at(&format!("wait_until.{key}")), m)),
+                        None => Ok(default),
+                    }
+                };
+                let interval_ms = duration("interval", &w.interval, Some(DEFAULT_WAIT_INTERVAL_MS))?.unwrap_or_default();
+                let deadline_ms = duration("deadline", &w.deadline, Some(DEFAULT_WAIT_DEADLINE_MS))?.unwrap_or_default();
+                let timeout_ms = duration("timeout", &w.timeout, None)?;
+                if interval_ms >= deadline_ms {
+                    return Err(fail(
+                        at("wait_until.interval"),
+                        format!(
+                            "{interval_ms} ms is not shorter than the deadline ({deadline_ms} ms): the check would run \
+                             once; shorten interval or lengthen deadline"
+                        ),
+                    ));
+                }
+                Some(WaitUntil { command: w.command, interval_ms, deadline_ms, timeout_ms })
+            }
+            None => None,
+        };
         environments.push(EnvironmentConfig {
             name,
             url: env.url,
@@ -378,6 +445,7 @@ pub fn parse_run_config(text: &str, source: &str) -> Result<RunConfig, Error> {
             verify: env.verify,
             retention,
             hooks,
+            wait_until,
         });
     }
     Ok(RunConfig { concurrency, on_locked: raw.on_locked, environments })
@@ -625,6 +693,11 @@ before = [["sqlcmd", "-Q", "BACKUP"], ["true"]]
 after = [["echo", "ok"]]
 on_error = [["echo", "failed"]]
 timeout = "30m"
+[environment.wait_until]
+command = ["check-lag", "--max", "0"]
+interval = "30s"
+deadline = "1h"
+timeout = "10s"
 "#;
         let c = parse_run_config(text, "x").unwrap();
         assert_eq!((c.concurrency, c.on_locked), (2, OnLocked::Exit));
@@ -636,6 +709,8 @@ timeout = "30m"
         assert_eq!(e.retention, Some(RetentionPolicy { keep_last: 2, keep_daily: 7, keep_weekly: 4, keep_monthly: 6 }));
         assert_eq!(e.hooks.before.len(), 2);
         assert_eq!(e.hooks.timeout_ms, 1_800_000);
+        let w = e.wait_until.as_ref().unwrap();
+        assert_eq!((w.command.len(), w.interval_ms, w.deadline_ms, w.timeout_ms), (3, 30_000, 3_600_000, Some(10_000)));
         assert_eq!(e.databases().unwrap()[0].2.as_deref(), Some("Cmf.ClickHouse.FullBackup.Online.11.3.0.zip"));
     }
 
@@ -678,6 +753,13 @@ timeout = "30m"
         assert!(m.contains("environment[1].timeout"), "{m}");
         let m = err(&format!("{MINIMAL}file_mode = \"0666\"\n"));
         assert!(m.contains("environment[1].file_mode"), "{m}");
+        let m = err(&format!("{MINIMAL}[environment.wait_until]\ncommand = []\n"));
+        assert!(m.contains("environment[1].wait_until.command") && m.contains("line 9"), "{m}");
+        let m = err(&format!("{MINIMAL}[environment.wait_until]\ncommand = [\"true\"]\ninterval = \"3h\"\n"));
+        assert!(m.contains("wait_until.interval") && m.contains("deadline"), "{m}");
+        let c = parse_run_config(&format!("{MINIMAL}[environment.wait_until]\ncommand = [\"true\"]\n"), "t").unwrap();
+        let w = c.environments[0].wait_until.clone().unwrap();
+        assert_eq!((w.interval_ms, w.deadline_ms, w.timeout_ms), (60_000, 7_200_000, None), "the defaults");
         let m = err("on_locked = \"maybe\"\n");
         assert!(m.contains("on_locked") && m.contains("line 1"), "{m}");
         let m = err("");

@@ -217,6 +217,7 @@ mod tests {
                 db("MESCDM", DatabaseOutcome::Saved, Some(99)),
             ],
             hooks: vec![],
+            wait_until: None,
             retention: None,
             duration_ms: 1500,
         };

@@ -217,6 +217,8 @@ pub enum EnvironmentResult {
 pub enum RunStep {
     /// Preparing the output folder.
     Folder,
+    /// The wait_until check did not succeed by its deadline: nothing was sent.
+    WaitUntil,
     /// A before hook: nothing was sent.
     BeforeHook,
     /// A backup (start, wait, download).
@@ -271,6 +273,23 @@ pub struct DatabaseReport {
     pub error: Option<Error>,
 }
 
+/// How the wait_until check went.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct WaitUntilReport {
+    /// The program (argv[0]).
+    pub program: String,
+    /// It exited 0 before the deadline.
+    pub ok: bool,
+    /// Attempts made.
+    pub attempts: u32,
+    /// From the first attempt's start to the end of the last, milliseconds.
+    pub duration_ms: u64,
+    /// The last failed attempt's outcome, or why it stopped (deadline, cancellation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
 /// What retention did in an environment's output folder.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -309,6 +328,8 @@ pub struct EnvironmentReport {
     pub databases: Vec<DatabaseReport>,
     /// The hooks that ran, in order.
     pub hooks: Vec<HookReport>,
+    /// The wait_until check, when configured and reached.
+    pub wait_until: Option<WaitUntilReport>,
     /// Null when no retention is configured, or it was not reached.
     pub retention: Option<RetentionReport>,
     /// Wall time of this environment, milliseconds.
@@ -433,7 +454,7 @@ fn hook_vars(env: &EnvironmentConfig, phase: HookPhase, failure: Option<&str>) -
         ("MESBACKUP_OUT", env.out.clone()),
         ("MESBACKUP_HOOK", phase.key().to_owned()),
     ];
-    if phase != HookPhase::Before {
+    if matches!(phase, HookPhase::After | HookPhase::OnError) {
         vars.push(("MESBACKUP_RESULT", if failure.is_some() { "failed" } else { "ok" }.to_owned()));
         if let Some(message) = failure {
             vars.push(("MESBACKUP_ERROR", message.to_owned()));
@@ -505,6 +526,24 @@ async fn run_environment(
         Err(e) => {
             failure = Some(Failure { step: RunStep::Folder, message: e.message.clone(), exit_code: exit_code_of(&e) })
         }
+    }
+
+    // The wait_until check (the Work Queue Lag is 0), retried until its deadline; before the SQL
+    // Server backups, and nothing is sent until it succeeds.
+    let mut wait_report = None;
+    if let (None, Some(wait)) = (&failure, &env.wait_until) {
+        let r = wait_until(env, wait, hidden, cancel, &step).await;
+        if !r.ok {
+            let message = r.message.clone().unwrap_or_default();
+            step(format!("{message}: no backup is started for this environment"));
+            let exit_code = if cancel.is_cancelled() {
+                exit_code_of(&Error::new(mesbackup_core::ErrorKind::Cancelled, ""))
+            } else {
+                EXIT_HOOK_FAILED
+            };
+            failure = Some(Failure { step: RunStep::WaitUntil, message, exit_code });
+        }
+        wait_report = Some(r);
     }
 
     // Before hooks: the SQL Server backups. All must succeed before anything is sent.
@@ -725,8 +764,66 @@ async fn run_environment(
         backup_window: backup_window(&sidecars),
         databases: db_reports,
         hooks: hook_reports,
+        wait_until: wait_report,
         retention,
         duration_ms: elapsed_ms(started),
+    }
+}
+
+/// Runs the check until it exits 0 (a Step event per attempt), or until its deadline or a
+/// cancellation. Each attempt is a hook run (same environment, same hidden credentials,
+/// MESBACKUP_HOOK=wait_until), stopped at the attempt timeout or the deadline, whichever is first.
+async fn wait_until(
+    env: &EnvironmentConfig,
+    wait: &mesbackup_core::run_config::WaitUntil,
+    hidden: &[String],
+    cancel: &CancellationToken,
+    step: &dyn Fn(String),
+) -> WaitUntilReport {
+    let started = Instant::now();
+    let deadline = started + std::time::Duration::from_millis(wait.deadline_ms);
+    let program = wait.command[0].clone();
+    let mut attempts = 0;
+    let vars = hook_vars(env, HookPhase::WaitUntil, None);
+    let report = |ok: bool, attempts: u32, message: Option<String>| WaitUntilReport {
+        program: program.clone(),
+        ok,
+        attempts,
+        duration_ms: elapsed_ms(started),
+        message,
+    };
+    loop {
+        attempts += 1;
+        let left = deadline.saturating_duration_since(Instant::now());
+        let left_ms = u64::try_from(left.as_millis()).unwrap_or(u64::MAX).max(1);
+        let timeout_ms = wait.timeout_ms.map_or(left_ms, |t| t.min(left_ms));
+        let r = run_hook(HookPhase::WaitUntil, &wait.command, &vars, hidden, timeout_ms, cancel).await;
+        if r.ok {
+            step(format!("wait_until {program:?} succeeded at attempt {attempts}"));
+            return report(true, attempts, None);
+        }
+        let why = r.message.unwrap_or_default();
+        if cancel.is_cancelled() {
+            return report(false, attempts, Some(why));
+        }
+        let next = Instant::now() + std::time::Duration::from_millis(wait.interval_ms);
+        if next >= deadline {
+            return report(
+                false,
+                attempts,
+                Some(format!(
+                    "wait_until {program:?} did not succeed within its deadline ({} ms, {attempts} attempt(s); last:                      {why})",
+                    wait.deadline_ms
+                )),
+            );
+        }
+        step(format!("wait_until attempt {attempts}: {why}; next in {} ms", wait.interval_ms));
+        tokio::select! {
+            () = tokio::time::sleep(std::time::Duration::from_millis(wait.interval_ms)) => {}
+            () = cancel.cancelled() => {
+                return report(false, attempts, Some(format!("wait_until {program:?} was stopped: the run was cancelled")));
+            }
+        }
     }
 }
 
@@ -757,6 +854,8 @@ pub struct EnvironmentPlan {
     pub databases: Vec<PlannedDatabase>,
     /// The hooks it would run.
     pub hooks: Hooks,
+    /// The check it would wait for before the before hooks.
+    pub wait_until: Option<mesbackup_core::run_config::WaitUntil>,
     /// Packages are verified after the download.
     pub verify: bool,
     /// Retention over the folder as it is now (tonight's packages come on top); null without a
@@ -803,6 +902,7 @@ pub fn plan(prepared: &[PreparedEnvironment]) -> Result<Vec<EnvironmentPlan>, Er
                 stage_into: env.stage_into.clone(),
                 databases,
                 hooks: env.hooks.clone(),
+                wait_until: env.wait_until.clone(),
                 verify: env.verify,
                 retention,
             })
