@@ -691,6 +691,7 @@ mod schema {
                 finished_at: "2026-11-25T09:46:00.000Z".into(),
                 duration_ms: 10,
                 environments: vec![environment],
+                ping_errors: vec!["ping at the end of the run failed: HTTP 404".into()],
             };
             events.push(CliEvent::RunSummary { report: Box::new(report) });
             let plan = EnvironmentPlan {

@@ -33,7 +33,7 @@ pub async fn run(ui: &Ui, opts: RunOpts) -> Result<u8, Error> {
         if ui.is_json() {
             ui.emit(&CliEvent::RunPlan { environments: plans });
         } else {
-            print_plan(ui, &plans, loaded.config.concurrency);
+            print_plan(ui, &plans, loaded.config.concurrency, loaded.ping_url.is_some());
         }
         return Ok(0);
     }
@@ -133,8 +133,11 @@ fn print_summary(ui: &Ui, report: &RunReport) {
     }
 }
 
-fn print_plan(ui: &Ui, plans: &[run::EnvironmentPlan], concurrency: usize) {
+fn print_plan(ui: &Ui, plans: &[run::EnvironmentPlan], concurrency: usize, ping: bool) {
     ui.result(&format!("Dry run: nothing is sent and nothing deleted. {concurrency} environment(s) at once."));
+    if ping {
+        ui.result("The [ping] monitor would be told of the start and of the end (success or failure).");
+    }
     for p in plans {
         ui.result("");
         ui.result(&format!("{} ({}, system {}) -> {}", p.name, p.url, p.system, p.out));

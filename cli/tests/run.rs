@@ -665,3 +665,109 @@ fn wait_until_that_never_succeeds_fails_at_its_deadline_and_sends_nothing() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("wait until false exits 0 (every 100 ms, at most 700 ms)"), "{}", r.stdout);
 }
+
+/// A push monitor on this machine (Healthchecks style): records each request's method, path and
+/// body, answers 200.
+struct PingReceiver {
+    url: String,
+    got: std::sync::Arc<std::sync::Mutex<Vec<(String, String, String)>>>,
+}
+
+impl PingReceiver {
+    fn start() -> PingReceiver {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/ping/0f1e2d3c-uuid", listener.local_addr().unwrap());
+        let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let record = got.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut first = String::new();
+                if reader.read_line(&mut first).is_err() {
+                    continue;
+                }
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                        break;
+                    }
+                    if let Some((k, v)) = line.split_once(':') {
+                        if k.eq_ignore_ascii_case("content-length") {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                let mut parts = first.split_whitespace();
+                let (method, path) = (parts.next().unwrap_or("").to_owned(), parts.next().unwrap_or("").to_owned());
+                record.lock().unwrap().push((method, path, String::from_utf8_lossy(&body).into_owned()));
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nOK");
+            }
+        });
+        PingReceiver { url, got }
+    }
+
+    fn requests(&self) -> Vec<(String, String, String)> {
+        self.got.lock().unwrap().clone()
+    }
+}
+
+#[test]
+fn the_ping_url_hears_start_then_success_or_failure_with_the_summary() {
+    let healthy = mock(json!({}));
+    let broken =
+        mock(json!({"faults": [{"method": "POST", "nth": "all", "status": 500, "body": "ClickHouse is down"}]}));
+    let dir = tempfile::tempdir().unwrap();
+    let ping = PingReceiver::start();
+    let text = format!(
+        "[ping]\nurl_env = \"NIGHTLY_PING_URL\"\n{}{}",
+        environment("good", &healthy.base_url(), &dir.path().join("good"), ""),
+        environment("bad", &broken.base_url(), &dir.path().join("bad"), "")
+    );
+    let config = write_config(dir.path(), &text);
+    let ping_run = |args: &[&str], url: &str| {
+        let mut c = command();
+        c.arg("run").arg("--config").arg(&config).args(args).env(TOKEN_VAR, "admin-token");
+        c.env("NIGHTLY_PING_URL", url);
+        run(c)
+    };
+
+    let r = ping_run(&["--json", "--only", "good"], &ping.url);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let got = ping.requests();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!((got[0].0.as_str(), got[0].1.as_str()), ("POST", "/ping/0f1e2d3c-uuid/start"));
+    assert_eq!((got[1].0.as_str(), got[1].1.as_str()), ("POST", "/ping/0f1e2d3c-uuid"));
+    assert!(got[1].2.contains("good: ok"), "{got:?}");
+    assert!(!got[1].2.contains("admin-token"));
+    assert_eq!(summary(&r)["ping_errors"], json!([]));
+
+    let r = ping_run(&["--json"], &ping.url);
+    assert_eq!(r.code, 7, "{}\n{}", r.stdout, r.stderr);
+    let got = ping.requests();
+    assert_eq!(got.len(), 4, "{got:?}");
+    assert_eq!(got[2].1, "/ping/0f1e2d3c-uuid/start");
+    assert_eq!(got[3].1, "/ping/0f1e2d3c-uuid/fail");
+    assert!(got[3].2.contains("good: ok") && got[3].2.contains("bad: failed at backup: "), "{}", got[3].2);
+    assert!(got[3].2.contains("ClickHouse is down") || got[3].2.contains("500"), "{}", got[3].2);
+
+    // A monitor that cannot be reached: a warning and ping_errors, the same exit code.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let down = format!("http://{}/ping/x", closed.local_addr().unwrap());
+    drop(closed);
+    let r = ping_run(&["--json", "--only", "good"], &down);
+    assert_eq!(r.code, 0, "a failed ping never fails the run: {}\n{}", r.stdout, r.stderr);
+    validate_events(&r.events).unwrap();
+    let errors = summary(&r)["ping_errors"].as_array().unwrap().clone();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(r.events.iter().any(|e| e["event"] == "warning" && e["message"].as_str().unwrap().contains("ping")));
+
+    // Plain http:// to another machine is refused before anything is sent.
+    let r = ping_run(&[], "http://hc-ping.example/s3cret-id");
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("ping.url_env") && !r.stderr.contains("s3cret-id"), "{}", r.stderr);
+}

@@ -91,6 +91,74 @@ pub const DEFAULT_WAIT_INTERVAL_MS: u64 = 60_000;
 /// Default `wait_until.deadline`.
 pub const DEFAULT_WAIT_DEADLINE_MS: u64 = 2 * 3_600_000;
 
+/// `[ping]`: a Healthchecks / Uptime Kuma style push monitor told when a run starts and how it
+/// ended. The URL embeds a secret-ish id, so it may come from a variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PingConfig {
+    /// Where the URL is.
+    pub url: PingUrl,
+    /// Plain http:// to a host other than this machine is allowed.
+    pub allow_insecure_http: bool,
+}
+
+/// `ping.url` or `ping.url_env`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PingUrl {
+    /// Written in the file (checked at parse time).
+    Literal(String),
+    /// In this environment variable (checked when the run is loaded).
+    Env(String),
+}
+
+impl PingConfig {
+    /// The ping URL, checked (http(s), no user:password, https unless loopback or
+    /// `allow_insecure_http`), without a trailing slash; `var` looks variables up. Errors name the
+    /// key and never repeat the URL.
+    pub fn resolve(&self, var: &dyn Fn(&str) -> Option<String>) -> Result<String, Error> {
+        match &self.url {
+            PingUrl::Literal(u) => check_ping_url(u, self.allow_insecure_http)
+                .map_err(|m| Error::invalid_argument(format!("ping.url: {m}"))),
+            PingUrl::Env(name) => {
+                let u = var(name).filter(|v| !v.trim().is_empty()).ok_or_else(|| {
+                    Error::invalid_argument(format!(
+                        "ping.url_env: the environment variable {name} is not set (or empty): set it to the ping URL \
+                         in the service's environment, or remove [ping]"
+                    ))
+                })?;
+                check_ping_url(&u, self.allow_insecure_http)
+                    .map_err(|m| Error::invalid_argument(format!("ping.url_env ({name}): {m}")))
+            }
+        }
+    }
+}
+
+/// A ping URL as the monitors give them: `https://hc-ping.com/<uuid>`.
+pub fn check_ping_url(text: &str, allow_insecure_http: bool) -> Result<String, String> {
+    let url = ::url::Url::parse(text.trim())
+        .map_err(|e| format!("not a URL ({e}): give the monitor's ping URL, like https://hc-ping.com/<uuid>"))?;
+    if url.scheme() != "https" && url.scheme() != "http" {
+        return Err(format!("the scheme {} is not http:// or https://", url.scheme()));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("a user or password in the URL is not supported: use the monitor's token URL".into());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("a query or fragment is not supported: /start and /fail are appended to the URL".into());
+    }
+    let loopback = match url.host() {
+        Some(::url::Host::Ipv4(a)) => a.is_loopback(),
+        Some(::url::Host::Ipv6(a)) => a.is_loopback(),
+        Some(::url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    if url.scheme() == "http" && !loopback && !allow_insecure_http {
+        return Err("plain http:// to another machine is refused (the URL's id would travel in clear text): use \
+                    https://, or set allow_insecure_http = true in [ping] on a network you trust"
+            .into());
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
 /// One MES environment of the config, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvironmentConfig {
@@ -154,6 +222,8 @@ pub struct RunConfig {
     pub on_locked: OnLocked,
     /// In file order.
     pub environments: Vec<EnvironmentConfig>,
+    /// The push monitor told about each run.
+    pub ping: Option<PingConfig>,
 }
 
 impl RunConfig {
@@ -184,6 +254,19 @@ struct RawConfig {
     on_locked: OnLocked,
     #[serde(default)]
     environment: Vec<RawEnvironment>,
+    #[serde(default)]
+    ping: Option<RawPing>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPing {
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    url_env: Option<String>,
+    #[serde(default)]
+    allow_insecure_http: bool,
 }
 
 #[derive(Deserialize)]
@@ -448,7 +531,34 @@ pub fn parse_run_config(text: &str, source: &str) -> Result<RunConfig, Error> {
             wait_until,
         });
     }
-    Ok(RunConfig { concurrency, on_locked: raw.on_locked, environments })
+    let ping = match raw.ping {
+        None => None,
+        Some(p) => {
+            let url = match (p.url, p.url_env) {
+                (Some(_), Some(_)) => {
+                    return Err(fail("ping.url_env".into(), "give url or url_env, not both".into()));
+                }
+                (None, None) => {
+                    return Err(fail(
+                        "ping".into(),
+                        "needs url (the monitor's ping URL) or url_env (a variable holding it)".into(),
+                    ));
+                }
+                (Some(u), None) => {
+                    check_ping_url(&u, p.allow_insecure_http).map_err(|m| fail("ping.url".into(), m))?;
+                    PingUrl::Literal(u)
+                }
+                (None, Some(name)) => {
+                    if name.is_empty() || name.contains('=') || name.contains('\0') {
+                        return Err(fail("ping.url_env".into(), format!("{name:?} is not an environment variable name")));
+                    }
+                    PingUrl::Env(name)
+                }
+            };
+            Some(PingConfig { url, allow_insecure_http: p.allow_insecure_http })
+        }
+    };
+    Ok(RunConfig { concurrency, on_locked: raw.on_locked, environments, ping })
 }
 
 /// Exactly one way to authenticate; the error names the key to fix.
@@ -774,6 +884,29 @@ timeout = "10s"
         assert!(m.contains("environment[1].name") || m.contains("line 3"), "{m}");
         let m = err(&format!("{MINIMAL}[environment.hooks]\nbefore = \"sqlcmd\"\n"));
         assert!(m.contains("line 9") && m.contains("before"), "{m}");
+    }
+
+    #[test]
+    fn ping_urls_are_checked_without_repeating_them() {
+        let c = parse_run_config(&format!("[ping]\nurl = \"https://hc-ping.com/abc-123/\"\n{MINIMAL}"), "t").unwrap();
+        assert_eq!(c.ping.as_ref().unwrap().resolve(&|_| None).unwrap(), "https://hc-ping.com/abc-123");
+        let m = err(&format!("[ping]\nurl = \"http://hc-ping.com/abc-123\"\n{MINIMAL}"));
+        assert!(m.contains("ping.url") && m.contains("line 2") && m.contains("allow_insecure_http"), "{m}");
+        assert!(!m.contains("abc-123"), "{m}");
+        let ok = format!("[ping]\nurl = \"http://hc.lan/abc\"\nallow_insecure_http = true\n{MINIMAL}");
+        assert!(parse_run_config(&ok, "t").is_ok());
+        assert!(parse_run_config(&format!("[ping]\nurl = \"http://127.0.0.1:9/p\"\n{MINIMAL}"), "t").is_ok());
+        let m = err(&format!("[ping]\nallow_insecure_http = true\n{MINIMAL}"));
+        assert!(m.contains("ping") && m.contains("url_env"), "{m}");
+        let m = err(&format!("[ping]\nurl = \"https://a/b\"\nurl_env = \"P\"\n{MINIMAL}"));
+        assert!(m.contains("ping.url_env") && m.contains("not both"), "{m}");
+        let c = parse_run_config(&format!("[ping]\nurl_env = \"PING_URL\"\n{MINIMAL}"), "t").unwrap();
+        let p = c.ping.unwrap();
+        let m = p.resolve(&|_| None).unwrap_err().message;
+        assert!(m.contains("ping.url_env") && m.contains("PING_URL"), "{m}");
+        let m = p.resolve(&|_| Some("http://hc-ping.com/s3cret-uuid".into())).unwrap_err().message;
+        assert!(m.contains("https") && !m.contains("s3cret"), "{m}");
+        assert_eq!(p.resolve(&|_| Some("https://hc-ping.com/u".into())).unwrap(), "https://hc-ping.com/u");
     }
 
     #[test]

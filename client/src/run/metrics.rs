@@ -227,6 +227,7 @@ mod tests {
             finished_at: "2026-12-05T02:00:00.000Z".into(),
             duration_ms: 2500,
             environments: vec![env("prod \"a\"", true), env("qa", false)],
+            ping_errors: vec![],
         };
         let mut state = FolderState::new();
         state.insert(("qa".into(), "MES".into()), (Some(1_764_900_000.5), 3));

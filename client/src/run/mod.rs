@@ -12,6 +12,7 @@ pub mod credentials;
 pub mod hooks;
 pub mod lock;
 pub mod metrics;
+pub mod ping;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -79,6 +80,8 @@ pub struct LoadedRun {
     pub config: RunConfig,
     /// The selected environments, credentials resolved.
     pub prepared: Vec<PreparedEnvironment>,
+    /// The `[ping]` URL, resolved and checked.
+    pub ping_url: Option<String>,
 }
 
 /// How [`LoadedRun::execute`] ended.
@@ -112,13 +115,15 @@ pub fn load(config_path: &Path, only: &[String], var: &dyn Fn(&str) -> Option<St
     })?;
     let config = parse_run_config(&text, &config_path.display().to_string())?;
     let prepared = prepare(&config, only, var)?;
-    Ok(LoadedRun { config, prepared })
+    let ping_url = config.ping.as_ref().map(|p| p.resolve(var)).transpose()?;
+    Ok(LoadedRun { config, prepared, ping_url })
 }
 
 impl LoadedRun {
     /// Every secret the prepared credentials hold, for front ends that scrub their output.
     pub fn secrets(&self) -> Vec<String> {
-        self.prepared.iter().flat_map(|p| p.secrets().iter().cloned()).collect()
+        // The ping URL embeds the monitor's id: kept out of every output too.
+        self.prepared.iter().flat_map(|p| p.secrets().iter().cloned()).chain(self.ping_url.clone()).collect()
     }
 
     /// What a dry run shows: nothing is sent or deleted.
@@ -126,9 +131,10 @@ impl LoadedRun {
         plan(&self.prepared)
     }
 
-    /// The run: locks the output folders (or returns [`RunOutcome::Locked`]), runs every
-    /// environment, then writes `metrics_file` when given (a failure to write it is a
-    /// [`RunEvent::Warning`], never the run's failure).
+    /// The run: locks the output folders (or returns [`RunOutcome::Locked`]), pings the start,
+    /// runs every environment, writes `metrics_file` when given, pings the end. A metrics file
+    /// that cannot be written or a ping that fails is a [`RunEvent::Warning`] (pings also in
+    /// `ping_errors`), never the run's failure.
     pub async fn execute(
         &self,
         metrics_file: Option<&Path>,
@@ -140,7 +146,30 @@ impl LoadedRun {
             Locks::Busy(message) => return Ok(RunOutcome::Locked(message)),
         };
         on_event(RunEvent::FoldersLocked);
-        let report = run(&self.prepared, self.config.concurrency, cancel, on_event).await;
+        let mut ping_errors = Vec::new();
+        let pinger = match self.ping_url.as_deref().map(ping::Pinger::new).transpose() {
+            Ok(p) => p,
+            Err(e) => {
+                ping_errors.push(format!("cannot set up the ping: {}", e.message));
+                None
+            }
+        };
+        if let Some(p) = &pinger {
+            if let Err(m) = p.start().await {
+                ping_errors.push(m);
+            }
+        }
+        for m in &ping_errors {
+            on_event(RunEvent::Warning { environment: "", message: m.clone() });
+        }
+        let mut report = run(&self.prepared, self.config.concurrency, cancel, on_event).await;
+        if let Some(p) = &pinger {
+            if let Err(m) = p.finish(&report).await {
+                on_event(RunEvent::Warning { environment: "", message: m.clone() });
+                ping_errors.push(m);
+            }
+        }
+        report.ping_errors = ping_errors;
         if let Some(path) = metrics_file {
             let text = metrics::render_metrics(&report, &metrics::folder_state(&report));
             if let Err(e) = metrics::write_metrics_file(path, &text) {
@@ -351,6 +380,8 @@ pub struct RunReport {
     pub duration_ms: u64,
     /// In file order.
     pub environments: Vec<EnvironmentReport>,
+    /// Pings to the `[ping]` monitor that failed (they never change the exit code).
+    pub ping_errors: Vec<String>,
 }
 
 /// The output folders' locks, or why the run must not start.
@@ -434,6 +465,7 @@ pub async fn run(
         finished_at: format_rfc3339_millis(now_ms()),
         duration_ms: elapsed_ms(started),
         environments,
+        ping_errors: Vec::new(),
     }
 }
 
