@@ -122,8 +122,10 @@ fn three_environments_one_failing_one_with_a_slow_hook() {
         fake_package(&out_b, "MESCDM", "2026-01-02T02:00:00Z"),
     ];
     let marker = dir.path().join("on_error.txt");
+    let ping = PingReceiver::start();
     let text = format!(
-        "concurrency = 3\n{}{}{}",
+        "concurrency = 3\n[ping]\nurl = \"{}\"\n{}{}{}",
+        ping.url,
         environment("a", &healthy.base_url(), &out_a, "[environment.retention]\nkeep_last = 2\n"),
         environment(
             "b",
@@ -135,7 +137,7 @@ fn three_environments_one_failing_one_with_a_slow_hook() {
                 marker.display()
             )
         ),
-        environment("c", &slow.base_url(), &out_c, "[environment.hooks]\nbefore = [[\"sh\", \"-c\", \"sleep 1\"]]\n"),
+        environment("c", &slow.base_url(), &out_c, "[environment.hooks]\nbefore = [[\"sh\", \"-c\", \"sleep 2\"]]\n"),
     );
     let config = write_config(dir.path(), &text);
     let metrics = dir.path().join("mesbackup.prom");
@@ -199,6 +201,17 @@ fn three_environments_one_failing_one_with_a_slow_hook() {
     }
     assert!(text.contains("mesbackup_backup_last_success_timestamp_seconds{environment=\"b\",database=\"MESCDM\"} "));
     promtool_check(&metrics);
+
+    // The monitor heard the start, then the failure naming b (and the healthy ones as ok).
+    let got = ping.requests();
+    let paths: Vec<&str> = got.iter().map(|(_, p, _)| p.as_str()).collect();
+    assert_eq!(paths, ["/ping/0f1e2d3c-uuid/start", "/ping/0f1e2d3c-uuid/fail"], "{got:?}");
+    let body = &got[1].2;
+    assert!(body.contains("b: failed at backup: ") && body.contains("a: ok") && body.contains("c: ok"), "{body}");
+    assert!(body.contains("exit code 7"), "{body}");
+    // The slow hook held c for its 2 s while a and b went on (concurrency 3).
+    let hook_ms = c["hooks"][0]["duration_ms"].as_u64().unwrap();
+    assert!(hook_ms >= 2000, "{c}");
 
     // The human summary names the failure.
     let r = mesbackup_run(&config, &["--only", "b"]);
@@ -770,4 +783,27 @@ fn the_ping_url_hears_start_then_success_or_failure_with_the_summary() {
     let r = ping_run(&[], "http://hc-ping.example/s3cret-id");
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("ping.url_env") && !r.stderr.contains("s3cret-id"), "{}", r.stderr);
+}
+
+#[test]
+fn the_exit_code_is_the_worst_outcome_not_the_first() {
+    if skipped_under_launcher("the_exit_code_is_the_worst_outcome_not_the_first") {
+        return;
+    }
+    let healthy = mock(json!({}));
+    let broken = mock(json!({"faults": [{"method": "POST", "nth": "all", "status": 500, "body": "down"}]}));
+    let dir = tempfile::tempdir().unwrap();
+    // First in file: a failing before hook (21); second: a server error (7), which is worse.
+    let text = format!(
+        "{}{}",
+        environment("hook", &healthy.base_url(), &dir.path().join("h"), "[environment.hooks]\nbefore = [[\"false\"]]\n"),
+        environment("server", &broken.base_url(), &dir.path().join("s"), "")
+    );
+    let config = write_config(dir.path(), &text);
+    let r = mesbackup_run(&config, &["--json"]);
+    assert_eq!(r.code, 7, "{}\n{}", r.stdout, r.stderr);
+    let s = summary(&r);
+    assert_eq!(s["exit_code"], 7);
+    assert_eq!(env_report(s, "hook")["exit_code"], 21, "each environment keeps its own code");
+    assert_eq!(env_report(s, "server")["exit_code"], 7);
 }
