@@ -692,6 +692,19 @@ mod schema {
                 duration_ms: 10,
                 environments: vec![environment],
                 ping_errors: vec!["ping at the end of the run failed: HTTP 404".into()],
+                storage: vec![mesbackup_client::run::storage::FolderStorage {
+                    environment: "prod".into(),
+                    role: mesbackup_client::run::storage::FolderRole::Out,
+                    folder: "/b".into(),
+                    free_bytes: Some(1 << 30),
+                    total_bytes: Some(10 << 30),
+                    low: false,
+                    databases: vec![mesbackup_client::run::storage::DatabaseStorage {
+                        database: "MES".into(),
+                        packages: 1,
+                        bytes: 10,
+                    }],
+                }],
             };
             events.push(CliEvent::RunSummary { report: Box::new(report) });
             let plan = EnvironmentPlan {

@@ -124,6 +124,25 @@ fn print_summary(ui: &Ui, report: &RunReport) {
             }
         }
     }
+    for f in &report.storage {
+        let packages: usize = f.databases.iter().map(|d| d.packages).sum();
+        let bytes: u64 = f.databases.iter().map(|d| d.bytes).sum();
+        let free = match (f.free_bytes, f.total_bytes) {
+            (Some(free), Some(total)) => format!("{} free of {}", HumanBytes(free), HumanBytes(total)),
+            _ => "free space unknown".to_owned(),
+        };
+        let role = match f.role {
+            run::storage::FolderRole::Out => "out",
+            run::storage::FolderRole::StageInto => "stage_into",
+        };
+        ui.info(&format!(
+            "{}: {role} {}: {packages} package(s), {}; {free}{}",
+            f.environment,
+            f.folder,
+            HumanBytes(bytes),
+            if f.low { " — LOW (below warn_free_below)" } else { "" }
+        ));
+    }
     let failed: Vec<&str> =
         report.environments.iter().filter(|e| e.result != EnvironmentResult::Ok).map(|e| e.name.as_str()).collect();
     if failed.is_empty() {

@@ -807,3 +807,47 @@ fn the_exit_code_is_the_worst_outcome_not_the_first() {
     assert_eq!(env_report(s, "hook")["exit_code"], 21, "each environment keeps its own code");
     assert_eq!(env_report(s, "server")["exit_code"], 7);
 }
+
+#[test]
+fn the_storage_report_counts_packages_and_warns_on_little_free_space_without_failing() {
+    let m = mock(json!({}));
+    let dir = tempfile::tempdir().unwrap();
+    let (low_out, ok_out) = (dir.path().join("low"), dir.path().join("ok"));
+    fs::create_dir_all(&low_out).unwrap();
+    let old = fake_package(&low_out, "MESCDM", "2026-01-01T02:00:00Z");
+    assert!(!old.is_empty());
+    // A threshold above any real free space, and one no real disk is under.
+    let text = format!(
+        "{}{}",
+        environment("low", &m.base_url(), &low_out, "warn_free_below = \"1000000TiB\""),
+        environment("roomy", &m.base_url(), &ok_out, "warn_free_below = \"1B\"").replace("\"MES\"", "\"QA\"")
+    );
+    let config = write_config(dir.path(), &text);
+    let metrics = dir.path().join("m.prom");
+    let r = mesbackup_run(&config, &["--json", "--metrics-file", metrics.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "low space never fails the run: {}\n{}", r.stdout, r.stderr);
+    validate_events(&r.events).unwrap();
+    let s = summary(&r);
+    let storage = s["storage"].as_array().unwrap();
+    let low = storage.iter().find(|f| f["environment"] == "low").unwrap();
+    let roomy = storage.iter().find(|f| f["environment"] == "roomy").unwrap();
+    assert_eq!((low["low"].as_bool(), roomy["low"].as_bool()), (Some(true), Some(false)), "{storage:?}");
+    assert_eq!(low["role"], "out");
+    assert!(low["free_bytes"].as_u64().unwrap() > 0 && low["total_bytes"].as_u64() >= low["free_bytes"].as_u64());
+    let cdm = low["databases"].as_array().unwrap().iter().find(|d| d["database"] == "MESCDM").unwrap();
+    let new_cdm = fs::metadata(env_report(s, "low")["databases"][1]["file"].as_str().unwrap()).unwrap().len();
+    assert_eq!(cdm["packages"], 2, "tonight's and the old one: {cdm}");
+    assert_eq!(cdm["bytes"].as_u64().unwrap(), new_cdm + 1, "{cdm}");
+    let warnings: Vec<&str> =
+        r.events.iter().filter(|e| e["event"] == "warning").filter_map(|e| e["message"].as_str()).collect();
+    assert!(warnings.iter().any(|w| w.contains("low: little free space") && w.contains("warn_free_below")), "{warnings:?}");
+    assert!(!warnings.iter().any(|w| w.contains("roomy")), "{warnings:?}");
+    let text = fs::read_to_string(&metrics).unwrap();
+    assert!(text.contains("mesbackup_folder_free_bytes{environment=\"low\",folder="), "{text}");
+    assert!(text.contains("mesbackup_packages_bytes{environment=\"low\",database=\"MESCDM\",role=\"out\"} "), "{text}");
+    promtool_check(&metrics);
+
+    let r = mesbackup_run(&config, &["--only", "low"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stderr.lines().any(|l| l.starts_with("low: out ") && l.contains("LOW")), "{}", r.stderr);
+}

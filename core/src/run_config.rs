@@ -15,7 +15,7 @@ use crate::file_modes::FileModes;
 use crate::mes::EnvUrl;
 use crate::naming::{installer_package_name, system_databases, DatabaseKind};
 use crate::retention::RetentionPolicy;
-use crate::units::parse_duration;
+use crate::units::{parse_duration, parse_size};
 
 /// Keys that would hold a secret inline. Refused with a pointer to the reference keys, so a secret
 /// never sits in a file that is copied, backed up and shown in reviews.
@@ -159,6 +159,39 @@ pub fn check_ping_url(text: &str, allow_insecure_http: bool) -> Result<String, S
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
+/// `warn_free_below`: when a folder's free space is below this, the run warns (it does not fail).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FreeSpaceThreshold {
+    /// Fewer free bytes than this.
+    Bytes(u64),
+    /// Less free than this percentage of the file system's size (1 to 99).
+    Percent(u8),
+}
+
+impl FreeSpaceThreshold {
+    /// `"50GiB"` or `"10%"`.
+    pub fn parse(text: &str) -> Result<FreeSpaceThreshold, String> {
+        let t = text.trim();
+        if let Some(p) = t.strip_suffix('%') {
+            return match p.trim().parse::<u8>() {
+                Ok(n) if (1..=99).contains(&n) => Ok(FreeSpaceThreshold::Percent(n)),
+                _ => Err(format!("{t:?}: a percentage is a whole number from 1% to 99%")),
+            };
+        }
+        parse_size(t).map(FreeSpaceThreshold::Bytes)
+    }
+
+    /// True when `free` of `total` bytes is below the threshold.
+    pub fn is_low(self, free: u64, total: u64) -> bool {
+        match self {
+            FreeSpaceThreshold::Bytes(n) => free < n,
+            FreeSpaceThreshold::Percent(p) => u128::from(free) * 100 < u128::from(total) * u128::from(p),
+        }
+    }
+}
+
 /// One MES environment of the config, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvironmentConfig {
@@ -195,6 +228,8 @@ pub struct EnvironmentConfig {
     pub hooks: Hooks,
     /// A check retried until it succeeds, before the `before` hooks.
     pub wait_until: Option<WaitUntil>,
+    /// Warn when `out` or `stage_into` has less free space than this.
+    pub warn_free_below: Option<FreeSpaceThreshold>,
 }
 
 impl EnvironmentConfig {
@@ -311,6 +346,8 @@ struct RawEnvironment {
     hooks: Option<RawHooks>,
     #[serde(default)]
     wait_until: Option<RawWaitUntil>,
+    #[serde(default)]
+    warn_free_below: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -512,6 +549,10 @@ pub fn parse_run_config(text: &str, source: &str) -> Result<RunConfig, Error> {
             }
             None => None,
         };
+        let warn_free_below = match &env.warn_free_below {
+            Some(t) => Some(FreeSpaceThreshold::parse(t).map_err(|m| fail(at("warn_free_below"), m))?),
+            None => None,
+        };
         environments.push(EnvironmentConfig {
             name,
             url: env.url,
@@ -529,6 +570,7 @@ pub fn parse_run_config(text: &str, source: &str) -> Result<RunConfig, Error> {
             retention,
             hooks,
             wait_until,
+            warn_free_below,
         });
     }
     let ping = match raw.ping {
@@ -789,6 +831,7 @@ ca_cert = "/etc/ssl/ca.pem"
 allow_insecure_http = true
 out = "/b/qa"
 stage_into = "/packages"
+warn_free_below = "50GiB"
 file_mode = "0640"
 dir_mode = "0750"
 timeout = "2h"
@@ -814,6 +857,7 @@ timeout = "10s"
         let e = &c.environments[0];
         assert_eq!(e.credentials, CredentialRef::UserPat { user_env: "QA_USER".into(), pat_env: "QA_PAT".into() });
         assert_eq!(e.modes, FileModes { file: 0o640, dir: 0o750 });
+        assert_eq!(e.warn_free_below, Some(FreeSpaceThreshold::Bytes(50 << 30)));
         assert_eq!(e.timeout_ms, 7_200_000);
         assert!(!e.verify);
         assert_eq!(e.retention, Some(RetentionPolicy { keep_last: 2, keep_daily: 7, keep_weekly: 4, keep_monthly: 6 }));
@@ -870,6 +914,10 @@ timeout = "10s"
         let c = parse_run_config(&format!("{MINIMAL}[environment.wait_until]\ncommand = [\"true\"]\n"), "t").unwrap();
         let w = c.environments[0].wait_until.clone().unwrap();
         assert_eq!((w.interval_ms, w.deadline_ms, w.timeout_ms), (60_000, 7_200_000, None), "the defaults");
+        let m = err(&format!("{MINIMAL}warn_free_below = \"150%\"\n"));
+        assert!(m.contains("environment[1].warn_free_below") && m.contains("99%"), "{m}");
+        let m = err(&format!("{MINIMAL}warn_free_below = \"lots\"\n"));
+        assert!(m.contains("environment[1].warn_free_below") && m.contains("GiB"), "{m}");
         let m = err("on_locked = \"maybe\"\n");
         assert!(m.contains("on_locked") && m.contains("line 1"), "{m}");
         let m = err("");
@@ -907,6 +955,16 @@ timeout = "10s"
         let m = p.resolve(&|_| Some("http://hc-ping.com/s3cret-uuid".into())).unwrap_err().message;
         assert!(m.contains("https") && !m.contains("s3cret"), "{m}");
         assert_eq!(p.resolve(&|_| Some("https://hc-ping.com/u".into())).unwrap(), "https://hc-ping.com/u");
+    }
+
+    #[test]
+    fn free_space_thresholds() {
+        assert_eq!(FreeSpaceThreshold::parse("10%"), Ok(FreeSpaceThreshold::Percent(10)));
+        assert!(FreeSpaceThreshold::Percent(10).is_low(9, 100));
+        assert!(!FreeSpaceThreshold::Percent(10).is_low(10, 100));
+        assert!(FreeSpaceThreshold::Bytes(50 << 30).is_low(1 << 30, u64::MAX));
+        assert!(!FreeSpaceThreshold::Bytes(1).is_low(1, 2));
+        assert!(FreeSpaceThreshold::parse("0%").is_err());
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod hooks;
 pub mod lock;
 pub mod metrics;
 pub mod ping;
+pub mod storage;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -382,6 +383,9 @@ pub struct RunReport {
     pub environments: Vec<EnvironmentReport>,
     /// Pings to the `[ping]` monitor that failed (they never change the exit code).
     pub ping_errors: Vec<String>,
+    /// Each environment's folders after the run: packages per database and free space (`low`
+    /// below warn_free_below: a warning, never a failure).
+    pub storage: Vec<storage::FolderStorage>,
 }
 
 /// The output folders' locks, or why the run must not start.
@@ -459,6 +463,24 @@ pub async fn run(
     let exit_code = mesbackup_core::run_outcome::worst_exit_code(
         environments.iter().map(|e| (e.exit_code, matches!(e.failed_step, Some(RunStep::Stage | RunStep::Retention)))),
     );
+    // The storage report (reads the folders: off the async threads).
+    let envs: Vec<EnvironmentConfig> = prepared.iter().map(|p| p.config.clone()).collect();
+    let storage: Vec<storage::FolderStorage> =
+        tokio::task::spawn_blocking(move || envs.iter().flat_map(storage::environment_storage).collect())
+            .await
+            .unwrap_or_default();
+    for f in storage.iter().filter(|f| f.low) {
+        on_event(RunEvent::Warning {
+            environment: &f.environment,
+            message: format!(
+                "little free space in {} ({} of {} bytes free, below warn_free_below): delete old packages \
+                 (retention) or grow the volume before the next run",
+                f.folder,
+                f.free_bytes.unwrap_or(0),
+                f.total_bytes.unwrap_or(0)
+            ),
+        });
+    }
     RunReport {
         ok: exit_code == 0,
         exit_code,
@@ -466,6 +488,7 @@ pub async fn run(
         duration_ms: elapsed_ms(started),
         environments,
         ping_errors: Vec::new(),
+        storage,
     }
 }
 
