@@ -29,10 +29,12 @@ fn skipped_under_launcher(test: &str) -> bool {
     false
 }
 
-/// One `[[environment]]` for a mock, saving into `out`, plus `extra` lines.
+/// One `[[environment]]` for a mock, saving into `out`, polling fast (the poll keys), plus `extra`
+/// lines.
 fn environment(name: &str, url: &str, out: &Path, extra: &str) -> String {
     format!(
-        "[[environment]]\nname = \"{name}\"\nurl = \"{url}\"\nsystem = \"MES\"\nout = \"{}\"\ntoken_env = \"{TOKEN_VAR}\"\n{extra}\n",
+        "[[environment]]\nname = \"{name}\"\nurl = \"{url}\"\nsystem = \"MES\"\nout = \"{}\"\ntoken_env = \"{TOKEN_VAR}\"\n\
+         min_poll_delay = \"10ms\"\nmax_poll_delay = \"100ms\"\nretry_delay = \"10ms\"\n{extra}\n",
         out.display()
     )
 }

@@ -192,6 +192,34 @@ impl FreeSpaceThreshold {
     }
 }
 
+/// The polling keys of an environment (as the CLI's flags of the same names), milliseconds;
+/// `None`: `PollPolicy`'s default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PollKeys {
+    /// `min_poll_delay`: shortest wait between two status checks of a pending backup.
+    pub min_poll_delay_ms: Option<u64>,
+    /// `max_poll_delay`: longest wait between two status checks.
+    pub max_poll_delay_ms: Option<u64>,
+    /// `retry_delay`: first wait after a transient failure, doubling each time.
+    pub retry_delay_ms: Option<u64>,
+    /// `request_timeout`: time for the status line and headers of one answer.
+    pub request_timeout_ms: Option<u64>,
+    /// `stall_timeout`: a download that receives nothing for this long is abandoned.
+    pub stall_timeout_ms: Option<u64>,
+}
+
+impl PollKeys {
+    /// `policy` with these keys applied.
+    pub fn apply(&self, mut policy: crate::mes::PollPolicy) -> crate::mes::PollPolicy {
+        policy.min_delay_ms = self.min_poll_delay_ms.unwrap_or(policy.min_delay_ms);
+        policy.max_delay_ms = self.max_poll_delay_ms.unwrap_or(policy.max_delay_ms).max(policy.min_delay_ms);
+        policy.retry_base_ms = self.retry_delay_ms.unwrap_or(policy.retry_base_ms);
+        policy.request_timeout_ms = self.request_timeout_ms.unwrap_or(policy.request_timeout_ms);
+        policy.stall_timeout_ms = self.stall_timeout_ms.unwrap_or(policy.stall_timeout_ms);
+        policy
+    }
+}
+
 /// One MES environment of the config, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvironmentConfig {
@@ -230,6 +258,8 @@ pub struct EnvironmentConfig {
     pub wait_until: Option<WaitUntil>,
     /// Warn when `out` or `stage_into` has less free space than this.
     pub warn_free_below: Option<FreeSpaceThreshold>,
+    /// Polling and request timing.
+    pub poll: PollKeys,
 }
 
 impl EnvironmentConfig {
@@ -348,6 +378,16 @@ struct RawEnvironment {
     wait_until: Option<RawWaitUntil>,
     #[serde(default)]
     warn_free_below: Option<String>,
+    #[serde(default)]
+    min_poll_delay: Option<String>,
+    #[serde(default)]
+    max_poll_delay: Option<String>,
+    #[serde(default)]
+    retry_delay: Option<String>,
+    #[serde(default)]
+    request_timeout: Option<String>,
+    #[serde(default)]
+    stall_timeout: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -553,6 +593,36 @@ pub fn parse_run_config(text: &str, source: &str) -> Result<RunConfig, Error> {
             Some(t) => Some(FreeSpaceThreshold::parse(t).map_err(|m| fail(at("warn_free_below"), m))?),
             None => None,
         };
+        let mut poll = PollKeys::default();
+        for (key, raw, slot) in [
+            ("min_poll_delay", &env.min_poll_delay, &mut poll.min_poll_delay_ms),
+            ("max_poll_delay", &env.max_poll_delay, &mut poll.max_poll_delay_ms),
+            ("retry_delay", &env.retry_delay, &mut poll.retry_delay_ms),
+            ("request_timeout", &env.request_timeout, &mut poll.request_timeout_ms),
+            ("stall_timeout", &env.stall_timeout, &mut poll.stall_timeout_ms),
+        ] {
+            if let Some(t) = raw {
+                *slot = Some(parse_duration(t).map_err(|m| fail(at(key), m))?);
+            }
+        }
+        let defaults = crate::mes::PollPolicy::default();
+        let (min, max) = (
+            poll.min_poll_delay_ms.unwrap_or(defaults.min_delay_ms),
+            poll.max_poll_delay_ms.unwrap_or(defaults.max_delay_ms),
+        );
+        if min > max {
+            let key = if poll.max_poll_delay_ms.is_some() { "max_poll_delay" } else { "min_poll_delay" };
+            return Err(fail(
+                at(key),
+                format!("min_poll_delay ({min} ms) is longer than max_poll_delay ({max} ms): make min the shorter"),
+            ));
+        }
+        if min > timeout_ms {
+            return Err(fail(
+                at("min_poll_delay"),
+                format!("{min} ms is longer than the backup timeout ({timeout_ms} ms): no status check would be made"),
+            ));
+        }
         environments.push(EnvironmentConfig {
             name,
             url: env.url,
@@ -571,6 +641,7 @@ pub fn parse_run_config(text: &str, source: &str) -> Result<RunConfig, Error> {
             hooks,
             wait_until,
             warn_free_below,
+            poll,
         });
     }
     let ping = match raw.ping {
@@ -835,6 +906,11 @@ warn_free_below = "50GiB"
 file_mode = "0640"
 dir_mode = "0750"
 timeout = "2h"
+min_poll_delay = "5s"
+max_poll_delay = "5m"
+retry_delay = "2s"
+request_timeout = "1m"
+stall_timeout = "3m"
 verify = false
 [environment.retention]
 keep_last = 2
@@ -859,6 +935,11 @@ timeout = "10s"
         assert_eq!(e.modes, FileModes { file: 0o640, dir: 0o750 });
         assert_eq!(e.warn_free_below, Some(FreeSpaceThreshold::Bytes(50 << 30)));
         assert_eq!(e.timeout_ms, 7_200_000);
+        let p = e.poll.apply(crate::mes::PollPolicy::default());
+        assert_eq!(
+            (p.min_delay_ms, p.max_delay_ms, p.retry_base_ms, p.request_timeout_ms, p.stall_timeout_ms),
+            (5_000, 300_000, 2_000, 60_000, 180_000)
+        );
         assert!(!e.verify);
         assert_eq!(e.retention, Some(RetentionPolicy { keep_last: 2, keep_daily: 7, keep_weekly: 4, keep_monthly: 6 }));
         assert_eq!(e.hooks.before.len(), 2);
@@ -914,6 +995,13 @@ timeout = "10s"
         let c = parse_run_config(&format!("{MINIMAL}[environment.wait_until]\ncommand = [\"true\"]\n"), "t").unwrap();
         let w = c.environments[0].wait_until.clone().unwrap();
         assert_eq!((w.interval_ms, w.deadline_ms, w.timeout_ms), (60_000, 7_200_000, None), "the defaults");
+        let m = err(&format!("{MINIMAL}min_poll_delay = \"10m\"\nmax_poll_delay = \"1m\"\n"));
+        assert!(m.contains("environment[1].max_poll_delay") && m.contains("line 9"), "{m}");
+        let m = err(&format!("{MINIMAL}min_poll_delay = \"2h\"\ntimeout = \"1h\"\nmax_poll_delay = \"3h\"\n"));
+        assert!(m.contains("environment[1].min_poll_delay") && m.contains("timeout"), "{m}");
+        let m = err(&format!("{MINIMAL}retry_delay = \"soon\"\n"));
+        assert!(m.contains("environment[1].retry_delay"), "{m}");
+        assert_eq!(parse_run_config(MINIMAL, "t").unwrap().environments[0].poll, PollKeys::default());
         let m = err(&format!("{MINIMAL}warn_free_below = \"150%\"\n"));
         assert!(m.contains("environment[1].warn_free_below") && m.contains("99%"), "{m}");
         let m = err(&format!("{MINIMAL}warn_free_below = \"lots\"\n"));

@@ -214,7 +214,7 @@ pub fn prepare(
             None => None,
         };
         let options = ClientOptions {
-            policy: PollPolicy { timeout_ms: env.timeout_ms, ..PollPolicy::default() },
+            policy: env.poll.apply(PollPolicy { timeout_ms: env.timeout_ms, ..PollPolicy::default() }),
             http: HttpConfig { ca_cert_pem, connect_timeout_ms: Some(30_000) },
             allow_insecure_http: env.allow_insecure_http,
             ..ClientOptions::default()
