@@ -84,7 +84,7 @@ pub enum CliEvent {
         deleted: Option<Vec<String>>,
     },
     /// mesbackup run: the last event, one result per environment in file order. exit_code is the
-    /// process's: the first failed environment's, 0 when all succeeded.
+    /// process's: the worst environment's (docs/config.md orders them), 0 when all succeeded.
     RunSummary {
         #[serde(flatten)]
         report: Box<mesbackup_client::run::RunReport>,
@@ -624,7 +624,7 @@ mod schema {
             use mesbackup_client::run::hooks::{HookPhase, HookReport};
             use mesbackup_client::run::{
                 DatabaseOutcome, DatabaseReport, EnvironmentPlan, EnvironmentReport, EnvironmentResult,
-                PlannedDatabase, RetentionReport, RunReport, RunStep,
+                PlannedDatabase, RetentionReport, RunReport, RunStep, WaitUntilReport,
             };
             use mesbackup_core::run_config::Hooks;
             let policy =
@@ -675,6 +675,13 @@ mod schema {
                 backup_window: Some(window),
                 databases: vec![saved, failed],
                 hooks: vec![hook],
+                wait_until: Some(WaitUntilReport {
+                    program: "check-lag".into(),
+                    ok: true,
+                    attempts: 3,
+                    duration_ms: 120_000,
+                    message: None,
+                }),
                 retention: Some(RetentionReport { policy, deleted: vec!["/b/old.zip".into()], kept: 3 }),
                 duration_ms: 9,
             };
@@ -684,6 +691,20 @@ mod schema {
                 finished_at: "2026-11-25T09:46:00.000Z".into(),
                 duration_ms: 10,
                 environments: vec![environment],
+                ping_errors: vec!["ping at the end of the run failed: HTTP 404".into()],
+                storage: vec![mesbackup_client::run::storage::FolderStorage {
+                    environment: "prod".into(),
+                    role: mesbackup_client::run::storage::FolderRole::Out,
+                    folder: "/b".into(),
+                    free_bytes: Some(1 << 30),
+                    total_bytes: Some(10 << 30),
+                    low: false,
+                    databases: vec![mesbackup_client::run::storage::DatabaseStorage {
+                        database: "MES".into(),
+                        packages: 1,
+                        bytes: 10,
+                    }],
+                }],
             };
             events.push(CliEvent::RunSummary { report: Box::new(report) });
             let plan = EnvironmentPlan {
@@ -694,6 +715,12 @@ mod schema {
                 stage_into: None,
                 databases: vec![PlannedDatabase { database: "MES".into(), file_name: None }],
                 hooks: Hooks { before: vec![vec!["true".into()]], timeout_ms: 1000, ..Hooks::default() },
+                wait_until: Some(mesbackup_core::run_config::WaitUntil {
+                    command: vec!["check-lag".into()],
+                    interval_ms: 60_000,
+                    deadline_ms: 7_200_000,
+                    timeout_ms: None,
+                }),
                 verify: true,
                 retention: Some(PrunePlan { keep: 2, policy, entries: vec![entry.clone()] }),
             };

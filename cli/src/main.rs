@@ -160,8 +160,10 @@ Example:
   out = \"/var/backups/mes\"
   token_env = \"MES_TOKEN\"
 
-Exit code: 0 when every environment succeeded; else the first failed environment's (in file order):
-an error kind's code (see mesbackup --help), or 21 when a hook failed; 75 when another run holds an
+Exit code: 0 when every environment succeeded; else the worst environment's (cancelled, then a lost
+or unsound backup, then server/network/timeout, then refused credentials or settings, then a hook,
+then stage/retention; docs/config.md): an error kind's code (see mesbackup --help), or 21 when a hook
+or the wait_until check failed; 75 when another run holds an
 output folder and on_locked = \"exit\"; 2 for a bad config (nothing is sent).
 Examples:
   mesbackup run --config /etc/mesbackup/mesbackup.toml --dry-run

@@ -1,12 +1,12 @@
-//! `mesbackup run`: every environment of a mesbackup.toml (the client's `run` does the work; this
-//! module reads the file, shows progress and the summary, writes metrics and picks the exit code).
+//! `mesbackup run`: every environment of a mesbackup.toml. The client's `run::load` and
+//! `LoadedRun::execute` do all the work (the same calls as Python's); this module only shows
+//! progress, the plan and the summary.
 
 use std::path::{Path, PathBuf};
 
 use indicatif::HumanBytes;
-use mesbackup_client::run::{self, metrics, DatabaseOutcome, EnvironmentResult, Locks, RunEvent, RunReport};
+use mesbackup_client::run::{self, DatabaseOutcome, EnvironmentResult, RunEvent, RunOutcome, RunReport};
 use mesbackup_client::CancellationToken;
-use mesbackup_core::run_config::parse_run_config;
 use mesbackup_core::Error;
 
 use crate::events::CliEvent;
@@ -25,24 +25,15 @@ fn env_var(name: &str) -> Option<String> {
 }
 
 pub async fn run(ui: &Ui, opts: RunOpts) -> Result<u8, Error> {
-    let text = std::fs::read_to_string(&opts.config).map_err(|e| {
-        Error::invalid_argument(format!(
-            "cannot read the config file {}: {e}; pass --config FILE (docs/config.md describes it)",
-            opts.config.display()
-        ))
-    })?;
-    let config = parse_run_config(&text, &opts.config.display().to_string())?;
-    // Credentials, CA files and --only are all checked here, before anything is sent.
-    let prepared = run::prepare(&config, &opts.only, &env_var)?;
-    for p in &prepared {
-        ui.add_secrets(p.secrets().to_vec());
-    }
+    // Reading, checking, credentials, CA files and --only: all before anything is sent.
+    let loaded = run::load(&opts.config, &opts.only, &env_var)?;
+    ui.add_secrets(loaded.secrets());
     if opts.dry_run {
-        let plans = run::plan(&prepared)?;
+        let plans = loaded.plan()?;
         if ui.is_json() {
             ui.emit(&CliEvent::RunPlan { environments: plans });
         } else {
-            print_plan(ui, &plans, config.concurrency);
+            print_plan(ui, &plans, loaded.config.concurrency, loaded.ping_url.is_some());
         }
         return Ok(0);
     }
@@ -54,32 +45,29 @@ pub async fn run(ui: &Ui, opts: RunOpts) -> Result<u8, Error> {
         RunEvent::Job { environment, database, event } => {
             ui.job_event(&format!("{environment}/{database}"), Some(database), event)
         }
-        RunEvent::Step { environment: "", message } => ui.warning(None, &message),
+        RunEvent::Step { environment: "", message } | RunEvent::Warning { environment: "", message } => {
+            ui.warning(None, &message)
+        }
         RunEvent::Step { environment, message } => ui.info(&format!("{environment}: {message}")),
+        RunEvent::Warning { environment, message } => ui.warning(None, &format!("{environment}: {message}")),
+        RunEvent::FoldersLocked => {
+            for p in &loaded.prepared {
+                for (_, db, _) in p.config.databases().unwrap_or_default() {
+                    ui.job_line(&format!("{}/{db}", p.config.name), "waiting…");
+                }
+            }
+        }
     };
-    let _locks = match run::lock_output_folders(&prepared, config.on_locked, &on_event).await? {
-        Locks::Held(locks) => locks,
-        Locks::Busy(message) => {
+    let cancel = CancellationToken::new();
+    cancel_on_stop_signals(&cancel, ui.is_json());
+    let report = match loaded.execute(opts.metrics_file.as_deref(), &cancel, &on_event).await? {
+        RunOutcome::Locked(message) => {
             ui.error(None, &Error::io(message));
             return Ok(run::EXIT_LOCKED);
         }
+        RunOutcome::Finished(report) => report,
     };
-    for p in &prepared {
-        for (_, db, _) in p.config.databases()? {
-            ui.job_line(&format!("{}/{db}", p.config.name), "waiting…");
-        }
-    }
-    let cancel = CancellationToken::new();
-    cancel_on_stop_signals(&cancel, ui.is_json());
-    let report = run::run(&prepared, config.concurrency, &cancel, &on_event).await;
     ui.clear_bars();
-
-    if let Some(path) = &opts.metrics_file {
-        let text = metrics::render_metrics(&report, &metrics::folder_state(&report));
-        if let Err(e) = metrics::write_metrics_file(path, &text) {
-            ui.warning(None, &e.message);
-        }
-    }
     if ui.is_json() {
         ui.emit(&CliEvent::RunSummary { report: Box::new(report.clone()) });
     } else {
@@ -136,6 +124,25 @@ fn print_summary(ui: &Ui, report: &RunReport) {
             }
         }
     }
+    for f in &report.storage {
+        let packages: usize = f.databases.iter().map(|d| d.packages).sum();
+        let bytes: u64 = f.databases.iter().map(|d| d.bytes).sum();
+        let free = match (f.free_bytes, f.total_bytes) {
+            (Some(free), Some(total)) => format!("{} free of {}", HumanBytes(free), HumanBytes(total)),
+            _ => "free space unknown".to_owned(),
+        };
+        let role = match f.role {
+            run::storage::FolderRole::Out => "out",
+            run::storage::FolderRole::StageInto => "stage_into",
+        };
+        ui.info(&format!(
+            "{}: {role} {}: {packages} package(s), {}; {free}{}",
+            f.environment,
+            f.folder,
+            HumanBytes(bytes),
+            if f.low { " — LOW (below warn_free_below)" } else { "" }
+        ));
+    }
     let failed: Vec<&str> =
         report.environments.iter().filter(|e| e.result != EnvironmentResult::Ok).map(|e| e.name.as_str()).collect();
     if failed.is_empty() {
@@ -145,11 +152,23 @@ fn print_summary(ui: &Ui, report: &RunReport) {
     }
 }
 
-fn print_plan(ui: &Ui, plans: &[run::EnvironmentPlan], concurrency: usize) {
+fn print_plan(ui: &Ui, plans: &[run::EnvironmentPlan], concurrency: usize, ping: bool) {
     ui.result(&format!("Dry run: nothing is sent and nothing deleted. {concurrency} environment(s) at once."));
+    if ping {
+        ui.result("The [ping] monitor would be told of the start and of the end (success or failure).");
+    }
     for p in plans {
         ui.result("");
         ui.result(&format!("{} ({}, system {}) -> {}", p.name, p.url, p.system, p.out));
+        if let Some(w) = &p.wait_until {
+            ui.result(&format!(
+                "  wait until {} exits 0 (every {}, at most {}{})",
+                w.command.join(" "),
+                human_ms(w.interval_ms),
+                human_ms(w.deadline_ms),
+                w.timeout_ms.map(|t| format!(", each attempt at most {}", human_ms(t))).unwrap_or_default()
+            ));
+        }
         for argv in &p.hooks.before {
             ui.result(&format!("  before hook: {}", argv.join(" ")));
         }

@@ -29,10 +29,12 @@ fn skipped_under_launcher(test: &str) -> bool {
     false
 }
 
-/// One `[[environment]]` for a mock, saving into `out`, plus `extra` lines.
+/// One `[[environment]]` for a mock, saving into `out`, polling fast (the poll keys), plus `extra`
+/// lines.
 fn environment(name: &str, url: &str, out: &Path, extra: &str) -> String {
     format!(
-        "[[environment]]\nname = \"{name}\"\nurl = \"{url}\"\nsystem = \"MES\"\nout = \"{}\"\ntoken_env = \"{TOKEN_VAR}\"\n{extra}\n",
+        "[[environment]]\nname = \"{name}\"\nurl = \"{url}\"\nsystem = \"MES\"\nout = \"{}\"\ntoken_env = \"{TOKEN_VAR}\"\n\
+         min_poll_delay = \"10ms\"\nmax_poll_delay = \"100ms\"\nretry_delay = \"10ms\"\n{extra}\n",
         out.display()
     )
 }
@@ -122,8 +124,10 @@ fn three_environments_one_failing_one_with_a_slow_hook() {
         fake_package(&out_b, "MESCDM", "2026-01-02T02:00:00Z"),
     ];
     let marker = dir.path().join("on_error.txt");
+    let ping = PingReceiver::start();
     let text = format!(
-        "concurrency = 3\n{}{}{}",
+        "concurrency = 3\n[ping]\nurl = \"{}\"\n{}{}{}",
+        ping.url,
         environment("a", &healthy.base_url(), &out_a, "[environment.retention]\nkeep_last = 2\n"),
         environment(
             "b",
@@ -135,7 +139,7 @@ fn three_environments_one_failing_one_with_a_slow_hook() {
                 marker.display()
             )
         ),
-        environment("c", &slow.base_url(), &out_c, "[environment.hooks]\nbefore = [[\"sh\", \"-c\", \"sleep 1\"]]\n"),
+        environment("c", &slow.base_url(), &out_c, "[environment.hooks]\nbefore = [[\"sh\", \"-c\", \"sleep 2\"]]\n"),
     );
     let config = write_config(dir.path(), &text);
     let metrics = dir.path().join("mesbackup.prom");
@@ -199,6 +203,17 @@ fn three_environments_one_failing_one_with_a_slow_hook() {
     }
     assert!(text.contains("mesbackup_backup_last_success_timestamp_seconds{environment=\"b\",database=\"MESCDM\"} "));
     promtool_check(&metrics);
+
+    // The monitor heard the start, then the failure naming b (and the healthy ones as ok).
+    let got = ping.requests();
+    let paths: Vec<&str> = got.iter().map(|(_, p, _)| p.as_str()).collect();
+    assert_eq!(paths, ["/ping/0f1e2d3c-uuid/start", "/ping/0f1e2d3c-uuid/fail"], "{got:?}");
+    let body = &got[1].2;
+    assert!(body.contains("b: failed at backup: ") && body.contains("a: ok") && body.contains("c: ok"), "{body}");
+    assert!(body.contains("exit code 7"), "{body}");
+    // The slow hook held c for its 2 s while a and b went on (concurrency 3).
+    let hook_ms = c["hooks"][0]["duration_ms"].as_u64().unwrap();
+    assert!(hook_ms >= 2000, "{c}");
 
     // The human summary names the failure.
     let r = mesbackup_run(&config, &["--only", "b"]);
@@ -528,4 +543,313 @@ fn alive(pid: i32) -> bool {
         }
     }
     true
+}
+
+#[test]
+fn a_three_line_config_is_named_after_its_system_and_uses_the_mes_variables() {
+    let m = mock(json!({}));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let three_lines = format!("[[environment]]\nurl = \"{}\"\nsystem = \"MES\"\nout = \"{}\"\n", m.base_url(), out.display());
+    let config = write_config(dir.path(), &three_lines);
+
+    // Neither MES_TOKEN nor MES_USER + MES_PAT: refused, naming both ways and the keys; nothing sent.
+    let mut c = command();
+    c.arg("run").arg("--config").arg(&config);
+    let r = run(c);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    for needle in ["environment \"MES\"", "MES_TOKEN", "MES_USER", "MES_PAT", "token_env", "token_file"] {
+        assert!(r.stderr.contains(needle), "{needle} not in {}", r.stderr);
+    }
+    assert!(m.log().is_empty(), "nothing may be sent: {:?}", m.log());
+
+    let mut c = command();
+    c.arg("run").arg("--config").arg(&config).arg("--json").env("MES_TOKEN", "admin-token");
+    let r = run(c);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    validate_events(&r.events).unwrap();
+    let e = env_report(summary(&r), "MES");
+    assert_eq!(e["result"], "ok", "{e}");
+    assert_eq!(packages(&out).len(), 4);
+
+    // The PAT way, and a hook of such an environment sees neither variable.
+    if skipped_under_launcher("a_three_line_config (hooks)") {
+        return;
+    }
+    let seen = dir.path().join("hook.env");
+    let with_hook =
+        format!("{three_lines}[environment.hooks]\nbefore = [[\"sh\", \"-c\", \"env > {}\"]]\n", seen.display());
+    let config = write_config(dir.path(), &with_hook);
+    let mut c = command();
+    c.arg("run").arg("--config").arg(&config).arg("--json");
+    c.env("MES_USER", "admin").env("MES_PAT", "admin-pat");
+    let r = run(c);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let seen = fs::read_to_string(&seen).unwrap();
+    assert!(!seen.contains("admin-pat") && !seen.contains("MES_USER=") && !seen.contains("MES_PAT="), "{seen}");
+    assert!(seen.contains("MESBACKUP_ENVIRONMENT=MES"), "{seen}");
+}
+
+#[test]
+fn wait_until_retries_the_check_then_the_backups_run() {
+    if skipped_under_launcher("wait_until_retries_the_check_then_the_backups_run") {
+        return;
+    }
+    let m = mock(json!({}));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let count = dir.path().join("attempts");
+    let seen = dir.path().join("seen");
+    // Succeeds at its 3rd attempt (the Work Queue Lag reaching 0), counting attempts in a file.
+    let check = format!(
+        "n=$(cat {c} 2>/dev/null || echo 0); n=$((n+1)); echo $n > {c}; echo \"$MESBACKUP_HOOK ${{MES_TOKEN:-none}} \
+         ${{{TOKEN_VAR}:-none}}\" > {s}; [ $n -ge 3 ]",
+        c = count.display(),
+        s = seen.display()
+    );
+    let before = dir.path().join("before-ran");
+    let text = environment(
+        "e",
+        &m.base_url(),
+        &out,
+        &format!(
+            "[environment.wait_until]\ncommand = [\"sh\", \"-c\", {check:?}]\ninterval = \"100ms\"\ndeadline = \"1m\"\n\
+             [environment.hooks]\nbefore = [[\"sh\", \"-c\", \"cat {c} > {b}\"]]\n",
+            c = count.display(),
+            b = before.display()
+        ),
+    );
+    let config = write_config(dir.path(), &text);
+    let mut c = command();
+    c.arg("run").arg("--config").arg(&config).arg("--json").env(TOKEN_VAR, "admin-token").env("MES_TOKEN", "x-tok");
+    let r = run(c);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    validate_events(&r.events).unwrap();
+    assert_eq!(fs::read_to_string(&count).unwrap().trim(), "3");
+    assert_eq!(fs::read_to_string(&before).unwrap().trim(), "3", "the before hook ran after the 3rd attempt");
+    assert_eq!(fs::read_to_string(&seen).unwrap().trim(), "wait_until none none", "no credential reaches the check");
+    let e = env_report(summary(&r), "e");
+    assert_eq!((e["wait_until"]["ok"].as_bool(), e["wait_until"]["attempts"].as_u64()), (Some(true), Some(3)), "{e}");
+    assert_eq!(packages(&out).len(), 4);
+}
+
+#[test]
+fn wait_until_that_never_succeeds_fails_at_its_deadline_and_sends_nothing() {
+    if skipped_under_launcher("wait_until_that_never_succeeds_fails_at_its_deadline_and_sends_nothing") {
+        return;
+    }
+    let m = mock(json!({}));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let marker = dir.path().join("on_error.txt");
+    let before = dir.path().join("before-ran");
+    let text = environment(
+        "e",
+        &m.base_url(),
+        &out,
+        &format!(
+            "[environment.wait_until]\ncommand = [\"false\"]\ninterval = \"100ms\"\ndeadline = \"700ms\"\n\
+             [environment.hooks]\nbefore = [[\"touch\", \"{}\"]]\non_error = [[\"sh\", \"-c\", \"echo \
+             $MESBACKUP_RESULT > {}\"]]\n",
+            before.display(),
+            marker.display()
+        ),
+    );
+    let config = write_config(dir.path(), &text);
+    let started = std::time::Instant::now();
+    let r = mesbackup_run(&config, &["--json"]);
+    assert_eq!(r.code, 21, "{}\n{}", r.stdout, r.stderr);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(600), "it waited for the deadline");
+    validate_events(&r.events).unwrap();
+    let e = env_report(summary(&r), "e");
+    assert_eq!(e["failed_step"], "wait_until", "{e}");
+    assert!(e["message"].as_str().unwrap().contains("deadline"), "{e}");
+    assert_eq!(e["wait_until"]["ok"], false);
+    assert!(e["wait_until"]["attempts"].as_u64().unwrap() >= 3, "{e}");
+    assert!(e["databases"].as_array().unwrap().iter().all(|d| d["outcome"] == "not_started"));
+    assert!(m.log().is_empty(), "nothing may be sent: {:?}", m.log());
+    assert!(!before.exists(), "the before hooks never ran");
+    assert_eq!(fs::read_to_string(&marker).unwrap().trim(), "failed", "on_error hooks ran");
+    // Without --json, each attempt is a line for people.
+    let r = mesbackup_run(&config, &[]);
+    assert_eq!(r.code, 21);
+    assert!(r.stderr.matches("e: wait_until attempt").count() >= 2, "a step per attempt:\n{}", r.stderr);
+    assert!(r.stdout.lines().any(|l| l.starts_with("e ") && l.contains("wait_until: ")), "{}", r.stdout);
+
+    let r = mesbackup_run(&config, &["--dry-run"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("wait until false exits 0 (every 100 ms, at most 700 ms)"), "{}", r.stdout);
+}
+
+/// A push monitor on this machine (Healthchecks style): records each request's method, path and
+/// body, answers 200.
+struct PingReceiver {
+    url: String,
+    got: std::sync::Arc<std::sync::Mutex<Vec<(String, String, String)>>>,
+}
+
+impl PingReceiver {
+    fn start() -> PingReceiver {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/ping/0f1e2d3c-uuid", listener.local_addr().unwrap());
+        let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let record = got.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut first = String::new();
+                if reader.read_line(&mut first).is_err() {
+                    continue;
+                }
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                        break;
+                    }
+                    if let Some((k, v)) = line.split_once(':') {
+                        if k.eq_ignore_ascii_case("content-length") {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                let mut parts = first.split_whitespace();
+                let (method, path) = (parts.next().unwrap_or("").to_owned(), parts.next().unwrap_or("").to_owned());
+                record.lock().unwrap().push((method, path, String::from_utf8_lossy(&body).into_owned()));
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nOK");
+            }
+        });
+        PingReceiver { url, got }
+    }
+
+    fn requests(&self) -> Vec<(String, String, String)> {
+        self.got.lock().unwrap().clone()
+    }
+}
+
+#[test]
+fn the_ping_url_hears_start_then_success_or_failure_with_the_summary() {
+    let healthy = mock(json!({}));
+    let broken =
+        mock(json!({"faults": [{"method": "POST", "nth": "all", "status": 500, "body": "ClickHouse is down"}]}));
+    let dir = tempfile::tempdir().unwrap();
+    let ping = PingReceiver::start();
+    let text = format!(
+        "[ping]\nurl_env = \"NIGHTLY_PING_URL\"\n{}{}",
+        environment("good", &healthy.base_url(), &dir.path().join("good"), ""),
+        environment("bad", &broken.base_url(), &dir.path().join("bad"), "")
+    );
+    let config = write_config(dir.path(), &text);
+    let ping_run = |args: &[&str], url: &str| {
+        let mut c = command();
+        c.arg("run").arg("--config").arg(&config).args(args).env(TOKEN_VAR, "admin-token");
+        c.env("NIGHTLY_PING_URL", url);
+        run(c)
+    };
+
+    let r = ping_run(&["--json", "--only", "good"], &ping.url);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let got = ping.requests();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!((got[0].0.as_str(), got[0].1.as_str()), ("POST", "/ping/0f1e2d3c-uuid/start"));
+    assert_eq!((got[1].0.as_str(), got[1].1.as_str()), ("POST", "/ping/0f1e2d3c-uuid"));
+    assert!(got[1].2.contains("good: ok"), "{got:?}");
+    assert!(!got[1].2.contains("admin-token"));
+    assert_eq!(summary(&r)["ping_errors"], json!([]));
+
+    let r = ping_run(&["--json"], &ping.url);
+    assert_eq!(r.code, 7, "{}\n{}", r.stdout, r.stderr);
+    let got = ping.requests();
+    assert_eq!(got.len(), 4, "{got:?}");
+    assert_eq!(got[2].1, "/ping/0f1e2d3c-uuid/start");
+    assert_eq!(got[3].1, "/ping/0f1e2d3c-uuid/fail");
+    assert!(got[3].2.contains("good: ok") && got[3].2.contains("bad: failed at backup: "), "{}", got[3].2);
+    assert!(got[3].2.contains("ClickHouse is down") || got[3].2.contains("500"), "{}", got[3].2);
+
+    // A monitor that cannot be reached: a warning and ping_errors, the same exit code.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let down = format!("http://{}/ping/x", closed.local_addr().unwrap());
+    drop(closed);
+    let r = ping_run(&["--json", "--only", "good"], &down);
+    assert_eq!(r.code, 0, "a failed ping never fails the run: {}\n{}", r.stdout, r.stderr);
+    validate_events(&r.events).unwrap();
+    let errors = summary(&r)["ping_errors"].as_array().unwrap().clone();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(r.events.iter().any(|e| e["event"] == "warning" && e["message"].as_str().unwrap().contains("ping")));
+
+    // Plain http:// to another machine is refused before anything is sent.
+    let r = ping_run(&[], "http://hc-ping.example/s3cret-id");
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("ping.url_env") && !r.stderr.contains("s3cret-id"), "{}", r.stderr);
+}
+
+#[test]
+fn the_exit_code_is_the_worst_outcome_not_the_first() {
+    if skipped_under_launcher("the_exit_code_is_the_worst_outcome_not_the_first") {
+        return;
+    }
+    let healthy = mock(json!({}));
+    let broken = mock(json!({"faults": [{"method": "POST", "nth": "all", "status": 500, "body": "down"}]}));
+    let dir = tempfile::tempdir().unwrap();
+    // First in file: a failing before hook (21); second: a server error (7), which is worse.
+    let text = format!(
+        "{}{}",
+        environment("hook", &healthy.base_url(), &dir.path().join("h"), "[environment.hooks]\nbefore = [[\"false\"]]\n"),
+        environment("server", &broken.base_url(), &dir.path().join("s"), "")
+    );
+    let config = write_config(dir.path(), &text);
+    let r = mesbackup_run(&config, &["--json"]);
+    assert_eq!(r.code, 7, "{}\n{}", r.stdout, r.stderr);
+    let s = summary(&r);
+    assert_eq!(s["exit_code"], 7);
+    assert_eq!(env_report(s, "hook")["exit_code"], 21, "each environment keeps its own code");
+    assert_eq!(env_report(s, "server")["exit_code"], 7);
+}
+
+#[test]
+fn the_storage_report_counts_packages_and_warns_on_little_free_space_without_failing() {
+    let m = mock(json!({}));
+    let dir = tempfile::tempdir().unwrap();
+    let (low_out, ok_out) = (dir.path().join("low"), dir.path().join("ok"));
+    fs::create_dir_all(&low_out).unwrap();
+    let old = fake_package(&low_out, "MESCDM", "2026-01-01T02:00:00Z");
+    assert!(!old.is_empty());
+    // A threshold above any real free space, and one no real disk is under.
+    let text = format!(
+        "{}{}",
+        environment("low", &m.base_url(), &low_out, "warn_free_below = \"1000000TiB\""),
+        environment("roomy", &m.base_url(), &ok_out, "warn_free_below = \"1B\"").replace("\"MES\"", "\"QA\"")
+    );
+    let config = write_config(dir.path(), &text);
+    let metrics = dir.path().join("m.prom");
+    let r = mesbackup_run(&config, &["--json", "--metrics-file", metrics.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "low space never fails the run: {}\n{}", r.stdout, r.stderr);
+    validate_events(&r.events).unwrap();
+    let s = summary(&r);
+    let storage = s["storage"].as_array().unwrap();
+    let low = storage.iter().find(|f| f["environment"] == "low").unwrap();
+    let roomy = storage.iter().find(|f| f["environment"] == "roomy").unwrap();
+    assert_eq!((low["low"].as_bool(), roomy["low"].as_bool()), (Some(true), Some(false)), "{storage:?}");
+    assert_eq!(low["role"], "out");
+    assert!(low["free_bytes"].as_u64().unwrap() > 0 && low["total_bytes"].as_u64() >= low["free_bytes"].as_u64());
+    let cdm = low["databases"].as_array().unwrap().iter().find(|d| d["database"] == "MESCDM").unwrap();
+    let new_cdm = fs::metadata(env_report(s, "low")["databases"][1]["file"].as_str().unwrap()).unwrap().len();
+    assert_eq!(cdm["packages"], 2, "tonight's and the old one: {cdm}");
+    assert_eq!(cdm["bytes"].as_u64().unwrap(), new_cdm + 1, "{cdm}");
+    let warnings: Vec<&str> =
+        r.events.iter().filter(|e| e["event"] == "warning").filter_map(|e| e["message"].as_str()).collect();
+    assert!(warnings.iter().any(|w| w.contains("low: little free space") && w.contains("warn_free_below")), "{warnings:?}");
+    assert!(!warnings.iter().any(|w| w.contains("roomy")), "{warnings:?}");
+    let text = fs::read_to_string(&metrics).unwrap();
+    assert!(text.contains("mesbackup_folder_free_bytes{environment=\"low\",folder="), "{text}");
+    assert!(text.contains("mesbackup_packages_bytes{environment=\"low\",database=\"MESCDM\",role=\"out\"} "), "{text}");
+    promtool_check(&metrics);
+
+    let r = mesbackup_run(&config, &["--only", "low"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stderr.lines().any(|l| l.starts_with("low: out ") && l.contains("LOW")), "{}", r.stderr);
 }

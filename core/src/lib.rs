@@ -13,6 +13,7 @@ pub mod package;
 pub mod restore;
 pub mod retention;
 pub mod run_config;
+pub mod run_outcome;
 pub mod units;
 
 pub use error::{Error, ErrorKind};

@@ -15,7 +15,7 @@ use crate::file_modes::FileModes;
 use crate::mes::EnvUrl;
 use crate::naming::{installer_package_name, system_databases, DatabaseKind};
 use crate::retention::RetentionPolicy;
-use crate::units::parse_duration;
+use crate::units::{parse_duration, parse_size};
 
 /// Keys that would hold a secret inline. Refused with a pointer to the reference keys, so a secret
 /// never sits in a file that is copied, backed up and shown in reviews.
@@ -50,6 +50,8 @@ pub enum CredentialRef {
     },
     /// `no_auth = true`: no credentials (a test server only).
     None,
+    /// No credential key: the CLI's own variables, `MES_TOKEN` or `MES_USER` + `MES_PAT`.
+    MesVariables,
 }
 
 /// Commands run around an environment's backups. Each is an argv array: no shell is involved
@@ -68,10 +70,160 @@ pub struct Hooks {
     pub timeout_ms: u64,
 }
 
+/// `[environment.wait_until]`: a check command retried until it exits 0, before the `before` hooks
+/// (the seed: start the SQL Server backup only when Kafka's Work Queue Lag is 0).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct WaitUntil {
+    /// The check, an argv array like a hook's.
+    pub command: Vec<String>,
+    /// Time between the end of one attempt and the start of the next, milliseconds.
+    pub interval_ms: u64,
+    /// From the first attempt: no attempt starts after this, and a running one is stopped at it;
+    /// then the environment fails at step wait_until. Milliseconds.
+    pub deadline_ms: u64,
+    /// One attempt is stopped after this long (and counts as not yet); null: until the deadline.
+    pub timeout_ms: Option<u64>,
+}
+
+/// Default `wait_until.interval`.
+pub const DEFAULT_WAIT_INTERVAL_MS: u64 = 60_000;
+/// Default `wait_until.deadline`.
+pub const DEFAULT_WAIT_DEADLINE_MS: u64 = 2 * 3_600_000;
+
+/// `[ping]`: a Healthchecks / Uptime Kuma style push monitor told when a run starts and how it
+/// ended. The URL embeds a secret-ish id, so it may come from a variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PingConfig {
+    /// Where the URL is.
+    pub url: PingUrl,
+    /// Plain http:// to a host other than this machine is allowed.
+    pub allow_insecure_http: bool,
+}
+
+/// `ping.url` or `ping.url_env`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PingUrl {
+    /// Written in the file (checked at parse time).
+    Literal(String),
+    /// In this environment variable (checked when the run is loaded).
+    Env(String),
+}
+
+impl PingConfig {
+    /// The ping URL, checked (http(s), no user:password, https unless loopback or
+    /// `allow_insecure_http`), without a trailing slash; `var` looks variables up. Errors name the
+    /// key and never repeat the URL.
+    pub fn resolve(&self, var: &dyn Fn(&str) -> Option<String>) -> Result<String, Error> {
+        match &self.url {
+            PingUrl::Literal(u) => check_ping_url(u, self.allow_insecure_http)
+                .map_err(|m| Error::invalid_argument(format!("ping.url: {m}"))),
+            PingUrl::Env(name) => {
+                let u = var(name).filter(|v| !v.trim().is_empty()).ok_or_else(|| {
+                    Error::invalid_argument(format!(
+                        "ping.url_env: the environment variable {name} is not set (or empty): set it to the ping URL \
+                         in the service's environment, or remove [ping]"
+                    ))
+                })?;
+                check_ping_url(&u, self.allow_insecure_http)
+                    .map_err(|m| Error::invalid_argument(format!("ping.url_env ({name}): {m}")))
+            }
+        }
+    }
+}
+
+/// A ping URL as the monitors give them: `https://hc-ping.com/<uuid>`.
+pub fn check_ping_url(text: &str, allow_insecure_http: bool) -> Result<String, String> {
+    let url = ::url::Url::parse(text.trim())
+        .map_err(|e| format!("not a URL ({e}): give the monitor's ping URL, like https://hc-ping.com/<uuid>"))?;
+    if url.scheme() != "https" && url.scheme() != "http" {
+        return Err(format!("the scheme {} is not http:// or https://", url.scheme()));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("a user or password in the URL is not supported: use the monitor's token URL".into());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("a query or fragment is not supported: /start and /fail are appended to the URL".into());
+    }
+    let loopback = match url.host() {
+        Some(::url::Host::Ipv4(a)) => a.is_loopback(),
+        Some(::url::Host::Ipv6(a)) => a.is_loopback(),
+        Some(::url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    if url.scheme() == "http" && !loopback && !allow_insecure_http {
+        return Err("plain http:// to another machine is refused (the URL's id would travel in clear text): use \
+                    https://, or set allow_insecure_http = true in [ping] on a network you trust"
+            .into());
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// `warn_free_below`: when a folder's free space is below this, the run warns (it does not fail).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FreeSpaceThreshold {
+    /// Fewer free bytes than this.
+    Bytes(u64),
+    /// Less free than this percentage of the file system's size (1 to 99).
+    Percent(u8),
+}
+
+impl FreeSpaceThreshold {
+    /// `"50GiB"` or `"10%"`.
+    pub fn parse(text: &str) -> Result<FreeSpaceThreshold, String> {
+        let t = text.trim();
+        if let Some(p) = t.strip_suffix('%') {
+            return match p.trim().parse::<u8>() {
+                Ok(n) if (1..=99).contains(&n) => Ok(FreeSpaceThreshold::Percent(n)),
+                _ => Err(format!("{t:?}: a percentage is a whole number from 1% to 99%")),
+            };
+        }
+        parse_size(t).map(FreeSpaceThreshold::Bytes)
+    }
+
+    /// True when `free` of `total` bytes is below the threshold.
+    pub fn is_low(self, free: u64, total: u64) -> bool {
+        match self {
+            FreeSpaceThreshold::Bytes(n) => free < n,
+            FreeSpaceThreshold::Percent(p) => u128::from(free) * 100 < u128::from(total) * u128::from(p),
+        }
+    }
+}
+
+/// The polling keys of an environment (as the CLI's flags of the same names), milliseconds;
+/// `None`: `PollPolicy`'s default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PollKeys {
+    /// `min_poll_delay`: shortest wait between two status checks of a pending backup.
+    pub min_poll_delay_ms: Option<u64>,
+    /// `max_poll_delay`: longest wait between two status checks.
+    pub max_poll_delay_ms: Option<u64>,
+    /// `retry_delay`: first wait after a transient failure, doubling each time.
+    pub retry_delay_ms: Option<u64>,
+    /// `request_timeout`: time for the status line and headers of one answer.
+    pub request_timeout_ms: Option<u64>,
+    /// `stall_timeout`: a download that receives nothing for this long is abandoned.
+    pub stall_timeout_ms: Option<u64>,
+}
+
+impl PollKeys {
+    /// `policy` with these keys applied.
+    pub fn apply(&self, mut policy: crate::mes::PollPolicy) -> crate::mes::PollPolicy {
+        policy.min_delay_ms = self.min_poll_delay_ms.unwrap_or(policy.min_delay_ms);
+        policy.max_delay_ms = self.max_poll_delay_ms.unwrap_or(policy.max_delay_ms).max(policy.min_delay_ms);
+        policy.retry_base_ms = self.retry_delay_ms.unwrap_or(policy.retry_base_ms);
+        policy.request_timeout_ms = self.request_timeout_ms.unwrap_or(policy.request_timeout_ms);
+        policy.stall_timeout_ms = self.stall_timeout_ms.unwrap_or(policy.stall_timeout_ms);
+        policy
+    }
+}
+
 /// One MES environment of the config, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvironmentConfig {
-    /// Unique in the file; `--only NAME` selects by it.
+    /// Unique in the file; `--only NAME` selects by it. Defaults to `system`.
     pub name: String,
     /// The MES address (as `--env`).
     pub url: String,
@@ -102,6 +254,12 @@ pub struct EnvironmentConfig {
     pub retention: Option<RetentionPolicy>,
     /// Commands run before and after the backups.
     pub hooks: Hooks,
+    /// A check retried until it succeeds, before the `before` hooks.
+    pub wait_until: Option<WaitUntil>,
+    /// Warn when `out` or `stage_into` has less free space than this.
+    pub warn_free_below: Option<FreeSpaceThreshold>,
+    /// Polling and request timing.
+    pub poll: PollKeys,
 }
 
 impl EnvironmentConfig {
@@ -129,6 +287,8 @@ pub struct RunConfig {
     pub on_locked: OnLocked,
     /// In file order.
     pub environments: Vec<EnvironmentConfig>,
+    /// The push monitor told about each run.
+    pub ping: Option<PingConfig>,
 }
 
 impl RunConfig {
@@ -159,12 +319,26 @@ struct RawConfig {
     on_locked: OnLocked,
     #[serde(default)]
     environment: Vec<RawEnvironment>,
+    #[serde(default)]
+    ping: Option<RawPing>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPing {
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    url_env: Option<String>,
+    #[serde(default)]
+    allow_insecure_http: bool,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawEnvironment {
-    name: String,
+    #[serde(default)]
+    name: Option<String>,
     url: String,
     system: String,
     #[serde(default)]
@@ -200,6 +374,32 @@ struct RawEnvironment {
     retention: Option<RawRetention>,
     #[serde(default)]
     hooks: Option<RawHooks>,
+    #[serde(default)]
+    wait_until: Option<RawWaitUntil>,
+    #[serde(default)]
+    warn_free_below: Option<String>,
+    #[serde(default)]
+    min_poll_delay: Option<String>,
+    #[serde(default)]
+    max_poll_delay: Option<String>,
+    #[serde(default)]
+    retry_delay: Option<String>,
+    #[serde(default)]
+    request_timeout: Option<String>,
+    #[serde(default)]
+    stall_timeout: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWaitUntil {
+    command: Vec<String>,
+    #[serde(default)]
+    interval: Option<String>,
+    #[serde(default)]
+    deadline: Option<String>,
+    #[serde(default)]
+    timeout: Option<String>,
 }
 
 fn yes() -> bool {
@@ -270,11 +470,21 @@ pub fn parse_run_config(text: &str, source: &str) -> Result<RunConfig, Error> {
     let mut environments = Vec::new();
     for (i, env) in raw.environment.into_iter().enumerate() {
         let at = |key: &str| format!("environment[{}].{key}", i + 1);
-        if environments.iter().any(|e: &EnvironmentConfig| e.name == env.name) {
-            return Err(fail(
-                at("name"),
-                format!("{:?} is used by another environment: names must be unique", env.name),
-            ));
+        let named = env.name.is_some();
+        let name = env.name.clone().unwrap_or_else(|| env.system.clone());
+        if environments.iter().any(|e: &EnvironmentConfig| e.name == name) {
+            let (key, message) = if named {
+                ("name", format!("{name:?} is used by another environment: names must be unique"))
+            } else {
+                (
+                    "system",
+                    format!(
+                        "without name, the environment is named after its system, and {name:?} is used by another \
+                         environment: add name = \"...\" (names must be unique)"
+                    ),
+                )
+            };
+            return Err(fail(at(key), message));
         }
         if let Some(other) = environments.iter().find(|e: &&EnvironmentConfig| {
             e.out.trim_end_matches('/') == env.out.trim_end_matches('/') && e.system.eq_ignore_ascii_case(&env.system)
@@ -288,7 +498,7 @@ pub fn parse_run_config(text: &str, source: &str) -> Result<RunConfig, Error> {
                 ),
             ));
         }
-        if env.name.trim().is_empty() || env.name.chars().any(char::is_control) {
+        if name.trim().is_empty() || name.chars().any(char::is_control) {
             return Err(fail(at("name"), "must be a non-empty name without control characters".into()));
         }
         EnvUrl::parse(&env.url).map_err(|e| fail(at("url"), e.message))?;
@@ -349,8 +559,72 @@ pub fn parse_run_config(text: &str, source: &str) -> Result<RunConfig, Error> {
             }
             None => Hooks { timeout_ms: DEFAULT_HOOK_TIMEOUT_MS, ..Hooks::default() },
         };
+        let wait_until = match env.wait_until {
+            Some(w) => {
+                if w.command.first().is_none_or(|p| p.trim().is_empty()) {
+                    return Err(fail(
+                        at("wait_until.command"),
+                        "is empty: the check is [\"program\", \"arg\", ...], e.g. [\"sh\", \"-c\", \"...\"]".into(),
+                    ));
+                }
+                let duration = |key: &str, v: &Option<String>, default: Option<u64>| -> Result<Option<u64>, Error> {
+                    match v {
+                        Some(t) => parse_duration(t).map(Some).map_err(|m| fail(at(&format!("wait_until.{key}")), m)),
+                        None => Ok(default),
+                    }
+                };
+                let interval_ms = duration("interval", &w.interval, Some(DEFAULT_WAIT_INTERVAL_MS))?.unwrap_or_default();
+                let deadline_ms = duration("deadline", &w.deadline, Some(DEFAULT_WAIT_DEADLINE_MS))?.unwrap_or_default();
+                let timeout_ms = duration("timeout", &w.timeout, None)?;
+                if interval_ms >= deadline_ms {
+                    return Err(fail(
+                        at("wait_until.interval"),
+                        format!(
+                            "{interval_ms} ms is not shorter than the deadline ({deadline_ms} ms): the check would run \
+                             once; shorten interval or lengthen deadline"
+                        ),
+                    ));
+                }
+                Some(WaitUntil { command: w.command, interval_ms, deadline_ms, timeout_ms })
+            }
+            None => None,
+        };
+        let warn_free_below = match &env.warn_free_below {
+            Some(t) => Some(FreeSpaceThreshold::parse(t).map_err(|m| fail(at("warn_free_below"), m))?),
+            None => None,
+        };
+        let mut poll = PollKeys::default();
+        for (key, raw, slot) in [
+            ("min_poll_delay", &env.min_poll_delay, &mut poll.min_poll_delay_ms),
+            ("max_poll_delay", &env.max_poll_delay, &mut poll.max_poll_delay_ms),
+            ("retry_delay", &env.retry_delay, &mut poll.retry_delay_ms),
+            ("request_timeout", &env.request_timeout, &mut poll.request_timeout_ms),
+            ("stall_timeout", &env.stall_timeout, &mut poll.stall_timeout_ms),
+        ] {
+            if let Some(t) = raw {
+                *slot = Some(parse_duration(t).map_err(|m| fail(at(key), m))?);
+            }
+        }
+        let defaults = crate::mes::PollPolicy::default();
+        let (min, max) = (
+            poll.min_poll_delay_ms.unwrap_or(defaults.min_delay_ms),
+            poll.max_poll_delay_ms.unwrap_or(defaults.max_delay_ms),
+        );
+        if min > max {
+            let key = if poll.max_poll_delay_ms.is_some() { "max_poll_delay" } else { "min_poll_delay" };
+            return Err(fail(
+                at(key),
+                format!("min_poll_delay ({min} ms) is longer than max_poll_delay ({max} ms): make min the shorter"),
+            ));
+        }
+        if min > timeout_ms {
+            return Err(fail(
+                at("min_poll_delay"),
+                format!("{min} ms is longer than the backup timeout ({timeout_ms} ms): no status check would be made"),
+            ));
+        }
         environments.push(EnvironmentConfig {
-            name: env.name,
+            name,
             url: env.url,
             system: env.system,
             version: env.version,
@@ -365,9 +639,39 @@ pub fn parse_run_config(text: &str, source: &str) -> Result<RunConfig, Error> {
             verify: env.verify,
             retention,
             hooks,
+            wait_until,
+            warn_free_below,
+            poll,
         });
     }
-    Ok(RunConfig { concurrency, on_locked: raw.on_locked, environments })
+    let ping = match raw.ping {
+        None => None,
+        Some(p) => {
+            let url = match (p.url, p.url_env) {
+                (Some(_), Some(_)) => {
+                    return Err(fail("ping.url_env".into(), "give url or url_env, not both".into()));
+                }
+                (None, None) => {
+                    return Err(fail(
+                        "ping".into(),
+                        "needs url (the monitor's ping URL) or url_env (a variable holding it)".into(),
+                    ));
+                }
+                (Some(u), None) => {
+                    check_ping_url(&u, p.allow_insecure_http).map_err(|m| fail("ping.url".into(), m))?;
+                    PingUrl::Literal(u)
+                }
+                (None, Some(name)) => {
+                    if name.is_empty() || name.contains('=') || name.contains('\0') {
+                        return Err(fail("ping.url_env".into(), format!("{name:?} is not an environment variable name")));
+                    }
+                    PingUrl::Env(name)
+                }
+            };
+            Some(PingConfig { url, allow_insecure_http: p.allow_insecure_http })
+        }
+    };
+    Ok(RunConfig { concurrency, on_locked: raw.on_locked, environments, ping })
 }
 
 /// Exactly one way to authenticate; the error names the key to fix.
@@ -397,12 +701,7 @@ fn credential_ref(env: &RawEnvironment) -> Result<CredentialRef, (&'static str, 
         ways.push("no_auth");
     }
     match ways.as_slice() {
-        [] => Err((
-            "token_env",
-            "no credentials: set token_env (a variable holding a bearer token), token_file (a file readable only \
-             by its owner), or user_env and pat_env (a personal access token)"
-                .into(),
-        )),
+        [] => Ok(CredentialRef::MesVariables),
         [_, second, ..] => {
             let key = match *second {
                 "token_file" => "token_file",
@@ -563,6 +862,23 @@ token_env = "MES_TOKEN"
     }
 
     #[test]
+    fn a_three_line_config_names_the_environment_after_its_system_and_uses_the_mes_variables() {
+        let text = "[[environment]]\nurl = \"https://mes.example.com\"\nsystem = \"MES\"\nout = \"/var/backups/mes\"\n";
+        let c = parse_run_config(text, "mesbackup.toml").unwrap();
+        let e = &c.environments[0];
+        assert_eq!(e.name, "MES");
+        assert_eq!(e.credentials, CredentialRef::MesVariables);
+        assert_eq!(c.select(&["MES".into()]).unwrap().len(), 1);
+        // Two unnamed environments of one system collide by their default name, and the error says
+        // how to fix it.
+        let twice = format!("{text}{}", text.replace("/var/backups/mes", "/other"));
+        let m = err(&twice);
+        assert!(m.contains("environment[2].system") && m.contains("add name") && m.contains("line 7"), "{m}");
+        let named = format!("{text}{}", text.replace("/var/backups/mes", "/other").replace("url", "name = \"qa\"\nurl"));
+        assert!(parse_run_config(&named, "t").is_ok());
+    }
+
+    #[test]
     fn the_example_in_docs_parses() {
         let text = include_str!("../../docs/examples/mesbackup.toml");
         let c = parse_run_config(text, "mesbackup.toml").unwrap();
@@ -586,9 +902,15 @@ ca_cert = "/etc/ssl/ca.pem"
 allow_insecure_http = true
 out = "/b/qa"
 stage_into = "/packages"
+warn_free_below = "50GiB"
 file_mode = "0640"
 dir_mode = "0750"
 timeout = "2h"
+min_poll_delay = "5s"
+max_poll_delay = "5m"
+retry_delay = "2s"
+request_timeout = "1m"
+stall_timeout = "3m"
 verify = false
 [environment.retention]
 keep_last = 2
@@ -600,17 +922,30 @@ before = [["sqlcmd", "-Q", "BACKUP"], ["true"]]
 after = [["echo", "ok"]]
 on_error = [["echo", "failed"]]
 timeout = "30m"
+[environment.wait_until]
+command = ["check-lag", "--max", "0"]
+interval = "30s"
+deadline = "1h"
+timeout = "10s"
 "#;
         let c = parse_run_config(text, "x").unwrap();
         assert_eq!((c.concurrency, c.on_locked), (2, OnLocked::Exit));
         let e = &c.environments[0];
         assert_eq!(e.credentials, CredentialRef::UserPat { user_env: "QA_USER".into(), pat_env: "QA_PAT".into() });
         assert_eq!(e.modes, FileModes { file: 0o640, dir: 0o750 });
+        assert_eq!(e.warn_free_below, Some(FreeSpaceThreshold::Bytes(50 << 30)));
         assert_eq!(e.timeout_ms, 7_200_000);
+        let p = e.poll.apply(crate::mes::PollPolicy::default());
+        assert_eq!(
+            (p.min_delay_ms, p.max_delay_ms, p.retry_base_ms, p.request_timeout_ms, p.stall_timeout_ms),
+            (5_000, 300_000, 2_000, 60_000, 180_000)
+        );
         assert!(!e.verify);
         assert_eq!(e.retention, Some(RetentionPolicy { keep_last: 2, keep_daily: 7, keep_weekly: 4, keep_monthly: 6 }));
         assert_eq!(e.hooks.before.len(), 2);
         assert_eq!(e.hooks.timeout_ms, 1_800_000);
+        let w = e.wait_until.as_ref().unwrap();
+        assert_eq!((w.command.len(), w.interval_ms, w.deadline_ms, w.timeout_ms), (3, 30_000, 3_600_000, Some(10_000)));
         assert_eq!(e.databases().unwrap()[0].2.as_deref(), Some("Cmf.ClickHouse.FullBackup.Online.11.3.0.zip"));
     }
 
@@ -637,8 +972,6 @@ timeout = "30m"
         assert!(m.contains("environment[1].system") && m.contains("line 5"), "{m}");
         let m = err(&MINIMAL.replace("token_env = \"MES_TOKEN\"", "token_env = \"A\"\ntoken_file = \"/t\""));
         assert!(m.contains("token_file") && m.contains("one way"), "{m}");
-        let m = err(&MINIMAL.replace("token_env = \"MES_TOKEN\"", ""));
-        assert!(m.contains("no credentials"), "{m}");
         let m = err(&format!("{MINIMAL}[environment.retention]\nkeep_last = 0\n"));
         assert!(m.contains("environment[1].retention") && m.contains("line 8"), "{m}");
         let m = err(&format!("{MINIMAL}[environment.hooks]\nbefore = [[]]\n"));
@@ -655,6 +988,24 @@ timeout = "30m"
         assert!(m.contains("environment[1].timeout"), "{m}");
         let m = err(&format!("{MINIMAL}file_mode = \"0666\"\n"));
         assert!(m.contains("environment[1].file_mode"), "{m}");
+        let m = err(&format!("{MINIMAL}[environment.wait_until]\ncommand = []\n"));
+        assert!(m.contains("environment[1].wait_until.command") && m.contains("line 9"), "{m}");
+        let m = err(&format!("{MINIMAL}[environment.wait_until]\ncommand = [\"true\"]\ninterval = \"3h\"\n"));
+        assert!(m.contains("wait_until.interval") && m.contains("deadline"), "{m}");
+        let c = parse_run_config(&format!("{MINIMAL}[environment.wait_until]\ncommand = [\"true\"]\n"), "t").unwrap();
+        let w = c.environments[0].wait_until.clone().unwrap();
+        assert_eq!((w.interval_ms, w.deadline_ms, w.timeout_ms), (60_000, 7_200_000, None), "the defaults");
+        let m = err(&format!("{MINIMAL}min_poll_delay = \"10m\"\nmax_poll_delay = \"1m\"\n"));
+        assert!(m.contains("environment[1].max_poll_delay") && m.contains("line 9"), "{m}");
+        let m = err(&format!("{MINIMAL}min_poll_delay = \"2h\"\ntimeout = \"1h\"\nmax_poll_delay = \"3h\"\n"));
+        assert!(m.contains("environment[1].min_poll_delay") && m.contains("timeout"), "{m}");
+        let m = err(&format!("{MINIMAL}retry_delay = \"soon\"\n"));
+        assert!(m.contains("environment[1].retry_delay"), "{m}");
+        assert_eq!(parse_run_config(MINIMAL, "t").unwrap().environments[0].poll, PollKeys::default());
+        let m = err(&format!("{MINIMAL}warn_free_below = \"150%\"\n"));
+        assert!(m.contains("environment[1].warn_free_below") && m.contains("99%"), "{m}");
+        let m = err(&format!("{MINIMAL}warn_free_below = \"lots\"\n"));
+        assert!(m.contains("environment[1].warn_free_below") && m.contains("GiB"), "{m}");
         let m = err("on_locked = \"maybe\"\n");
         assert!(m.contains("on_locked") && m.contains("line 1"), "{m}");
         let m = err("");
@@ -669,6 +1020,39 @@ timeout = "30m"
         assert!(m.contains("environment[1].name") || m.contains("line 3"), "{m}");
         let m = err(&format!("{MINIMAL}[environment.hooks]\nbefore = \"sqlcmd\"\n"));
         assert!(m.contains("line 9") && m.contains("before"), "{m}");
+    }
+
+    #[test]
+    fn ping_urls_are_checked_without_repeating_them() {
+        let c = parse_run_config(&format!("[ping]\nurl = \"https://hc-ping.com/abc-123/\"\n{MINIMAL}"), "t").unwrap();
+        assert_eq!(c.ping.as_ref().unwrap().resolve(&|_| None).unwrap(), "https://hc-ping.com/abc-123");
+        let m = err(&format!("[ping]\nurl = \"http://hc-ping.com/abc-123\"\n{MINIMAL}"));
+        assert!(m.contains("ping.url") && m.contains("line 2") && m.contains("allow_insecure_http"), "{m}");
+        assert!(!m.contains("abc-123"), "{m}");
+        let ok = format!("[ping]\nurl = \"http://hc.lan/abc\"\nallow_insecure_http = true\n{MINIMAL}");
+        assert!(parse_run_config(&ok, "t").is_ok());
+        assert!(parse_run_config(&format!("[ping]\nurl = \"http://127.0.0.1:9/p\"\n{MINIMAL}"), "t").is_ok());
+        let m = err(&format!("[ping]\nallow_insecure_http = true\n{MINIMAL}"));
+        assert!(m.contains("ping") && m.contains("url_env"), "{m}");
+        let m = err(&format!("[ping]\nurl = \"https://a/b\"\nurl_env = \"P\"\n{MINIMAL}"));
+        assert!(m.contains("ping.url_env") && m.contains("not both"), "{m}");
+        let c = parse_run_config(&format!("[ping]\nurl_env = \"PING_URL\"\n{MINIMAL}"), "t").unwrap();
+        let p = c.ping.unwrap();
+        let m = p.resolve(&|_| None).unwrap_err().message;
+        assert!(m.contains("ping.url_env") && m.contains("PING_URL"), "{m}");
+        let m = p.resolve(&|_| Some("http://hc-ping.com/s3cret-uuid".into())).unwrap_err().message;
+        assert!(m.contains("https") && !m.contains("s3cret"), "{m}");
+        assert_eq!(p.resolve(&|_| Some("https://hc-ping.com/u".into())).unwrap(), "https://hc-ping.com/u");
+    }
+
+    #[test]
+    fn free_space_thresholds() {
+        assert_eq!(FreeSpaceThreshold::parse("10%"), Ok(FreeSpaceThreshold::Percent(10)));
+        assert!(FreeSpaceThreshold::Percent(10).is_low(9, 100));
+        assert!(!FreeSpaceThreshold::Percent(10).is_low(10, 100));
+        assert!(FreeSpaceThreshold::Bytes(50 << 30).is_low(1 << 30, u64::MAX));
+        assert!(!FreeSpaceThreshold::Bytes(1).is_low(1, 2));
+        assert!(FreeSpaceThreshold::parse("0%").is_err());
     }
 
     #[test]

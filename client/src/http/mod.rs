@@ -25,3 +25,5 @@ pub use config::HttpConfig;
 pub use fetch::{Http, Response};
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::{Http, Response};
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) use native::build as build_reqwest_client;

@@ -91,7 +91,7 @@ impl Http {
     }
 }
 
-fn build(config: &HttpConfig, follow_redirects: bool) -> Result<reqwest::Client, Error> {
+pub(crate) fn build(config: &HttpConfig, follow_redirects: bool) -> Result<reqwest::Client, Error> {
     use reqwest::redirect::Policy;
     let policy = if follow_redirects {
         Policy::custom(|attempt| {

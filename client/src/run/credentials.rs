@@ -25,6 +25,22 @@ pub fn resolve_credentials(
     };
     match &env.credentials {
         CredentialRef::None => Ok(Credentials::None),
+        CredentialRef::MesVariables => {
+            use mesbackup_core::mes::{resolve_credentials as by_rule, GivenCredentials, Unresolved};
+            by_rule(GivenCredentials::default(), |n| var(n)).map_err(|u| match u {
+                Unresolved::NoneGiven => at(
+                    "token_env",
+                    "no credential key, and neither MES_TOKEN nor MES_USER + MES_PAT is set: set MES_TOKEN (a bearer \
+                     token) or MES_USER and MES_PAT (a personal access token) in the service's environment, or name \
+                     where the credentials are with token_env, token_file, or user_env and pat_env"
+                        .into(),
+                ),
+                other => {
+                    let e = Error::from(other);
+                    at("MES_TOKEN/MES_USER/MES_PAT (no credential key)", e.message)
+                }
+            })
+        }
         CredentialRef::TokenEnv(name) => Credentials::bearer(&required("token_env", name)?)
             .map_err(|e| at("token_env", format!("{name}: {}", e.message))),
         CredentialRef::UserPat { user_env, pat_env } => {
@@ -107,6 +123,25 @@ mod tests {
         let e = env_with("user_env = \"U\"\npat_env = \"P\"");
         let m = resolve_credentials(&e, &|n| (n == "U").then(|| "admin".into())).unwrap_err().message;
         assert!(m.contains("pat_env") && m.contains(" P "), "{m}");
+    }
+
+    #[test]
+    fn without_a_credential_key_the_mes_variables_are_used() {
+        let e = env_with("");
+        let m = resolve_credentials(&e, &|_| None).unwrap_err().message;
+        for needle in ["MES_TOKEN", "MES_USER", "MES_PAT", "token_env", "token_file", "user_env", "\"e\""] {
+            assert!(m.contains(needle), "{needle} not in {m}");
+        }
+        let token = |n: &str| (n == "MES_TOKEN").then(|| "t0k".to_owned());
+        assert_eq!(resolve_credentials(&e, &token).unwrap(), Credentials::bearer("t0k").unwrap());
+        let pat = |n: &str| match n {
+            "MES_USER" => Some("admin".to_owned()),
+            "MES_PAT" => Some("p4t".to_owned()),
+            _ => None,
+        };
+        assert_eq!(resolve_credentials(&e, &pat).unwrap(), Credentials::basic("admin", "p4t").unwrap());
+        let m = resolve_credentials(&e, &|n| (n == "MES_USER").then(|| "admin".to_owned())).unwrap_err().message;
+        assert!(m.contains("MES_PAT") && !m.contains("admin"), "{m}");
     }
 
     #[cfg(unix)]

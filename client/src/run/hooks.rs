@@ -21,6 +21,8 @@ pub enum HookPhase {
     After,
     /// After a step failed.
     OnError,
+    /// One attempt of the `wait_until` check (before the `before` hooks).
+    WaitUntil,
 }
 
 impl HookPhase {
@@ -30,6 +32,7 @@ impl HookPhase {
             HookPhase::Before => "before",
             HookPhase::After => "after",
             HookPhase::OnError => "on_error",
+            HookPhase::WaitUntil => "wait_until",
         }
     }
 }
@@ -38,7 +41,7 @@ impl HookPhase {
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct HookReport {
-    /// before, after or on_error.
+    /// before, after, on_error (or wait_until).
     pub phase: HookPhase,
     /// The program (argv[0]); its arguments are not repeated here.
     pub program: String,

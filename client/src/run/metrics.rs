@@ -113,6 +113,52 @@ pub fn render_metrics(report: &RunReport, state: &FolderState) -> String {
         "Packages of the database in the output folder after retention.",
         per_db(&|e, d| state.get(&(e.name.clone(), d.database.clone())).map(|(_, n)| *n as f64)),
     );
+    let role = |r: super::storage::FolderRole| match r {
+        super::storage::FolderRole::Out => "out",
+        super::storage::FolderRole::StageInto => "stage_into",
+    };
+    family(
+        "mesbackup_folder_free_bytes",
+        "Bytes available on the file system of the folder after the last run.",
+        report
+            .storage
+            .iter()
+            .filter_map(|f| {
+                f.free_bytes.map(|b| {
+                    (
+                        format!(
+                            "{{environment=\"{}\",folder=\"{}\",role=\"{}\"}}",
+                            escape(&f.environment),
+                            escape(&f.folder),
+                            role(f.role)
+                        ),
+                        b as f64,
+                    )
+                })
+            })
+            .collect(),
+    );
+    family(
+        "mesbackup_packages_bytes",
+        "Bytes of the database's packages in the folder after the last run.",
+        report
+            .storage
+            .iter()
+            .flat_map(|f| {
+                f.databases.iter().map(move |d| {
+                    (
+                        format!(
+                            "{{environment=\"{}\",database=\"{}\",role=\"{}\"}}",
+                            escape(&f.environment),
+                            escape(&d.database),
+                            role(f.role)
+                        ),
+                        d.bytes as f64,
+                    )
+                })
+            })
+            .collect(),
+    );
     out
 }
 
@@ -217,6 +263,7 @@ mod tests {
                 db("MESCDM", DatabaseOutcome::Saved, Some(99)),
             ],
             hooks: vec![],
+            wait_until: None,
             retention: None,
             duration_ms: 1500,
         };
@@ -226,6 +273,20 @@ mod tests {
             finished_at: "2026-12-05T02:00:00.000Z".into(),
             duration_ms: 2500,
             environments: vec![env("prod \"a\"", true), env("qa", false)],
+            ping_errors: vec![],
+            storage: vec![super::super::storage::FolderStorage {
+                environment: "qa".into(),
+                role: super::super::storage::FolderRole::Out,
+                folder: "/b/qa".into(),
+                free_bytes: Some(5_000),
+                total_bytes: Some(10_000),
+                low: true,
+                databases: vec![super::super::storage::DatabaseStorage {
+                    database: "MES".into(),
+                    packages: 3,
+                    bytes: 3_702,
+                }],
+            }],
         };
         let mut state = FolderState::new();
         state.insert(("qa".into(), "MES".into()), (Some(1_764_900_000.5), 3));
@@ -245,6 +306,14 @@ mod tests {
             Some(1_764_900_000.5)
         );
         assert_eq!(get("mesbackup_packages_kept", "{environment=\"qa\",database=\"MES\"}"), Some(3.0));
+        assert_eq!(
+            get("mesbackup_folder_free_bytes", "{environment=\"qa\",folder=\"/b/qa\",role=\"out\"}"),
+            Some(5_000.0)
+        );
+        assert_eq!(
+            get("mesbackup_packages_bytes", "{environment=\"qa\",database=\"MES\",role=\"out\"}"),
+            Some(3_702.0)
+        );
 
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("mesbackup.prom");

@@ -12,6 +12,8 @@ pub mod credentials;
 pub mod hooks;
 pub mod lock;
 pub mod metrics;
+pub mod ping;
+pub mod storage;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -20,7 +22,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use futures::stream::{self, StreamExt};
 use mesbackup_core::mes::{backup_window, format_rfc3339_millis, BackupWindow, JobEvent, Outcome, PollPolicy};
 use mesbackup_core::retention::RetentionPolicy;
-use mesbackup_core::run_config::{CredentialRef, EnvironmentConfig, Hooks, OnLocked, RunConfig};
+use mesbackup_core::run_config::{parse_run_config, CredentialRef, EnvironmentConfig, Hooks, OnLocked, RunConfig};
 use mesbackup_core::{EnvUrl, Error};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
@@ -34,9 +36,9 @@ use crate::system::backup_system;
 use hooks::{run_hook, HookPhase, HookReport};
 use lock::FolderLock;
 
-/// Exit code of `run` when a hook failed (and no backup error came first): the scheme of the CLI's
+/// Exit code of `run` when a hook (or the wait_until check) failed: the scheme of the CLI's
 /// command-specific codes (20 check-folder, 75 pending).
-pub const EXIT_HOOK_FAILED: u8 = 21;
+pub const EXIT_HOOK_FAILED: u8 = mesbackup_core::run_outcome::EXIT_HOOK_FAILED;
 /// Exit code when another run holds an output folder and `on_locked = "exit"` (EX_TEMPFAIL: the
 /// next timer run will do it).
 pub const EXIT_LOCKED: u8 = 75;
@@ -60,6 +62,123 @@ pub enum RunEvent<'a> {
         /// What happened.
         message: String,
     },
+    /// Something an administrator should look at that does not fail the run (a metrics file that
+    /// could not be written, a ping that did not arrive, little free space).
+    Warning {
+        /// The environment's name, or empty for the run as a whole.
+        environment: &'a str,
+        /// What happened and what to do.
+        message: String,
+    },
+    /// Every output folder is locked: the environments start now ([`LoadedRun::execute`]).
+    FoldersLocked,
+}
+
+/// A config read, checked and prepared ([`load`]): what every front end (the CLI, Python,
+/// PowerShell through the CLI) runs with [`LoadedRun::execute`] or shows with [`LoadedRun::plan`].
+pub struct LoadedRun {
+    /// The whole config (concurrency, on_locked, every environment).
+    pub config: RunConfig,
+    /// The selected environments, credentials resolved.
+    pub prepared: Vec<PreparedEnvironment>,
+    /// The `[ping]` URL, resolved and checked.
+    pub ping_url: Option<String>,
+}
+
+/// How [`LoadedRun::execute`] ended.
+#[derive(Debug, Clone)]
+pub enum RunOutcome {
+    /// Another run holds an output folder and `on_locked = "exit"`: nothing was done. The message
+    /// names the folder.
+    Locked(String),
+    /// The environments ran (each succeeded or failed).
+    Finished(RunReport),
+}
+
+impl RunOutcome {
+    /// The process exit code: [`EXIT_LOCKED`], or the report's.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            RunOutcome::Locked(_) => EXIT_LOCKED,
+            RunOutcome::Finished(r) => r.exit_code,
+        }
+    }
+}
+
+/// Reads the config file at `config_path`, checks it and prepares the environments `only` names (all
+/// when empty): credentials resolved with `var`, CA files read. Nothing is sent or created.
+pub fn load(config_path: &Path, only: &[String], var: &dyn Fn(&str) -> Option<String>) -> Result<LoadedRun, Error> {
+    let text = std::fs::read_to_string(config_path).map_err(|e| {
+        Error::invalid_argument(format!(
+            "cannot read the config file {}: {e}; pass --config FILE (docs/config.md describes it)",
+            config_path.display()
+        ))
+    })?;
+    let config = parse_run_config(&text, &config_path.display().to_string())?;
+    let prepared = prepare(&config, only, var)?;
+    let ping_url = config.ping.as_ref().map(|p| p.resolve(var)).transpose()?;
+    Ok(LoadedRun { config, prepared, ping_url })
+}
+
+impl LoadedRun {
+    /// Every secret the prepared credentials hold, for front ends that scrub their output.
+    pub fn secrets(&self) -> Vec<String> {
+        // The ping URL embeds the monitor's id: kept out of every output too.
+        self.prepared.iter().flat_map(|p| p.secrets().iter().cloned()).chain(self.ping_url.clone()).collect()
+    }
+
+    /// What a dry run shows: nothing is sent or deleted.
+    pub fn plan(&self) -> Result<Vec<EnvironmentPlan>, Error> {
+        plan(&self.prepared)
+    }
+
+    /// The run: locks the output folders (or returns [`RunOutcome::Locked`]), pings the start,
+    /// runs every environment, writes `metrics_file` when given, pings the end. A metrics file
+    /// that cannot be written or a ping that fails is a [`RunEvent::Warning`] (pings also in
+    /// `ping_errors`), never the run's failure.
+    pub async fn execute(
+        &self,
+        metrics_file: Option<&Path>,
+        cancel: &CancellationToken,
+        on_event: &(dyn Fn(RunEvent<'_>) + Sync),
+    ) -> Result<RunOutcome, Error> {
+        let _locks = match lock_output_folders(&self.prepared, self.config.on_locked, on_event).await? {
+            Locks::Held(locks) => locks,
+            Locks::Busy(message) => return Ok(RunOutcome::Locked(message)),
+        };
+        on_event(RunEvent::FoldersLocked);
+        let mut ping_errors = Vec::new();
+        let pinger = match self.ping_url.as_deref().map(ping::Pinger::new).transpose() {
+            Ok(p) => p,
+            Err(e) => {
+                ping_errors.push(format!("cannot set up the ping: {}", e.message));
+                None
+            }
+        };
+        if let Some(p) = &pinger {
+            if let Err(m) = p.start().await {
+                ping_errors.push(m);
+            }
+        }
+        for m in &ping_errors {
+            on_event(RunEvent::Warning { environment: "", message: m.clone() });
+        }
+        let mut report = run(&self.prepared, self.config.concurrency, cancel, on_event).await;
+        if let Some(p) = &pinger {
+            if let Err(m) = p.finish(&report).await {
+                on_event(RunEvent::Warning { environment: "", message: m.clone() });
+                ping_errors.push(m);
+            }
+        }
+        report.ping_errors = ping_errors;
+        if let Some(path) = metrics_file {
+            let text = metrics::render_metrics(&report, &metrics::folder_state(&report));
+            if let Err(e) = metrics::write_metrics_file(path, &text) {
+                on_event(RunEvent::Warning { environment: "", message: e.message });
+            }
+        }
+        Ok(RunOutcome::Finished(report))
+    }
 }
 
 /// An environment ready to run: its config, resolved credentials inside its client.
@@ -95,7 +214,7 @@ pub fn prepare(
             None => None,
         };
         let options = ClientOptions {
-            policy: PollPolicy { timeout_ms: env.timeout_ms, ..PollPolicy::default() },
+            policy: env.poll.apply(PollPolicy { timeout_ms: env.timeout_ms, ..PollPolicy::default() }),
             http: HttpConfig { ca_cert_pem, connect_timeout_ms: Some(30_000) },
             allow_insecure_http: env.allow_insecure_http,
             ..ClientOptions::default()
@@ -128,6 +247,8 @@ pub enum EnvironmentResult {
 pub enum RunStep {
     /// Preparing the output folder.
     Folder,
+    /// The wait_until check did not succeed by its deadline: nothing was sent.
+    WaitUntil,
     /// A before hook: nothing was sent.
     BeforeHook,
     /// A backup (start, wait, download).
@@ -182,6 +303,23 @@ pub struct DatabaseReport {
     pub error: Option<Error>,
 }
 
+/// How the wait_until check went.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct WaitUntilReport {
+    /// The program (argv[0]).
+    pub program: String,
+    /// It exited 0 before the deadline.
+    pub ok: bool,
+    /// Attempts made.
+    pub attempts: u32,
+    /// From the first attempt's start to the end of the last, milliseconds.
+    pub duration_ms: u64,
+    /// The last failed attempt's outcome, or why it stopped (deadline, cancellation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
 /// What retention did in an environment's output folder.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -220,6 +358,8 @@ pub struct EnvironmentReport {
     pub databases: Vec<DatabaseReport>,
     /// The hooks that ran, in order.
     pub hooks: Vec<HookReport>,
+    /// The wait_until check, when configured and reached.
+    pub wait_until: Option<WaitUntilReport>,
     /// Null when no retention is configured, or it was not reached.
     pub retention: Option<RetentionReport>,
     /// Wall time of this environment, milliseconds.
@@ -232,7 +372,8 @@ pub struct EnvironmentReport {
 pub struct RunReport {
     /// Every environment succeeded.
     pub ok: bool,
-    /// The first failed environment's exit code, in file order; 0 when all succeeded.
+    /// The worst environment's exit code (the order of `mesbackup_core::run_outcome`, documented in
+    /// docs/config.md); 0 when all succeeded.
     pub exit_code: u8,
     /// When the run finished (RFC 3339).
     pub finished_at: String,
@@ -240,6 +381,11 @@ pub struct RunReport {
     pub duration_ms: u64,
     /// In file order.
     pub environments: Vec<EnvironmentReport>,
+    /// Pings to the `[ping]` monitor that failed (they never change the exit code).
+    pub ping_errors: Vec<String>,
+    /// Each environment's folders after the run: packages per database and free space (`low`
+    /// below warn_free_below: a warning, never a failure).
+    pub storage: Vec<storage::FolderStorage>,
 }
 
 /// The output folders' locks, or why the run must not start.
@@ -279,7 +425,7 @@ pub async fn lock_output_folders(
                 )))
             }
             OnLocked::Wait => {
-                on_event(RunEvent::Step {
+                on_event(RunEvent::Warning {
                     environment: "",
                     message: format!("waiting for the mesbackup run that holds {}", held.display()),
                 });
@@ -314,13 +460,35 @@ pub async fn run(
         .await;
     reports.sort_by_key(|(i, _)| *i);
     let environments: Vec<EnvironmentReport> = reports.into_iter().map(|(_, r)| r).collect();
-    let exit_code = environments.iter().map(|e| e.exit_code).find(|c| *c != 0).unwrap_or(0);
+    let exit_code = mesbackup_core::run_outcome::worst_exit_code(
+        environments.iter().map(|e| (e.exit_code, matches!(e.failed_step, Some(RunStep::Stage | RunStep::Retention)))),
+    );
+    // The storage report (reads the folders: off the async threads).
+    let envs: Vec<EnvironmentConfig> = prepared.iter().map(|p| p.config.clone()).collect();
+    let storage: Vec<storage::FolderStorage> =
+        tokio::task::spawn_blocking(move || envs.iter().flat_map(storage::environment_storage).collect())
+            .await
+            .unwrap_or_default();
+    for f in storage.iter().filter(|f| f.low) {
+        on_event(RunEvent::Warning {
+            environment: &f.environment,
+            message: format!(
+                "little free space in {} ({} of {} bytes free, below warn_free_below): delete old packages \
+                 (retention) or grow the volume before the next run",
+                f.folder,
+                f.free_bytes.unwrap_or(0),
+                f.total_bytes.unwrap_or(0)
+            ),
+        });
+    }
     RunReport {
         ok: exit_code == 0,
         exit_code,
         finished_at: format_rfc3339_millis(now_ms()),
         duration_ms: elapsed_ms(started),
         environments,
+        ping_errors: Vec::new(),
+        storage,
     }
 }
 
@@ -341,7 +509,7 @@ fn hook_vars(env: &EnvironmentConfig, phase: HookPhase, failure: Option<&str>) -
         ("MESBACKUP_OUT", env.out.clone()),
         ("MESBACKUP_HOOK", phase.key().to_owned()),
     ];
-    if phase != HookPhase::Before {
+    if matches!(phase, HookPhase::After | HookPhase::OnError) {
         vars.push(("MESBACKUP_RESULT", if failure.is_some() { "failed" } else { "ok" }.to_owned()));
         if let Some(message) = failure {
             vars.push(("MESBACKUP_ERROR", message.to_owned()));
@@ -368,7 +536,7 @@ fn credential_variables(prepared: &[PreparedEnvironment]) -> Vec<String> {
         match &p.config.credentials {
             CredentialRef::TokenEnv(name) => names.push(name.clone()),
             CredentialRef::UserPat { user_env, pat_env } => names.extend([user_env.clone(), pat_env.clone()]),
-            CredentialRef::TokenFile(_) | CredentialRef::None => {}
+            CredentialRef::TokenFile(_) | CredentialRef::None | CredentialRef::MesVariables => {}
         }
     }
     names.sort();
@@ -413,6 +581,24 @@ async fn run_environment(
         Err(e) => {
             failure = Some(Failure { step: RunStep::Folder, message: e.message.clone(), exit_code: exit_code_of(&e) })
         }
+    }
+
+    // The wait_until check (the Work Queue Lag is 0), retried until its deadline; before the SQL
+    // Server backups, and nothing is sent until it succeeds.
+    let mut wait_report = None;
+    if let (None, Some(wait)) = (&failure, &env.wait_until) {
+        let r = wait_until(env, wait, hidden, cancel, &step).await;
+        if !r.ok {
+            let message = r.message.clone().unwrap_or_default();
+            step(format!("{message}: no backup is started for this environment"));
+            let exit_code = if cancel.is_cancelled() {
+                exit_code_of(&Error::new(mesbackup_core::ErrorKind::Cancelled, ""))
+            } else {
+                EXIT_HOOK_FAILED
+            };
+            failure = Some(Failure { step: RunStep::WaitUntil, message, exit_code });
+        }
+        wait_report = Some(r);
     }
 
     // Before hooks: the SQL Server backups. All must succeed before anything is sent.
@@ -633,8 +819,66 @@ async fn run_environment(
         backup_window: backup_window(&sidecars),
         databases: db_reports,
         hooks: hook_reports,
+        wait_until: wait_report,
         retention,
         duration_ms: elapsed_ms(started),
+    }
+}
+
+/// Runs the check until it exits 0 (a Step event per attempt), or until its deadline or a
+/// cancellation. Each attempt is a hook run (same environment, same hidden credentials,
+/// MESBACKUP_HOOK=wait_until), stopped at the attempt timeout or the deadline, whichever is first.
+async fn wait_until(
+    env: &EnvironmentConfig,
+    wait: &mesbackup_core::run_config::WaitUntil,
+    hidden: &[String],
+    cancel: &CancellationToken,
+    step: &dyn Fn(String),
+) -> WaitUntilReport {
+    let started = Instant::now();
+    let deadline = started + std::time::Duration::from_millis(wait.deadline_ms);
+    let program = wait.command[0].clone();
+    let mut attempts = 0;
+    let vars = hook_vars(env, HookPhase::WaitUntil, None);
+    let report = |ok: bool, attempts: u32, message: Option<String>| WaitUntilReport {
+        program: program.clone(),
+        ok,
+        attempts,
+        duration_ms: elapsed_ms(started),
+        message,
+    };
+    loop {
+        attempts += 1;
+        let left = deadline.saturating_duration_since(Instant::now());
+        let left_ms = u64::try_from(left.as_millis()).unwrap_or(u64::MAX).max(1);
+        let timeout_ms = wait.timeout_ms.map_or(left_ms, |t| t.min(left_ms));
+        let r = run_hook(HookPhase::WaitUntil, &wait.command, &vars, hidden, timeout_ms, cancel).await;
+        if r.ok {
+            step(format!("wait_until {program:?} succeeded at attempt {attempts}"));
+            return report(true, attempts, None);
+        }
+        let why = r.message.unwrap_or_default();
+        if cancel.is_cancelled() {
+            return report(false, attempts, Some(why));
+        }
+        let next = Instant::now() + std::time::Duration::from_millis(wait.interval_ms);
+        if next >= deadline {
+            return report(
+                false,
+                attempts,
+                Some(format!(
+                    "wait_until {program:?} did not succeed within its deadline ({} ms, {attempts} attempt(s); last:                      {why})",
+                    wait.deadline_ms
+                )),
+            );
+        }
+        step(format!("wait_until attempt {attempts}: {why}; next in {} ms", wait.interval_ms));
+        tokio::select! {
+            () = tokio::time::sleep(std::time::Duration::from_millis(wait.interval_ms)) => {}
+            () = cancel.cancelled() => {
+                return report(false, attempts, Some(format!("wait_until {program:?} was stopped: the run was cancelled")));
+            }
+        }
     }
 }
 
@@ -665,6 +909,8 @@ pub struct EnvironmentPlan {
     pub databases: Vec<PlannedDatabase>,
     /// The hooks it would run.
     pub hooks: Hooks,
+    /// The check it would wait for before the before hooks.
+    pub wait_until: Option<mesbackup_core::run_config::WaitUntil>,
     /// Packages are verified after the download.
     pub verify: bool,
     /// Retention over the folder as it is now (tonight's packages come on top); null without a
@@ -711,6 +957,7 @@ pub fn plan(prepared: &[PreparedEnvironment]) -> Result<Vec<EnvironmentPlan>, Er
                 stage_into: env.stage_into.clone(),
                 databases,
                 hooks: env.hooks.clone(),
+                wait_until: env.wait_until.clone(),
                 verify: env.verify,
                 retention,
             })
