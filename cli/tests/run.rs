@@ -822,7 +822,7 @@ fn the_storage_report_counts_packages_and_warns_on_little_free_space_without_fai
     let text = format!(
         "{}{}",
         environment("low", &m.base_url(), &low_out, "warn_free_below = \"1000000TiB\""),
-        environment("roomy", &m.base_url(), &ok_out, "warn_free_below = \"1B\"").replace("\"MES\"", "\"QA\"")
+        environment("roomy", &m.base_url(), &ok_out, "warn_free_below = \"1B\"")
     );
     let config = write_config(dir.path(), &text);
     let metrics = dir.path().join("m.prom");
