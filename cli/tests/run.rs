@@ -550,7 +550,8 @@ fn a_three_line_config_is_named_after_its_system_and_uses_the_mes_variables() {
     let m = mock(json!({}));
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let three_lines = format!("[[environment]]\nurl = \"{}\"\nsystem = \"MES\"\nout = \"{}\"\n", m.base_url(), out.display());
+    let three_lines =
+        format!("[[environment]]\nurl = \"{}\"\nsystem = \"MES\"\nout = \"{}\"\n", m.base_url(), out.display());
     let config = write_config(dir.path(), &three_lines);
 
     // Neither MES_TOKEN nor MES_USER + MES_PAT: refused, naming both ways and the keys; nothing sent.
@@ -798,7 +799,12 @@ fn the_exit_code_is_the_worst_outcome_not_the_first() {
     // First in file: a failing before hook (21); second: a server error (7), which is worse.
     let text = format!(
         "{}{}",
-        environment("hook", &healthy.base_url(), &dir.path().join("h"), "[environment.hooks]\nbefore = [[\"false\"]]\n"),
+        environment(
+            "hook",
+            &healthy.base_url(),
+            &dir.path().join("h"),
+            "[environment.hooks]\nbefore = [[\"false\"]]\n"
+        ),
         environment("server", &broken.base_url(), &dir.path().join("s"), "")
     );
     let config = write_config(dir.path(), &text);
@@ -822,7 +828,7 @@ fn the_storage_report_counts_packages_and_warns_on_little_free_space_without_fai
     let text = format!(
         "{}{}",
         environment("low", &m.base_url(), &low_out, "warn_free_below = \"1000000TiB\""),
-        environment("roomy", &m.base_url(), &ok_out, "warn_free_below = \"1B\"").replace("\"MES\"", "\"QA\"")
+        environment("roomy", &m.base_url(), &ok_out, "warn_free_below = \"1B\"")
     );
     let config = write_config(dir.path(), &text);
     let metrics = dir.path().join("m.prom");
@@ -842,7 +848,10 @@ fn the_storage_report_counts_packages_and_warns_on_little_free_space_without_fai
     assert_eq!(cdm["bytes"].as_u64().unwrap(), new_cdm + 1, "{cdm}");
     let warnings: Vec<&str> =
         r.events.iter().filter(|e| e["event"] == "warning").filter_map(|e| e["message"].as_str()).collect();
-    assert!(warnings.iter().any(|w| w.contains("low: little free space") && w.contains("warn_free_below")), "{warnings:?}");
+    assert!(
+        warnings.iter().any(|w| w.contains("low: little free space") && w.contains("warn_free_below")),
+        "{warnings:?}"
+    );
     assert!(!warnings.iter().any(|w| w.contains("roomy")), "{warnings:?}");
     let text = fs::read_to_string(&metrics).unwrap();
     assert!(text.contains("mesbackup_folder_free_bytes{environment=\"low\",folder="), "{text}");

@@ -573,8 +573,10 @@ pub fn parse_run_config(text: &str, source: &str) -> Result<RunConfig, Error> {
                         None => Ok(default),
                     }
                 };
-                let interval_ms = duration("interval", &w.interval, Some(DEFAULT_WAIT_INTERVAL_MS))?.unwrap_or_default();
-                let deadline_ms = duration("deadline", &w.deadline, Some(DEFAULT_WAIT_DEADLINE_MS))?.unwrap_or_default();
+                let interval_ms =
+                    duration("interval", &w.interval, Some(DEFAULT_WAIT_INTERVAL_MS))?.unwrap_or_default();
+                let deadline_ms =
+                    duration("deadline", &w.deadline, Some(DEFAULT_WAIT_DEADLINE_MS))?.unwrap_or_default();
                 let timeout_ms = duration("timeout", &w.timeout, None)?;
                 if interval_ms >= deadline_ms {
                     return Err(fail(
@@ -663,7 +665,10 @@ pub fn parse_run_config(text: &str, source: &str) -> Result<RunConfig, Error> {
                 }
                 (None, Some(name)) => {
                     if name.is_empty() || name.contains('=') || name.contains('\0') {
-                        return Err(fail("ping.url_env".into(), format!("{name:?} is not an environment variable name")));
+                        return Err(fail(
+                            "ping.url_env".into(),
+                            format!("{name:?} is not an environment variable name"),
+                        ));
                     }
                     PingUrl::Env(name)
                 }
@@ -874,7 +879,8 @@ token_env = "MES_TOKEN"
         let twice = format!("{text}{}", text.replace("/var/backups/mes", "/other"));
         let m = err(&twice);
         assert!(m.contains("environment[2].system") && m.contains("add name") && m.contains("line 7"), "{m}");
-        let named = format!("{text}{}", text.replace("/var/backups/mes", "/other").replace("url", "name = \"qa\"\nurl"));
+        let named =
+            format!("{text}{}", text.replace("/var/backups/mes", "/other").replace("url", "name = \"qa\"\nurl"));
         assert!(parse_run_config(&named, "t").is_ok());
     }
 

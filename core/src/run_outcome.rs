@@ -57,9 +57,9 @@ pub fn severity(exit_code: u8, after_save: bool) -> Severity {
     }
     match ErrorKind::ALL.into_iter().find(|k| k.exit_code() == code) {
         Some(ErrorKind::DownloadLost | ErrorKind::Integrity | ErrorKind::Io) => Severity::Lost,
-        Some(ErrorKind::Unauthorized | ErrorKind::Forbidden | ErrorKind::InvalidDatabase | ErrorKind::InvalidArgument) => {
-            Severity::Refused
-        }
+        Some(
+            ErrorKind::Unauthorized | ErrorKind::Forbidden | ErrorKind::InvalidDatabase | ErrorKind::InvalidArgument,
+        ) => Severity::Refused,
         _ => Severity::Server,
     }
 }

@@ -24,6 +24,6 @@ pub use config::HttpConfig;
 #[cfg(target_arch = "wasm32")]
 pub use fetch::{Http, Response};
 #[cfg(not(target_arch = "wasm32"))]
-pub use native::{Http, Response};
-#[cfg(not(target_arch = "wasm32"))]
 pub(crate) use native::build as build_reqwest_client;
+#[cfg(not(target_arch = "wasm32"))]
+pub use native::{Http, Response};

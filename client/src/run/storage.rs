@@ -82,7 +82,11 @@ pub fn environment_storage(env: &EnvironmentConfig) -> Vec<FolderStorage> {
             .iter()
             .map(|(_, db, name)| {
                 let size = name.as_ref().and_then(|n| size_of(&Path::new(into).join(n)));
-                DatabaseStorage { database: db.clone(), packages: usize::from(size.is_some()), bytes: size.unwrap_or(0) }
+                DatabaseStorage {
+                    database: db.clone(),
+                    packages: usize::from(size.is_some()),
+                    bytes: size.unwrap_or(0),
+                }
             })
             .collect();
         out.push(folder(env, FolderRole::StageInto, into, dbs));
