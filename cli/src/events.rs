@@ -91,6 +91,18 @@ pub enum CliEvent {
     },
     /// mesbackup run --dry-run: what each environment would do. Nothing is sent or deleted.
     RunPlan { environments: Vec<mesbackup_client::run::EnvironmentPlan> },
+    /// mesbackup credential set|delete|test: an entry of the OS credential store (never its secret).
+    Credential {
+        action: CredentialAction,
+        service: String,
+        entry: String,
+        /// The store used (Windows Credential Manager, macOS Keychain, Linux kernel keyring).
+        store: String,
+        /// How the store's own tools name the entry.
+        location: String,
+        /// test: the entry exists; set: true; delete: the entry existed (and is now gone).
+        present: bool,
+    },
     /// mesbackup demo: the in-process mock MES is up.
     Demo { server: String, folder: String, system: String, version: String },
     /// mesbackup window (and mesbackup demo, at its end): earliest start to latest finish over the
@@ -206,6 +218,18 @@ impl CliEvent {
     pub fn warning(database: Option<&str>, message: &str) -> CliEvent {
         CliEvent::job(&JobEvent::Warning { guid: None, message: message.to_owned() }, database)
     }
+}
+
+/// What `mesbackup credential` did.
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialAction {
+    /// Stored the secret read from standard input.
+    Set,
+    /// Removed the entry.
+    Delete,
+    /// Checked whether the entry exists.
+    Test,
 }
 
 /// One job of backup, start or download in the summary.
@@ -725,6 +749,16 @@ mod schema {
                 retention: Some(PrunePlan { keep: 2, policy, entries: vec![entry.clone()] }),
             };
             events.push(CliEvent::RunPlan { environments: vec![plan] });
+        }
+        for action in [CredentialAction::Set, CredentialAction::Delete, CredentialAction::Test] {
+            events.push(CliEvent::Credential {
+                action,
+                service: "mesbackup".into(),
+                entry: "prod".into(),
+                store: "Linux kernel keyring (keyutils)".into(),
+                location: "user key keyring:prod@mesbackup".into(),
+                present: true,
+            });
         }
         events.push(CliEvent::Demo {
             server: "http://127.0.0.1:1/".into(),

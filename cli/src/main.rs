@@ -5,6 +5,7 @@
 //! outcomes to exit codes.
 
 mod config;
+mod credential_cmd;
 mod demo;
 mod events;
 mod folder_cmds;
@@ -58,6 +59,7 @@ Exit codes (stable; the same kinds appear as \"kind\" in --json errors):
    13  network               the MES could not be reached
    20  check-folder: the installer would not restore all four databases
    21  run: a hook failed
+   22  credential test: the entry is not in the OS credential store
    75  download --no-wait: the backup is still being prepared (try again later);
        run: another run holds an output folder (on_locked = \"exit\")
   130  cancelled (Ctrl-C, SIGTERM, SIGHUP; Windows: Ctrl-Break, console closed): the GUID
@@ -172,10 +174,48 @@ Examples:
     /// Print the backup window of a folder of packages: earliest start to latest finish over their
     /// sidecars, the range to re-run MES data processing over after a restore.
     Window(WindowArgs),
+    /// Store, check or remove the secret a config's `keyring = "service/entry"` names, in the OS
+    /// credential store of the account running this command (Windows Credential Manager, macOS
+    /// Keychain, Linux kernel keyring).
+    #[command(
+        after_help = "The secret is a bearer token, or user:pat for a personal access token (HTTP Basic). `set` reads
+it from standard input (a prompt without echo on a terminal), never from the command line; nothing
+prints it. Each store is per user: run the command as the account that runs the backups.
+Exit code of `test`: 0 present, 22 absent.
+Examples:
+  mesbackup credential set --service mesbackup --entry prod
+  printf '%s' \"svc-backup:$PAT\" | mesbackup credential set --service mesbackup --entry prod
+  mesbackup credential test --service mesbackup --entry prod --json"
+    )]
+    Credential {
+        #[command(subcommand)]
+        action: CredentialCommand,
+    },
     /// Run the whole flow against a built-in mock MES on this machine: no setup, no network.
     Demo(DemoArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Subcommand)]
+enum CredentialCommand {
+    /// Store the secret read from standard input (replacing an existing one).
+    Set(CredentialArgs),
+    /// Remove the entry (nothing to do when it does not exist).
+    Delete(CredentialArgs),
+    /// Say whether the entry exists (exit code 1 when not), without printing the secret.
+    #[command(visible_alias = "check")]
+    Test(CredentialArgs),
+}
+
+#[derive(Args)]
+struct CredentialArgs {
+    /// The keyring service (the part before `/` in `keyring = "mesbackup/prod"`).
+    #[arg(long, value_name = "SERVICE")]
+    service: String,
+    /// The entry within the service (the part after the `/`).
+    #[arg(long, value_name = "ENTRY")]
+    entry: String,
 }
 
 #[derive(Args)]
@@ -564,6 +604,11 @@ fn run(command: Command, ui: &Ui) -> Result<u8, Error> {
             ))
         }
         Command::Window(a) => package_cmds::window(ui, &a.dir),
+        Command::Credential { action } => match action {
+            CredentialCommand::Set(a) => credential_cmd::set(ui, &a.service, &a.entry),
+            CredentialCommand::Delete(a) => credential_cmd::delete(ui, &a.service, &a.entry),
+            CredentialCommand::Test(a) => credential_cmd::test(ui, &a.service, &a.entry),
+        },
         Command::Demo(a) => {
             let rt = runtime()?;
             rt.block_on(demo::run(ui, a))

@@ -12,6 +12,8 @@ pub mod file_sink;
 pub mod folder;
 pub mod http;
 #[cfg(not(target_arch = "wasm32"))]
+pub mod keyring;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod private_files;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod restore;

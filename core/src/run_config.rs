@@ -48,6 +48,15 @@ pub enum CredentialRef {
         /// The variable holding the personal access token.
         pat_env: String,
     },
+    /// `keyring`: a secret in the operating system's credential store (Windows Credential Manager,
+    /// macOS Keychain, the Linux kernel keyring), under this service and entry. The stored secret
+    /// is a bearer token, or `user:pat` for a personal access token (HTTP Basic).
+    Keyring {
+        /// The keyring service (e.g. `mesbackup`).
+        service: String,
+        /// The entry (the keyring's "user") within the service (e.g. `prod`).
+        entry: String,
+    },
     /// `no_auth = true`: no credentials (a test server only).
     None,
     /// No credential key: the CLI's own variables, `MES_TOKEN` or `MES_USER` + `MES_PAT`.
@@ -354,6 +363,8 @@ struct RawEnvironment {
     #[serde(default)]
     pat_env: Option<String>,
     #[serde(default)]
+    keyring: Option<RawKeyring>,
+    #[serde(default)]
     no_auth: bool,
     #[serde(default)]
     ca_cert: Option<String>,
@@ -404,6 +415,38 @@ struct RawWaitUntil {
 
 fn yes() -> bool {
     true
+}
+
+/// `keyring = "service/entry"` or `keyring = { service = "...", entry = "..." }`.
+enum RawKeyring {
+    Short(String),
+    Table { service: String, entry: String },
+}
+
+impl<'de> Deserialize<'de> for RawKeyring {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Table {
+            service: String,
+            entry: String,
+        }
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = RawKeyring;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(r#""service/entry" (e.g. "mesbackup/prod") or a table { service = "...", entry = "..." }"#)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawKeyring, E> {
+                Ok(RawKeyring::Short(v.to_owned()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<RawKeyring, A::Error> {
+                let t = Table::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(RawKeyring::Table { service: t.service, entry: t.entry })
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 #[derive(Deserialize)]
@@ -702,6 +745,9 @@ fn credential_ref(env: &RawEnvironment) -> Result<CredentialRef, (&'static str, 
     if user_env.is_some() || pat_env.is_some() {
         ways.push("user_env/pat_env");
     }
+    if env.keyring.is_some() {
+        ways.push("keyring");
+    }
     if env.no_auth {
         ways.push("no_auth");
     }
@@ -710,6 +756,7 @@ fn credential_ref(env: &RawEnvironment) -> Result<CredentialRef, (&'static str, 
         [_, second, ..] => {
             let key = match *second {
                 "token_file" => "token_file",
+                "keyring" => "keyring",
                 "no_auth" => "no_auth",
                 _ => "user_env",
             };
@@ -717,6 +764,7 @@ fn credential_ref(env: &RawEnvironment) -> Result<CredentialRef, (&'static str, 
         }
         ["no_auth"] => Ok(CredentialRef::None),
         ["token_env"] => Ok(CredentialRef::TokenEnv(token_env.unwrap_or_default())),
+        ["keyring"] => keyring_ref(env.keyring.as_ref()),
         ["token_file"] => {
             let path = env.token_file.clone().unwrap_or_default();
             if path.trim().is_empty() {
@@ -734,6 +782,37 @@ fn credential_ref(env: &RawEnvironment) -> Result<CredentialRef, (&'static str, 
     }
 }
 
+/// The service and entry of `keyring`, both non-empty and printable.
+fn keyring_ref(raw: Option<&RawKeyring>) -> Result<CredentialRef, (&'static str, String)> {
+    let (service, entry) = match raw {
+        Some(RawKeyring::Short(s)) => match s.split_once('/') {
+            Some((service, entry)) => (service.to_owned(), entry.to_owned()),
+            None => {
+                return Err((
+                    "keyring",
+                    format!(
+                        "{s:?} is not \"service/entry\": write e.g. keyring = \"mesbackup/prod\" or a table \
+                             keyring = {{ service = \"mesbackup\", entry = \"prod\" }}"
+                    ),
+                ))
+            }
+        },
+        Some(RawKeyring::Table { service, entry }) => (service.clone(), entry.clone()),
+        None => return Err(("keyring", "missing".into())),
+    };
+    for (what, value) in [("service", &service), ("entry", &entry)] {
+        if value.trim().is_empty() || value.trim() != value || value.chars().any(char::is_control) {
+            return Err((
+                "keyring",
+                format!(
+                    "the {what} {value:?} must be a non-empty name without surrounding spaces or control characters"
+                ),
+            ));
+        }
+    }
+    Ok(CredentialRef::Keyring { service, entry })
+}
+
 fn refuse_inline_secrets(doc: &DeTable<'_>, text: &str, source: &str) -> Result<(), Error> {
     let Some(envs) = doc.get("environment") else { return Ok(()) };
     let DeValue::Array(envs) = envs.get_ref() else { return Ok(()) };
@@ -749,8 +828,9 @@ fn refuse_inline_secrets(doc: &DeTable<'_>, text: &str, source: &str) -> Result<
                     Some(key.span()),
                     Some(&path),
                     "a secret is never written in the config file: name where it is instead, with token_env \
-                     (an environment variable), token_file (a file only its owner can read), or user_env and \
-                     pat_env; then remove this key",
+                     (an environment variable), token_file (a file only its owner can read), user_env and \
+                     pat_env, or keyring (the OS credential store: `mesbackup credential set`); then remove \
+                     this key",
                 ));
             }
         }
@@ -1059,6 +1139,29 @@ timeout = "10s"
         assert!(FreeSpaceThreshold::Bytes(50 << 30).is_low(1 << 30, u64::MAX));
         assert!(!FreeSpaceThreshold::Bytes(1).is_low(1, 2));
         assert!(FreeSpaceThreshold::parse("0%").is_err());
+    }
+
+    #[test]
+    fn keyring_takes_service_slash_entry_or_a_table() {
+        let with = |line: &str| MINIMAL.replace("token_env = \"MES_TOKEN\"", line);
+        let keyring =
+            |service: &str, entry: &str| CredentialRef::Keyring { service: service.into(), entry: entry.into() };
+        let c = parse_run_config(&with("keyring = \"mesbackup/prod/site-1\""), "t").unwrap();
+        assert_eq!(c.environments[0].credentials, keyring("mesbackup", "prod/site-1"));
+        let c = parse_run_config(&with("keyring = { service = \"mes backup\", entry = \"prod\" }"), "t").unwrap();
+        assert_eq!(c.environments[0].credentials, keyring("mes backup", "prod"));
+        let m = err(&with("keyring = \"mesbackup\""));
+        assert!(m.contains("environment[1].keyring") && m.contains("line 7") && m.contains("service/entry"), "{m}");
+        let m = err(&with("keyring = \"mesbackup/\""));
+        assert!(m.contains("environment[1].keyring") && m.contains("entry"), "{m}");
+        let m = err(&with("keyring = { service = \"mesbackup\" }"));
+        assert!(m.contains("keyring") && m.contains("entry") && m.contains("line 7"), "{m}");
+        let m = err(&with("keyring = { service = \"s\", entry = \"e\", secret = \"x\" }"));
+        assert!(m.contains("keyring") && m.contains("unknown field"), "{m}");
+        let m = err(&with("keyring = 3"));
+        assert!(m.contains("environment[1].keyring") && m.contains("service/entry"), "{m}");
+        let m = err(&with("keyring = \"a/b\"\ntoken_env = \"T\""));
+        assert!(m.contains("one way") && m.contains("keyring"), "{m}");
     }
 
     #[test]

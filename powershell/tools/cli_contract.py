@@ -225,7 +225,9 @@ def main() -> int:
     commands = re.findall(r"'([a-z-]+)'", commands)
     helps = {}
     for command in commands:
-        proc = subprocess.run([cli, command, "--help"], capture_output=True, text=True, check=False)
+        # credential-set/-delete/-test: the builder emits `credential set|delete|test`.
+        words = command.split("-", 1) if command.startswith("credential-") else [command]
+        proc = subprocess.run([cli, *words, "--help"], capture_output=True, text=True, check=False)
         check(proc.returncode == 0, f"`mesbackup {command} --help` failed: the module uses command {command}")
         helps[command] = proc.stdout
     for option in options:
@@ -271,6 +273,21 @@ def main() -> int:
             "--max-size",
             "1099511627776",
         ]
+
+        # Set-/Remove-MesBackupCredential's command line shape, read-only here (storing needs the
+        # kernel keyring, which cli/tests/credential.rs and tests/windows exercise): an absent entry.
+        events = run(
+            cli,
+            ["credential", "test", "--service", "mesbackup-contract", "--entry", f"absent-{os.getpid()}", "--json"],
+            clean_env(),
+            22,
+            "credential test (absent entry)",
+            work,
+        )
+        check(
+            names_of(events) == ["credential"] and events[0].get("present") is False,
+            f"credential test: expected one credential event with present false, got {events}",
+        )
 
         # Backup-MesClickHouseDatabase -Database MESCDM -Path out -Timeout/-Min-/-MaxPollDelay/-RetryDelay/
         #   -RequestTimeout/-StallTimeout -RestartBudget 0

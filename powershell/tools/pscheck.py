@@ -576,6 +576,35 @@ def check_secrets() -> list[str]:
                 f"self-test: a copy leaking the ClickHouse password was not caught for {missed} (found {probe}): the check cannot be trusted"
             ]
     print(f"self-test: a copy leaking the ClickHouse password was rejected ({len(probe)} findings)")
+    # Self-test for the standard-input writer (credential set): a copy that also puts the plain secret
+    # into a file, and one that decrypts a secret in Set-MesBackupCredential, must be caught.
+    with tempfile.TemporaryDirectory() as tmp:
+        copies = edited_module_copy(
+            Path(tmp),
+            {
+                "Write-MesCliSecretInput.ps1": [
+                    (
+                        "        $Writer.Write($Prefix + $plainInput)\n",
+                        "        $Writer.Write($Prefix + $plainInput)\n        Set-Content -Path x.txt -Value $plainInput\n",
+                    ),
+                ],
+                "Set-MesBackupCredential.ps1": [
+                    (
+                        "        $secure = $Credential.Password.Copy()\n",
+                        "        $secure = $Credential.Password.Copy()\n        $pat = $Credential.GetNetworkCredential().Password\n",
+                    ),
+                ],
+            },
+        )
+        probe = secret_findings(copies)
+        wanted = {
+            "stdin writer": lambda f: "Write-MesCliSecretInput uses the plain secret" in f,
+            "decrypt": lambda f: "Set-MesBackupCredential turns a secret into plain text" in f,
+        }
+        missed = [k for k, test in wanted.items() if not any(test(f) for f in probe)]
+        if missed:
+            return [f"self-test: a copy leaking the credential-set secret was not caught for {missed} (found {probe})"]
+    print(f"self-test: a copy leaking the credential-set secret was rejected ({len(probe)} findings)")
     return secret_findings(module_files())
 
 
@@ -597,6 +626,8 @@ def secret_findings(files: list[Path]) -> list[str]:
     builder = "Get-MesCliArgumentList"
     env_setter = "Set-MesCliEnvironment"
     runner = "Invoke-MesCli"
+    # credential set: the secret goes to the child's standard input, written here and nowhere else.
+    stdin_writer = "Write-MesCliSecretInput"
     for required in (builder, env_setter, runner):
         if required not in defined:
             findings.append(f"{required} is not defined: the argv/environment design the checks rely on changed")
@@ -669,6 +700,18 @@ def secret_findings(files: list[Path]) -> list[str]:
     if "$StartInfo.EnvironmentVariables" not in etext:
         findings.append(f"{rel(path)}: {env_setter} should write into $StartInfo.EnvironmentVariables")
 
+    # 3b. The standard-input writer sends its plain text to the child's standard input and nowhere else.
+    if stdin_writer in defined:
+        wpath, wnode, wsource = defined[stdin_writer]
+        wtext = text(wsource, wnode)
+        for lineno, line in enumerate(wtext.splitlines(), wnode.start_point[0] + 1):
+            if re.search(r"\$plainInput\b", line) and not re.search(
+                r"^\s*(\$plainInput\s*=|\$Writer\.Write\(\$Prefix \+ \$plainInput\)$)", line
+            ):
+                findings.append(
+                    f"{rel(wpath)}:{lineno}: {stdin_writer} uses the plain secret other than on standard input"
+                )
+
     # 4. No stream or output writes a secret variable; plaintext stays in the two functions that need it.
     for fname, (fpath, fnode, fsource) in defined.items():
         ftext = text(fsource, fnode)
@@ -677,7 +720,7 @@ def secret_findings(files: list[Path]) -> list[str]:
                 findings.append(f"{rel(fpath)}:{lineno}: writes a secret-looking variable to a stream: {line.strip()}")
             if (
                 re.search(r"GetNetworkCredential|NetworkCredential|SecureStringToBSTR|ConvertFrom-SecureString", line)
-                and fname != env_setter
+                and fname not in (env_setter, stdin_writer)
                 and not TASK_PASSWORD.fullmatch(line.strip())
             ):
                 findings.append(f"{rel(fpath)}:{lineno}: {fname} turns a secret into plain text; only {env_setter} may")

@@ -3,7 +3,9 @@
 # loopback: every scenario file through the .exe (the CLI's scenario runner with
 # MESBACKUP_LAUNCHER=wine), then tests/windows/test_windows_cli.py: `--out` spelled with a drive
 # letter and backslashes, Windows device names from the server, a package held open by another
-# program during commit, the hard-link commit and its fallback on a FAT volume (fusefat), Ctrl-C mid-download, verify (same report as the
+# program during commit, the hard-link commit and its fallback on a FAT volume (fusefat), Ctrl-C mid-download,
+# `credential set` into the Windows Credential Manager (Wine's CredWriteW/CredReadW) and a `run` with
+# `keyring = ...` that authenticates with it, verify (same report as the
 # Linux build) and demo. The .exe built here is the one 80-release ships.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"

@@ -341,3 +341,56 @@ def test_demo_speaks_windows_to_a_windows_administrator(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stdout + r.stderr
     assert f'mesbackup verify "{windows_path(out)}"\\*.zip' in r.stdout, r.stdout
     assert "$env:MES_URL" in r.stdout and "export MES_URL" not in r.stdout, r.stdout
+
+
+def credential(action: str, entry: str, stdin: str | None = None, *extra: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MES_")}
+    return subprocess.run(
+        [WINE, EXE, *extra, "credential", action, "--service", "mesbackup-test", "--entry", entry],
+        input=stdin if stdin is not None else "",
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_credentials_from_the_windows_credential_manager(mock: Mock, tmp_path: Path) -> None:
+    """`credential set` writes a generic credential (CredWriteW) in Wine's Credential Manager, `run`
+    with `keyring = "service/entry"` reads it (CredReadW) and backs up with it; delete removes it.
+    Wine keeps credentials in the prefix's registry (HKCU\\Software\\Wine\\Credential Manager),
+    encrypted there, not with DPAPI as Windows does: the API is what is proved here."""
+    entry = f"prod-{os.getpid()}"
+    mock.load({})
+    absent = credential("test", entry)
+    assert absent.returncode == 22, absent.stdout + absent.stderr
+    stored = credential("set", entry, TOKEN + "\r\n", "--json")
+    assert stored.returncode == 0, stored.stdout + stored.stderr
+    (event,) = events(stored.stdout)
+    assert event["event"] == "credential" and event["store"] == "Windows Credential Manager", event
+    assert event["location"] == f"generic credential {entry}.mesbackup-test", event
+    assert TOKEN not in stored.stdout + stored.stderr
+    present = credential("check", entry, None, "--json")
+    assert present.returncode == 0 and events(present.stdout)[0]["present"] is True, present.stdout + present.stderr
+
+    config = tmp_path / "mesbackup.toml"
+    config.write_text(
+        f'[[environment]]\nname = "prod"\nurl = "{mock.base}"\nsystem = "MES"\n'
+        f'out = "{windows_path(tmp_path / "out")}"\nkeyring = "mesbackup-test/{entry}"\n'.replace("\\", "\\\\")
+    )
+    done = exe("--json", "run", "--config", windows_path(config), token=None, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    summary = [e for e in events(done.stdout) if e["event"] == "run_summary"][-1]
+    assert summary["environments"][0]["result"] == "ok", summary
+    assert len(list((tmp_path / "out").glob("*.zip"))) == 4
+    assert TOKEN not in done.stdout + done.stderr
+
+    deleted = credential("delete", entry)
+    assert deleted.returncode == 0 and "deleted" in deleted.stdout, deleted.stdout + deleted.stderr
+    assert credential("test", entry).returncode == 22
+    sent = len(mock.requests())
+    refused = exe("run", "--config", windows_path(config), token=None)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "mesbackup credential set --service mesbackup-test --entry" in refused.stderr, refused.stderr
+    assert len(mock.requests()) == sent, "nothing may be sent without credentials"

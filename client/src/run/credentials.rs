@@ -1,6 +1,6 @@
-//! The credentials a config names (`token_env`, `token_file`, `user_env` + `pat_env`), resolved
-//! before anything is sent: a missing variable or an unreadable, shared token file is an error that
-//! names the environment and the key, never the secret.
+//! The credentials a config names (`token_env`, `token_file`, `user_env` + `pat_env`, `keyring`),
+//! resolved before anything is sent: a missing variable, an unreadable or shared token file or a
+//! missing keyring entry is an error that names the environment and the key, never the secret.
 
 use std::path::{Path, PathBuf};
 
@@ -8,10 +8,25 @@ use mesbackup_core::mes::Credentials;
 use mesbackup_core::run_config::{CredentialRef, EnvironmentConfig};
 use mesbackup_core::Error;
 
-/// The credentials of `env`, with `var` looking up environment variables (empty counts as unset).
+use crate::keyring::{store_name, KeyringEntry};
+
+/// Reads a keyring entry: `Ok(None)` when it does not exist.
+pub type KeyringLookup<'a> = &'a dyn Fn(&KeyringEntry) -> Result<Option<String>, Error>;
+
+/// The credentials of `env`, with `var` looking up environment variables (empty counts as unset)
+/// and `keyring` entries read from the OS credential store.
 pub fn resolve_credentials(
     env: &EnvironmentConfig,
     var: &dyn Fn(&str) -> Option<String>,
+) -> Result<Credentials, Error> {
+    resolve_credentials_with(env, var, &|entry| entry.get())
+}
+
+/// [`resolve_credentials`] with the keyring lookup given (tests).
+pub fn resolve_credentials_with(
+    env: &EnvironmentConfig,
+    var: &dyn Fn(&str) -> Option<String>,
+    keyring: KeyringLookup<'_>,
 ) -> Result<Credentials, Error> {
     let at =
         |key: &str, message: String| Error::invalid_argument(format!("environment {:?}, {key}: {message}", env.name));
@@ -32,7 +47,8 @@ pub fn resolve_credentials(
                     "token_env",
                     "no credential key, and neither MES_TOKEN nor MES_USER + MES_PAT is set: set MES_TOKEN (a bearer \
                      token) or MES_USER and MES_PAT (a personal access token) in the service's environment, or name \
-                     where the credentials are with token_env, token_file, or user_env and pat_env"
+                     where the credentials are with token_env, token_file, user_env and pat_env, or keyring (the OS \
+                     credential store)"
                         .into(),
                 ),
                 other => {
@@ -47,6 +63,27 @@ pub fn resolve_credentials(
             let user = required("user_env", user_env)?;
             let pat = required("pat_env", pat_env)?;
             Credentials::basic(&user, &pat).map_err(|e| at("pat_env", e.message))
+        }
+        CredentialRef::Keyring { service, entry } => {
+            let entry = KeyringEntry::new(service, entry).map_err(|e| at("keyring", e.message))?;
+            let secret = keyring(&entry).map_err(|e| at("keyring", e.message))?.ok_or_else(|| {
+                at(
+                    "keyring",
+                    format!(
+                        "nothing is stored under {} in the {} of the account running mesbackup: store the token \
+                         (or user:pat) with `{}` run as that account",
+                        entry.describe(),
+                        store_name(),
+                        entry.set_command()
+                    ),
+                )
+            })?;
+            Credentials::from_stored_secret(&secret).map_err(|e| {
+                at(
+                    "keyring",
+                    format!("the secret under {} is unusable: {}; store it again", entry.describe(), e.message),
+                )
+            })
         }
         CredentialRef::TokenFile(raw) => {
             let path = expand_variables(raw, var).map_err(|m| at("token_file", m))?;
@@ -142,6 +179,29 @@ mod tests {
         assert_eq!(resolve_credentials(&e, &pat).unwrap(), Credentials::basic("admin", "p4t").unwrap());
         let m = resolve_credentials(&e, &|n| (n == "MES_USER").then(|| "admin".to_owned())).unwrap_err().message;
         assert!(m.contains("MES_PAT") && !m.contains("admin"), "{m}");
+    }
+
+    #[test]
+    fn keyring_entries_are_read_and_a_missing_one_says_how_to_store_it() {
+        let e = env_with("keyring = \"mesbackup/prod\"");
+        let lookup = |stored: Option<&'static str>| {
+            move |k: &KeyringEntry| -> Result<Option<String>, Error> {
+                assert_eq!((k.service.as_str(), k.entry.as_str()), ("mesbackup", "prod"));
+                Ok(stored.map(str::to_owned))
+            }
+        };
+        let m = resolve_credentials_with(&e, &|_| None, &lookup(None)).unwrap_err().message;
+        assert!(m.contains("\"e\", keyring") && m.contains("service \"mesbackup\", entry \"prod\""), "{m}");
+        assert!(m.contains("mesbackup credential set --service mesbackup --entry prod"), "{m}");
+        let c = resolve_credentials_with(&e, &|_| None, &lookup(Some("tok.en"))).unwrap();
+        assert_eq!(c, Credentials::bearer("tok.en").unwrap());
+        let c = resolve_credentials_with(&e, &|_| None, &lookup(Some("svc-backup:the-pat"))).unwrap();
+        assert_eq!(c, Credentials::basic("svc-backup", "the-pat").unwrap());
+        let m = resolve_credentials_with(&e, &|_| None, &lookup(Some("svc-backup:"))).unwrap_err().message;
+        assert!(m.contains("keyring") && m.contains("unusable") && m.contains("store it again"), "{m}");
+        let failing = |_: &KeyringEntry| -> Result<Option<String>, Error> { Err(Error::io("store locked")) };
+        let m = resolve_credentials_with(&e, &|_| None, &failing).unwrap_err().message;
+        assert!(m.contains("keyring") && m.contains("store locked"), "{m}");
     }
 
     #[cfg(unix)]

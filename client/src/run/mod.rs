@@ -536,7 +536,10 @@ fn credential_variables(prepared: &[PreparedEnvironment]) -> Vec<String> {
         match &p.config.credentials {
             CredentialRef::TokenEnv(name) => names.push(name.clone()),
             CredentialRef::UserPat { user_env, pat_env } => names.extend([user_env.clone(), pat_env.clone()]),
-            CredentialRef::TokenFile(_) | CredentialRef::None | CredentialRef::MesVariables => {}
+            CredentialRef::TokenFile(_)
+            | CredentialRef::Keyring { .. }
+            | CredentialRef::None
+            | CredentialRef::MesVariables => {}
         }
     }
     names.sort();

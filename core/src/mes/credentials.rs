@@ -76,6 +76,18 @@ impl Credentials {
         Ok(Credentials::Basic { user: user.to_owned(), pat: pat.to_owned() })
     }
 
+    /// A secret as stored in an OS credential store (`mesbackup credential set`): `user:pat` (split
+    /// at the first `:`, as HTTP Basic does) is a personal access token; anything else is a bearer
+    /// token (optionally with its `Bearer ` prefix). A bearer token never contains `:` (RFC 6750's
+    /// token68), so the two cannot be confused. Errors never quote the secret.
+    pub fn from_stored_secret(secret: &str) -> Result<Credentials, Error> {
+        let secret = secret.trim_end_matches(['\r', '\n']);
+        match secret.split_once(':') {
+            Some((user, pat)) => Credentials::basic(user, pat),
+            None => Credentials::bearer(secret),
+        }
+    }
+
     /// True for [`Credentials::None`]: no Authorization header is sent, so the transport rule does not apply.
     pub fn is_none(&self) -> bool {
         matches!(self, Credentials::None)
@@ -237,6 +249,20 @@ pub fn check_transport(env: &EnvUrl, credentials: &Credentials, allow_insecure_h
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stored_secret_is_a_token_or_user_colon_pat() {
+        assert_eq!(Credentials::from_stored_secret("eyJ.abc\n").unwrap(), Credentials::Bearer("eyJ.abc".into()));
+        assert_eq!(Credentials::from_stored_secret("Bearer eyJ.abc").unwrap(), Credentials::Bearer("eyJ.abc".into()));
+        assert_eq!(
+            Credentials::from_stored_secret("svc-backup:p:a:t").unwrap(),
+            Credentials::Basic { user: "svc-backup".into(), pat: "p:a:t".into() }
+        );
+        let m = Credentials::from_stored_secret(":hunter2").unwrap_err().message;
+        assert!(m.contains("user name is empty") && !m.contains("hunter2"), "{m}");
+        assert!(Credentials::from_stored_secret("svc:").is_err());
+        assert!(Credentials::from_stored_secret("").is_err());
+    }
 
     #[test]
     fn bearer_prefix_and_whitespace_are_tolerated() {

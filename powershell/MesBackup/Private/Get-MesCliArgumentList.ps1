@@ -13,7 +13,7 @@ function Get-MesCliArgumentList {
     [OutputType([string[]])]
     param(
         [Parameter(Mandatory)]
-        [ValidateSet('backup', 'start', 'download', 'names', 'check-folder', 'stage', 'verify', 'inspect', 'window', 'restore', 'test-restore', 'run')]
+        [ValidateSet('backup', 'start', 'download', 'names', 'check-folder', 'stage', 'verify', 'inspect', 'window', 'restore', 'test-restore', 'run', 'credential-set', 'credential-delete', 'credential-test')]
         [string]$Command,
 
         # Positional operands: database names (backup, start), GUIDs (download),
@@ -69,10 +69,26 @@ function Get-MesCliArgumentList {
         # the Prometheus textfile to write. -DryRun above gives run's --dry-run as well.
         [string]$Config,
         [string[]]$Only,
-        [string]$MetricsFile
+        [string]$MetricsFile,
+
+        # credential-set, credential-delete, credential-test: the OS credential store entry (`mesbackup
+        # credential set|delete|test --service S --entry E`). The secret itself goes to the child's
+        # standard input (Invoke-MesCli -StandardInput), never here.
+        [string]$KeyringService,
+        [string]$KeyringEntry
     )
     $list = New-Object -TypeName 'System.Collections.Generic.List[string]'
-    $list.Add($Command)
+    if ($Command -like 'credential-*') {
+        $list.Add('credential')
+        $list.Add($Command.Substring('credential-'.Length))
+        $list.Add('--service')
+        $list.Add($KeyringService)
+        $list.Add('--entry')
+        $list.Add($KeyringEntry)
+    }
+    else {
+        $list.Add($Command)
+    }
     $list.Add('--json')
 
     if ($System) {

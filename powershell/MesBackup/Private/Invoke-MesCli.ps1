@@ -188,6 +188,19 @@ function Invoke-MesCli {
         # run: the config names its credential variables; the child inherits the session's.
         [switch]$ConfigCredentials,
 
+        # credential set: written to the child's standard input, which is then closed (the CLI reads
+        # the secret from there, never from its arguments).
+        [AllowNull()]
+        [System.Security.SecureString]$StandardInput,
+
+        # Written before -StandardInput, not secret (credential set: "<MES user>:" before the PAT).
+        [string]$StandardInputPrefix = '',
+
+        # Windows: start the child as this account, with its profile loaded (the OS credential store
+        # is per user: Set-MesBackupCredential -RunAs stores a secret for a service account).
+        [AllowNull()]
+        [System.Management.Automation.PSCredential]$RunAs,
+
         [Parameter(Mandatory)]
         [hashtable]$State,
 
@@ -213,6 +226,21 @@ function Invoke-MesCli {
         $startInfo.Arguments = ConvertTo-MesWindowsCommandLine -ArgumentList $ArgumentList
     }
 
+    if ($null -ne $RunAs) {
+        # DOMAIN\user or user (user@domain works as the user name alone); the password stays a SecureString.
+        $accountParts = $RunAs.UserName.Split([char]'\', 2)
+        if ($accountParts.Count -eq 2) {
+            $startInfo.Domain = $accountParts[0]
+            $startInfo.UserName = $accountParts[1]
+        }
+        else {
+            $startInfo.UserName = $RunAs.UserName
+        }
+        $startInfo.Password = $RunAs.Password
+        $startInfo.LoadUserProfile = $true
+        $startInfo.WorkingDirectory = [System.IO.Path]::GetTempPath()
+    }
+
     # Commands that talk to no MES (no -EnvironmentUrl) get no MES credentials, commands that talk to
     # no ClickHouse (no -ClickHouse) no ClickHouse credentials.
     $secrets = Set-MesCliEnvironment -StartInfo $startInfo -EnvironmentUrl $EnvironmentUrl -Credential $Credential -Token $Token -ClickHouse:$ClickHouse -ClickHouseCredential $ClickHouseCredential -ConfigCredentials:$ConfigCredentials
@@ -230,6 +258,9 @@ function Invoke-MesCli {
     catch {
         $process.Dispose()
         throw
+    }
+    if ($null -ne $StandardInput) {
+        Write-MesCliSecretInput -Writer $process.StandardInput -Prefix $StandardInputPrefix -SecureInput $StandardInput
     }
     # Secrets are no longer needed in the start info once the child runs.
     [void]$startInfo.EnvironmentVariables.Remove('MES_TOKEN')

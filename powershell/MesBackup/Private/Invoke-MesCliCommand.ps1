@@ -46,11 +46,20 @@ function Invoke-MesCliCommand {
 
         # The TargetObject of errors whose `failed` event names no path (restore: the package).
         [AllowNull()]
-        [object]$TargetObject
+        [object]$TargetObject,
+
+        # credential set: the secret for the child's standard input; -RunAs: the account to run as.
+        [AllowNull()]
+        [System.Security.SecureString]$StandardInput,
+
+        [string]$StandardInputPrefix = '',
+
+        [AllowNull()]
+        [System.Management.Automation.PSCredential]$RunAs
     )
     $state = @{}
     $failures = 0
-    $events = @(Invoke-MesCli -CliPath $CliPath -ArgumentList $ArgumentList -State $state -Activity $Activity -ClickHouse:$ClickHouse -ClickHouseCredential $ClickHouseCredential)
+    $events = @(Invoke-MesCli -CliPath $CliPath -ArgumentList $ArgumentList -State $state -Activity $Activity -ClickHouse:$ClickHouse -ClickHouseCredential $ClickHouseCredential -StandardInput $StandardInput -StandardInputPrefix $StandardInputPrefix -RunAs $RunAs)
     foreach ($ev in $events) {
         if ((Get-MesEventValue $ev 'event') -eq 'failed') {
             $failures = $failures + 1

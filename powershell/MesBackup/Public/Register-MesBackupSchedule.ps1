@@ -19,9 +19,14 @@ function Register-MesBackupSchedule {
     password is handed to Task Scheduler, which stores it, and is never written anywhere else), or
     -GroupManagedServiceAccount (a gMSA such as CORP\svc-mesbackup$: no password at all).
 
-    The MES token: the task gets no secret from this command. The config names where the token is:
-    use token_file pointing to a file that only the service account (and administrators) can read,
-    for example
+    The MES token: the task itself gets no secret. The config names where the token is. Either
+    keyring = "mesbackup/<entry>" in the config, with -MesToken or -MesCredential here: the token (or
+    user:PAT) is stored in the Windows Credential Manager of the task's account, by running
+    `mesbackup credential set` as that account (Set-MesBackupCredential -RunAs; the account needs the
+    right to log on locally for that one start, and the Credential Manager is per user, which is why
+    it must be that account's). A gMSA has no password to start a process with: use token_file, or
+    store the secret from a session of the gMSA. Or token_file pointing to a file that only the
+    service account (and administrators) can read, for example
         icacls C:\ProgramData\mesbackup\mes-token /inheritance:r /grant:r "CORP\svc-mesbackup:R" "Administrators:F"
     (on Windows mesbackup does not check the file's ACL itself, as it checks the mode on Unix).
     token_env / user_env + pat_env need the variables in the service account's own user
@@ -44,6 +49,20 @@ function Register-MesBackupSchedule {
 
     .PARAMETER GroupManagedServiceAccount
     A group managed service account (DOMAIN\name$) the task runs as, without a password.
+
+    .PARAMETER MesToken
+    A bearer token to store in the Credential Manager of the task's account (-Credential), for a
+    config with keyring = "<KeyringService>/<KeyringEntry>".
+
+    .PARAMETER MesCredential
+    An MES user name and personal access token (as the password) to store there instead, as user:PAT.
+
+    .PARAMETER KeyringEntry
+    The keyring entry -MesToken or -MesCredential is stored under (the part after the / in the
+    config's keyring). Default: MesBackup.
+
+    .PARAMETER KeyringService
+    The keyring service (the part before the /). Default: mesbackup.
 
     .PARAMETER RandomDelay
     A random delay added to -At each day, so that several hosts do not start at once.
@@ -82,6 +101,12 @@ function Register-MesBackupSchedule {
     PS> Start-ScheduledTask -TaskPath '\MesBackup\' -TaskName 'MesBackup nightly'
 
     Replaces the task and starts a run now.
+
+    .EXAMPLE
+    PS> Register-MesBackupSchedule -Config C:\ProgramData\mesbackup\mesbackup.toml -At 02:30 -Credential (Get-Credential CORP\svc-mesbackup) -MesCredential (Get-Credential svc-backup) -KeyringEntry prod
+
+    Registers the task and stores svc-backup's PAT in CORP\svc-mesbackup's Credential Manager, for a
+    config with keyring = "mesbackup/prod".
 
     .INPUTS
     None
@@ -122,6 +147,20 @@ function Register-MesBackupSchedule {
         [Parameter(Mandatory, ParameterSetName = 'GroupManagedServiceAccount')]
         [ValidatePattern('\$$')]
         [string]$GroupManagedServiceAccount,
+
+        [Parameter(ParameterSetName = 'Credential')]
+        [System.Security.SecureString]$MesToken,
+
+        [Parameter(ParameterSetName = 'Credential')]
+        [System.Management.Automation.PSCredential]
+        [System.Management.Automation.Credential()]
+        $MesCredential = [System.Management.Automation.PSCredential]::Empty,
+
+        [ValidateNotNullOrEmpty()]
+        [string]$KeyringEntry = 'MesBackup',
+
+        [ValidateNotNullOrEmpty()]
+        [string]$KeyringService = 'mesbackup',
 
         [TimeSpan]$RandomDelay = [TimeSpan]::Zero,
 
@@ -166,6 +205,11 @@ function Register-MesBackupSchedule {
     if (-not $PSCmdlet.ShouldProcess($target, $action)) {
         return
     }
+    $hasMesCredential = $MesCredential -ne [System.Management.Automation.PSCredential]::Empty
+    if ($null -ne $MesToken -and $hasMesCredential) {
+        $record = New-MesErrorRecord -Kind 'invalid_argument' -Message 'Give -MesToken or -MesCredential, not both.' -TargetObject $target
+        $PSCmdlet.ThrowTerminatingError($record)
+    }
     $existing = Get-ScheduledTask -TaskName $TaskName -TaskPath $TaskPath -ErrorAction SilentlyContinue
     if ($null -ne $existing -and -not $Force) {
         $record = New-MesErrorRecord -Kind 'invalid_argument' -Message ('The scheduled task {0}{1} exists already: pass -Force to replace it, or Unregister-MesBackupSchedule.' -f $TaskPath, $TaskName) -TargetObject $target
@@ -188,7 +232,7 @@ function Register-MesBackupSchedule {
         Action      = $taskAction
         Trigger     = $trigger
         Settings    = $settings
-        Description = ('mesbackup: nightly backup of the MES environments in {0} (Invoke-MesBackupRun). The MES token comes from the config''s token_file / token_env, never from this task.' -f $configPath)
+        Description = ('mesbackup: nightly backup of the MES environments in {0} (Invoke-MesBackupRun). The MES token comes from the config''s token_file, token_env or keyring, never from this task.' -f $configPath)
         Force       = $true
     }
     if ($PSCmdlet.ParameterSetName -eq 'GroupManagedServiceAccount') {
@@ -199,5 +243,12 @@ function Register-MesBackupSchedule {
         # Task Scheduler needs the password as plain text to store it (LogonType Password); it goes
         # straight into the registration call and nowhere else.
         Register-ScheduledTask @registration -User $Credential.UserName -Password ($Credential.GetNetworkCredential().Password) -RunLevel Limited
+        # The MES secret goes into the Credential Manager of the task's account: the store is per user.
+        if ($null -ne $MesToken) {
+            [void](Set-MesBackupCredential -Entry $KeyringEntry -Service $KeyringService -Token $MesToken -RunAs $Credential -CliPath $CliPath -Confirm:$false)
+        }
+        elseif ($hasMesCredential) {
+            [void](Set-MesBackupCredential -Entry $KeyringEntry -Service $KeyringService -Credential $MesCredential -RunAs $Credential -CliPath $CliPath -Confirm:$false)
+        }
     }
 }
