@@ -285,6 +285,13 @@ impl Client {
         Ok(Client { client: Arc::new(client), secrets: Arc::new(secrets), scheme, modes })
     }
 
+    /// The client `mesbackup run` would use for environment `name` of the config file at `config`
+    /// (client's `run::prepare`: credentials resolved as the config names them).
+    #[staticmethod]
+    fn _for_environment(py: Python<'_>, config: PathBuf, name: String) -> PyResult<Client> {
+        crate::run::client_for_environment(py, config, name)
+    }
+
     /// The normalised environment URL (never contains credentials).
     #[getter]
     fn env_url(&self) -> String {

@@ -75,6 +75,13 @@ impl PreparedEnvironment {
     pub fn secrets(&self) -> &[String] {
         &self.secrets
     }
+
+    /// The client built from its config and resolved credentials, for front ends that run single
+    /// steps themselves (the Airflow DAG's start and download tasks through Python's
+    /// `Client.for_environment`).
+    pub fn client(&self) -> &MesClient {
+        &self.client
+    }
 }
 
 /// The selected environments with credentials resolved and clients built: nothing is sent, and
