@@ -228,11 +228,7 @@ impl Client {
         let creds =
             credentials(token.as_deref(), user.as_deref(), pat.as_deref(), no_auth).map_err(|e| arg_err(py, e))?;
         let secrets = creds.secrets();
-        let scheme = match creds {
-            Credentials::Bearer(_) => "bearer",
-            Credentials::Basic { .. } => "basic",
-            Credentials::None => "none",
-        };
+        let scheme = creds.scheme();
         let mut policy = PollPolicy::default();
         if let Some(ms) = seconds_to_ms(py, "timeout", timeout.as_ref())? {
             policy.timeout_ms = ms;
@@ -283,6 +279,13 @@ impl Client {
         let _guard = runtime().enter();
         let client = MesClient::new(env, creds, options).map_err(|e| to_py_err(py, &e, &secrets))?;
         Ok(Client { client: Arc::new(client), secrets: Arc::new(secrets), scheme, modes })
+    }
+
+    /// The client `mesbackup run` would use for environment `name` of the config file at `config`
+    /// (client's `run::prepare`: credentials resolved as the config names them).
+    #[staticmethod]
+    fn _for_environment(py: Python<'_>, config: PathBuf, name: String) -> PyResult<Client> {
+        crate::run::client_for_environment(py, config, name)
     }
 
     /// The normalised environment URL (never contains credentials).

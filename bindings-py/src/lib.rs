@@ -12,7 +12,7 @@
 //! cleaned up.
 //! The asyncio API awaits the same messages (`Operation.next`), see `python/mesbackup/_client.py`.
 //!
-//! One file per concern: `errors`, `results`, `operations`, `client`, `naming`, `files`, `restore`
+//! One file per concern: `errors`, `results`, `operations`, `client`, `naming`, `files`, `restore`, `run`
 //! (and `async_bridge`, the hand-over to asyncio); the module itself is declared below, as a list.
 
 use pyo3::prelude::*;
@@ -25,6 +25,7 @@ mod naming;
 mod operations;
 mod restore;
 mod results;
+mod run;
 
 /// The one multi-threaded runtime every job of this process runs on, started on first use.
 pub(crate) fn runtime() -> &'static tokio::runtime::Runtime {
@@ -55,6 +56,8 @@ mod _mesbackup {
     use crate::operations::Operation;
     #[pymodule_export]
     use crate::restore::{_restore, _test_restore};
+    #[pymodule_export]
+    use crate::run::{_load_run_config, _run_op};
 
     use super::*;
 

@@ -24,12 +24,39 @@ const CLEANUP_WAIT: Duration = Duration::from_secs(10);
 pub(crate) enum Finished {
     Outcome(Outcome),
     System(Result<Vec<(String, Outcome)>, Error>),
+    /// `mesbackup.run`: a report, a plan, or another run holding a folder.
+    Run(Result<crate::run::RunOutcome, Error>),
+}
+
+/// The level of a `Msg::Log` record (Python's `logging` method of that name).
+#[derive(Clone, Copy)]
+pub(crate) enum LogLevel {
+    Info,
+    Warning,
+}
+
+impl LogLevel {
+    fn method(self) -> &'static str {
+        match self {
+            LogLevel::Info => "info",
+            LogLevel::Warning => "warning",
+        }
+    }
+}
+
+/// Hands a step of a run to the `mesbackup` logger (an Airflow task log, a notebook's handler).
+fn log(py: Python<'_>, level: LogLevel, text: &str) -> PyResult<()> {
+    let logger = py.import("logging")?.call_method1("getLogger", ("mesbackup",))?;
+    logger.call_method1(level.method(), ("%s", text))?;
+    Ok(())
 }
 
 pub(crate) enum Msg {
     Progress(u64, Option<u64>, Phase),
     /// One database of a system backup (sent besides the summed `Progress`): one bar per database.
     DatabaseProgress(String, u64, Option<u64>, Phase),
+    /// A step of a run, for people (logger `mesbackup`).
+    Log(LogLevel, String),
     Done(Finished),
 }
 
@@ -53,6 +80,7 @@ impl Progress<'_, '_> {
                     cb.call1((db, d, t, phase_name(phase)))?;
                 }
             }
+            Msg::Log(level, text) => Python::attach(|py| log(py, level, &text))?,
         }
         Ok(None)
     }
@@ -187,6 +215,7 @@ impl Operation {
         match finished {
             Finished::Outcome(outcome) => outcome_to_py(py, outcome, secrets),
             Finished::System(Err(e)) => Err(to_py_err(py, &e, secrets)),
+            Finished::Run(outcome) => crate::run::outcome_to_py(py, outcome),
             Finished::System(Ok(outcomes)) => {
                 let mut results: Vec<Py<PyAny>> = Vec::new();
                 let mut first_error: Option<PyErr> = None;
@@ -288,6 +317,7 @@ impl Operation {
                 Some(Msg::DatabaseProgress(db, done, total, phase)) => {
                     ("database_progress", (db, done, total, phase_name(phase))).into_py_any(py)
                 }
+                Some(Msg::Log(level, text)) => ("log", (level.method(), text)).into_py_any(py),
                 Some(Msg::Done(finished)) => {
                     let value = op.finish(py, finished)?;
                     ("done", value).into_py_any(py)

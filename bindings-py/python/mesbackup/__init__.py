@@ -23,6 +23,11 @@ job stops, its temporary file is removed, and your exception propagates. Without
 SIGTERM ends the process at once (the operating system's default), and the next run into that
 folder removes the temporary file it left.
 
+Nightly runs: ``mesbackup.run("mesbackup.toml")`` runs every environment of a config exactly as
+``mesbackup run`` does and returns a ``RunReport`` (``dry_run=True``: a ``RunPlan``);
+``RunConfig.load(path)`` reads a config and ``Client.for_environment(config, name)`` gives one
+environment's client, with its credentials resolved as the config names them.
+
 Files: packages, sidecars and temporary files are written with exactly ``file_mode`` (default
 ``"0600"``), folders mesbackup creates get ``dir_mode`` (default ``"0700"``); pass e.g.
 ``file_mode="0640", dir_mode="0750"`` to let your group read them. On Windows files and folders
@@ -44,6 +49,7 @@ from ._errors import (
     IoError,
     MesBackupError,
     NetworkError,
+    RunLocked,
     ServerError,
     Timeout,
     Unauthorized,
@@ -91,6 +97,24 @@ from ._restore import (
     test_restore,
 )
 from ._results import FolderReport, Job, Package
+from ._run import (
+    CredentialSource,
+    DatabaseReport,
+    EnvironmentConfig,
+    EnvironmentPlan,
+    EnvironmentReport,
+    HookReport,
+    Hooks,
+    PlannedDatabase,
+    RetentionPolicy,
+    RetentionReport,
+    RunConfig,
+    RunPlan,
+    RunProgressCallback,
+    RunReport,
+    run,
+    run_async,
+)
 
 __all__ = [
     "ERROR_CLASSES",
@@ -102,10 +126,17 @@ __all__ = [
     "BackupWindow",
     "Cancelled",
     "Client",
+    "CredentialSource",
     "DatabaseInfo",
+    "DatabaseReport",
     "DownloadLost",
+    "EnvironmentConfig",
+    "EnvironmentPlan",
+    "EnvironmentReport",
     "FolderReport",
     "Forbidden",
+    "HookReport",
+    "Hooks",
     "Integrity",
     "InternalError",
     "InvalidArgument",
@@ -118,12 +149,20 @@ __all__ = [
     "Package",
     "PackageInfo",
     "PackageName",
+    "PlannedDatabase",
     "Problem",
     "ProgressCallback",
     "PruneEntry",
     "PrunePlan",
     "RestoreResult",
     "RestoreStepCallback",
+    "RetentionPolicy",
+    "RetentionReport",
+    "RunConfig",
+    "RunLocked",
+    "RunPlan",
+    "RunProgressCallback",
+    "RunReport",
     "ServerError",
     "SqlExecutor",
     "StagedPackage",
@@ -146,6 +185,8 @@ __all__ = [
     "plan_prune",
     "prune",
     "restore",
+    "run",
+    "run_async",
     "stage",
     "system_databases",
     "test_restore",

@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import logging
 import os
 import warnings
-from typing import Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 from ._errors import InvalidArgument, MesBackupError
 from ._mesbackup import _ClientCore
@@ -22,6 +26,9 @@ ProgressCallback = Callable[[int, Optional[int], str], object]
 PathLike = Union[str, "os.PathLike[str]"]
 #: Durations: seconds (float) or a ``datetime.timedelta``.
 Seconds = Union[float, int, datetime.timedelta]
+
+# Steps of a run (hooks, verify, retention, waiting for a lock), as the native side logs them.
+_log = logging.getLogger("mesbackup")
 
 # How long a cancelled coroutine waits for the job to remove its temporary file.
 _CLEANUP_TIMEOUT_S = 10.0
@@ -77,7 +84,9 @@ async def _cancel(op: Any) -> None:
         pass
 
 
-async def _drive(op: Any, progress: ProgressCallback | bool | None, per_database: bool = False) -> Any:
+async def _drive(
+    op: Any, progress: ProgressCallback | bool | None, per_database: bool = False, database_progress: Any = None
+) -> Any:
     """Awaits an operation's messages; cancelling the awaiting task cancels the job cleanly.
     ``progress=True`` draws tqdm bars (one per database of a system backup)."""
     if progress is True:
@@ -86,7 +95,7 @@ async def _drive(op: Any, progress: ProgressCallback | bool | None, per_database
             return await _drive_with(op, bars.progress, bars.database)
         finally:
             bars.close()
-    return await _drive_with(op, progress or None, None)
+    return await _drive_with(op, progress or None, database_progress)
 
 
 async def _drive_with(op: Any, progress: ProgressCallback | None, database_progress: Any) -> Any:
@@ -100,6 +109,10 @@ async def _drive_with(op: Any, progress: ProgressCallback | None, database_progr
             raise
         if tag == "done":
             return value
+        if tag == "log":
+            level, text = value
+            getattr(_log, level)("%s", text)
+            continue
         callback = progress if tag == "progress" else database_progress
         if callback is not None:
             try:
@@ -173,6 +186,18 @@ class _ClientBase:
             max_size=max_size,
             no_auth=no_auth,
         )
+
+    @classmethod
+    def for_environment(cls, config: Any, name: str) -> Self:
+        """The client ``mesbackup run`` would use for environment ``name`` of a config (a
+        ``RunConfig`` or the path of a ``mesbackup.toml``): its URL, CA file, timeout, file modes and
+        credentials resolved exactly as the run resolves them (``token_env``, ``token_file``,
+        ``user_env`` + ``pat_env``). An unset variable or an unreadable token file raises
+        ``InvalidArgument`` naming the environment and the key."""
+        path = getattr(config, "path", config)
+        client = cls.__new__(cls)
+        client._core = _ClientCore._for_environment(os.fspath(path), name)
+        return client
 
     @property
     def env_url(self) -> str:

@@ -99,13 +99,15 @@ def _plain(v: Any, keep_datetimes: bool) -> Any:
         return {k: _plain(x, keep_datetimes) for k, x in v.items()}
     if isinstance(v, datetime.datetime):
         return v if keep_datetimes else v.isoformat()
+    if isinstance(v, datetime.timedelta):
+        return v if keep_datetimes else v.total_seconds()
     if isinstance(v, pathlib.PurePath):
         return str(v)
     return v
 
 
 def as_dict(obj: Any) -> dict[str, Any]:
-    """A dataclass result as JSON-ready data (datetimes as ISO 8601 text, paths as text)."""
+    """A dataclass result as JSON-ready data (datetimes as ISO 8601 text, durations as seconds, paths as text)."""
     result: dict[str, Any] = _plain(obj, keep_datetimes=False)
     return result
 
@@ -321,3 +323,63 @@ def plot_window(w: Any, ax: Any = None) -> Any:
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small", frameon=False)
     ax.figure.tight_layout()
     return ax
+
+
+def _ms(d: datetime.timedelta) -> str:
+    return f"{d.total_seconds():.1f} s"
+
+
+def run_html(r: Any) -> str:
+    rows = []
+    for e in r.environments:
+        saved = sum(1 for d in e.databases if d.outcome == "saved")
+        size = sum(d.size or 0 for d in e.databases)
+        problem = f"{e.failed_step}: {e.message}" if e.failed_step else None
+        rows.append(
+            (
+                e.name,
+                "ok" if e.ok else "FAILED",
+                f"{saved}/{len(e.databases)}",
+                human_size(size),
+                _ms(e.duration),
+                e.exit_code,
+                problem,
+            )
+        )
+    environments = _table(
+        ["environment", "result", "saved", "bytes", "time", "exit code", "problem"],
+        rows,
+        [e.ok for e in r.environments],
+    )
+    windows = _table(
+        ["environment", "re-run data processing from", "to", "SQL Server backups finished"],
+        [
+            (e.name, e.backup_window.reprocess_from, e.backup_window.finished_at, e.sql_backup_finished_at)
+            for e in r.environments
+            if e.backup_window is not None
+        ],
+    )
+    return _box(
+        f"Run of {len(r.environments)} environment(s)",
+        r.ok,
+        [("exit code", r.exit_code), ("finished", r.finished_at), ("time", _ms(r.duration))],
+        environments,
+        windows,
+    )
+
+
+def plan_html(p: Any) -> str:
+    rows = []
+    for e in p.environments:
+        doomed = None if e.retention is None else len(e.retention.to_delete)
+        names = ", ".join(d.file_name or d.database for d in e.databases)
+        rows.append((e.name, e.url, e.out, names, e.verify, e.stage_into, len(e.hooks["before"]), doomed))
+    return _box(
+        "Run plan (nothing sent, nothing deleted)",
+        None,
+        [("environments", len(p.environments))],
+        _table(
+            ["environment", "url", "out", "packages", "verify", "stage into", "before hooks", "retention would delete"],
+            rows,
+        ),
+    )

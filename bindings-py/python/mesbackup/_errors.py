@@ -29,6 +29,7 @@ __all__ = [
     "IoError",
     "MesBackupError",
     "NetworkError",
+    "RunLocked",
     "ServerError",
     "Timeout",
     "Unauthorized",
@@ -176,7 +177,23 @@ ERROR_CLASSES: dict[str, type[MesBackupError]] = {
 }
 
 
+class RunLocked(MesBackupError):
+    """``mesbackup.run``: another run holds an output folder and the config says
+    ``on_locked = "exit"`` (the CLI exits 75, PowerShell raises ``run_locked``). Nothing was done;
+    the next scheduled run will back up, or set ``on_locked = "wait"``.
+
+    Not a core error kind (``ERROR_KINDS``): a verdict of the run, like the CLI's exit code 75."""
+
+    code = "run_locked"
+    #: ``mesbackup run``'s exit code in this case.
+    exit_code = 75
+
+
+#: Kinds the run adds to core's (the same names as PowerShell's module errors).
+_RUN_ERROR_CLASSES: dict[str, type[MesBackupError]] = {RunLocked.code: RunLocked}
+
+
 def _from_core(kind: str, message: str, guid: str | None) -> MesBackupError:
     """Called by the native module: the exception instance for a core error."""
-    cls = ERROR_CLASSES.get(kind, MesBackupError)
+    cls = ERROR_CLASSES.get(kind) or _RUN_ERROR_CLASSES.get(kind, MesBackupError)
     return cls(message, kind=kind, guid=guid)

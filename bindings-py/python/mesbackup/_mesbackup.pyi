@@ -20,8 +20,10 @@ __all__ = [
     "__version__",
     "_backup_window",
     "_check_folder",
+    "_load_run_config",
     "_prune",
     "_restore",
+    "_run_op",
     "_stage",
     "_test_restore",
     "_verify_file",
@@ -108,6 +110,8 @@ class _ClientCore:
         max_size: int | None = None,
         no_auth: bool = False,
     ) -> _ClientCore: ...
+    @staticmethod
+    def _for_environment(config: _PathLike, name: str) -> _ClientCore: ...
     @property
     def env_url(self) -> str: ...
     @property
@@ -177,6 +181,16 @@ def _stage(
     file_mode: str | None = None,
 ) -> Any: ...
 def _prune(folder: _PathLike, keep: int, execute: bool) -> Any: ...
+
+# Natives behind mesbackup.run / run_async / RunConfig.load (see _run.py).
+def _run_op(
+    config: _PathLike,
+    *,
+    only: list[str] | None = None,
+    dry_run: bool = False,
+    metrics_file: _PathLike | None = None,
+) -> _Operation: ...
+def _load_run_config(path: _PathLike) -> dict[str, Any]: ...
 def _restore(
     package: _PathLike,
     *,

@@ -108,16 +108,22 @@ impl RunOutcome {
 /// Reads the config file at `config_path`, checks it and prepares the environments `only` names (all
 /// when empty): credentials resolved with `var`, CA files read. Nothing is sent or created.
 pub fn load(config_path: &Path, only: &[String], var: &dyn Fn(&str) -> Option<String>) -> Result<LoadedRun, Error> {
-    let text = std::fs::read_to_string(config_path).map_err(|e| {
-        Error::invalid_argument(format!(
-            "cannot read the config file {}: {e}; pass --config FILE (docs/config.md describes it)",
-            config_path.display()
-        ))
-    })?;
-    let config = parse_run_config(&text, &config_path.display().to_string())?;
+    let config = read_config(config_path)?;
     let prepared = prepare(&config, only, var)?;
     let ping_url = config.ping.as_ref().map(|p| p.resolve(var)).transpose()?;
     Ok(LoadedRun { config, prepared, ping_url })
+}
+
+/// Reads and checks the config file at `config_path` (errors name the file, key and line).
+pub fn read_config(config_path: &Path) -> Result<RunConfig, Error> {
+    let text = std::fs::read_to_string(config_path).map_err(|e| {
+        Error::invalid_argument(format!(
+            "cannot read the config file {}: {e}; give the path of a mesbackup.toml (the CLI's --config FILE; \
+             docs/config.md describes it)",
+            config_path.display()
+        ))
+    })?;
+    parse_run_config(&text, &config_path.display().to_string())
 }
 
 impl LoadedRun {
@@ -187,12 +193,26 @@ pub struct PreparedEnvironment {
     pub config: EnvironmentConfig,
     client: MesClient,
     secrets: Vec<String>,
+    auth_scheme: &'static str,
 }
 
 impl PreparedEnvironment {
     /// The secrets its credentials hold, for front ends that scrub their output.
     pub fn secrets(&self) -> &[String] {
         &self.secrets
+    }
+
+    /// How its resolved credentials authenticate: "bearer", "basic" or "none" (a keyring entry or
+    /// the MES_* variables decide only when resolved).
+    pub fn auth_scheme(&self) -> &'static str {
+        self.auth_scheme
+    }
+
+    /// The client built from its config and resolved credentials, for front ends that run single
+    /// steps themselves (the Airflow DAG's start and download tasks through Python's
+    /// `Client.for_environment`).
+    pub fn client(&self) -> &MesClient {
+        &self.client
     }
 }
 
@@ -222,9 +242,10 @@ pub fn prepare(
         let url = EnvUrl::parse(&env.url)
             .map_err(|e| Error::invalid_argument(format!("environment {:?}, url: {}", env.name, e.message)))?;
         let secrets = creds.secrets();
+        let auth_scheme = creds.scheme();
         let client = MesClient::new(url, creds, options)
             .map_err(|e| Error::new(e.kind, format!("environment {:?}: {}", env.name, e.message)))?;
-        out.push(PreparedEnvironment { config: env.clone(), client, secrets });
+        out.push(PreparedEnvironment { config: env.clone(), client, secrets, auth_scheme });
     }
     Ok(out)
 }

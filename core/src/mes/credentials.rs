@@ -88,6 +88,15 @@ impl Credentials {
         }
     }
 
+    /// How the Authorization header authenticates: "bearer", "basic" or "none" (what front ends show).
+    pub fn scheme(&self) -> &'static str {
+        match self {
+            Credentials::Bearer(_) => "bearer",
+            Credentials::Basic { .. } => "basic",
+            Credentials::None => "none",
+        }
+    }
+
     /// True for [`Credentials::None`]: no Authorization header is sent, so the transport rule does not apply.
     pub fn is_none(&self) -> bool {
         matches!(self, Credentials::None)
