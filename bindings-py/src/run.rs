@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use mesbackup_client::run::{self, EnvironmentPlan, PlannedDatabase, RunEvent, RunReport};
 use mesbackup_client::CancellationToken;
 use mesbackup_core::retention::RetentionPolicy;
-use mesbackup_core::run_config::{CredentialRef, Hooks, OnLocked};
+use mesbackup_core::run_config::{CredentialRef, Hooks, OnLocked, TestRestoreConfig};
 use mesbackup_core::Error;
 use pyo3::prelude::*;
 use tokio::sync::mpsc;
@@ -174,6 +174,7 @@ struct EnvironmentData {
     verify: bool,
     retention: Option<RetentionPolicy>,
     hooks: Hooks,
+    test_restore: Option<TestRestoreConfig>,
     databases: Vec<PlannedDatabase>,
 }
 
@@ -263,6 +264,7 @@ pub(crate) fn _load_run_config(py: Python<'_>, path: PathBuf) -> PyResult<Py<PyA
             verify: env.verify,
             retention: env.retention,
             hooks: env.hooks.clone(),
+            test_restore: env.test_restore.clone(),
             databases,
         });
     }

@@ -661,6 +661,20 @@ mod schema {
                 sha256: Some("ab".repeat(32)),
                 verified: Some(true),
                 staged_as: Some("/p/MES.Cmf.ClickHouse.FullBackup.Online.11.3.0.zip".into()),
+                test_restore: Some(TestRestoreResult {
+                    path: "/b/MES.zip".into(),
+                    ok: true,
+                    verified: Some(true),
+                    verify_ms: Some(3),
+                    database: Some("MES".into()),
+                    target_database: Some("mesbackup_testrestore_MES_0badc0de".into()),
+                    restore_ms: Some(40),
+                    dropped: Some(true),
+                    tables_checked: Some(1),
+                    rows_checked: Some(5),
+                    elapsed_ms: 50,
+                    ..Default::default()
+                }),
                 error: None,
             };
             let failed = DatabaseReport {
@@ -671,6 +685,7 @@ mod schema {
                 sha256: None,
                 verified: None,
                 staged_as: None,
+                test_restore: None,
                 error: Some(Error::new(ErrorKind::ServerError, "500")),
             };
             let hook = HookReport {
@@ -746,6 +761,18 @@ mod schema {
                     timeout_ms: None,
                 }),
                 verify: true,
+                test_restore: Some(mesbackup_core::run_config::TestRestoreConfig {
+                    clickhouse_url: "http://127.0.0.1:8123".into(),
+                    allow_insecure_http: false,
+                    user_env: "CLICKHOUSE_USER".into(),
+                    password_env: "CLICKHOUSE_PASSWORD".into(),
+                    backup_path: "/var/lib/clickhouse/backups/mesbackup".into(),
+                    path_on_server: None,
+                    prefix: "mesbackup_testrestore_".into(),
+                    storage_policy: None,
+                    databases: vec![mesbackup_core::naming::DatabaseKind::Cdm],
+                    timeout_ms: 3_600_000,
+                }),
                 retention: Some(PrunePlan { keep: 2, policy, entries: vec![entry.clone()] }),
             };
             events.push(CliEvent::RunPlan { environments: vec![plan] });

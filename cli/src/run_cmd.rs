@@ -113,6 +113,18 @@ fn print_summary(ui: &Ui, report: &RunReport) {
                     .unwrap_or_default()
             ));
         }
+        let tested: Vec<_> = e.databases.iter().filter_map(|d| d.test_restore.as_ref().map(|t| (d, t))).collect();
+        if !tested.is_empty() {
+            let ok = tested.iter().filter(|(_, t)| t.ok).count();
+            let rows: u64 = tested.iter().filter_map(|(_, t)| t.rows_checked).sum();
+            let failed: Vec<&str> = tested.iter().filter(|(_, t)| !t.ok).map(|(d, _)| d.database.as_str()).collect();
+            ui.info(&format!(
+                "{}: test restore {ok}/{} package(s) OK ({rows} row(s) matched){}",
+                e.name,
+                tested.len(),
+                if failed.is_empty() { String::new() } else { format!("; FAILED: {}", failed.join(", ")) }
+            ));
+        }
         if let Some(r) = &e.retention {
             if !r.deleted.is_empty() {
                 ui.info(&format!(
@@ -201,6 +213,16 @@ fn print_plan(ui: &Ui, plans: &[run::EnvironmentPlan], concurrency: usize, ping:
                 }
             }
             None => ui.result("  no retention: nothing is deleted"),
+        }
+        if let Some(t) = &p.test_restore {
+            let kinds: Vec<String> = t.databases.iter().map(ToString::to_string).collect();
+            ui.result(&format!(
+                "  test restore the new {} package(s) on {} (extracted under {}, throwaway databases {}*, dropped after)",
+                kinds.join("/"),
+                t.clickhouse_url,
+                t.backup_path,
+                t.prefix
+            ));
         }
         for argv in &p.hooks.after {
             ui.result(&format!("  after hook: {}", argv.join(" ")));

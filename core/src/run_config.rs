@@ -95,6 +95,42 @@ pub struct WaitUntil {
     pub timeout_ms: Option<u64>,
 }
 
+/// `[environment.test_restore]`: after the backups, each new package (of the databases named) is
+/// restored into a throwaway database on a ClickHouse server, its row counts compared with the
+/// package, and the throwaway database dropped: the seed's "test restores", every night.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct TestRestoreConfig {
+    /// ClickHouse's HTTP address (checked as `--clickhouse` is: no credentials in it, https unless
+    /// loopback or `allow_insecure_http`).
+    pub clickhouse_url: String,
+    /// Plain http:// to a ClickHouse server on another machine is allowed.
+    pub allow_insecure_http: bool,
+    /// The variable holding ClickHouse's user (default `CLICKHOUSE_USER`; unset: the server's
+    /// default user).
+    pub user_env: String,
+    /// The variable holding that user's password (default `CLICKHOUSE_PASSWORD`; unset: none).
+    pub password_env: String,
+    /// A folder ClickHouse can read (under its `backups.allowed_path`), as this machine sees it:
+    /// each package is extracted into a new folder under it, removed afterwards.
+    pub backup_path: String,
+    /// The same folder as the server sees it, when that differs (ClickHouse in a container).
+    pub path_on_server: Option<String>,
+    /// Throwaway databases are `<prefix><database>_<random>`.
+    pub prefix: String,
+    /// Restore every table with this storage policy.
+    pub storage_policy: Option<String>,
+    /// The databases whose packages are test-restored (default all four).
+    pub databases: Vec<DatabaseKind>,
+    /// One package's test ends within this many milliseconds.
+    pub timeout_ms: u64,
+}
+
+/// Default `test_restore.prefix`: the CLI's `test-restore --prefix`.
+pub const DEFAULT_TEST_RESTORE_PREFIX: &str = "mesbackup_testrestore_";
+/// Default `test_restore.timeout`, per package.
+pub const DEFAULT_TEST_RESTORE_TIMEOUT_MS: u64 = 4 * 3_600_000;
+
 /// Default `wait_until.interval`.
 pub const DEFAULT_WAIT_INTERVAL_MS: u64 = 60_000;
 /// Default `wait_until.deadline`.
@@ -265,6 +301,8 @@ pub struct EnvironmentConfig {
     pub hooks: Hooks,
     /// A check retried until it succeeds, before the `before` hooks.
     pub wait_until: Option<WaitUntil>,
+    /// Test-restore the new packages after retention.
+    pub test_restore: Option<TestRestoreConfig>,
     /// Warn when `out` or `stage_into` has less free space than this.
     pub warn_free_below: Option<FreeSpaceThreshold>,
     /// Polling and request timing.
@@ -388,6 +426,8 @@ struct RawEnvironment {
     #[serde(default)]
     wait_until: Option<RawWaitUntil>,
     #[serde(default)]
+    test_restore: Option<RawTestRestore>,
+    #[serde(default)]
     warn_free_below: Option<String>,
     #[serde(default)]
     min_poll_delay: Option<String>,
@@ -409,6 +449,29 @@ struct RawWaitUntil {
     interval: Option<String>,
     #[serde(default)]
     deadline: Option<String>,
+    #[serde(default)]
+    timeout: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTestRestore {
+    clickhouse_url: String,
+    #[serde(default)]
+    allow_insecure_http: bool,
+    #[serde(default)]
+    user_env: Option<String>,
+    #[serde(default)]
+    password_env: Option<String>,
+    backup_path: String,
+    #[serde(default)]
+    path_on_server: Option<String>,
+    #[serde(default)]
+    prefix: Option<String>,
+    #[serde(default)]
+    storage_policy: Option<String>,
+    #[serde(default)]
+    databases: Option<Vec<String>>,
     #[serde(default)]
     timeout: Option<String>,
 }
@@ -634,6 +697,10 @@ pub fn parse_run_config(text: &str, source: &str) -> Result<RunConfig, Error> {
             }
             None => None,
         };
+        let test_restore = match env.test_restore {
+            Some(t) => Some(test_restore_config(t).map_err(|(key, m)| fail(at(&format!("test_restore.{key}")), m))?),
+            None => None,
+        };
         let warn_free_below = match &env.warn_free_below {
             Some(t) => Some(FreeSpaceThreshold::parse(t).map_err(|m| fail(at("warn_free_below"), m))?),
             None => None,
@@ -685,6 +752,7 @@ pub fn parse_run_config(text: &str, source: &str) -> Result<RunConfig, Error> {
             retention,
             hooks,
             wait_until,
+            test_restore,
             warn_free_below,
             poll,
         });
@@ -720,6 +788,67 @@ pub fn parse_run_config(text: &str, source: &str) -> Result<RunConfig, Error> {
         }
     };
     Ok(RunConfig { concurrency, on_locked: raw.on_locked, environments, ping })
+}
+
+/// `[environment.test_restore]` checked; an error names its key (under `test_restore.`).
+fn test_restore_config(t: RawTestRestore) -> Result<TestRestoreConfig, (&'static str, String)> {
+    crate::restore::ClickHouseUrl::parse(&t.clickhouse_url, t.allow_insecure_http)
+        .map_err(|e| ("clickhouse_url", e.message.replace("--allow-insecure-http", "allow_insecure_http = true")))?;
+    let var = |key: &'static str, v: Option<String>, default: &str| match v {
+        Some(name) if name.is_empty() || name.contains('=') || name.contains('\0') => {
+            Err((key, format!("{name:?} is not an environment variable name")))
+        }
+        Some(name) => Ok(name),
+        None => Ok(default.to_owned()),
+    };
+    let user_env = var("user_env", t.user_env, "CLICKHOUSE_USER")?;
+    let password_env = var("password_env", t.password_env, "CLICKHOUSE_PASSWORD")?;
+    if t.backup_path.trim().is_empty() {
+        return Err(("backup_path", "must name a folder ClickHouse can read (under its backups.allowed_path)".into()));
+    }
+    let prefix = t.prefix.unwrap_or_else(|| DEFAULT_TEST_RESTORE_PREFIX.to_owned());
+    if prefix.is_empty() {
+        return Err((
+            "prefix",
+            "may not be empty: the throwaway databases must not be named like real ones (leave it out for the \
+             default mesbackup_testrestore_)"
+                .into(),
+        ));
+    }
+    let databases = match t.databases {
+        None => DatabaseKind::ALL.to_vec(),
+        Some(list) if list.is_empty() => {
+            return Err(("databases", "is empty: leave it out to test all four, or name some".into()));
+        }
+        Some(list) => {
+            let mut kinds = Vec::new();
+            for token in &list {
+                let kind = DatabaseKind::from_package_token(token).ok_or_else(|| {
+                    ("databases", format!("{token:?} is not a database kind: use Online, CDM, ODS or DWH (exact case)"))
+                })?;
+                if !kinds.contains(&kind) {
+                    kinds.push(kind);
+                }
+            }
+            kinds
+        }
+    };
+    let timeout_ms = match &t.timeout {
+        Some(v) => parse_duration(v).map_err(|m| ("timeout", m))?,
+        None => DEFAULT_TEST_RESTORE_TIMEOUT_MS,
+    };
+    Ok(TestRestoreConfig {
+        clickhouse_url: t.clickhouse_url,
+        allow_insecure_http: t.allow_insecure_http,
+        user_env,
+        password_env,
+        backup_path: t.backup_path,
+        path_on_server: t.path_on_server,
+        prefix,
+        storage_policy: t.storage_policy,
+        databases,
+        timeout_ms,
+    })
 }
 
 /// Exactly one way to authenticate; the error names the key to fix.
@@ -818,20 +947,29 @@ fn refuse_inline_secrets(doc: &DeTable<'_>, text: &str, source: &str) -> Result<
     let DeValue::Array(envs) = envs.get_ref() else { return Ok(()) };
     for (i, env) in envs.iter().enumerate() {
         let DeValue::Table(table) = env.get_ref() else { continue };
-        for (key, _) in table.iter() {
-            if INLINE_SECRET_KEYS.contains(&key.get_ref().as_ref()) {
-                let path = format!("environment[{}].{}", i + 1, key.get_ref());
-                // The span of the key, never of the value: the message must not quote the secret.
-                return Err(located(
-                    source,
-                    text,
-                    Some(key.span()),
-                    Some(&path),
+        // The environment's own keys and those of its tables ([environment.test_restore] has a
+        // ClickHouse password to name by reference too).
+        let nested = table.iter().filter_map(|(k, v)| match v.get_ref() {
+            DeValue::Table(t) => Some((format!("{}.", k.get_ref()), t)),
+            _ => None,
+        });
+        for (prefix, table) in std::iter::once((String::new(), table)).chain(nested) {
+            for (key, _) in table.iter() {
+                if !INLINE_SECRET_KEYS.contains(&key.get_ref().as_ref()) {
+                    continue;
+                }
+                let path = format!("environment[{}].{prefix}{}", i + 1, key.get_ref());
+                let message = if prefix == "test_restore." {
+                    "a secret is never written in the config file: name the variable that holds ClickHouse's \
+                     password with password_env (default CLICKHOUSE_PASSWORD); then remove this key"
+                } else {
                     "a secret is never written in the config file: name where it is instead, with token_env \
                      (an environment variable), token_file (a file only its owner can read), user_env and \
                      pat_env, or keyring (the OS credential store: `mesbackup credential set`); then remove \
-                     this key",
-                ));
+                     this key"
+                };
+                // The span of the key, never of the value: the message must not quote the secret.
+                return Err(located(source, text, Some(key.span()), Some(&path), message));
             }
         }
     }
@@ -1157,7 +1295,8 @@ timeout = "10s"
         let m = err(&with("keyring = { service = \"mesbackup\" }"));
         assert!(m.contains("keyring") && m.contains("entry") && m.contains("line 7"), "{m}");
         let m = err(&with("keyring = { service = \"s\", entry = \"e\", secret = \"x\" }"));
-        assert!(m.contains("keyring") && m.contains("unknown field"), "{m}");
+        // A secret in the keyring's table is refused as a secret (the value never echoed).
+        assert!(m.contains("environment[1].keyring.secret") && m.contains("never written"), "{m}");
         let m = err(&with("keyring = 3"));
         assert!(m.contains("environment[1].keyring") && m.contains("service/entry"), "{m}");
         let m = err(&with("keyring = \"a/b\"\ntoken_env = \"T\""));
@@ -1169,5 +1308,52 @@ timeout = "10s"
         let c = parse_run_config(MINIMAL, "x").unwrap();
         assert_eq!(c.select(&[]).unwrap().len(), 1);
         assert!(c.select(&["nope".into()]).unwrap_err().message.contains("known: prod"));
+    }
+
+    #[test]
+    fn test_restore_gets_its_defaults_and_names_its_keys() {
+        let c = parse_run_config(
+            &format!(
+                "{MINIMAL}[environment.test_restore]\nclickhouse_url = \"http://127.0.0.1:8123\"\n\
+                 backup_path = \"/var/lib/clickhouse/backups/mesbackup\"\n"
+            ),
+            "t",
+        )
+        .unwrap();
+        let t = c.environments[0].test_restore.clone().unwrap();
+        assert_eq!(t.databases, DatabaseKind::ALL.to_vec());
+        assert_eq!((t.user_env.as_str(), t.password_env.as_str()), ("CLICKHOUSE_USER", "CLICKHOUSE_PASSWORD"));
+        assert_eq!(t.prefix, DEFAULT_TEST_RESTORE_PREFIX);
+        assert_eq!(t.timeout_ms, DEFAULT_TEST_RESTORE_TIMEOUT_MS);
+        let c = parse_run_config(
+            &format!(
+                "{MINIMAL}[environment.test_restore]\nclickhouse_url = \"https://ch.example.com:8443\"\n\
+                 backup_path = \"/b\"\ndatabases = [\"CDM\", \"Online\", \"CDM\"]\ntimeout = \"30m\"\n\
+                 password_env = \"CH_PW\"\n"
+            ),
+            "t",
+        )
+        .unwrap();
+        let t = c.environments[0].test_restore.clone().unwrap();
+        assert_eq!(t.databases, vec![DatabaseKind::Cdm, DatabaseKind::Online]);
+        assert_eq!((t.timeout_ms, t.password_env.as_str()), (1_800_000, "CH_PW"));
+
+        let bad = |extra: &str| err(&format!("{MINIMAL}[environment.test_restore]\n{extra}"));
+        let m = bad("clickhouse_url = \"http://ch.example.com:8123\"\nbackup_path = \"/b\"\n");
+        assert!(m.contains("test_restore.clickhouse_url") && m.contains("allow_insecure_http = true"), "{m}");
+        let m = bad("clickhouse_url = \"https://u:secretpw@ch:8443\"\nbackup_path = \"/b\"\n");
+        assert!(m.contains("test_restore.clickhouse_url") && !m.contains("secretpw"), "{m}");
+        let m = bad("clickhouse_url = \"https://ch:8443\"\nbackup_path = \"/b\"\ndatabases = [\"cdm\"]\n");
+        assert!(m.contains("test_restore.databases") && m.contains("exact case"), "{m}");
+        let m = bad("clickhouse_url = \"https://ch:8443\"\nbackup_path = \"/b\"\nprefix = \"\"\n");
+        assert!(m.contains("test_restore.prefix"), "{m}");
+        let m = bad("clickhouse_url = \"https://ch:8443\"\n");
+        assert!(m.contains("backup_path"), "{m}");
+        let m = bad("clickhouse_url = \"https://ch:8443\"\nbackup_path = \"/b\"\nkeep = true\n");
+        assert!(m.contains("keep") && m.contains("line 11"), "{m}");
+        // ClickHouse's password in the file: refused by key and line, the value never echoed.
+        let m = bad("clickhouse_url = \"https://ch:8443\"\nbackup_path = \"/b\"\npassword = \"hunter22\"\n");
+        assert!(m.contains("environment[1].test_restore.password") && m.contains("password_env"), "{m}");
+        assert!(m.contains("line 11") && !m.contains("hunter22"), "{m}");
     }
 }

@@ -14,7 +14,11 @@
 #     the source's;
 #  5b. Python restore of its download through a chdb-session executor (tests/chdb-http/python_restore.py),
 #     RESTORE_FAILED provoked on the engine, Python test_restore;
-#  6. one byte flipped inside a data file of a copy: verify exits 11 naming that file.
+#  6. one byte flipped inside a data file of a copy: verify exits 11 naming that file;
+#  8. `mesbackup run` (and Python's `mesbackup.run`) with [environment.test_restore]
+#     (tests/e2e/test_run_test_restore.py): the chosen packages test-restored on the engine, row
+#     counts matched, throwaway databases dropped; an unreachable ClickHouse and a damaged package
+#     fail the step with the documented exit-code ranks; no password reaches a hook or the output.
 # Every step prints `ok: ...`; anything that differs fails its test with what differed.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
@@ -25,7 +29,7 @@ suite_start=$(date +%s)
 
 venv="$target/venv-chdb"
 echo "--- chdb-core venv ($venv)"
-ensure_chdb_venv "$venv" pytest
+ensure_chdb_venv "$venv" pytest jsonschema
 py="$venv/bin/python"
 
 echo "--- build mesbackup and mock-mes"
@@ -47,6 +51,9 @@ echo "using $(basename "$wheel") ($(date -r "$wheel" '+%F %T'))"
 
 echo "--- pytest tests/e2e/test_end_to_end.py"
 MESBACKUP_BIN="$bin" MOCK_MES="$mock" "$py" -m pytest -v -s -p no:cacheprovider tests/e2e/test_end_to_end.py
+
+echo "--- pytest tests/e2e/test_run_test_restore.py: mesbackup run with [environment.test_restore]"
+MESBACKUP_BIN="$bin" MOCK_MES="$mock" "$py" -m pytest -v -s -p no:cacheprovider tests/e2e/test_run_test_restore.py
 
 # 7. A package whose table needs a storage policy the target lacks (the plan names the policy and
 # exits 2 before anything runs, with --dry-run and without): covered by tests/e2e/test_cli_restore.py

@@ -112,6 +112,7 @@ from ._run import (
     RunPlan,
     RunProgressCallback,
     RunReport,
+    TestRestorePolicy,
     run,
     run_async,
 )
@@ -168,6 +169,7 @@ __all__ = [
     "StagedPackage",
     "TableCheck",
     "TableInfo",
+    "TestRestorePolicy",
     "TestRestoreResult",
     "Timeout",
     "Unauthorized",

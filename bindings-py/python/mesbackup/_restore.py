@@ -215,6 +215,28 @@ class TestRestoreResult:
         return _display.test_restore_html(self)
 
 
+def _test_restore_result(raw: dict[str, Any]) -> TestRestoreResult:
+    """A test restore's plain data (client's ``TestRestoreResult``: from ``_test_restore`` or a run's
+    summary) as the typed result."""
+    err = raw.get("error")
+    return TestRestoreResult(
+        path=pathlib.Path(raw["path"]),
+        ok=bool(raw["ok"]),
+        verified=raw.get("verified"),
+        verify_ms=raw.get("verify_ms"),
+        database=raw.get("database"),
+        target_database=raw.get("target_database"),
+        problems=raw.get("problems"),
+        restore_ms=raw.get("restore_ms"),
+        dropped=raw.get("dropped"),
+        tables_checked=raw.get("tables_checked"),
+        rows_checked=raw.get("rows_checked"),
+        tables=None if raw.get("tables") is None else _tables(raw["tables"]),
+        error=None if err is None else _from_core(err["kind"], err["message"], None),
+        elapsed_ms=int(raw["elapsed_ms"]),
+    )
+
+
 def test_restore(
     packages: PathLike | Iterable[PathLike],
     *,
@@ -261,23 +283,7 @@ def test_restore(
             timeout_ms=_milliseconds(timeout),
             on_step=on_step,
         )
-        err = raw.get("error")
-        result = TestRestoreResult(
-            path=pathlib.Path(raw["path"]),
-            ok=bool(raw["ok"]),
-            verified=raw.get("verified"),
-            verify_ms=raw.get("verify_ms"),
-            database=raw.get("database"),
-            target_database=raw.get("target_database"),
-            problems=raw.get("problems"),
-            restore_ms=raw.get("restore_ms"),
-            dropped=raw.get("dropped"),
-            tables_checked=raw.get("tables_checked"),
-            rows_checked=raw.get("rows_checked"),
-            tables=None if raw.get("tables") is None else _tables(raw["tables"]),
-            error=None if err is None else _from_core(err["kind"], err["message"], None),
-            elapsed_ms=int(raw["elapsed_ms"]),
-        )
+        result = _test_restore_result(raw)
         results.append(result)
         if on_result is not None:
             on_result(result)

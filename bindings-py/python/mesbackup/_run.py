@@ -18,6 +18,7 @@ from . import _display, _mesbackup
 from ._client import _drive, _wait
 from ._errors import MesBackupError, _from_core
 from ._files import BackupWindow, PrunePlan, _dt, _prune_plan, _req
+from ._restore import TestRestoreResult, _test_restore_result
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -79,6 +80,27 @@ class RetentionPolicy(TypedDict):
     keep_monthly: int
 
 
+class TestRestorePolicy(TypedDict):
+    """``[environment.test_restore]``: where and which new packages a run test-restores (names of
+    variables only, never ClickHouse's password)."""
+
+    clickhouse_url: str
+    allow_insecure_http: bool
+    user_env: str
+    password_env: str
+    backup_path: str
+    path_on_server: str | None
+    prefix: str
+    storage_policy: str | None
+    #: The kinds whose packages are tested: ``"Online"``, ``"CDM"``, ``"ODS"``, ``"DWH"``.
+    databases: list[str]
+    timeout_ms: int
+
+
+# A class named Test* imported into a test module must not be collected by pytest.
+TestRestorePolicy.__test__ = False  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
 class PlannedDatabase:
     """A database of an environment and the file name it is saved under (None: the server's)."""
@@ -115,6 +137,8 @@ class EnvironmentConfig:
     verify: bool
     retention: RetentionPolicy | None
     hooks: Hooks
+    #: Where and which new packages are test-restored after the backups (None: not at all).
+    test_restore: TestRestorePolicy | None
     #: The system's four databases and the names they are saved under.
     databases: list[PlannedDatabase]
 
@@ -164,6 +188,7 @@ class RunConfig:
                     verify=bool(e["verify"]),
                     retention=e.get("retention"),
                     hooks=e["hooks"],
+                    test_restore=e.get("test_restore"),
                     databases=_databases(e["databases"]),
                 )
                 for e in d["environments"]
@@ -215,6 +240,9 @@ class DatabaseReport:
     verified: bool | None
     #: Where it was staged, when the environment stages.
     staged_as: pathlib.Path | None
+    #: The test restore of this package, when ``[environment.test_restore]`` covers its database
+    #: and the package was saved and sound (its ``error`` says why a test failed).
+    test_restore: TestRestoreResult | None
     #: Why it failed (the exception the single backup would have raised).
     error: MesBackupError | None
 
@@ -367,6 +395,7 @@ def _environment_report(e: dict[str, Any]) -> EnvironmentReport:
                 sha256=d.get("sha256"),
                 verified=d.get("verified"),
                 staged_as=pathlib.Path(d["staged_as"]) if d.get("staged_as") else None,
+                test_restore=None if d.get("test_restore") is None else _test_restore_result(d["test_restore"]),
                 error=None
                 if d.get("error") is None
                 else _from_core(d["error"]["kind"], d["error"]["message"], d["error"].get("guid")),
@@ -403,6 +432,8 @@ class EnvironmentPlan:
     databases: list[PlannedDatabase]
     hooks: Hooks
     verify: bool
+    #: Where and which new packages would be test-restored (None: not at all).
+    test_restore: TestRestorePolicy | None
     #: Retention over the folder as it is now (``to_delete`` is what it would delete); None without
     #: a retention policy.
     retention: PrunePlan | None
@@ -430,6 +461,7 @@ class RunPlan:
                     databases=_databases(p["databases"]),
                     hooks=p["hooks"],
                     verify=bool(p["verify"]),
+                    test_restore=p.get("test_restore"),
                     retention=None if p.get("retention") is None else _prune_plan({"deleted": [], **p["retention"]}),
                 )
                 for p in d["environments"]
@@ -473,9 +505,9 @@ def run(
 ) -> RunReport | RunPlan:
     """Runs every environment of the ``mesbackup.toml`` at ``config`` (or those named by ``only``)
     exactly as ``mesbackup run --config config`` does: before hooks, the four backups, verify,
-    stage, retention, after/on_error hooks, ``concurrency`` environments at once. Blocks with the
-    GIL released; Ctrl-C (KeyboardInterrupt) cancels the run as SIGINT cancels the CLI's (running
-    hooks killed, temporary files removed, on_error hooks run) and is then re-raised.
+    stage, retention, test restores, after/on_error hooks, ``concurrency`` environments at once.
+    Blocks with the GIL released; Ctrl-C (KeyboardInterrupt) cancels the run as SIGINT cancels the
+    CLI's (running hooks killed, temporary files removed, on_error hooks run) and is then re-raised.
 
     Returns a :class:`RunReport` (``dry_run=True``: a :class:`RunPlan`, and nothing is sent). A failed
     environment does not raise: it is in the report, with the exit code the CLI would give.

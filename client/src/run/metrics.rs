@@ -113,6 +113,16 @@ pub fn render_metrics(report: &RunReport, state: &FolderState) -> String {
         "Packages of the database in the output folder after retention.",
         per_db(&|e, d| state.get(&(e.name.clone(), d.database.clone())).map(|(_, n)| *n as f64)),
     );
+    family(
+        "mesbackup_test_restore_success",
+        "1 when the package of the last run restored on the test server with every row count matching.",
+        per_db(&|_, d| d.test_restore.as_ref().map(|t| f64::from(u8::from(t.ok)))),
+    );
+    family(
+        "mesbackup_test_restore_duration_seconds",
+        "Time the last run's test restore of the package took (verify, restore, row counts, drop).",
+        per_db(&|_, d| d.test_restore.as_ref().map(|t| t.elapsed_ms as f64 / 1000.0)),
+    );
     let role = |r: super::storage::FolderRole| match r {
         super::storage::FolderRole::Out => "out",
         super::storage::FolderRole::StageInto => "stage_into",
@@ -242,6 +252,7 @@ mod tests {
             sha256: None,
             verified: None,
             staged_as: None,
+            test_restore: None,
             error: None,
         }
     }
@@ -260,7 +271,14 @@ mod tests {
             backup_window: None,
             databases: vec![
                 db("MES", if ok { DatabaseOutcome::Saved } else { DatabaseOutcome::Failed }, Some(1234)),
-                db("MESCDM", DatabaseOutcome::Saved, Some(99)),
+                DatabaseReport {
+                    test_restore: Some(crate::restore::TestRestoreResult {
+                        ok,
+                        elapsed_ms: 2_250,
+                        ..Default::default()
+                    }),
+                    ..db("MESCDM", DatabaseOutcome::Saved, Some(99))
+                },
             ],
             hooks: vec![],
             wait_until: None,
@@ -306,6 +324,12 @@ mod tests {
             Some(1_764_900_000.5)
         );
         assert_eq!(get("mesbackup_packages_kept", "{environment=\"qa\",database=\"MES\"}"), Some(3.0));
+        assert_eq!(get("mesbackup_test_restore_success", "{environment=\"qa\",database=\"MESCDM\"}"), Some(0.0));
+        assert_eq!(
+            get("mesbackup_test_restore_duration_seconds", "{environment=\"qa\",database=\"MESCDM\"}"),
+            Some(2.25)
+        );
+        assert_eq!(get("mesbackup_test_restore_success", "{environment=\"qa\",database=\"MES\"}"), None, "not tested");
         assert_eq!(
             get("mesbackup_folder_free_bytes", "{environment=\"qa\",folder=\"/b/qa\",role=\"out\"}"),
             Some(5_000.0)

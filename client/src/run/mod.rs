@@ -4,7 +4,7 @@
 //! Per environment, in order: `before` hooks (all must succeed, else nothing is sent for that
 //! environment; the end of the last is recorded as the SQL Server backup completion in every
 //! sidecar), the backups of the system's four databases (concurrently), verify, stage, retention,
-//! then `after` hooks on success or `on_error` hooks on failure. Environments run with bounded
+//! the test restores, then `after` hooks on success or `on_error` hooks on failure. Environments run with bounded
 //! concurrency and a failure in one does not stop the others. Everything that can be checked
 //! without sending is checked first ([`prepare`]): credentials, CA files, the selection.
 
@@ -14,6 +14,7 @@ pub mod lock;
 pub mod metrics;
 pub mod ping;
 pub mod storage;
+pub mod test_restore;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -32,9 +33,11 @@ use crate::driver::{ClientOptions, MesClient};
 use crate::file_sink::FileSinkFactory;
 use crate::folder::{self, PrunePlan, StageMode};
 use crate::http::HttpConfig;
+use crate::restore::TestRestoreResult;
 use crate::system::backup_system;
 use hooks::{run_hook, HookPhase, HookReport};
 use lock::FolderLock;
+use test_restore::TestRestoreTarget;
 
 /// Exit code of `run` when a hook (or the wait_until check) failed: the scheme of the CLI's
 /// command-specific codes (20 check-folder, 75 pending).
@@ -194,6 +197,7 @@ pub struct PreparedEnvironment {
     client: MesClient,
     secrets: Vec<String>,
     auth_scheme: &'static str,
+    test_restore: Option<TestRestoreTarget>,
 }
 
 impl PreparedEnvironment {
@@ -241,11 +245,14 @@ pub fn prepare(
         };
         let url = EnvUrl::parse(&env.url)
             .map_err(|e| Error::invalid_argument(format!("environment {:?}, url: {}", env.name, e.message)))?;
-        let secrets = creds.secrets();
+        let mut secrets = creds.secrets();
         let auth_scheme = creds.scheme();
         let client = MesClient::new(url, creds, options)
             .map_err(|e| Error::new(e.kind, format!("environment {:?}: {}", env.name, e.message)))?;
-        out.push(PreparedEnvironment { config: env.clone(), client, secrets, auth_scheme });
+        let test_restore =
+            env.test_restore.as_ref().map(|t| TestRestoreTarget::prepare(&env.name, t, env.modes, var)).transpose()?;
+        secrets.extend(test_restore.iter().flat_map(|t| t.secrets().iter().cloned()));
+        out.push(PreparedEnvironment { config: env.clone(), client, secrets, auth_scheme, test_restore });
     }
     Ok(out)
 }
@@ -280,6 +287,8 @@ pub enum RunStep {
     Stage,
     /// Retention over the output folder.
     Retention,
+    /// Test-restoring a new package on the `[environment.test_restore]` server.
+    TestRestore,
     /// An after hook.
     AfterHook,
 }
@@ -319,6 +328,10 @@ pub struct DatabaseReport {
     /// Where it was staged, when stage_into is set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub staged_as: Option<String>,
+    /// The test restore of this package, when `[environment.test_restore]` covers its database and
+    /// the package was saved and sound.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test_restore: Option<TestRestoreResult>,
     /// Why it failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<Error>,
@@ -481,9 +494,8 @@ pub async fn run(
         .await;
     reports.sort_by_key(|(i, _)| *i);
     let environments: Vec<EnvironmentReport> = reports.into_iter().map(|(_, r)| r).collect();
-    let exit_code = mesbackup_core::run_outcome::worst_exit_code(
-        environments.iter().map(|e| (e.exit_code, matches!(e.failed_step, Some(RunStep::Stage | RunStep::Retention)))),
-    );
+    let exit_code =
+        mesbackup_core::run_outcome::worst_exit_code(environments.iter().map(|e| (e.exit_code, after_save(e))));
     // The storage report (reads the folders: off the async threads).
     let envs: Vec<EnvironmentConfig> = prepared.iter().map(|p| p.config.clone()).collect();
     let storage: Vec<storage::FolderStorage> =
@@ -510,6 +522,19 @@ pub async fn run(
         environments,
         ping_errors: Vec::new(),
         storage,
+    }
+}
+
+/// Whether an environment's failure came after its packages were saved and found sound: stage,
+/// retention, or a test restore that could not run (the ClickHouse server, its settings). A test
+/// restore that found the package unsound (integrity: a damaged file, row counts that differ) keeps
+/// its own rank: the night's backup is not one to restore from.
+fn after_save(e: &EnvironmentReport) -> bool {
+    let integrity = u8::try_from(mesbackup_core::ErrorKind::Integrity.exit_code()).ok() == Some(e.exit_code);
+    match e.failed_step {
+        Some(RunStep::Stage | RunStep::Retention) => true,
+        Some(RunStep::TestRestore) => !integrity,
+        _ => false,
     }
 }
 
@@ -550,7 +575,8 @@ fn exit_code_of(e: &Error) -> u8 {
     u8::try_from(e.kind.exit_code()).unwrap_or(1)
 }
 
-/// The variables that hold MES credentials, for any environment of the run: none reaches a hook.
+/// The variables that hold MES (and ClickHouse) credentials, for any environment of the run: none
+/// reaches a hook.
 fn credential_variables(prepared: &[PreparedEnvironment]) -> Vec<String> {
     let mut names: Vec<String> = ["MES_TOKEN", "MES_USER", "MES_PAT"].map(String::from).to_vec();
     for p in prepared {
@@ -562,6 +588,8 @@ fn credential_variables(prepared: &[PreparedEnvironment]) -> Vec<String> {
             | CredentialRef::None
             | CredentialRef::MesVariables => {}
         }
+        // ClickHouse's password (test restores) is a credential too.
+        names.extend(p.config.test_restore.iter().map(|t| t.password_env.clone()));
     }
     names.sort();
     names.dedup();
@@ -592,6 +620,7 @@ async fn run_environment(
             sha256: None,
             verified: None,
             staged_as: None,
+            test_restore: None,
             error: None,
         })
         .collect();
@@ -804,6 +833,39 @@ async fn run_environment(
         }
     }
 
+    // Test restores: each saved, sound package of the databases named, one after another (each is a
+    // RESTORE on the same server; a failure does not stop the others).
+    if let Some(target) = &prepared.test_restore {
+        for (i, path) in &saved {
+            let r = &db_reports[*i];
+            let kind = databases.iter().find(|(_, d, _)| *d == r.database).map(|(k, _, _)| *k);
+            if r.outcome != DatabaseOutcome::Saved || !kind.is_some_and(|k| target.covers(k)) || cancel.is_cancelled() {
+                continue;
+            }
+            step(format!("{}: test restore on {}", r.database, target.url()));
+            let result = target.test(path, cancel).await;
+            let r = &mut db_reports[*i];
+            match &result.error {
+                None => step(format!(
+                    "{}: test restore OK: {} table(s), {} row(s) match the package in {} (dropped)",
+                    r.database,
+                    result.tables_checked.unwrap_or(0),
+                    result.rows_checked.unwrap_or(0),
+                    result.target_database.as_deref().unwrap_or("?"),
+                )),
+                Some(e) => {
+                    step(format!("{}: test restore failed: {}", r.database, e.message));
+                    failure.get_or_insert(Failure {
+                        step: RunStep::TestRestore,
+                        message: format!("{}: test restore: {}", r.database, e.message),
+                        exit_code: exit_code_of(e),
+                    });
+                }
+            }
+            r.test_restore = Some(result);
+        }
+    }
+
     // After hooks on success, on_error hooks on failure.
     let after_phase = if failure.is_none() { HookPhase::After } else { HookPhase::OnError };
     let commands = if failure.is_none() { &env.hooks.after } else { &env.hooks.on_error };
@@ -891,7 +953,8 @@ async fn wait_until(
                 false,
                 attempts,
                 Some(format!(
-                    "wait_until {program:?} did not succeed within its deadline ({} ms, {attempts} attempt(s); last:                      {why})",
+                    "wait_until {program:?} did not succeed within its deadline ({} ms, {attempts} attempt(s); \
+                     last: {why})",
                     wait.deadline_ms
                 )),
             );
@@ -937,6 +1000,8 @@ pub struct EnvironmentPlan {
     pub wait_until: Option<mesbackup_core::run_config::WaitUntil>,
     /// Packages are verified after the download.
     pub verify: bool,
+    /// Where and which new packages would be test-restored; null without `[environment.test_restore]`.
+    pub test_restore: Option<mesbackup_core::run_config::TestRestoreConfig>,
     /// Retention over the folder as it is now (tonight's packages come on top); null without a
     /// retention policy.
     pub retention: Option<PrunePlan>,
@@ -983,6 +1048,7 @@ pub fn plan(prepared: &[PreparedEnvironment]) -> Result<Vec<EnvironmentPlan>, Er
                 hooks: env.hooks.clone(),
                 wait_until: env.wait_until.clone(),
                 verify: env.verify,
+                test_restore: env.test_restore.clone(),
                 retention,
             })
         })

@@ -25,6 +25,21 @@ function ConvertTo-MesRunResult {
                 continue
             }
             $size = Get-MesEventValue $db 'size'
+            # [environment.test_restore]: null when this package was not test-restored.
+            $testRestore = $null
+            if ($null -ne (Get-MesEventValue $db 'test_restore')) {
+                $testRestore = [pscustomobject]@{
+                    PSTypeName     = 'MesBackup.RunTestRestore'
+                    Ok             = [bool](Get-MesEventValue $db 'test_restore.ok')
+                    TargetDatabase = Get-MesEventValue $db 'test_restore.target_database'
+                    TablesChecked  = Get-MesEventValue $db 'test_restore.tables_checked'
+                    RowsChecked    = Get-MesEventValue $db 'test_restore.rows_checked'
+                    Dropped        = Get-MesEventValue $db 'test_restore.dropped'
+                    ErrorKind      = Get-MesEventValue $db 'test_restore.error.kind'
+                    ErrorMessage   = Get-MesEventValue $db 'test_restore.error.message'
+                    Duration       = [TimeSpan]::FromMilliseconds([double](Get-MesEventValue $db 'test_restore.elapsed_ms'))
+                }
+            }
             [pscustomobject]@{
                 PSTypeName   = 'MesBackup.RunDatabase'
                 Database     = Get-MesEventValue $db 'database'
@@ -34,6 +49,7 @@ function ConvertTo-MesRunResult {
                 Size         = $(if ($null -ne $size) { [long]$size } else { $null })
                 Sha256       = Get-MesEventValue $db 'sha256'
                 StagedAs     = Get-MesEventValue $db 'staged_as'
+                TestRestore  = $testRestore
                 ErrorKind    = Get-MesEventValue $db 'error.kind'
                 ErrorMessage = Get-MesEventValue $db 'error.message'
             }
@@ -170,6 +186,9 @@ function ConvertTo-MesRunPlan {
             AfterHooks   = [string[]]@($after)
             OnErrorHooks = [string[]]@($onError)
             HasRetention = ($null -ne (Get-MesEventValue $plan 'retention'))
+            # [environment.test_restore]: the ClickHouse server and the kinds tested (null: none).
+            TestRestoreOn        = Get-MesEventValue $plan 'test_restore.clickhouse_url'
+            TestRestoreDatabases = [string[]]@(Get-MesEventValue $plan 'test_restore.databases' | Where-Object -FilterScript { $null -ne $_ })
             WouldDelete  = [string[]]$wouldDelete
             WouldKeep    = [string[]]$wouldKeep
         }

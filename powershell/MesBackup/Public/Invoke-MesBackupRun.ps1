@@ -2,13 +2,13 @@ function Invoke-MesBackupRun {
     <#
     .SYNOPSIS
     Runs the nightly backup of every MES environment in a mesbackup.toml (mesbackup run): before
-    hooks, the four databases, verify, stage, retention, after/on_error hooks; one result per
-    environment.
+    hooks, the four databases, verify, stage, retention, test restores, after/on_error hooks; one
+    result per environment.
 
     .DESCRIPTION
     Runs `mesbackup run --json --config <file>` and returns one MesBackup.RunResult per environment of
     its `run_summary`, in file order: the result, the first failed step and its message, the exit
-    code, each database (file, size, SHA-256, verified, staged), each hook, retention and the backup
+    code, each database (file, size, SHA-256, verified, staged, its test restore), each hook, retention and the backup
     window to re-run MES data processing over after a restore. docs/config.md describes the file.
 
     Credentials: the config names them by reference (token_env, user_env + pat_env, token_file), so
