@@ -141,6 +141,11 @@ impl Client {
         spec.file_name = args.file_name;
         spec.overwrite = args.overwrite;
         spec.sql_backup_finished_at = args.sql_backup_finished_at;
+        if matches!(args.mode, Mode::Download | Mode::DownloadIfReady) {
+            // A database given to a download names what it holds; it must not let a lost download
+            // POST a new backup the caller did not ask for.
+            spec.restart_budget = 0;
+        }
         // Reject bad arguments now, as a Python exception from the call itself.
         mesbackup_core::mes::Job::new(spec.clone(), 0).map_err(|e| to_py_err(py, &e, &self.secrets))?;
         if let Some(out) = &out_dir {
@@ -370,7 +375,8 @@ impl Client {
         self.spawn_job(py, args, None)
     }
 
-    #[pyo3(signature = (guid, out_dir, *, file_name=None, overwrite=false, if_ready=false))]
+    #[pyo3(signature = (guid, out_dir, *, file_name=None, overwrite=false, if_ready=false, database=None, sql_backup_finished=None))]
+    #[allow(clippy::too_many_arguments)]
     fn _download_op(
         &self,
         py: Python<'_>,
@@ -379,15 +385,20 @@ impl Client {
         file_name: Option<String>,
         overwrite: bool,
         if_ready: bool,
+        database: Option<String>,
+        sql_backup_finished: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Operation> {
-        // A GUID, or a `mesbackup.Job` (a dataclass: its `guid`).
-        let guid: String = match guid.extract::<String>() {
-            Ok(g) => g,
-            Err(_) => guid.getattr("guid")?.extract()?,
+        // A GUID, or a `mesbackup.Job` (a dataclass: its `guid`, and its `database` unless given).
+        let (guid, job_database): (String, Option<String>) = match guid.extract::<String>() {
+            Ok(g) => (g, None),
+            Err(_) => (guid.getattr("guid")?.extract()?, guid.getattr("database").ok().and_then(|d| d.extract().ok())),
         };
+        let sql_backup_finished_at = rfc3339_arg(py, "sql_backup_finished", sql_backup_finished.as_ref())?;
         let mode = if if_ready { Mode::DownloadIfReady } else { Mode::Download };
-        let args =
-            JobArgs { mode, database: None, guid: Some(guid), file_name, overwrite, sql_backup_finished_at: None };
+        // The database only labels the sidecar (retention and `window` group by it); a download
+        // never POSTs, so it never restarts a lost backup either (see `spawn_job`).
+        let database = database.or(job_database);
+        let args = JobArgs { mode, database, guid: Some(guid), file_name, overwrite, sql_backup_finished_at };
         self.spawn_job(py, args, Some(out_dir))
     }
 

@@ -213,6 +213,30 @@ def test_start_then_download_if_ready(mock: Mock, tmp_path: Path) -> None:
     assert counts == [("POST", 202), ("GET", 202), ("GET", 200)]
 
 
+def test_a_download_by_guid_records_the_database_and_sql_backup_time(mock: Mock, tmp_path: Path) -> None:
+    # A scheduler's download task knows only the GUID: the database it names (or the Job's) goes
+    # into the sidecar, so retention and backup_window group the package by database.
+    mock.load({"download": {"reset_at": 3000}})
+    # Even a client allowed to restart lost backups: a download is never the one to POST.
+    client = mesbackup.Client(mock.base, token="admin-token", restart_budget=1, **FAST)
+    sql = datetime.datetime(2026, 11, 25, 3, 0, tzinfo=datetime.timezone.utc)
+    first = client.start("MESCDM")
+    # The first GET is cut: the download is lost, and giving a database must not make it POST again.
+    with pytest.raises(mesbackup.DownloadLost):
+        client.download(first.guid, tmp_path / "lost", database="MESCDM")
+    assert [r["method"] for r in mock.log()].count("POST") == 1, "a download with a database POSTed"
+    pkg = client.download(client.start("MESCDM").guid, tmp_path, database="MESCDM", sql_backup_finished=sql)
+    sidecar = json.loads(pkg.sidecar.read_text())
+    assert sidecar["database"] == "MESCDM" and pkg.database == "MESCDM", sidecar
+    assert sidecar["sql_backup_finished_at"].startswith("2026-11-25T03:00:00"), sidecar
+    pkg = client.download(client.start("MESODS"), tmp_path / "job")
+    assert json.loads(pkg.sidecar.read_text())["database"] == "MESODS", "a Job's database is recorded"
+    sent = len(mock.log())
+    with pytest.raises(mesbackup.InvalidArgument, match="SQL Server backup completion time"):
+        client.download("00000000-0000-4000-8000-000000000009", tmp_path, sql_backup_finished="yesterday")
+    assert len(mock.log()) == sent, "a refused download sent something"
+
+
 def test_backup_system_raises_first_failure_with_results(mock: Mock, tmp_path: Path) -> None:
     mock.load({"faults": [{"method": "POST", "nth": 2, "status": 500}]})
     client = mesbackup.Client(mock.base, token="admin-token", **FAST)

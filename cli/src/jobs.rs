@@ -181,9 +181,23 @@ pub async fn start(ui: &Ui, conn: &ConnOpts, targets: Targets) -> Result<u8, Err
     Ok(report(ui, &results, false))
 }
 
-pub async fn download(ui: &Ui, conn: &ConnOpts, guids: Vec<String>, save: &Save, no_wait: bool) -> Result<u8, Error> {
+pub async fn download(
+    ui: &Ui,
+    conn: &ConnOpts,
+    guids: Vec<String>,
+    databases: Vec<String>,
+    save: &Save,
+    no_wait: bool,
+) -> Result<u8, Error> {
     if save.file_name.is_some() && guids.len() != 1 {
         return Err(Error::invalid_argument("--file-name names a single package: use it with one GUID"));
+    }
+    if !databases.is_empty() && databases.len() != guids.len() {
+        return Err(Error::invalid_argument(format!(
+            "{} --database for {} GUID(s): give one per GUID, in the same order",
+            databases.len(),
+            guids.len()
+        )));
     }
     let (client, _) = connect(conn, ui)?;
     prepare_out(ui, &save.out, save.modes)?;
@@ -193,8 +207,11 @@ pub async fn download(ui: &Ui, conn: &ConnOpts, guids: Vec<String>, save: &Save,
     let mode = if no_wait { Mode::DownloadIfReady } else { Mode::Download };
     let specs = guids
         .iter()
-        .map(|guid| {
-            let mut spec = client.spec(mode, None, Some(guid.trim()));
+        .enumerate()
+        .map(|(i, guid)| {
+            let mut spec = client.spec(mode, databases.get(i).map(String::as_str), Some(guid.trim()));
+            // The database only labels the sidecar: a download never POSTs a new backup.
+            spec.restart_budget = 0;
             spec.file_name = save.file_name.clone();
             spec.overwrite = save.overwrite;
             spec.sql_backup_finished_at = save.sql_backup_finished.clone();

@@ -286,6 +286,11 @@ struct DownloadArgs {
     /// Send exactly one GET: exit 75 if still being prepared, else save the package.
     #[arg(long)]
     no_wait: bool,
+    /// The database each backup is of, one per GUID in the same order (repeat the option), recorded
+    /// in the sidecar as `backup` records it: retention and `window` group packages by database. The
+    /// download never POSTs.
+    #[arg(long, value_name = "DATABASE")]
+    database: Vec<String>,
     #[command(flatten)]
     save: SaveOpts,
     #[command(flatten)]
@@ -528,7 +533,7 @@ fn run(command: Command, ui: &Ui) -> Result<u8, Error> {
         }
         Command::Download(a) => {
             let rt = runtime()?;
-            rt.block_on(jobs::download(ui, &a.conn, a.guids, &a.save.try_into()?, a.no_wait))
+            rt.block_on(jobs::download(ui, &a.conn, a.guids, a.database, &a.save.try_into()?, a.no_wait))
         }
         Command::Names(a) => folder_cmds::names(ui, &a.system, &a.mes_version),
         Command::CheckFolder(a) => folder_cmds::check_folder(ui, &a.dir, &a.system, &a.mes_version),

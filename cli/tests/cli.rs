@@ -539,3 +539,59 @@ fn download_limits_are_checked_and_named() {
         assert!(r.stderr.contains(says), "{args:?}: {}", r.stderr);
     }
 }
+
+#[test]
+fn a_download_by_guid_records_the_database_it_names_and_never_posts() {
+    // The first download is cut: lost. With --database and a restart budget, it must still not POST.
+    let m = mock(json!({"download": {"reset_at": 3000}}));
+    let out = tempfile::tempdir().unwrap();
+    let start = |db: &str| {
+        let mut c = command();
+        c.args(["start", db, "--env", &m.base_url()]).env("MES_TOKEN", "admin-token");
+        let r = run(c);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.stdout.split_whitespace().find(|w| w.len() == 36 && w.matches('-').count() == 4).unwrap().to_owned()
+    };
+    let download = |guid: &str, extra: &[&str]| {
+        let mut c = command();
+        c.args(["download", guid, "--json", "--env", &m.base_url(), "--restart-budget", "1"]).args(extra);
+        c.arg("--out").arg(out.path()).env("MES_TOKEN", "admin-token");
+        fast(&mut c);
+        run(c)
+    };
+    let lost = download(&start("MESCDM"), &["--database", "MESCDM"]);
+    assert_eq!(lost.code, 10, "{}", lost.stderr);
+    json_ok(&lost);
+    let posts = |m: &MockMes| m.log().iter().filter(|e| e.method == "POST").count();
+    assert_eq!(posts(&m), 1, "a download with --database POSTed a new backup");
+
+    let guid = start("MESCDM");
+    let r = download(&guid, &["--database", "MESCDM", "--sql-backup-finished", "2026-11-25T03:00:00Z"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    json_ok(&r);
+    let sidecar: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.path().join("MESCDM.zip.mesbackup.json")).unwrap()).unwrap();
+    assert_eq!(sidecar["database"], "MESCDM", "{sidecar}");
+    assert!(sidecar["sql_backup_finished_at"].as_str().unwrap().starts_with("2026-11-25T03:00:00"), "{sidecar}");
+
+    // One database per GUID, in order: two downloads, each sidecar with its own database.
+    let (cdm, ods) = (start("MESCDM"), start("MESODS"));
+    let both = tempfile::tempdir().unwrap();
+    let mut c = command();
+    c.args(["download", &cdm, &ods, "--database", "MESCDM", "--database", "MESODS", "--env", &m.base_url()]);
+    c.arg("--out").arg(both.path()).env("MES_TOKEN", "admin-token");
+    fast(&mut c);
+    let r = run(c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for db in ["MESCDM", "MESODS"] {
+        let text = fs::read_to_string(both.path().join(format!("{db}.zip.mesbackup.json"))).unwrap();
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap()["database"], db, "{text}");
+    }
+    // A count that does not match the GUIDs is refused before anything is sent.
+    let sent = m.log().len();
+    let r = download(&guid, &["--database", "MESCDM", "--database", "MESODS"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stdout.contains("one per GUID"), "{}{}", r.stdout, r.stderr);
+    assert_eq!(m.log().len(), sent, "a refused download sent something");
+    assert_eq!(posts(&m), 4);
+}

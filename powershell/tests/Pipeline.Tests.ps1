@@ -55,6 +55,8 @@ Describe 'pipelines' {
             $package.Started | Should -BeOfType [datetime]
             $package.Finished | Should -BeGreaterOrEqual $package.Started
             Test-Path -LiteralPath $package.SidecarPath | Should -BeTrue
+            # The piped jobs' Database reaches each sidecar (--database per GUID).
+            (Get-Content -LiteralPath $package.SidecarPath -Raw | ConvertFrom-Json).database | Should -Be $package.Database
         }
         $log = Get-MockLog -BaseUrl $mock.BaseUrl
         @($log | Where-Object { $_.method -eq 'POST' }).Count | Should -Be 2

@@ -165,6 +165,12 @@ def main() -> int:
         check(sorted(p.name for p in installer.glob("*.zip")) == names, "prod's packages are staged")
         check(len(list((work / "qa").glob("*.zip"))) == 4, "qa saved four packages")
         check(len(list((work / "qa").glob("*.mesbackup.json"))) == 4, "qa's packages have sidecars")
+        # The download tasks know only a GUID from XCom: the database they name is in each sidecar,
+        # so retention and `mesbackup window` group the packages by database as after `run`.
+        recorded = sorted(
+            json.loads(p.read_text()).get("database") or "" for p in (work / "qa").glob("*.mesbackup.json")
+        )
+        check(recorded == sorted(DATABASES), f"qa's sidecars record their databases: {recorded}")
         for m, name in ((prod, "prod"), (qa, "qa")):
             posts = m.posts()
             check(len(posts) == 4, f"healthy night: {name}'s server saw one POST per database: {posts}")

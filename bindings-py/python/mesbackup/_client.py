@@ -309,10 +309,21 @@ class Client(_ClientBase):
         *,
         file_name: str | None = None,
         overwrite: bool = False,
+        database: str | None = None,
+        sql_backup_finished: datetime.datetime | str | None = None,
         progress: ProgressCallback | bool | None = None,
     ) -> Package:
-        """Waits for a backup started earlier and downloads it."""
-        op = self._core._download_op(guid, out_dir, file_name=file_name, overwrite=overwrite)
+        """Waits for a backup started earlier and downloads it. ``database`` (taken from a ``Job``
+        when not given) and ``sql_backup_finished`` are recorded in the sidecar, as ``backup`` records
+        them: retention and ``backup_window`` group packages by database. The download never POSTs."""
+        op = self._core._download_op(
+            guid,
+            out_dir,
+            file_name=file_name,
+            overwrite=overwrite,
+            database=database,
+            sql_backup_finished=sql_backup_finished,
+        )
         result: Package = _wait(op, progress)
         return result
 
@@ -323,10 +334,20 @@ class Client(_ClientBase):
         *,
         file_name: str | None = None,
         overwrite: bool = False,
+        database: str | None = None,
+        sql_backup_finished: datetime.datetime | str | None = None,
         progress: ProgressCallback | bool | None = None,
     ) -> Package | None:
         """Exactly one GET: the saved ``Package`` if the backup is ready, else None."""
-        op = self._core._download_op(guid, out_dir, file_name=file_name, overwrite=overwrite, if_ready=True)
+        op = self._core._download_op(
+            guid,
+            out_dir,
+            file_name=file_name,
+            overwrite=overwrite,
+            if_ready=True,
+            database=database,
+            sql_backup_finished=sql_backup_finished,
+        )
         result: Package | None = _wait(op, progress)
         return result
 
@@ -405,9 +426,18 @@ class AsyncClient(_ClientBase):
         *,
         file_name: str | None = None,
         overwrite: bool = False,
+        database: str | None = None,
+        sql_backup_finished: datetime.datetime | str | None = None,
         progress: ProgressCallback | bool | None = None,
     ) -> Package:
-        op = self._core._download_op(guid, out_dir, file_name=file_name, overwrite=overwrite)
+        op = self._core._download_op(
+            guid,
+            out_dir,
+            file_name=file_name,
+            overwrite=overwrite,
+            database=database,
+            sql_backup_finished=sql_backup_finished,
+        )
         result: Package = await _drive(op, progress)
         return result
 
@@ -418,8 +448,18 @@ class AsyncClient(_ClientBase):
         *,
         file_name: str | None = None,
         overwrite: bool = False,
+        database: str | None = None,
+        sql_backup_finished: datetime.datetime | str | None = None,
         progress: ProgressCallback | bool | None = None,
     ) -> Package | None:
-        op = self._core._download_op(guid, out_dir, file_name=file_name, overwrite=overwrite, if_ready=True)
+        op = self._core._download_op(
+            guid,
+            out_dir,
+            file_name=file_name,
+            overwrite=overwrite,
+            if_ready=True,
+            database=database,
+            sql_backup_finished=sql_backup_finished,
+        )
         result: Package | None = await _drive(op, progress)
         return result

@@ -140,6 +140,8 @@ class _ClientCore:
         file_name: str | None = None,
         overwrite: bool = False,
         if_ready: bool = False,
+        database: str | None = None,
+        sql_backup_finished: datetime.datetime | str | None = None,
     ) -> _Operation: ...
     def _backup_system_op(
         self,

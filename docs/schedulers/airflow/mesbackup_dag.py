@@ -7,8 +7,8 @@ Per environment a task group; per database two tasks, then the environment's ver
 - ``start_<DB>`` sends the one POST that starts the server's backup and pushes its GUID to XCom.
   It has ``retries=0``: a retried POST could start a second backup on the server.
 - ``download_<DB>`` waits for that GUID (the server answers 202/204 while it prepares the backup)
-  and saves the package, with its sidecar, under the config's file name. Its retries are safe: it
-  never POSTs. A download that broke half-way has already been deleted by the server (the download
+  and saves the package, with its sidecar (which records the database, as ``run`` does), under the
+  config's file name. Its retries are safe: it never POSTs. A download that broke half-way has already been deleted by the server (the download
   is one-shot), so a retry then fails clearly (``backup_not_found``) instead of saving something
   else; the next night starts a new backup.
 - ``verify`` checks every package of the environment (``verify = false`` in the config skips it).
@@ -22,7 +22,7 @@ database, XCom or this file. The config's path comes from the environment variab
 ``MESBACKUP_CONFIG``, else the Airflow Variable ``mesbackup_config``.
 
 Not done here (``mesbackup run`` does them; see README.md beside this file): the config's hooks,
-retention and metrics. The DAG's dag_id is ``mesbackup`` (``MESBACKUP_DAG_ID`` changes it).
+retention, test restores and metrics. The DAG's dag_id is ``mesbackup`` (``MESBACKUP_DAG_ID`` changes it).
 """
 
 from __future__ import annotations
@@ -77,7 +77,9 @@ def download(environment: str, database: str, guid: str) -> dict[str, Any]:
     env = _environment(environment)
     file_name = next((d.file_name for d in env.databases if d.database == database), None)
     # Installer-named packages replace the previous night's, as `mesbackup run` does.
-    pkg = _client(environment).download(guid, env.out, file_name=file_name, overwrite=env.version is not None)
+    pkg = _client(environment).download(
+        guid, env.out, file_name=file_name, overwrite=env.version is not None, database=database
+    )
     print(f"{environment}/{database}: saved {pkg.path} ({pkg.size} bytes, sha256 {pkg.sha256})")
     return {
         "database": database,

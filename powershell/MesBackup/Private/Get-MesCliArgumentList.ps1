@@ -27,6 +27,8 @@ function Get-MesCliArgumentList {
         [switch]$GenericNames,
         [string]$OutDirectory,
         [string]$FileName,
+        # download: the database of each GUID operand, in the same order (recorded in the sidecars).
+        [string[]]$JobDatabase,
         [switch]$Overwrite,
         [string]$Into,
         [switch]$Move,
@@ -109,6 +111,10 @@ function Get-MesCliArgumentList {
     if ($FileName) {
         $list.Add('--file-name')
         $list.Add($FileName)
+    }
+    foreach ($name in @($JobDatabase | Where-Object -FilterScript { $_ })) {
+        $list.Add('--database')
+        $list.Add($name)
     }
     if ($Overwrite) {
         $list.Add('--overwrite')

@@ -87,6 +87,12 @@ function Save-MesClickHouseBackup {
     missing -Path and its missing parents; an existing folder keeps its permissions). Default 0700.
     On Windows this is not used: folders inherit their parent's ACL.
 
+    .PARAMETER Database
+    The database each backup is of (MES, MESCDM, ...), recorded in its sidecar so that retention
+    (Remove-MesClickHouseBackup, mesbackup run) and Get-MesClickHouseBackupWindow group the package by
+    database. Accepts the Database property of piped jobs, so Start-MesClickHouseBackup |
+    Save-MesClickHouseBackup records it by itself. Downloading never starts a backup.
+
     .PARAMETER SqlBackupFinished
     When the SQL Server backups of this environment completed (a DateTime; one without a time zone
     counts as local time). Passed to the tool in UTC and recorded in each package's sidecar, so that
@@ -203,6 +209,10 @@ function Save-MesClickHouseBackup {
         [datetime]$SqlBackupFinished,
 
         [Parameter(ValueFromPipelineByPropertyName)]
+        [ValidatePattern('^[A-Za-z][A-Za-z0-9_]*$')]
+        [string]$Database,
+
+        [Parameter(ValueFromPipelineByPropertyName)]
         [string]$EnvironmentUrl,
 
         [System.Management.Automation.PSCredential]
@@ -224,7 +234,8 @@ function Save-MesClickHouseBackup {
         $replace = $Overwrite -or $Force
         $cli = Resolve-MesCli -Cmdlet $PSCmdlet -CliPath $CliPath
         $outDirectory = Resolve-MesOutputFolder -Cmdlet $PSCmdlet -Path $Path
-        # Jobs grouped by environment URL (piped jobs carry their own); one CLI run per URL downloads
+        # Jobs grouped by environment URL (piped jobs carry their own), and by whether their database
+        # is known (the CLI takes one --database per GUID or none); one CLI run per group downloads
         # its jobs concurrently.
         $byUrl = [ordered]@{}
     }
@@ -239,20 +250,29 @@ function Save-MesClickHouseBackup {
                 $action = $action + ', replacing a file of the same name'
             }
             if ($PSCmdlet.ShouldProcess(('backup job {0} on {1}' -f $id, $url), $action)) {
-                if (-not $byUrl.Contains($url)) {
-                    $byUrl[$url] = New-Object -TypeName 'System.Collections.Generic.List[string]'
+                $group = '{0}|{1}' -f [bool]$Database, $url
+                if (-not $byUrl.Contains($group)) {
+                    $byUrl[$group] = [pscustomobject]@{
+                        Url       = $url
+                        Guids     = New-Object -TypeName 'System.Collections.Generic.List[string]'
+                        Databases = New-Object -TypeName 'System.Collections.Generic.List[string]'
+                    }
                 }
-                if (-not $byUrl[$url].Contains($id)) {
-                    $byUrl[$url].Add($id)
+                if (-not $byUrl[$group].Guids.Contains($id)) {
+                    $byUrl[$group].Guids.Add($id)
+                    if ($Database) {
+                        $byUrl[$group].Databases.Add($Database)
+                    }
                 }
             }
         }
     }
     end {
-        foreach ($entry in $byUrl.GetEnumerator()) {
+        foreach ($entry in $byUrl.Values) {
             $cliOptions = @{
                 Command           = 'download'
-                Operand           = $entry.Value.ToArray()
+                Operand           = $entry.Guids.ToArray()
+                JobDatabase       = $entry.Databases.ToArray()
                 OutDirectory      = $outDirectory
                 FileName          = $FileName
                 Overwrite         = $replace
@@ -284,7 +304,7 @@ function Save-MesClickHouseBackup {
                 $cliOptions.DirMode = $DirMode
             }
             $argumentList = Get-MesCliArgumentList @cliOptions
-            Invoke-MesJob -Cmdlet $PSCmdlet -Mode 'Save' -CliPath $cli -ArgumentList $argumentList -EnvironmentUrl $entry.Key -Credential $Credential -Token $Token -Activity 'Save ClickHouse backup'
+            Invoke-MesJob -Cmdlet $PSCmdlet -Mode 'Save' -CliPath $cli -ArgumentList $argumentList -EnvironmentUrl $entry.Url -Credential $Credential -Token $Token -Activity 'Save ClickHouse backup'
         }
     }
 }
